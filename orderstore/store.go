@@ -1,0 +1,26 @@
+// Package orderstore is the order store that ordersync's subprotocols share:
+// a provider pages through it, a requester adds to it. A mesh node
+// implements Store over its own database; Memory is the in-memory default.
+package orderstore
+
+import (
+	"context"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// Store holds signed orders keyed by order hash. Implementations must be
+// safe for concurrent use.
+type Store interface {
+	// OrdersAfter returns up to limit orders whose hash is strictly greater
+	// than after (as a 32-byte big-endian number), ascending by hash. The
+	// zero hash starts from the beginning. Fewer than limit orders means
+	// nothing is left.
+	OrdersAfter(ctx context.Context, after common.Hash, limit int) ([]*zeroex.SignedOrder, error)
+	// AddOrders stores orders that the caller has validated. Adding an
+	// order whose hash is already stored is a no-op. It returns how many
+	// orders were new.
+	AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (added int, err error)
+}

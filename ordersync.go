@@ -1,0 +1,88 @@
+// Package ordersync is the order-sharing protocol that 0x Mesh nodes run when
+// they join the network: a node (the requester) asks its libp2p peers (the
+// providers) for the orders they hold and stores what it gets.
+//
+// A node builds one Service with New on its libp2p host. New registers the
+// provider side (HandleStream) for protocol ID at once; the requester side
+// runs when the node calls GetOrders at start-up and PeriodicallyGetOrders in
+// a goroutine afterwards.
+//
+// Peers agree on a pluggable Subprotocol per stream: the requester lists the
+// subprotocols it supports, most preferred first, and the provider takes the
+// first one it supports. Requester and provider then loop request/response on
+// that one stream until the provider says the exchange is complete. The
+// subprotocols the network speaks live in the subprotocols/ directory of this
+// module.
+//
+// Every message from a peer is bounded in size and time (see the Option
+// functions); a peer that sends more, sends garbage or stalls has its stream
+// closed and its score lowered, and never takes the Service down.
+package ordersync
+
+import (
+	"encoding/json"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// ID is the libp2p protocol ID of ordersync. It is the one existing 0x Mesh
+// nodes register, so that we interoperate with them.
+const ID = protocol.ID("/0x-mesh/order-sync/version/0")
+
+// The values of a message's "type" field. Any other value makes a message
+// invalid.
+const (
+	// TypeRequest marks a message from a requester to a provider.
+	TypeRequest = "Request"
+	// TypeResponse marks a message from a provider to a requester.
+	TypeResponse = "Response"
+)
+
+// Request is a request for orders, as a Subprotocol sees it: the wire
+// envelope has been removed and Metadata has been parsed by the subprotocol's
+// ParseRequestMetadata.
+type Request struct {
+	// RequesterID is the peer that sent the request.
+	RequesterID peer.ID `json:"requesterID"`
+	// Metadata is the subprotocol's own request metadata.
+	Metadata interface{} `json:"metadata"`
+}
+
+// Response is a provider's answer to a Request, as a Subprotocol sees it.
+type Response struct {
+	// ProviderID is the peer that sent the response.
+	ProviderID peer.ID `json:"providerID"`
+	// Orders are the orders of this page. A requester must validate every
+	// one of them: they come from a peer.
+	Orders []*zeroex.SignedOrder `json:"orders"`
+	// Complete is true when the provider has nothing more to send.
+	Complete bool `json:"complete"`
+	// Metadata is the subprotocol's own response metadata.
+	Metadata interface{} `json:"metadata"`
+}
+
+// FirstRequestsForSubprotocols is the metadata of the first request on a
+// stream: one entry per subprotocol that the request lists, in the same
+// order, each that subprotocol's first-request metadata.
+type FirstRequestsForSubprotocols struct {
+	MetadataForSubprotocol []json.RawMessage `json:"metadata"`
+}
+
+// rawRequest is a request as it travels on the wire.
+type rawRequest struct {
+	Type         string          `json:"type"`
+	Subprotocols []string        `json:"subprotocols"`
+	Metadata     json.RawMessage `json:"metadata"`
+}
+
+// rawResponse is a response as it travels on the wire.
+type rawResponse struct {
+	Type        string                `json:"type"`
+	Subprotocol string                `json:"subprotocol"`
+	Orders      []*zeroex.SignedOrder `json:"orders"`
+	Complete    bool                  `json:"complete"`
+	Metadata    json.RawMessage       `json:"metadata"`
+}

@@ -1,0 +1,33 @@
+package ordersync
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Subprotocol is one way of paging through a provider's orders. Requester
+// and provider agree on one per stream; see the package documentation.
+//
+// A Subprotocol is shared by every stream of a Service, so its methods must
+// be safe for concurrent use.
+type Subprotocol interface {
+	// Name is the subprotocol's name on the wire, for example
+	// "/pagination-with-filter/version/1".
+	Name() string
+	// HandleOrderSyncRequest answers a request as a provider. It is called
+	// with a context that ends when the stream's time is up.
+	HandleOrderSyncRequest(context.Context, *Request) (*Response, error)
+	// HandleOrderSyncResponse takes in a response as a requester: it
+	// validates and stores the orders and returns how many were valid and
+	// the next request, or nil when there is nothing more to ask.
+	HandleOrderSyncResponse(context.Context, *Response) (nextRequest *Request, numValidOrders int, err error)
+	// ParseRequestMetadata decodes the metadata of a request. It must
+	// accept JSON null as "start from the beginning" (older requesters
+	// send it in their first request).
+	ParseRequestMetadata(metadata json.RawMessage) (interface{}, error)
+	// ParseResponseMetadata decodes the metadata of a response.
+	ParseResponseMetadata(metadata json.RawMessage) (interface{}, error)
+	// GenerateFirstRequestMetadata returns the metadata of the first
+	// request of a sync that starts from the beginning.
+	GenerateFirstRequestMetadata() (json.RawMessage, error)
+}
