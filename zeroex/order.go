@@ -1,9 +1,18 @@
 // Package zeroex is the signed 0x v3 order: its JSON form, its EIP-712 hash
 // and its signatures, as the 0x Mesh network exchanges them.
+//
+// An order's hash and its JSON encoding are computed once and cached on the
+// order, because a node hashes, encodes and checks the same order many times.
+// Methods that only read an order (ComputeOrderHash, MarshalJSON, AppendJSON,
+// VerifySignature) are safe to call from many goroutines at once. Anything
+// that changes a field must be followed by ResetHash before the order is used
+// again.
 package zeroex
 
 import (
 	"math/big"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -29,10 +38,51 @@ type Order struct {
 	FeeRecipientAddress   common.Address
 	ExpirationTimeSeconds *big.Int
 	Salt                  *big.Int
+
+	// hash caches the order hash (*common.Hash). It is a plain pointer,
+	// read and written with sync/atomic functions, so that copying an Order
+	// by value stays go vet-clean; the pointee is never modified.
+	hash unsafe.Pointer
 }
 
 // SignedOrder is an Order with its maker's signature.
 type SignedOrder struct {
 	Order
 	Signature []byte
+
+	// json caches the JSON encoding (*[]byte), like Order.hash. It lives
+	// here, not on Order, because it covers the signature too.
+	json unsafe.Pointer
+}
+
+// ResetHash drops the cached order hash. Call it after changing any field
+// of the order.
+func (o *Order) ResetHash() {
+	atomic.StorePointer(&o.hash, nil)
+}
+
+// ResetHash drops every cache of the signed order: its order hash and its
+// JSON encoding. Call it after changing any field, the signature included.
+func (s *SignedOrder) ResetHash() {
+	s.Order.ResetHash()
+	atomic.StorePointer(&s.json, nil)
+}
+
+// cachedHash returns the cached order hash, if any.
+func (o *Order) cachedHash() (common.Hash, bool) {
+	p := (*common.Hash)(atomic.LoadPointer(&o.hash))
+	if p == nil {
+		return common.Hash{}, false
+	}
+	return *p, true
+}
+
+// cachedJSON returns the cached JSON encoding, if any. Callers must not
+// modify it.
+func (s *SignedOrder) cachedJSON() []byte {
+	p := (*[]byte)(atomic.LoadPointer(&s.json))
+	if p == nil {
+		return nil
+	}
+	return *p
 }

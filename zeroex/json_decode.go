@@ -1,0 +1,541 @@
+package zeroex
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"math/bits"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// The fields of a signed order, numbered in wire order; a decoder marks the
+// ones it has seen in a bit set.
+const (
+	idxChainID = iota
+	idxExchangeAddress
+	idxMakerAddress
+	idxMakerAssetData
+	idxMakerFeeAssetData
+	idxMakerAssetAmount
+	idxMakerFee
+	idxTakerAddress
+	idxTakerAssetData
+	idxTakerFeeAssetData
+	idxTakerAssetAmount
+	idxTakerFee
+	idxSenderAddress
+	idxFeeRecipientAddress
+	idxExpirationTimeSeconds
+	idxSalt
+	idxSignature
+	numFields
+
+	allFields = 1<<numFields - 1
+)
+
+var fieldNames = [numFields]string{
+	fieldChainID, fieldExchangeAddress, fieldMakerAddress, fieldMakerAssetData,
+	fieldMakerFeeAssetData, fieldMakerAssetAmount, fieldMakerFee, fieldTakerAddress,
+	fieldTakerAssetData, fieldTakerFeeAssetData, fieldTakerAssetAmount, fieldTakerFee,
+	fieldSenderAddress, fieldFeeRecipientAddress, fieldExpirationTimeSeconds, fieldSalt,
+	fieldSignature,
+}
+
+// fieldIndex returns the index of the JSON field called key, or -1. The
+// switch on string(key) does not allocate.
+func fieldIndex(key []byte) int {
+	switch string(key) {
+	case fieldChainID:
+		return idxChainID
+	case fieldExchangeAddress:
+		return idxExchangeAddress
+	case fieldMakerAddress:
+		return idxMakerAddress
+	case fieldMakerAssetData:
+		return idxMakerAssetData
+	case fieldMakerFeeAssetData:
+		return idxMakerFeeAssetData
+	case fieldMakerAssetAmount:
+		return idxMakerAssetAmount
+	case fieldMakerFee:
+		return idxMakerFee
+	case fieldTakerAddress:
+		return idxTakerAddress
+	case fieldTakerAssetData:
+		return idxTakerAssetData
+	case fieldTakerFeeAssetData:
+		return idxTakerFeeAssetData
+	case fieldTakerAssetAmount:
+		return idxTakerAssetAmount
+	case fieldTakerFee:
+		return idxTakerFee
+	case fieldSenderAddress:
+		return idxSenderAddress
+	case fieldFeeRecipientAddress:
+		return idxFeeRecipientAddress
+	case fieldExpirationTimeSeconds:
+		return idxExpirationTimeSeconds
+	case fieldSalt:
+		return idxSalt
+	case fieldSignature:
+		return idxSignature
+	}
+	return -1
+}
+
+// numNumbers is how many numeric fields an order has; wordsPerUint256 how
+// many big.Words hold one of them.
+const (
+	numNumbers      = 7
+	wordsPerUint256 = 256 / bits.UintSize
+)
+
+// UnmarshalJSON decodes a signed order in WIRE.md's JSON form. It is strict:
+// every one of the 17 fields must be present exactly once and well formed,
+// and nothing else may be there. Fields may come in any order with any JSON
+// whitespace around them; addresses may be lowercase, uppercase or EIP-55
+// checksummed (a mixed-case address must have a correct checksum).
+//
+// The error names the field and what was wrong with it. On error s is left
+// unchanged.
+func (s *SignedOrder) UnmarshalJSON(data []byte) error {
+	d := decoder{data: data}
+	var out SignedOrder
+	if err := d.decodeOrder(&out); err != nil {
+		return err
+	}
+	*s = out
+	return nil
+}
+
+// decoder is a one-pass reader of one signed order's JSON.
+type decoder struct {
+	data []byte
+	pos  int
+
+	// nums and words back the order's seven numbers: two allocations for
+	// all of them instead of two per number.
+	nums  *[numNumbers]big.Int
+	nNums int
+	words []big.Word
+}
+
+func (d *decoder) decodeOrder(s *SignedOrder) error {
+	d.skipSpace()
+	if d.peek() != '{' {
+		return fmt.Errorf("zeroex: signed order: want a JSON object, got %s", d.kindHere())
+	}
+	d.pos++
+	d.nums = new([numNumbers]big.Int)
+	d.words = make([]big.Word, 0, numNumbers*wordsPerUint256)
+
+	var seen uint32
+	d.skipSpace()
+	if d.peek() == '}' {
+		d.pos++
+	} else {
+		for {
+			d.skipSpace()
+			if d.peek() != '"' {
+				return d.syntaxError("want a field name")
+			}
+			key, err := d.readString("field name")
+			if err != nil {
+				return err
+			}
+			f := fieldIndex(key)
+			if f < 0 {
+				return fmt.Errorf("zeroex: unknown field %s", quoteShort(key))
+			}
+			if seen&(1<<f) != 0 {
+				return fieldError(fieldNames[f], "duplicate field")
+			}
+			seen |= 1 << f
+			d.skipSpace()
+			if d.peek() != ':' {
+				return d.syntaxError(fmt.Sprintf("want ':' after field name %q", fieldNames[f]))
+			}
+			d.pos++
+			d.skipSpace()
+			if err := d.decodeField(f, s); err != nil {
+				return err
+			}
+			d.skipSpace()
+			c := d.peek()
+			d.pos++
+			if c == ',' {
+				continue
+			}
+			if c == '}' {
+				break
+			}
+			d.pos--
+			return d.syntaxError(fmt.Sprintf("want ',' or '}' after field %q", fieldNames[f]))
+		}
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return d.syntaxError("unexpected data after the order")
+	}
+	if seen != allFields {
+		for f := 0; f < numFields; f++ {
+			if seen&(1<<f) == 0 {
+				return fieldError(fieldNames[f], "missing")
+			}
+		}
+	}
+	return nil
+}
+
+// decodeField decodes the value at d.pos into field f of s.
+func (d *decoder) decodeField(f int, s *SignedOrder) error {
+	name := fieldNames[f]
+	var err error
+	switch f {
+	case idxChainID:
+		s.ChainID, err = d.jsonNumber(name)
+	case idxExchangeAddress:
+		s.ExchangeAddress, err = d.address(name)
+	case idxMakerAddress:
+		s.MakerAddress, err = d.address(name)
+	case idxTakerAddress:
+		s.TakerAddress, err = d.address(name)
+	case idxSenderAddress:
+		s.SenderAddress, err = d.address(name)
+	case idxFeeRecipientAddress:
+		s.FeeRecipientAddress, err = d.address(name)
+	case idxMakerAssetData:
+		s.MakerAssetData, err = d.hexBytes(name)
+	case idxMakerFeeAssetData:
+		s.MakerFeeAssetData, err = d.hexBytes(name)
+	case idxTakerAssetData:
+		s.TakerAssetData, err = d.hexBytes(name)
+	case idxTakerFeeAssetData:
+		s.TakerFeeAssetData, err = d.hexBytes(name)
+	case idxSignature:
+		s.Signature, err = d.hexBytes(name)
+	case idxMakerAssetAmount:
+		s.MakerAssetAmount, err = d.decimalString(name)
+	case idxMakerFee:
+		s.MakerFee, err = d.decimalString(name)
+	case idxTakerAssetAmount:
+		s.TakerAssetAmount, err = d.decimalString(name)
+	case idxTakerFee:
+		s.TakerFee, err = d.decimalString(name)
+	case idxExpirationTimeSeconds:
+		s.ExpirationTimeSeconds, err = d.decimalString(name)
+	case idxSalt:
+		s.Salt, err = d.decimalString(name)
+	}
+	return err
+}
+
+// skipSpace skips JSON whitespace.
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the byte at d.pos, or 0 at the end of input.
+func (d *decoder) peek() byte {
+	if d.pos < len(d.data) {
+		return d.data[d.pos]
+	}
+	return 0
+}
+
+// kindHere names the kind of JSON value that starts at d.pos.
+func (d *decoder) kindHere() string {
+	if d.pos >= len(d.data) {
+		return "end of input"
+	}
+	switch c := d.data[d.pos]; {
+	case c == '"':
+		return "a string"
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	case c == '-' || ('0' <= c && c <= '9'):
+		return "a number"
+	default:
+		return fmt.Sprintf("invalid character %q", c)
+	}
+}
+
+func (d *decoder) syntaxError(what string) error {
+	if d.pos >= len(d.data) {
+		return fmt.Errorf("zeroex: signed order: invalid JSON: %s, got end of input", what)
+	}
+	return fmt.Errorf("zeroex: signed order: invalid JSON at offset %d: %s, got %q", d.pos, what, d.data[d.pos])
+}
+
+// readString reads the JSON string at d.pos (which is '"') and returns its
+// contents. Without escapes (the normal case) the result aliases the input;
+// with escapes it is a fresh copy, decoded by encoding/json.
+func (d *decoder) readString(what string) ([]byte, error) {
+	start := d.pos + 1
+	for i := start; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			d.pos = i + 1
+			return d.data[start:i], nil
+		case c == '\\':
+			return d.readEscapedString(what)
+		case c < 0x20:
+			return nil, fmt.Errorf("zeroex: %s: control character %q in string", what, c)
+		}
+	}
+	return nil, fmt.Errorf("zeroex: %s: unterminated string", what)
+}
+
+// readEscapedString is readString's slow path for strings with escapes.
+func (d *decoder) readEscapedString(what string) ([]byte, error) {
+	end := -1
+	for i := d.pos + 1; i < len(d.data); i++ {
+		if c := d.data[i]; c == '\\' {
+			i++
+		} else if c == '"' {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return nil, fmt.Errorf("zeroex: %s: unterminated string", what)
+	}
+	var str string
+	if err := json.Unmarshal(d.data[d.pos:end+1], &str); err != nil {
+		return nil, fmt.Errorf("zeroex: %s: bad string: %v", what, err)
+	}
+	d.pos = end + 1
+	return []byte(str), nil
+}
+
+// stringValue reads the string value of field name.
+func (d *decoder) stringValue(name string) ([]byte, error) {
+	if d.peek() != '"' {
+		return nil, fieldError(name, "want a string, got %s", d.kindHere())
+	}
+	return d.readString(fmt.Sprintf("field %q", name))
+}
+
+// quoteShort quotes v for an error message, cut short so that a hostile
+// peer cannot make error messages huge.
+func quoteShort(v []byte) string {
+	const max = 80
+	if len(v) > max {
+		return fmt.Sprintf("%q...", v[:max])
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// hexBytes reads a "0x"-prefixed hex string of even length.
+func (d *decoder) hexBytes(name string) ([]byte, error) {
+	v, err := d.stringValue(name)
+	if err != nil {
+		return nil, err
+	}
+	digits, err := hexDigits(name, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(digits)/2)
+	decodeHex(out, digits)
+	return out, nil
+}
+
+// address reads a "0x"-prefixed 40-digit hex address.
+func (d *decoder) address(name string) (common.Address, error) {
+	var a common.Address
+	v, err := d.stringValue(name)
+	if err != nil {
+		return a, err
+	}
+	digits, err := hexDigits(name, v)
+	if err != nil {
+		return a, err
+	}
+	if len(digits) != 2*common.AddressLength {
+		return a, fieldError(name, "wrong address length: %d bytes, want %d: %s", len(digits)/2, common.AddressLength, quoteShort(v))
+	}
+	upper, lower := decodeHex(a[:], digits)
+	if upper && lower && a.Hex()[2:] != string(digits) {
+		return a, fieldError(name, "bad EIP-55 checksum: %s", quoteShort(v))
+	}
+	return a, nil
+}
+
+// hexDigits checks that v is "0x" and an even number of hex digits, and
+// returns the digits.
+func hexDigits(name string, v []byte) ([]byte, error) {
+	if len(v) < 2 || v[0] != '0' || v[1] != 'x' {
+		return nil, fieldError(name, "not 0x-prefixed hex: %s", quoteShort(v))
+	}
+	digits := v[2:]
+	for _, c := range digits {
+		if hexValue[c] == badHex {
+			return nil, fieldError(name, "bad hex digit %q: %s", c, quoteShort(v))
+		}
+	}
+	if len(digits)%2 != 0 {
+		return nil, fieldError(name, "odd hex length %d: %s", len(digits), quoteShort(v))
+	}
+	return digits, nil
+}
+
+const badHex = 0xff
+
+// hexValue maps an ASCII hex digit to its value, anything else to badHex.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = badHex
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
+
+// decodeHex decodes checked hex digits into out (len(digits)/2 bytes) and
+// reports whether it saw upper- and lowercase letters.
+func decodeHex(out, digits []byte) (upper, lower bool) {
+	for i := range out {
+		hi, lo := digits[2*i], digits[2*i+1]
+		out[i] = hexValue[hi]<<4 | hexValue[lo]
+		upper = upper || ('A' <= hi && hi <= 'F') || ('A' <= lo && lo <= 'F')
+		lower = lower || ('a' <= hi && hi <= 'f') || ('a' <= lo && lo <= 'f')
+	}
+	return upper, lower
+}
+
+// decimalString reads a string of decimal digits that fits a uint256.
+func (d *decoder) decimalString(name string) (*big.Int, error) {
+	v, err := d.stringValue(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(v) > 0 {
+		switch v[0] {
+		case '+':
+			return nil, fieldError(name, "has a leading '+': %s", quoteShort(v))
+		case '-':
+			return nil, fieldError(name, "negative: %s", quoteShort(v))
+		}
+	}
+	return d.uint256(name, v)
+}
+
+// jsonNumber reads a JSON number that must be an integer fitting a uint256.
+func (d *decoder) jsonNumber(name string) (*big.Int, error) {
+	start := d.pos
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+			break
+		}
+		d.pos++
+	}
+	v := d.data[start:d.pos]
+	if len(v) == 0 {
+		return nil, fieldError(name, "want a JSON number, got %s", d.kindHere())
+	}
+	switch {
+	case v[0] == '-':
+		return nil, fieldError(name, "negative: %s", quoteShort(v))
+	case v[0] == '+':
+		return nil, fieldError(name, "has a leading '+': %s", quoteShort(v))
+	case len(v) > 1 && v[0] == '0':
+		return nil, fieldError(name, "not a valid JSON integer (leading zero): %s", quoteShort(v))
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return nil, fieldError(name, "not a non-negative integer: %s", quoteShort(v))
+		}
+	}
+	return d.uint256(name, v)
+}
+
+// maxUint256Digits is the number of decimal digits of 2^256-1.
+const maxUint256Digits = 78
+
+// pow10 holds 10^0 to 10^19.
+var pow10 = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// uint256 parses decimal digits v (leading zeros allowed) into one of the
+// decoder's preallocated big.Ints.
+func (d *decoder) uint256(name string, v []byte) (*big.Int, error) {
+	if len(v) == 0 {
+		return nil, fieldError(name, "not a decimal number: %s", quoteShort(v))
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return nil, fieldError(name, "not a decimal number: %s", quoteShort(v))
+		}
+	}
+	digits := v
+	for len(digits) > 1 && digits[0] == '0' {
+		digits = digits[1:]
+	}
+	if len(digits) > maxUint256Digits {
+		return nil, fieldError(name, "above 2^256-1: %s", quoteShort(v))
+	}
+	var z [4]uint64
+	for len(digits) > 0 {
+		k := min(len(digits), 19)
+		var chunk uint64
+		for _, c := range digits[:k] {
+			chunk = chunk*10 + uint64(c-'0')
+		}
+		// z = z*10^k + chunk; the high half of a product by 10^k is below
+		// 2^64-1, so adding a carry bit to it cannot overflow.
+		carry := chunk
+		for i := range z {
+			hi, lo := bits.Mul64(z[i], pow10[k])
+			var c uint64
+			z[i], c = bits.Add64(lo, carry, 0)
+			carry = hi + c
+		}
+		if carry != 0 {
+			return nil, fieldError(name, "above 2^256-1: %s", quoteShort(v))
+		}
+		digits = digits[k:]
+	}
+	return d.newInt(z), nil
+}
+
+// newInt returns z as a big.Int backed by the decoder's shared arrays.
+func (d *decoder) newInt(z [4]uint64) *big.Int {
+	start := len(d.words)
+	for _, x := range z {
+		if bits.UintSize == 64 {
+			d.words = append(d.words, big.Word(x))
+		} else {
+			d.words = append(d.words, big.Word(uint32(x)), big.Word(x>>32))
+		}
+	}
+	w := d.words[start:len(d.words):len(d.words)]
+	n := &d.nums[d.nNums]
+	d.nNums++
+	return n.SetBits(w)
+}
