@@ -1,0 +1,219 @@
+package framing
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func readAll(t *testing.T, input string, max int) ([]string, error) {
+	t.Helper()
+	r, err := NewReader(strings.NewReader(input), max, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for {
+		msg, err := r.ReadMessage()
+		if err != nil {
+			return msgs, err
+		}
+		msgs = append(msgs, string(msg))
+	}
+}
+
+func TestReadMessageSplitsObjects(t *testing.T) {
+	input := " \n{\"a\":1}\n{\"s\":\"}{\\\"]\",\"n\":[{},[]]}\t\r\n {}"
+	msgs, err := readAll(t, input, 1024)
+	if err != io.EOF {
+		t.Fatalf("final error %v, want io.EOF", err)
+	}
+	want := []string{`{"a":1}`, `{"s":"}{\"]","n":[{},[]]}`, `{}`}
+	if len(msgs) != len(want) {
+		t.Fatalf("got %d messages %q, want %q", len(msgs), msgs, want)
+	}
+	for i := range want {
+		if msgs[i] != want[i] {
+			t.Errorf("message %d = %q, want %q", i, msgs[i], want[i])
+		}
+	}
+}
+
+func TestReadMessageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, input string
+		max         int
+		want        error
+	}{
+		{"empty", "", 100, io.EOF},
+		{"only space", " \n\t ", 100, io.EOF},
+		{"array", `[1,2]`, 100, ErrNotObject},
+		{"string", `"x"`, 100, ErrNotObject},
+		{"cut short", `{"a":"b`, 100, io.ErrUnexpectedEOF},
+		{"too large", `{"a":"` + strings.Repeat("x", 200) + `"}`, 100, ErrTooLarge},
+		{"too deep", strings.Repeat(`{"a":`, MaxDepth+1), 1 << 20, ErrTooDeep},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readAll(t, tc.input, tc.max)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// endless is a stream that never stops sending one huge JSON string.
+type endless struct{ n int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.n == 0 && len(p) > 0 {
+		p[0] = '{'
+		e.n++
+		return 1, nil
+	}
+	for i := range p {
+		p[i] = 'x'
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestReadMessageStopsAtBound(t *testing.T) {
+	src := &endless{}
+	const max = 64 << 10
+	r, err := NewReader(src, max, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadMessage(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("error %v, want ErrTooLarge", err)
+	}
+	// At most one buffer's worth past the bound may have been read.
+	if src.n > max+defaultBufferSize {
+		t.Fatalf("read %d bytes of an over-size message bounded at %d", src.n, max)
+	}
+}
+
+func TestReadMessageReservesMemory(t *testing.T) {
+	var reserved int
+	reserve := func(n int) error {
+		if reserved+n > 8<<10 {
+			return errors.New("over budget")
+		}
+		reserved += n
+		return nil
+	}
+	big := `{"a":"` + strings.Repeat("x", 16<<10) + `"}`
+	r, err := NewReader(strings.NewReader(`{"small":1}`+big), 1<<20, reserve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadMessage(); err != nil {
+		t.Fatalf("small message: %v", err)
+	}
+	if reserved == 0 {
+		t.Fatal("reserve was never called")
+	}
+	if _, err := r.ReadMessage(); err == nil || !strings.Contains(err.Error(), "over budget") {
+		t.Fatalf("big message: error %v, want the reservation's", err)
+	}
+}
+
+func TestReadMessageReusesBuffer(t *testing.T) {
+	input := strings.Repeat(`{"k":"0123456789"} `, 100)
+	r, err := NewReader(strings.NewReader(input), 1024, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		if _, err := r.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per message, want 0", allocs)
+	}
+}
+
+func TestWriterMatchesEncoder(t *testing.T) {
+	v := map[string]any{"type": "Request", "html": "<&>", "n": []int{1, 2}}
+	var want bytes.Buffer
+	if err := json.NewEncoder(&want).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	w := NewWriter(&got)
+	if err := w.WriteValue(v); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteMessage(func(dst []byte) ([]byte, error) {
+		return append(dst, want.Bytes()[:want.Len()-1]...), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String()+want.String() {
+		t.Fatalf("wrote %q, want %q twice", got.String(), want.String())
+	}
+	if w.BytesWritten() != int64(got.Len()) {
+		t.Errorf("BytesWritten %d, wrote %d", w.BytesWritten(), got.Len())
+	}
+}
+
+// FuzzReadMessage checks that the Reader never panics, never returns more
+// than its bound, returns only byte runs that start with '{' and end with
+// '}', and, for a stream of valid JSON objects, returns exactly what
+// json.Decoder finds.
+func FuzzReadMessage(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"Request","subprotocols":["/a"],"metadata":null}`,
+		"{\"a\":\"\\\"}\"}\n{}\n",
+		`{"a":[{"b":{}}]} {"c":"\u007d"}`,
+		`[1]`, `{`, `}`, `"{"`, " \t\r\n", `{"a":"\\"}{"b":1}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	const max = 512
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewReader(bytes.NewReader(data), max, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [][]byte
+		for {
+			msg, err := r.ReadMessage()
+			if err != nil {
+				break
+			}
+			if len(msg) > max || msg[0] != '{' || msg[len(msg)-1] != '}' {
+				t.Fatalf("bad message %q", msg)
+			}
+			got = append(got, bytes.Clone(msg))
+		}
+		// Compare with json.Decoder when the input is all valid objects.
+		dec := json.NewDecoder(bytes.NewReader(data))
+		var want [][]byte
+		for {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err == io.EOF {
+				break
+			} else if err != nil || raw[0] != '{' || len(raw) > max {
+				return
+			}
+			want = append(want, raw)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("got %d messages, json.Decoder %d", len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("message %d: got %q, json.Decoder %q", i, got[i], want[i])
+			}
+		}
+	})
+}
