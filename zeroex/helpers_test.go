@@ -103,3 +103,7 @@ func signedTestOrder(t testing.TB, r *rand.Rand, key *ecdsa.PrivateKey) *SignedO
 var bigOne = big.NewInt(1)
 
 type bigInt = big.Int
+
+func addressOf(key *ecdsa.PrivateKey) common.Address {
+	return crypto.PubkeyToAddress(key.PublicKey)
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -42,6 +43,17 @@ func TestSignAndVerify(t *testing.T) {
 				}
 				if err := s.VerifySignature(); err != nil {
 					t.Fatalf("good signature: %v", err)
+				}
+				// Cross-check with go-ethereum's own digests.
+				h, _ := s.ComputeOrderHash()
+				digest := h[:]
+				if sign.typ == SignatureTypeEthSign {
+					digest = accounts.TextHash(h[:])
+				}
+				rsv := append(append([]byte(nil), s.Signature[1:65]...), s.Signature[0]-27)
+				pub, err := crypto.SigToPub(digest, rsv)
+				if err != nil || crypto.PubkeyToAddress(*pub) != s.MakerAddress {
+					t.Fatalf("go-ethereum does not recover the maker: %v", err)
 				}
 				// Any change to the order breaks the signature.
 				s.Salt.Add(s.Salt, bigOne)

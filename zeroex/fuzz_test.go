@@ -1,0 +1,66 @@
+package zeroex
+
+import (
+	"bytes"
+	"math/rand"
+	"strings"
+	"testing"
+)
+
+// FuzzSignedOrderJSON checks that the decoder never panics and that what it
+// accepts has one canonical encoding: encode(decode(x)) decodes to an equal
+// order and encodes to the same bytes again.
+func FuzzSignedOrderJSON(f *testing.F) {
+	f.Add([]byte(vectorJSON))
+	r := rand.New(rand.NewSource(6))
+	for i := 0; i < 4; i++ {
+		s := &SignedOrder{Order: *randomOrder(r), Signature: randomBytes(r)}
+		enc, err := s.MarshalJSON()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(enc)
+	}
+	for _, seed := range []string{
+		strings.Replace(vectorJSON, `"salt":"42"`, `"salt":"00042"`, 1),
+		strings.Replace(vectorJSON, `"salt":"42"`, `"salt":"\u00342"`, 1),
+		strings.Replace(vectorJSON, "0x1dc4c1cefef38a777b15aa20260a54e584b16c48", "0x1dC4c1cEFEF38a777b15aA20260a54E584b16C48", 1),
+		strings.ReplaceAll(vectorJSON, ",", " ,\n\t"),
+		strings.Replace(vectorJSON, `"makerFee":"0"`, `"makerFee":"12a"`, 1),
+		strings.Replace(vectorJSON, `"chainId":1337`, `"chainId":1e3`, 1),
+		strings.Replace(vectorJSON, `"signature":"0x1b03"`, `"signature":"0x1b0"`, 1),
+		strings.Replace(vectorJSON, `"salt":"42"`, `"salt":"42","salt":"1"`, 1),
+		`{}`, `null`, `{"chainId":1`, `{"chainId":-0}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s SignedOrder
+		if err := s.UnmarshalJSON(data); err != nil {
+			if s.ChainID != nil || s.Signature != nil {
+				t.Fatalf("failed decode changed the order: %v", err)
+			}
+			return
+		}
+		canonical, err := s.MarshalJSON()
+		if err != nil {
+			t.Fatalf("accepted order does not encode: %v\n%q", err, data)
+		}
+		var again SignedOrder
+		if err := again.UnmarshalJSON(canonical); err != nil {
+			t.Fatalf("canonical form does not decode: %v\n%s", err, canonical)
+		}
+		if !again.Equal(&s) {
+			t.Fatalf("canonical form decodes to another order\n%s", canonical)
+		}
+		twice, err := again.MarshalJSON()
+		if err != nil || !bytes.Equal(twice, canonical) {
+			t.Fatalf("re-encoding differs (%v)\n%s\n%s", err, canonical, twice)
+		}
+		// Hashing and verifying an accepted order must not panic either.
+		if _, err := s.ComputeOrderHash(); err != nil {
+			t.Fatalf("accepted order does not hash: %v", err)
+		}
+		_ = s.VerifySignature()
+	})
+}
