@@ -1,0 +1,17 @@
+// Package ordinal is the ordersync subprotocol
+// "/pagination-with-filter/version/0": a requester pages through a
+// provider's orders by page number, sending its order filter with every
+// request so that the provider only returns matching orders. Nodes that
+// do not speak version 1 (package filteredpagination) still speak this one.
+//
+// Request metadata is {"orderfilter": <filter or null>, "page": <int>,
+// "snapshotID": "<string>"}. Despite the names, the cursor is snapshotID:
+// the hex hash of the order to continue after ("" for the start), as
+// existing providers use it. The provider returns up to a page of matching
+// orders after that hash and {"page": <the same page>, "snapshotID": "<hex
+// hash of the last order it scanned>"}; the requester asks next for page+1
+// from that snapshotID.
+//
+// Orders are checked and stored by the shared pipeline of package
+// pagination, whose Options New takes.
+package ordinal

@@ -1,0 +1,115 @@
+package ordinal
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+)
+
+// RequestMetadata is the metadata of a request. Its JSON is the one existing
+// nodes exchange, fields in this order.
+type RequestMetadata struct {
+	// OrderFilter is the requester's filter; nil (JSON null) asks for every
+	// order.
+	OrderFilter *orderfilter.Filter `json:"orderfilter"`
+	// Page counts the requests of a sync from 0. Providers echo it; the
+	// cursor is SnapshotID.
+	Page int `json:"page"`
+	// SnapshotID is the hex hash of the order to continue after, "" to
+	// start from the beginning.
+	SnapshotID string `json:"snapshotID"`
+}
+
+// ResponseMetadata is the metadata of a response.
+type ResponseMetadata struct {
+	// Page is the request's page.
+	Page int `json:"page"`
+	// SnapshotID is the hex hash of the last order the provider scanned
+	// for this response (the request's SnapshotID when it scanned none).
+	SnapshotID string `json:"snapshotID"`
+}
+
+// after returns the cursor that a SnapshotID names.
+func after(snapshotID string) (common.Hash, error) {
+	if snapshotID == "" {
+		return common.Hash{}, nil
+	}
+	return pagination.ParseHash("snapshotID", snapshotID)
+}
+
+// snapshotID is the inverse of after.
+func snapshotID(h common.Hash) string {
+	if h == (common.Hash{}) {
+		return ""
+	}
+	return h.Hex()
+}
+
+// parseRequestMetadata decodes request metadata. Absent or null metadata
+// or fields mean "no filter", page 0 and "from the beginning".
+func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
+	md := &RequestMetadata{}
+	if pagination.IsNull(raw) {
+		return md, nil
+	}
+	var w struct {
+		OrderFilter json.RawMessage `json:"orderfilter"`
+		Page        *int            `json:"page"`
+		SnapshotID  *string         `json:"snapshotID"`
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("ordinal: request metadata: %w", err)
+	}
+	filter, err := pagination.ParseFilter(w.OrderFilter)
+	if err != nil {
+		return nil, fmt.Errorf("ordinal: request metadata: field \"orderfilter\": %w", err)
+	}
+	md.OrderFilter = filter
+	if w.Page != nil {
+		if *w.Page < 0 {
+			return nil, fmt.Errorf("ordinal: request metadata: field \"page\": %d is negative", *w.Page)
+		}
+		md.Page = *w.Page
+	}
+	if w.SnapshotID != nil {
+		if _, err := after(*w.SnapshotID); err != nil {
+			return nil, fmt.Errorf("ordinal: request metadata: field %w", err)
+		}
+		md.SnapshotID = *w.SnapshotID
+	}
+	return md, nil
+}
+
+// parseResponseMetadata decodes response metadata. Absent or null metadata
+// or fields mean page 0 and a provider that did not say how far it
+// scanned.
+func parseResponseMetadata(raw json.RawMessage) (*ResponseMetadata, error) {
+	md := &ResponseMetadata{}
+	if pagination.IsNull(raw) {
+		return md, nil
+	}
+	var w struct {
+		Page       *int    `json:"page"`
+		SnapshotID *string `json:"snapshotID"`
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("ordinal: response metadata: %w", err)
+	}
+	if w.Page != nil {
+		if *w.Page < 0 {
+			return nil, fmt.Errorf("ordinal: response metadata: field \"page\": %d is negative", *w.Page)
+		}
+		md.Page = *w.Page
+	}
+	if w.SnapshotID != nil {
+		if _, err := after(*w.SnapshotID); err != nil {
+			return nil, fmt.Errorf("ordinal: response metadata: field %w", err)
+		}
+		md.SnapshotID = *w.SnapshotID
+	}
+	return md, nil
+}

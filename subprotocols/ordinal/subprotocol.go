@@ -1,0 +1,168 @@
+package ordinal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// Name is the subprotocol's name on the wire.
+const Name = "/pagination-with-filter/version/0"
+
+// Subprotocol is "/pagination-with-filter/version/0" over a store. It
+// implements ordersync.Subprotocol and is safe for concurrent use; use one
+// per node.
+type Subprotocol struct {
+	pager *pagination.Pager
+}
+
+var _ ordersync.Subprotocol = (*Subprotocol)(nil)
+
+// New returns the subprotocol over store. As a provider it serves store's
+// orders; as a requester it stores the orders it receives there, keeping
+// only those that match filter (nil keeps every valid order) and sending
+// filter to providers.
+func New(store orderstore.Store, filter *orderfilter.Filter, opts ...pagination.Option) *Subprotocol {
+	return &Subprotocol{pager: pagination.New(store, filter, opts...)}
+}
+
+// Name returns Name.
+func (s *Subprotocol) Name() string { return Name }
+
+// Stats returns the counters of the requester pipeline.
+func (s *Subprotocol) Stats() *pagination.Stats { return s.pager.Stats() }
+
+// ParseRequestMetadata decodes request metadata into a *RequestMetadata.
+// Absent or null metadata is the first request: no filter, page 0, "".
+func (s *Subprotocol) ParseRequestMetadata(metadata json.RawMessage) (interface{}, error) {
+	return parseRequestMetadata(metadata)
+}
+
+// ParseResponseMetadata decodes response metadata into a
+// *ResponseMetadata.
+func (s *Subprotocol) ParseResponseMetadata(metadata json.RawMessage) (interface{}, error) {
+	return parseResponseMetadata(metadata)
+}
+
+// GenerateFirstRequestMetadata returns the first request's metadata: the
+// requester's own filter (null when it has none), page 0 and snapshotID "".
+func (s *Subprotocol) GenerateFirstRequestMetadata() (json.RawMessage, error) {
+	return json.Marshal(RequestMetadata{OrderFilter: s.pager.Filter()})
+}
+
+// HandleOrderSyncRequest answers a request as a provider: up to a page of
+// the store's orders after the request's snapshotID that match its filter.
+// The response is complete exactly when it has no orders.
+func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	md, err := requestMetadata(req)
+	if err != nil {
+		return nil, err
+	}
+	from, err := after(md.SnapshotID)
+	if err != nil {
+		return nil, fmt.Errorf("ordinal: request metadata: field %w", err)
+	}
+	page, err := s.pager.Serve(ctx, from, md.OrderFilter)
+	if err != nil {
+		return nil, err
+	}
+	orders := page.Orders
+	if orders == nil {
+		orders = []*zeroex.SignedOrder{} // "orders":[] rather than null
+	}
+	resMD := &ResponseMetadata{Page: md.Page, SnapshotID: md.SnapshotID}
+	if page.LastScanned != from {
+		resMD.SnapshotID = snapshotID(page.LastScanned)
+	}
+	return &ordersync.Response{
+		Orders:   orders,
+		Complete: len(orders) == 0,
+		Metadata: resMD,
+	}, nil
+}
+
+// HandleOrderSyncResponse takes in a response as a requester: it validates
+// and stores the orders (package pagination) and returns the next request,
+// page+1 from the response's snapshotID, or nil when the response was
+// complete.
+func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersync.Response) (*ordersync.Request, int, error) {
+	if res == nil {
+		return nil, 0, fmt.Errorf("ordinal: nil response")
+	}
+	md, err := responseMetadata(res)
+	if err != nil {
+		return nil, 0, err
+	}
+	through, err := after(md.SnapshotID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("ordinal: response metadata: field %w", err)
+	}
+	acc, err := s.pager.Accept(ctx, pagination.Page{
+		Provider:        res.ProviderID,
+		Orders:          res.Orders,
+		Complete:        res.Complete,
+		Through:         through,
+		NextFromThrough: true,
+	})
+	if err != nil || acc.Done {
+		return nil, acc.Valid, err
+	}
+	if md.Page == math.MaxInt {
+		return nil, acc.Valid, fmt.Errorf("ordinal: response metadata: field \"page\": %d has no next page", md.Page)
+	}
+	next := &RequestMetadata{OrderFilter: s.pager.Filter(), Page: md.Page + 1, SnapshotID: snapshotID(acc.Next)}
+	if through == acc.Next {
+		next.SnapshotID = md.SnapshotID // as the provider wrote it
+	}
+	return &ordersync.Request{Metadata: next}, acc.Valid, nil
+}
+
+// requestMetadata returns a request's metadata as ParseRequestMetadata made
+// it; nil metadata is the first request.
+func requestMetadata(req *ordersync.Request) (*RequestMetadata, error) {
+	if req == nil {
+		return nil, fmt.Errorf("ordinal: nil request")
+	}
+	switch md := req.Metadata.(type) {
+	case *RequestMetadata:
+		if md != nil {
+			return md, nil
+		}
+		return &RequestMetadata{}, nil
+	case RequestMetadata:
+		return &md, nil
+	case nil:
+		return &RequestMetadata{}, nil
+	case json.RawMessage:
+		return parseRequestMetadata(md)
+	default:
+		return nil, fmt.Errorf("ordinal: request metadata of type %T, want *RequestMetadata", req.Metadata)
+	}
+}
+
+// responseMetadata returns a response's metadata as ParseResponseMetadata
+// made it.
+func responseMetadata(res *ordersync.Response) (*ResponseMetadata, error) {
+	switch md := res.Metadata.(type) {
+	case *ResponseMetadata:
+		if md != nil {
+			return md, nil
+		}
+		return &ResponseMetadata{}, nil
+	case ResponseMetadata:
+		return &md, nil
+	case nil:
+		return &ResponseMetadata{}, nil
+	case json.RawMessage:
+		return parseResponseMetadata(md)
+	default:
+		return nil, fmt.Errorf("ordinal: response metadata of type %T, want *ResponseMetadata", res.Metadata)
+	}
+}

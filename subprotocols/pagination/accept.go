@@ -1,0 +1,268 @@
+package pagination
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// ErrCursorStalled is Accept's error when a response does not move the
+// provider's cursor forward, as when a provider sends the same page again
+// and again. The sync must end.
+var ErrCursorStalled = errors.New("pagination: provider's cursor did not advance")
+
+// ErrEmptyIncompletePage is Accept's error for a response with no orders
+// that does not say it is complete: the cursor cannot advance.
+var ErrEmptyIncompletePage = errors.New("pagination: provider sent no orders but did not complete")
+
+// Page is a provider's response as the requester pipeline sees it.
+type Page struct {
+	// Provider sent the page.
+	Provider peer.ID
+	// Orders are the page's orders, straight from the peer.
+	Orders []*zeroex.SignedOrder
+	// Complete is the response's complete flag.
+	Complete bool
+	// Through is the hash the provider says it scanned to
+	// (nextMinOrderHash, snapshotID); orders past it are out of range. The
+	// zero hash means the provider did not say.
+	Through common.Hash
+	// NextFromThrough makes the next cursor Through (as page numbers do)
+	// instead of the hash of the page's last order (as the order-hash
+	// cursor does). When Through is zero, the last order's hash is used.
+	NextFromThrough bool
+}
+
+// Accepted is what Accept made of a page.
+type Accepted struct {
+	// Valid is how many orders passed every check.
+	Valid int
+	// New is how many of those the store did not hold yet.
+	New int
+	// Done is true when there is nothing more to ask this provider.
+	Done bool
+	// Next is the cursor of the next request, when not Done.
+	Next common.Hash
+}
+
+// The verdicts of the pipeline, one per order, in check order.
+const (
+	verdictValid uint8 = iota
+	verdictMalformed
+	verdictOutOfRange
+	verdictBadSignature
+	verdictUnverifiable
+	verdictFilterMismatch
+)
+
+// scratch holds Accept's per-page working memory, reused across pages.
+type scratch struct {
+	hashes     []common.Hash
+	verdicts   []uint8
+	candidates []*zeroex.SignedOrder
+	index      []int // candidates[j] is page.Orders[index[j]]
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (s *scratch) reset(n int) {
+	if cap(s.hashes) < n {
+		s.hashes = make([]common.Hash, n)
+		s.verdicts = make([]uint8, n)
+		s.candidates = make([]*zeroex.SignedOrder, 0, n)
+		s.index = make([]int, 0, n)
+	}
+	s.hashes, s.verdicts = s.hashes[:n], s.verdicts[:n]
+	s.candidates, s.index = s.candidates[:0], s.index[:0]
+}
+
+// release drops the scratch's references to orders and returns it.
+func (s *scratch) release() {
+	clear(s.candidates[:cap(s.candidates)])
+	scratchPool.Put(s)
+}
+
+// Accept runs a page through the requester pipeline (see the package
+// documentation), adds the valid orders to the store, calls the
+// WithOnAccepted callback, scores the provider, and moves the provider's
+// cursor. It returns ErrCursorStalled or ErrEmptyIncompletePage when the
+// sync cannot go on; dropped orders are not errors, only counted.
+func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
+	after := p.cursors.get(page.Provider)
+	if len(page.Orders) == 0 {
+		p.cursors.forget(page.Provider)
+		if !page.Complete {
+			return Accepted{}, ErrEmptyIncompletePage
+		}
+		return Accepted{Done: true}, nil
+	}
+
+	s := scratchPool.Get().(*scratch)
+	defer s.release()
+	s.reset(len(page.Orders))
+	last, disordered := p.checkOrders(page, after, s)
+	survivors := p.checkSignaturesAndFilter(s)
+	p.count(page.Provider, s.verdicts, disordered)
+
+	res := Accepted{Valid: len(survivors)}
+	if len(survivors) > 0 {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		added, err := p.store.AddOrders(ctx, survivors)
+		if err != nil {
+			p.cursors.forget(page.Provider)
+			return res, fmt.Errorf("pagination: storing %d orders from %s: %w", len(survivors), page.Provider, err)
+		}
+		res.New = added
+		p.cfg.stats.added.Add(uint64(added))
+		if p.cfg.onAccepted != nil {
+			p.cfg.onAccepted(page.Provider, survivors)
+		}
+	}
+
+	if page.Complete {
+		p.cursors.forget(page.Provider)
+		res.Done = true
+		return res, nil
+	}
+	next := last
+	if page.NextFromThrough && page.Through != (common.Hash{}) {
+		next = page.Through
+	}
+	if bytes.Compare(next[:], after[:]) <= 0 {
+		// Forgetting lets a sync that restarts from the beginning succeed.
+		p.cursors.forget(page.Provider)
+		p.cfg.stats.stalledPages.Add(1)
+		return res, fmt.Errorf("%w: %s answered a request after %s with a page ending at %s", ErrCursorStalled, page.Provider, after, next)
+	}
+	p.cursors.set(page.Provider, next)
+	res.Next = next
+	return res, nil
+}
+
+// checkOrders hashes the page's orders (on all cores) and checks each is
+// well formed and in range. It fills s.verdicts and s.candidates (the
+// orders still in the running) and returns the highest in-range hash (after
+// when none is). disordered reports orders out of range for a reason only a
+// faulty provider has: unsorted or repeated within the page, or past
+// page.Through. Orders at or before after are out of range too, but honest
+// when the requester restarted from the beginning without telling the
+// Pager, so they are not held against the provider.
+func (p *Pager) checkOrders(page Page, after common.Hash, s *scratch) (last common.Hash, disordered bool) {
+	parallel(len(page.Orders), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			o := page.Orders[i]
+			if o == nil {
+				s.verdicts[i] = verdictMalformed
+				continue
+			}
+			h, err := o.ComputeOrderHash()
+			if err != nil {
+				s.verdicts[i] = verdictMalformed
+				continue
+			}
+			s.hashes[i], s.verdicts[i] = h, verdictValid
+		}
+	})
+	prev := after
+	bounded := page.Through != (common.Hash{})
+	for i := range page.Orders {
+		if s.verdicts[i] != verdictValid {
+			continue
+		}
+		h := &s.hashes[i]
+		if bytes.Compare(h[:], prev[:]) <= 0 {
+			s.verdicts[i] = verdictOutOfRange
+			disordered = disordered || bytes.Compare(h[:], after[:]) > 0
+			continue
+		}
+		if bounded && bytes.Compare(h[:], page.Through[:]) > 0 {
+			s.verdicts[i] = verdictOutOfRange
+			disordered = true
+			continue
+		}
+		prev = *h
+		s.candidates = append(s.candidates, page.Orders[i])
+		s.index = append(s.index, i)
+	}
+	return prev, disordered
+}
+
+// checkSignaturesAndFilter verifies the candidates' signatures (on all
+// cores), then runs the requester's filter on those that pass. It records
+// verdicts and returns the survivors in page order, in a new slice that the
+// store and the WithOnAccepted callback may keep.
+func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
+	if len(s.candidates) == 0 {
+		return nil
+	}
+	for j, err := range zeroex.VerifySignatures(s.candidates) {
+		switch {
+		case err == nil:
+		case errors.Is(err, zeroex.ErrUnverifiableSignature):
+			s.verdicts[s.index[j]] = verdictUnverifiable
+		default:
+			s.verdicts[s.index[j]] = verdictBadSignature
+		}
+	}
+	if p.filter != nil {
+		parallel(len(s.candidates), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				i := s.index[j]
+				if s.verdicts[i] == verdictValid && !matches(p.filter, s.candidates[j]) {
+					s.verdicts[i] = verdictFilterMismatch
+				}
+			}
+		})
+	}
+	n := 0
+	for _, i := range s.index {
+		if s.verdicts[i] == verdictValid {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	survivors := make([]*zeroex.SignedOrder, 0, n)
+	for j, i := range s.index {
+		if s.verdicts[i] == verdictValid {
+			survivors = append(survivors, s.candidates[j])
+		}
+	}
+	return survivors
+}
+
+// count adds a page's verdicts to the stats and moves the provider's score.
+func (p *Pager) count(provider peer.ID, verdicts []uint8, disordered bool) {
+	var n [verdictFilterMismatch + 1]uint64
+	for _, v := range verdicts {
+		n[v]++
+	}
+	st := p.cfg.stats
+	st.received.Add(uint64(len(verdicts)))
+	st.accepted.Add(n[verdictValid])
+	st.malformed.Add(n[verdictMalformed])
+	st.outOfRange.Add(n[verdictOutOfRange])
+	st.badSignature.Add(n[verdictBadSignature])
+	st.unverifiable.Add(n[verdictUnverifiable])
+	st.filterMismatch.Add(n[verdictFilterMismatch])
+
+	if n[verdictFilterMismatch] > 0 {
+		p.cfg.scorer.SetPeerScore(provider, TagOrderDoesNotMatchFilter, ScoreOrderDoesNotMatchFilter)
+	}
+	if n[verdictBadSignature] > 0 {
+		p.cfg.scorer.AddPeerScore(provider, TagInvalidOrderSignature, ScoreInvalidOrderSignature)
+	}
+	if n[verdictMalformed] > 0 || disordered {
+		p.cfg.scorer.AddPeerScore(provider, TagInvalidOrder, ScoreInvalidOrder)
+	}
+}

@@ -1,0 +1,42 @@
+// Package pagination is what ordersync's two pagination-with-filter
+// subprotocols share: the provider's page scan over an orderstore.Store, the
+// requester's validation pipeline for the orders a provider sends, the
+// Stats that pipeline keeps, and the Options that both
+// filteredpagination.New and ordinal.New take.
+//
+// The subprotocols differ only in how they name the cursor on the wire
+// (an order hash, or a page number and a "snapshot" hash); everything that
+// touches orders lives here, so that both validate the same way.
+//
+// # Requester pipeline
+//
+// Every order a provider sends goes through, in this order:
+//
+//  1. well-formed: no missing field, every number a uint256;
+//  2. in range: its hash is strictly after the cursor the requester asked
+//     from, strictly after every earlier order of the same page (pages are
+//     ascending, so this also rejects duplicates), and not past the bound
+//     the provider claims to have scanned to;
+//  3. signature: EIP-712 or EthSign by the maker (zeroex.VerifySignatures,
+//     on all cores); wallet, validator, pre-signed and EIP-1271 signatures
+//     need a chain and are dropped as unverifiable;
+//  4. the requester's own filter, when it has one;
+//
+// and the survivors are added to the store. Each dropped order is counted in
+// Stats by the first check it failed.
+//
+// # Peer scores
+//
+// Through the PeerScorer option (ordersync.Node satisfies it), a provider's
+// score moves per page:
+//
+//	event                                   tag                                    change
+//	an order does not match the filter      received-order-does-not-match-filter   set -10
+//	an order has a bad signature            ordersync/invalid-order-signature      add -5
+//	an order is malformed, or out of order  ordersync/invalid-order                add -5
+//
+// The first is the network's (WIRE.md); the other two are this library's.
+// A page costs a provider at most one step of each, however many of its
+// orders are bad. Unverifiable signature types are not penalised: honest
+// providers hold such orders.
+package pagination

@@ -1,0 +1,55 @@
+package pagination
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/orderfilter"
+)
+
+// IsNull reports whether raw metadata is absent or JSON null, which both
+// subprotocols read as "from the beginning, no filter".
+func IsNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// ParseFilter decodes a request's "orderfilter" field: absent or null is no
+// filter (nil). The same bytes give the same compiled filter
+// (orderfilter.Parse), so a sync's hundreds of requests compile it once.
+func ParseFilter(raw json.RawMessage) (*orderfilter.Filter, error) {
+	if IsNull(raw) {
+		return nil, nil
+	}
+	return orderfilter.Parse(raw)
+}
+
+// ParseHash decodes an order hash written as "0x" and 64 hex digits (either
+// case; the prefix may be left out). field names the input in errors.
+func ParseHash(field, s string) (common.Hash, error) {
+	digits := s
+	if len(digits) >= 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') {
+		digits = digits[2:]
+	}
+	if len(digits) != 2*common.HashLength {
+		return common.Hash{}, fmt.Errorf("%s %s: want 0x and %d hex digits, got %d digits", field, quoteShort(s), 2*common.HashLength, len(digits))
+	}
+	var h common.Hash
+	if _, err := hex.Decode(h[:], []byte(digits)); err != nil {
+		return common.Hash{}, fmt.Errorf("%s %s: %w", field, quoteShort(s), err)
+	}
+	return h, nil
+}
+
+// quoteShort quotes s for an error message, cut short: s comes from a peer.
+func quoteShort(s string) string {
+	const limit = 80
+	if len(s) > limit {
+		return fmt.Sprintf("%q...", s[:limit])
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,101 @@
+package pagination
+
+import (
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// Defaults and bounds of the Options.
+const (
+	// DefaultPerPage is how many orders a provider answers per page, as
+	// existing nodes do.
+	DefaultPerPage = 500
+	// MaxPerPage is the largest page WithPerPage allows: a page is one
+	// message, and peers bound message sizes.
+	MaxPerPage = 5000
+	// DefaultMaxScan bounds how many stored orders a provider looks at for
+	// one request when the request's filter rejects most of them.
+	DefaultMaxScan = 200 * DefaultPerPage
+)
+
+// Option configures a pagination subprotocol. Options never fail (so that
+// constructors can be used inline): out-of-range values are clamped, as
+// each Option says.
+type Option func(*config)
+
+// config is what the Options set.
+type config struct {
+	perPage    int
+	maxScan    int
+	scorer     PeerScorer
+	onAccepted func(provider peer.ID, orders []*zeroex.SignedOrder)
+	stats      *Stats
+}
+
+func newConfig(opts []Option) config {
+	c := config{perPage: DefaultPerPage, maxScan: DefaultMaxScan, scorer: noScorer{}}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	if c.stats == nil {
+		c.stats = new(Stats)
+	}
+	c.maxScan = max(c.maxScan, c.perPage)
+	return c
+}
+
+// WithPerPage sets how many orders a provider puts in one response: default
+// DefaultPerPage; values below 1 mean the default, values above MaxPerPage
+// mean MaxPerPage.
+func WithPerPage(n int) Option {
+	return func(c *config) {
+		switch {
+		case n < 1:
+			c.perPage = DefaultPerPage
+		case n > MaxPerPage:
+			c.perPage = MaxPerPage
+		default:
+			c.perPage = n
+		}
+	}
+}
+
+// WithMaxScan bounds how many stored orders a provider scans for one
+// request (default DefaultMaxScan; never less than the page size). When the
+// bound is reached with some matches, the provider answers with them; with
+// none, it gives up on the request (ErrScanLimit) rather than send an empty
+// page, which would tell the requester that nothing is left.
+func WithMaxScan(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxScan = n
+		}
+	}
+}
+
+// WithPeerScorer makes the requester pipeline move providers' scores; see
+// the package documentation. A node passes its ordersync.Node. nil means no
+// scoring (the default).
+func WithPeerScorer(s PeerScorer) Option {
+	return func(c *config) {
+		if s == nil {
+			s = noScorer{}
+		}
+		c.scorer = s
+	}
+}
+
+// WithOnAccepted calls fn after every page with the orders of that page
+// that passed validation and were handed to the store (some may have been
+// stored already), so that a node can pass them on. fn runs on the sync's
+// goroutine, so it should be quick, and must not modify the orders.
+func WithOnAccepted(fn func(provider peer.ID, orders []*zeroex.SignedOrder)) Option {
+	return func(c *config) { c.onAccepted = fn }
+}
+
+// WithStats makes the pipeline count into s, so that several subprotocols
+// share one Stats. nil means a Stats of the subprotocol's own (the default).
+func WithStats(s *Stats) Option {
+	return func(c *config) { c.stats = s }
+}

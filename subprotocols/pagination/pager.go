@@ -1,0 +1,41 @@
+package pagination
+
+import (
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
+)
+
+// Pager is the order-handling half of a pagination subprotocol: Serve
+// answers requests from a store as a provider, Accept takes in responses as
+// a requester. It is safe for concurrent use.
+//
+// A Pager remembers, per provider, the cursor of the last request it
+// produced, so that it can tell whether a response moves forward. One Pager
+// therefore serves one requester node.
+type Pager struct {
+	store   orderstore.Store
+	filter  *orderfilter.Filter
+	cfg     config
+	cursors cursorTable
+}
+
+// New returns a Pager over store. filter is the requester's own: received
+// orders must match it, and first requests send it to providers. nil keeps
+// every valid order.
+func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Pager {
+	return &Pager{
+		store:   store,
+		filter:  filter,
+		cfg:     newConfig(opts),
+		cursors: cursorTable{byPeer: make(map[peerKey]cursorEntry)},
+	}
+}
+
+// Filter returns the requester's own filter (nil when it has none).
+func (p *Pager) Filter() *orderfilter.Filter { return p.filter }
+
+// Stats returns the counters of the requester pipeline.
+func (p *Pager) Stats() *Stats { return p.cfg.stats }
+
+// PerPage returns how many orders Serve puts in one page.
+func (p *Pager) PerPage() int { return p.cfg.perPage }
