@@ -298,20 +298,24 @@ func writeOrderFile(path string, orders iter.Seq[*zeroex.SignedOrder]) (int, err
 	if err != nil {
 		return 0, err
 	}
-	ow := newOrderWriter(f)
-	for o := range orders {
-		if err = ow.Write(o); err != nil {
-			break
-		}
-	}
-	if err == nil {
-		err = ow.Flush()
-	}
+	n, err := writeOrders(f, orders)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return ow.Count(), fmt.Errorf("write %s: %w", path, err)
+		return n, fmt.Errorf("write %s: %w", path, err)
 	}
-	return ow.Count(), nil
+	return n, nil
+}
+
+// writeOrders writes the orders to w as JSON lines, through a buffer that
+// it flushes at the end, and returns how many it wrote.
+func writeOrders(w io.Writer, orders iter.Seq[*zeroex.SignedOrder]) (int, error) {
+	ow := newOrderWriter(w)
+	for o := range orders {
+		if err := ow.Write(o); err != nil {
+			return ow.Count(), err
+		}
+	}
+	return ow.Count(), ow.Flush()
 }

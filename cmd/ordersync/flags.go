@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/sirupsen/logrus"
+)
+
+// usageError is a bad command line: the command exits 2 and points at -h.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError with a formatted message.
+func usagef(format string, args ...interface{}) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func isUsageError(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
+
+// newFlagSet returns a flag set for a command that reports errors to the
+// caller instead of exiting, prints its usage (synopsis, then flags) to
+// stderr on -h or a bad flag, and has the --log-level flag every command
+// shares.
+func newFlagSet(name, synopsis string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("ordersync "+name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: ordersync %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	level := fs.String("log-level", "warn", "log `level` on stderr: panic, fatal, error, warn, info, debug or trace")
+	return fs, level
+}
+
+// parseFlags parses args into fs and rejects positional arguments, which no
+// command takes. Errors from the flag package (already printed with the
+// usage) come back as usage errors; -h comes back as flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (every input is a flag)", fs.Arg(0))
+	}
+	return nil
+}
+
+// newLogger returns a logrus logger that writes to stderr at the named
+// level.
+func newLogger(level string, stderr io.Writer) (*logrus.Logger, error) {
+	lvl, err := logrus.ParseLevel(level)
+	if err != nil {
+		return nil, usagef("--log-level %q: not a level (try warn, info or debug)", level)
+	}
+	log := logrus.New()
+	log.SetOutput(stderr)
+	log.SetLevel(lvl)
+	return log, nil
+}
+
+// peerAddrs is a repeatable flag of peer multiaddrs that end in /p2p/ID.
+// Each value is checked when it is set, so a bad one fails flag parsing with
+// the flag's name in the message.
+type peerAddrs []peer.AddrInfo
+
+func (p *peerAddrs) String() string {
+	if p == nil {
+		return ""
+	}
+	parts := make([]string, 0, len(*p))
+	for _, ai := range *p {
+		parts = append(parts, ai.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *peerAddrs) Set(s string) error {
+	ai, err := parsePeerAddr(s)
+	if err != nil {
+		return err
+	}
+	// Two addresses of one peer are one peer with two addresses: min-peers
+	// counts peers.
+	for i := range *p {
+		if (*p)[i].ID == ai.ID {
+			(*p)[i].Addrs = append((*p)[i].Addrs, ai.Addrs...)
+			return nil
+		}
+	}
+	*p = append(*p, ai)
+	return nil
+}
+
+// parsePeerAddr parses a full peer address such as
+// /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW....
+func parsePeerAddr(s string) (peer.AddrInfo, error) {
+	addr, err := ma.NewMultiaddr(strings.TrimSpace(s))
+	if err != nil {
+		return peer.AddrInfo{}, fmt.Errorf("bad multiaddr %q: %v", s, err)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(addr)
+	if err != nil {
+		return peer.AddrInfo{}, fmt.Errorf("multiaddr %q: %v (want a full address ending in /p2p/<peer ID>)", s, err)
+	}
+	if len(ai.Addrs) == 0 {
+		return peer.AddrInfo{}, fmt.Errorf("multiaddr %q: no transport address before /p2p/ (want e.g. /ip4/127.0.0.1/tcp/4001/p2p/<peer ID>)", s)
+	}
+	return *ai, nil
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+func newPeerID(t *testing.T) peer.ID {
+	t.Helper()
+	key, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// runCLI runs the dispatch in-process, as main does.
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestDispatch(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string
+		stderr   []string
+		noStdout bool
+	}{
+		{name: "no command", args: nil, code: exitUsage, stderr: []string{"Usage:", "serve", "sync"}, noStdout: true},
+		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, stderr: []string{`ordersync: unknown command "frobnicate"`, "Usage:"}, noStdout: true},
+		{name: "help", args: []string{"help"}, code: exitOK, stdout: []string{"demo", "serve", "sync", "bench", "gen", "help"}},
+		{name: "help for a command", args: []string{"help", "sync"}, code: exitOK, stderr: []string{"Usage: ordersync sync", "-min-peers", "-log-level"}},
+		{name: "help for an unknown command", args: []string{"help", "nope"}, code: exitUsage, stderr: []string{`unknown command "nope"`}},
+		{name: "-h", args: []string{"serve", "-h"}, code: exitOK, stderr: []string{"Usage: ordersync serve", "-listen", "-orders", "-per-page", "-identity"}},
+		{name: "unknown flag", args: []string{"serve", "--bogus"}, code: exitUsage, stderr: []string{"flag provided but not defined: -bogus"}},
+		{name: "positional argument", args: []string{"serve", "--orders", "x", "extra"}, code: exitUsage, stderr: []string{`ordersync serve: unexpected argument "extra"`}},
+		{name: "serve without orders", args: []string{"serve"}, code: exitUsage, stderr: []string{"ordersync serve: --orders is required"}},
+		{name: "serve bad listen", args: []string{"serve", "--orders", "x", "--listen", "/ip4/nope"}, code: exitUsage, stderr: []string{`ordersync serve: --listen "/ip4/nope": bad multiaddr`}},
+		{name: "serve bad per-page", args: []string{"serve", "--orders", "x", "--per-page", "0"}, code: exitUsage, stderr: []string{"--per-page 0"}},
+		{name: "serve bad log level", args: []string{"serve", "--orders", "x", "--log-level", "loud"}, code: exitUsage, stderr: []string{`--log-level "loud"`}},
+		{name: "sync bad peer", args: []string{"sync", "--peer", "not-an-addr", "--out", "x"}, code: exitUsage, stderr: []string{`bad multiaddr "not-an-addr"`}},
+		{name: "sync without peers", args: []string{"sync", "--out", "x"}, code: exitUsage, stderr: []string{"ordersync sync: at least one --peer is required"}},
+		{name: "gen without out", args: []string{"gen"}, code: exitUsage, stderr: []string{"ordersync gen: --out is required"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			for _, w := range tc.stdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout does not say %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tc.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, stderr)
+				}
+			}
+			if tc.noStdout && stdout != "" {
+				t.Errorf("stdout should be empty, got:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestParseSyncFlags(t *testing.T) {
+	a, b := newPeerID(t), newPeerID(t)
+	addrA := "/ip4/127.0.0.1/tcp/4001/p2p/" + a.String()
+	addrA2 := "/ip4/127.0.0.1/tcp/4002/p2p/" + a.String()
+	addrB := "/ip4/127.0.0.1/tcp/4003/p2p/" + b.String()
+	parse := func(args ...string) (*syncConfig, error) {
+		return parseSyncFlags(args, io.Discard)
+	}
+
+	cfg, err := parse("--peer", addrA, "--peer", addrB, "--peer", addrA2, "--out", "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.peers) != 2 || len(cfg.peers[0].Addrs) != 2 || cfg.minPeers != 2 {
+		t.Errorf("two addresses of one peer plus another: got %d peers (%v), min-peers %d; want 2 peers, min-peers 2", len(cfg.peers), cfg.peers, cfg.minPeers)
+	}
+	if !slices.Equal(cfg.subprotocols, []string{nameFilteredPagination, nameOrdinal}) {
+		t.Errorf("default subprotocols %v", cfg.subprotocols)
+	}
+	if cfg.filter != nil {
+		t.Error("no filter flag, but a filter was built")
+	}
+
+	cfg, err = parse("--peer", addrA, "--peer", addrB, "--out", "o", "--min-peers", "1", "--subprotocols", "ordinal, filtered-pagination")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.minPeers != 1 || !slices.Equal(cfg.subprotocols, []string{nameOrdinal, nameFilteredPagination}) {
+		t.Errorf("got min-peers %d, subprotocols %v", cfg.minPeers, cfg.subprotocols)
+	}
+
+	cfg, err = parse("--peer", addrA, "--out", "o", "--chain-id", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.filter == nil || cfg.filter.ChainID() != 1 || !strings.EqualFold(cfg.filter.ExchangeAddress().Hex(), defaultExchange) || cfg.filter.CustomOrderSchema() != "{}" {
+		t.Errorf("--chain-id 1: filter %+v, want chain 1 with the default exchange and schema", cfg.filter)
+	}
+
+	cfg, err = parse("--peer", addrA, "--out", "o", "--filter-schema", `{"properties":{"makerAddress":{"const":"0x0000000000000000000000000000000000000001"}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.filter == nil || cfg.filter.ChainID() != defaultChainID {
+		t.Errorf("--filter-schema alone: filter %+v, want one on chain %d", cfg.filter, defaultChainID)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--peer", addrA, "--out", "o", "--min-peers", "2"}, "--min-peers 2"},
+		{[]string{"--peer", addrA, "--out", "o", "--min-peers", "-1"}, "--min-peers -1"},
+		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", "ordinal,v2"}, `unknown subprotocol "v2"`},
+		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", "ordinal,ordinal"}, "listed twice"},
+		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", ""}, "empty name"},
+		{[]string{"--peer", addrA, "--out", "o", "--exchange", "0x12"}, `--exchange "0x12"`},
+		{[]string{"--peer", addrA, "--out", "o", "--chain-id", "0"}, "--chain-id 0"},
+		{[]string{"--peer", addrA, "--out", "o", "--filter-schema", "{not json"}, "--filter-schema"},
+		{[]string{"--peer", addrA, "--out", "o", "--filter-schema", `{"type":12}`}, "--filter-schema"},
+		{[]string{"--peer", addrA, "--out", "o", "--timeout", "-1s"}, "--timeout"},
+		{[]string{"--peer", "/ip4/127.0.0.1/tcp/4001", "--out", "o"}, "/p2p/"},
+		{[]string{"--peer", "/p2p/" + a.String(), "--out", "o"}, "no transport address"},
+		{[]string{"--peer", addrA}, "--out is required"},
+	} {
+		_, err := parse(tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got error %v, want one saying %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestIdentityFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node.key")
+	first, err := loadOrCreateIdentity(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("key file mode %v, want 0600", perm)
+	}
+	again, err := loadOrCreateIdentity(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Equals(again) {
+		t.Error("second load gave a different key: the peer ID would change between runs")
+	}
+
+	garbage := filepath.Join(t.TempDir(), "garbage.key")
+	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadOrCreateIdentity(garbage); err == nil || !strings.Contains(err.Error(), garbage) {
+		t.Errorf("garbage key file: got %v, want an error naming the file", err)
+	}
+	if _, err := loadOrCreateIdentity(filepath.Join(t.TempDir(), "no", "such", "dir", "k")); err == nil {
+		t.Error("key file in a missing directory: no error")
+	}
+}

@@ -1,0 +1,149 @@
+// Command ordersync runs the 0x Mesh order-sharing protocol from a shell:
+// serve a file of signed orders to libp2p peers, sync orders from peers into
+// a file, and show or measure the protocol with a built-in demo and bench.
+//
+// Usage:
+//
+//	ordersync <command> [flags]
+//
+// Run "ordersync help" for the commands and "ordersync <command> -h" for a
+// command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes. A usage error (unknown command, bad flag) is 2, as with the
+// flag package; any other failure is 1.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// command is one subcommand: run gets the arguments after the command name.
+type command struct {
+	name    string
+	summary string
+	hidden  bool
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the subcommands in the order usage shows them. demo and
+// bench live in demo*.go and bench*.go.
+var commands = []command{
+	{name: "serve", summary: "serve signed orders from a file to ordersync peers", run: runServe},
+	{name: "sync", summary: "fetch orders from ordersync peers into a file", run: runSync},
+	{name: "demo", summary: "run several nodes in this process and show a sync", run: func(ctx context.Context, args []string, _, _ io.Writer) error {
+		return runDemo(ctx, args)
+	}},
+	{name: "bench", summary: "measure sync throughput against its limits", run: func(ctx context.Context, args []string, _, _ io.Writer) error {
+		return runBench(ctx, args)
+	}},
+	{name: "gen", summary: "write generated signed orders to a file (for tests and measurements)", run: runGen},
+}
+
+func main() {
+	// The first signal cancels the context so that a command can close its
+	// host and exit cleanly; stop() restores the default so that a second
+	// one kills a stuck process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a command and turns its result into an exit code,
+// printing a failure as one line "ordersync <cmd>: <reason>" on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if cmd := lookupCommand(args[1]); cmd != nil {
+				// A command prints its own flags on -h.
+				return run(ctx, []string{cmd.name, "-h"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "ordersync help: unknown command %q\n", args[1])
+			printUsage(stderr)
+			return exitUsage
+		}
+		printUsage(stdout)
+		return exitOK
+	}
+	cmd := lookupCommand(name)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "ordersync: unknown command %q\n", name)
+		printUsage(stderr)
+		return exitUsage
+	}
+	err := cmd.run(ctx, args[1:], stdout, stderr)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		// -h: the flag set has printed the command's usage already.
+		return exitOK
+	case isUsageError(err):
+		fmt.Fprintf(stderr, "ordersync %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "run 'ordersync %s -h' for usage\n", name)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "ordersync %s: %v\n", name, err)
+		return exitFailure
+	}
+}
+
+func lookupCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `ordersync shares signed 0x v3 orders with libp2p peers over the
+0x Mesh ordersync protocol (/0x-mesh/order-sync/version/0).
+
+Usage:
+
+	ordersync <command> [flags]
+
+Commands:
+
+`)
+	for _, c := range commands {
+		if !c.hidden {
+			fmt.Fprintf(w, "\t%-6s %s\n", c.name, c.summary)
+		}
+	}
+	fmt.Fprint(w, `	help   show this text, or "help <command>" for a command's flags
+
+Examples:
+
+	ordersync gen --count 1000 --out orders.jsonl
+	ordersync serve --orders orders.jsonl --listen /ip4/127.0.0.1/tcp/4001
+	ordersync sync --peer /ip4/127.0.0.1/tcp/4001/p2p/<peer ID> --out got.jsonl
+
+Order files hold one signed order per line (JSON lines) or one JSON array.
+Exit status: 0 on success, 1 on failure, 2 on a usage error.
+`)
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/sirupsen/logrus"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/subprotocols/ordinal"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// runSync fetches the orders of the given peers into a file and prints a
+// summary. It fails when a peer cannot be reached (unless enough others
+// can), when the time is up before --min-peers peers have delivered, or when
+// nothing was received; what was accepted until then is written anyway.
+func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseSyncFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	// Create the output first: a typo in its path should not cost a sync.
+	out, err := os.Create(cfg.out)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	syncCtx := ctx
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		syncCtx, cancel = context.WithTimeout(ctx, cfg.timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	res, syncErr := syncOrders(syncCtx, cfg, log)
+	if res == nil {
+		return syncErr
+	}
+	elapsed := time.Since(start)
+
+	written, err := writeOrders(out, res.orders(ctx))
+	if err == nil {
+		err = out.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", cfg.out, err)
+	}
+	printSyncSummary(stdout, res, elapsed, written, cfg.out)
+
+	if syncErr != nil {
+		return explainSyncError(ctx, syncErr, res, cfg, written)
+	}
+	if written == 0 {
+		return errors.New("nothing received: the peers synced but sent no order that passed validation")
+	}
+	return nil
+}
+
+// syncOutcome is what a sync leaves for the summary and the output file.
+type syncOutcome struct {
+	store    *orderstore.Memory
+	counts   pagination.Counts
+	stats    ordersync.Stats
+	peers    []peer.AddrInfo
+	minPeers int
+}
+
+// orders yields the stored orders in hash order.
+func (r *syncOutcome) orders(ctx context.Context) func(yield func(*zeroex.SignedOrder) bool) {
+	return func(yield func(*zeroex.SignedOrder) bool) {
+		r.store.Each(ctx, func(_ common.Hash, o *zeroex.SignedOrder) bool { return yield(o) })
+	}
+}
+
+// syncOrders connects to the peers and runs GetOrders. The result is nil
+// only when no sync could start (no peer reachable, or too few).
+func syncOrders(ctx context.Context, cfg *syncConfig, log logrus.FieldLogger) (*syncOutcome, error) {
+	// A requester needs no listening address: it dials out.
+	h, err := newHost(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+
+	if err := connectPeers(ctx, h, cfg.peers, cfg.minPeers, log); err != nil {
+		return nil, err
+	}
+
+	node := ordersync.NewHostNode(h)
+	store := orderstore.NewMemory()
+	counts := new(pagination.Stats)
+	opts := []pagination.Option{pagination.WithStats(counts), pagination.WithPeerScorer(node)}
+	subprotocols := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
+	for _, name := range cfg.subprotocols {
+		subprotocols = append(subprotocols, newNamedSubprotocol(name, store, cfg.filter, opts...))
+	}
+	// The service also serves what it has stored to peers that ask; it
+	// stops when this function returns.
+	serviceCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	service := ordersync.New(serviceCtx, node, subprotocols, ordersync.WithLogger(log))
+
+	err = service.GetOrders(ctx, cfg.minPeers)
+	return &syncOutcome{
+		store:    store,
+		counts:   counts.Snapshot(),
+		stats:    service.Stats(),
+		peers:    cfg.peers,
+		minPeers: cfg.minPeers,
+	}, err
+}
+
+// newNamedSubprotocol builds a subprotocol from its command-line name (see
+// parseSubprotocolNames).
+func newNamedSubprotocol(name string, store orderstore.Store, filter *orderfilter.Filter, opts ...pagination.Option) ordersync.Subprotocol {
+	if name == nameOrdinal {
+		return ordinal.New(store, filter, opts...)
+	}
+	return filteredpagination.New(store, filter, opts...)
+}
+
+// connectPeers dials every peer at once. Peers that cannot be reached are
+// logged; it fails when fewer than minPeers can be, naming each failure.
+func connectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPeers int, log logrus.FieldLogger) error {
+	errs := make([]error, len(peers))
+	var wg sync.WaitGroup
+	for i, ai := range peers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.Connect(ctx, ai); err != nil {
+				errs[i] = fmt.Errorf("cannot reach peer %s: %w", ai, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			log.Warn(err)
+			failed = append(failed, err)
+		}
+	}
+	if reachable := len(peers) - len(failed); reachable < minPeers {
+		if len(failed) == 1 {
+			return failed[0]
+		}
+		return fmt.Errorf("reached %d of %d peers, need %d: %w", reachable, len(peers), minPeers, errors.Join(failed...))
+	}
+	return nil
+}
+
+// explainSyncError turns GetOrders's error into one line that says what
+// happened, with the peers' own errors, which GetOrders does not return.
+func explainSyncError(ctx context.Context, err error, res *syncOutcome, cfg *syncConfig, written int) error {
+	var what string
+	switch {
+	case ctx.Err() != nil:
+		what = "interrupted"
+	case errors.Is(err, context.DeadlineExceeded):
+		what = fmt.Sprintf("timed out after %v", cfg.timeout)
+	default:
+		what = err.Error()
+	}
+	synced := 0
+	var peerErrs string
+	for _, ai := range res.peers {
+		ps, ok := res.stats.Providers[ai.ID]
+		switch {
+		case !ok:
+			peerErrs += fmt.Sprintf("; peer %s: no sync started", ai.ID)
+		case ps.LastError != "":
+			peerErrs += fmt.Sprintf("; peer %s: %s", ai.ID, ps.LastError)
+		default:
+			synced++
+		}
+	}
+	if errors.Is(err, ordersync.ErrNoOrders) || written == 0 {
+		return fmt.Errorf("%s: nothing received%s", what, peerErrs)
+	}
+	return fmt.Errorf("%s: %d of %d required peers synced, %d orders written to %s%s", what, synced, cfg.minPeers, written, cfg.out, peerErrs)
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/orderfilter"
+)
+
+// Subprotocol names on sync's command line, and the default preference.
+const (
+	nameFilteredPagination = "filtered-pagination"
+	nameOrdinal            = "ordinal"
+	defaultSubprotocols    = nameFilteredPagination + "," + nameOrdinal
+)
+
+// Filter defaults when any filter flag is given: the chain and exchange
+// of 0x's Ganache snapshot, which 0x test setups and gen use.
+var (
+	defaultChainID  = ordergen.DefaultChainID
+	defaultExchange = strings.ToLower(ordergen.DefaultExchange.Hex())
+)
+
+// syncConfig is sync's command line, checked.
+type syncConfig struct {
+	peers        peerAddrs
+	out          string
+	minPeers     int
+	subprotocols []string // nameFilteredPagination or nameOrdinal, preferred first
+	filter       *orderfilter.Filter
+	timeout      time.Duration
+	logLevel     string
+}
+
+func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
+	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] --out FILE [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON] [--timeout D]")
+	fs.SetOutput(stderr)
+	var cfg syncConfig
+	fs.Var(&cfg.peers, "peer", "full `multiaddr` of a peer to sync from, ending in /p2p/<peer ID> (repeat for several peers)")
+	fs.StringVar(&cfg.out, "out", "", "`file` to write the accepted orders to, as JSON lines (required)")
+	fs.IntVar(&cfg.minPeers, "min-peers", 0, "finish once this many peers have each delivered orders (default: every --peer)")
+	subs := fs.String("subprotocols", defaultSubprotocols, "subprotocols to offer, most preferred first (`list` of "+nameFilteredPagination+", "+nameOrdinal+")")
+	chainID := fs.Int("chain-id", defaultChainID, "keep only orders of this chain `ID` (a filter flag)")
+	exchange := fs.String("exchange", defaultExchange, "keep only orders for this exchange `address` (a filter flag)")
+	schema := fs.String("filter-schema", orderfilter.DefaultCustomOrderSchema, "keep only orders that match this JSON Schema (a filter flag; draft-07, may $ref /order, /address, ...)")
+	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "give up after this `duration` (0: never)")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	cfg.logLevel = *logLevel
+
+	if len(cfg.peers) == 0 {
+		return nil, usagef("at least one --peer is required")
+	}
+	if cfg.out == "" {
+		return nil, usagef("--out is required")
+	}
+	switch {
+	case cfg.minPeers == 0:
+		cfg.minPeers = len(cfg.peers)
+	case cfg.minPeers < 0 || cfg.minPeers > len(cfg.peers):
+		return nil, usagef("--min-peers %d: want 1 to the number of peers (%d)", cfg.minPeers, len(cfg.peers))
+	}
+	if cfg.timeout < 0 {
+		return nil, usagef("--timeout %v: must not be negative", cfg.timeout)
+	}
+	var err error
+	if cfg.subprotocols, err = parseSubprotocolNames(*subs); err != nil {
+		return nil, usageError{fmt.Errorf("--subprotocols %q: %w", *subs, err)}
+	}
+
+	// No filter flag: keep every order whose signature verifies, whatever
+	// its chain. Any filter flag: a full filter, defaults for the rest.
+	filtered := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "chain-id", "exchange", "filter-schema":
+			filtered = true
+		}
+	})
+	if filtered {
+		if cfg.filter, err = buildFilter(*chainID, *exchange, *schema); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	return &cfg, nil
+}
+
+// parseSubprotocolNames parses a comma-separated preference list.
+func parseSubprotocolNames(list string) ([]string, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		switch name {
+		case nameFilteredPagination, nameOrdinal:
+		case "":
+			return nil, fmt.Errorf("empty name (want a comma-separated list of %s and %s)", nameFilteredPagination, nameOrdinal)
+		default:
+			return nil, fmt.Errorf("unknown subprotocol %q (want %s or %s)", name, nameFilteredPagination, nameOrdinal)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("%q listed twice", name)
+		}
+		seen[name] = true
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// buildFilter checks the filter flags and compiles the filter.
+func buildFilter(chainID int, exchange, schema string) (*orderfilter.Filter, error) {
+	if chainID < 1 {
+		return nil, fmt.Errorf("--chain-id %d: want a positive chain ID", chainID)
+	}
+	if !common.IsHexAddress(exchange) {
+		return nil, fmt.Errorf("--exchange %q: not an address (want 0x and 40 hex digits)", exchange)
+	}
+	f, err := orderfilter.New(chainID, schema, common.HexToAddress(exchange))
+	if err != nil {
+		return nil, fmt.Errorf("--filter-schema: %w", err)
+	}
+	return f, nil
+}
