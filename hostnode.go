@@ -1,0 +1,53 @@
+package ordersync
+
+import (
+	"context"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+)
+
+// HostNode adapts a plain go-libp2p host to Node: its neighbours are the
+// peers it is connected to and peer scores are tags in its connection
+// manager (a host without one, the default, keeps no scores).
+type HostNode struct {
+	h host.Host
+}
+
+// NewHostNode returns the Node of host h.
+func NewHostNode(h host.Host) *HostNode { return &HostNode{h: h} }
+
+// ID is the host's peer ID.
+func (n *HostNode) ID() peer.ID { return n.h.ID() }
+
+// SetStreamHandler registers handler for protocol pid on the host.
+func (n *HostNode) SetStreamHandler(pid protocol.ID, handler network.StreamHandler) {
+	n.h.SetStreamHandler(pid, handler)
+}
+
+// NewStream opens a stream to p on the host.
+func (n *HostNode) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
+	return n.h.NewStream(ctx, p, pids...)
+}
+
+// Neighbors lists the peers the host is connected to.
+func (n *HostNode) Neighbors() []peer.ID { return n.h.Network().Peers() }
+
+// AddPeerScore adds diff to p's tag in the connection manager.
+func (n *HostNode) AddPeerScore(p peer.ID, tag string, diff int) {
+	n.h.ConnManager().UpsertTag(p, tag, func(v int) int { return v + diff })
+}
+
+// SetPeerScore sets p's tag in the connection manager to val.
+func (n *HostNode) SetPeerScore(p peer.ID, tag string, val int) {
+	n.h.ConnManager().TagPeer(p, tag, val)
+}
+
+// UnsetPeerScore removes p's tag from the connection manager.
+func (n *HostNode) UnsetPeerScore(p peer.ID, tag string) {
+	n.h.ConnManager().UntagPeer(p, tag)
+}
+
+var _ Node = (*HostNode)(nil)

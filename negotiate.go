@@ -1,0 +1,74 @@
+package ordersync
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// GetMatchingSubprotocol negotiates the subprotocol of a first request: it
+// walks the requester's list in order and returns the first subprotocol the
+// Service supports, with its index in that list, so that the requester's
+// preference wins. If there is none, the error is a
+// NoMatchingSubprotocolsError.
+func (s *Service) GetMatchingSubprotocol(rawReq *rawRequest) (Subprotocol, int, error) {
+	for i, name := range rawReq.Subprotocols {
+		if sub, ok := s.byName[name]; ok {
+			return sub, i, nil
+		}
+	}
+	return nil, 0, NoMatchingSubprotocolsError{
+		Requested: append([]string(nil), rawReq.Subprotocols...),
+		Supported: append([]string(nil), s.names...),
+	}
+}
+
+// parseRequest turns a request's bytes into the Request for a subprotocol.
+// chosen is the subprotocol of the stream, nil on its first request. The
+// error wraps ErrInvalidMessage or is a NoMatchingSubprotocolsError.
+func (s *Service) parseRequest(msg []byte, chosen Subprotocol, from peer.ID) (Subprotocol, *Request, error) {
+	var raw rawRequest
+	if err := json.Unmarshal(msg, &raw); err != nil {
+		return nil, nil, fmt.Errorf("%w: request: %v", ErrInvalidMessage, err)
+	}
+	if raw.Type != TypeRequest {
+		return nil, nil, fmt.Errorf("%w: request type %q, want %q", ErrInvalidMessage, raw.Type, TypeRequest)
+	}
+	metadata := raw.Metadata
+	sub := chosen
+	if sub == nil {
+		var i int
+		var err error
+		sub, i, err = s.GetMatchingSubprotocol(&raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		metadata = pickFirstMetadata(raw.Metadata, i)
+	} else if len(raw.Subprotocols) != 1 || raw.Subprotocols[0] != sub.Name() {
+		return nil, nil, fmt.Errorf("%w: later request names subprotocols %q, want only %q",
+			ErrInvalidMessage, raw.Subprotocols, sub.Name())
+	}
+	if len(metadata) == 0 {
+		metadata = jsonNull // absent: older requesters
+	}
+	parsed, err := sub.ParseRequestMetadata(metadata)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s request metadata: %v", ErrInvalidMessage, sub.Name(), err)
+	}
+	return sub, &Request{RequesterID: from, Metadata: parsed}, nil
+}
+
+var jsonNull = json.RawMessage("null")
+
+// pickFirstMetadata picks the chosen subprotocol's part of a first request's
+// metadata: entry i of {"metadata":[...]} when there is one, else the
+// metadata as it came (older requesters send null or nothing, and a
+// requester resuming a sync sends the subprotocol's metadata unwrapped).
+func pickFirstMetadata(metadata json.RawMessage, i int) json.RawMessage {
+	var first FirstRequestsForSubprotocols
+	if err := json.Unmarshal(metadata, &first); err == nil && len(first.MetadataForSubprotocol) > i {
+		return first.MetadataForSubprotocol[i]
+	}
+	return metadata
+}

@@ -1,0 +1,279 @@
+package ordersync
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
+)
+
+// Defaults of the options. The timeouts, the rate limit and the backoff are
+// those of the existing 0x Mesh nodes (see WIRE.md); the size and count
+// bounds are this implementation's own.
+const (
+	// DefaultMessageTimeout is how long either side waits for one message.
+	DefaultMessageTimeout = 30 * time.Second
+	// DefaultRateLimit is how many requests per second a provider serves,
+	// shared by all peers.
+	DefaultRateLimit = rate.Limit(30)
+	// DefaultRateBurst is the burst of the provider's shared limiter.
+	DefaultRateBurst = 10
+	// DefaultPeerRateLimit is how many requests per second a provider
+	// serves one peer: a third of the shared rate, so that one peer cannot
+	// take it all.
+	DefaultPeerRateLimit = rate.Limit(10)
+	// DefaultPeerRateBurst is the burst of the per-peer limiter.
+	DefaultPeerRateBurst = 5
+	// DefaultInitialBackoff is the requester's first wait between rounds.
+	DefaultInitialBackoff = 250 * time.Millisecond
+	// DefaultMaxBackoff caps the requester's wait between rounds.
+	DefaultMaxBackoff = time.Minute
+	// DefaultJitter is the fraction by which PeriodicallyGetOrders varies
+	// its delay, up or down.
+	DefaultJitter = 0.1
+	// DefaultMaxRequestSize bounds one request a provider reads.
+	DefaultMaxRequestSize = 1 << 20
+	// DefaultMaxResponseSize bounds one response a requester reads: room
+	// for a 500-order page of orders with large asset data.
+	DefaultMaxResponseSize = 16 << 20
+	// DefaultMaxStreams bounds the inbound ordersync streams a provider
+	// serves at once.
+	DefaultMaxStreams = 64
+	// DefaultMaxRequestsPerStream bounds the pages a provider serves on
+	// one stream; a requester that wants more opens a new stream.
+	DefaultMaxRequestsPerStream = 2000
+	// DefaultMaxPagesPerSync bounds the pages a requester takes from one
+	// provider in one sync (a million orders at 500 a page).
+	DefaultMaxPagesPerSync = 2000
+	// DefaultMaxOrdersPerSync bounds the orders a requester takes from one
+	// provider in one sync.
+	DefaultMaxOrdersPerSync = 1_000_000
+	// maxResumePoints bounds how many broken-off syncs a Service remembers.
+	maxResumePoints = 1024
+	// maxPeerStats bounds how many providers Stats reports on.
+	maxPeerStats = 1024
+)
+
+// Option configures a Service; pass them to New.
+type Option func(*config) error
+
+type config struct {
+	messageTimeout       time.Duration
+	rateLimit            rate.Limit
+	rateBurst            int
+	peerRateLimit        rate.Limit
+	peerRateBurst        int
+	backoffFactory       func() backoff.BackOff
+	jitter               float64
+	random               func() float64
+	after                func(time.Duration) <-chan time.Time
+	logger               logrus.FieldLogger
+	maxRequestSize       int
+	maxResponseSize      int
+	maxStreams           int
+	maxRequestsPerStream int
+	maxPagesPerSync      int
+	maxOrdersPerSync     int
+}
+
+func defaultConfig() config {
+	return config{
+		messageTimeout:       DefaultMessageTimeout,
+		rateLimit:            DefaultRateLimit,
+		rateBurst:            DefaultRateBurst,
+		peerRateLimit:        DefaultPeerRateLimit,
+		peerRateBurst:        DefaultPeerRateBurst,
+		backoffFactory:       exponentialBackoff(DefaultInitialBackoff, DefaultMaxBackoff),
+		jitter:               DefaultJitter,
+		random:               rand.Float64,
+		after:                time.After,
+		logger:               logrus.StandardLogger(),
+		maxRequestSize:       DefaultMaxRequestSize,
+		maxResponseSize:      DefaultMaxResponseSize,
+		maxStreams:           DefaultMaxStreams,
+		maxRequestsPerStream: DefaultMaxRequestsPerStream,
+		maxPagesPerSync:      DefaultMaxPagesPerSync,
+		maxOrdersPerSync:     DefaultMaxOrdersPerSync,
+	}
+}
+
+// exponentialBackoff starts at initial and doubles up to max, with no
+// randomisation and no end.
+func exponentialBackoff(initial, max time.Duration) func() backoff.BackOff {
+	return func() backoff.BackOff {
+		b := backoff.NewExponentialBackOff(
+			backoff.WithInitialInterval(initial),
+			backoff.WithMultiplier(2),
+			backoff.WithMaxInterval(max),
+			backoff.WithRandomizationFactor(0),
+			backoff.WithMaxElapsedTime(0),
+		)
+		return b
+	}
+}
+
+// WithMessageTimeout sets how long either side waits for one message to
+// arrive or be written, and how long a provider's subprotocol may take to
+// answer one request. Default DefaultMessageTimeout (30 s).
+func WithMessageTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("ordersync: message timeout %v: must be positive", d)
+		}
+		c.messageTimeout = d
+		return nil
+	}
+}
+
+// WithRateLimit sets the provider's request limiter shared by all peers. A
+// new stream that finds it empty is reset at once; a later request on a
+// stream waits for a token. rate.Inf turns it off. Default 30/s, burst 10.
+func WithRateLimit(limit rate.Limit, burst int) Option {
+	return func(c *config) error {
+		if limit < 0 || (limit != rate.Inf && burst < 1) {
+			return fmt.Errorf("ordersync: rate limit %v burst %d: need a non-negative rate and a burst of at least 1", limit, burst)
+		}
+		c.rateLimit, c.rateBurst = limit, burst
+		return nil
+	}
+}
+
+// WithPeerRateLimit sets the provider's request limiter for each peer, on
+// top of the shared one, so that one peer cannot use up the shared one.
+// rate.Inf turns it off. Default 10/s, burst 5.
+func WithPeerRateLimit(limit rate.Limit, burst int) Option {
+	return func(c *config) error {
+		if limit < 0 || (limit != rate.Inf && burst < 1) {
+			return fmt.Errorf("ordersync: peer rate limit %v burst %d: need a non-negative rate and a burst of at least 1", limit, burst)
+		}
+		c.peerRateLimit, c.peerRateBurst = limit, burst
+		return nil
+	}
+}
+
+// WithBackoff sets the requester's wait between rounds of GetOrders: initial
+// first, doubling each round, at most max. Default 250 ms to 1 min.
+func WithBackoff(initial, max time.Duration) Option {
+	return func(c *config) error {
+		if initial <= 0 || max < initial {
+			return fmt.Errorf("ordersync: backoff %v to %v: need 0 < initial <= max", initial, max)
+		}
+		c.backoffFactory = exponentialBackoff(initial, max)
+		return nil
+	}
+}
+
+// WithBackoffFactory replaces the requester's backoff: each GetOrders call
+// takes a fresh BackOff from factory and waits NextBackOff between rounds.
+// If it returns backoff.Stop, GetOrders gives up with ErrTooFewPeers. Tests
+// use it to script the schedule.
+func WithBackoffFactory(factory func() backoff.BackOff) Option {
+	return func(c *config) error {
+		if factory == nil {
+			return fmt.Errorf("ordersync: backoff factory: must not be nil")
+		}
+		c.backoffFactory = factory
+		return nil
+	}
+}
+
+// WithJitter sets the fraction by which PeriodicallyGetOrders varies its
+// delay: approxDelay × (1 ± fraction), uniformly. Default 0.1.
+func WithJitter(fraction float64) Option {
+	return func(c *config) error {
+		if fraction < 0 || fraction >= 1 {
+			return fmt.Errorf("ordersync: jitter %v: must be in [0, 1)", fraction)
+		}
+		c.jitter = fraction
+		return nil
+	}
+}
+
+// WithRandom sets the source of the jitter: random must return numbers in
+// [0, 1). Default math/rand/v2's Float64.
+func WithRandom(random func() float64) Option {
+	return func(c *config) error {
+		if random == nil {
+			return fmt.Errorf("ordersync: random source: must not be nil")
+		}
+		c.random = random
+		return nil
+	}
+}
+
+// WithTimer sets how the Service waits, between rounds of GetOrders and
+// between runs of PeriodicallyGetOrders: after(d) must deliver on the
+// channel once d has passed. Default time.After. Tests use it to record the
+// waits and skip them.
+func WithTimer(after func(time.Duration) <-chan time.Time) Option {
+	return func(c *config) error {
+		if after == nil {
+			return fmt.Errorf("ordersync: timer: must not be nil")
+		}
+		c.after = after
+		return nil
+	}
+}
+
+// WithLogger sets where the Service logs. Default logrus's standard logger.
+func WithLogger(logger logrus.FieldLogger) Option {
+	return func(c *config) error {
+		if logger == nil {
+			return fmt.Errorf("ordersync: logger: must not be nil")
+		}
+		c.logger = logger
+		return nil
+	}
+}
+
+// WithMaxRequestSize bounds the size of one request a provider reads.
+// Default DefaultMaxRequestSize (1 MiB).
+func WithMaxRequestSize(n int) Option {
+	return positive("max request size", n, func(c *config) { c.maxRequestSize = n })
+}
+
+// WithMaxResponseSize bounds the size of one response a requester reads.
+// Default DefaultMaxResponseSize (16 MiB).
+func WithMaxResponseSize(n int) Option {
+	return positive("max response size", n, func(c *config) { c.maxResponseSize = n })
+}
+
+// WithMaxStreams bounds the inbound ordersync streams a provider serves at
+// once; it resets streams beyond that. Default DefaultMaxStreams (64).
+func WithMaxStreams(n int) Option {
+	return positive("max streams", n, func(c *config) { c.maxStreams = n })
+}
+
+// WithMaxRequestsPerStream bounds the pages a provider serves on one stream
+// before closing it; the requester goes on with a new stream. Default
+// DefaultMaxRequestsPerStream (2000).
+func WithMaxRequestsPerStream(n int) Option {
+	return positive("max requests per stream", n, func(c *config) { c.maxRequestsPerStream = n })
+}
+
+// WithMaxPagesPerSync bounds the pages a requester takes from one provider
+// in one sync; a provider that has not said complete by then is cut off
+// (ErrTooManyPages). Default DefaultMaxPagesPerSync (2000).
+func WithMaxPagesPerSync(n int) Option {
+	return positive("max pages per sync", n, func(c *config) { c.maxPagesPerSync = n })
+}
+
+// WithMaxOrdersPerSync bounds the orders a requester takes from one
+// provider in one sync; a provider that has not said complete by then is cut
+// off (ErrTooManyOrders). Default DefaultMaxOrdersPerSync (1,000,000).
+func WithMaxOrdersPerSync(n int) Option {
+	return positive("max orders per sync", n, func(c *config) { c.maxOrdersPerSync = n })
+}
+
+func positive(name string, n int, set func(*config)) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("ordersync: %s %d: must be positive", name, n)
+		}
+		set(c)
+		return nil
+	}
+}

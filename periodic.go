@@ -1,0 +1,35 @@
+package ordersync
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// PeriodicallyGetOrders runs GetOrders, waits approxDelay give or take the
+// jitter (WithJitter, 10 % by default, uniformly), and repeats. It returns
+// when ctx ends, with an error for which errors.Is(err, ctx.Err()) holds (and
+// errors.Is(err, ErrNoOrders) if the GetOrders under way had got no orders),
+// or when GetOrders fails otherwise, with that error wrapped. An approxDelay
+// that is not positive is an error at once.
+func (s *Service) PeriodicallyGetOrders(ctx context.Context, minPeers int, approxDelay time.Duration) error {
+	if approxDelay <= 0 {
+		return fmt.Errorf("ordersync: PeriodicallyGetOrders: approxDelay %v: must be positive", approxDelay)
+	}
+	for {
+		if err := s.GetOrders(ctx, minPeers); err != nil {
+			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", err)
+		}
+		select {
+		case <-s.cfg.after(s.jittered(approxDelay)):
+		case <-ctx.Done():
+			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ctx.Err())
+		}
+	}
+}
+
+// jittered spreads d uniformly over d × (1 ± jitter).
+func (s *Service) jittered(d time.Duration) time.Duration {
+	f := 1 + s.cfg.jitter*(2*s.cfg.random()-1)
+	return time.Duration(float64(d) * f)
+}

@@ -1,0 +1,234 @@
+package ordersync
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/sirupsen/logrus"
+
+	"github.com/ordersync/ordersync/internal/framing"
+)
+
+// serviceName is the Service's name in libp2p's resource manager.
+const serviceName = "ordersync"
+
+// HandleStream serves one inbound ordersync stream as a provider: it answers
+// requests until the requester has no more, the exchange goes wrong, the
+// stream has served WithMaxRequestsPerStream pages, or the Service's context
+// ends. New registers it with the node; it is exported for nodes that route
+// streams themselves. It returns when it is done with the stream, leaving
+// nothing running.
+func (s *Service) HandleStream(stream network.Stream) {
+	remote := stream.Conn().RemotePeer()
+	log := s.log.WithField("requester", remote)
+
+	if s.ctx.Err() != nil {
+		_ = stream.Reset()
+		return
+	}
+	// Turn the stream away at once when the provider is busy: queueing it
+	// would hold its memory and let a burst pile up.
+	select {
+	case s.streams <- struct{}{}:
+		defer func() { <-s.streams }()
+	default:
+		s.reject(stream, log, "too many streams")
+		return
+	}
+	if !s.peerLimiter.get(remote).Allow() {
+		s.reject(stream, log, "peer rate limit")
+		return
+	}
+	if !s.limiter.Allow() {
+		s.reject(stream, log, "rate limit")
+		return
+	}
+
+	scope := stream.Scope()
+	if err := scope.SetService(serviceName); err != nil {
+		log.WithError(err).Debug("ordersync: resource manager refused the stream")
+		_ = stream.Reset()
+		return
+	}
+	var reserved int
+	defer func() { scope.ReleaseMemory(reserved) }()
+	reserve := func(n int) error {
+		if err := scope.ReserveMemory(n, network.ReservationPriorityMedium); err != nil {
+			return err
+		}
+		reserved += n
+		return nil
+	}
+
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	// The reset wakes a read or write blocked on the stream when the
+	// Service stops.
+	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
+	defer stopReset()
+
+	p := &providerStream{s: s, stream: stream, log: log, ctx: ctx}
+	err := p.serve(reserve)
+	s.stats.bytesWritten.Add(p.written())
+	s.stats.bytesRead.Add(p.read())
+	if err != nil {
+		_ = stream.Reset()
+		return
+	}
+	_ = stream.Close()
+}
+
+// reject resets a stream the provider will not serve.
+func (s *Service) reject(stream network.Stream, log logrus.FieldLogger, why string) {
+	s.stats.streamsRejected.Add(1)
+	log.WithField("reason", why).Debug("ordersync: stream rejected: " + ErrRateLimited.Error())
+	_ = stream.Reset()
+}
+
+// errDeclined means the subprotocol did not answer a request.
+var errDeclined = errors.New("ordersync: subprotocol declined the request")
+
+// providerStream is the state of one stream served by HandleStream.
+type providerStream struct {
+	s      *Service
+	stream network.Stream
+	log    logrus.FieldLogger
+	ctx    context.Context
+	reader *framing.Reader
+	writer *framing.Writer
+}
+
+func (p *providerStream) written() int64 {
+	if p.writer == nil {
+		return 0
+	}
+	return p.writer.BytesWritten()
+}
+
+func (p *providerStream) read() int64 {
+	if p.reader == nil {
+		return 0
+	}
+	return p.reader.BytesRead()
+}
+
+// serve runs the request/response loop. A nil error means the stream
+// should be closed; an error, that it should be reset.
+func (p *providerStream) serve(reserve func(int) error) error {
+	s := p.s
+	remote := p.stream.Conn().RemotePeer()
+	var err error
+	p.reader, err = framing.NewReader(p.stream, s.cfg.maxRequestSize, reserve)
+	if err != nil {
+		p.log.WithError(err).Debug("ordersync: no memory for the stream")
+		return err
+	}
+	p.writer = framing.NewWriter(p.stream)
+
+	var chosen Subprotocol
+	for served := 0; ; served++ {
+		if served == s.cfg.maxRequestsPerStream {
+			// Close after the last response: the requester resumes on a
+			// new stream.
+			p.log.WithField("pages", served).Debug("ordersync: stream page limit reached")
+			return nil
+		}
+		if served > 0 {
+			if err := p.waitForTokens(); err != nil {
+				p.log.WithError(err).Debug("ordersync: rate limit wait failed")
+				return err
+			}
+		}
+		msg, err := p.readRequest()
+		if err == io.EOF {
+			return nil // the requester is done
+		}
+		if err != nil {
+			return err
+		}
+		sub, req, err := s.parseRequest(msg, chosen, remote)
+		if err != nil {
+			var noMatch NoMatchingSubprotocolsError
+			if errors.As(err, &noMatch) {
+				s.node.SetPeerScore(remote, tagNegotiationFailed, scoreNegotiationFailed)
+				p.log.WithError(err).Debug("ordersync: subprotocol negotiation failed")
+				return nil // close without writing, as WIRE.md says
+			}
+			s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+			p.log.WithError(err).Warn("ordersync: invalid request")
+			return err
+		}
+		s.node.SetPeerScore(remote, tagValidMessage, scoreValidMessage)
+		chosen = sub
+		if err := p.answer(sub, req); err == errDeclined {
+			return nil // close without writing, as WIRE.md says
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+// waitForTokens waits, within one message timeout, for the per-peer and
+// the shared limiter to allow a further request on the stream.
+func (p *providerStream) waitForTokens() error {
+	ctx, cancel := context.WithTimeout(p.ctx, p.s.cfg.messageTimeout)
+	defer cancel()
+	if err := p.s.peerLimiter.get(p.stream.Conn().RemotePeer()).Wait(ctx); err != nil {
+		return err
+	}
+	return p.s.limiter.Wait(ctx)
+}
+
+// readRequest reads the next request within the message timeout.
+func (p *providerStream) readRequest() ([]byte, error) {
+	s := p.s
+	remote := p.stream.Conn().RemotePeer()
+	if err := p.stream.SetReadDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
+		return nil, err
+	}
+	msg, err := p.reader.ReadMessage()
+	switch {
+	case err == nil, err == io.EOF:
+		return msg, err
+	case errors.Is(err, framing.ErrTooLarge):
+		s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+		p.log.WithField("limit", s.cfg.maxRequestSize).Warn("ordersync: request too large")
+		return nil, errors.Join(ErrMessageTooLarge, err)
+	case errors.Is(err, framing.ErrNotObject), errors.Is(err, framing.ErrMalformed), errors.Is(err, framing.ErrTooDeep):
+		s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+		p.log.WithError(err).Warn("ordersync: invalid request")
+		return nil, errors.Join(ErrInvalidMessage, err)
+	default:
+		p.log.WithError(err).Debug("ordersync: reading request failed")
+		return nil, err
+	}
+}
+
+// answer has the subprotocol answer req and writes its response.
+func (p *providerStream) answer(sub Subprotocol, req *Request) error {
+	s := p.s
+	log := p.log.WithField("subprotocol", sub.Name())
+	ctx, cancel := context.WithTimeout(p.ctx, s.cfg.messageTimeout)
+	resp, err := sub.HandleOrderSyncRequest(ctx, req)
+	cancel()
+	if err != nil || resp == nil {
+		log.WithError(err).Debug("ordersync: subprotocol did not answer")
+		return errDeclined
+	}
+	if err := p.stream.SetWriteDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
+		return err
+	}
+	err = p.writer.WriteMessage(func(dst []byte) ([]byte, error) {
+		return s.appendResponse(dst, sub.Name(), resp)
+	})
+	if err != nil {
+		log.WithError(err).Debug("ordersync: writing response failed")
+		return err
+	}
+	s.stats.requestsServed.Add(1)
+	log.WithFields(logrus.Fields{"orders": len(resp.Orders), "complete": resp.Complete}).Trace("ordersync: response sent")
+	return nil
+}

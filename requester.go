@@ -1,0 +1,135 @@
+package ordersync
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/sirupsen/logrus"
+)
+
+// GetOrders syncs with connected peers, in random order and at most
+// minPeers at once, until minPeers distinct peers have each finished a sync
+// that delivered at least one valid order. Between rounds it waits with
+// exponential backoff (WithBackoff). A sync that broke off is resumed, in a
+// later round, from the last request it got to.
+//
+// It returns nil once minPeers peers have synced, and otherwise:
+//   - when ctx ends, an error for which errors.Is(err, ctx.Err()) holds and,
+//     if no peer delivered a valid order in this call, errors.Is(err,
+//     ErrNoOrders) too; it returns promptly, cutting off the syncs under way;
+//   - ErrTooFewPeers (wrapped) when a backoff schedule set with
+//     WithBackoffFactory stops;
+//   - ErrInvalidMinPeers (wrapped) when minPeers is below 1.
+//
+// Errors of syncs with single peers (ErrNoOrdersFromPeer,
+// ErrInvalidMessage, ErrMessageTooLarge, ErrTooManyPages, ErrTooManyOrders,
+// stream errors) are not returned: they are logged, scored and shown by
+// Stats, and GetOrders goes on with other peers.
+func (s *Service) GetOrders(ctx context.Context, minPeers int) error {
+	if minPeers < 1 {
+		return fmt.Errorf("%w: got %d", ErrInvalidMinPeers, minPeers)
+	}
+	bo := s.cfg.backoffFactory()
+	bo.Reset()
+	r := &getOrdersRun{s: s, minPeers: minPeers, synced: make(map[peer.ID]bool)}
+	for round := 1; ; round++ {
+		r.runRound(ctx, round)
+		if r.enough() {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return r.stopped(ctx)
+		}
+		wait := bo.NextBackOff()
+		if wait == backoff.Stop {
+			return fmt.Errorf("%w: synced with %d of %d peers in %d rounds", ErrTooFewPeers, len(r.synced), minPeers, round)
+		}
+		s.log.WithFields(logrus.Fields{"round": round, "synced": len(r.synced), "minPeers": minPeers, "wait": wait}).Debug("ordersync: too few peers synced, waiting")
+		select {
+		case <-s.cfg.after(wait):
+		case <-ctx.Done():
+			return r.stopped(ctx)
+		}
+	}
+}
+
+// getOrdersRun is the state of one GetOrders call.
+type getOrdersRun struct {
+	s        *Service
+	minPeers int
+
+	mu        sync.Mutex
+	synced    map[peer.ID]bool
+	gotOrders bool // some peer delivered a valid order
+}
+
+func (r *getOrdersRun) enough() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.synced) >= r.minPeers
+}
+
+func (r *getOrdersRun) isSynced(p peer.ID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.synced[p]
+}
+
+// stopped is GetOrders's error when ctx ended.
+func (r *getOrdersRun) stopped(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.gotOrders {
+		return fmt.Errorf("ordersync: GetOrders: %w: %w", ErrNoOrders, ctx.Err())
+	}
+	return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", len(r.synced), r.minPeers, ctx.Err())
+}
+
+// runRound tries every connected peer that has not synced yet, in random
+// order, at most minPeers at once, until enough have synced. It returns
+// when every sync it started has ended.
+func (r *getOrdersRun) runRound(ctx context.Context, round int) {
+	s := r.s
+	peers := s.node.Neighbors()
+	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+	self := s.node.ID()
+
+	slots := make(chan struct{}, r.minPeers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, p := range peers {
+		if p == self || r.isSynced(p) {
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		// Syncs that ended while this one waited for a slot may have been
+		// enough.
+		if r.enough() {
+			<-slots
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			valid, err := s.syncWithPeer(ctx, p)
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if valid > 0 {
+				r.gotOrders = true
+			}
+			if err == nil {
+				r.synced[p] = true
+			}
+		}()
+	}
+	s.log.WithFields(logrus.Fields{"round": round, "peers": len(peers)}).Trace("ordersync: round started every sync")
+}

@@ -1,0 +1,88 @@
+package ordersync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
+)
+
+// Service runs ordersync on a Node: it serves its subprotocols to peers
+// that ask (the provider side) and asks peers for their orders with
+// GetOrders and PeriodicallyGetOrders (the requester side). Its methods are
+// safe for concurrent use.
+type Service struct {
+	ctx          context.Context
+	node         Node
+	subprotocols []Subprotocol
+	byName       map[string]Subprotocol
+	names        []string
+	cfg          config
+	log          logrus.FieldLogger
+
+	// responsePrefix[name] is `{"type":"Response","subprotocol":<name>,"orders":`
+	// encoded once per subprotocol.
+	responsePrefix map[string][]byte
+
+	// Provider side.
+	streams     chan struct{} // one token per inbound stream being served
+	limiter     *rate.Limiter
+	peerLimiter *peerLimiters
+
+	// Requester side.
+	resume *resumePoints
+
+	stats stats
+}
+
+// New makes a Service that speaks the given subprotocols, most preferred
+// first, and registers it as the node's handler for ID. It serves peers
+// until ctx ends; after that, new streams are reset and streams being served
+// are cut off.
+//
+// New panics if an option is invalid or two subprotocols have the same
+// name: both are programming errors.
+func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Option) *Service {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			panic(err)
+		}
+	}
+	s := &Service{
+		ctx:            ctx,
+		node:           node,
+		subprotocols:   append([]Subprotocol(nil), subprotocols...),
+		byName:         make(map[string]Subprotocol, len(subprotocols)),
+		cfg:            cfg,
+		log:            cfg.logger,
+		responsePrefix: make(map[string][]byte, len(subprotocols)),
+		streams:        make(chan struct{}, cfg.maxStreams),
+		limiter:        rate.NewLimiter(cfg.rateLimit, cfg.rateBurst),
+		peerLimiter:    newPeerLimiters(cfg.peerRateLimit, cfg.peerRateBurst),
+		resume:         newResumePoints(maxResumePoints),
+	}
+	for _, sub := range s.subprotocols {
+		name := sub.Name()
+		if _, dup := s.byName[name]; dup {
+			panic(fmt.Sprintf("ordersync: subprotocol %q given twice", name))
+		}
+		s.byName[name] = sub
+		s.names = append(s.names, name)
+		quoted, err := json.Marshal(name)
+		if err != nil {
+			panic(fmt.Sprintf("ordersync: subprotocol name %q: %v", name, err))
+		}
+		prefix := []byte(`{"type":"Response","subprotocol":`)
+		prefix = append(prefix, quoted...)
+		s.responsePrefix[name] = append(prefix, `,"orders":`...)
+	}
+	node.SetStreamHandler(ID, s.HandleStream)
+	return s
+}
+
+// Ensure HandleStream fits the node's handler type.
+var _ network.StreamHandler = (*Service)(nil).HandleStream

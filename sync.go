@@ -1,0 +1,304 @@
+package ordersync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/sirupsen/logrus"
+
+	"github.com/ordersync/ordersync/internal/framing"
+)
+
+// errProviderClosed means the provider closed the stream cleanly before a
+// complete response: it had served its pages for this stream, or it went
+// away.
+var errProviderClosed = errors.New("ordersync: provider closed the stream before the sync was complete")
+
+// peerSync is one sync, as a requester, with one provider.
+type peerSync struct {
+	s   *Service
+	p   peer.ID
+	log logrus.FieldLogger
+	resumePoint
+	scoredOrders bool // received-orders already set in this sync
+}
+
+// syncWithPeer syncs with provider p, resuming where an earlier sync broke
+// off if there was one. It returns how many valid orders the provider
+// delivered (including before a resume) and nil if the sync completed with
+// at least one.
+func (s *Service) syncWithPeer(ctx context.Context, p peer.ID) (int, error) {
+	ps := &peerSync{s: s, p: p, log: s.log.WithField("provider", p)}
+	if point, ok := s.resume.take(p); ok {
+		ps.resumePoint = point
+		ps.log.WithFields(logrus.Fields{"subprotocol": point.sub.Name(), "pages": point.pages}).Debug("ordersync: resuming sync")
+	}
+	err := ps.run(ctx)
+	if err != nil {
+		s.stats.syncsFailed.Add(1)
+	} else {
+		s.stats.syncsCompleted.Add(1)
+	}
+	s.stats.provider(p, func(st *ProviderStats) {
+		st.LastError = ""
+		if err != nil {
+			st.LastError = err.Error()
+		}
+	})
+	ps.log.WithFields(logrus.Fields{"pages": ps.pages, "validOrders": ps.valid}).WithError(err).Debug("ordersync: sync ended")
+	return ps.valid, err
+}
+
+// run runs the sync on as many streams as it takes.
+func (ps *peerSync) run(ctx context.Context) error {
+	for {
+		pages, done, resumable, err := ps.runStream(ctx)
+		if done {
+			if ps.valid == 0 {
+				return ErrNoOrdersFromPeer
+			}
+			return nil
+		}
+		// A provider that closed cleanly after serving pages has hit its
+		// per-stream limit: go on at once on a new stream.
+		if err == errProviderClosed && pages > 0 && ctx.Err() == nil {
+			continue
+		}
+		if resumable && ps.sub != nil {
+			ps.s.resume.put(ps.p, ps.resumePoint)
+		}
+		return err
+	}
+}
+
+// runStream runs the sync on one new stream. It returns the pages received
+// on it, whether the sync is done, and if not, whether it can be resumed
+// later from ps.next.
+func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable bool, err error) {
+	s := ps.s
+	stream, err := s.node.NewStream(ctx, ps.p, ID)
+	if err != nil {
+		s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
+		return 0, false, true, fmt.Errorf("ordersync: opening a stream to %s: %w", ps.p, err)
+	}
+	// The reset wakes a read or write blocked on the stream when ctx ends.
+	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
+	defer stopReset()
+
+	scope := stream.Scope()
+	var reserved int
+	reserve := func(n int) error {
+		if err := scope.ReserveMemory(n, network.ReservationPriorityMedium); err != nil {
+			return err
+		}
+		reserved += n
+		return nil
+	}
+	var reader *framing.Reader
+	defer func() {
+		if done {
+			_ = stream.Close()
+		} else {
+			_ = stream.Reset()
+		}
+		scope.ReleaseMemory(reserved)
+		if reader != nil {
+			s.stats.bytesRead.Add(reader.BytesRead())
+			s.stats.provider(ps.p, func(st *ProviderStats) { st.BytesReceived += reader.BytesRead() })
+		}
+	}()
+	if err := scope.SetService(serviceName); err != nil {
+		return 0, false, true, fmt.Errorf("ordersync: stream to %s: resource manager: %w", ps.p, err)
+	}
+	reader, err = framing.NewReader(stream, s.cfg.maxResponseSize, reserve)
+	if err != nil {
+		return 0, false, true, fmt.Errorf("ordersync: stream to %s: %w", ps.p, err)
+	}
+	writer := framing.NewWriter(stream)
+
+	for {
+		before := writer.BytesWritten()
+		err := ps.writeRequest(stream, writer)
+		s.stats.bytesWritten.Add(writer.BytesWritten() - before)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
+			}
+			return pages, false, true, err
+		}
+
+		msg, err := ps.readResponse(stream, reader)
+		if err != nil {
+			return pages, false, !errors.Is(err, ErrInvalidMessage) && !errors.Is(err, ErrMessageTooLarge), err
+		}
+		sub, resp, err := ps.parseResponse(msg)
+		if err != nil {
+			s.node.AddPeerScore(ps.p, tagInvalidMessage, scoreInvalidMessage)
+			ps.log.WithError(err).Warn("ordersync: invalid response")
+			return pages, false, false, err
+		}
+		s.node.SetPeerScore(ps.p, tagValidMessage, scoreValidMessage)
+		ps.sub = sub
+
+		next, valid, err := sub.HandleOrderSyncResponse(ctx, resp)
+		if err != nil {
+			// The request stays ps.next: if ctx ended, the page is asked
+			// for again on resuming.
+			return pages, false, ctx.Err() != nil, fmt.Errorf("ordersync: %s response from %s: %w", sub.Name(), ps.p, err)
+		}
+		pages++
+		ps.recordPage(sub, len(resp.Orders), valid)
+		if resp.Complete || next == nil {
+			return pages, true, false, nil
+		}
+		ps.next = next
+		if err := ps.checkBounds(); err != nil {
+			s.node.AddPeerScore(ps.p, tagTooLongSync, scoreTooLongSync)
+			ps.log.WithError(err).Warn("ordersync: provider cut off")
+			return pages, false, false, err
+		}
+	}
+}
+
+// recordPage counts a page that the subprotocol took in.
+func (ps *peerSync) recordPage(sub Subprotocol, orders, valid int) {
+	ps.pages++
+	ps.orders += orders
+	ps.valid += valid
+	if valid > 0 && !ps.scoredOrders {
+		ps.scoredOrders = true
+		ps.s.node.SetPeerScore(ps.p, tagReceivedOrders, scoreReceivedOrders)
+		ps.s.node.UnsetPeerScore(ps.p, tagUnexpectedDisconnect)
+	}
+	ps.s.stats.provider(ps.p, func(st *ProviderStats) {
+		st.Subprotocol = sub.Name()
+		st.Pages++
+		st.Orders += int64(valid)
+	})
+	ps.log.WithFields(logrus.Fields{"subprotocol": sub.Name(), "orders": orders, "validOrders": valid}).Trace("ordersync: page received")
+}
+
+// checkBounds cuts off a provider that has sent more than a sync takes.
+func (ps *peerSync) checkBounds() error {
+	cfg := &ps.s.cfg
+	if ps.pages >= cfg.maxPagesPerSync {
+		return fmt.Errorf("%w: %d pages from %s without a complete response", ErrTooManyPages, ps.pages, ps.p)
+	}
+	if ps.orders >= cfg.maxOrdersPerSync {
+		return fmt.Errorf("%w: %d orders from %s without a complete response", ErrTooManyOrders, ps.orders, ps.p)
+	}
+	return nil
+}
+
+// writeRequest writes the sync's next request: the first request of a sync
+// offers every subprotocol; later ones, and the first one on a stream that
+// resumes a sync, name only the chosen subprotocol.
+func (ps *peerSync) writeRequest(stream network.Stream, w *framing.Writer) error {
+	req, err := ps.nextRawRequest()
+	if err != nil {
+		return err
+	}
+	if err := stream.SetWriteDeadline(time.Now().Add(ps.s.cfg.messageTimeout)); err != nil {
+		return err
+	}
+	if err := w.WriteValue(req); err != nil {
+		return fmt.Errorf("ordersync: writing a request to %s: %w", ps.p, err)
+	}
+	return nil
+}
+
+func (ps *peerSync) nextRawRequest() (*rawRequest, error) {
+	if ps.sub == nil {
+		return ps.s.firstRequest()
+	}
+	var metadata any
+	if ps.next != nil {
+		metadata = ps.next.Metadata
+	}
+	encoded, err := json.Marshal(metadata)
+	if err != nil {
+		return nil, fmt.Errorf("ordersync: %s request metadata: %w", ps.sub.Name(), err)
+	}
+	return &rawRequest{Type: TypeRequest, Subprotocols: []string{ps.sub.Name()}, Metadata: encoded}, nil
+}
+
+// firstRequest is the request that starts a sync from the beginning.
+func (s *Service) firstRequest() (*rawRequest, error) {
+	first := FirstRequestsForSubprotocols{MetadataForSubprotocol: make([]json.RawMessage, len(s.subprotocols))}
+	for i, sub := range s.subprotocols {
+		m, err := sub.GenerateFirstRequestMetadata()
+		if err != nil {
+			return nil, fmt.Errorf("ordersync: %s first request metadata: %w", sub.Name(), err)
+		}
+		if len(m) == 0 {
+			m = jsonNull
+		}
+		first.MetadataForSubprotocol[i] = m
+	}
+	encoded, err := json.Marshal(first)
+	if err != nil {
+		return nil, fmt.Errorf("ordersync: first request metadata: %w", err)
+	}
+	return &rawRequest{Type: TypeRequest, Subprotocols: s.names, Metadata: encoded}, nil
+}
+
+// readResponse reads the next response within the message timeout.
+func (ps *peerSync) readResponse(stream network.Stream, r *framing.Reader) ([]byte, error) {
+	s := ps.s
+	if err := stream.SetReadDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
+		return nil, err
+	}
+	msg, err := r.ReadMessage()
+	switch {
+	case err == nil:
+		return msg, nil
+	case err == io.EOF:
+		return nil, errProviderClosed
+	case errors.Is(err, framing.ErrTooLarge):
+		s.node.AddPeerScore(ps.p, tagInvalidMessage, scoreInvalidMessage)
+		ps.log.WithField("limit", s.cfg.maxResponseSize).Warn("ordersync: response too large")
+		return nil, fmt.Errorf("%w: from %s: %w", ErrMessageTooLarge, ps.p, err)
+	case errors.Is(err, framing.ErrNotObject), errors.Is(err, framing.ErrMalformed), errors.Is(err, framing.ErrTooDeep):
+		s.node.AddPeerScore(ps.p, tagInvalidMessage, scoreInvalidMessage)
+		ps.log.WithError(err).Warn("ordersync: invalid response")
+		return nil, fmt.Errorf("%w: from %s: %w", ErrInvalidMessage, ps.p, err)
+	default:
+		return nil, fmt.Errorf("ordersync: reading a response from %s: %w", ps.p, err)
+	}
+}
+
+// parseResponse checks a response and turns it into the Response for its
+// subprotocol. The error wraps ErrInvalidMessage.
+func (ps *peerSync) parseResponse(msg []byte) (Subprotocol, *Response, error) {
+	var raw rawResponse
+	if err := json.Unmarshal(msg, &raw); err != nil {
+		return nil, nil, fmt.Errorf("%w: response from %s: %v", ErrInvalidMessage, ps.p, err)
+	}
+	if raw.Type != TypeResponse {
+		return nil, nil, fmt.Errorf("%w: response from %s has type %q, want %q", ErrInvalidMessage, ps.p, raw.Type, TypeResponse)
+	}
+	sub := ps.sub
+	if sub == nil {
+		sub = ps.s.byName[raw.Subprotocol]
+		if sub == nil {
+			return nil, nil, fmt.Errorf("%w: response from %s names subprotocol %q, which was not offered", ErrInvalidMessage, ps.p, raw.Subprotocol)
+		}
+	} else if raw.Subprotocol != sub.Name() {
+		return nil, nil, fmt.Errorf("%w: response from %s names subprotocol %q, want %q", ErrInvalidMessage, ps.p, raw.Subprotocol, sub.Name())
+	}
+	metadata := raw.Metadata
+	if len(metadata) == 0 {
+		metadata = jsonNull
+	}
+	parsed, err := sub.ParseResponseMetadata(metadata)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s response metadata from %s: %v", ErrInvalidMessage, sub.Name(), ps.p, err)
+	}
+	return sub, &Response{ProviderID: ps.p, Orders: raw.Orders, Complete: raw.Complete, Metadata: parsed}, nil
+}
