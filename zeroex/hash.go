@@ -42,9 +42,17 @@ func (o *Order) ComputeOrderHash() (common.Hash, error) {
 	return h, nil
 }
 
-// keccakPool recycles Keccak states: hashing an order takes six sums, and a
-// fresh state for each would be most of the garbage.
-var keccakPool = sync.Pool{New: func() any { return crypto.NewKeccakState() }}
+// orderHasher is the scratch space of one hash computation. Pooled, so
+// that neither the Keccak state nor the buffers (which escape through the
+// state's interface methods) are garbage per order.
+type orderHasher struct {
+	st     crypto.KeccakState
+	enc    [orderStructSize]byte
+	digest [2 + 32 + 32]byte
+	out    common.Hash
+}
+
+var hasherPool = sync.Pool{New: func() any { return &orderHasher{st: crypto.NewKeccakState()} }}
 
 // keccakInto writes keccak256(data) into out, using st.
 func keccakInto(st crypto.KeccakState, out []byte, data []byte) {
@@ -63,11 +71,13 @@ func (o *Order) computeHash() (common.Hash, error) {
 		return common.Hash{}, err
 	}
 	domain := domainSeparator(o.ChainID, o.ExchangeAddress)
-	st := keccakPool.Get().(crypto.KeccakState)
-	defer keccakPool.Put(st)
+	hs := hasherPool.Get().(*orderHasher)
+	defer hasherPool.Put(hs)
+	st := hs.st
 
 	// Words in the order of the type string; bytes become their hash.
-	var enc [orderStructSize]byte
+	enc := &hs.enc
+	clear(enc[:])
 	copy(enc[0:], orderTypeHash[:])
 	copy(enc[1*32+12:], o.MakerAddress[:])
 	copy(enc[2*32+12:], o.TakerAddress[:])
@@ -85,13 +95,12 @@ func (o *Order) computeHash() (common.Hash, error) {
 	keccakInto(st, enc[14*32:], o.TakerFeeAssetData)
 
 	// keccak256(0x19 0x01 || domain separator || struct hash)
-	var digest [2 + 32 + 32]byte
+	digest := &hs.digest
 	digest[0], digest[1] = 0x19, 0x01
 	copy(digest[2:], domain[:])
 	keccakInto(st, digest[34:], enc[:])
-	var h common.Hash
-	keccakInto(st, h[:], digest[:])
-	return h, nil
+	keccakInto(st, hs.out[:], digest[:])
+	return hs.out, nil
 }
 
 // domainKey identifies an EIP-712 domain of 0x v3.

@@ -140,7 +140,7 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 			if d.peek() != '"' {
 				return d.syntaxError("want a field name")
 			}
-			key, err := d.readString("field name")
+			key, err := d.readString("")
 			if err != nil {
 				return err
 			}
@@ -283,8 +283,9 @@ func (d *decoder) syntaxError(what string) error {
 
 // readString reads the JSON string at d.pos (which is '"') and returns its
 // contents. Without escapes (the normal case) the result aliases the input;
-// with escapes it is a fresh copy, decoded by encoding/json.
-func (d *decoder) readString(what string) ([]byte, error) {
+// with escapes it is a fresh copy, decoded by encoding/json. field names the
+// field whose value it is, for errors; "" means a field name.
+func (d *decoder) readString(field string) ([]byte, error) {
 	start := d.pos + 1
 	for i := start; i < len(d.data); i++ {
 		switch c := d.data[i]; {
@@ -292,16 +293,25 @@ func (d *decoder) readString(what string) ([]byte, error) {
 			d.pos = i + 1
 			return d.data[start:i], nil
 		case c == '\\':
-			return d.readEscapedString(what)
+			return d.readEscapedString(field)
 		case c < 0x20:
-			return nil, fmt.Errorf("zeroex: %s: control character %q in string", what, c)
+			return nil, stringError(field, "control character %q in string", c)
 		}
 	}
-	return nil, fmt.Errorf("zeroex: %s: unterminated string", what)
+	return nil, stringError(field, "unterminated string")
+}
+
+// stringError is the error for a bad JSON string in field ("" for a field
+// name).
+func stringError(field, format string, args ...interface{}) error {
+	if field == "" {
+		return fmt.Errorf("zeroex: field name: "+format, args...)
+	}
+	return fieldError(field, format, args...)
 }
 
 // readEscapedString is readString's slow path for strings with escapes.
-func (d *decoder) readEscapedString(what string) ([]byte, error) {
+func (d *decoder) readEscapedString(field string) ([]byte, error) {
 	end := -1
 	for i := d.pos + 1; i < len(d.data); i++ {
 		if c := d.data[i]; c == '\\' {
@@ -312,11 +322,11 @@ func (d *decoder) readEscapedString(what string) ([]byte, error) {
 		}
 	}
 	if end < 0 {
-		return nil, fmt.Errorf("zeroex: %s: unterminated string", what)
+		return nil, stringError(field, "unterminated string")
 	}
 	var str string
 	if err := json.Unmarshal(d.data[d.pos:end+1], &str); err != nil {
-		return nil, fmt.Errorf("zeroex: %s: bad string: %v", what, err)
+		return nil, stringError(field, "bad string: %v", err)
 	}
 	d.pos = end + 1
 	return []byte(str), nil
@@ -327,7 +337,7 @@ func (d *decoder) stringValue(name string) ([]byte, error) {
 	if d.peek() != '"' {
 		return nil, fieldError(name, "want a string, got %s", d.kindHere())
 	}
-	return d.readString(fmt.Sprintf("field %q", name))
+	return d.readString(name)
 }
 
 // quoteShort quotes v for an error message, cut short so that a hostile

@@ -74,7 +74,7 @@ func (o *Order) appendFields(b []byte, sep byte) []byte {
 	b = append(b, sep, '"')
 	b = append(b, fieldChainID...)
 	b = append(b, '"', ':')
-	b = o.ChainID.Append(b, 10)
+	b = appendUint256(b, o.ChainID)
 	b = appendAddressField(b, fieldExchangeAddress, o.ExchangeAddress)
 	b = appendAddressField(b, fieldMakerAddress, o.MakerAddress)
 	b = appendBytesField(b, ',', fieldMakerAssetData, o.MakerAssetData)
@@ -120,7 +120,7 @@ func appendBytesField(b []byte, sep byte, name string, v []byte) []byte {
 func appendNumberField(b []byte, name string, n *big.Int) []byte {
 	b = appendKey(b, ',', name)
 	b = append(b, '"')
-	b = n.Append(b, 10)
+	b = appendUint256(b, n)
 	return append(b, '"')
 }
 
