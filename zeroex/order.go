@@ -7,6 +7,16 @@
 // VerifySignature) are safe to call from many goroutines at once. Anything
 // that changes a field must be followed by ResetHash before the order is used
 // again.
+//
+// UnmarshalJSON is strict, because orders come from peers: it accepts only
+// a JSON object with exactly the 17 fields of WIRE.md, each well formed, and
+// otherwise returns an error that names the field and the problem, such as
+//
+//	zeroex: field "makerFee": not a decimal number: "12a"
+//
+// VerifySignature checks EIP712 and EthSign signatures; other signature
+// types need a chain and are reported as ErrUnverifiableSignature, never as
+// valid. VerifySignatures does the same for a batch on all cores.
 package zeroex
 
 import (

@@ -15,15 +15,14 @@ type SignatureType byte
 // The 0x v3 signature types. Only EIP712 and EthSign can be checked without
 // a chain.
 const (
-	SignatureTypeIllegal      SignatureType = 0
-	SignatureTypeInvalid      SignatureType = 1
-	SignatureTypeEIP712       SignatureType = 2
-	SignatureTypeEthSign      SignatureType = 3
-	SignatureTypeWallet       SignatureType = 4
-	SignatureTypeValidator    SignatureType = 5
-	SignatureTypePreSigned    SignatureType = 6
-	SignatureTypeEIP1271      SignatureType = 7
-	signatureTypeAfterLastOne SignatureType = 8
+	SignatureTypeIllegal   SignatureType = 0
+	SignatureTypeInvalid   SignatureType = 1
+	SignatureTypeEIP712    SignatureType = 2
+	SignatureTypeEthSign   SignatureType = 3
+	SignatureTypeWallet    SignatureType = 4
+	SignatureTypeValidator SignatureType = 5
+	SignatureTypePreSigned SignatureType = 6
+	SignatureTypeEIP1271   SignatureType = 7
 )
 
 // ECSignatureLength is the length of an EIP712 or EthSign signature:
@@ -33,20 +32,23 @@ const ECSignatureLength = 66
 // Errors of VerifySignature; test for them with errors.Is, as the returned
 // errors wrap them with details.
 var (
-	// ErrUnverifiableSignature: the signature type (wallet, validator,
-	// pre-signed, EIP-1271) needs a chain to check.
+	// ErrUnverifiableSignature means the signature type (wallet,
+	// validator, pre-signed, EIP-1271) needs a chain to check. Such an
+	// order may be valid, but this package cannot tell.
 	ErrUnverifiableSignature = errors.New("zeroex: signature type needs a chain to verify")
-	// ErrBadSignatureLength: the signature is empty, or an EIP712 or
+	// ErrBadSignatureLength means the signature is empty, or an EIP712 or
 	// EthSign signature is not ECSignatureLength bytes.
 	ErrBadSignatureLength = errors.New("zeroex: bad signature length")
-	// ErrUnknownSignatureType: the last byte is not a signature type that
-	// can ever be valid.
+	// ErrUnknownSignatureType means the last byte is not a signature type
+	// that can ever be valid (Illegal, Invalid, or 8 and above).
 	ErrUnknownSignatureType = errors.New("zeroex: unknown signature type")
-	// ErrWrongSigner: the signature is valid, but by someone other than the
-	// maker.
+	// ErrWrongSigner means the signature is well formed, but by someone
+	// other than the maker (or over other data). The error that wraps it
+	// names both addresses.
 	ErrWrongSigner = errors.New("zeroex: signer is not the maker")
-	// ErrMalformedSignature: v is not 27 or 28, r or s is out of range, or
-	// no public key can be recovered.
+	// ErrMalformedSignature means v is not 27 or 28, r or s is not in
+	// [1, n-1] for the secp256k1 order n, or no public key can be
+	// recovered.
 	ErrMalformedSignature = errors.New("zeroex: malformed signature")
 )
 
@@ -62,8 +64,10 @@ func ethSignDigest(orderHash common.Hash) common.Hash {
 }
 
 // SignOrder signs the order with key as an EthSign signature (type 3), the
-// kind most 0x tooling makes, and returns the signed order. The order's
-// MakerAddress should be key's address, or the signature will not verify.
+// kind most 0x tooling makes, and returns the signed order: a copy of
+// *order (sharing its big.Ints and byte slices) with the signature. The
+// order's MakerAddress should be key's address, or the signature will not
+// verify. It fails when ComputeOrderHash does.
 func SignOrder(key *ecdsa.PrivateKey, order *Order) (*SignedOrder, error) {
 	return sign(key, order, SignatureTypeEthSign)
 }
