@@ -132,10 +132,16 @@ func (f *Filter) builtinMismatch(o *zeroex.SignedOrder) *MismatchError {
 // runSchema applies the custom schema to o, which has passed the built-in
 // checks. It returns the engine's failure when o does not satisfy the
 // schema, and an error when the schema cannot be evaluated on o.
-func (f *Filter) runSchema(o *zeroex.SignedOrder) (failure *jsonschema.ValidationError, err error) {
+func (f *Filter) runSchema(o *zeroex.SignedOrder) (*jsonschema.ValidationError, error) {
 	if f.custom.trivial {
 		return nil, nil
 	}
+	return f.runEngine(o)
+}
+
+// runEngine is runSchema's slow path, apart so that the trivial path
+// allocates nothing.
+func (f *Filter) runEngine(o *zeroex.SignedOrder) (failure *jsonschema.ValidationError, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			failure, err = nil, fmt.Errorf("orderfilter: customOrderSchema: schema engine panicked: %v", r)
@@ -145,7 +151,8 @@ func (f *Filter) runSchema(o *zeroex.SignedOrder) (failure *jsonschema.Validatio
 	if verr == nil {
 		return nil, nil
 	}
-	if !errors.As(verr, &failure) {
+	failure, ok := verr.(*jsonschema.ValidationError)
+	if !ok {
 		return nil, fmt.Errorf("orderfilter: customOrderSchema cannot be evaluated: %w", verr)
 	}
 	if broken := unevaluable(failure); broken != nil {

@@ -40,7 +40,9 @@ func TestBuiltinRules(t *testing.T) {
 		{"negative fee", func(o *zeroex.SignedOrder) { o.MakerFee = big.NewInt(-1) }, RuleWellFormed, "/makerFee"},
 		{"expiry above 2^256-1", func(o *zeroex.SignedOrder) { o.ExpirationTimeSeconds = new(big.Int).Add(maxUint256, big.NewInt(1)) }, RuleWellFormed, "/expirationTimeSeconds"},
 		{"amount of 2^256-1", func(o *zeroex.SignedOrder) { o.MakerAssetAmount = maxUint256 }, "", ""},
-		{"empty byte fields", func(o *zeroex.SignedOrder) { o.MakerFeeAssetData, o.TakerFeeAssetData, o.Signature = nil, []byte{}, nil }, "", ""},
+		{"empty byte fields", func(o *zeroex.SignedOrder) {
+			o.MakerFeeAssetData, o.TakerFeeAssetData, o.Signature = nil, []byte{}, nil
+		}, "", ""},
 	}
 	// The built-in checks hold whether or not the engine runs.
 	for _, schema := range []string{"{}", `{"required":["salt"]}`} {
@@ -240,4 +242,18 @@ func TestMatchOrderConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// jsonschema/v6 v6.0.3 dereferences nil when it checks a schema with a
+// number big.Rat cannot parse against the meta-schema. A peer must not be
+// able to crash us with that.
+func TestEnginePanicIsAnError(t *testing.T) {
+	for _, schema := range []string{
+		`{"properties":{"chainId":{"multipleOf":1e-9999999}}}`,
+		`{"if":{"properties":{"salt":{"const":"7"}}},"then":{"properties":{"chainId":{"multipleOf":1e-9999999}}}}`,
+	} {
+		if _, err := New(testChainID, schema, testExchange); err == nil || !strings.Contains(err.Error(), "panicked") {
+			t.Fatalf("New(%s) = %v, want the panic as an error", schema, err)
+		}
+	}
 }

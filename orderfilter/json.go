@@ -53,12 +53,11 @@ func decode(data []byte) (*Filter, error) {
 		return nil, fmt.Errorf("orderfilter: filter JSON: %d bytes, more than the %d allowed", len(data), maxFilterJSONSize)
 	}
 	var fields struct {
-		CustomOrderSchema *string      `json:"customOrderSchema"`
-		ChainID           *json.Number `json:"chainID"`
-		ExchangeAddress   *string      `json:"exchangeAddress"`
+		CustomOrderSchema *string         `json:"customOrderSchema"`
+		ChainID           json.RawMessage `json:"chainID"`
+		ExchangeAddress   *string         `json:"exchangeAddress"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	if err := dec.Decode(&fields); err != nil {
 		return nil, fmt.Errorf("orderfilter: filter JSON: %w", err)
 	}
@@ -68,14 +67,15 @@ func decode(data []byte) (*Filter, error) {
 	switch {
 	case fields.CustomOrderSchema == nil:
 		return nil, errors.New(`orderfilter: filter JSON: field "customOrderSchema" missing`)
-	case fields.ChainID == nil:
+	case fields.ChainID == nil || string(fields.ChainID) == "null":
 		return nil, errors.New(`orderfilter: filter JSON: field "chainID" missing`)
 	case fields.ExchangeAddress == nil:
 		return nil, errors.New(`orderfilter: filter JSON: field "exchangeAddress" missing`)
 	}
-	chainID, err := strconv.Atoi(fields.ChainID.String())
+	// Atoi takes exactly a JSON integer: no fraction, exponent or quotes.
+	chainID, err := strconv.Atoi(string(fields.ChainID))
 	if err != nil {
-		return nil, fmt.Errorf("orderfilter: filter JSON: field %q: %q is not an int", "chainID", fields.ChainID.String())
+		return nil, fmt.Errorf("orderfilter: filter JSON: field %q: %.40s is not an int", "chainID", fields.ChainID)
 	}
 	exchange, err := parseAddress(*fields.ExchangeAddress)
 	if err != nil {

@@ -75,3 +75,9 @@ func (c *lru) put(key []byte, f *Filter) {
 		delete(c.entries, oldest.Value.(*lruEntry).key)
 	}
 }
+
+func (c *lru) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
