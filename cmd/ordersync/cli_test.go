@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// processTimeout bounds how long the test waits for a process to say or do
+// something: a hang fails the test instead of blocking it.
+const processTimeout = 60 * time.Second
+
+// buildCLI builds the ordersync binary into dir.
+func buildCLI(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "ordersync")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cliResult is a finished process.
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBinary runs the binary to completion.
+func runBinary(t *testing.T, bin string, args ...string) cliResult {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(processTimeout, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("%s: %v", args, err)
+	}
+	return cliResult{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// server is a running "ordersync serve".
+type server struct {
+	cmd    *exec.Cmd
+	addrs  []string
+	stderr bytes.Buffer // read only after stop
+}
+
+// startServer runs serve and waits for the address lines on its stdout.
+func startServer(t *testing.T, bin string, args ...string) *server {
+	t.Helper()
+	s := &server{cmd: exec.Command(bin, append([]string{"serve"}, args...)...)}
+	s.cmd.Stderr = &s.stderr
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		}
+	})
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			s.cmd.Wait()
+			t.Fatalf("serve printed no address and exited: %s", s.stderr.String())
+		}
+		s.addrs = append(s.addrs, line)
+	case <-time.After(processTimeout):
+		t.Fatal("serve printed no address")
+	}
+	// Further lines (other addresses) are drained so serve never blocks.
+	go func() {
+		for range lines {
+		}
+	}()
+	return s
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (s *server) stop(t *testing.T) int {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(processTimeout, func() { s.cmd.Process.Kill() })
+	defer timer.Stop()
+	s.cmd.Wait()
+	return s.cmd.ProcessState.ExitCode()
+}
+
+func orderHashes(t *testing.T, orders []*zeroex.SignedOrder) []common.Hash {
+	t.Helper()
+	hashes := make([]common.Hash, len(orders))
+	for i, o := range orders {
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes[i] = h
+	}
+	slices.SortFunc(hashes, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
+	return hashes
+}
+
+func mustContain(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s does not say %q:\n%s", what, w, text)
+		}
+	}
+}
+
+// TestCLI runs serve and sync as processes, as a user would.
+func TestCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs processes")
+	}
+	dir := t.TempDir()
+	bin := buildCLI(t, dir)
+
+	// 300 good orders and one whose salt changed after signing, so that
+	// its signature is by a key that is not the maker's.
+	valid := ordergen.Generate(ordergen.Options{Seed: 42, Count: 300})
+	bad := ordergen.Generate(ordergen.Options{Seed: 42, First: 300, Count: 1})[0]
+	bad.Salt.Add(bad.Salt, common.Big1)
+	bad.ResetHash()
+	all := append(slices.Clone(valid[:150]), bad)
+	all = append(all, valid[150:]...)
+	ordersPath := filepath.Join(dir, "orders.jsonl")
+	if _, err := writeOrderFile(ordersPath, slices.Values(all)); err != nil {
+		t.Fatal(err)
+	}
+	wantHashes := orderHashes(t, valid)
+
+	// Small pages so that the sync takes several requests.
+	srv := startServer(t, bin, "--orders", ordersPath, "--per-page", "40")
+	addr := srv.addrs[0]
+	if !strings.HasPrefix(addr, "/ip4/127.0.0.1/tcp/") || !strings.Contains(addr, "/p2p/12D3KooW") {
+		t.Fatalf("serve's address line %q is not a full /ip4/127.0.0.1/tcp/N/p2p/ID address", addr)
+	}
+
+	for _, tc := range []struct {
+		name, subprotocols, want string
+	}{
+		{"default preference", "", "/pagination-with-filter/version/1, "},
+		{"ordinal preferred", "ordinal,filtered-pagination", "/pagination-with-filter/version/0, "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			outPath := filepath.Join(t.TempDir(), "got.jsonl")
+			args := []string{"sync", "--peer", addr, "--out", outPath}
+			if tc.subprotocols != "" {
+				args = append(args, "--subprotocols", tc.subprotocols)
+			}
+			res := runBinary(t, bin, args...)
+			if res.code != 0 {
+				t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			firstLine, _, _ := strings.Cut(res.stdout, "\n")
+			mustContain(t, "sync's summary line", firstLine, "sync: accepted 300 orders (300 new) from 1 of 1 peers in ", " orders/s), ", " bytes received")
+			mustContain(t, "sync's summary", res.stdout, "sync: rejected 0 orders: none", tc.want, " pages, 300 orders, ", "sync: wrote 300 orders to "+outPath)
+
+			got, err := readOrderFile(outPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotHashes := orderHashes(t, got); !slices.Equal(gotHashes, wantHashes) {
+				t.Fatalf("out file holds %d orders, not exactly the %d valid ones", len(got), len(valid))
+			}
+		})
+	}
+
+	t.Run("filter that matches nothing", func(t *testing.T) {
+		// Orders are on chain 1337; asking for chain 1 gets none, and
+		// sync must say so rather than succeed.
+		outPath := filepath.Join(t.TempDir(), "got.jsonl")
+		res := runBinary(t, bin, "sync", "--peer", addr, "--out", outPath, "--chain-id", "1", "--timeout", "1s")
+		if res.code != exitFailure {
+			t.Fatalf("sync exited %d, want %d:\n%s%s", res.code, exitFailure, res.stdout, res.stderr)
+		}
+		mustContain(t, "sync's error", res.stderr, "ordersync sync: timed out after 1s: nothing received")
+	})
+
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("serve exited %d after SIGTERM, want 0; stderr:\n%s", code, srv.stderr.String())
+	}
+	mustContain(t, "serve's report", srv.stderr.String(), "301 orders, 300 verified, 1 rejected (wrong signer 1)", "serve: stopping: served ")
+
+	t.Run("unreachable peer", func(t *testing.T) {
+		// The server is gone: its address now refuses connections.
+		res := runBinary(t, bin, "sync", "--peer", addr, "--out", filepath.Join(t.TempDir(), "x"), "--timeout", "20s")
+		if res.code != exitFailure {
+			t.Fatalf("sync exited %d, want %d:\n%s", res.code, exitFailure, res.stderr)
+		}
+		mustContain(t, "sync's error", res.stderr, "ordersync sync: cannot reach peer")
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		badLine := filepath.Join(t.TempDir(), "bad.jsonl")
+		line2, err := valid[1].MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		line2 = bytes.Replace(line2, []byte(`"takerFee":"0"`), []byte(`"takerFee":"-1"`), 1)
+		line1, _ := valid[0].MarshalJSON()
+		if err := os.WriteFile(badLine, slices.Concat(line1, []byte("\n"), line2, []byte("\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		missing := filepath.Join(t.TempDir(), "missing.jsonl")
+		for _, tc := range []struct {
+			name string
+			args []string
+			code int
+			want []string
+		}{
+			{"nonexistent order file", []string{"serve", "--orders", missing}, exitFailure,
+				[]string{"ordersync serve: open " + missing + ": no such file or directory"}},
+			{"bad order line", []string{"serve", "--orders", badLine}, exitFailure,
+				[]string{"ordersync serve: " + badLine + `:2: zeroex: field "takerFee"`}},
+			{"bad multiaddr", []string{"sync", "--peer", "/ip4/127.0.0.1/tcp/x", "--out", filepath.Join(t.TempDir(), "x")}, exitUsage,
+				[]string{`invalid value "/ip4/127.0.0.1/tcp/x" for flag -peer: bad multiaddr`}},
+			{"bad listen multiaddr", []string{"serve", "--orders", badLine, "--listen", "tcp://1.2.3.4"}, exitUsage,
+				[]string{`ordersync serve: --listen "tcp://1.2.3.4": bad multiaddr`}},
+			{"bad schema", []string{"sync", "--peer", addr, "--out", filepath.Join(t.TempDir(), "x"), "--filter-schema", `{"required":5}`}, exitUsage,
+				[]string{"ordersync sync: --filter-schema:"}},
+			{"unknown subprotocol", []string{"sync", "--peer", addr, "--out", filepath.Join(t.TempDir(), "x"), "--subprotocols", "fast"}, exitUsage,
+				[]string{`ordersync sync: --subprotocols "fast": unknown subprotocol "fast"`}},
+			{"unwritable out file", []string{"sync", "--peer", addr, "--out", filepath.Join(missing, "x")}, exitFailure,
+				[]string{"ordersync sync: open " + filepath.Join(missing, "x")}},
+			{"unknown command", []string{"fetch"}, exitUsage, []string{`ordersync: unknown command "fetch"`}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res := runBinary(t, bin, tc.args...)
+				if res.code != tc.code {
+					t.Errorf("exit code %d, want %d", res.code, tc.code)
+				}
+				mustContain(t, "stderr", res.stderr, tc.want...)
+			})
+		}
+	})
+}
