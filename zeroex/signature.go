@@ -115,21 +115,29 @@ func (s *SignedOrder) VerifySignature() error {
 	if err != nil {
 		return err
 	}
-	digest := h
+	// Pooled scratch space: the buffers would escape through the Keccak
+	// state's interface and be garbage per order.
+	hs := hasherPool.Get().(*orderHasher)
+	defer hasherPool.Put(hs)
+	digest := hs.out[:]
+	copy(digest, h[:])
 	if typ == SignatureTypeEthSign {
-		digest = ethSignDigest(h)
+		msg := hs.enc[:len(ethSignPrefix)+32]
+		copy(msg, ethSignPrefix)
+		copy(msg[len(ethSignPrefix):], h[:])
+		keccakInto(hs.st, digest, msg)
 	}
 	// Ecrecover wants r || s || v with v in {0, 1}.
-	var rsv [65]byte
+	rsv := hs.digest[:65]
 	copy(rsv[:64], s.Signature[1:65])
 	rsv[64] = s.Signature[0] - 27
-	pub, err := crypto.Ecrecover(digest[:], rsv[:])
+	pub, err := crypto.Ecrecover(digest, rsv)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformedSignature, err)
 	}
-	var signer common.Address
-	copy(signer[:], crypto.Keccak256(pub[1:])[12:])
-	if signer != s.MakerAddress {
+	// The signer's address is the last 20 bytes of keccak256(X || Y).
+	keccakInto(hs.st, hs.out[:], pub[1:])
+	if signer := common.BytesToAddress(hs.out[12:]); signer != s.MakerAddress {
 		return fmt.Errorf("%w: signed by %s, maker is %s", ErrWrongSigner,
 			hexAddress(signer), hexAddress(s.MakerAddress))
 	}
