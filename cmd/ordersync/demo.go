@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// demoMakers is how many maker keys sign the demo's orders.
+const demoMakers = 4
+
+// runDemo is "ordersync demo": a small network in this process that syncs
+// generated orders, shows it live, prints a table per node and checks that
+// every requester ends with exactly the union of the providers' orders.
+func runDemo(ctx context.Context, args []string) error {
+	cfg, err := parseDemoFlags(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	interactive := isTerminal(os.Stderr)
+	res, err := runDemoNetwork(ctx, cfg, os.Stderr, interactive)
+	if err != nil {
+		return err
+	}
+	res.writeTable(os.Stdout)
+	if err := res.check(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stdout, "ok: every requester holds exactly the %d orders of the providers' union\n", len(res.union))
+	return nil
+}
+
+// demoResult is what a demo run leaves to print and check.
+type demoResult struct {
+	cfg       demoConfig
+	providers []*demoPeer
+	requester []*demoPeer
+	union     map[common.Hash]struct{}
+	elapsed   time.Duration
+}
+
+// demoPeer is a node of the demo and how its syncs went.
+type demoPeer struct {
+	*syncNode
+	role string
+	// getOrders is how long GetOrders took; round how long the
+	// PeriodicallyGetOrders round after it took.
+	getOrders, round time.Duration
+	err              error
+	// watch tells when its PeriodicallyGetOrders round is over.
+	watch *roundWatch
+}
+
+// runDemoNetwork starts the nodes, runs the requesters' syncs with live
+// progress on progressOut, and returns once every requester is done. It
+// fails only if the network cannot be set up; how the syncs went is in the
+// result, for check.
+func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, interactive bool) (*demoResult, error) {
+	start := time.Now()
+	shared := int(float64(cfg.orders) * cfg.overlap)
+	fmt.Fprintf(progressOut, "generating 2 x %d signed orders (%d shared, %d maker keys, seed %d)...\n",
+		cfg.orders, shared, demoMakers, cfg.seed)
+	genOpts := ordergen.Options{Seed: cfg.seed, Makers: demoMakers}
+	setA, setB := ordergen.Overlapping(genOpts, cfg.orders, shared)
+	union, err := unionOf(setA, setB)
+	if err != nil {
+		return nil, err
+	}
+	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
+	if err != nil {
+		return nil, fmt.Errorf("order filter: %w", err)
+	}
+
+	res := &demoResult{cfg: cfg, union: union}
+	defer func() {
+		// The result keeps stores and stats; hosts and services must go.
+		for _, p := range append(append([]*demoPeer(nil), res.providers...), res.requester...) {
+			p.Close()
+		}
+	}()
+	for i, set := range [][]*zeroex.SignedOrder{setA, setB} {
+		n, err := startSyncNode(ctx, syncNodeConfig{
+			name:         fmt.Sprintf("node-%d", i+1),
+			subprotocols: cfg.subprotocols,
+			perPage:      cfg.perPage,
+			filter:       filter,
+			orders:       set,
+			noRateLimit:  cfg.noRateLimit,
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.providers = append(res.providers, &demoPeer{syncNode: n, role: "provider"})
+	}
+	for i := 2; i < cfg.nodes; i++ {
+		watch := newRoundWatch()
+		n, err := startSyncNode(ctx, syncNodeConfig{
+			name:         fmt.Sprintf("node-%d", i+1),
+			subprotocols: cfg.subprotocols,
+			perPage:      cfg.perPage,
+			filter:       filter,
+			noRateLimit:  cfg.noRateLimit,
+			serviceOpts:  []ordersync.Option{watch.option()},
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.requester = append(res.requester, &demoPeer{syncNode: n, role: "requester", watch: watch})
+	}
+	// Requesters connect to both providers and to nothing else, so that
+	// GetOrders with minPeers 2 must sync with both of them, and what a
+	// requester ends with is exactly the union.
+	for _, r := range res.requester {
+		for _, p := range res.providers {
+			if err := connectHosts(ctx, r.host, p.host); err != nil {
+				return nil, err
+			}
+		}
+	}
+	fmt.Fprint(progressOut, rateLimitNote(cfg, len(union)))
+
+	names := make([]string, len(res.requester))
+	counts := make([]func() int64, len(res.requester))
+	for i, r := range res.requester {
+		names[i] = r.name
+		store := r.store
+		counts[i] = func() int64 { return int64(store.Len()) }
+	}
+	interval := time.Second
+	if interactive {
+		interval = 100 * time.Millisecond
+	}
+	prog := newProgress(progressOut, interactive, names, counts, int64(len(union)), interval)
+	var wg sync.WaitGroup
+	for _, r := range res.requester {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.getOrders, r.round, r.err = runRequester(ctx, r, cfg.minPeers)
+		}()
+	}
+	wg.Wait()
+	prog.Stop()
+	res.elapsed = time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// runRequester runs GetOrders and then one round of PeriodicallyGetOrders,
+// and says how long each took.
+func runRequester(ctx context.Context, n *demoPeer, minPeers int) (getOrders, round time.Duration, err error) {
+	t0 := time.Now()
+	if err := n.service.GetOrders(ctx, minPeers); err != nil {
+		return time.Since(t0), 0, fmt.Errorf("GetOrders: %w", err)
+	}
+	getOrders = time.Since(t0)
+	t1 := time.Now()
+	if err := periodicRound(ctx, n.syncNode, n.watch, minPeers); err != nil {
+		return getOrders, time.Since(t1), fmt.Errorf("PeriodicallyGetOrders: %w", err)
+	}
+	return getOrders, time.Since(t1), nil
+}
+
+// rateLimitNote says which request rate limit the providers keep, and what
+// it costs, so that the times in the table read right.
+func rateLimitNote(cfg demoConfig, unionSize int) string {
+	if cfg.noRateLimit {
+		return "providers' request rate limit lifted (--no-rate-limit)\n"
+	}
+	// Each requester asks each provider for every page plus the final
+	// empty one, twice (GetOrders, then the periodic round).
+	pages := (cfg.orders+cfg.perPage-1)/cfg.perPage + 1
+	requests := 2 * pages * (cfg.nodes - 2)
+	floor := max(0, float64(requests-10)/30)
+	return fmt.Sprintf("providers keep the network's default rate limit (30 requests/s, burst 10, shared by all peers):\n"+
+		"  %d requests per provider take at least %.1fs; --no-rate-limit lifts it\n", requests, floor)
+}
+
+// check returns an error naming every requester whose sync failed or that
+// does not hold exactly the providers' union.
+func (r *demoResult) check(ctx context.Context) error {
+	var errs []error
+	for _, p := range r.requester {
+		if p.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.name, p.err))
+		}
+		if err := checkHoldsExactly(ctx, p.store, r.union); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

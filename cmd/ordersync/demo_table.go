@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+)
+
+// writeTable prints one row per node: what it holds, what it received and
+// rejected, the subprotocol its syncs agreed on, the bytes and the time.
+func (r *demoResult) writeTable(w io.Writer) {
+	fmt.Fprintf(w, "\n%d nodes, %d orders per provider, %d in their union, %d per page, subprotocols %s, seed %d, %.1fs in all\n\n",
+		r.cfg.nodes, r.cfg.orders, len(r.union), r.cfg.perPage, strings.Join(r.cfg.subprotocols, ","), r.cfg.seed, r.elapsed.Seconds())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "node\trole\theld\treceived\tnew\trejected\tsubprotocol\tbytes in\tGetOrders\t+1 round\torders/s\tresult\t")
+	for _, p := range r.providers {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", p.name, p.role, p.store.Len())
+	}
+	for _, p := range r.requester {
+		c := p.counts()
+		agreed := "-"
+		if names := p.agreed(); len(names) > 0 {
+			short := make([]string, len(names))
+			for i, n := range names {
+				short[i] = shortSubprotocolName(n)
+			}
+			agreed = strings.Join(short, "+")
+		}
+		total := p.getOrders + p.round
+		result := "ok"
+		if p.err != nil {
+			result = "FAILED"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			p.name, p.role, p.store.Len(), c.Received, c.New, rejectedSummary(c), agreed,
+			formatBytes(p.bytesIn()), formatDuration(p.getOrders), formatDuration(p.round),
+			formatRate(float64(c.Received), total), result)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nreceived: orders the providers sent, both rounds; new: orders the store did not hold yet;")
+	fmt.Fprintln(w, "bytes in: ordersync stream bytes received; orders/s: received over GetOrders + 1 round")
+}
+
+// rejectedSummary lists the reasons orders were dropped, "0" when none
+// were.
+func rejectedSummary(c pagination.Counts) string {
+	var parts []string
+	add := func(n uint64, reason string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", reason, n))
+		}
+	}
+	add(c.Malformed, "malformed")
+	add(c.OutOfRange, "out-of-range")
+	add(c.BadSignature, "bad-signature")
+	add(c.UnverifiableSignature, "unverifiable")
+	add(c.FilterMismatch, "filter")
+	add(c.StalledPages, "stalled-pages")
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, " ")
+}
+
+// formatBytes writes n in B, kB or MB (powers of 1000, like MB/s).
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1_000:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func formatDuration(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+func formatRate(n float64, d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", n/d.Seconds())
+}
