@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// runBench is "ordersync bench": how fast a verified sync runs, next to the
+// two limits it cannot beat (the transport and signature verification),
+// with the same orders throughout.
+func runBench(ctx context.Context, args []string) error {
+	cfg, err := parseBenchFlags(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return runBenchWith(ctx, cfg, os.Stdout, os.Stderr)
+}
+
+// benchRow is one line of the bench's table.
+type benchRow struct {
+	name      string
+	orders    int
+	elapsed   time.Duration
+	bytes     int64
+	heap      uint64
+	hasHeap   bool
+	ordersNew uint64
+	hasNew    bool
+}
+
+func (r benchRow) ordersPerSec() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.orders) / r.elapsed.Seconds()
+}
+
+// runBenchWith runs every measurement, printing what it is doing to log
+// and the table and the ratio line to out.
+func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) error {
+	fmt.Fprintf(log, "generating %d signed orders (seed %d)...\n", cfg.orders, cfg.seed)
+	orders := ordergen.Generate(ordergen.Options{Seed: cfg.seed, Count: cfg.orders, Makers: demoMakers})
+	if err := sortByHash(orders); err != nil {
+		return err
+	}
+	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
+	if err != nil {
+		return fmt.Errorf("order filter: %w", err)
+	}
+	var rows []benchRow
+
+	// 1. Transport.
+	fmt.Fprintln(log, "1/4 transport: pushing the encoded pages over one stream...")
+	pages, err := encodePages(orders, cfg.perPage)
+	if err != nil {
+		return fmt.Errorf("encoding pages: %w", err)
+	}
+	tr, err := measureTransport(ctx, pages)
+	if err != nil {
+		return err
+	}
+	transport := benchRow{name: "1. transport (one stream, no decoding)", orders: cfg.orders, elapsed: tr.elapsed, bytes: tr.bytes}
+	rows = append(rows, transport)
+
+	// 2. Verification.
+	fmt.Fprintf(log, "2/4 verification: hashes and signatures on %d cores...\n", runtime.GOMAXPROCS(0))
+	fresh, err := freshCopies(orders)
+	if err != nil {
+		return fmt.Errorf("copying orders: %w", err)
+	}
+	verifyTime, err := measureVerify(fresh)
+	if err != nil {
+		return err
+	}
+	verify := benchRow{name: fmt.Sprintf("2. verification (hash+signature, %d cores)", runtime.GOMAXPROCS(0)), orders: cfg.orders, elapsed: verifyTime}
+	rows = append(rows, verify)
+	fresh = nil
+
+	// 3. Full syncs.
+	var best benchRow
+	for _, sub := range defaultSubprotocolPreference() {
+		for _, lifted := range []bool{false, true} {
+			limit := "default rate limit"
+			if lifted {
+				limit = "rate limit lifted"
+			}
+			fmt.Fprintf(log, "3/4 full sync, %s, %s...\n", shortSubprotocolName(sub), limit)
+			res, err := measureSync(ctx, syncRun{
+				subprotocol: sub, perPage: cfg.perPage, noRateLimit: lifted,
+				provided: orders, filter: filter,
+			})
+			if err != nil {
+				return err
+			}
+			if res.held != cfg.orders {
+				return fmt.Errorf("full sync %s, %s: requester holds %d orders, want %d", shortSubprotocolName(sub), limit, res.held, cfg.orders)
+			}
+			row := benchRow{
+				name:   fmt.Sprintf("3. full sync %s, %s", shortSubprotocolName(sub), limit),
+				orders: int(res.received), elapsed: res.elapsed, bytes: res.bytesIn,
+				heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true,
+			}
+			rows = append(rows, row)
+			if lifted && row.ordersPerSec() > best.ordersPerSec() {
+				best = row
+			}
+		}
+	}
+
+	// 4. Re-sync with 99% held.
+	held, missing, err := heldShare(orders, cfg.resyncHeld)
+	if err != nil {
+		return err
+	}
+	for _, sub := range defaultSubprotocolPreference() {
+		fmt.Fprintf(log, "4/4 re-sync, %s, requester holds %d of %d...\n", shortSubprotocolName(sub), len(held), cfg.orders)
+		res, err := measureSync(ctx, syncRun{
+			subprotocol: sub, perPage: cfg.perPage, noRateLimit: true,
+			provided: orders, held: held, filter: filter,
+		})
+		if err != nil {
+			return err
+		}
+		if res.held != cfg.orders || res.added != uint64(missing) {
+			return fmt.Errorf("re-sync %s: requester added %d orders and holds %d, want %d and %d",
+				shortSubprotocolName(sub), res.added, res.held, missing, cfg.orders)
+		}
+		rows = append(rows, benchRow{
+			name:   fmt.Sprintf("4. re-sync %s, %.0f%% held, rate limit lifted", shortSubprotocolName(sub), 100*cfg.resyncHeld),
+			orders: int(res.received), elapsed: res.elapsed, bytes: res.bytesIn,
+			heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true,
+		})
+	}
+
+	writeBenchTable(out, cfg, rows)
+	limit := min(transport.ordersPerSec(), verify.ordersPerSec())
+	ratio := 0.0
+	if limit > 0 {
+		ratio = best.ordersPerSec() / limit
+	}
+	fmt.Fprintf(out, "best sync: %s at %.0f orders/s; limit: %.0f orders/s (the smaller of 1 and 2)\n", best.name, best.ordersPerSec(), limit)
+	fmt.Fprintf(out, "sync/limit ratio: %.2f\n", ratio)
+	return nil
+}
+
+// writeBenchTable prints the measurements.
+func writeBenchTable(w io.Writer, cfg benchConfig, rows []benchRow) {
+	fmt.Fprintf(w, "\n%d orders, %d per page, GOMAXPROCS %d, provider and requester in this process on 127.0.0.1\n\n",
+		cfg.orders, cfg.perPage, runtime.GOMAXPROCS(0))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measurement\torders\ttime\torders/s\tMB/s\tbytes/order\tnew orders\tpeak heap")
+	for _, r := range rows {
+		mbps, perOrder, heap, added := "-", "-", "-", "-"
+		if r.bytes > 0 && r.elapsed > 0 {
+			mbps = fmt.Sprintf("%.1f", float64(r.bytes)/1e6/r.elapsed.Seconds())
+		}
+		if r.bytes > 0 && r.orders > 0 {
+			perOrder = fmt.Sprintf("%.0f", float64(r.bytes)/float64(r.orders))
+		}
+		if r.hasHeap {
+			heap = fmt.Sprintf("%.1f MB", float64(r.heap)/1e6)
+		}
+		if r.hasNew {
+			added = fmt.Sprintf("%d", r.ordersNew)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\n",
+			r.name, r.orders, formatDuration(r.elapsed), r.ordersPerSec(), mbps, perOrder, added, heap)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nbytes: ordersync stream bytes the requester read (before muxer and security framing);")
+	fmt.Fprintln(w, "peak heap: process heap in use above its level before the sync (provider and requester share it).")
+	fmt.Fprintln(w)
+}
+
+// sortByHash sorts orders by order hash, ascending, as a provider serves
+// them.
+func sortByHash(orders []*zeroex.SignedOrder) error {
+	keys := make(map[*zeroex.SignedOrder]string, len(orders))
+	for i, o := range orders {
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			return fmt.Errorf("hash of generated order %d: %w", i, err)
+		}
+		keys[o] = string(h[:])
+	}
+	sort.Slice(orders, func(i, j int) bool { return keys[orders[i]] < keys[orders[j]] })
+	return nil
+}
+
+// heldShare returns fresh copies of the given share of the orders (every
+// order but an evenly spread few) and how many it left out.
+func heldShare(orders []*zeroex.SignedOrder, share float64) ([]*zeroex.SignedOrder, int, error) {
+	leaveOut := len(orders) - int(share*float64(len(orders)))
+	every := len(orders)
+	if leaveOut > 0 {
+		every = len(orders) / leaveOut
+	}
+	var keep []*zeroex.SignedOrder
+	left := 0
+	for i, o := range orders {
+		if left < leaveOut && i%every == 0 {
+			left++
+			continue
+		}
+		keep = append(keep, o)
+	}
+	fresh, err := freshCopies(keep)
+	if err != nil {
+		return nil, 0, fmt.Errorf("copying held orders: %w", err)
+	}
+	return fresh, left, nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"time"
+
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// syncRun says how one measured sync is set up.
+type syncRun struct {
+	subprotocol string
+	perPage     int
+	noRateLimit bool
+	// provided are the provider's orders.
+	provided []*zeroex.SignedOrder
+	// held are orders the requester holds before the sync (fresh copies,
+	// not the provider's objects).
+	held   []*zeroex.SignedOrder
+	filter *orderfilter.Filter
+}
+
+// syncResult is what one measured sync did.
+type syncResult struct {
+	elapsed time.Duration
+	// bytesIn is what the requester read on its ordersync streams.
+	bytesIn int64
+	// received and added are the orders the requester accepted, and those
+	// of them it did not hold yet.
+	received, added uint64
+	// peakHeap is the highest heap in use during the sync, above the heap
+	// in use just before it (provider and requester share the process).
+	peakHeap uint64
+	// held is how many orders the requester holds after the sync.
+	held int
+}
+
+// measureSync starts a provider and a requester on loopback, connects them
+// and times the requester's GetOrders with minPeers 1 until it returns.
+func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
+	provider, err := startSyncNode(ctx, syncNodeConfig{
+		name:         "provider",
+		subprotocols: []string{run.subprotocol},
+		perPage:      run.perPage,
+		filter:       run.filter,
+		orders:       run.provided,
+		noRateLimit:  run.noRateLimit,
+	})
+	if err != nil {
+		return syncResult{}, err
+	}
+	defer provider.Close()
+	requester, err := startSyncNode(ctx, syncNodeConfig{
+		name:         "requester",
+		subprotocols: []string{run.subprotocol},
+		perPage:      run.perPage,
+		filter:       run.filter,
+		orders:       run.held,
+	})
+	if err != nil {
+		return syncResult{}, err
+	}
+	defer requester.Close()
+	if err := connectHosts(ctx, requester.host, provider.host); err != nil {
+		return syncResult{}, err
+	}
+
+	sampler := startHeapSampler()
+	start := time.Now()
+	err = requester.service.GetOrders(ctx, 1)
+	elapsed := time.Since(start)
+	peak := sampler.stop()
+	if err != nil {
+		return syncResult{}, fmt.Errorf("%s sync: GetOrders: %w", shortSubprotocolName(run.subprotocol), err)
+	}
+	c := requester.counts()
+	return syncResult{
+		elapsed:  elapsed,
+		bytesIn:  requester.bytesIn(),
+		received: c.Accepted,
+		added:    c.New,
+		peakHeap: peak,
+		held:     requester.store.Len(),
+	}, nil
+}
+
+// heapSampler records the highest heap in use (what MemStats calls
+// HeapInuse) while it runs, above the level when it started. It reads
+// runtime/metrics, which, unlike ReadMemStats, does not stop the world.
+type heapSampler struct {
+	stopc chan struct{}
+	done  chan struct{}
+	base  uint64
+	peak  uint64
+	once  sync.Once
+}
+
+var heapInUseMetrics = []string{
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/unused:bytes",
+}
+
+func readHeapInUse(samples []metrics.Sample) uint64 {
+	metrics.Read(samples)
+	var sum uint64
+	for _, s := range samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			sum += s.Value.Uint64()
+		}
+	}
+	return sum
+}
+
+// startHeapSampler collects garbage (so that the base is what is live) and
+// samples the heap every 2 ms until stop.
+func startHeapSampler() *heapSampler {
+	runtime.GC()
+	samples := make([]metrics.Sample, len(heapInUseMetrics))
+	for i, name := range heapInUseMetrics {
+		samples[i].Name = name
+	}
+	hs := &heapSampler{stopc: make(chan struct{}), done: make(chan struct{})}
+	hs.base = readHeapInUse(samples)
+	hs.peak = hs.base
+	go func() {
+		defer close(hs.done)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				hs.peak = max(hs.peak, readHeapInUse(samples))
+			case <-hs.stopc:
+				hs.peak = max(hs.peak, readHeapInUse(samples))
+				return
+			}
+		}
+	}()
+	return hs
+}
+
+// stop ends the sampling and returns the peak above the base.
+func (hs *heapSampler) stop() uint64 {
+	hs.once.Do(func() { close(hs.stopc) })
+	<-hs.done
+	return hs.peak - hs.base
+}

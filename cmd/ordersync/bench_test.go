@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/subprotocols/ordinal"
+)
+
+func TestBenchPrintsTheRatioLast(t *testing.T) {
+	cfg := defaultBenchConfig()
+	cfg.orders = 1000
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, log bytes.Buffer
+	if err := runBenchWith(ctx, cfg, &out, &log); err != nil {
+		t.Fatalf("runBenchWith: %v\nlog:\n%s", err, log.String())
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	if !regexp.MustCompile(`^sync/limit ratio: [0-9]+\.[0-9]{2}$`).MatchString(last) {
+		t.Errorf("last line %q is not the ratio line; output:\n%s", last, out.String())
+	}
+	for _, want := range []string{
+		"1. transport", "2. verification",
+		"3. full sync v1 (order-hash cursor), default rate limit",
+		"3. full sync v0 (page numbers), rate limit lifted",
+		"4. re-sync v1 (order-hash cursor), 99% held",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	cfg, err := parseBenchFlags([]string{"--orders", "2000", "--per-page", "100", "--seed", "3", "--cpuprofile", "x.prof"}, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.orders != 2000 || cfg.perPage != 100 || cfg.seed != 3 || cfg.cpuProfile != "x.prof" {
+		t.Errorf("parsed %+v", cfg)
+	}
+	for _, args := range [][]string{{"--orders", "10"}, {"--per-page", "0"}, {"x"}} {
+		if _, err := parseBenchFlags(args, new(bytes.Buffer)); err == nil || !isUsageError(err) {
+			t.Errorf("%q: got %v, want a usage error", args, err)
+		}
+	}
+	var usage bytes.Buffer
+	_, _ = parseBenchFlags([]string{"-h"}, &usage)
+	if strings.Contains(usage.String(), "cpuprofile") || !strings.Contains(usage.String(), "-orders") {
+		t.Errorf("usage shows hidden flags or lacks visible ones:\n%s", usage.String())
+	}
+}
+
+func TestHeldShare(t *testing.T) {
+	orders := ordergen.Generate(ordergen.Options{Seed: 5, Count: 1000, Makers: 2})
+	held, missing, err := heldShare(orders, 0.99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 990 || missing != 10 {
+		t.Fatalf("held %d, missing %d; want 990, 10", len(held), missing)
+	}
+	for i, o := range held {
+		if o == orders[i] {
+			t.Fatalf("held order %d is the original object, want a fresh copy", i)
+		}
+	}
+}
+
+var benchSyncOrders = flag.Int("sync-orders", 10_000, "orders in BenchmarkSync*")
+
+// benchmarkSync times full syncs of *benchSyncOrders orders from one
+// provider into an empty requester store, over loopback, with the rate
+// limit lifted: the code path to profile (go test -bench Sync -cpuprofile).
+func benchmarkSync(b *testing.B, subprotocol string) {
+	ctx := context.Background()
+	orders := ordergen.Generate(ordergen.Options{Seed: 1, Count: *benchSyncOrders, Makers: demoMakers})
+	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	var bytesIn int64
+	b.ResetTimer()
+	for b.Loop() {
+		// measureSync sets up the hosts outside the part it times; the
+		// benchmark clock runs over the setup too, so report our own.
+		res, err := measureSync(ctx, syncRun{
+			subprotocol: subprotocol, perPage: 500, noRateLimit: true,
+			provided: orders, filter: filter,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.held != len(orders) {
+			b.Fatalf("requester holds %d orders, want %d", res.held, len(orders))
+		}
+		total += res.elapsed
+		bytesIn += res.bytesIn
+	}
+	b.ReportMetric(float64(b.N)*float64(len(orders))/total.Seconds(), "orders/s")
+	b.ReportMetric(float64(bytesIn)/float64(b.N)/float64(len(orders)), "B/order")
+	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "sync-ns/op")
+}
+
+func BenchmarkSyncFilteredPagination(b *testing.B) { benchmarkSync(b, filteredpagination.Name) }
+
+func BenchmarkSyncOrdinal(b *testing.B) { benchmarkSync(b, ordinal.Name) }
