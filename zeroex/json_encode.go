@@ -16,7 +16,12 @@ const jsonSizeHint = 1400
 
 // MarshalJSON encodes the signed order as WIRE.md's 17-field JSON object,
 // byte for byte what existing nodes write. The encoding is cached on the
-// order; the returned slice is the caller's own.
+// order; the returned slice is the caller's own. It fails when a numeric
+// field is nil, negative or above 2^256-1.
+//
+// The receiver is a pointer so that the cache sticks: encode a
+// *SignedOrder (as []*SignedOrder does), since encoding/json ignores
+// pointer methods on a SignedOrder value that is not addressable.
 func (s *SignedOrder) MarshalJSON() ([]byte, error) {
 	if c := s.cachedJSON(); c != nil {
 		return append([]byte(nil), c...), nil

@@ -151,3 +151,10 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/order")
 }
+
+// BenchmarkGenerate50k is the demo's workload: run it with -benchtime=1x.
+func BenchmarkGenerate50k(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		Generate(Options{Seed: int64(i), Count: 50_000})
+	}
+}
