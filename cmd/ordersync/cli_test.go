@@ -220,6 +220,25 @@ func TestCLI(t *testing.T) {
 	}
 	mustContain(t, "serve's report", srv.stderr.String(), "301 orders, 300 verified, 1 rejected (wrong signer 1)", "serve: stopping: served ")
 
+	t.Run("identity file keeps the peer ID", func(t *testing.T) {
+		keyPath := filepath.Join(t.TempDir(), "node.key")
+		var ids []string
+		for range 2 {
+			s := startServer(t, bin, "--orders", ordersPath, "--identity", keyPath)
+			_, id, _ := strings.Cut(s.addrs[0], "/p2p/")
+			ids = append(ids, id)
+			if code := s.stop(t); code != 0 {
+				t.Fatalf("serve exited %d: %s", code, s.stderr.String())
+			}
+		}
+		if ids[0] == "" || ids[0] != ids[1] {
+			t.Fatalf("peer IDs %q: want the same one twice", ids)
+		}
+		if _, freshID, _ := strings.Cut(addr, "/p2p/"); freshID == ids[0] {
+			t.Fatal("the run without --identity had the same peer ID")
+		}
+	})
+
 	t.Run("unreachable peer", func(t *testing.T) {
 		// The server is gone: its address now refuses connections.
 		res := runBinary(t, bin, "sync", "--peer", addr, "--out", filepath.Join(t.TempDir(), "x"), "--timeout", "20s")

@@ -54,6 +54,7 @@ func TestDispatch(t *testing.T) {
 		{name: "serve without orders", args: []string{"serve"}, code: exitUsage, stderr: []string{"ordersync serve: --orders is required"}},
 		{name: "serve bad listen", args: []string{"serve", "--orders", "x", "--listen", "/ip4/nope"}, code: exitUsage, stderr: []string{`ordersync serve: --listen "/ip4/nope": bad multiaddr`}},
 		{name: "serve bad per-page", args: []string{"serve", "--orders", "x", "--per-page", "0"}, code: exitUsage, stderr: []string{"--per-page 0"}},
+		{name: "serve bad rate limit", args: []string{"serve", "--orders", "x", "--rate-limit", "-1"}, code: exitUsage, stderr: []string{"--rate-limit -1"}},
 		{name: "serve bad log level", args: []string{"serve", "--orders", "x", "--log-level", "loud"}, code: exitUsage, stderr: []string{`--log-level "loud"`}},
 		{name: "sync bad peer", args: []string{"sync", "--peer", "not-an-addr", "--out", "x"}, code: exitUsage, stderr: []string{`bad multiaddr "not-an-addr"`}},
 		{name: "sync without peers", args: []string{"sync", "--out", "x"}, code: exitUsage, stderr: []string{"ordersync sync: at least one --peer is required"}},

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	ma "github.com/multiformats/go-multiaddr"
+	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
@@ -24,15 +26,19 @@ type serveConfig struct {
 	perPage  int
 	identity string
 	logLevel string
+	// Provider request limits, requests per second; rate.Inf is off.
+	rateLimit, peerRateLimit rate.Limit
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
-	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE]")
+	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R]")
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	orders := fs.String("orders", "", "`file` of signed orders to serve: JSON lines or one JSON array (required)")
 	perPage := fs.Int("per-page", pagination.DefaultPerPage, fmt.Sprintf("orders per response page, 1 to %d", pagination.MaxPerPage))
 	identity := fs.String("identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
+	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
+	peerRateLimit := fs.Float64("peer-rate-limit", float64(ordersync.DefaultPeerRateLimit), fmt.Sprintf("requests per second served to one peer, burst %d (0: no limit)", ordersync.DefaultPeerRateBurst))
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -46,7 +52,25 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	if err != nil {
 		return nil, usagef("--listen %q: bad multiaddr: %v", *listen, err)
 	}
-	return &serveConfig{listen: addr, orders: *orders, perPage: *perPage, identity: *identity, logLevel: *logLevel}, nil
+	cfg := &serveConfig{listen: addr, orders: *orders, perPage: *perPage, identity: *identity, logLevel: *logLevel}
+	if cfg.rateLimit, err = requestRate("--rate-limit", *rateLimit); err != nil {
+		return nil, err
+	}
+	if cfg.peerRateLimit, err = requestRate("--peer-rate-limit", *peerRateLimit); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// requestRate checks a rate flag; 0 turns the limit off.
+func requestRate(flag string, perSecond float64) (rate.Limit, error) {
+	switch {
+	case perSecond == 0:
+		return rate.Inf, nil
+	case perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0):
+		return 0, usagef("%s %v: want a positive number of requests per second, or 0 for no limit", flag, perSecond)
+	}
+	return rate.Limit(perSecond), nil
 }
 
 // runServe loads, verifies and serves an order file until ctx ends.
@@ -92,7 +116,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		filteredpagination.New(store, nil, opts...),
 		ordinal.New(store, nil, opts...),
 	}
-	service := ordersync.New(ctx, ordersync.NewHostNode(h), subprotocols, ordersync.WithLogger(log))
+	service := ordersync.New(ctx, ordersync.NewHostNode(h), subprotocols,
+		ordersync.WithLogger(log),
+		ordersync.WithRateLimit(cfg.rateLimit, ordersync.DefaultRateBurst),
+		ordersync.WithPeerRateLimit(cfg.peerRateLimit, ordersync.DefaultPeerRateBurst))
 
 	// The address lines are the one thing serve writes to stdout (os.Stdout
 	// is unbuffered): scripts and tests read them to know whom to dial.
