@@ -237,3 +237,5 @@ func rawStream(t testing.TB, h host.Host, p peer.ID) network.Stream {
 	_ = s.SetDeadline(time.Now().Add(20 * time.Second))
 	return s
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -67,10 +67,12 @@ type getOrdersRun struct {
 	gotOrders bool // some peer delivered a valid order
 }
 
-func (r *getOrdersRun) enough() bool {
+func (r *getOrdersRun) enough() bool { return r.syncedCount() >= r.minPeers }
+
+func (r *getOrdersRun) syncedCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.synced) >= r.minPeers
+	return len(r.synced)
 }
 
 func (r *getOrdersRun) isSynced(p peer.ID) bool {
@@ -89,47 +91,50 @@ func (r *getOrdersRun) stopped(ctx context.Context) error {
 	return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", len(r.synced), r.minPeers, ctx.Err())
 }
 
-// runRound tries every connected peer that has not synced yet, in random
-// order, at most minPeers at once, until enough have synced. It returns
-// when every sync it started has ended.
+// runRound tries the connected peers that have not synced yet, in random
+// order, until enough have synced. It runs at most as many syncs at once as
+// are still missing, so at most minPeers, and no more than would be needed
+// if all of them succeeded. It returns when every sync it started has ended.
 func (r *getOrdersRun) runRound(ctx context.Context, round int) {
 	s := r.s
 	peers := s.node.Neighbors()
 	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
 	self := s.node.ID()
 
-	slots := make(chan struct{}, r.minPeers)
+	ended := make(chan struct{}, len(peers)) // never blocks a sync
+	inFlight := 0
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, p := range peers {
 		if p == self || r.isSynced(p) {
 			continue
 		}
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		for inFlight > 0 && inFlight+r.syncedCount() >= r.minPeers {
+			select {
+			case <-ended:
+				inFlight--
+			case <-ctx.Done():
+				return
+			}
+		}
+		if r.syncedCount() >= r.minPeers || ctx.Err() != nil {
 			return
 		}
-		// Syncs that ended while this one waited for a slot may have been
-		// enough.
-		if r.enough() {
-			<-slots
-			return
-		}
+		inFlight++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-slots }()
 			valid, err := s.syncWithPeer(ctx, p)
 			r.mu.Lock()
-			defer r.mu.Unlock()
 			if valid > 0 {
 				r.gotOrders = true
 			}
 			if err == nil {
 				r.synced[p] = true
 			}
+			r.mu.Unlock()
+			ended <- struct{}{}
 		}()
 	}
-	s.log.WithFields(logrus.Fields{"round": round, "peers": len(peers)}).Trace("ordersync: round started every sync")
+	s.log.WithFields(logrus.Fields{"round": round, "peers": len(peers)}).Trace("ordersync: round started its syncs")
 }
