@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -60,6 +61,34 @@ type demoPeer struct {
 	err              error
 	// watch tells when its PeriodicallyGetOrders round is over.
 	watch *roundWatch
+	// step is where the requester is (a demoStep), for the progress
+	// display; receivedBefore is what it had received when GetOrders
+	// returned.
+	step           atomic.Int32
+	receivedBefore atomic.Uint64
+}
+
+// The steps of a requester.
+const (
+	stepGetOrders int32 = iota
+	stepRound
+	stepDone
+	stepFailed
+)
+
+// note says where the requester is, for the progress display. In the
+// periodic round it holds every order already, so it counts what it
+// receives again.
+func (p *demoPeer) note() string {
+	switch p.step.Load() {
+	case stepGetOrders:
+		return "GetOrders"
+	case stepRound:
+		return fmt.Sprintf("periodic round, %d received again", p.counts().Received-p.receivedBefore.Load())
+	case stepDone:
+		return "done"
+	}
+	return "FAILED"
 }
 
 // runDemoNetwork starts the nodes, runs the requesters' syncs with live
@@ -128,20 +157,21 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 			}
 		}
 	}
-	fmt.Fprint(progressOut, rateLimitNote(cfg, len(union)))
+	fmt.Fprint(progressOut, rateLimitNote(cfg))
 
 	names := make([]string, len(res.requester))
 	counts := make([]func() int64, len(res.requester))
+	notes := make([]func() string, len(res.requester))
 	for i, r := range res.requester {
 		names[i] = r.name
-		store := r.store
-		counts[i] = func() int64 { return int64(store.Len()) }
+		counts[i] = func() int64 { return int64(r.store.Len()) }
+		notes[i] = r.note
 	}
 	interval := time.Second
 	if interactive {
 		interval = 100 * time.Millisecond
 	}
-	prog := newProgress(progressOut, interactive, names, counts, int64(len(union)), interval)
+	prog := newProgress(progressOut, interactive, names, counts, notes, int64(len(union)), interval)
 	var wg sync.WaitGroup
 	for _, r := range res.requester {
 		wg.Add(1)
@@ -164,29 +194,39 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 func runRequester(ctx context.Context, n *demoPeer, minPeers int) (getOrders, round time.Duration, err error) {
 	t0 := time.Now()
 	if err := n.service.GetOrders(ctx, minPeers); err != nil {
+		n.step.Store(stepFailed)
 		return time.Since(t0), 0, fmt.Errorf("GetOrders: %w", err)
 	}
 	getOrders = time.Since(t0)
+	n.receivedBefore.Store(n.counts().Received)
+	n.step.Store(stepRound)
 	t1 := time.Now()
 	if err := periodicRound(ctx, n.syncNode, n.watch, minPeers); err != nil {
+		n.step.Store(stepFailed)
 		return getOrders, time.Since(t1), fmt.Errorf("PeriodicallyGetOrders: %w", err)
 	}
+	n.step.Store(stepDone)
 	return getOrders, time.Since(t1), nil
 }
 
-// rateLimitNote says which request rate limit the providers keep, and what
-// it costs, so that the times in the table read right.
-func rateLimitNote(cfg demoConfig, unionSize int) string {
+// rateLimitNote says which request rate limits the providers keep, and
+// the least time they impose, so that the times in the table read right.
+func rateLimitNote(cfg demoConfig) string {
 	if cfg.noRateLimit {
-		return "providers' request rate limit lifted (--no-rate-limit)\n"
+		return "providers' request rate limits lifted (--no-rate-limit)\n"
 	}
 	// Each requester asks each provider for every page plus the final
 	// empty one, twice (GetOrders, then the periodic round).
-	pages := (cfg.orders+cfg.perPage-1)/cfg.perPage + 1
-	requests := 2 * pages * (cfg.nodes - 2)
-	floor := max(0, float64(requests-10)/30)
-	return fmt.Sprintf("providers keep the network's default rate limit (30 requests/s, burst 10, shared by all peers):\n"+
-		"  %d requests per provider take at least %.1fs; --no-rate-limit lifts it\n", requests, floor)
+	perPeer := 2 * ((cfg.orders+cfg.perPage-1)/cfg.perPage + 1)
+	requests := perPeer * (cfg.nodes - 2)
+	shared := float64(requests-ordersync.DefaultRateBurst) / float64(ordersync.DefaultRateLimit)
+	own := float64(perPeer-ordersync.DefaultPeerRateBurst) / float64(ordersync.DefaultPeerRateLimit)
+	return fmt.Sprintf("providers keep the default request rate limits: %.0f/s, burst %d, shared by all peers (the network's),\n"+
+		"  and %.0f/s, burst %d, per peer (this library's); serving %d requests each, they need at least %.1fs\n"+
+		"  (--no-rate-limit lifts both)\n",
+		float64(ordersync.DefaultRateLimit), ordersync.DefaultRateBurst,
+		float64(ordersync.DefaultPeerRateLimit), ordersync.DefaultPeerRateBurst,
+		requests, max(0, shared, own))
 }
 
 // check returns an error naming every requester whose sync failed or that

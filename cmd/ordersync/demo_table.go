@@ -41,6 +41,11 @@ func (r *demoResult) writeTable(w io.Writer) {
 			formatRate(float64(c.Received), total), result)
 	}
 	_ = tw.Flush()
+	fmt.Fprintln(w)
+	for _, p := range r.providers {
+		st := p.service.Stats()
+		fmt.Fprintf(w, "%s served %d requests and rejected %d streams (rate limit or stream cap)\n", p.name, st.RequestsServed, st.StreamsRejected)
+	}
 	fmt.Fprintln(w, "\nreceived: orders the providers sent, both rounds; new: orders the store did not hold yet;")
 	fmt.Fprintln(w, "bytes in: ordersync stream bytes received; orders/s: received over GetOrders + 1 round")
 }

@@ -74,7 +74,7 @@ func TestDemoRequestersEndWithTheUnion(t *testing.T) {
 					t.Errorf("%s: read %d bytes, too few for 2000 orders", r.name, got)
 				}
 			}
-			if !strings.Contains(progress, "progress (final): node-3 875/875 (100%) node-4 875/875 (100%)") {
+			if !strings.Contains(progress, "held (final): node-3 875/875 (100%, done) node-4 875/875 (100%, done)") {
 				t.Errorf("progress does not end with both requesters done:\n%s", progress)
 			}
 			var table bytes.Buffer

@@ -23,6 +23,7 @@ type progress struct {
 	names  []string
 	target int64
 	counts []func() int64
+	notes  []func() string
 
 	interactive bool
 	bars        []*progressbar.ProgressBar
@@ -41,14 +42,15 @@ func isTerminal(f *os.File) bool {
 }
 
 // newProgress starts showing progress towards target orders for each named
-// requester, whose count counts[i] returns, redrawn every interval. Call
-// Stop to draw the final state.
-func newProgress(out io.Writer, interactive bool, names []string, counts []func() int64, target int64, interval time.Duration) *progress {
+// requester, whose count counts[i] returns and whose current step notes[i]
+// says, redrawn every interval. Call Stop to draw the final state.
+func newProgress(out io.Writer, interactive bool, names []string, counts []func() int64, notes []func() string, target int64, interval time.Duration) *progress {
 	p := &progress{
 		out:         out,
 		names:       names,
 		target:      max(target, 1), // a bar of 0 would be a spinner
 		counts:      counts,
+		notes:       notes,
 		interactive: interactive,
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
@@ -118,6 +120,8 @@ func (p *progress) drawBars() {
 		_ = bar.Set64(p.counts[i]())
 		b.WriteString("\r\x1b[2K")
 		b.WriteString(p.lines[i].String())
+		b.WriteString(" ")
+		b.WriteString(p.notes[i]())
 		b.WriteByte('\n')
 	}
 	p.drawn = len(p.bars)
@@ -129,9 +133,9 @@ func (p *progress) drawBars() {
 func (p *progress) drawLine(final bool) {
 	var b strings.Builder
 	if final {
-		b.WriteString("progress (final):")
+		b.WriteString("held (final):")
 	} else {
-		b.WriteString("progress:")
+		b.WriteString("held:")
 	}
 	for i, n := range p.names {
 		c := p.counts[i]()
@@ -139,7 +143,7 @@ func (p *progress) drawLine(final bool) {
 		if p.target > 0 {
 			pct = 100 * float64(c) / float64(p.target)
 		}
-		fmt.Fprintf(&b, " %s %d/%d (%.0f%%)", n, c, p.target, pct)
+		fmt.Fprintf(&b, " %s %d/%d (%.0f%%, %s)", n, c, p.target, pct, p.notes[i]())
 	}
 	b.WriteByte('\n')
 	_, _ = io.WriteString(p.out, b.String())
