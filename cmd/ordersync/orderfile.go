@@ -213,46 +213,60 @@ func (s *orderScanner) expectEnd() error {
 }
 
 // readObject reads one JSON object, from its '{' to the matching '}', by
-// tracking nesting and strings; the order decoder checks the rest. It fails
-// as soon as the object passes maxOrderSize.
+// tracking nesting and strings; the order decoder checks the rest. It scans
+// the reader's buffer a chunk at a time and fails as soon as the object
+// passes maxOrderSize.
 func (s *orderScanner) readObject() ([]byte, error) {
 	s.buf = s.buf[:0]
 	depth := 0
 	inString, escaped := false, false
 	for {
-		b, err := s.r.ReadByte()
-		if err == io.EOF {
-			return nil, errors.New("unterminated JSON object")
+		if s.r.Buffered() == 0 {
+			if _, err := s.r.Peek(1); err == io.EOF {
+				return nil, errors.New("unterminated JSON object")
+			} else if err != nil {
+				return nil, err
+			}
 		}
-		if err != nil {
-			return nil, err
+		chunk, _ := s.r.Peek(s.r.Buffered())
+		end := -1
+	scan:
+		for i, b := range chunk {
+			if b == '\n' {
+				s.line++ // also inside a string, where zeroex will reject it
+			}
+			switch {
+			case inString:
+				switch {
+				case escaped:
+					escaped = false
+				case b == '\\':
+					escaped = true
+				case b == '"':
+					inString = false
+				}
+			case b == '"':
+				inString = true
+			case b == '{' || b == '[':
+				depth++
+			case b == '}' || b == ']':
+				depth--
+				if depth == 0 {
+					end = i + 1
+					break scan
+				}
+			}
 		}
-		if len(s.buf) == maxOrderSize {
+		if end >= 0 {
+			chunk = chunk[:end]
+		}
+		if len(s.buf)+len(chunk) > maxOrderSize {
 			return nil, fmt.Errorf("signed order longer than %d bytes", maxOrderSize)
 		}
-		s.buf = append(s.buf, b)
-		if b == '\n' {
-			s.line++
-		}
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case b == '\\':
-				escaped = true
-			case b == '"':
-				inString = false
-			}
-		case b == '"':
-			inString = true
-		case b == '{' || b == '[':
-			depth++
-		case b == '}' || b == ']':
-			depth--
-			if depth == 0 {
-				return s.buf, nil
-			}
+		s.buf = append(s.buf, chunk...)
+		s.r.Discard(len(chunk))
+		if end >= 0 {
+			return s.buf, nil
 		}
 	}
 }

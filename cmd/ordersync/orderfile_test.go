@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,4 +182,48 @@ func TestVerifyOrdersCountsReasons(t *testing.T) {
 	if firstBad == nil || !strings.Contains(firstBad.Error(), "order 3") {
 		t.Fatalf("firstBad = %v, want order 3's error", firstBad)
 	}
+}
+
+// BenchmarkReadOrders measures the order-file loader (scan and decode, no
+// signature check) per order, on JSON lines and on an array.
+func BenchmarkReadOrders(b *testing.B) {
+	orders := testOrders(b, 5000)
+	var lines bytes.Buffer
+	if _, err := writeOrders(&lines, slices.Values(orders)); err != nil {
+		b.Fatal(err)
+	}
+	array := append([]byte{'['}, bytes.ReplaceAll(bytes.TrimSpace(lines.Bytes()), []byte("\n"), []byte(",\n"))...)
+	array = append(array, ']')
+	for _, input := range []struct {
+		name string
+		data []byte
+	}{{"lines", lines.Bytes()}, {"array", array}} {
+		b.Run(input.name, func(b *testing.B) {
+			b.SetBytes(int64(len(input.data)))
+			for b.Loop() {
+				got, err := readOrders(bytes.NewReader(input.data), "bench")
+				if err != nil || len(got) != len(orders) {
+					b.Fatalf("read %d orders, %v", len(got), err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orders)), "ns/order")
+		})
+	}
+}
+
+// BenchmarkWriteOrders measures the JSON-lines writer per order, encoding
+// included (fresh orders, so nothing is cached).
+func BenchmarkWriteOrders(b *testing.B) {
+	orders := testOrders(b, 5000)
+	for b.Loop() {
+		b.StopTimer()
+		for _, o := range orders {
+			o.ResetHash()
+		}
+		b.StartTimer()
+		if _, err := writeOrders(io.Discard, slices.Values(orders)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orders)), "ns/order")
 }
