@@ -109,13 +109,14 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 	s.reset(len(page.Orders))
 	last, disordered := p.checkOrders(page, after, s)
 	survivors := p.checkSignaturesAndFilter(s)
+	if err := ctx.Err(); err != nil {
+		// The page will be asked for again on resuming: count it then.
+		return Accepted{}, err
+	}
 	p.count(page.Provider, s.verdicts, disordered)
 
 	res := Accepted{Valid: len(survivors)}
 	if len(survivors) > 0 {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
 		added, err := p.store.AddOrders(ctx, survivors)
 		if err != nil {
 			p.cursors.forget(page.Provider)

@@ -209,4 +209,8 @@ func TestAcceptHonoursContext(t *testing.T) {
 	if store.Len() != 0 {
 		t.Fatal("stored orders after ctx ended")
 	}
+	// The page will come again on resuming; it is counted then.
+	if c := p.Stats().Snapshot(); c != (Counts{}) {
+		t.Fatalf("counted a page given up on: %+v", c)
+	}
 }
