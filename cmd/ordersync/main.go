@@ -1,13 +1,56 @@
-// Command ordersync runs the 0x Mesh order-sharing protocol from a shell:
-// serve a file of signed orders to libp2p peers, sync orders from peers into
-// a file, and show or measure the protocol with a built-in demo and bench.
+// Command ordersync runs the 0x Mesh order-sharing protocol
+// (/0x-mesh/order-sync/version/0) from a shell: serve a file of signed 0x v3
+// orders to libp2p peers, fetch peers' orders into a file, and show or
+// measure the protocol with a built-in demo and bench.
 //
 // Usage:
 //
 //	ordersync <command> [flags]
 //
-// Run "ordersync help" for the commands and "ordersync <command> -h" for a
-// command's flags.
+// The commands:
+//
+//	serve  --orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE]
+//	       [--rate-limit R] [--peer-rate-limit R]
+//	sync   --peer MULTIADDR [--peer ...] --out FILE [--min-peers N]
+//	       [--subprotocols filtered-pagination,ordinal]
+//	       [--chain-id N] [--exchange ADDR] [--filter-schema JSON] [--timeout D]
+//	demo   several nodes in one process on loopback, checked
+//	bench  sync throughput against its transport and verification limits
+//	gen    --count N --out FILE [--seed S] [--first K] [--makers M]
+//	help   [command]
+//
+// serve reads the order file, drops the orders whose signature does not
+// verify (saying how many and why on stderr), and serves the rest with both
+// pagination subprotocols, the order-hash cursor preferred. Before serving
+// it prints every address it listens on, one full /ip4/.../tcp/N/p2p/ID
+// address per line, on stdout, which is all it prints there. It runs until
+// SIGINT or SIGTERM and then exits 0.
+//
+// sync dials every --peer, runs GetOrders until --min-peers of them (all, by
+// default) have each delivered orders, writes every accepted order to
+// --out as JSON lines and prints a summary on stdout; its first line reads
+//
+//	sync: accepted N orders (M new) from P of Q peers in T (R orders/s), B bytes received
+//
+// Without a filter flag it keeps every order whose signature verifies; any
+// of --chain-id (default 1337), --exchange (default the 0x v3 exchange of
+// chain 1337) and --filter-schema (default {}) makes it send and apply an
+// order filter.
+//
+// gen writes deterministic signed orders, the same for the same seed, for
+// trying serve and sync.
+//
+// Order files hold one signed order per line (JSON lines, as sync and gen
+// write them) or one JSON array of signed orders, in the JSON form 0x Mesh
+// nodes exchange. An order of more than 1 MiB is an error. A bad order is
+// reported with its file, line and field:
+//
+//	orders.jsonl:17: zeroex: field "makerFee": not a decimal number: "12a"
+//
+// Every command takes --log-level (default warn); logs go to stderr. A
+// failure prints one line "ordersync <command>: <reason>" on stderr. Exit
+// status: 0 on success, 1 on failure, 2 on a usage error (unknown command,
+// bad flag or flag value).
 package main
 
 import (

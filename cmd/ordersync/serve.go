@@ -100,6 +100,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "serve: %s: %d orders, %d verified, %d rejected (%s), %d duplicates\n",
 		cfg.orders, len(orders), len(valid), dropped.Total(), dropped, len(valid)-added)
 	orders, valid = nil, nil // The store holds what is served.
+	if ctx.Err() != nil {
+		return nil // Stopped while loading: nothing to serve, nothing wrong.
+	}
 
 	priv, err := loadKeyOrNil(cfg.identity)
 	if err != nil {
