@@ -93,10 +93,12 @@ func (m *Memory) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (i
 	defer m.mu.Unlock()
 	added := 0
 	for _, item := range items {
-		if m.tree.Has(item) {
+		// One descent for a new order; a duplicate puts the first copy
+		// back, so that adding stays a no-op for it.
+		if old, replaced := m.tree.ReplaceOrInsert(item); replaced {
+			m.tree.ReplaceOrInsert(old)
 			continue
 		}
-		m.tree.ReplaceOrInsert(item)
 		added++
 	}
 	return added, nil

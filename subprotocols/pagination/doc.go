@@ -25,6 +25,16 @@
 // and the survivors are added to the store. Each dropped order is counted in
 // Stats by the first check it failed.
 //
+// # Cursors
+//
+// A Pager remembers, per provider, the cursor of the last request it
+// produced for it (none: the beginning). A response must move that cursor
+// forward: the hash of its last order, or, with page numbers, the hash the
+// provider says it scanned to, must lie strictly after it. A provider that
+// sends the same page again and again does not, and Accept ends its sync
+// with ErrCursorStalled (counted in Stats as StalledPages). A complete
+// response, or an error, forgets the provider's cursor.
+//
 // # Peer scores
 //
 // Through the PeerScorer option (ordersync.Node satisfies it), a provider's
