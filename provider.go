@@ -136,18 +136,19 @@ func (p *providerStream) serve(reserve func(int) error) error {
 			p.log.WithField("pages", served).Debug("ordersync: stream page limit reached")
 			return nil
 		}
-		if served > 0 {
-			if err := p.waitForTokens(); err != nil {
-				p.log.WithError(err).Debug("ordersync: rate limit wait failed")
-				return err
-			}
-		}
 		msg, err := p.readRequest()
 		if err == io.EOF {
 			return nil // the requester is done
 		}
 		if err != nil {
 			return err
+		}
+		// The stream's first request was paid for when it opened.
+		if served > 0 {
+			if err := p.waitForTokens(); err != nil {
+				p.log.WithError(err).Debug("ordersync: rate limit wait failed")
+				return err
+			}
 		}
 		sub, req, err := s.parseRequest(msg, chosen, remote)
 		if err != nil {

@@ -1,0 +1,299 @@
+package ordersync
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"go.uber.org/goleak"
+	"golang.org/x/time/rate"
+
+	"github.com/ordersync/ordersync/internal/framing"
+	"github.com/ordersync/ordersync/internal/testnet"
+)
+
+// hangGuard bounds how long a test waits for something that should happen
+// at once; it only fires when the code under test is broken.
+const hangGuard = 10 * time.Second
+
+func TestGetOrdersCancelReturnsPromptlyLeavingNothing(t *testing.T) {
+	hosts := testnet.New(t, 3)
+	requested := make(chan struct{}, 2)
+	providerCtx, stopProviders := context.WithCancel(context.Background())
+	defer stopProviders()
+	for i, h := range hosts[1:] {
+		silent := newPager("/test/a", orders(int64(40+i), 2), 10)
+		// Answers nothing until the provider stops.
+		silent.block = func(ctx context.Context, _ int) error {
+			requested <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		New(providerCtx, NewHostNode(h), []Subprotocol{silent}, testOptions(t, 1)...)
+	}
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)}, testOptions(t, 1000)...)
+
+	ignore := goleak.IgnoreCurrent()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- requester.GetOrders(ctx, 2) }()
+	<-requested
+	<-requested
+	cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(hangGuard):
+		t.Fatal("GetOrders did not return after its context ended")
+	}
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrNoOrders) {
+		t.Fatalf("GetOrders: %v, want context.Canceled and ErrNoOrders", err)
+	}
+	stopProviders()
+	// Nothing of either side is left: not the requester's syncs, not the
+	// providers' handlers.
+	goleak.VerifyNone(t, ignore)
+}
+
+func TestCanceledAfterSomeOrdersIsNotErrNoOrders(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	newService(t, hosts[1], []Subprotocol{newPager("/test/a", orders(41, 2), 10)}, testOptions(t, 1)...)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	waits := &recordedWaits{onAdd: func(int) { cancel() }}
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)},
+		append(testOptions(t, 1000), WithTimer(waits.after))...)
+	err := requester.GetOrders(ctx, 2) // only one peer: waits, then is canceled
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrNoOrders) {
+		t.Fatalf("GetOrders: %v, want context.Canceled without ErrNoOrders", err)
+	}
+}
+
+func TestRateLimitResetsStreamsPastBurst(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	provider := newService(t, hosts[1], []Subprotocol{newPager("/test/a", orders(42, 1), 10)},
+		append(testOptions(t, 1), WithRateLimit(rate.Every(time.Hour), 2))...)
+	for i := range 3 {
+		s := rawStream(t, hosts[0], hosts[1].ID())
+		if _, err := io.WriteString(s, `{"type":"Request","subprotocols":["/test/a"],"metadata":null}`); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := framing.NewReader(s, 1<<20, nil)
+		_, err := r.ReadMessage()
+		if i < 2 && err != nil {
+			t.Fatalf("stream %d, within the burst: %v", i, err)
+		}
+		if i == 2 && err == nil {
+			t.Fatal("stream 3, past the burst, was answered")
+		}
+	}
+	if n := provider.Stats().StreamsRejected; n != 1 {
+		t.Errorf("%d streams rejected, want 1", n)
+	}
+}
+
+func TestPeerRateLimitLeavesOthersServed(t *testing.T) {
+	hosts := testnet.New(t, 3)
+	provider := newService(t, hosts[2], []Subprotocol{newPager("/test/a", orders(43, 1), 10)},
+		append(testOptions(t, 1), WithPeerRateLimit(rate.Every(time.Hour), 1))...)
+	ask := func(from int) error {
+		s := rawStream(t, hosts[from], hosts[2].ID())
+		if _, err := io.WriteString(s, `{"type":"Request","subprotocols":["/test/a"],"metadata":null}`); err != nil {
+			return err
+		}
+		r, _ := framing.NewReader(s, 1<<20, nil)
+		_, err := r.ReadMessage()
+		return err
+	}
+	if err := ask(0); err != nil {
+		t.Fatalf("peer 0, first stream: %v", err)
+	}
+	if err := ask(0); err == nil {
+		t.Fatal("peer 0, second stream: answered past its share")
+	}
+	if err := ask(1); err != nil {
+		t.Fatalf("peer 1, first stream: %v", err)
+	}
+	if n := provider.Stats().StreamsRejected; n != 1 {
+		t.Errorf("%d streams rejected, want 1", n)
+	}
+}
+
+func TestMaxStreamsResetsExtraStreams(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	p := newPager("/test/a", orders(44, 1), 10)
+	p.block = func(ctx context.Context, _ int) error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	}
+	provider := newService(t, hosts[1], []Subprotocol{p}, append(testOptions(t, 1), WithMaxStreams(1))...)
+	defer close(release)
+	first := rawStream(t, hosts[0], hosts[1].ID())
+	if _, err := io.WriteString(first, `{"type":"Request","subprotocols":["/test/a"],"metadata":null}`); err != nil {
+		t.Fatal(err)
+	}
+	<-entered // the one stream slot is taken
+	second := rawStream(t, hosts[0], hosts[1].ID())
+	_, _ = io.WriteString(second, `{"type":"Request","subprotocols":["/test/a"],"metadata":null}`)
+	if _, err := io.ReadAll(second); !errors.Is(err, network.ErrReset) {
+		t.Fatalf("second stream: %v, want a reset", err)
+	}
+	if n := provider.Stats().StreamsRejected; n != 1 {
+		t.Errorf("%d streams rejected, want 1", n)
+	}
+}
+
+func TestSilentProviderTimesOut(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	// A provider that reads the request and never answers.
+	hosts[1].SetStreamHandler(ID, func(s network.Stream) {
+		defer s.Reset()
+		_, _ = io.Copy(io.Discard, s)
+	})
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)},
+		append(testOptions(t, 1), WithMessageTimeout(100*time.Millisecond))...)
+	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
+		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
+	}
+	last := requester.Stats().Providers[hosts[1].ID()].LastError
+	if !strings.Contains(last, "deadline") && !strings.Contains(last, "timeout") {
+		t.Errorf("last error %q, want a timeout", last)
+	}
+	// A timed-out sync is resumable only once it has a subprotocol; this
+	// one never got a response.
+	if _, ok := requester.resume.take(hosts[1].ID()); ok {
+		t.Error("resume point kept for a sync that never started")
+	}
+}
+
+func TestSilentRequesterTimesOut(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	newService(t, hosts[1], []Subprotocol{newPager("/test/a", nil, 10)},
+		append(testOptions(t, 1), WithMessageTimeout(100*time.Millisecond))...)
+	s := rawStream(t, hosts[0], hosts[1].ID())
+	// Say nothing: the provider gives up on the stream.
+	if _, err := io.ReadAll(s); !errors.Is(err, network.ErrReset) {
+		t.Fatalf("silent stream: %v, want a reset by the provider", err)
+	}
+}
+
+func TestOversizeRequestIsCutOff(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	const limit = 1024
+	provider := newService(t, hosts[1], []Subprotocol{newPager("/test/a", nil, 10)},
+		append(testOptions(t, 1), WithMaxRequestSize(limit))...)
+	s := rawStream(t, hosts[0], hosts[1].ID())
+	chunk := []byte(strings.Repeat("x", 32<<10))
+	if _, err := io.WriteString(s, `{"type":"Request","metadata":"`); err != nil {
+		t.Fatal(err)
+	}
+	var sent int
+	var err error
+	for sent < 64<<20 && err == nil {
+		var n int
+		n, err = s.Write(chunk)
+		sent += n
+	}
+	if err == nil {
+		t.Fatalf("wrote %d bytes of one request and the provider still takes them", sent)
+	}
+	if v, _ := tag(hosts[1], hosts[0].ID(), tagInvalidMessage); v != scoreInvalidMessage {
+		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+	}
+	if read := provider.Stats().BytesRead; read > limit+4096 {
+		t.Errorf("provider read %d bytes of a request bounded at %d", read, limit)
+	}
+}
+
+func TestOversizeResponseIsCutOff(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	// A provider that answers with an endless response.
+	wrote := make(chan error, 1)
+	hosts[1].SetStreamHandler(ID, func(s network.Stream) {
+		defer s.Reset()
+		chunk := []byte(strings.Repeat("x", 32<<10))
+		_, err := io.WriteString(s, `{"type":"Response","subprotocol":"/test/a","metadata":"`)
+		for sent := 0; err == nil && sent < 64<<20; sent += len(chunk) {
+			_, err = s.Write(chunk)
+		}
+		wrote <- err
+	})
+	const limit = 8 << 10
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)},
+		append(testOptions(t, 1), WithMaxResponseSize(limit))...)
+	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
+		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
+	}
+	if err := <-wrote; err == nil {
+		t.Fatal("the endless provider wrote 64 MiB unhindered")
+	}
+	st := requester.Stats()
+	if got := st.Providers[hosts[1].ID()].BytesReceived; got > limit+4096 {
+		t.Errorf("requester read %d bytes of a response bounded at %d", got, limit)
+	}
+	if !strings.Contains(st.Providers[hosts[1].ID()].LastError, ErrMessageTooLarge.Error()) {
+		t.Errorf("last error %q, want %q", st.Providers[hosts[1].ID()].LastError, ErrMessageTooLarge)
+	}
+	if v, _ := tag(hosts[0], hosts[1].ID(), tagInvalidMessage); v != scoreInvalidMessage {
+		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+	}
+}
+
+func TestProviderCutOffPastMaxPages(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	newService(t, hosts[1], []Subprotocol{newPager("/test/a", orders(45, 10), 1)}, testOptions(t, 1)...)
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 1)},
+		append(testOptions(t, 1), WithMaxPagesPerSync(3))...)
+	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
+		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
+	}
+	ps := requester.Stats().Providers[hosts[1].ID()]
+	if ps.Pages != 3 || !strings.Contains(ps.LastError, ErrTooManyPages.Error()) {
+		t.Errorf("provider stats %+v, want 3 pages and %q", ps, ErrTooManyPages)
+	}
+	if v, _ := tag(hosts[0], hosts[1].ID(), tagTooLongSync); v != scoreTooLongSync {
+		t.Errorf("too-long-sync tag %d, want %d", v, scoreTooLongSync)
+	}
+}
+
+func TestInvalidResponseEndsSync(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	hosts[1].SetStreamHandler(ID, func(s network.Stream) {
+		defer s.Close()
+		r, _ := framing.NewReader(s, 1<<20, nil)
+		if _, err := r.ReadMessage(); err != nil {
+			return
+		}
+		_, _ = io.WriteString(s, `{"type":"Response","subprotocol":"/test/other","orders":[],"complete":false,"metadata":{"next":0}}`+"\n")
+	})
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)}, testOptions(t, 1)...)
+	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
+		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
+	}
+	if v, _ := tag(hosts[0], hosts[1].ID(), tagInvalidMessage); v != scoreInvalidMessage {
+		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+	}
+	if last := requester.Stats().Providers[hosts[1].ID()].LastError; !strings.Contains(last, ErrInvalidMessage.Error()) {
+		t.Errorf("last error %q, want %q", last, ErrInvalidMessage)
+	}
+}
+
+func TestUnreachablePeerScoresDisconnect(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	// The peer is connected but does not speak ordersync: the stream
+	// cannot be opened.
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)}, testOptions(t, 1)...)
+	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
+		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
+	}
+	if v, _ := tag(hosts[0], hosts[1].ID(), tagUnexpectedDisconnect); v != scoreUnexpectedDisconnect {
+		t.Errorf("unexpected-disconnect tag %d, want %d", v, scoreUnexpectedDisconnect)
+	}
+}
