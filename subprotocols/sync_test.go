@@ -430,3 +430,20 @@ func TestResumeAfterDroppedStream(t *testing.T) {
 		})
 	}
 }
+
+func TestSyncWithSeveralProvidersAtOnce(t *testing.T) {
+	all := testOrders(4000)
+	hosts := testnet.New(t, 4)
+	// Providers hold overlapping thirds: [0,2000), [1000,3000), [2000,4000).
+	for i := 0; i < 3; i++ {
+		startNode(t, hosts[i], all[i*1000:i*1000+2000], nil, []string{v1, v0})
+	}
+	requester := startNode(t, hosts[3], nil, nil, []string{v1, v0})
+	requester.getOrders(t, 3)
+
+	sameOrders(t, requester.store, all)
+	c := requester.stats.Snapshot()
+	if c.Accepted != 6000 || c.New != 4000 {
+		t.Errorf("counts %+v: want 6000 accepted, 4000 new", c)
+	}
+}
