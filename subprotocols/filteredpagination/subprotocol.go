@@ -22,7 +22,10 @@ type Subprotocol struct {
 	pager *pagination.Pager
 }
 
-var _ ordersync.Subprotocol = (*Subprotocol)(nil)
+var (
+	_ ordersync.Subprotocol = (*Subprotocol)(nil)
+	_ pagination.PeerScorer = ordersync.Node(nil) // a node scores its providers itself
+)
 
 // New returns the subprotocol over store. As a provider it serves store's
 // orders; as a requester it stores the orders it receives there, keeping
