@@ -241,11 +241,15 @@ func TestCLI(t *testing.T) {
 
 	t.Run("unreachable peer", func(t *testing.T) {
 		// The server is gone: its address now refuses connections.
-		res := runBinary(t, bin, "sync", "--peer", addr, "--out", filepath.Join(t.TempDir(), "x"), "--timeout", "20s")
+		outDir := t.TempDir()
+		res := runBinary(t, bin, "sync", "--peer", addr, "--out", filepath.Join(outDir, "x"), "--timeout", "20s")
 		if res.code != exitFailure {
 			t.Fatalf("sync exited %d, want %d:\n%s", res.code, exitFailure, res.stderr)
 		}
 		mustContain(t, "sync's error", res.stderr, "ordersync sync: cannot reach peer")
+		if left, _ := os.ReadDir(outDir); len(left) > 0 {
+			t.Errorf("a sync that never started left %s in the output directory", left[0].Name())
+		}
 	})
 
 	t.Run("bad input", func(t *testing.T) {
@@ -279,7 +283,7 @@ func TestCLI(t *testing.T) {
 			{"unknown subprotocol", []string{"sync", "--peer", addr, "--out", filepath.Join(t.TempDir(), "x"), "--subprotocols", "fast"}, exitUsage,
 				[]string{`ordersync sync: --subprotocols "fast": unknown subprotocol "fast"`}},
 			{"unwritable out file", []string{"sync", "--peer", addr, "--out", filepath.Join(missing, "x")}, exitFailure,
-				[]string{"ordersync sync: open " + filepath.Join(missing, "x")}},
+				[]string{"ordersync sync: cannot write " + filepath.Join(missing, "x") + ": no such file or directory"}},
 			{"unknown command", []string{"fetch"}, exitUsage, []string{`ordersync: unknown command "fetch"`}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -36,11 +38,13 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	// Create the output first: a typo in its path should not cost a sync.
-	out, err := os.Create(cfg.out)
+	// Create the output first, as a temporary file beside it: a typo in the
+	// path fails before the sync, and the file appears whole or not at all.
+	out, err := createTemp(cfg.out)
 	if err != nil {
 		return err
 	}
+	defer os.Remove(out.Name()) // A no-op once renamed.
 	defer out.Close()
 
 	syncCtx := ctx
@@ -56,9 +60,16 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	elapsed := time.Since(start)
 
-	written, err := writeOrders(out, res.orders(ctx))
+	// Write even when interrupted: what was received is worth keeping.
+	written, err := writeOrders(out, res.orders(context.WithoutCancel(ctx)))
+	if err == nil {
+		err = out.Chmod(0o644)
+	}
 	if err == nil {
 		err = out.Close()
+	}
+	if err == nil {
+		err = os.Rename(out.Name(), cfg.out)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", cfg.out, err)
@@ -72,6 +83,19 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("nothing received: the peers synced but sent no order that passed validation")
 	}
 	return nil
+}
+
+// createTemp creates a temporary file in the directory of path.
+func createTemp(path string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return f, nil
 }
 
 // syncOutcome is what a sync leaves for the summary and the output file.
