@@ -75,6 +75,9 @@ func TestParseRequestMetadata(t *testing.T) {
 		{`{"minOrderHash":"` + strings.ToUpper(h[2:]) + `"}`, common.Hash{31: 0xff}, false},
 		{`{"orderfilter":` + string(filterJSON) + `,"minOrderHash":"` + h + `"}`, common.Hash{31: 0xff}, true},
 		{`{"minOrderHash":null,"somethingNew":[1,2]}`, common.Hash{}, false},
+		// An older requester's first request, handed over whole when it has
+		// no entry for this subprotocol (WIRE.md): from the beginning.
+		{`{"metadata":[null]}`, common.Hash{}, false},
 	} {
 		v, err := s.ParseRequestMetadata(json.RawMessage(tc.in))
 		if err != nil {

@@ -70,6 +70,9 @@ func TestParseRequestMetadata(t *testing.T) {
 		{`{"page":1,"snapshotID":"` + someHashHex[2:] + `"}`, RequestMetadata{Page: 1, SnapshotID: someHashHex[2:]}, false},
 		{`{"orderfilter":` + string(filterJSON) + `,"page":2,"snapshotID":""}`, RequestMetadata{Page: 2}, true},
 		{`{"page":null,"snapshotID":null,"extra":{}}`, RequestMetadata{}, false},
+		// An older requester's first request, handed over whole when it has
+		// no entry for this subprotocol (WIRE.md): from the beginning.
+		{`{"metadata":[{"page":0}]}`, RequestMetadata{}, false},
 	} {
 		v, err := s.ParseRequestMetadata(json.RawMessage(tc.in))
 		if err != nil {
