@@ -204,6 +204,38 @@ func TestCLI(t *testing.T) {
 		})
 	}
 
+	t.Run("two peers", func(t *testing.T) {
+		// The second peer holds orders 200 to 399 of the same stream: 100
+		// shared with the first, 100 of its own, in a JSON array file.
+		more := ordergen.Generate(ordergen.Options{Seed: 42, First: 200, Count: 200})
+		var lines bytes.Buffer
+		if _, err := writeOrders(&lines, slices.Values(more)); err != nil {
+			t.Fatal(err)
+		}
+		array := "[\n" + strings.ReplaceAll(strings.TrimSpace(lines.String()), "\n", ",\n") + "\n]\n"
+		morePath := filepath.Join(t.TempDir(), "more.json")
+		if err := os.WriteFile(morePath, []byte(array), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		srv2 := startServer(t, bin, "--orders", morePath)
+		defer srv2.stop(t)
+
+		outPath := filepath.Join(t.TempDir(), "got.jsonl")
+		res := runBinary(t, bin, "sync", "--peer", addr, "--peer", srv2.addrs[0], "--out", outPath)
+		if res.code != 0 {
+			t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		mustContain(t, "sync's summary", res.stdout, "sync: accepted 500 orders (400 new) from 2 of 2 peers", "sync: wrote 400 orders to "+outPath)
+		got, err := readOrderFile(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := orderHashes(t, slices.Concat(valid, more[100:]))
+		if !slices.Equal(orderHashes(t, got), want) {
+			t.Fatalf("out file holds %d orders, want the union of both peers' (%d)", len(got), len(want))
+		}
+	})
+
 	t.Run("filter that matches nothing", func(t *testing.T) {
 		// Orders are on chain 1337; asking for chain 1 gets none, and
 		// sync must say so rather than succeed.
