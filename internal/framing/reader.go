@@ -45,8 +45,8 @@ type Reader struct {
 	read    int64
 }
 
-// NewReader returns a Reader of messages from r of at most max bytes each
-// (not counting whitespace between messages).
+// NewReader returns a Reader of messages from r of at most max bytes each.
+// The whitespace before a message is bounded by max too.
 //
 // If reserve is not nil, the Reader calls it with the number of bytes of
 // memory it is about to take (for its buffers) before taking them; an error
@@ -137,8 +137,10 @@ func (r *Reader) discard(n int) {
 }
 
 // skipSpace discards JSON whitespace before a message. It returns io.EOF if
-// the stream ends first.
+// the stream ends first, and ErrTooLarge after more whitespace than the
+// message bound: a peer must not keep a stream busy with padding.
 func (r *Reader) skipSpace() error {
+	skipped := 0
 	for {
 		chunk, err := r.peekSome()
 		i := 0
@@ -146,11 +148,15 @@ func (r *Reader) skipSpace() error {
 			i++
 		}
 		r.discard(i)
+		skipped += i
 		if i < len(chunk) {
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+		if skipped > r.max {
+			return fmt.Errorf("%w: more than %d bytes of whitespace before a message", ErrTooLarge, r.max)
 		}
 	}
 }
