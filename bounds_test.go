@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,5 +296,44 @@ func TestUnreachablePeerScoresDisconnect(t *testing.T) {
 	}
 	if v, _ := tag(hosts[0], hosts[1].ID(), tagUnexpectedDisconnect); v != scoreUnexpectedDisconnect {
 		t.Errorf("unexpected-disconnect tag %d, want %d", v, scoreUnexpectedDisconnect)
+	}
+}
+
+func TestMaxStreamsPerPeerLeavesOthersServed(t *testing.T) {
+	hosts := testnet.New(t, 3)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	p := newPager("/test/a", orders(46, 1), 10)
+	var once atomic.Bool
+	p.block = func(ctx context.Context, _ int) error {
+		if once.CompareAndSwap(false, true) {
+			entered <- struct{}{}
+			<-release
+		}
+		return nil
+	}
+	provider := newService(t, hosts[2], []Subprotocol{p}, append(testOptions(t, 1), WithMaxStreamsPerPeer(1))...)
+	defer close(release)
+	const req = `{"type":"Request","subprotocols":["/test/a"],"metadata":null}`
+	first := rawStream(t, hosts[0], hosts[2].ID())
+	if _, err := io.WriteString(first, req); err != nil {
+		t.Fatal(err)
+	}
+	<-entered // peer 0's one slot is taken
+	second := rawStream(t, hosts[0], hosts[2].ID())
+	_, _ = io.WriteString(second, req)
+	if _, err := io.ReadAll(second); !errors.Is(err, network.ErrReset) {
+		t.Fatalf("peer 0's second stream: %v, want a reset", err)
+	}
+	other := rawStream(t, hosts[1], hosts[2].ID())
+	if _, err := io.WriteString(other, req); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := framing.NewReader(other, 1<<20, nil)
+	if _, err := r.ReadMessage(); err != nil {
+		t.Fatalf("peer 1's stream: %v", err)
+	}
+	if n := provider.Stats().StreamsRejected; n != 1 {
+		t.Errorf("%d streams rejected, want 1", n)
 	}
 }

@@ -42,6 +42,11 @@ const (
 	// DefaultMaxStreams bounds the inbound ordersync streams a provider
 	// serves at once.
 	DefaultMaxStreams = 64
+	// DefaultMaxStreamsPerPeer bounds the inbound ordersync streams a
+	// provider serves one peer at once: an honest requester uses one, and
+	// the cap keeps one peer from holding every slot of DefaultMaxStreams
+	// with idle streams.
+	DefaultMaxStreamsPerPeer = 4
 	// DefaultMaxRequestsPerStream bounds the pages a provider serves on
 	// one stream; a requester that wants more opens a new stream.
 	DefaultMaxRequestsPerStream = 2000
@@ -74,6 +79,7 @@ type config struct {
 	maxRequestSize       int
 	maxResponseSize      int
 	maxStreams           int
+	maxStreamsPerPeer    int
 	maxRequestsPerStream int
 	maxPagesPerSync      int
 	maxOrdersPerSync     int
@@ -94,6 +100,7 @@ func defaultConfig() config {
 		maxRequestSize:       DefaultMaxRequestSize,
 		maxResponseSize:      DefaultMaxResponseSize,
 		maxStreams:           DefaultMaxStreams,
+		maxStreamsPerPeer:    DefaultMaxStreamsPerPeer,
 		maxRequestsPerStream: DefaultMaxRequestsPerStream,
 		maxPagesPerSync:      DefaultMaxPagesPerSync,
 		maxOrdersPerSync:     DefaultMaxOrdersPerSync,
@@ -245,6 +252,13 @@ func WithMaxResponseSize(n int) Option {
 // once; it resets streams beyond that. Default DefaultMaxStreams (64).
 func WithMaxStreams(n int) Option {
 	return positive("max streams", n, func(c *config) { c.maxStreams = n })
+}
+
+// WithMaxStreamsPerPeer bounds the inbound ordersync streams a provider
+// serves one peer at once; it resets that peer's streams beyond that.
+// Default DefaultMaxStreamsPerPeer (4).
+func WithMaxStreamsPerPeer(n int) Option {
+	return positive("max streams per peer", n, func(c *config) { c.maxStreamsPerPeer = n })
 }
 
 // WithMaxRequestsPerStream bounds the pages a provider serves on one stream

@@ -38,6 +38,11 @@ func (s *Service) HandleStream(stream network.Stream) {
 		s.reject(stream, log, "too many streams")
 		return
 	}
+	if !s.peerStreams.acquire(remote) {
+		s.reject(stream, log, "too many streams from the peer")
+		return
+	}
+	defer s.peerStreams.release(remote)
 	if !s.peerLimiter.get(remote).Allow() {
 		s.reject(stream, log, "peer rate limit")
 		return

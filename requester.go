@@ -37,6 +37,9 @@ func (s *Service) GetOrders(ctx context.Context, minPeers int) error {
 	bo.Reset()
 	r := &getOrdersRun{s: s, minPeers: minPeers, synced: make(map[peer.ID]bool)}
 	for round := 1; ; round++ {
+		if ctx.Err() != nil {
+			return r.stopped(ctx)
+		}
 		r.runRound(ctx, round)
 		if r.enough() {
 			return nil

@@ -29,6 +29,7 @@ type Service struct {
 
 	// Provider side.
 	streams     chan struct{} // one token per inbound stream being served
+	peerStreams *peerStreams
 	limiter     *rate.Limiter
 	peerLimiter *peerLimiters
 
@@ -61,6 +62,7 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 		log:            cfg.logger,
 		responsePrefix: make(map[string][]byte, len(subprotocols)),
 		streams:        make(chan struct{}, cfg.maxStreams),
+		peerStreams:    newPeerStreams(cfg.maxStreamsPerPeer),
 		limiter:        rate.NewLimiter(cfg.rateLimit, cfg.rateBurst),
 		peerLimiter:    newPeerLimiters(cfg.peerRateLimit, cfg.peerRateBurst),
 		resume:         newResumePoints(maxResumePoints),
