@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
@@ -48,6 +49,8 @@ type benchRow struct {
 	hasHeap   bool
 	ordersNew uint64
 	hasNew    bool
+	// cpu is the process's CPU time during the measurement.
+	cpu time.Duration
 }
 
 func (r benchRow) ordersPerSec() float64 {
@@ -55,6 +58,13 @@ func (r benchRow) ordersPerSec() float64 {
 		return 0
 	}
 	return float64(r.orders) / r.elapsed.Seconds()
+}
+
+func (r benchRow) ordersPerCPUSec() float64 {
+	if r.cpu <= 0 {
+		return 0
+	}
+	return float64(r.orders) / r.cpu.Seconds()
 }
 
 // runBenchWith runs every measurement, printing what it is doing to log
@@ -77,11 +87,12 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("encoding pages: %w", err)
 	}
+	cpu0 := processCPUTime()
 	tr, err := measureTransport(ctx, pages)
 	if err != nil {
 		return err
 	}
-	transport := benchRow{name: "1. transport (one stream, no decoding)", orders: cfg.orders, elapsed: tr.elapsed, bytes: tr.bytes}
+	transport := benchRow{name: "1. transport (one stream, no decoding)", orders: cfg.orders, elapsed: tr.elapsed, bytes: tr.bytes, cpu: processCPUTime() - cpu0}
 	rows = append(rows, transport)
 
 	// 2. Verification.
@@ -90,11 +101,12 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("copying orders: %w", err)
 	}
+	cpu0 = processCPUTime()
 	verifyTime, err := measureVerify(fresh)
 	if err != nil {
 		return err
 	}
-	verify := benchRow{name: fmt.Sprintf("2. verification (hash+signature, %d cores)", runtime.GOMAXPROCS(0)), orders: cfg.orders, elapsed: verifyTime}
+	verify := benchRow{name: fmt.Sprintf("2. verification (hash+signature, %d cores)", runtime.GOMAXPROCS(0)), orders: cfg.orders, elapsed: verifyTime, cpu: processCPUTime() - cpu0}
 	rows = append(rows, verify)
 	fresh = nil
 
@@ -120,7 +132,7 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 			row := benchRow{
 				name:   fmt.Sprintf("3. full sync %s, %s", shortSubprotocolName(sub), limit),
 				orders: int(res.received), elapsed: res.elapsed, bytes: res.bytesIn,
-				heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true,
+				heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true, cpu: res.cpu,
 			}
 			rows = append(rows, row)
 			if lifted && row.ordersPerSec() > best.ordersPerSec() {
@@ -150,7 +162,7 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 		rows = append(rows, benchRow{
 			name:   fmt.Sprintf("4. re-sync %s, %.0f%% held, rate limit lifted", shortSubprotocolName(sub), 100*cfg.resyncHeld),
 			orders: int(res.received), elapsed: res.elapsed, bytes: res.bytesIn,
-			heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true,
+			heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true, cpu: res.cpu,
 		})
 	}
 
@@ -161,6 +173,12 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 		ratio = best.ordersPerSec() / limit
 	}
 	fmt.Fprintf(out, "best sync: %s at %.0f orders/s; limit: %.0f orders/s (the smaller of 1 and 2)\n", best.name, best.ordersPerSec(), limit)
+	if cpuLimit := min(transport.ordersPerCPUSec(), verify.ordersPerCPUSec()); cpuLimit > 0 && best.cpu > 0 {
+		// Wall-clock rates move with the machine's load; rates per CPU
+		// second much less so.
+		fmt.Fprintf(out, "same ratio per CPU second (steadier on a busy machine): %.2f (%.0f over %.0f orders per CPU second)\n",
+			best.ordersPerCPUSec()/cpuLimit, best.ordersPerCPUSec(), cpuLimit)
+	}
 	fmt.Fprintf(out, "sync/limit ratio: %.2f\n", ratio)
 	return nil
 }
@@ -170,9 +188,9 @@ func writeBenchTable(w io.Writer, cfg benchConfig, rows []benchRow) {
 	fmt.Fprintf(w, "\n%d orders, %d per page, GOMAXPROCS %d, provider and requester in this process on 127.0.0.1\n\n",
 		cfg.orders, cfg.perPage, runtime.GOMAXPROCS(0))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "measurement\torders\ttime\torders/s\tMB/s\tbytes/order\tnew orders\tpeak heap")
+	fmt.Fprintln(tw, "measurement\torders\ttime\torders/s\tMB/s\tbytes/order\tnew orders\tpeak heap\tCPU time")
 	for _, r := range rows {
-		mbps, perOrder, heap, added := "-", "-", "-", "-"
+		mbps, perOrder, heap, added, cpu := "-", "-", "-", "-", "-"
 		if r.bytes > 0 && r.elapsed > 0 {
 			mbps = fmt.Sprintf("%.1f", float64(r.bytes)/1e6/r.elapsed.Seconds())
 		}
@@ -185,12 +203,21 @@ func writeBenchTable(w io.Writer, cfg benchConfig, rows []benchRow) {
 		if r.hasNew {
 			added = fmt.Sprintf("%d", r.ordersNew)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\n",
-			r.name, r.orders, formatDuration(r.elapsed), r.ordersPerSec(), mbps, perOrder, added, heap)
+		if r.cpu > 0 {
+			cpu = formatDuration(r.cpu)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\n",
+			r.name, r.orders, formatDuration(r.elapsed), r.ordersPerSec(), mbps, perOrder, added, heap, cpu)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\nbytes: ordersync stream bytes the requester read (before muxer and security framing);")
-	fmt.Fprintln(w, "peak heap: process heap in use above its level before the sync (provider and requester share it).")
+	fmt.Fprintln(w, "peak heap: process heap in use above its level before the sync (provider and requester share it);")
+	fmt.Fprintln(w, "CPU time: this process's user+system time during the measurement (more than the time when cores")
+	fmt.Fprintln(w, "run in parallel; less when other processes hold the cores).")
+	pages := (cfg.orders+cfg.perPage-1)/cfg.perPage + 1
+	fmt.Fprintf(w, "default rate limits: %d requests at %.0f/s (burst %d) per peer need at least %.1fs.\n",
+		pages, float64(ordersync.DefaultPeerRateLimit), ordersync.DefaultPeerRateBurst,
+		max(0, float64(pages-ordersync.DefaultPeerRateBurst)/float64(ordersync.DefaultPeerRateLimit)))
 	fmt.Fprintln(w)
 }
 

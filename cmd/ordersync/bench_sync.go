@@ -38,6 +38,8 @@ type syncResult struct {
 	peakHeap uint64
 	// held is how many orders the requester holds after the sync.
 	held int
+	// cpu is the process's CPU time during the sync.
+	cpu time.Duration
 }
 
 // measureSync starts a provider and a requester on loopback, connects them
@@ -71,9 +73,11 @@ func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
 	}
 
 	sampler := startHeapSampler()
+	cpu0 := processCPUTime()
 	start := time.Now()
 	err = requester.service.GetOrders(ctx, 1)
 	elapsed := time.Since(start)
+	cpu := processCPUTime() - cpu0
 	peak := sampler.stop()
 	if err != nil {
 		return syncResult{}, fmt.Errorf("%s sync: GetOrders: %w", shortSubprotocolName(run.subprotocol), err)
@@ -86,6 +90,7 @@ func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
 		added:    c.New,
 		peakHeap: peak,
 		held:     requester.store.Len(),
+		cpu:      cpu,
 	}, nil
 }
 
