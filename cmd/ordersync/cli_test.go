@@ -239,12 +239,42 @@ func TestCLI(t *testing.T) {
 	t.Run("filter that matches nothing", func(t *testing.T) {
 		// Orders are on chain 1337; asking for chain 1 gets none, and
 		// sync must say so rather than succeed.
+		// The default --timeout is minutes: sync must see by itself that
+		// the peer has answered in full with nothing.
 		outPath := filepath.Join(t.TempDir(), "got.jsonl")
-		res := runBinary(t, bin, "sync", "--peer", addr, "--out", outPath, "--chain-id", "1", "--timeout", "1s")
+		res := runBinary(t, bin, "sync", "--peer", addr, "--out", outPath, "--chain-id", "1")
 		if res.code != exitFailure {
 			t.Fatalf("sync exited %d, want %d:\n%s%s", res.code, exitFailure, res.stdout, res.stderr)
 		}
-		mustContain(t, "sync's error", res.stderr, "ordersync sync: timed out after 1s: nothing received")
+		mustContain(t, "sync's error", res.stderr, "ordersync sync: gave up: nothing received", "peer sent no valid orders")
+		mustContain(t, "sync's summary", res.stdout, "sync: accepted 0 orders")
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		// A provider that serves its burst of pages and then one page per
+		// 100 s: the sync cannot finish within --timeout.
+		slow := startServer(t, bin, "--orders", ordersPath, "--per-page", "10", "--rate-limit", "0", "--peer-rate-limit", "0.01")
+		defer slow.stop(t)
+		outPath := filepath.Join(t.TempDir(), "got.jsonl")
+		res := runBinary(t, bin, "sync", "--peer", slow.addrs[0], "--out", outPath, "--timeout", "1s")
+		if res.code != exitFailure {
+			t.Fatalf("sync exited %d, want %d:\n%s%s", res.code, exitFailure, res.stdout, res.stderr)
+		}
+		mustContain(t, "sync's error", res.stderr, "ordersync sync: timed out after 1s: 0 of 1 required peers synced, ", " orders written to "+outPath)
+		// What arrived before the timeout is kept, and is all genuine.
+		got, err := readOrderFile(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotHashes := orderHashes(t, got)
+		if len(got) == 0 || len(got) >= len(valid) {
+			t.Fatalf("out file holds %d orders, want some but not all %d", len(got), len(valid))
+		}
+		for _, h := range gotHashes {
+			if _, found := slices.BinarySearchFunc(wantHashes, h, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) }); !found {
+				t.Fatalf("out file holds order %s, which the peer does not have", h)
+			}
+		}
 	})
 
 	if code := srv.stop(t); code != 0 {

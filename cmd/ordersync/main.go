@@ -32,6 +32,12 @@
 //
 //	sync: accepted N orders (M new) from P of Q peers in T (R orders/s), B bytes received
 //
+// It fails with a one-line reason when a peer cannot be reached (unless
+// --min-peers others can), when --timeout passes first, or when every peer
+// has answered a whole sync without a valid order; the orders accepted until
+// then are written anyway. The output file is written through a temporary
+// file beside it and renamed, so it is never half-written.
+//
 // Without a filter flag it keeps every order whose signature verifies; any
 // of --chain-id (default 1337), --exchange (default the 0x v3 exchange of
 // chain 1337) and --filter-schema (default {}) makes it send and apply an

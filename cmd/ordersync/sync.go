@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +29,8 @@ import (
 // runSync fetches the orders of the given peers into a file and prints a
 // summary. It fails when a peer cannot be reached (unless enough others
 // can), when the time is up before --min-peers peers have delivered, or when
-// nothing was received; what was accepted until then is written anyway.
+// every peer answered in full with nothing; what was accepted until then is
+// written anyway.
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseSyncFlags(args, stderr)
 	if err != nil {
@@ -142,7 +144,13 @@ func syncOrders(ctx context.Context, cfg *syncConfig, log logrus.FieldLogger) (*
 	defer stop()
 	service := ordersync.New(serviceCtx, node, subprotocols, ordersync.WithLogger(log))
 
-	err = service.GetOrders(ctx, cfg.minPeers)
+	getCtx, giveUp := context.WithCancelCause(ctx)
+	defer giveUp(nil)
+	go giveUpIfNothingComes(getCtx, service, cfg.peers, giveUp)
+	err = service.GetOrders(getCtx, cfg.minPeers)
+	if cause := context.Cause(getCtx); err != nil && errors.Is(cause, errNothingReceived) {
+		err = cause
+	}
 	return &syncOutcome{
 		store:    store,
 		counts:   counts.Snapshot(),
@@ -150,6 +158,44 @@ func syncOrders(ctx context.Context, cfg *syncConfig, log logrus.FieldLogger) (*
 		peers:    cfg.peers,
 		minPeers: cfg.minPeers,
 	}, err
+}
+
+// errNothingReceived ends a sync in which every peer has finished a whole
+// sync without sending a valid order.
+var errNothingReceived = errors.New("nothing received: every peer finished a sync without a valid order")
+
+// nothingPollInterval is how often giveUpIfNothingComes looks at the
+// service's stats.
+const nothingPollInterval = 200 * time.Millisecond
+
+// giveUpIfNothingComes calls giveUp(errNothingReceived) once every peer has
+// completed a sync that delivered no valid order. GetOrders would go on
+// asking them, with backoff, as a node that waits for orders should; a
+// one-shot command has nothing to wait for.
+func giveUpIfNothingComes(ctx context.Context, service *ordersync.Service, peers []peer.AddrInfo, giveUp context.CancelCauseFunc) {
+	tick := time.NewTicker(nothingPollInterval)
+	defer tick.Stop()
+	noOrders := ordersync.ErrNoOrdersFromPeer.Error()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		st := service.Stats()
+		empty := 0
+		for _, ai := range peers {
+			// Stats has only the error's text; ErrNoOrdersFromPeer is the
+			// only error that says a peer answered in full with nothing.
+			if ps, ok := st.Providers[ai.ID]; ok && ps.Orders == 0 && strings.Contains(ps.LastError, noOrders) {
+				empty++
+			}
+		}
+		if empty == len(peers) {
+			giveUp(errNothingReceived)
+			return
+		}
+	}
 }
 
 // newNamedSubprotocol builds a subprotocol from its command-line name (see
@@ -197,6 +243,8 @@ func connectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPe
 func explainSyncError(ctx context.Context, err error, res *syncOutcome, cfg *syncConfig, written int) error {
 	var what string
 	switch {
+	case errors.Is(err, errNothingReceived):
+		what = "gave up"
 	case ctx.Err() != nil:
 		what = "interrupted"
 	case errors.Is(err, context.DeadlineExceeded):
