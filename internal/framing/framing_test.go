@@ -222,3 +222,18 @@ func FuzzReadMessage(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkReadMessage reads 1 MiB messages, as a requester reads pages.
+func BenchmarkReadMessage(b *testing.B) {
+	msg := []byte(`{"type":"Response","orders":[` + strings.Repeat(`{"salt":"12345678901234567890","signature":"0x1b"},`, 20000) + `{}]}` + "\n")
+	src := bytes.NewReader(nil)
+	r, _ := NewReader(src, 2<<20, nil)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for range b.N {
+		src.Reset(msg)
+		if _, err := r.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
