@@ -337,3 +337,26 @@ func TestMaxStreamsPerPeerLeavesOthersServed(t *testing.T) {
 		t.Errorf("%d streams rejected, want 1", n)
 	}
 }
+
+// TestLargeResponseFitsResourceManager reads a 12 MiB response through the
+// default resource manager, whose stream memory limit is 16 MiB.
+func TestLargeResponseFitsResourceManager(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	hosts[1].SetStreamHandler(ID, func(s network.Stream) {
+		defer s.Close()
+		r, _ := framing.NewReader(s, 1<<20, nil)
+		if _, err := r.ReadMessage(); err != nil {
+			return
+		}
+		pad := strings.Repeat("x", 12<<20)
+		_, _ = io.WriteString(s, `{"type":"Response","subprotocol":"/test/a","orders":[],"complete":true,"metadata":{"next":0,"pad":"`+pad+`"}}`+"\n")
+	})
+	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)}, testOptions(t, 1)...)
+	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
+		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
+	}
+	ps := requester.Stats().Providers[hosts[1].ID()]
+	if ps.LastError != ErrNoOrdersFromPeer.Error() || ps.Pages != 1 {
+		t.Fatalf("provider stats %+v; want the page read and %q", ps, ErrNoOrdersFromPeer)
+	}
+}

@@ -61,7 +61,9 @@ func (s *Service) HandleStream(stream network.Stream) {
 	var reserved int
 	defer func() { scope.ReleaseMemory(reserved) }()
 	reserve := func(n int) error {
-		if err := scope.ReserveMemory(n, network.ReservationPriorityMedium); err != nil {
+		// Always: the Service bounds each message itself, and the
+		// resource manager's limits still apply.
+		if err := scope.ReserveMemory(n, network.ReservationPriorityAlways); err != nil {
 			return err
 		}
 		reserved += n

@@ -94,7 +94,9 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 	scope := stream.Scope()
 	var reserved int
 	reserve := func(n int) error {
-		if err := scope.ReserveMemory(n, network.ReservationPriorityMedium); err != nil {
+		// Always: the Service bounds each message itself, and the
+		// resource manager's limits still apply.
+		if err := scope.ReserveMemory(n, network.ReservationPriorityAlways); err != nil {
 			return err
 		}
 		reserved += n

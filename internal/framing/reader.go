@@ -161,25 +161,30 @@ func (r *Reader) skipSpace() error {
 	}
 }
 
-// grow makes room for n more message bytes, reserving memory first.
+// grow makes room for n more message bytes, reserving memory first. Up to
+// 1 MiB the buffer doubles; past that it grows by a quarter, so that a
+// message near the bound does not reserve twice its size from a resource
+// manager whose stream limit is close to the bound. If even that is
+// refused, it asks for exactly what it needs before giving up.
 func (r *Reader) grow(n int) error {
 	need := len(r.msg) + n
 	if need <= cap(r.msg) {
 		return nil
 	}
 	newCap := 2 * cap(r.msg)
-	if newCap < need {
-		newCap = need
+	if cap(r.msg) >= 1<<20 {
+		newCap = cap(r.msg) + cap(r.msg)/4
 	}
-	if newCap < 512 {
-		newCap = 512
-	}
-	if newCap > r.max {
-		newCap = r.max
-	}
+	newCap = min(max(newCap, need, 512), r.max)
 	if r.reserve != nil {
 		if err := r.reserve(newCap - cap(r.msg)); err != nil {
-			return fmt.Errorf("framing: reserving %d bytes for a message: %w", newCap-cap(r.msg), err)
+			if newCap == need {
+				return fmt.Errorf("framing: reserving %d bytes for a message: %w", newCap-cap(r.msg), err)
+			}
+			newCap = need
+			if err := r.reserve(newCap - cap(r.msg)); err != nil {
+				return fmt.Errorf("framing: reserving %d bytes for a message: %w", newCap-cap(r.msg), err)
+			}
 		}
 	}
 	grown := make([]byte, len(r.msg), newCap)
