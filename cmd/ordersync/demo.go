@@ -44,11 +44,11 @@ func runDemo(ctx context.Context, args []string) error {
 
 // demoResult is what a demo run leaves to print and check.
 type demoResult struct {
-	cfg       demoConfig
-	providers []*demoPeer
-	requester []*demoPeer
-	union     map[common.Hash]struct{}
-	elapsed   time.Duration
+	cfg        demoConfig
+	providers  []*demoPeer
+	requesters []*demoPeer
+	union      map[common.Hash]struct{}
+	elapsed    time.Duration
 }
 
 // demoPeer is a node of the demo and how its syncs went.
@@ -61,9 +61,9 @@ type demoPeer struct {
 	err              error
 	// watch tells when its PeriodicallyGetOrders round is over.
 	watch *roundWatch
-	// step is where the requester is (a demoStep), for the progress
-	// display; receivedBefore is what it had received when GetOrders
-	// returned.
+	// step is where the requester is (one of the step constants), for the
+	// progress display; receivedBefore is what it had received when
+	// GetOrders returned.
 	step           atomic.Int32
 	receivedBefore atomic.Uint64
 }
@@ -114,7 +114,7 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	res := &demoResult{cfg: cfg, union: union}
 	defer func() {
 		// The result keeps stores and stats; hosts and services must go.
-		for _, p := range append(append([]*demoPeer(nil), res.providers...), res.requester...) {
+		for _, p := range append(append([]*demoPeer(nil), res.providers...), res.requesters...) {
 			p.Close()
 		}
 	}()
@@ -145,12 +145,12 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 		if err != nil {
 			return nil, err
 		}
-		res.requester = append(res.requester, &demoPeer{syncNode: n, role: "requester", watch: watch})
+		res.requesters = append(res.requesters, &demoPeer{syncNode: n, role: "requester", watch: watch})
 	}
 	// Requesters connect to both providers and to nothing else, so that
 	// GetOrders with minPeers 2 must sync with both of them, and what a
 	// requester ends with is exactly the union.
-	for _, r := range res.requester {
+	for _, r := range res.requesters {
 		for _, p := range res.providers {
 			if err := connectHosts(ctx, r.host, p.host); err != nil {
 				return nil, err
@@ -159,10 +159,10 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	}
 	fmt.Fprint(progressOut, rateLimitNote(cfg))
 
-	names := make([]string, len(res.requester))
-	counts := make([]func() int64, len(res.requester))
-	notes := make([]func() string, len(res.requester))
-	for i, r := range res.requester {
+	names := make([]string, len(res.requesters))
+	counts := make([]func() int64, len(res.requesters))
+	notes := make([]func() string, len(res.requesters))
+	for i, r := range res.requesters {
 		names[i] = r.name
 		counts[i] = func() int64 { return int64(r.store.Len()) }
 		notes[i] = r.note
@@ -173,7 +173,7 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	}
 	prog := newProgress(progressOut, interactive, names, counts, notes, int64(len(union)), interval)
 	var wg sync.WaitGroup
-	for _, r := range res.requester {
+	for _, r := range res.requesters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -233,7 +233,7 @@ func rateLimitNote(cfg demoConfig) string {
 // does not hold exactly the providers' union.
 func (r *demoResult) check(ctx context.Context) error {
 	var errs []error
-	for _, p := range r.requester {
+	for _, p := range r.requesters {
 		if p.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p.name, p.err))
 		}

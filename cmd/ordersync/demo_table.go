@@ -20,7 +20,7 @@ func (r *demoResult) writeTable(w io.Writer) {
 	for _, p := range r.providers {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", p.name, p.role, p.store.Len())
 	}
-	for _, p := range r.requester {
+	for _, p := range r.requesters {
 		c := p.counts()
 		agreed := "-"
 		if names := p.agreed(); len(names) > 0 {

@@ -60,10 +60,10 @@ func TestDemoRequestersEndWithTheUnion(t *testing.T) {
 			if err := res.check(context.Background()); err != nil {
 				t.Fatalf("check: %v", err)
 			}
-			if len(res.requester) != 2 {
-				t.Fatalf("%d requesters, want 2", len(res.requester))
+			if len(res.requesters) != 2 {
+				t.Fatalf("%d requesters, want 2", len(res.requesters))
 			}
-			for _, r := range res.requester {
+			for _, r := range res.requesters {
 				c := r.counts()
 				// Both providers, both rounds: every order of each, twice.
 				if c.Received != 4*500 || c.Accepted != 4*500 || c.New != 875 {
@@ -91,7 +91,7 @@ func TestDemoRequestersEndWithTheUnion(t *testing.T) {
 func TestDemoCheckCatchesAMissingOrder(t *testing.T) {
 	res, _ := runSmallDemo(t, smallDemo())
 	ctx := context.Background()
-	victim := res.requester[1]
+	victim := res.requesters[1]
 	var first common.Hash
 	if err := victim.store.Each(ctx, func(h common.Hash, _ *zeroex.SignedOrder) bool {
 		first = h
@@ -111,7 +111,7 @@ func TestDemoCheckCatchesAMissingOrder(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if strings.Contains(err.Error(), res.requester[0].name) {
+	if strings.Contains(err.Error(), res.requesters[0].name) {
 		t.Errorf("error %q blames the good requester too", err)
 	}
 }
