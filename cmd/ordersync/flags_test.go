@@ -113,6 +113,14 @@ func TestParseSyncFlags(t *testing.T) {
 		t.Errorf("got min-peers %d, subprotocols %v", cfg.minPeers, cfg.subprotocols)
 	}
 
+	cfg, err = parse("--peer", addrA, "--out", "o", "--subprotocols", "/pagination-with-filter/version/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.subprotocols, []string{nameOrdinal}) {
+		t.Errorf("a wire name: got subprotocols %v, want [%s]", cfg.subprotocols, nameOrdinal)
+	}
+
 	cfg, err = parse("--peer", addrA, "--out", "o", "--chain-id", "1")
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +145,7 @@ func TestParseSyncFlags(t *testing.T) {
 		{[]string{"--peer", addrA, "--out", "o", "--min-peers", "-1"}, "--min-peers -1"},
 		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", "ordinal,v2"}, `unknown subprotocol "v2"`},
 		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", "ordinal,ordinal"}, "listed twice"},
+		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", "ordinal,/pagination-with-filter/version/0"}, "listed twice"},
 		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", ""}, "empty name"},
 		{[]string{"--peer", addrA, "--out", "o", "--exchange", "0x12"}, `--exchange "0x12"`},
 		{[]string{"--peer", addrA, "--out", "o", "--chain-id", "0"}, "--chain-id 0"},
