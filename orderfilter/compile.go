@@ -45,6 +45,9 @@ func compile(customOrderSchema string) (c compiled, err error) {
 	if err != nil {
 		return compiled{}, fmt.Errorf("orderfilter: customOrderSchema is not JSON: %w", err)
 	}
+	if err := checkDepth(doc, 0); err != nil {
+		return compiled{}, err
+	}
 	if ignoresRefSiblings(doc) {
 		dropRefSiblings(doc)
 	}
@@ -57,6 +60,8 @@ func compile(customOrderSchema string) (c compiled, err error) {
 	compiler := jsonschema.NewCompiler()
 	compiler.DefaultDraft(jsonschema.Draft7)
 	compiler.UseLoader(builtinsOnly{})
+	regexps := &regexpBudget{left: MaxRegexpInstructions}
+	compiler.UseRegexpEngine(regexps.compile)
 	for name, text := range builtinSchemas {
 		builtin, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
 		if err != nil {
@@ -70,8 +75,15 @@ func compile(customOrderSchema string) (c compiled, err error) {
 		return compiled{}, fmt.Errorf("orderfilter: customOrderSchema: %w", err)
 	}
 	schema, err := compiler.Compile(customSchemaURL)
+	if err != nil && regexps.left < 0 {
+		// The meta-schema check reports this only as "not valid".
+		return compiled{}, fmt.Errorf("orderfilter: customOrderSchema: %w", errRegexpsTooLarge)
+	}
 	if err != nil {
 		return compiled{}, fmt.Errorf("orderfilter: customOrderSchema does not compile: %w", err)
+	}
+	if err := checkEvaluationBudget(schema); err != nil {
+		return compiled{}, err
 	}
 	return compiled{schema: schema, trivial: acceptsEverything(doc)}, nil
 }

@@ -20,11 +20,11 @@
 //
 // # Why santhosh-tekuri/jsonschema/v6
 //
-// Both candidates get draft-07 right on $ref siblings, const, enum, pattern
-// and required. We chose santhosh-tekuri/jsonschema/v6 because a hostile
-// filter cannot take a node down with it: gojsonschema v1.2.0 dies with a
-// fatal stack overflow on {"$ref":"#"}, fetches unknown $refs over HTTP and
-// from disk, and JSON-encodes every instance before validating; v6 reports
-// reference cycles as errors, loads only through the loader we give it,
-// and validates our map directly, about 7 times faster on our orders.
+// A filter from a peer must not be able to take a node down: gojsonschema
+// v1.2.0 dies of a fatal stack overflow on {"$ref":"#"} and fetches unknown
+// $refs over HTTP or from disk; jsonschema/v6 reports the cycle and loads
+// only through our loader. It is also 7 times faster on our orders (6 µs
+// against 45 µs), as it reads our map directly instead of re-encoding it.
+// Its one draft-07 slip, applying const, if/then/else, contains and
+// propertyNames beside $ref, we undo before compiling (dropRefSiblings).
 package orderfilter

@@ -1,6 +1,7 @@
 package orderfilter
 
 import (
+	"fmt"
 	"math/big"
 	"strings"
 	"sync"
@@ -177,6 +178,14 @@ func TestNewRefusesBadSchemas(t *testing.T) {
 		{"self $ref cycle", `{"$ref":"#"}`, "cannot be evaluated"},
 		{"$ref cycle through definitions", `{"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"$ref":"#/definitions/a"}},"$ref":"#/definitions/a"}`, "cannot be evaluated"},
 		{"oversized", `{"description":"` + strings.Repeat("x", MaxCustomOrderSchemaSize) + `"}`, "more than the"},
+		{"too deep", strings.Repeat(`{"not":`, 200) + `{}` + strings.Repeat(`}`, 200), "nests deeper"},
+		{"too deep in data", `{"const":` + strings.Repeat(`[`, 40) + strings.Repeat(`]`, 40) + `}`, "nests deeper"},
+		{"regexps too large", `{"properties":{"salt":{"allOf":[` +
+			strings.TrimSuffix(strings.Repeat(`{"pattern":"^(ab){0,999}c$"},`, 12), ",") + `]}}}`, "regexps larger"},
+		{"$ref fan-out of 2^12", fanOut(12), "steps"},
+		{"pattern on every field, 100 times", `{"patternProperties":{"":{"allOf":[` +
+			strings.TrimSuffix(strings.Repeat(`{"pattern":"^0x"},`, 100), ",") + `]}}}`, "steps"},
+		{"keyword after draft-07", `{"$schema":"https://json-schema.org/draft/2020-12/schema","unevaluatedProperties":false}`, "after draft-07"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +200,29 @@ func TestNewRefusesBadSchemas(t *testing.T) {
 	}
 	if _, err := New(-1, "{}", testExchange); err == nil {
 		t.Fatal("New accepted a negative chain ID")
+	}
+}
+
+// fanOut is a schema whose definitions each $ref the next one twice, so
+// that checking a salt visits 2^levels subschemas.
+func fanOut(levels int) string {
+	var b strings.Builder
+	b.WriteString(`{"definitions":{`)
+	for i := range levels {
+		fmt.Fprintf(&b, `"d%d":{"allOf":[{"$ref":"#/definitions/d%d"},{"$ref":"#/definitions/d%d"}]},`, i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, `"d%d":{"$ref":"/wholeNumber"}},"properties":{"salt":{"$ref":"#/definitions/d0"}}}`, levels)
+	return b.String()
+}
+
+func TestRealisticSchemasFitTheBounds(t *testing.T) {
+	for _, schema := range []string{
+		fanOut(5),
+		strings.Repeat(`{"not":`, 16) + `{}` + strings.Repeat(`}`, 16),
+		`{"anyOf":[` + strings.TrimSuffix(strings.Repeat(`{"$ref":"/signedOrder"},`, 20), ",") + `]}`,
+		`{"patternProperties":{"Address$":{"$ref":"/address"},"Data$":{"$ref":"/hex"}},"additionalProperties":{"maxLength":200}}`,
+	} {
+		mustMatch(t, mustNew(t, schema), testOrder(t), true)
 	}
 }
 

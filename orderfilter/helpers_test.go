@@ -20,17 +20,15 @@ func testAssetData(token common.Address) []byte {
 	return append(common.FromHex("0xf47261b0000000000000000000000000"), token.Bytes()...)
 }
 
-// testOrder is a realistic order of testChainID and testExchange, signed by
-// a fresh key. zeroex's EIP-712 hash is not this package's business, so the
-// key signs keccak256 of the maker asset data; the filter only sees the
-// signature's bytes.
+// testOrder is a realistic order of testChainID and testExchange, EthSign
+// signed by a fresh maker key.
 func testOrder(t testing.TB) *zeroex.SignedOrder {
 	t.Helper()
 	key, err := crypto.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &zeroex.SignedOrder{Order: zeroex.Order{
+	o, err := zeroex.SignOrder(key, &zeroex.Order{
 		ChainID:               big.NewInt(testChainID),
 		ExchangeAddress:       testExchange,
 		MakerAddress:          crypto.PubkeyToAddress(key.PublicKey),
@@ -42,13 +40,13 @@ func testOrder(t testing.TB) *zeroex.SignedOrder {
 		TakerFee:              big.NewInt(0),
 		ExpirationTimeSeconds: big.NewInt(1_900_000_000),
 		Salt:                  new(big.Int).Lsh(big.NewInt(12345), 200),
-	}}
-	sig, err := crypto.Sign(crypto.Keccak256(o.MakerAssetData), key)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// v || r || s || type 2 (EIP-712), as WIRE.md lays signatures out.
-	o.Signature = append(append([]byte{sig[64] + 27}, sig[:64]...), 2)
+	if err := o.VerifySignature(); err != nil {
+		t.Fatal(err)
+	}
 	return o
 }
 
