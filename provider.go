@@ -52,23 +52,13 @@ func (s *Service) HandleStream(stream network.Stream) {
 		return
 	}
 
-	scope := stream.Scope()
-	if err := scope.SetService(serviceName); err != nil {
+	if err := stream.Scope().SetService(serviceName); err != nil {
 		log.WithError(err).Debug("ordersync: resource manager refused the stream")
 		_ = stream.Reset()
 		return
 	}
-	var reserved int
-	defer func() { scope.ReleaseMemory(reserved) }()
-	reserve := func(n int) error {
-		// Always: the Service bounds each message itself, and the
-		// resource manager's limits still apply.
-		if err := scope.ReserveMemory(n, network.ReservationPriorityAlways); err != nil {
-			return err
-		}
-		reserved += n
-		return nil
-	}
+	mem := &reservation{scope: stream.Scope()}
+	defer mem.release()
 
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
@@ -78,9 +68,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 	defer stopReset()
 
 	p := &providerStream{s: s, stream: stream, log: log, ctx: ctx}
-	err := p.serve(reserve)
-	s.stats.bytesWritten.Add(p.written())
-	s.stats.bytesRead.Add(p.read())
+	err := p.serve(mem.reserve)
 	if err != nil {
 		_ = stream.Reset()
 		return
@@ -91,7 +79,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 // reject resets a stream the provider will not serve.
 func (s *Service) reject(stream network.Stream, log logrus.FieldLogger, why string) {
 	s.stats.streamsRejected.Add(1)
-	log.WithField("reason", why).Debug("ordersync: stream rejected: " + ErrRateLimited.Error())
+	log.WithField("reason", why).WithError(ErrRateLimited).Debug("ordersync: stream rejected")
 	_ = stream.Reset()
 }
 
@@ -106,20 +94,8 @@ type providerStream struct {
 	ctx    context.Context
 	reader *framing.Reader
 	writer *framing.Writer
-}
-
-func (p *providerStream) written() int64 {
-	if p.writer == nil {
-		return 0
-	}
-	return p.writer.BytesWritten()
-}
-
-func (p *providerStream) read() int64 {
-	if p.reader == nil {
-		return 0
-	}
-	return p.reader.BytesRead()
+	// read and written feed the Service's Stats.
+	read, written meter
 }
 
 // serve runs the request/response loop. A nil error means the stream
@@ -198,6 +174,7 @@ func (p *providerStream) readRequest() ([]byte, error) {
 		return nil, err
 	}
 	msg, err := p.reader.ReadMessage()
+	s.stats.bytesRead.Add(p.read.since(p.reader.BytesRead()))
 	switch {
 	case err == nil, err == io.EOF:
 		return msg, err
@@ -232,6 +209,7 @@ func (p *providerStream) answer(sub Subprotocol, req *Request) error {
 	err = p.writer.WriteMessage(func(dst []byte) ([]byte, error) {
 		return s.appendResponse(dst, sub.Name(), resp)
 	})
+	s.stats.bytesWritten.Add(p.written.since(p.writer.BytesWritten()))
 	if err != nil {
 		log.WithError(err).Debug("ordersync: writing response failed")
 		return err

@@ -91,43 +91,28 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
 	defer stopReset()
 
-	scope := stream.Scope()
-	var reserved int
-	reserve := func(n int) error {
-		// Always: the Service bounds each message itself, and the
-		// resource manager's limits still apply.
-		if err := scope.ReserveMemory(n, network.ReservationPriorityAlways); err != nil {
-			return err
-		}
-		reserved += n
-		return nil
-	}
-	var reader *framing.Reader
+	mem := &reservation{scope: stream.Scope()}
 	defer func() {
 		if done {
 			_ = stream.Close()
 		} else {
 			_ = stream.Reset()
 		}
-		scope.ReleaseMemory(reserved)
-		if reader != nil {
-			s.stats.bytesRead.Add(reader.BytesRead())
-			s.stats.provider(ps.p, func(st *ProviderStats) { st.BytesReceived += reader.BytesRead() })
-		}
+		mem.release()
 	}()
-	if err := scope.SetService(serviceName); err != nil {
+	if err := stream.Scope().SetService(serviceName); err != nil {
 		return 0, false, true, fmt.Errorf("ordersync: stream to %s: resource manager: %w", ps.p, err)
 	}
-	reader, err = framing.NewReader(stream, s.cfg.maxResponseSize, reserve)
+	reader, err := framing.NewReader(stream, s.cfg.maxResponseSize, mem.reserve)
 	if err != nil {
 		return 0, false, true, fmt.Errorf("ordersync: stream to %s: %w", ps.p, err)
 	}
 	writer := framing.NewWriter(stream)
 
+	var read, written meter
 	for {
-		before := writer.BytesWritten()
 		err := ps.writeRequest(stream, writer)
-		s.stats.bytesWritten.Add(writer.BytesWritten() - before)
+		s.stats.bytesWritten.Add(written.since(writer.BytesWritten()))
 		if err != nil {
 			if ctx.Err() == nil {
 				s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
@@ -136,6 +121,9 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 		}
 
 		msg, err := ps.readResponse(stream, reader)
+		n := read.since(reader.BytesRead())
+		s.stats.bytesRead.Add(n)
+		s.stats.provider(ps.p, func(st *ProviderStats) { st.BytesReceived += n })
 		if err != nil {
 			return pages, false, !errors.Is(err, ErrInvalidMessage) && !errors.Is(err, ErrMessageTooLarge), err
 		}

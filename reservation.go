@@ -1,0 +1,35 @@
+package ordersync
+
+import "github.com/libp2p/go-libp2p/core/network"
+
+// reservation is the memory a stream's message reader took from libp2p's
+// resource manager, given back by release.
+type reservation struct {
+	scope network.StreamScope
+	n     int
+}
+
+// reserve takes n more bytes. Priority Always: the Service bounds each
+// message itself, and the resource manager's limits still apply.
+func (r *reservation) reserve(n int) error {
+	if err := r.scope.ReserveMemory(n, network.ReservationPriorityAlways); err != nil {
+		return err
+	}
+	r.n += n
+	return nil
+}
+
+func (r *reservation) release() {
+	r.scope.ReleaseMemory(r.n)
+	r.n = 0
+}
+
+// meter turns a running byte total into the increments since last asked,
+// so that Stats move message by message.
+type meter struct{ last int64 }
+
+func (m *meter) since(total int64) int64 {
+	d := total - m.last
+	m.last = total
+	return d
+}
