@@ -137,10 +137,23 @@ func TestParseSyncFlags(t *testing.T) {
 		t.Errorf("--filter-schema alone: filter %+v, want one on chain %d", cfg.filter, defaultChainID)
 	}
 
+	schemaFile := filepath.Join(t.TempDir(), "schema.json")
+	if err := os.WriteFile(schemaFile, []byte(`{"properties":{"makerFee":{"const":"0"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = parse("--peer", addrA, "--out", "o", "--filter-schema", "@"+schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.filter == nil || !strings.Contains(cfg.filter.CustomOrderSchema(), "makerFee") {
+		t.Errorf("--filter-schema @file: filter %+v, want the file's schema", cfg.filter)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"--peer", addrA, "--out", "o", "--filter-schema", "@" + schemaFile + ".missing"}, "no such file"},
 		{[]string{"--peer", addrA, "--out", "o", "--min-peers", "2"}, "--min-peers 2"},
 		{[]string{"--peer", addrA, "--out", "o", "--min-peers", "-1"}, "--min-peers -1"},
 		{[]string{"--peer", addrA, "--out", "o", "--subprotocols", "ordinal,v2"}, `unknown subprotocol "v2"`},

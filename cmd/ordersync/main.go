@@ -13,7 +13,7 @@
 //	       [--rate-limit R] [--peer-rate-limit R]
 //	sync   --peer MULTIADDR [--peer ...] --out FILE [--min-peers N]
 //	       [--subprotocols filtered-pagination,ordinal]
-//	       [--chain-id N] [--exchange ADDR] [--filter-schema JSON] [--timeout D]
+//	       [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]
 //	demo   several nodes in one process on loopback, checked
 //	bench  sync throughput against its transport and verification limits
 //	gen    --count N --out FILE [--seed S] [--first K] [--makers M]

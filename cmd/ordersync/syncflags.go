@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -41,7 +42,7 @@ type syncConfig struct {
 }
 
 func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
-	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] --out FILE [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON] [--timeout D]")
+	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] --out FILE [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]")
 	fs.SetOutput(stderr)
 	var cfg syncConfig
 	fs.Var(&cfg.peers, "peer", "full `multiaddr` of a peer to sync from, ending in /p2p/<peer ID> (repeat for several peers)")
@@ -50,7 +51,7 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	subs := fs.String("subprotocols", defaultSubprotocols, "subprotocols to offer, most preferred first: a comma-separated `list` of "+nameFilteredPagination+" ("+filteredpagination.Name+") and "+nameOrdinal+" ("+ordinal.Name+"), by these names or the wire names")
 	chainID := fs.Int("chain-id", defaultChainID, "keep only orders of this chain `ID` (a filter flag)")
 	exchange := fs.String("exchange", defaultExchange, "keep only orders for this exchange `address` (a filter flag)")
-	schema := fs.String("filter-schema", orderfilter.DefaultCustomOrderSchema, "keep only orders that match this JSON Schema (a filter flag; draft-07, may $ref /order, /address, ...)")
+	schema := fs.String("filter-schema", orderfilter.DefaultCustomOrderSchema, "keep only orders that match this JSON Schema, or the one in the file @`path` (a filter flag; draft-07, may $ref /order, /address, ...)")
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "give up after this `duration` (0: never)")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
@@ -121,6 +122,27 @@ func parseSubprotocolNames(list string) ([]string, error) {
 	return names, nil
 }
 
+// maxSchemaSize bounds a schema file: peers bound the request that carries
+// the filter to 1 MiB.
+const maxSchemaSize = 512 << 10
+
+// readBounded reads a whole file of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
 // buildFilter checks the filter flags and compiles the filter.
 func buildFilter(chainID int, exchange, schema string) (*orderfilter.Filter, error) {
 	if chainID < 1 {
@@ -128,6 +150,13 @@ func buildFilter(chainID int, exchange, schema string) (*orderfilter.Filter, err
 	}
 	if !common.IsHexAddress(exchange) {
 		return nil, fmt.Errorf("--exchange %q: not an address (want 0x and 40 hex digits)", exchange)
+	}
+	if path, ok := strings.CutPrefix(schema, "@"); ok {
+		data, err := readBounded(path, maxSchemaSize)
+		if err != nil {
+			return nil, fmt.Errorf("--filter-schema: %w", err)
+		}
+		schema = string(data)
 	}
 	f, err := orderfilter.New(chainID, schema, common.HexToAddress(exchange))
 	if err != nil {
