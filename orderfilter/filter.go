@@ -136,6 +136,9 @@ func (f *Filter) runSchema(o *zeroex.SignedOrder) (*jsonschema.ValidationError, 
 	if f.custom.trivial {
 		return nil, nil
 	}
+	if f.custom.schema == nil {
+		return nil, errors.New("orderfilter: Filter not made by New, NewDefault, Parse or UnmarshalJSON")
+	}
 	return f.runEngine(o)
 }
 

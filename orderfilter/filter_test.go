@@ -289,3 +289,10 @@ func TestEnginePanicIsAnError(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroFilterIsAnError(t *testing.T) {
+	var f Filter
+	if ok, err := f.MatchOrder(testOrder(t)); ok || err == nil {
+		t.Fatalf("zero Filter: MatchOrder = %v, %v", ok, err)
+	}
+}
