@@ -167,6 +167,9 @@ func TestSilentProviderTimesOut(t *testing.T) {
 	if !strings.Contains(last, "deadline") && !strings.Contains(last, "timeout") {
 		t.Errorf("last error %q, want a timeout", last)
 	}
+	if v, _ := tag(hosts[0], hosts[1].ID(), tagMessageTimeout); v != scoreMessageTimeout {
+		t.Errorf("message-timeout tag %d, want %d", v, scoreMessageTimeout)
+	}
 	// A timed-out sync is resumable only once it has a subprotocol; this
 	// one never got a response.
 	if _, ok := requester.resume.take(hosts[1].ID()); ok {
@@ -182,6 +185,9 @@ func TestSilentRequesterTimesOut(t *testing.T) {
 	// Say nothing: the provider gives up on the stream.
 	if _, err := io.ReadAll(s); !errors.Is(err, network.ErrReset) {
 		t.Fatalf("silent stream: %v, want a reset by the provider", err)
+	}
+	if v, _ := tag(hosts[1], hosts[0].ID(), tagMessageTimeout); v != scoreMessageTimeout {
+		t.Errorf("message-timeout tag %d, want %d", v, scoreMessageTimeout)
 	}
 }
 

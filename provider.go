@@ -187,6 +187,9 @@ func (p *providerStream) readRequest() ([]byte, error) {
 		p.log.WithError(err).Warn("ordersync: invalid request")
 		return nil, errors.Join(ErrInvalidMessage, err)
 	default:
+		if isTimeout(err) {
+			s.node.AddPeerScore(remote, tagMessageTimeout, scoreMessageTimeout)
+		}
 		p.log.WithError(err).Debug("ordersync: reading request failed")
 		return nil, err
 	}

@@ -259,6 +259,9 @@ func (ps *peerSync) readResponse(stream network.Stream, r *framing.Reader) ([]by
 		ps.log.WithError(err).Warn("ordersync: invalid response")
 		return nil, fmt.Errorf("%w: from %s: %w", ErrInvalidMessage, ps.p, err)
 	default:
+		if isTimeout(err) {
+			s.node.AddPeerScore(ps.p, tagMessageTimeout, scoreMessageTimeout)
+		}
 		return nil, fmt.Errorf("ordersync: reading a response from %s: %w", ps.p, err)
 	}
 }
