@@ -17,6 +17,31 @@
 // Every message from a peer is bounded in size and time (see the Option
 // functions); a peer that sends more, sends garbage or stalls has its stream
 // closed and its score lowered, and never takes the Service down.
+//
+// # Where the wire format leaves a choice
+//
+// The wire format is that of the existing nodes. Where it is silent, this
+// package does the following:
+//
+//   - A sync that broke off resumes on a new stream whose first request
+//     names only the chosen subprotocol and carries that subprotocol's own
+//     metadata, unwrapped, as later requests do. A provider unwraps a first
+//     request's metadata only when it decodes to {"metadata":[...]} with an
+//     entry for the chosen subprotocol; otherwise the subprotocol gets it as
+//     it came. Existing providers accept this resumed request as well.
+//   - A provider closes a stream after WithMaxRequestsPerStream pages; a
+//     requester whose stream is closed cleanly after at least one page goes
+//     on at once on a new stream. A reset or a timeout ends the sync for this
+//     round; the next round resumes it.
+//   - The rate limit charges a stream's first request when the stream opens
+//     and each later one when it has been read. A provider also caps the
+//     streams it serves at once, in all (WithMaxStreams) and per peer
+//     (WithMaxStreamsPerPeer), resetting streams beyond the caps.
+//   - Whitespace between messages counts towards the message size bound.
+//   - Besides the tags of the wire format, a peer's score loses 1 under
+//     ordersync/message-timeout each time it lets a message deadline pass,
+//     and a provider cut off by WithMaxPagesPerSync or WithMaxOrdersPerSync
+//     gets -5 under ordersync/too-long-sync.
 package ordersync
 
 import (
