@@ -8,6 +8,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
@@ -84,26 +85,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	orders, err := readOrderFile(cfg.orders)
-	if err != nil {
-		return err
-	}
-	valid, dropped, firstBad := verifyOrders(orders)
-	if firstBad != nil {
-		log.WithError(firstBad).Warn("dropping orders whose signature does not verify")
-	}
-	store := orderstore.NewMemory()
-	added, err := store.AddOrders(ctx, valid)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "serve: %s: %d orders, %d verified, %d rejected (%s), %d duplicates\n",
-		cfg.orders, len(orders), len(valid), dropped.Total(), dropped, len(valid)-added)
-	orders, valid = nil, nil // The store holds what is served.
-	if ctx.Err() != nil {
-		return nil // Stopped while loading: nothing to serve, nothing wrong.
-	}
-
+	// Identity and listener first: a bad key file or a busy port should
+	// not wait for a large order file to load. Until the service is
+	// registered below, the host turns ordersync streams away.
 	priv, err := loadKeyOrNil(cfg.identity)
 	if err != nil {
 		return err
@@ -113,6 +97,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer h.Close()
+
+	store, err := loadStore(ctx, cfg.orders, stderr, log)
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil // Stopped while loading: nothing to serve, nothing wrong.
+	}
 
 	opts := []pagination.Option{pagination.WithPerPage(cfg.perPage)}
 	subprotocols := []ordersync.Subprotocol{
@@ -135,6 +127,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "serve: stopping: served %d requests, %d bytes written, %d bytes read\n",
 		st.RequestsServed, st.BytesWritten, st.BytesRead)
 	return nil
+}
+
+// loadStore reads and verifies the order file and returns a store of the
+// orders that verify, reporting on stderr how many did not and why.
+func loadStore(ctx context.Context, path string, stderr io.Writer, log logrus.FieldLogger) (*orderstore.Memory, error) {
+	orders, err := readOrderFile(path)
+	if err != nil {
+		return nil, err
+	}
+	valid, dropped, firstBad := verifyOrders(orders)
+	if firstBad != nil {
+		log.WithError(firstBad).Warn("dropping orders whose signature does not verify")
+	}
+	store := orderstore.NewMemory()
+	added, err := store.AddOrders(ctx, valid)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "serve: %s: %d orders, %d verified, %d rejected (%s), %d duplicates\n",
+		path, len(orders), len(valid), dropped.Total(), dropped, len(valid)-added)
+	return store, nil
 }
 
 // loadKeyOrNil returns the key in the identity file, or nil (a fresh
