@@ -53,6 +53,17 @@ type benchRow struct {
 	cpu time.Duration
 }
 
+// benchLimitRuns is how many times the bench measures each limit.
+const benchLimitRuns = 3
+
+// keepFaster records a run of the row's measurement if it is the first or
+// faster than the one recorded.
+func (r *benchRow) keepFaster(elapsed, cpu time.Duration) {
+	if r.elapsed == 0 || elapsed < r.elapsed {
+		r.elapsed, r.cpu = elapsed, cpu
+	}
+}
+
 func (r benchRow) ordersPerSec() float64 {
 	if r.elapsed <= 0 {
 		return 0
@@ -81,34 +92,43 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	}
 	var rows []benchRow
 
-	// 1. Transport.
-	fmt.Fprintln(log, "1/4 transport: pushing the encoded pages over one stream...")
+	// 1 and 2 are the limits a sync cannot beat: take the best of a few
+	// runs of each, so that a moment of load from elsewhere on the machine
+	// does not lower them (the ratio against them stays conservative).
+	fmt.Fprintf(log, "1/4 transport: pushing the encoded pages over one stream (best of %d)...\n", benchLimitRuns)
 	pages, err := encodePages(orders, cfg.perPage)
 	if err != nil {
 		return fmt.Errorf("encoding pages: %w", err)
 	}
-	cpu0 := processCPUTime()
-	tr, err := measureTransport(ctx, pages)
-	if err != nil {
-		return err
+	transport := benchRow{name: "1. transport (one stream, no decoding)", orders: cfg.orders}
+	for range benchLimitRuns {
+		cpu0 := processCPUTime()
+		tr, err := measureTransport(ctx, pages)
+		if err != nil {
+			return err
+		}
+		transport.keepFaster(tr.elapsed, processCPUTime()-cpu0)
+		transport.bytes = tr.bytes
 	}
-	transport := benchRow{name: "1. transport (one stream, no decoding)", orders: cfg.orders, elapsed: tr.elapsed, bytes: tr.bytes, cpu: processCPUTime() - cpu0}
 	rows = append(rows, transport)
+	pages = nil
 
-	// 2. Verification.
-	fmt.Fprintf(log, "2/4 verification: hashes and signatures on %d cores...\n", runtime.GOMAXPROCS(0))
-	fresh, err := freshCopies(orders)
-	if err != nil {
-		return fmt.Errorf("copying orders: %w", err)
+	fmt.Fprintf(log, "2/4 verification: hashes and signatures on %d cores (best of %d)...\n", runtime.GOMAXPROCS(0), benchLimitRuns)
+	verify := benchRow{name: fmt.Sprintf("2. verification (hash+signature, %d cores)", runtime.GOMAXPROCS(0)), orders: cfg.orders}
+	for range benchLimitRuns {
+		// Fresh copies each time: VerifySignatures caches hashes.
+		fresh, err := freshCopies(orders)
+		if err != nil {
+			return fmt.Errorf("copying orders: %w", err)
+		}
+		cpu0 := processCPUTime()
+		elapsed, err := measureVerify(fresh)
+		if err != nil {
+			return err
+		}
+		verify.keepFaster(elapsed, processCPUTime()-cpu0)
 	}
-	cpu0 = processCPUTime()
-	verifyTime, err := measureVerify(fresh)
-	if err != nil {
-		return err
-	}
-	verify := benchRow{name: fmt.Sprintf("2. verification (hash+signature, %d cores)", runtime.GOMAXPROCS(0)), orders: cfg.orders, elapsed: verifyTime, cpu: processCPUTime() - cpu0}
 	rows = append(rows, verify)
-	fresh = nil
 
 	// 3. Full syncs.
 	var best benchRow
