@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -33,9 +32,9 @@ func isUsageError(err error) bool {
 // caller instead of exiting, prints its usage (synopsis, then flags) to
 // stderr on -h or a bad flag, and has the --log-level flag every command
 // shares.
-func newFlagSet(name, synopsis string) (*flag.FlagSet, *string) {
+func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("ordersync "+name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: ordersync %s %s\n\nFlags:\n", name, synopsis)

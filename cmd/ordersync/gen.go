@@ -16,8 +16,7 @@ const genChunk = 10000
 // runGen writes deterministic signed orders (internal/ordergen) to a file,
 // for trying serve and sync, and for measurements.
 func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, logLevel := newFlagSet("gen", "--count N --out FILE [--seed S] [--first K] [--makers M]")
-	fs.SetOutput(stderr)
+	fs, logLevel := newFlagSet("gen", "--count N --out FILE [--seed S] [--first K] [--makers M]", stderr)
 	count := fs.Int("count", 1000, "how many orders to write")
 	seed := fs.Int64("seed", 1, "seed of the order stream: the same seed gives the same orders")
 	first := fs.Int("first", 0, "index of the first order in the stream (files with overlapping ranges share orders)")

@@ -126,8 +126,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			if cmd := lookupCommand(args[1]); cmd != nil {
-				// A command prints its own flags on -h.
-				return run(ctx, []string{cmd.name, "-h"}, stdout, stderr)
+				// A command prints its own flags on -h; asked for, they
+				// are output, not a diagnostic.
+				return run(ctx, []string{cmd.name, "-h"}, stdout, stdout)
 			}
 			fmt.Fprintf(stderr, "ordersync help: unknown command %q\n", args[1])
 			printUsage(stderr)

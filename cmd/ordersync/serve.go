@@ -32,8 +32,7 @@ type serveConfig struct {
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
-	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R]")
-	fs.SetOutput(stderr)
+	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R]", stderr)
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	orders := fs.String("orders", "", "`file` of signed orders to serve: JSON lines or one JSON array (required)")
 	perPage := fs.Int("per-page", pagination.DefaultPerPage, fmt.Sprintf("orders per response page, 1 to %d", pagination.MaxPerPage))

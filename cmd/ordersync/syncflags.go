@@ -42,8 +42,7 @@ type syncConfig struct {
 }
 
 func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
-	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] --out FILE [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]")
-	fs.SetOutput(stderr)
+	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] --out FILE [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]", stderr)
 	var cfg syncConfig
 	fs.Var(&cfg.peers, "peer", "full `multiaddr` of a peer to sync from, ending in /p2p/<peer ID> (repeat for several peers)")
 	fs.StringVar(&cfg.out, "out", "", "`file` to write the accepted orders to, as JSON lines (required)")
