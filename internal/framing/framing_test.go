@@ -98,6 +98,32 @@ func TestReadMessageStopsAtBound(t *testing.T) {
 	}
 }
 
+// endlessSpace is a stream of nothing but whitespace.
+type endlessSpace struct{ n int64 }
+
+func (e *endlessSpace) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestReadMessageStopsWhitespaceAtBound(t *testing.T) {
+	src := &endlessSpace{}
+	const max = 64 << 10 // a multiple of the buffer size, the worst case
+	r, err := NewReader(src, max, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadMessage(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("error %v, want ErrTooLarge", err)
+	}
+	if src.n > max {
+		t.Fatalf("read %d bytes of whitespace with a bound of %d", src.n, max)
+	}
+}
+
 func TestReadMessageReservesMemory(t *testing.T) {
 	var reserved int
 	reserve := func(n int) error {

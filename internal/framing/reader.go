@@ -155,8 +155,9 @@ func (r *Reader) skipSpace() error {
 		if err != nil {
 			return err
 		}
-		if skipped > r.max {
-			return fmt.Errorf("%w: more than %d bytes of whitespace before a message", ErrTooLarge, r.max)
+		// Stop before reading more: whitespace alone has filled the bound.
+		if skipped >= r.max {
+			return fmt.Errorf("%w: %d bytes of whitespace before a message", ErrTooLarge, skipped)
 		}
 	}
 }
