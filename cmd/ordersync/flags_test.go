@@ -12,6 +12,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync/internal/ordergen"
 )
 
 func newPeerID(t *testing.T) peer.ID {
@@ -207,4 +209,20 @@ func TestIdentityFile(t *testing.T) {
 	if _, err := loadOrCreateIdentity(filepath.Join(t.TempDir(), "no", "such", "dir", "k")); err == nil {
 		t.Error("key file in a missing directory: no error")
 	}
+}
+
+func TestGen(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "gen.jsonl")
+	code, stdout, stderr := runCLI("gen", "--count", "25", "--seed", "3", "--first", "5", "--makers", "2", "--out", out)
+	if code != exitOK {
+		t.Fatalf("gen exited %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "wrote 25 orders to "+out) {
+		t.Errorf("gen said %q", stdout)
+	}
+	got, err := readOrderFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameOrders(t, got, ordergen.Generate(ordergen.Options{Seed: 3, First: 5, Count: 25, Makers: 2}))
 }
