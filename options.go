@@ -85,6 +85,19 @@ type config struct {
 	maxOrdersPerSync     int
 }
 
+// CheckOptions reports the first invalid option, naming it, so that a
+// caller taking settings from users can refuse them before New, which
+// panics on them.
+func CheckOptions(opts ...Option) error {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func defaultConfig() config {
 	return config{
 		messageTimeout:       DefaultMessageTimeout,

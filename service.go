@@ -44,8 +44,8 @@ type Service struct {
 // until ctx ends; after that, new streams are reset and streams being served
 // are cut off.
 //
-// New panics if an option is invalid or two subprotocols have the same
-// name: both are programming errors.
+// New panics if an option is invalid (see CheckOptions) or two
+// subprotocols have the same name: both are programming errors.
 func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Option) *Service {
 	cfg := defaultConfig()
 	for _, opt := range opts {
