@@ -206,6 +206,13 @@ func TestIdentityFile(t *testing.T) {
 	if _, err := loadOrCreateIdentity(garbage); err == nil || !strings.Contains(err.Error(), garbage) {
 		t.Errorf("garbage key file: got %v, want an error naming the file", err)
 	}
+	huge := filepath.Join(t.TempDir(), "huge.key")
+	if err := os.WriteFile(huge, make([]byte, maxIdentitySize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadOrCreateIdentity(huge); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("oversized key file: got %v, want a size error", err)
+	}
 	if _, err := loadOrCreateIdentity(filepath.Join(t.TempDir(), "no", "such", "dir", "k")); err == nil {
 		t.Error("key file in a missing directory: no error")
 	}
