@@ -18,8 +18,8 @@ import (
 const DefaultCustomOrderSchema = "{}"
 
 // Filter decides whether an order is wanted. A Filter is immutable and safe
-// for concurrent use, except that UnmarshalJSON replaces it in place (never
-// call it on a Filter others use, such as one from Parse).
+// for concurrent use, except that UnmarshalJSON replaces it in place: never
+// call it on a Filter others use, such as one from Parse.
 type Filter struct {
 	chainID           int
 	exchange          common.Address

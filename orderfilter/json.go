@@ -36,10 +36,11 @@ func (f *Filter) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON replaces f with the filter that data describes, compiled
-// and ready to use, or fails saying which field is wrong. All three fields
-// are required; the exchange address may be in any case.
+// and ready to use, or fails saying which field is wrong and leaves f as it
+// was. All three fields are required; the exchange address may be in any
+// case. It shares Parse's cache: f becomes a copy of the cached filter.
 func (f *Filter) UnmarshalJSON(data []byte) error {
-	parsed, err := decode(data)
+	parsed, err := Parse(data)
 	if err != nil {
 		return err
 	}

@@ -157,3 +157,28 @@ func TestRemoteRefIsRefusedWithoutFetching(t *testing.T) {
 		t.Fatalf("the server got %d requests", n)
 	}
 }
+
+func TestUnmarshalJSONLeavesTheCachedFilterAlone(t *testing.T) {
+	data := filterJSON(4242)
+	cached, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f Filter
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(`{"customOrderSchema":"true","chainID":1,"exchangeAddress":"0x0000000000000000000000000000000000000001"}`), &f); err != nil {
+		t.Fatal(err)
+	}
+	if cached.ChainID() != testChainID || cached.CustomOrderSchema() == "true" {
+		t.Fatalf("UnmarshalJSON into a copy changed the cached filter: %d %s", cached.ChainID(), cached.CustomOrderSchema())
+	}
+	var failed Filter = f
+	if err := json.Unmarshal([]byte(`{"customOrderSchema":"{","chainID":1,"exchangeAddress":"0x0000000000000000000000000000000000000001"}`), &failed); err == nil {
+		t.Fatal("accepted a broken schema")
+	}
+	if failed.CustomOrderSchema() != "true" {
+		t.Fatal("a failed UnmarshalJSON changed the filter")
+	}
+}

@@ -9,8 +9,9 @@ import (
 // a handful of peers at a time, each with one filter for a whole sync.
 const parseCacheSize = 64
 
-// Parse is UnmarshalJSON into a new Filter, with a cache: the same bytes
-// give the same *Filter, compiled once. A provider receives its requester's
+// Parse makes the Filter that data (WIRE.md's filter JSON) describes, as
+// UnmarshalJSON does, with a cache: the same bytes give the same *Filter,
+// compiled once. A provider receives its requester's
 // filter in every request of a sync (hundreds of pages), so recompiling it
 // each time would cost more than serving the page. The returned Filter is
 // shared: use it, do not UnmarshalJSON into it. Failures are not cached.
