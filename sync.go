@@ -31,11 +31,13 @@ type peerSync struct {
 
 // syncWithPeer syncs with provider p, resuming where an earlier sync broke
 // off if there was one. It returns how many valid orders the provider
-// delivered (including before a resume) and nil if the sync completed with
-// at least one.
+// delivered in this call, and nil if the sync (counting what it got before
+// a resume) completed with at least one.
 func (s *Service) syncWithPeer(ctx context.Context, p peer.ID) (int, error) {
 	ps := &peerSync{s: s, p: p, log: s.log.WithField("provider", p)}
+	validBefore := 0
 	if point, ok := s.resume.take(p); ok {
+		validBefore = point.valid
 		ps.resumePoint = point
 		ps.log.WithFields(logrus.Fields{"subprotocol": point.sub.Name(), "pages": point.pages}).Debug("ordersync: resuming sync")
 	}
@@ -52,7 +54,7 @@ func (s *Service) syncWithPeer(ctx context.Context, p peer.ID) (int, error) {
 		}
 	})
 	ps.log.WithFields(logrus.Fields{"pages": ps.pages, "validOrders": ps.valid}).WithError(err).Debug("ordersync: sync ended")
-	return ps.valid, err
+	return ps.valid - validBefore, err
 }
 
 // run runs the sync on as many streams as it takes.
