@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/sirupsen/logrus"
 )
 
 // newHost starts a libp2p host with go-libp2p's defaults (transports,
@@ -51,6 +55,37 @@ func printAddrs(w io.Writer, h host.Host) error {
 		if _, err := fmt.Fprintln(w, a); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// connectPeers dials every peer at once. Peers that cannot be reached are
+// logged; it fails when fewer than minPeers can be, naming each failure.
+func connectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPeers int, log logrus.FieldLogger) error {
+	errs := make([]error, len(peers))
+	var wg sync.WaitGroup
+	for i, ai := range peers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.Connect(ctx, ai); err != nil {
+				errs[i] = fmt.Errorf("cannot reach peer %s: %w", ai, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			log.Warn(err)
+			failed = append(failed, err)
+		}
+	}
+	if reachable := len(peers) - len(failed); reachable < minPeers {
+		if len(failed) == 1 {
+			return failed[0]
+		}
+		return fmt.Errorf("reached %d of %d peers, need %d: %w", reachable, len(peers), minPeers, errors.Join(failed...))
 	}
 	return nil
 }
