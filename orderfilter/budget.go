@@ -56,6 +56,9 @@ type regexpBudget struct {
 // compile is the engine. It sizes each regexp from its parse tree before
 // letting regexp build it, which is the expensive part.
 func (b *regexpBudget) compile(pattern string) (jsonschema.Regexp, error) {
+	if fast, ok := fastPatterns[pattern]; ok {
+		return fast, nil
+	}
 	if b.left < 0 {
 		return nil, errRegexpsTooLarge
 	}

@@ -18,10 +18,10 @@ const customSchemaURL = builtinBase + "customOrderSchema"
 // builtinSchemas are the schemas a custom schema may $ref, by path. They
 // describe an order's JSON as WIRE.md fixes it.
 var builtinSchemas = map[string]string{
-	"address": `{"type":"string","pattern":"^0x[0-9a-fA-F]{40}$"}`,
+	"address": `{"type":"string","pattern":"` + addressPattern + `"}`,
 	// 2^256-1 has 78 digits; the exact bound is a native check.
-	"wholeNumber": `{"type":"string","pattern":"^[0-9]{1,78}$"}`,
-	"hex":         `{"type":"string","pattern":"^0x([0-9a-fA-F]{2})*$"}`,
+	"wholeNumber": `{"type":"string","pattern":"` + wholeNumberPattern + `"}`,
+	"hex":         `{"type":"string","pattern":"` + hexPattern + `"}`,
 	"order": `{
 		"type": "object",
 		"required": ["chainId", "exchangeAddress", "makerAddress", "makerAssetData",
