@@ -33,9 +33,11 @@ type Filter struct {
 
 // New compiles a filter that accepts the well-formed orders of chainID and
 // exchange whose JSON satisfies customOrderSchema (JSON Schema draft-07 in
-// JSON text, at most MaxCustomOrderSchemaSize bytes; "{}" accepts all). It
-// fails when the schema is not JSON, does not compile, refers to anything
-// but the built-in schemas, or cannot be evaluated (a $ref cycle).
+// JSON text; "{}" accepts all). It fails, saying why, when the schema is not
+// JSON, does not compile, refers to anything but the built-in schemas, uses
+// keywords of drafts after 07, exceeds a bound (MaxCustomOrderSchemaSize,
+// MaxSchemaDepth, MaxRegexpInstructions, MaxEvaluationSteps) or cannot be
+// evaluated (a $ref cycle, a panic in the engine).
 func New(chainID int, customOrderSchema string, exchange common.Address) (*Filter, error) {
 	if chainID < 0 {
 		return nil, fmt.Errorf("orderfilter: chainID %d: negative", chainID)
@@ -75,9 +77,11 @@ func (f *Filter) ExchangeAddress() common.Address { return f.exchange }
 // CustomOrderSchema is the custom schema, as given to New.
 func (f *Filter) CustomOrderSchema() string { return f.customOrderSchema }
 
-// MatchOrder reports whether o passes every check of f. Its error is not
-// "does not match" but "cannot tell": o is nil, or the custom schema cannot
-// be evaluated on o (a $ref cycle that only this order reaches).
+// MatchOrder reports whether o passes every check of f. An order with a
+// missing or out-of-range field does not match. The error is not "does not
+// match" but "cannot tell": o is nil, f is a zero Filter, or the custom
+// schema cannot be evaluated on o (a $ref cycle that only this order
+// reaches, a panic in the engine).
 func (f *Filter) MatchOrder(o *zeroex.SignedOrder) (bool, error) {
 	if o == nil {
 		return false, errors.New("orderfilter: MatchOrder: nil order")
