@@ -308,7 +308,10 @@ func TestCLI(t *testing.T) {
 		if res.code != exitFailure {
 			t.Fatalf("sync exited %d, want %d:\n%s", res.code, exitFailure, res.stderr)
 		}
-		mustContain(t, "sync's error", res.stderr, "ordersync sync: cannot reach peer")
+		mustContain(t, "sync's error", res.stderr, "ordersync sync: cannot reach peer", "connection refused")
+		if lines := strings.Count(strings.TrimSpace(res.stderr), "\n") + 1; lines != 1 {
+			t.Errorf("the error takes %d lines, want one:\n%s", lines, res.stderr)
+		}
 		if left, _ := os.ReadDir(outDir); len(left) > 0 {
 			t.Errorf("a sync that never started left %s in the output directory", left[0].Name())
 		}

@@ -59,8 +59,9 @@ func printAddrs(w io.Writer, h host.Host) error {
 	return nil
 }
 
-// connectPeers dials every peer at once. Peers that cannot be reached are
-// logged; it fails when fewer than minPeers can be, naming each failure.
+// connectPeers dials every peer at once. It fails when fewer than minPeers
+// can be reached, naming each failure; otherwise it logs the failures and
+// goes on with the peers it reached.
 func connectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPeers int, log logrus.FieldLogger) error {
 	errs := make([]error, len(peers))
 	var wg sync.WaitGroup
@@ -69,7 +70,7 @@ func connectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPe
 		go func() {
 			defer wg.Done()
 			if err := h.Connect(ctx, ai); err != nil {
-				errs[i] = fmt.Errorf("cannot reach peer %s: %w", ai, err)
+				errs[i] = fmt.Errorf("cannot reach peer %s at %v: %w", ai.ID, ai.Addrs, err)
 			}
 		}()
 	}
@@ -77,15 +78,18 @@ func connectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPe
 	var failed []error
 	for _, err := range errs {
 		if err != nil {
-			log.Warn(err)
 			failed = append(failed, err)
 		}
 	}
-	if reachable := len(peers) - len(failed); reachable < minPeers {
-		if len(failed) == 1 {
-			return failed[0]
+	switch reachable := len(peers) - len(failed); {
+	case reachable >= minPeers:
+		for _, err := range failed {
+			log.Warn(err)
 		}
+		return nil
+	case len(failed) == 1:
+		return failed[0]
+	default:
 		return fmt.Errorf("reached %d of %d peers, need %d: %w", reachable, len(peers), minPeers, errors.Join(failed...))
 	}
-	return nil
 }

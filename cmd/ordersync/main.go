@@ -67,6 +67,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -151,13 +152,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// -h: the flag set has printed the command's usage already.
 		return exitOK
 	case isUsageError(err):
-		fmt.Fprintf(stderr, "ordersync %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "ordersync %s: %s\n", name, oneLine(err))
 		fmt.Fprintf(stderr, "run 'ordersync %s -h' for usage\n", name)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "ordersync %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "ordersync %s: %s\n", name, oneLine(err))
 		return exitFailure
 	}
+}
+
+// oneLine flattens an error message onto one line: some errors (libp2p's
+// dial errors, errors.Join) list their parts on lines of their own.
+func oneLine(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	parts := lines[:0]
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func lookupCommand(name string) *command {
