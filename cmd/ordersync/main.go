@@ -163,8 +163,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // oneLine flattens an error message onto one line: some errors (libp2p's
 // dial errors, errors.Join) list their parts on lines of their own.
-func oneLine(err error) string {
-	lines := strings.Split(err.Error(), "\n")
+func oneLine(err error) string { return flatten(err.Error()) }
+
+// flatten joins the non-blank lines of msg with "; ".
+func flatten(msg string) string {
+	lines := strings.Split(msg, "\n")
 	parts := lines[:0]
 	for _, l := range lines {
 		if l = strings.TrimSpace(l); l != "" {
