@@ -13,14 +13,8 @@ import (
 // output file.
 func printSyncSummary(w io.Writer, res *syncOutcome, elapsed time.Duration, written int, outPath string) {
 	c := res.counts
-	synced := 0
-	for _, ai := range res.peers {
-		if ps, ok := res.stats.Providers[ai.ID]; ok && ps.LastError == "" && ps.Orders > 0 {
-			synced++
-		}
-	}
 	fmt.Fprintf(w, "sync: accepted %d orders (%d new) from %d of %d peers in %v (%.0f orders/s), %d bytes received\n",
-		c.Accepted, c.New, synced, len(res.peers), elapsed.Round(time.Millisecond), perSecond(c.Accepted, elapsed), res.stats.BytesRead)
+		c.Accepted, c.New, res.synced(), len(res.peers), elapsed.Round(time.Millisecond), perSecond(c.Accepted, elapsed), res.stats.BytesRead)
 	dropped := rejectedByReason(c)
 	fmt.Fprintf(w, "sync: rejected %d orders: %s\n", dropped.Total(), dropped)
 	for _, ai := range res.peers {
@@ -37,6 +31,18 @@ func printSyncSummary(w io.Writer, res *syncOutcome, elapsed time.Duration, writ
 			ai.ID, ps.Subprotocol, ps.Pages, ps.Orders, ps.BytesReceived, status)
 	}
 	fmt.Fprintf(w, "sync: wrote %d orders to %s\n", written, outPath)
+}
+
+// synced counts the peers whose last sync ended well, with orders: the
+// ones GetOrders counts towards --min-peers.
+func (r *syncOutcome) synced() int {
+	n := 0
+	for _, ai := range r.peers {
+		if ps, ok := r.stats.Providers[ai.ID]; ok && ps.LastError == "" && ps.Orders > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // rejectedByReason names the pipeline's drop counters.

@@ -64,7 +64,6 @@ func explainSyncError(ctx context.Context, err error, res *syncOutcome, cfg *syn
 	default:
 		what = err.Error()
 	}
-	synced := 0
 	var peerErrs string
 	for _, ai := range res.peers {
 		ps, ok := res.stats.Providers[ai.ID]
@@ -73,12 +72,10 @@ func explainSyncError(ctx context.Context, err error, res *syncOutcome, cfg *syn
 			peerErrs += fmt.Sprintf("; peer %s: no sync started", ai.ID)
 		case ps.LastError != "":
 			peerErrs += fmt.Sprintf("; peer %s: %s", ai.ID, ps.LastError)
-		default:
-			synced++
 		}
 	}
 	if errors.Is(err, ordersync.ErrNoOrders) || written == 0 {
 		return fmt.Errorf("%s: nothing received%s", what, peerErrs)
 	}
-	return fmt.Errorf("%s: %d of %d required peers synced, %d orders written to %s%s", what, synced, cfg.minPeers, written, cfg.out, peerErrs)
+	return fmt.Errorf("%s: %d of %d required peers synced, %d orders written to %s%s", what, res.synced(), cfg.minPeers, written, cfg.out, peerErrs)
 }
