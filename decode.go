@@ -1,0 +1,178 @@
+package ordersync
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// decodeResponse decodes a response message into raw with the result of
+// json.Unmarshal, in one pass over its orders: json.Unmarshal would first
+// check the whole message, then skip over each order to find its end before
+// the order decodes itself, three passes where one does. Each order decodes
+// itself strictly (zeroex); every other value is checked as json.Unmarshal
+// would check it. FuzzDecodeResponse holds the two to the same results.
+func decodeResponse(msg []byte, raw *rawResponse) error {
+	c := cursor{data: msg}
+	if err := c.expect('{'); err != nil {
+		return err
+	}
+	c.skipSpace()
+	if c.peek() == '}' {
+		c.pos++
+		return c.end()
+	}
+	for {
+		c.skipSpace()
+		keyJSON, err := c.stringValue()
+		if err != nil {
+			return fmt.Errorf("response: key: %w", err)
+		}
+		key, err := unquote(keyJSON)
+		if err != nil {
+			return fmt.Errorf("response: key %s: %w", keyJSON, err)
+		}
+		if err := c.expect(':'); err != nil {
+			return err
+		}
+		c.skipSpace()
+		if err := c.field(key, raw); err != nil {
+			return err
+		}
+		c.skipSpace()
+		switch c.next() {
+		case ',':
+			continue
+		case '}':
+			return c.end()
+		default:
+			return fmt.Errorf("response: want ',' or '}' after %q at offset %d", key, c.pos-1)
+		}
+	}
+}
+
+// field decodes the value of one key, matched as json.Unmarshal matches
+// struct fields: case-insensitively, the last of duplicates winning.
+func (c *cursor) field(key string, raw *rawResponse) error {
+	switch {
+	case strings.EqualFold(key, "orders"):
+		return c.orders(&raw.Orders)
+	}
+	val, err := c.value()
+	if err != nil {
+		return fmt.Errorf("response: %q: %w", key, err)
+	}
+	switch {
+	case strings.EqualFold(key, "type"):
+		err = decodeString(val, &raw.Type)
+	case strings.EqualFold(key, "subprotocol"):
+		err = decodeString(val, &raw.Subprotocol)
+	case strings.EqualFold(key, "complete"):
+		switch string(val) {
+		case "true":
+			raw.Complete = true
+		case "false":
+			raw.Complete = false
+		case "null": // leaves the field as it is, like json.Unmarshal
+		default:
+			err = fmt.Errorf("want a boolean, got %.20q", val)
+		}
+	case strings.EqualFold(key, "metadata"):
+		if !json.Valid(val) {
+			err = fmt.Errorf("not valid JSON")
+		} else {
+			raw.Metadata = bytes.Clone(val) // msg is the reader's buffer
+		}
+	default:
+		if !json.Valid(val) {
+			err = fmt.Errorf("not valid JSON")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("response: %q: %w", key, err)
+	}
+	return nil
+}
+
+// orders decodes the orders array, each order decoding its own bytes.
+func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
+	if c.literal("null") {
+		*out = nil
+		return nil
+	}
+	if c.peek() != '[' {
+		return fmt.Errorf("response: \"orders\": want an array at offset %d", c.pos)
+	}
+	c.pos++
+	orders := make([]*zeroex.SignedOrder, 0, 16)
+	c.skipSpace()
+	if c.peek() == ']' {
+		c.pos++
+		*out = orders
+		return nil
+	}
+	for i := 0; ; i++ {
+		c.skipSpace()
+		if c.literal("null") {
+			orders = append(orders, nil)
+		} else {
+			val, err := c.value()
+			if err != nil {
+				return fmt.Errorf("response: order %d: %w", i, err)
+			}
+			o := new(zeroex.SignedOrder)
+			if err := o.UnmarshalJSON(val); err != nil {
+				return fmt.Errorf("response: order %d: %w", i, err)
+			}
+			orders = append(orders, o)
+		}
+		c.skipSpace()
+		switch c.next() {
+		case ',':
+			continue
+		case ']':
+			*out = orders
+			return nil
+		default:
+			return fmt.Errorf("response: want ',' or ']' after order %d at offset %d", i, c.pos-1)
+		}
+	}
+}
+
+// decodeString decodes a JSON string, or leaves dst as it is for null.
+func decodeString(val []byte, dst *string) error {
+	if string(val) == "null" {
+		return nil
+	}
+	s, err := unquote(val)
+	if err != nil {
+		return err
+	}
+	*dst = s
+	return nil
+}
+
+// unquote decodes a JSON string token; plain ones without copying twice.
+func unquote(tok []byte) (string, error) {
+	if len(tok) < 2 || tok[0] != '"' {
+		return "", fmt.Errorf("want a string, got %.20q", tok)
+	}
+	plain := true
+	for _, b := range tok[1 : len(tok)-1] {
+		if b == '\\' || b < 0x20 || b >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(tok[1 : len(tok)-1]), nil
+	}
+	var s string
+	if err := json.Unmarshal(tok, &s); err != nil {
+		return "", err
+	}
+	return s, nil
+}

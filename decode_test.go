@@ -1,0 +1,73 @@
+package ordersync
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzDecodeResponse holds decodeResponse to json.Unmarshal: the same
+// messages accepted, with the same result.
+func FuzzDecodeResponse(f *testing.F) {
+	page, err := json.Marshal(rawResponse{Type: TypeResponse, Subprotocol: "/test/a", Orders: orders(7, 2), Metadata: json.RawMessage(`{"next":2}`)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(page)
+	for _, seed := range []string{
+		`{"type":"Response","subprotocol":"/test/a","orders":[],"complete":true,"metadata":null}`,
+		`{"type":"Response","subprotocol":"/test/a","orders":null,"complete":false}`,
+		`{"TYPE":"Response","Subprotocol":"/t\u0065st","orders":[null],"extra":{"a":[1,2,{"b":"}"}]},"complete":null}`,
+		`{"type":5}`, `{"orders":{}}`, `{"complete":"true"}`, `{"metadata":{"a":}}`, `{}`, ` { } `,
+		`{"type":"Response","type":"Request","orders":[],"orders":null}`,
+		`{"metadata":[1,2,3],"x":null,"y":true,"z":-1.5e3}`,
+		`{"type":"\ud800"}`, `{"a" : "b" , "c":[ ] }`, `{"orders":[ null , null ]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		var want, got rawResponse
+		errWant := json.Unmarshal(msg, &want)
+		errGot := decodeResponse(msg, &got)
+		if (errWant == nil) != (errGot == nil) {
+			t.Fatalf("%q: json.Unmarshal error %v, decodeResponse error %v", msg, errWant, errGot)
+		}
+		if errWant != nil {
+			return
+		}
+		if got.Type != want.Type || got.Subprotocol != want.Subprotocol || got.Complete != want.Complete ||
+			!bytes.Equal(got.Metadata, want.Metadata) || (got.Orders == nil) != (want.Orders == nil) || len(got.Orders) != len(want.Orders) {
+			t.Fatalf("%q:\ndecodeResponse %+v\njson.Unmarshal %+v", msg, got, want)
+		}
+		for i := range want.Orders {
+			if (got.Orders[i] == nil) != (want.Orders[i] == nil) || (want.Orders[i] != nil && !got.Orders[i].Equal(want.Orders[i])) {
+				t.Fatalf("%q: order %d differs", msg, i)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeResponse(b *testing.B) {
+	msg, err := json.Marshal(rawResponse{Type: TypeResponse, Subprotocol: "/test/a", Orders: benchmarkOrders()[:500], Metadata: json.RawMessage(`{"next":500}`)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte, *rawResponse) error
+	}{
+		{"decodeResponse", decodeResponse},
+		{"json.Unmarshal", func(m []byte, r *rawResponse) error { return json.Unmarshal(m, r) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for range b.N {
+				var r rawResponse
+				if err := bc.decode(msg, &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
