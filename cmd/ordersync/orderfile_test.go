@@ -227,3 +227,29 @@ func BenchmarkWriteOrders(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orders)), "ns/order")
 }
+
+func TestLoadStoreReports(t *testing.T) {
+	orders := testOrders(t, 10)
+	bad := *orders[4]
+	bad.Signature = slices.Clone(bad.Signature)
+	bad.Signature[len(bad.Signature)-1] = 4 // wallet: needs a chain
+	bad.ResetHash()
+	file := slices.Concat(orders, orders[:3], []*zeroex.SignedOrder{&bad})
+	path := filepath.Join(t.TempDir(), "orders.jsonl")
+	if _, err := writeOrderFile(path, slices.Values(file)); err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	log, _ := newLogger("error", io.Discard)
+	store, err := loadStore(t.Context(), path, &report, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if store.Len() != 10 {
+		t.Errorf("store holds %d orders, want the 10 distinct valid ones", store.Len())
+	}
+	want := path + ": 14 orders, 13 verified, 1 rejected (unverifiable signature type 1), 3 duplicates"
+	if !strings.Contains(report.String(), want) {
+		t.Errorf("report %q does not say %q", report.String(), want)
+	}
+}
