@@ -156,3 +156,5 @@ func (m *Memory) ascendAfter(after common.Hash, fn func(memoryItem) bool) {
 		return fn(item)
 	})
 }
+
+var _ Getter = (*Memory)(nil)

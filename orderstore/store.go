@@ -24,3 +24,11 @@ type Store interface {
 	// orders were new.
 	AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (added int, err error)
 }
+
+// Getter is implemented by stores that can look up one order by its hash
+// cheaply. The requester pipeline uses it to skip the signature check of an
+// order it already holds with the same signature: a re-sync then costs a
+// hash per order instead of a signature recovery.
+type Getter interface {
+	Get(hash common.Hash) (*zeroex.SignedOrder, bool)
+}

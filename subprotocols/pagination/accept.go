@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -68,6 +69,10 @@ type scratch struct {
 	verdicts   []uint8
 	candidates []*zeroex.SignedOrder
 	index      []int // candidates[j] is page.Orders[index[j]]
+	// unknown are the candidates whose signature must be checked;
+	// unknown[k] is page.Orders[unknownIndex[k]].
+	unknown      []*zeroex.SignedOrder
+	unknownIndex []int
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -86,6 +91,7 @@ func (s *scratch) reset(n int) {
 // release drops the scratch's references to orders and returns it.
 func (s *scratch) release() {
 	clear(s.candidates[:cap(s.candidates)])
+	clear(s.unknown[:cap(s.unknown)])
 	scratchPool.Put(s)
 }
 
@@ -205,15 +211,7 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 	if len(s.candidates) == 0 {
 		return nil
 	}
-	for j, err := range zeroex.VerifySignatures(s.candidates) {
-		switch {
-		case err == nil:
-		case errors.Is(err, zeroex.ErrUnverifiableSignature):
-			s.verdicts[s.index[j]] = verdictUnverifiable
-		default:
-			s.verdicts[s.index[j]] = verdictBadSignature
-		}
-	}
+	p.verifySignatures(s)
 	if p.filter != nil {
 		parallel(len(s.candidates), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
@@ -240,6 +238,33 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 		}
 	}
 	return survivors
+}
+
+// verifySignatures checks the candidates' signatures on all cores and
+// records the verdicts. An order the store already holds with the very same
+// signature was checked when it was stored, so it is not checked again.
+func (p *Pager) verifySignatures(s *scratch) {
+	s.unknown, s.unknownIndex = s.unknown[:0], s.unknownIndex[:0]
+	getter, _ := p.store.(orderstore.Getter)
+	for j, o := range s.candidates {
+		if getter != nil {
+			held, ok := getter.Get(s.hashes[s.index[j]])
+			if ok && held != nil && bytes.Equal(held.Signature, o.Signature) {
+				continue
+			}
+		}
+		s.unknown = append(s.unknown, o)
+		s.unknownIndex = append(s.unknownIndex, s.index[j])
+	}
+	for j, err := range zeroex.VerifySignatures(s.unknown) {
+		switch {
+		case err == nil:
+		case errors.Is(err, zeroex.ErrUnverifiableSignature):
+			s.verdicts[s.unknownIndex[j]] = verdictUnverifiable
+		default:
+			s.verdicts[s.unknownIndex[j]] = verdictBadSignature
+		}
+	}
 }
 
 // count adds a page's verdicts to the stats and moves the provider's score.

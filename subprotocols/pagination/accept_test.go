@@ -214,3 +214,32 @@ func TestAcceptHonoursContext(t *testing.T) {
 		t.Fatalf("counted a page given up on: %+v", c)
 	}
 }
+
+// An order already held with the same signature was checked when it was
+// stored: a re-sync does not pay for its signature again. The proof is an
+// order held with a signature that would fail the check: it is accepted
+// again, while the same order with another bad signature is refused.
+func TestAcceptSkipsSignatureOfHeldOrders(t *testing.T) {
+	orders := sortedOrders(t, 0, 3)
+	held := copyOrder(orders[0])
+	held.Signature[10] ^= 1 // no longer the maker's signature
+	store := storeOf(t, []*zeroex.SignedOrder{held})
+
+	p := New(store, nil)
+	resent := copyOrder(held)
+	acc, err := p.Accept(context.Background(), Page{Provider: provider, Orders: []*zeroex.SignedOrder{resent, orders[1]}})
+	if err != nil || acc.Valid != 2 || acc.New != 1 {
+		t.Fatalf("held order with its own signature: %+v, %v; want 2 valid, 1 new", acc, err)
+	}
+
+	p = New(store, nil)
+	forged := copyOrder(held)
+	forged.Signature[11] ^= 1
+	acc, err = p.Accept(context.Background(), Page{Provider: provider, Orders: []*zeroex.SignedOrder{forged}})
+	if err != nil || acc.Valid != 0 {
+		t.Fatalf("held order with another signature: %+v, %v; want it refused", acc, err)
+	}
+	if c := p.Stats().Snapshot(); c.BadSignature != 1 {
+		t.Fatalf("counts %+v; want one bad signature", c)
+	}
+}
