@@ -22,11 +22,12 @@ const (
 	// DefaultRateBurst is the burst of the provider's shared limiter.
 	DefaultRateBurst = 10
 	// DefaultPeerRateLimit is how many requests per second a provider
-	// serves one peer: a third of the shared rate, so that one peer cannot
-	// take it all.
-	DefaultPeerRateLimit = rate.Limit(10)
+	// serves one peer: two thirds of the shared rate, so that a peer that
+	// floods leaves a third to the others while a lone requester still
+	// syncs at most of the speed the network's nodes allow.
+	DefaultPeerRateLimit = rate.Limit(20)
 	// DefaultPeerRateBurst is the burst of the per-peer limiter.
-	DefaultPeerRateBurst = 5
+	DefaultPeerRateBurst = 10
 	// DefaultInitialBackoff is the requester's first wait between rounds.
 	DefaultInitialBackoff = 250 * time.Millisecond
 	// DefaultMaxBackoff caps the requester's wait between rounds.
@@ -163,7 +164,7 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 
 // WithPeerRateLimit sets the provider's request limiter for each peer, on
 // top of the shared one, so that one peer cannot use up the shared one.
-// rate.Inf turns it off. Default 10/s, burst 5.
+// rate.Inf turns it off. Default 20/s, burst 10.
 func WithPeerRateLimit(limit rate.Limit, burst int) Option {
 	return func(c *config) error {
 		if limit < 0 || (limit != rate.Inf && burst < 1) {

@@ -73,7 +73,7 @@ Flags:
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, "orders a provider answers per page (1..5000)")
 	subs := fs.String("subprotocols", strings.Join(cfg.subprotocols, ","), "subprotocols every node speaks, most preferred first, comma-separated: wire names or "+subprotocolAliasesHelp())
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders and keys (same seed, same orders)")
-	fs.BoolVar(&cfg.noRateLimit, "no-rate-limit", false, "lift the providers' request rate limits (default 30/s burst 10 shared by all peers, 10/s burst 5 per peer)")
+	fs.BoolVar(&cfg.noRateLimit, "no-rate-limit", false, "lift the providers' request rate limits (default 30/s burst 10 shared by all peers, 20/s burst 10 per peer)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
