@@ -375,9 +375,6 @@ type attack struct {
 	name  string
 	score scoreWant
 	run   func(t *testing.T, e *attackEnv) (messages int64, note string)
-	// bug, when set, names a known bug that makes the byte bound fail:
-	// the subtest logs what it measured and skips instead of failing.
-	bug string
 }
 
 // oneRequest sends msg on a new stream and checks that the provider ends
@@ -427,9 +424,8 @@ var attacks = []attack{
 		run: flood("", bytes.Repeat([]byte("["), 4<<20))},
 	{name: "4MiB-of-[-in-object", score: scoreLowered,
 		run: flood(`{"metadata":`, bytes.Repeat([]byte("["), 4<<20))},
-	{name: "endless-whitespace", score: scoreStalled,
-		run: flood("", bytes.Repeat([]byte(" \n"), 32<<10)),
-		bug: "internal/framing Reader.skipSpace reads whitespace between messages without bound until the message timeout"},
+	{name: "endless-whitespace", score: scoreLowered,
+		run: flood("", bytes.Repeat([]byte(" \n"), 32<<10))},
 	{name: "wrong-type", score: scoreLowered,
 		run: oneRequest(strings.Replace(firstRequestV1, `"Request"`, `"Response"`, 1))},
 	{name: "type-missing", score: scoreLowered,
@@ -585,7 +581,10 @@ func tagValue(e *attackEnv, tag string) (int, bool) {
 	return v, ok
 }
 
-func checkScore(t *testing.T, e *attackEnv, want scoreWant, invalidBefore int) {
+// checkScore checks the attacker's score on the provider. It returns a
+// description of a known bug instead of failing when a stall leaves the
+// score where it was.
+func checkScore(t *testing.T, e *attackEnv, want scoreWant, invalidBefore int) (bug string) {
 	t.Helper()
 	invalid, _ := tagValue(e, tagInvalidMessage)
 	switch want {
@@ -606,21 +605,25 @@ func checkScore(t *testing.T, e *attackEnv, want scoreWant, invalidBefore int) {
 		}
 	case scoreStalled:
 		if invalid >= invalidBefore {
-			// The package doc promises it ("a peer that ... stalls has its
-			// stream closed and its score lowered"); see the report.
-			t.Logf("BUG: a stalling attacker's score did not move (%s %d, was %d)", tagInvalidMessage, invalid, invalidBefore)
+			// The package doc promises it: "a peer that ... stalls has its
+			// stream closed and its score lowered".
+			return fmt.Sprintf("provider.go readRequest: a peer that stalls until the message timeout keeps its score (%s %d, was %d), though the package doc says a stalling peer's score is lowered",
+				tagInvalidMessage, invalid, invalidBefore)
 		}
 	}
+	return ""
 }
 
-// TestAttack runs each attack against one serving provider, checking after
-// each that the provider read a bounded number of bytes, kept its heap
-// bounded, left no goroutine behind, scored the attacker, and still serves
-// an honest requester every order.
+// TestAttack runs each attack against one serving provider, each from a
+// new attacker identity, checking after each that the provider read a
+// bounded number of bytes, kept its heap bounded, left no goroutine behind,
+// scored the attacker, and still serves an honest requester every order.
+//
+// The shared rate limit is off so that every attack reaches the parser
+// instead of being turned away because earlier ones (and the honest syncs)
+// used the shared tokens; the per-peer limits stay at their defaults.
 func TestAttack(t *testing.T) {
-	tg := startTarget(t, attackOrders())
-	env := &attackEnv{target: tg, attacker: newAttackerHost(t)}
-	testnet.Connect(t, env.attacker, tg.host)
+	tg := startTarget(t, attackOrders(), ordersync.WithRateLimit(rate.Inf, 0))
 	// A first honest sync warms up what a provider builds on first use, so
 	// that the leak checks see only what each attack leaves.
 	t.Logf("ATTACK-RESULT %-24s %12s %12s %12s %10s %12s  %s", "attack", "read(B)", "stats(B)", "bound(B)", "heap+(MiB)", "honest", "note")
@@ -628,7 +631,11 @@ func TestAttack(t *testing.T) {
 
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
+			// Everything the subtest starts, the attacker's host among
+			// them, it also stops, so that the leak check covers it all.
 			ignore := goleak.IgnoreCurrent()
+			env := &attackEnv{target: tg, attacker: newAttackerHost(t)}
+			testnet.Connect(t, env.attacker, tg.host)
 			invalidBefore, _ := tagValue(env, tagInvalidMessage)
 			statsBefore := tg.service.Stats()
 			readBefore := tg.node.bytesRead.Load()
@@ -644,6 +651,10 @@ func TestAttack(t *testing.T) {
 			statsRead := stats.BytesRead - statsBefore.BytesRead
 			read := tg.node.bytesRead.Load() - readBefore
 			streams := tg.node.entered.Load() - enteredBefore
+			rejected := stats.StreamsRejected - statsBefore.StreamsRejected
+			if a.name != "300-idle-streams" && rejected != 0 {
+				t.Errorf("the provider turned %d of the attack's streams away before reading them: the attack did not land", rejected)
+			}
 			// The provider takes at most maxRequest bytes of each request
 			// it reads, and may buffer one read ahead on each stream.
 			bound := max(messages, 1) * attackMaxRequest
@@ -655,21 +666,21 @@ func TestAttack(t *testing.T) {
 			if grew > heapBound {
 				t.Errorf("heap grew by %d MiB during the attack, bound %d MiB", grew>>20, heapBound>>20)
 			}
-			checkScore(t, env, a.score, invalidBefore)
+			bug := checkScore(t, env, a.score, invalidBefore)
+			_ = env.attacker.Close() // after the score check: tags go with the connection
 
 			honest := honestSync(t, tg.host, tg.want)
 			goleak.VerifyNone(t, ignore)
 			t.Logf("ATTACK-RESULT %-24s %12d %12d %12d %10.1f %12v  %s (streams %d, rejected %d, served %d)",
 				a.name, read, statsRead, bound, float64(grew)/(1<<20), honest.Round(time.Millisecond), note,
-				streams, stats.StreamsRejected-statsBefore.StreamsRejected, stats.RequestsServed-statsBefore.RequestsServed)
+				streams, rejected, stats.RequestsServed-statsBefore.RequestsServed)
 
 			if statsRead > bound || read > readBound {
-				msg := fmt.Sprintf("provider read %d bytes (Stats: %d) before cutting off; bound %d (%d messages of at most %d bytes, %d streams)",
+				t.Errorf("provider read %d bytes (Stats: %d) before cutting off; bound %d (%d messages of at most %d bytes, %d streams)",
 					read, statsRead, bound, messages, attackMaxRequest, streams)
-				if a.bug != "" {
-					t.Skip("BUG: " + a.bug + ": " + msg)
-				}
-				t.Error(msg)
+			}
+			if bug != "" && !t.Failed() {
+				t.Skip("BUG: " + bug)
 			}
 		})
 	}
