@@ -58,11 +58,12 @@ const (
 
 // Peer-score tags, as WIRE.md names them.
 const (
-	tagInvalidMessage       = "ordersync/invalid-message"
-	tagValidMessage         = "ordersync/valid-message"
-	tagNegotiationFailed    = "ordersync/subprotocol-negotiation-failed"
-	tagUnexpectedDisconnect = "ordersync/unexpected-disconnect"
-	tagReceivedOrders       = "ordersync/received-orders"
+	tagInvalidMessage    = "ordersync/invalid-message"
+	tagValidMessage      = "ordersync/valid-message"
+	tagNegotiationFailed = "ordersync/subprotocol-negotiation-failed"
+	// tagMessageTimeout is this implementation's own: a peer that let a
+	// message deadline pass.
+	tagMessageTimeout = "ordersync/message-timeout"
 )
 
 // attackOrders are the signed orders every attacked provider holds; signing
@@ -607,11 +608,11 @@ func checkScore(t *testing.T, e *attackEnv, want scoreWant, invalidBefore int) (
 			t.Errorf("attacker's %s tag moved from %d to %d for valid requests", tagInvalidMessage, invalidBefore, invalid)
 		}
 	case scoreStalled:
-		if invalid >= invalidBefore {
-			// The package doc promises it: "a peer that ... stalls has its
-			// stream closed and its score lowered".
-			return fmt.Sprintf("provider.go readRequest: a peer that stalls until the message timeout keeps its score (%s %d, was %d), though the package doc says a stalling peer's score is lowered",
-				tagInvalidMessage, invalid, invalidBefore)
+		// The package doc promises it: "a peer that ... stalls has its
+		// stream closed and its score lowered".
+		if timeout, _ := tagValue(e, tagMessageTimeout); timeout >= 0 && invalid >= invalidBefore {
+			return fmt.Sprintf("provider.go readRequest: a peer that stalls until the message timeout keeps its score (%s %d, %s %d, was %d), though the package doc says a stalling peer's score is lowered",
+				tagMessageTimeout, timeout, tagInvalidMessage, invalid, invalidBefore)
 		}
 	}
 	return ""
