@@ -454,6 +454,7 @@ var attacks = []attack{
 		run: oneRequest(firstRequestWithFilter("null", "0x"+strings.Repeat("zz", 32)))},
 	{name: "snapshot-not-a-hash", score: scoreLowered,
 		run: oneRequest(`{"type":"Request","subprotocols":["` + ordinal.Name + `"],"metadata":{"metadata":[{"orderfilter":null,"page":0,"snapshotID":"not a hash"}]}}` + "\n")},
+	{name: "filter-costly-no-match", score: scoreValid, run: costlyFilter},
 	{name: "300-idle-streams", score: scoreStalled, run: idleStreams(300)},
 	{name: "request-flood", score: scoreValid, run: requestFlood},
 	{name: "slow-reader", score: scoreValid, run: slowReader},
@@ -498,6 +499,31 @@ func idleStreams(n int) func(t *testing.T, e *attackEnv) (int64, string) {
 		}
 		return 0, fmt.Sprintf("%d streams opened, %d failed to open (%v)", ended, openErrs.Load(), firstErr.Load())
 	}
+}
+
+// costlyFilter sends a valid request whose filter costs the provider as
+// much as its evaluation budget allows on every order, and matches none:
+// the provider scans its whole store for nothing. The note says what one
+// such request cost.
+func costlyFilter(t *testing.T, e *attackEnv) (int64, string) {
+	// Keywords beside $ref do not count in draft-07: hence the allOf.
+	branch := `{"allOf":[{"$ref":"/signedOrder"},{"required":["noSuchField"]}]}`
+	schema := `{"anyOf":[` + strings.TrimSuffix(strings.Repeat(branch+",", 24), ",") + `]}`
+	s := e.open(t)
+	start := time.Now()
+	if _, err := io.WriteString(s, firstRequestWithFilter(filterJSON(schema), zeroHash)); err != nil {
+		t.Fatalf("attacker: writing: %v", err)
+	}
+	resp, err := bufio.NewReader(s).ReadBytes('\n')
+	took := time.Since(start)
+	if err != nil {
+		// Refusing the filter (or the scan) is as good an answer.
+		return 1, fmt.Sprintf("provider refused after %v: %v", took.Round(time.Millisecond), err)
+	}
+	if !bytes.Contains(resp, []byte(`"orders":null`)) && !bytes.Contains(resp, []byte(`"orders":[]`)) {
+		t.Errorf("provider answered orders to a filter that matches none: %.200s", resp)
+	}
+	return 1, fmt.Sprintf("one request scanned %d orders in %v (%v an order)", attackOrderCount, took.Round(time.Millisecond), (took / attackOrderCount).Round(time.Microsecond))
 }
 
 // requestFlood pipelines valid requests on one stream as fast as the
