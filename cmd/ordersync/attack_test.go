@@ -204,6 +204,38 @@ func serveSlowWriter(a *serveAttacker, engaged func(), release <-chan struct{}) 
 	return serveAttackResult{err: errors.New("trickled the whole request before the test let go")}
 }
 
+// serveCostlyFilter sends one request whose filter uses its whole
+// evaluation budget on each order and matches none, and notes how long
+// serve took to scan its store for nothing.
+func serveCostlyFilter(a *serveAttacker, engaged func(), _ <-chan struct{}) serveAttackResult {
+	defer engaged()
+	s, err := a.open()
+	if err != nil {
+		return serveAttackResult{err: err}
+	}
+	defer s.Reset()
+	// Keywords beside $ref do not count in draft-07: hence the allOf.
+	branch := `{\"allOf\":[{\"$ref\":\"/signedOrder\"},{\"required\":[\"noSuchField\"]}]}`
+	schema := `{\"anyOf\":[` + strings.TrimSuffix(strings.Repeat(branch+",", 24), ",") + `]}`
+	msg := serveBothFirst(`{"metadata":[{"orderfilter":{"customOrderSchema":"` + schema + `","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"minOrderHash":"` + serveZeroHash + `"}]}`)
+	start := time.Now()
+	if _, err := io.WriteString(s, msg); err != nil {
+		return serveAttackResult{err: fmt.Errorf("writing: %w", err)}
+	}
+	resp, err := bufio.NewReader(s).ReadBytes('\n')
+	took := time.Since(start)
+	res := serveAttackResult{maxRead: int64(len(msg))}
+	if err != nil {
+		res.note = fmt.Sprintf("serve refused after %v: %v", took.Round(time.Millisecond), err)
+		return res
+	}
+	if !bytes.Contains(resp, []byte(`"orders":null`)) && !bytes.Contains(resp, []byte(`"orders":[]`)) {
+		res.err = fmt.Errorf("serve answered orders to a filter that matches none: %.100s", resp)
+	}
+	res.note = fmt.Sprintf("one request scanned %d orders for nothing in %v", serveAttackOrders, took.Round(time.Millisecond))
+	return res
+}
+
 // serveRequestFlood pipelines valid requests for two seconds, reading the
 // responses as they come.
 func serveRequestFlood(a *serveAttacker, engaged func(), _ <-chan struct{}) serveAttackResult {
@@ -280,6 +312,7 @@ var serveAttacks = []serveAttack{
 	{"hash-wrong-length", serveOneMessage(serveBothFirst(`{"metadata":[{"orderfilter":null,"minOrderHash":"0x1234"}]}`))},
 	{"300-idle-streams", serveIdle(300)},
 	{"request-flood", serveRequestFlood},
+	{"filter-costly-no-match", serveCostlyFilter},
 	{"slow-reader", serveSlowReader},
 	{"slow-writer", serveSlowWriter},
 }
