@@ -369,7 +369,7 @@ const (
 	scoreLowered     scoreWant = iota // invalid-message went down
 	scoreNegotiation                  // negotiation-failed set to -5
 	scoreValid                        // valid-message set to 5, nothing lowered
-	scoreStalled                      // the package doc: a peer that stalls has its score lowered
+	scoreStalled                      // message-timeout (or invalid-message) went down
 )
 
 // attack is one hostile behaviour. run returns once the attacker has seen
@@ -394,8 +394,8 @@ func oneRequest(msg string) func(t *testing.T, e *attackEnv) (int64, string) {
 	}
 }
 
-// flood writes bytes produced by next, in chunks, until the provider cuts
-// the stream off or 256 MiB are written.
+// flood writes prefix, then chunk again and again, until the provider cuts
+// the stream off, as it must before 256 MiB are written.
 func flood(prefix string, chunk []byte) func(t *testing.T, e *attackEnv) (int64, string) {
 	return func(t *testing.T, e *attackEnv) (int64, string) {
 		s := e.open(t)
@@ -408,6 +408,7 @@ func flood(prefix string, chunk []byte) func(t *testing.T, e *attackEnv) (int64,
 	}
 }
 
+// randomBytes is n bytes of a seeded random stream.
 func randomBytes(seed uint64, n int) []byte {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	b := make([]byte, n)
@@ -417,6 +418,7 @@ func randomBytes(seed uint64, n int) []byte {
 	return b
 }
 
+// attacks are TestAttack's cases, one hostile requester each.
 var attacks = []attack{
 	{name: "unterminated-256MiB", score: scoreLowered,
 		run: flood(`{"type":"Request","subprotocols":["`, bytes.Repeat([]byte("a"), 64<<10))},
