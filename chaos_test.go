@@ -14,8 +14,10 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
@@ -186,6 +188,26 @@ func serveChaosStore(t *testing.T, store *orderstore.Memory) *chaosProvider {
 	return &chaosProvider{host: h, node: node, store: store}
 }
 
+// waitDisconnected returns once h has no connection to p.
+func waitDisconnected(t *testing.T, h host.Host, p peer.ID) {
+	t.Helper()
+	sub, err := h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	guard := time.NewTimer(hangGuard)
+	defer guard.Stop()
+	// Subscribe first, then check, so that no event is missed.
+	for h.Network().Connectedness(p) == network.Connected {
+		select {
+		case <-sub.Out():
+		case <-guard.C:
+			t.Fatalf("%s still connected to %s after %v", h.ID(), p, hangGuard)
+		}
+	}
+}
+
 // countingStore is a requester's store that checks every batch it is given
 // and calls onAdd after each.
 type countingStore struct {
@@ -312,6 +334,9 @@ func TestChaosConnectionClosed(t *testing.T) {
 		provider.node.arm(0, nil)
 		t.Logf("round %d: connection closed after response %d of %d; GetOrders: %v", round, k, pages, err)
 
+		// Reconnect only once the closed connection is gone: dialing
+		// earlier may hand back the dying one.
+		waitDisconnected(t, requester.host, provider.host.ID())
 		testnet.Connect(t, requester.host, provider.host)
 		requester.mustSync(t, 1)
 		requester.checkHolds(t, provider.store)
