@@ -862,6 +862,22 @@ func withBadSignature(o hashedOrder) []byte {
 	return b
 }
 
+// withSignatureType returns o's JSON with its signature's type byte set to
+// typ.
+func withSignatureType(o hashedOrder, typ byte) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(o.json, &m); err != nil {
+		panic(err)
+	}
+	sig := m["signature"].(string)
+	m["signature"] = fmt.Sprintf("%s%02x", sig[:len(sig)-2], typ)
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 // v1Response is a version-1 response with the given orders' JSON.
 func v1Response(orders [][]byte, complete bool, next common.Hash) []byte {
 	b := []byte(`{"type":"Response","subprotocol":"` + filteredpagination.Name + `","orders":[`)
@@ -942,6 +958,8 @@ type hostileProvider struct {
 	lastError string
 	// tag is a score tag the requester must have lowered for the provider.
 	tag string
+	// untouched is a score tag the requester must not have set.
+	untouched string
 	// synced says the hostile provider does count as synced: it delivered
 	// a valid order and completed.
 	synced bool
@@ -990,6 +1008,20 @@ var hostileProviders = []hostileProvider{
 				bad[i] = withBadSignature(o)
 			}
 			return v1Response(bad, false, page[len(page)-1].hash)
+		})},
+	// Wallet signatures need a chain to check: dropped, but not held
+	// against the provider (honest ones hold such orders).
+	{name: "unverifiable-signatures", lastError: ordersync.ErrNoOrdersFromPeer.Error(), untouched: pagination.TagInvalidOrderSignature,
+		script: answerEach(func(cursor common.Hash) []byte {
+			page := pageAfter(cursor)
+			if (cursor != common.Hash{}) {
+				return v1Response(nil, true, cursor)
+			}
+			wallet := make([][]byte, len(page))
+			for i, o := range page {
+				wallet[i] = withSignatureType(o, 0x04)
+			}
+			return v1Response(wallet, false, page[len(page)-1].hash)
 		})},
 	{name: "filter-mismatch", filter: true, lastError: ordersync.ErrNoOrdersFromPeer.Error(), tag: pagination.TagOrderDoesNotMatchFilter,
 		script: answerEach(func(cursor common.Hash) []byte {
@@ -1109,6 +1141,13 @@ func TestAttackHostileProvider(t *testing.T) {
 				info := requesterHost.ConnManager().GetTagInfo(hostile.ID())
 				if info == nil || info.Tags[hp.tag] >= 0 {
 					t.Errorf("requester's %s tag for the hostile provider not lowered (tags %v)", hp.tag, info)
+				}
+			}
+			if hp.untouched != "" {
+				if info := requesterHost.ConnManager().GetTagInfo(hostile.ID()); info != nil {
+					if v, ok := info.Tags[hp.untouched]; ok {
+						t.Errorf("requester set the hostile provider's %s tag to %d", hp.untouched, v)
+					}
 				}
 			}
 			want := append([]common.Hash(nil), honest.want...)
