@@ -3,6 +3,8 @@ package ordersync
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Subprotocol is one way of paging through a provider's orders. Requester
@@ -30,4 +32,14 @@ type Subprotocol interface {
 	// GenerateFirstRequestMetadata returns the metadata of the first
 	// request of a sync that starts from the beginning.
 	GenerateFirstRequestMetadata() (json.RawMessage, error)
+}
+
+// SyncResetter is an optional interface of a Subprotocol that keeps, on the
+// requester side, state per provider about the sync under way (a cursor that
+// each response must move forward, say). Before a sync with a provider
+// starts from the beginning, rather than resuming, the Service calls
+// ResetSync for that provider on every subprotocol that has it, so that
+// state left by a sync that broke off does not judge the new one.
+type SyncResetter interface {
+	ResetSync(provider peer.ID)
 }

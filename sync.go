@@ -207,6 +207,7 @@ func (ps *peerSync) writeRequest(stream network.Stream, w *framing.Writer) error
 
 func (ps *peerSync) nextRawRequest() (*rawRequest, error) {
 	if ps.sub == nil {
+		ps.s.resetSyncState(ps.p)
 		return ps.s.firstRequest()
 	}
 	var metadata any
@@ -218,6 +219,16 @@ func (ps *peerSync) nextRawRequest() (*rawRequest, error) {
 		return nil, fmt.Errorf("ordersync: %s request metadata: %w", ps.sub.Name(), err)
 	}
 	return &rawRequest{Type: TypeRequest, Subprotocols: []string{ps.sub.Name()}, Metadata: encoded}, nil
+}
+
+// resetSyncState tells the subprotocols that keep per-provider requester
+// state that a sync with p starts from the beginning.
+func (s *Service) resetSyncState(p peer.ID) {
+	for _, sub := range s.subprotocols {
+		if r, ok := sub.(SyncResetter); ok {
+			r.ResetSync(p)
+		}
+	}
 }
 
 // firstRequest is the request that starts a sync from the beginning.

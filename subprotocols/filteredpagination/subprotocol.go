@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
@@ -23,8 +25,9 @@ type Subprotocol struct {
 }
 
 var (
-	_ ordersync.Subprotocol = (*Subprotocol)(nil)
-	_ pagination.PeerScorer = ordersync.Node(nil) // a node scores its providers itself
+	_ ordersync.Subprotocol  = (*Subprotocol)(nil)
+	_ ordersync.SyncResetter = (*Subprotocol)(nil)
+	_ pagination.PeerScorer  = ordersync.Node(nil) // a node scores its providers itself
 )
 
 // New returns the subprotocol over store. As a provider it serves store's
@@ -81,6 +84,10 @@ func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 		Metadata: &ResponseMetadata{NextMinOrderHash: page.LastScanned},
 	}, nil
 }
+
+// ResetSync forgets where the requester's sync with provider stood; the
+// Service calls it before starting a sync over from the beginning.
+func (s *Subprotocol) ResetSync(provider peer.ID) { s.pager.ResetSync(provider) }
 
 // HandleOrderSyncResponse takes in a response as a requester: it validates
 // and stores the orders (package pagination) and returns the next request,

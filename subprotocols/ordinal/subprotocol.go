@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
@@ -23,7 +25,10 @@ type Subprotocol struct {
 	pager *pagination.Pager
 }
 
-var _ ordersync.Subprotocol = (*Subprotocol)(nil)
+var (
+	_ ordersync.Subprotocol  = (*Subprotocol)(nil)
+	_ ordersync.SyncResetter = (*Subprotocol)(nil)
+)
 
 // New returns the subprotocol over store. As a provider it serves store's
 // orders; as a requester it stores the orders it receives there, keeping
@@ -87,6 +92,10 @@ func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 		Metadata: resMD,
 	}, nil
 }
+
+// ResetSync forgets where the requester's sync with provider stood; the
+// Service calls it before starting a sync over from the beginning.
+func (s *Subprotocol) ResetSync(provider peer.ID) { s.pager.ResetSync(provider) }
 
 // HandleOrderSyncResponse takes in a response as a requester: it validates
 // and stores the orders (package pagination) and returns the next request,

@@ -1,6 +1,8 @@
 package pagination
 
 import (
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 )
@@ -39,3 +41,7 @@ func (p *Pager) Stats() *Stats { return p.cfg.stats }
 
 // PerPage returns how many orders Serve puts in one page.
 func (p *Pager) PerPage() int { return p.cfg.perPage }
+
+// ResetSync forgets the cursor of provider's sync: the requester starts
+// over from the beginning with it (see ordersync.SyncResetter).
+func (p *Pager) ResetSync(provider peer.ID) { p.cursors.forget(provider) }
