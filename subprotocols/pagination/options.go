@@ -1,6 +1,8 @@
 package pagination
 
 import (
+	"time"
+
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync/zeroex"
@@ -17,6 +19,11 @@ const (
 	// DefaultMaxScan bounds how many stored orders a provider looks at for
 	// one request when the request's filter rejects most of them.
 	DefaultMaxScan = 200 * DefaultPerPage
+	// DefaultMaxScanTime bounds how long a provider scans for one request:
+	// a filter at orderfilter's evaluation budget costs about 230 µs an
+	// order, so DefaultMaxScan orders would take 24 s of CPU. Honest
+	// custom filters (12-25 µs an order) scan 40 000 orders or more in it.
+	DefaultMaxScanTime = time.Second
 )
 
 // Option configures a pagination subprotocol. Options never fail (so that
@@ -26,20 +33,27 @@ type Option func(*config)
 
 // config is what the Options set.
 type config struct {
-	perPage    int
-	maxScan    int
-	scorer     PeerScorer
-	onAccepted func(provider peer.ID, orders []*zeroex.SignedOrder)
-	stats      *Stats
+	perPage     int
+	maxScan     int
+	maxScanTime time.Duration
+	slots       *ScanSlots
+	now         func() time.Time // the scan budget's clock; tests step it
+	scorer      PeerScorer
+	onAccepted  func(provider peer.ID, orders []*zeroex.SignedOrder)
+	stats       *Stats
 }
 
 func newConfig(opts []Option) config {
-	c := config{perPage: DefaultPerPage, maxScan: DefaultMaxScan, scorer: noScorer{}}
+	c := config{perPage: DefaultPerPage, maxScan: DefaultMaxScan, maxScanTime: DefaultMaxScanTime,
+		scorer: noScorer{}, now: time.Now}
 	for _, opt := range opts {
 		opt(&c)
 	}
 	if c.stats == nil {
 		c.stats = new(Stats)
+	}
+	if c.slots == nil {
+		c.slots = NewScanSlots(0)
 	}
 	c.maxScan = max(c.maxScan, c.perPage)
 	return c
@@ -72,6 +86,30 @@ func WithMaxScan(n int) Option {
 			c.maxScan = n
 		}
 	}
+}
+
+// WithMaxScanTime bounds how long a provider scans the store for one
+// request (default DefaultMaxScanTime; 0 or less means the default). The
+// scan looks at its clock and at the request's context every few dozen
+// orders. When the time is up with some matches, the provider answers with
+// them (the response says where the scan stopped, so the requester goes on
+// from there); with none, it gives up on the request (ErrScanLimit). A
+// scan with a costly filter may first wait as long again for one of the
+// ScanSlots (see WithScanSlots).
+func WithMaxScanTime(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.maxScanTime = d
+		}
+	}
+}
+
+// WithScanSlots caps the scans with a costly filter (one that runs the
+// schema engine) that run at once with slots; pass the same ScanSlots to
+// every subprotocol of a node to cap them together. nil means a ScanSlots
+// of the subprotocol's own, of DefaultScanSlots (the default).
+func WithScanSlots(slots *ScanSlots) Option {
+	return func(c *config) { c.slots = slots }
 }
 
 // WithPeerScorer makes the requester pipeline move providers' scores; see

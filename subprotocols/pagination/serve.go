@@ -11,11 +11,17 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// ErrScanLimit is Serve's error when it scanned its bound (WithMaxScan)
-// without finding an order that matches the request's filter. Answering an
-// empty page instead would end the requester's sync as if nothing were
-// left.
+// ErrScanLimit is Serve's error when it gives up on a request before
+// finding an order that matches its filter: the scan reached its bound
+// (WithMaxScan, WithMaxScanTime), or no slot for a costly filter came free
+// in time (WithScanSlots). Answering an empty page instead would end the
+// requester's sync as if nothing were left.
 var ErrScanLimit = errors.New("pagination: scan limit reached without a matching order")
+
+// scanCheckEvery is how many orders Serve scans between looks at its
+// context and clock: about 7 ms with a filter at orderfilter's evaluation
+// budget, and next to nothing per order with the default filter.
+const scanCheckEvery = 32
 
 // Served is one page a provider answers.
 type Served struct {
@@ -29,21 +35,56 @@ type Served struct {
 
 // Serve pages through the store after the cursor after, keeping the orders
 // that match filter (every order when filter is nil), until it has PerPage
-// of them or the store is exhausted. It stops with ctx's error when ctx
-// ends, and with ErrScanLimit when the scan bound passes without a match.
+// of them or the store is exhausted.
+//
+// A request costs a provider a bounded amount of work: the scan stops after
+// WithMaxScan orders or WithMaxScanTime, whichever comes first; then Serve
+// answers the matches it has, or fails with ErrScanLimit when it has none.
+// A filter that is not trivial (orderfilter's IsTrivial) first needs one of
+// the Pager's ScanSlots, and waits at most WithMaxScanTime for it, so one
+// request takes at most twice that. Serve stops with ctx's error when ctx
+// ends.
 func (p *Pager) Serve(ctx context.Context, after common.Hash, filter *orderfilter.Filter) (Served, error) {
-	perPage := p.cfg.perPage
-	out := Served{LastScanned: after}
-	scanned := 0
-	for {
-		if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil {
+		return Served{}, err
+	}
+	if filter != nil && !filter.IsTrivial() {
+		if err := p.cfg.slots.acquire(ctx, p.cfg.maxScanTime); err != nil {
 			return Served{}, err
 		}
-		batch, err := p.store.OrdersAfter(ctx, out.LastScanned, perPage)
+		defer p.cfg.slots.release()
+	}
+	return p.scan(ctx, after, filter)
+}
+
+// scan is Serve once it may run.
+func (p *Pager) scan(ctx context.Context, after common.Hash, filter *orderfilter.Filter) (Served, error) {
+	perPage := p.cfg.perPage
+	deadline := p.cfg.now().Add(p.cfg.maxScanTime)
+	out := Served{LastScanned: after}
+	scanned := 0
+	// giveUp ends a scan cut short by a bound.
+	giveUp := func(bound string) (Served, error) {
+		if len(out.Orders) == 0 {
+			return Served{}, fmt.Errorf("%w (%s: scanned %d orders after %s)", ErrScanLimit, bound, scanned, after)
+		}
+		return out, nil
+	}
+	for {
+		want := min(perPage, p.cfg.maxScan-scanned)
+		batch, err := p.store.OrdersAfter(ctx, out.LastScanned, want)
 		if err != nil {
 			return Served{}, fmt.Errorf("pagination: reading the store after %s: %w", out.LastScanned, err)
 		}
 		for _, o := range batch {
+			if scanned > 0 && scanned%scanCheckEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return Served{}, err
+				}
+				if p.cfg.now().After(deadline) {
+					return giveUp(fmt.Sprintf("scan time %v", p.cfg.maxScanTime))
+				}
+			}
 			h, err := o.ComputeOrderHash()
 			if err != nil {
 				return Served{}, fmt.Errorf("pagination: stored order after %s: %w", out.LastScanned, err)
@@ -60,14 +101,14 @@ func (p *Pager) Serve(ctx context.Context, after common.Hash, filter *orderfilte
 				}
 			}
 		}
-		if len(batch) < perPage {
+		if len(batch) < want {
 			return out, nil // exhausted
 		}
 		if scanned >= p.cfg.maxScan {
-			if len(out.Orders) == 0 {
-				return Served{}, fmt.Errorf("%w (scanned %d orders after %s)", ErrScanLimit, scanned, after)
-			}
-			return out, nil
+			return giveUp(fmt.Sprintf("scan bound %d orders", p.cfg.maxScan))
+		}
+		if err := ctx.Err(); err != nil {
+			return Served{}, err
 		}
 	}
 }

@@ -1,0 +1,77 @@
+package pagination
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// ScanSlots caps how many scans with a costly filter run at once: Serve
+// holds a slot for the whole scan of a request whose filter runs the schema
+// engine (see orderfilter's IsTrivial). Such a filter may cost a provider
+// about 230 µs an order, so without a cap a few peers could keep every core
+// busy; requests with a trivial filter, such as the default {}, never take
+// a slot, so honest syncs are not held up by them. Share one ScanSlots
+// between a node's subprotocols with WithScanSlots to make the cap the
+// node's. It is safe for concurrent use.
+type ScanSlots struct {
+	slots chan struct{}
+
+	// Test hooks, nil in production: a scan found every slot taken, took
+	// a slot (called holding it), is about to give its slot back.
+	onWait, onHold, onRelease func()
+}
+
+// NewScanSlots returns a cap of n concurrent costly scans; n below 1 means
+// DefaultScanSlots.
+func NewScanSlots(n int) *ScanSlots {
+	if n < 1 {
+		n = DefaultScanSlots()
+	}
+	return &ScanSlots{slots: make(chan struct{}, n)}
+}
+
+// DefaultScanSlots is the cap of a ScanSlots made without one: half the
+// cores Go may use (GOMAXPROCS), at least one, so that costly filters leave
+// the other half to everything else.
+func DefaultScanSlots() int {
+	return max(1, runtime.GOMAXPROCS(0)/2)
+}
+
+// Cap returns how many costly scans may run at once.
+func (s *ScanSlots) Cap() int { return cap(s.slots) }
+
+// acquire takes a slot. When none is free it waits, at most wait and while
+// ctx lasts: a scan that cannot start soon gives up (ErrScanLimit) rather
+// than queue behind others for the whole message timeout.
+func (s *ScanSlots) acquire(ctx context.Context, wait time.Duration) error {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		if s.onWait != nil {
+			s.onWait()
+		}
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case s.slots <- struct{}{}:
+		case <-timer.C:
+			return fmt.Errorf("%w: all %d slots for costly filters stayed busy for %v", ErrScanLimit, s.Cap(), wait)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if s.onHold != nil {
+		s.onHold()
+	}
+	return nil
+}
+
+// release gives back a slot that acquire took.
+func (s *ScanSlots) release() {
+	if s.onRelease != nil {
+		s.onRelease()
+	}
+	<-s.slots
+}
