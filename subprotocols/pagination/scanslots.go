@@ -14,7 +14,7 @@ import (
 // busy; requests with a trivial filter, such as the default {}, never take
 // a slot, so honest syncs are not held up by them. Share one ScanSlots
 // between a node's subprotocols with WithScanSlots to make the cap the
-// node's. It is safe for concurrent use.
+// node's. Make one with NewScanSlots; it is safe for concurrent use.
 type ScanSlots struct {
 	slots chan struct{}
 
