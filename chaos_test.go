@@ -126,30 +126,40 @@ func checkResumed(t *testing.T, provider *chaosProvider, k, pages int) {
 	}
 }
 
-// chaosStream is a provider stream whose writes, one per response, count
-// towards its node's schedule.
+// chaosStream is a provider stream whose responses count towards its
+// node's schedule. A response may take several writes; the one that ends
+// it ends with a newline.
 type chaosStream struct {
 	network.Stream
-	node *chaosNode
+	node       *chaosNode
+	corrupting bool // the response being written is replaced
 }
 
 func (s *chaosStream) Write(p []byte) (int, error) {
+	ends := len(p) > 0 && p[len(p)-1] == '\n'
 	s.node.mu.Lock()
-	s.node.written++
+	hit := s.node.written+1 == s.node.at // p belongs to the at-th response
+	if ends {
+		s.node.written++
+	}
 	var fire func(network.Stream)
 	corrupt := false
-	if s.node.written == s.node.at {
+	if hit {
 		fire, corrupt = s.node.fire, s.node.corrupt
 	}
 	s.node.mu.Unlock()
 	if corrupt {
-		if _, err := io.WriteString(s.Stream, `{"type":"Response","orders":]}`+"\n"); err != nil {
-			return 0, err
+		if !s.corrupting {
+			s.corrupting = true
+			if _, err := io.WriteString(s.Stream, `{"type":"Response","orders":]}`+"\n"); err != nil {
+				return 0, err
+			}
 		}
+		s.corrupting = !ends
 		return len(p), nil
 	}
 	n, err := s.Stream.Write(p)
-	if err == nil && fire != nil {
+	if err == nil && ends && fire != nil {
 		fire(s.Stream)
 	}
 	return n, err

@@ -68,7 +68,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 	defer stopReset()
 
 	p := &providerStream{s: s, stream: stream, log: log, ctx: ctx}
-	err := p.serve(mem.reserve)
+	err := p.serve(mem)
 	if err != nil {
 		_ = stream.Reset()
 		return
@@ -100,16 +100,19 @@ type providerStream struct {
 
 // serve runs the request/response loop. A nil error means the stream
 // should be closed; an error, that it should be reset.
-func (p *providerStream) serve(reserve func(int) error) error {
+func (p *providerStream) serve(mem *reservation) error {
 	s := p.s
 	remote := p.stream.Conn().RemotePeer()
 	var err error
-	p.reader, err = framing.NewReader(p.stream, s.cfg.maxRequestSize, reserve)
+	p.reader, err = framing.NewReader(p.stream, s.cfg.maxRequestSize, mem.reserve)
 	if err != nil {
 		p.log.WithError(err).Debug("ordersync: no memory for the stream")
 		return err
 	}
-	p.writer = framing.NewWriter(p.stream)
+	// A response's buffer counts against the host's resource manager while
+	// it is being written: a requester that does not read holds it until
+	// the write deadline.
+	p.writer = framing.NewWriter(p.stream).WithMemory(mem.reserve, mem.give)
 
 	var chosen Subprotocol
 	for served := 0; ; served++ {
@@ -209,8 +212,8 @@ func (p *providerStream) answer(sub Subprotocol, req *Request) error {
 	if err := p.stream.SetWriteDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
 		return err
 	}
-	err = p.writer.WriteMessage(func(dst []byte) ([]byte, error) {
-		return s.appendResponse(dst, sub.Name(), resp)
+	err = p.writer.WriteMessageInPieces(func(buf []byte, flush func([]byte) ([]byte, error)) ([]byte, error) {
+		return s.encodeResponse(buf, flush, sub.Name(), resp)
 	})
 	s.stats.bytesWritten.Add(p.written.since(p.writer.BytesWritten()))
 	if err != nil {

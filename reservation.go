@@ -19,6 +19,12 @@ func (r *reservation) reserve(n int) error {
 	return nil
 }
 
+// give gives back n bytes of what reserve took.
+func (r *reservation) give(n int) {
+	r.scope.ReleaseMemory(n)
+	r.n -= n
+}
+
 func (r *reservation) release() {
 	r.scope.ReleaseMemory(r.n)
 	r.n = 0

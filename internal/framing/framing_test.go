@@ -179,8 +179,8 @@ func TestWriterMatchesEncoder(t *testing.T) {
 	if err := w.WriteValue(v); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WriteMessage(func(dst []byte) ([]byte, error) {
-		return append(dst, want.Bytes()[:want.Len()-1]...), nil
+	if err := w.WriteMessageInPieces(func(buf []byte, _ func([]byte) ([]byte, error)) ([]byte, error) {
+		return append(buf, want.Bytes()[:want.Len()-1]...), nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +189,61 @@ func TestWriterMatchesEncoder(t *testing.T) {
 	}
 	if w.BytesWritten() != int64(got.Len()) {
 		t.Errorf("BytesWritten %d, wrote %d", w.BytesWritten(), got.Len())
+	}
+}
+
+// countingWriter records the size of each Write.
+type countingWriter struct {
+	bytes.Buffer
+	writes []int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, len(p))
+	return c.Buffer.Write(p)
+}
+
+// A message written in pieces arrives whole and in order, in one Write per
+// piece, and each piece's buffer is reserved while it is written and given
+// back after.
+func TestWriterInPieces(t *testing.T) {
+	var out countingWriter
+	reserved, peak := 0, 0
+	w := NewWriter(&out).WithMemory(
+		func(n int) error { reserved += n; peak = max(peak, reserved); return nil },
+		func(n int) { reserved -= n })
+	err := w.WriteMessageInPieces(func(buf []byte, flush func([]byte) ([]byte, error)) ([]byte, error) {
+		buf = append(buf, `{"a":"`...)
+		for range 3 {
+			buf = append(buf, bytes.Repeat([]byte("x"), 1000)...)
+			var err error
+			if buf, err = flush(buf); err != nil {
+				return buf, err
+			}
+		}
+		return append(buf, `"}`...), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":"` + strings.Repeat("x", 3000) + `"}` + "\n"
+	if out.String() != want {
+		t.Fatalf("wrote %d bytes, not the message", out.Len())
+	}
+	if len(out.writes) != 4 || out.writes[0] != 1006 || out.writes[3] != 3 {
+		t.Fatalf("writes %v, want one per piece: [1006 1000 1000 3]", out.writes)
+	}
+	if reserved != 0 || peak == 0 || peak > 4096 {
+		t.Fatalf("reserved %d after the message (want 0), at most %d during it (want a piece's buffer)", reserved, peak)
+	}
+
+	refused := errors.New("no memory")
+	w = NewWriter(&out).WithMemory(func(int) error { return refused }, func(int) { t.Error("released what was not reserved") })
+	err = w.WriteMessageInPieces(func(buf []byte, _ func([]byte) ([]byte, error)) ([]byte, error) {
+		return append(buf, "{}"...), nil
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("error %v, want the reservation's", err)
 	}
 }
 
