@@ -53,7 +53,7 @@ func newConfig(opts []Option) config {
 		c.stats = new(Stats)
 	}
 	if c.slots == nil {
-		c.slots = NewScanSlots(0)
+		c.slots = processScanSlots
 	}
 	c.maxScan = max(c.maxScan, c.perPage)
 	return c
@@ -105,9 +105,10 @@ func WithMaxScanTime(d time.Duration) Option {
 }
 
 // WithScanSlots caps the scans with a costly filter (one that runs the
-// schema engine) that run at once with slots; pass the same ScanSlots to
-// every subprotocol of a node to cap them together. nil means a ScanSlots
-// of the subprotocol's own, of DefaultScanSlots (the default).
+// schema engine) that run at once with slots. By default every Pager of the
+// process shares one ScanSlots of DefaultScanSlots, so a node's v0 and v1
+// subprotocols are capped together; pass a ScanSlots of your own to cap a
+// group of Pagers apart from the rest of the process.
 func WithScanSlots(slots *ScanSlots) Option {
 	return func(c *config) { c.slots = slots }
 }

@@ -12,9 +12,9 @@ import (
 // engine (see orderfilter's IsTrivial). Such a filter may cost a provider
 // about 230 µs an order, so without a cap a few peers could keep every core
 // busy; requests with a trivial filter, such as the default {}, never take
-// a slot, so honest syncs are not held up by them. Share one ScanSlots
-// between a node's subprotocols with WithScanSlots to make the cap the
-// node's. Make one with NewScanSlots; it is safe for concurrent use.
+// a slot, so honest syncs are not held up by them. Pagers share one
+// process-wide ScanSlots unless given their own with WithScanSlots. Make
+// one with NewScanSlots; it is safe for concurrent use.
 type ScanSlots struct {
 	slots chan struct{}
 
@@ -31,6 +31,10 @@ func NewScanSlots(n int) *ScanSlots {
 	}
 	return &ScanSlots{slots: make(chan struct{}, n)}
 }
+
+// processScanSlots is the ScanSlots of every Pager made without
+// WithScanSlots: the cores are the process's, so is the cap.
+var processScanSlots = NewScanSlots(0)
 
 // DefaultScanSlots is the cap of a ScanSlots made without one: half the
 // cores Go may use (GOMAXPROCS), at least one, so that costly filters leave
