@@ -16,6 +16,7 @@ import (
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
 // newNode starts a libp2p host on loopback with an ordersync Service that
@@ -27,10 +28,12 @@ func newNode(ctx context.Context, store orderstore.Store) (host.Host, *ordersync
 	}
 	node := ordersync.NewHostNode(h)
 	// The requester's preference: the order-hash cursor first, then page
-	// numbers. A nil filter keeps every order whose signature checks out.
+	// numbers. A nil filter keeps every order whose signature checks out;
+	// the node's scores move when a provider sends bad orders.
+	scoring := pagination.WithPeerScorer(node)
 	subprotocols := []ordersync.Subprotocol{
-		filteredpagination.New(store, nil),
-		ordinal.New(store, nil),
+		filteredpagination.New(store, nil, scoring),
+		ordinal.New(store, nil, scoring),
 	}
 	return h, ordersync.New(ctx, node, subprotocols)
 }
