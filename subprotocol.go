@@ -43,3 +43,18 @@ type Subprotocol interface {
 type SyncResetter interface {
 	ResetSync(provider peer.ID)
 }
+
+// Pipeliner is an optional interface of a Subprotocol whose next request
+// follows from a response alone, before the response's orders are checked.
+// For such a subprotocol the requester writes the next request first and
+// validates the page while the provider builds the next one, so that the
+// two peers work at the same time rather than in turns.
+//
+// NextRequest must return exactly the request that HandleOrderSyncResponse
+// will return for the same response (the requester ends the sync with
+// ErrPipelineMismatch when they differ), or nil when it cannot tell; it
+// must not change any state. It is only called for responses that are not
+// complete, and always before HandleOrderSyncResponse for that response.
+type Pipeliner interface {
+	NextRequest(ctx context.Context, resp *Response) (*Request, error)
+}

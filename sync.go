@@ -112,15 +112,19 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 	writer := framing.NewWriter(stream)
 
 	var read, written meter
+	pipelined := false // the request for the next page is already written
 	for {
-		err := ps.writeRequest(stream, writer)
-		s.stats.bytesWritten.Add(written.since(writer.BytesWritten()))
-		if err != nil {
-			if ctx.Err() == nil {
-				s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
+		if !pipelined {
+			err := ps.writeRequest(stream, writer)
+			s.stats.bytesWritten.Add(written.since(writer.BytesWritten()))
+			if err != nil {
+				if ctx.Err() == nil {
+					s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
+				}
+				return pages, false, true, err
 			}
-			return pages, false, true, err
 		}
+		pipelined = false
 
 		msg, err := ps.readResponse(stream, reader)
 		n := read.since(reader.BytesRead())
@@ -138,14 +142,26 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 		s.node.SetPeerScore(ps.p, tagValidMessage, scoreValidMessage)
 		ps.sub = sub
 
+		// Ask for the next page before checking this one, so that the
+		// provider builds it while this one is verified.
+		early, earlyErr := ps.writeEarlyRequest(ctx, stream, writer, resp)
+		s.stats.bytesWritten.Add(written.since(writer.BytesWritten()))
+
 		next, valid, err := sub.HandleOrderSyncResponse(ctx, resp)
 		if err != nil {
 			// The request stays ps.next: if ctx ended, the page is asked
-			// for again on resuming.
+			// for again on resuming. A request written early does no
+			// harm: the stream is reset.
 			return pages, false, ctx.Err() != nil, fmt.Errorf("ordersync: %s response from %s: %w", sub.Name(), ps.p, err)
 		}
 		pages++
 		ps.recordPage(sub, len(resp.Orders), valid)
+		if early != nil {
+			if err := ps.checkPipelined(sub, early, next); err != nil {
+				ps.log.WithError(err).Warn("ordersync: pipelined request mismatch")
+				return pages, false, false, err
+			}
+		}
 		if resp.Complete || next == nil {
 			return pages, true, false, nil
 		}
@@ -155,6 +171,13 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 			ps.log.WithError(err).Warn("ordersync: provider cut off")
 			return pages, false, false, err
 		}
+		if earlyErr != nil {
+			if ctx.Err() == nil {
+				s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
+			}
+			return pages, false, true, earlyErr
+		}
+		pipelined = early != nil
 	}
 }
 
@@ -196,6 +219,11 @@ func (ps *peerSync) writeRequest(stream network.Stream, w *framing.Writer) error
 	if err != nil {
 		return err
 	}
+	return ps.writeRaw(stream, w, req)
+}
+
+// writeRaw writes req within the message timeout.
+func (ps *peerSync) writeRaw(stream network.Stream, w *framing.Writer, req *rawRequest) error {
 	if err := stream.SetWriteDeadline(time.Now().Add(ps.s.cfg.messageTimeout)); err != nil {
 		return err
 	}
@@ -210,9 +238,14 @@ func (ps *peerSync) nextRawRequest() (*rawRequest, error) {
 		ps.s.resetSyncState(ps.p)
 		return ps.s.firstRequest()
 	}
+	return ps.laterRawRequest(ps.next)
+}
+
+// laterRawRequest is next as a request of the chosen subprotocol.
+func (ps *peerSync) laterRawRequest(next *Request) (*rawRequest, error) {
 	var metadata any
-	if ps.next != nil {
-		metadata = ps.next.Metadata
+	if next != nil {
+		metadata = next.Metadata
 	}
 	encoded, err := json.Marshal(metadata)
 	if err != nil {

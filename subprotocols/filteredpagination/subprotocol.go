@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
@@ -27,6 +28,7 @@ type Subprotocol struct {
 var (
 	_ ordersync.Subprotocol  = (*Subprotocol)(nil)
 	_ ordersync.SyncResetter = (*Subprotocol)(nil)
+	_ ordersync.Pipeliner    = (*Subprotocol)(nil)
 	_ pagination.PeerScorer  = ordersync.Node(nil) // a node scores its providers itself
 )
 
@@ -94,25 +96,56 @@ func (s *Subprotocol) ResetSync(provider peer.ID) { s.pager.ResetSync(provider) 
 // from the hash of the last order received, or nil when the response was
 // complete.
 func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersync.Response) (*ordersync.Request, int, error) {
-	if res == nil {
-		return nil, 0, fmt.Errorf("filteredpagination: nil response")
-	}
-	md, err := responseMetadata(res)
+	page, err := responsePage(res)
 	if err != nil {
 		return nil, 0, err
 	}
-	acc, err := s.pager.Accept(ctx, pagination.Page{
+	acc, err := s.pager.Accept(ctx, page)
+	if err != nil || acc.Done {
+		return nil, acc.Valid, err
+	}
+	return s.request(acc.Next), acc.Valid, nil
+}
+
+// NextRequest returns the request that HandleOrderSyncResponse will return
+// for res, from the order hashes alone, with no signature checked and
+// nothing stored (see ordersync.Pipeliner). It is nil when res leads to no
+// next request, and the error is HandleOrderSyncResponse's when res would
+// end the sync.
+func (s *Subprotocol) NextRequest(ctx context.Context, res *ordersync.Response) (*ordersync.Request, error) {
+	page, err := responsePage(res)
+	if err != nil {
+		return nil, err
+	}
+	next, done, err := s.pager.NextCursor(page)
+	if err != nil || done {
+		return nil, err
+	}
+	return s.request(next), nil
+}
+
+// request is the request for the orders after cursor.
+func (s *Subprotocol) request(cursor common.Hash) *ordersync.Request {
+	return &ordersync.Request{
+		Metadata: &RequestMetadata{OrderFilter: s.pager.Filter(), MinOrderHash: cursor},
+	}
+}
+
+// responsePage is res as the pagination pipeline takes it.
+func responsePage(res *ordersync.Response) (pagination.Page, error) {
+	if res == nil {
+		return pagination.Page{}, fmt.Errorf("filteredpagination: nil response")
+	}
+	md, err := responseMetadata(res)
+	if err != nil {
+		return pagination.Page{}, err
+	}
+	return pagination.Page{
 		Provider: res.ProviderID,
 		Orders:   res.Orders,
 		Complete: res.Complete,
 		Through:  md.NextMinOrderHash,
-	})
-	if err != nil || acc.Done {
-		return nil, acc.Valid, err
-	}
-	return &ordersync.Request{
-		Metadata: &RequestMetadata{OrderFilter: s.pager.Filter(), MinOrderHash: acc.Next},
-	}, acc.Valid, nil
+	}, nil
 }
 
 // requestMetadata returns a request's metadata as ParseRequestMetadata made

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
@@ -28,6 +29,7 @@ type Subprotocol struct {
 var (
 	_ ordersync.Subprotocol  = (*Subprotocol)(nil)
 	_ ordersync.SyncResetter = (*Subprotocol)(nil)
+	_ ordersync.Pipeliner    = (*Subprotocol)(nil)
 )
 
 // New returns the subprotocol over store. As a provider it serves store's
@@ -102,35 +104,69 @@ func (s *Subprotocol) ResetSync(provider peer.ID) { s.pager.ResetSync(provider) 
 // page+1 from the response's snapshotID, or nil when the response was
 // complete.
 func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersync.Response) (*ordersync.Request, int, error) {
-	if res == nil {
-		return nil, 0, fmt.Errorf("ordinal: nil response")
-	}
-	md, err := responseMetadata(res)
+	page, md, err := responsePage(res)
 	if err != nil {
 		return nil, 0, err
 	}
+	acc, err := s.pager.Accept(ctx, page)
+	if err != nil || acc.Done {
+		return nil, acc.Valid, err
+	}
+	next, err := s.request(md, page.Through, acc.Next)
+	return next, acc.Valid, err
+}
+
+// NextRequest returns the request that HandleOrderSyncResponse will return
+// for res, from the order hashes alone, with no signature checked and
+// nothing stored (see ordersync.Pipeliner). It is nil when res leads to no
+// next request, and the error is HandleOrderSyncResponse's when res would
+// end the sync.
+func (s *Subprotocol) NextRequest(ctx context.Context, res *ordersync.Response) (*ordersync.Request, error) {
+	page, md, err := responsePage(res)
+	if err != nil {
+		return nil, err
+	}
+	cursor, done, err := s.pager.NextCursor(page)
+	if err != nil || done {
+		return nil, err
+	}
+	return s.request(md, page.Through, cursor)
+}
+
+// request is the request that follows a response with metadata md, whose
+// snapshotID names through, when the pipeline moved the cursor to cursor.
+func (s *Subprotocol) request(md *ResponseMetadata, through, cursor common.Hash) (*ordersync.Request, error) {
+	if md.Page == math.MaxInt {
+		return nil, fmt.Errorf("ordinal: response metadata: field \"page\": %d has no next page", md.Page)
+	}
+	next := &RequestMetadata{OrderFilter: s.pager.Filter(), Page: md.Page + 1, SnapshotID: snapshotID(cursor)}
+	if through == cursor {
+		next.SnapshotID = md.SnapshotID // as the provider wrote it
+	}
+	return &ordersync.Request{Metadata: next}, nil
+}
+
+// responsePage is res as the pagination pipeline takes it, and its
+// metadata.
+func responsePage(res *ordersync.Response) (pagination.Page, *ResponseMetadata, error) {
+	if res == nil {
+		return pagination.Page{}, nil, fmt.Errorf("ordinal: nil response")
+	}
+	md, err := responseMetadata(res)
+	if err != nil {
+		return pagination.Page{}, nil, err
+	}
 	through, err := after(md.SnapshotID)
 	if err != nil {
-		return nil, 0, fmt.Errorf("ordinal: response metadata: field %w", err)
+		return pagination.Page{}, nil, fmt.Errorf("ordinal: response metadata: field %w", err)
 	}
-	acc, err := s.pager.Accept(ctx, pagination.Page{
+	return pagination.Page{
 		Provider:        res.ProviderID,
 		Orders:          res.Orders,
 		Complete:        res.Complete,
 		Through:         through,
 		NextFromThrough: true,
-	})
-	if err != nil || acc.Done {
-		return nil, acc.Valid, err
-	}
-	if md.Page == math.MaxInt {
-		return nil, acc.Valid, fmt.Errorf("ordinal: response metadata: field \"page\": %d has no next page", md.Page)
-	}
-	next := &RequestMetadata{OrderFilter: s.pager.Filter(), Page: md.Page + 1, SnapshotID: snapshotID(acc.Next)}
-	if through == acc.Next {
-		next.SnapshotID = md.SnapshotID // as the provider wrote it
-	}
-	return &ordersync.Request{Metadata: next}, acc.Valid, nil
+	}, md, nil
 }
 
 // requestMetadata returns a request's metadata as ParseRequestMetadata made

@@ -140,19 +140,30 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 		res.Done = true
 		return res, nil
 	}
+	next, err := nextCursor(page, after, last)
+	if err != nil {
+		// Forgetting lets a sync that restarts from the beginning succeed.
+		p.cursors.forget(page.Provider)
+		p.cfg.stats.stalledPages.Add(1)
+		return res, err
+	}
+	p.cursors.set(page.Provider, next)
+	res.Next = next
+	return res, nil
+}
+
+// nextCursor is the cursor of the request that follows an incomplete page
+// whose highest in-range hash is last, or ErrCursorStalled when it would
+// not move past after.
+func nextCursor(page Page, after, last common.Hash) (common.Hash, error) {
 	next := last
 	if page.NextFromThrough && page.Through != (common.Hash{}) {
 		next = page.Through
 	}
 	if bytes.Compare(next[:], after[:]) <= 0 {
-		// Forgetting lets a sync that restarts from the beginning succeed.
-		p.cursors.forget(page.Provider)
-		p.cfg.stats.stalledPages.Add(1)
-		return res, fmt.Errorf("%w: %s answered a request after %s with a page ending at %s", ErrCursorStalled, page.Provider, after, next)
+		return common.Hash{}, fmt.Errorf("%w: %s answered a request after %s with a page ending at %s", ErrCursorStalled, page.Provider, after, next)
 	}
-	p.cursors.set(page.Provider, next)
-	res.Next = next
-	return res, nil
+	return next, nil
 }
 
 // checkOrders hashes the page's orders (on all cores) and checks each is
@@ -164,21 +175,7 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 // when the requester restarted from the beginning without telling the
 // Pager, so they are not held against the provider.
 func (p *Pager) checkOrders(page Page, after common.Hash, s *scratch) (last common.Hash, disordered bool) {
-	parallel(len(page.Orders), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			o := page.Orders[i]
-			if o == nil {
-				s.verdicts[i] = verdictMalformed
-				continue
-			}
-			h, err := o.ComputeOrderHash()
-			if err != nil {
-				s.verdicts[i] = verdictMalformed
-				continue
-			}
-			s.hashes[i], s.verdicts[i] = h, verdictValid
-		}
-	})
+	hashOrders(page.Orders, s)
 	prev := after
 	bounded := page.Through != (common.Hash{})
 	for i := range page.Orders {
@@ -201,6 +198,27 @@ func (p *Pager) checkOrders(page Page, after common.Hash, s *scratch) (last comm
 		s.index = append(s.index, i)
 	}
 	return prev, disordered
+}
+
+// hashOrders hashes orders on all cores into s.hashes, marking those that
+// cannot be hashed malformed in s.verdicts and the others valid. Hashes are
+// cached on the orders, so hashing a page a second time costs little.
+func hashOrders(orders []*zeroex.SignedOrder, s *scratch) {
+	parallel(len(orders), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			o := orders[i]
+			if o == nil {
+				s.verdicts[i] = verdictMalformed
+				continue
+			}
+			h, err := o.ComputeOrderHash()
+			if err != nil {
+				s.verdicts[i] = verdictMalformed
+				continue
+			}
+			s.hashes[i], s.verdicts[i] = h, verdictValid
+		}
+	})
 }
 
 // checkSignaturesAndFilter verifies the candidates' signatures (on all

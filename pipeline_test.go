@@ -1,0 +1,170 @@
+package ordersync
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordersync/ordersync/internal/testnet"
+)
+
+// pipelinedPager is the tests' pager with Pipeliner: its early next request
+// follows from the response metadata alone.
+type pipelinedPager struct {
+	*pager
+	// lie, if not nil, changes the offset of the early request.
+	lie func(next int) int
+	// beforeHandle, if not nil, runs before a response is validated; an
+	// error ends the sync as a validation error would.
+	beforeHandle func(ctx context.Context, resp *Response) error
+
+	mu    sync.Mutex
+	early []int // offsets of the early requests, in order
+}
+
+var _ Pipeliner = (*pipelinedPager)(nil)
+
+func (p *pipelinedPager) NextRequest(ctx context.Context, resp *Response) (*Request, error) {
+	next := resp.Metadata.(pageResponseMeta).Next
+	if p.lie != nil {
+		next = p.lie(next)
+	}
+	p.mu.Lock()
+	p.early = append(p.early, next)
+	p.mu.Unlock()
+	return &Request{Metadata: pageMeta{Offset: next}}, nil
+}
+
+func (p *pipelinedPager) HandleOrderSyncResponse(ctx context.Context, resp *Response) (*Request, int, error) {
+	if p.beforeHandle != nil {
+		if err := p.beforeHandle(ctx, resp); err != nil {
+			return nil, 0, err
+		}
+	}
+	return p.pager.HandleOrderSyncResponse(ctx, resp)
+}
+
+// guardCtx ends a test that would otherwise hang; no passing test waits
+// for it.
+func guardCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestPipelinedRequestIsSentBeforeValidation(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	providerSub := newPager("/test/a", orders(1, 25), 10)
+	asked10 := make(chan struct{})
+	providerSub.block = func(ctx context.Context, offset int) error {
+		if offset == 10 {
+			close(asked10)
+		}
+		return nil
+	}
+	newService(t, hosts[1], []Subprotocol{providerSub}, testOptions(t, 1)...)
+	requesterSub := &pipelinedPager{pager: newPager("/test/a", nil, 10)}
+	requesterSub.beforeHandle = func(ctx context.Context, resp *Response) error {
+		if resp.Metadata.(pageResponseMeta).Next != 10 {
+			return nil
+		}
+		// Validating the first page waits for the provider to be asked
+		// for the second: only a pipelined request gets there.
+		select {
+		case <-asked10:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	requester := newService(t, hosts[0], []Subprotocol{requesterSub}, testOptions(t, 1)...)
+
+	if err := requester.GetOrders(guardCtx(t), 1); err != nil {
+		t.Fatalf("GetOrders: %v", err)
+	}
+	if got := requesterSub.receivedCount(); got != 25 {
+		t.Errorf("requester kept %d orders, want 25", got)
+	}
+	// Nothing is sent after the complete response.
+	if got, want := providerSub.offsetsAsked(), []int{0, 10, 20, 25}; !slices.Equal(got, want) {
+		t.Errorf("provider was asked for offsets %v, want %v", got, want)
+	}
+}
+
+func TestPipelineMismatchEndsSync(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	providerSub := newPager("/test/a", orders(1, 25), 10)
+	newService(t, hosts[1], []Subprotocol{providerSub}, testOptions(t, 1)...)
+	requesterSub := &pipelinedPager{pager: newPager("/test/a", nil, 10)}
+	requesterSub.lie = func(next int) int { return next + 1 }
+	requester := newService(t, hosts[0], []Subprotocol{requesterSub}, testOptions(t, 1)...)
+
+	_, err := requester.syncWithPeer(guardCtx(t), hosts[1].ID())
+	if !errors.Is(err, ErrPipelineMismatch) {
+		t.Fatalf("sync error %v, want ErrPipelineMismatch", err)
+	}
+	if _, ok := requester.resume.take(hosts[1].ID()); ok {
+		t.Errorf("a sync that ended on a mismatch left a resume point")
+	}
+	if got := requesterSub.receivedCount(); got != 10 {
+		t.Errorf("requester kept %d orders, want the first page's 10", got)
+	}
+}
+
+func TestPipelineKeepsPageBound(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	providerSub := newPager("/test/a", orders(1, 45), 10)
+	newService(t, hosts[1], []Subprotocol{providerSub}, testOptions(t, 1)...)
+	requesterSub := &pipelinedPager{pager: newPager("/test/a", nil, 10)}
+	opts := append(testOptions(t, 1), WithMaxPagesPerSync(2))
+	requester := newService(t, hosts[0], []Subprotocol{requesterSub}, opts...)
+
+	_, err := requester.syncWithPeer(guardCtx(t), hosts[1].ID())
+	if !errors.Is(err, ErrTooManyPages) {
+		t.Fatalf("sync error %v, want ErrTooManyPages", err)
+	}
+	// The second page ends the sync, so no third request is made early.
+	requesterSub.mu.Lock()
+	defer requesterSub.mu.Unlock()
+	if want := []int{10}; !slices.Equal(requesterSub.early, want) {
+		t.Errorf("early requests for offsets %v, want %v", requesterSub.early, want)
+	}
+	if got := providerSub.offsetsAsked(); !slices.Equal(got, []int{0, 10}) {
+		t.Errorf("provider was asked for offsets %v, want [0 10]", got)
+	}
+}
+
+func TestPipelinedSyncCutOffDuringValidationResumesAtThatPage(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	providerSub := newPager("/test/a", orders(1, 35), 10)
+	newService(t, hosts[1], []Subprotocol{providerSub}, testOptions(t, 1)...)
+	requesterSub := &pipelinedPager{pager: newPager("/test/a", nil, 10)}
+	ctx, cancel := context.WithCancel(guardCtx(t))
+	requesterSub.beforeHandle = func(_ context.Context, resp *Response) error {
+		if resp.Metadata.(pageResponseMeta).Next == 20 {
+			cancel() // the requester stops while validating the second page
+			return context.Canceled
+		}
+		return nil
+	}
+	requester := newService(t, hosts[0], []Subprotocol{requesterSub}, testOptions(t, 1)...)
+
+	if _, err := requester.syncWithPeer(ctx, hosts[1].ID()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("first sync error %v, want context.Canceled", err)
+	}
+	asked := len(providerSub.offsetsAsked())
+	requesterSub.beforeHandle = nil
+	if _, err := requester.syncWithPeer(guardCtx(t), hosts[1].ID()); err != nil {
+		t.Fatalf("resumed sync: %v", err)
+	}
+	if got := requesterSub.receivedCount(); got != 35 {
+		t.Errorf("requester kept %d orders, want 35", got)
+	}
+	resumed := providerSub.offsetsAsked()[asked:]
+	if want := []int{10, 20, 30, 35}; !slices.Equal(resumed, want) {
+		t.Errorf("resumed sync asked for offsets %v, want %v (the page cut off, again)", resumed, want)
+	}
+}
