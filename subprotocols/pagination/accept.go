@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -73,6 +75,7 @@ type scratch struct {
 	// unknown[k] is page.Orders[unknownIndex[k]].
 	unknown      []*zeroex.SignedOrder
 	unknownIndex []int
+	errs         []error // errs[k] is unknown[k]'s signature check
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -92,6 +95,7 @@ func (s *scratch) reset(n int) {
 func (s *scratch) release() {
 	clear(s.candidates[:cap(s.candidates)])
 	clear(s.unknown[:cap(s.unknown)])
+	clear(s.errs[:cap(s.errs)])
 	scratchPool.Put(s)
 }
 
@@ -233,20 +237,18 @@ func (p *Pager) checkOrders(page Page, after common.Hash, s *scratch) (last comm
 // cannot be hashed malformed in s.verdicts and the others valid. Hashes are
 // cached on the orders, so hashing a page a second time costs little.
 func hashOrders(orders []*zeroex.SignedOrder, s *scratch) {
-	parallel(len(orders), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			o := orders[i]
-			if o == nil {
-				s.verdicts[i] = verdictMalformed
-				continue
-			}
-			h, err := o.ComputeOrderHash()
-			if err != nil {
-				s.verdicts[i] = verdictMalformed
-				continue
-			}
-			s.hashes[i], s.verdicts[i] = h, verdictValid
+	balanced(len(orders), func(i int) {
+		o := orders[i]
+		if o == nil {
+			s.verdicts[i] = verdictMalformed
+			return
 		}
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			s.verdicts[i] = verdictMalformed
+			return
+		}
+		s.hashes[i], s.verdicts[i] = h, verdictValid
 	})
 }
 
@@ -260,12 +262,10 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 	}
 	p.verifySignatures(s)
 	if p.filter != nil {
-		parallel(len(s.candidates), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				i := s.index[j]
-				if s.verdicts[i] == verdictValid && !matches(p.filter, s.candidates[j]) {
-					s.verdicts[i] = verdictFilterMismatch
-				}
+		balanced(len(s.candidates), func(j int) {
+			i := s.index[j]
+			if s.verdicts[i] == verdictValid && !matches(p.filter, s.candidates[j]) {
+				s.verdicts[i] = verdictFilterMismatch
 			}
 		})
 	}
@@ -303,7 +303,14 @@ func (p *Pager) verifySignatures(s *scratch) {
 		s.unknown = append(s.unknown, o)
 		s.unknownIndex = append(s.unknownIndex, s.index[j])
 	}
-	for j, err := range zeroex.VerifySignatures(s.unknown) {
+	if cap(s.errs) < len(s.unknown) {
+		s.errs = make([]error, len(s.unknown))
+	}
+	errs := s.errs[:len(s.unknown)]
+	balanced(len(s.unknown), func(k int) {
+		errs[k] = s.unknown[k].VerifySignature()
+	})
+	for j, err := range errs {
 		switch {
 		case err == nil:
 		case errors.Is(err, zeroex.ErrUnverifiableSignature):
@@ -338,4 +345,38 @@ func (p *Pager) count(provider peer.ID, verdicts []uint8, disordered bool) {
 	if n[verdictMalformed] > 0 || disordered {
 		p.cfg.scorer.AddPeerScore(provider, TagInvalidOrder, ScoreInvalidOrder)
 	}
+}
+
+// balancedBlock is how many items a worker of balanced takes at a time:
+// few, so that a core slowed by other work (the provider, the network, the
+// garbage collector) holds the page up by a few items, not half the page.
+const balancedBlock = 4
+
+// balanced calls fn for every i in [0, n) on all cores and waits. Workers
+// take small blocks from a shared counter rather than fixed halves.
+func balanced(n int, fn func(i int)) {
+	var taken atomic.Int64
+	work := func() {
+		for {
+			hi := int(taken.Add(balancedBlock))
+			lo := hi - balancedBlock
+			if lo >= n {
+				return
+			}
+			for i := lo; i < min(hi, n); i++ {
+				fn(i)
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (n+minPerWorker-1)/minPerWorker)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work() // the caller's goroutine works too
+	wg.Wait()
 }
