@@ -69,3 +69,42 @@ func (ps *peerSync) checkPipelined(sub Subprotocol, early *earlyRequest, next *R
 	}
 	return nil
 }
+
+// fetched is a response read and parsed, or why none was.
+type fetched struct {
+	sub  Subprotocol
+	resp *Response
+	err  error
+	// resumable tells, with err, whether the sync may resume from ps.next.
+	resumable bool
+}
+
+// fetch reads and parses the next response, scoring the provider for a bad
+// one. It only reads ps.sub of the sync's state, so it may run while the
+// previous page is being validated (see fetchAhead).
+func (ps *peerSync) fetch(stream network.Stream, reader *framing.Reader, read *meter) fetched {
+	s := ps.s
+	msg, err := ps.readResponse(stream, reader)
+	n := read.since(reader.BytesRead())
+	s.stats.bytesRead.Add(n)
+	s.stats.provider(ps.p, func(st *ProviderStats) { st.BytesReceived += n })
+	if err != nil {
+		return fetched{err: err, resumable: !errors.Is(err, ErrInvalidMessage) && !errors.Is(err, ErrMessageTooLarge)}
+	}
+	sub, resp, err := ps.parseResponse(msg)
+	if err != nil {
+		s.node.AddPeerScore(ps.p, tagInvalidMessage, scoreInvalidMessage)
+		ps.log.WithError(err).Warn("ordersync: invalid response")
+		return fetched{err: err}
+	}
+	return fetched{sub: sub, resp: resp}
+}
+
+// fetchAhead fetches the next response on a goroutine of its own; the
+// channel yields it. The caller must receive from the channel before it
+// reads from reader again or releases the stream's memory.
+func (ps *peerSync) fetchAhead(stream network.Stream, reader *framing.Reader, read *meter) <-chan fetched {
+	ch := make(chan fetched, 1)
+	go func() { ch <- ps.fetch(stream, reader, read) }()
+	return ch
+}

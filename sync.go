@@ -94,11 +94,15 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 	defer stopReset()
 
 	mem := &reservation{scope: stream.Scope()}
+	var ahead <-chan fetched // the next response, read while a page is validated
 	defer func() {
-		if done {
+		if done && ahead == nil {
 			_ = stream.Close()
 		} else {
 			_ = stream.Reset()
+		}
+		if ahead != nil {
+			<-ahead // the reset ends its read; its buffer is reserved in mem
 		}
 		mem.release()
 	}()
@@ -126,26 +130,32 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 		}
 		pipelined = false
 
-		msg, err := ps.readResponse(stream, reader)
-		n := read.since(reader.BytesRead())
-		s.stats.bytesRead.Add(n)
-		s.stats.provider(ps.p, func(st *ProviderStats) { st.BytesReceived += n })
-		if err != nil {
-			return pages, false, !errors.Is(err, ErrInvalidMessage) && !errors.Is(err, ErrMessageTooLarge), err
+		// A response read ahead may be in hand when ctx ends: stop as an
+		// unpipelined sync would, at its next read or write.
+		if err := ctx.Err(); err != nil {
+			return pages, false, true, fmt.Errorf("ordersync: sync with %s: %w", ps.p, err)
 		}
-		sub, resp, err := ps.parseResponse(msg)
-		if err != nil {
-			s.node.AddPeerScore(ps.p, tagInvalidMessage, scoreInvalidMessage)
-			ps.log.WithError(err).Warn("ordersync: invalid response")
-			return pages, false, false, err
+		var f fetched
+		if ahead != nil {
+			f, ahead = <-ahead, nil
+		} else {
+			f = ps.fetch(stream, reader, &read)
+		}
+		if f.err != nil {
+			return pages, false, f.resumable, f.err
 		}
 		s.node.SetPeerScore(ps.p, tagValidMessage, scoreValidMessage)
+		sub, resp := f.sub, f.resp
 		ps.sub = sub
 
 		// Ask for the next page before checking this one, so that the
-		// provider builds it while this one is verified.
+		// provider builds it while this one is verified, and read and
+		// decode it meanwhile too.
 		early, earlyErr := ps.writeEarlyRequest(ctx, stream, writer, resp)
 		s.stats.bytesWritten.Add(written.since(writer.BytesWritten()))
+		if early != nil && earlyErr == nil {
+			ahead = ps.fetchAhead(stream, reader, &read)
+		}
 
 		next, valid, err := sub.HandleOrderSyncResponse(ctx, resp)
 		if err != nil {
