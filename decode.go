@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -97,7 +100,9 @@ func (c *cursor) field(key string, raw *rawResponse) error {
 	return nil
 }
 
-// orders decodes the orders array, each order decoding its own bytes.
+// orders decodes the orders array. It finds each order's bytes in one pass
+// over the array, then each order decodes its own bytes, on all cores for a
+// page of many orders (see decodeOrders).
 func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 	if c.literal("null") {
 		*out = nil
@@ -107,39 +112,87 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 		return fmt.Errorf("response: \"orders\": want an array at offset %d", c.pos)
 	}
 	c.pos++
-	orders := make([]*zeroex.SignedOrder, 0, 16)
+	var vals [][]byte // an order's JSON, nil for null
 	c.skipSpace()
 	if c.peek() == ']' {
 		c.pos++
-		*out = orders
+		*out = make([]*zeroex.SignedOrder, 0)
 		return nil
 	}
 	for i := 0; ; i++ {
 		c.skipSpace()
 		if c.literal("null") {
-			orders = append(orders, nil)
+			vals = append(vals, nil)
 		} else {
 			val, err := c.value()
 			if err != nil {
 				return fmt.Errorf("response: order %d: %w", i, err)
 			}
-			o := new(zeroex.SignedOrder)
-			if err := o.UnmarshalJSON(val); err != nil {
-				return fmt.Errorf("response: order %d: %w", i, err)
-			}
-			orders = append(orders, o)
+			vals = append(vals, val)
 		}
 		c.skipSpace()
 		switch c.next() {
 		case ',':
 			continue
 		case ']':
+			orders, err := decodeOrders(vals)
+			if err != nil {
+				return err
+			}
 			*out = orders
 			return nil
 		default:
 			return fmt.Errorf("response: want ',' or ']' after order %d at offset %d", i, c.pos-1)
 		}
 	}
+}
+
+// minOrdersPerDecoder keeps short arrays on one goroutine, where starting
+// another would cost more than it saves.
+const minOrdersPerDecoder = 32
+
+// decodeOrders decodes vals (nil for a null order) as signed orders. The
+// requester reads a page ahead while it verifies the one before, so a
+// decode often runs when the cores come free between pages: splitting it
+// across them shortens that gap. Workers take orders one by one from a
+// shared counter. On error it reports the first bad order, as a decode in
+// order would.
+func decodeOrders(vals [][]byte) ([]*zeroex.SignedOrder, error) {
+	orders := make([]*zeroex.SignedOrder, len(vals))
+	errs := make([]error, len(vals))
+	var taken atomic.Int64
+	work := func() {
+		for {
+			i := int(taken.Add(1)) - 1
+			if i >= len(vals) {
+				return
+			}
+			if vals[i] == nil {
+				continue
+			}
+			o := new(zeroex.SignedOrder)
+			if errs[i] = o.UnmarshalJSON(vals[i]); errs[i] == nil {
+				orders[i] = o
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(vals)/minOrdersPerDecoder)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("response: order %d: %w", i, err)
+		}
+	}
+	return orders, nil
 }
 
 // decodeString decodes a JSON string, or leaves dst as it is for null.
