@@ -168,3 +168,45 @@ func TestPipelinedSyncCutOffDuringValidationResumesAtThatPage(t *testing.T) {
 		t.Errorf("resumed sync asked for offsets %v, want %v (the page cut off, again)", resumed, want)
 	}
 }
+
+func TestPipelinedSyncStopsWhenCancelledWithAResponseReadAhead(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	providerSub := newPager("/test/a", orders(1, 25), 10)
+	askedLast := make(chan struct{})
+	providerSub.block = func(ctx context.Context, offset int) error {
+		if offset == 25 {
+			close(askedLast)
+		}
+		return nil
+	}
+	newService(t, hosts[1], []Subprotocol{providerSub}, testOptions(t, 1)...)
+	requesterSub := &pipelinedPager{pager: newPager("/test/a", nil, 10)}
+	ctx, cancel := context.WithCancel(guardCtx(t))
+	requesterSub.beforeHandle = func(hctx context.Context, resp *Response) error {
+		if resp.Metadata.(pageResponseMeta).Next != 25 {
+			return nil
+		}
+		// The complete response is asked for (and on its way) while the
+		// last page with orders is checked; the requester stops then,
+		// after the page itself was taken in.
+		select {
+		case <-askedLast:
+		case <-hctx.Done():
+			return hctx.Err()
+		}
+		cancel()
+		return nil
+	}
+	requester := newService(t, hosts[0], []Subprotocol{requesterSub}, testOptions(t, 1)...)
+
+	if _, err := requester.syncWithPeer(ctx, hosts[1].ID()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("sync error %v, want context.Canceled: a response read ahead must not finish a cancelled sync", err)
+	}
+	point, ok := requester.resume.take(hosts[1].ID())
+	if !ok || point.next == nil || point.next.Metadata.(pageMeta).Offset != 25 {
+		t.Fatalf("resume point %+v (found %v), want the request for offset 25", point, ok)
+	}
+	if got := requesterSub.receivedCount(); got != 25 {
+		t.Errorf("requester kept %d orders, want 25", got)
+	}
+}
