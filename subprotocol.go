@@ -47,8 +47,10 @@ type SyncResetter interface {
 // Pipeliner is an optional interface of a Subprotocol whose next request
 // follows from a response alone, before the response's orders are checked.
 // For such a subprotocol the requester writes the next request first and
-// validates the page while the provider builds the next one, so that the
-// two peers work at the same time rather than in turns.
+// validates the page while the provider builds the next one and the
+// requester reads and decodes it, so that the two peers work at the same
+// time rather than in turns. A sync still resumes from the last request
+// whose page was validated, and sends nothing after a complete response.
 //
 // NextRequest must return exactly the request that HandleOrderSyncResponse
 // will return for the same response (the requester ends the sync with
