@@ -154,39 +154,11 @@ func requestMetadata(req *ordersync.Request) (*RequestMetadata, error) {
 	if req == nil {
 		return nil, fmt.Errorf("filteredpagination: nil request")
 	}
-	switch md := req.Metadata.(type) {
-	case *RequestMetadata:
-		if md != nil {
-			return md, nil
-		}
-		return &RequestMetadata{}, nil
-	case RequestMetadata:
-		return &md, nil
-	case nil:
-		return &RequestMetadata{}, nil
-	case json.RawMessage:
-		return parseRequestMetadata(md)
-	default:
-		return nil, fmt.Errorf("filteredpagination: request metadata of type %T, want *RequestMetadata", req.Metadata)
-	}
+	return pagination.AsMetadata("filteredpagination: request", req.Metadata, parseRequestMetadata)
 }
 
 // responseMetadata returns a response's metadata as ParseResponseMetadata
 // made it.
 func responseMetadata(res *ordersync.Response) (*ResponseMetadata, error) {
-	switch md := res.Metadata.(type) {
-	case *ResponseMetadata:
-		if md != nil {
-			return md, nil
-		}
-		return &ResponseMetadata{}, nil
-	case ResponseMetadata:
-		return &md, nil
-	case nil:
-		return &ResponseMetadata{}, nil
-	case json.RawMessage:
-		return parseResponseMetadata(md)
-	default:
-		return nil, fmt.Errorf("filteredpagination: response metadata of type %T, want *ResponseMetadata", res.Metadata)
-	}
+	return pagination.AsMetadata("filteredpagination: response", res.Metadata, parseResponseMetadata)
 }

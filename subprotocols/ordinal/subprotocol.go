@@ -175,39 +175,11 @@ func requestMetadata(req *ordersync.Request) (*RequestMetadata, error) {
 	if req == nil {
 		return nil, fmt.Errorf("ordinal: nil request")
 	}
-	switch md := req.Metadata.(type) {
-	case *RequestMetadata:
-		if md != nil {
-			return md, nil
-		}
-		return &RequestMetadata{}, nil
-	case RequestMetadata:
-		return &md, nil
-	case nil:
-		return &RequestMetadata{}, nil
-	case json.RawMessage:
-		return parseRequestMetadata(md)
-	default:
-		return nil, fmt.Errorf("ordinal: request metadata of type %T, want *RequestMetadata", req.Metadata)
-	}
+	return pagination.AsMetadata("ordinal: request", req.Metadata, parseRequestMetadata)
 }
 
 // responseMetadata returns a response's metadata as ParseResponseMetadata
 // made it.
 func responseMetadata(res *ordersync.Response) (*ResponseMetadata, error) {
-	switch md := res.Metadata.(type) {
-	case *ResponseMetadata:
-		if md != nil {
-			return md, nil
-		}
-		return &ResponseMetadata{}, nil
-	case ResponseMetadata:
-		return &md, nil
-	case nil:
-		return &ResponseMetadata{}, nil
-	case json.RawMessage:
-		return parseResponseMetadata(md)
-	default:
-		return nil, fmt.Errorf("ordinal: response metadata of type %T, want *ResponseMetadata", res.Metadata)
-	}
+	return pagination.AsMetadata("ordinal: response", res.Metadata, parseResponseMetadata)
 }

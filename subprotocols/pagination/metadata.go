@@ -53,3 +53,25 @@ func quoteShort(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// AsMetadata returns a Request's or Response's Metadata as a *T, the type a
+// subprotocol's Parse…Metadata makes: a *T or T as it is, nil as the zero T
+// (a first request), and raw JSON through parse. name prefixes the error
+// for any other type.
+func AsMetadata[T any](name string, metadata any, parse func(json.RawMessage) (*T, error)) (*T, error) {
+	switch md := metadata.(type) {
+	case *T:
+		if md != nil {
+			return md, nil
+		}
+		return new(T), nil
+	case T:
+		return &md, nil
+	case nil:
+		return new(T), nil
+	case json.RawMessage:
+		return parse(md)
+	default:
+		return nil, fmt.Errorf("%s: metadata of type %T, want %T", name, metadata, new(T))
+	}
+}
