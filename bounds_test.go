@@ -245,8 +245,8 @@ func TestOversizeResponseIsCutOff(t *testing.T) {
 	if got := st.Providers[hosts[1].ID()].BytesReceived; got > limit+4096 {
 		t.Errorf("requester read %d bytes of a response bounded at %d", got, limit)
 	}
-	if !strings.Contains(st.Providers[hosts[1].ID()].LastError, ErrMessageTooLarge.Error()) {
-		t.Errorf("last error %q, want %q", st.Providers[hosts[1].ID()].LastError, ErrMessageTooLarge)
+	if ps := st.Providers[hosts[1].ID()]; !errors.Is(ps.Err, ErrMessageTooLarge) || !strings.Contains(ps.LastError, ErrMessageTooLarge.Error()) {
+		t.Errorf("last error %q (%v), want %q", ps.LastError, ps.Err, ErrMessageTooLarge)
 	}
 	if v, _ := tag(hosts[0], hosts[1].ID(), tagInvalidMessage); v != scoreInvalidMessage {
 		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)

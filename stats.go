@@ -41,6 +41,9 @@ type ProviderStats struct {
 	// LastError is the error of the last sync with the provider, "" if it
 	// succeeded.
 	LastError string
+	// Err is that error itself, nil if the sync succeeded: errors.Is
+	// tells, say, ErrNoOrdersFromPeer from a broken stream.
+	Err error
 }
 
 // stats is the live form of Stats.

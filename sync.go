@@ -48,7 +48,7 @@ func (s *Service) syncWithPeer(ctx context.Context, p peer.ID) (int, error) {
 		s.stats.syncsCompleted.Add(1)
 	}
 	s.stats.provider(p, func(st *ProviderStats) {
-		st.LastError = ""
+		st.LastError, st.Err = "", err
 		if err != nil {
 			st.LastError = err.Error()
 		}

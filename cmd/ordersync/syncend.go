@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -27,7 +26,6 @@ const nothingPollInterval = 200 * time.Millisecond
 func giveUpIfNothingComes(ctx context.Context, service *ordersync.Service, peers []peer.AddrInfo, giveUp context.CancelCauseFunc) {
 	tick := time.NewTicker(nothingPollInterval)
 	defer tick.Stop()
-	noOrders := ordersync.ErrNoOrdersFromPeer.Error()
 	for {
 		select {
 		case <-ctx.Done():
@@ -37,9 +35,9 @@ func giveUpIfNothingComes(ctx context.Context, service *ordersync.Service, peers
 		st := service.Stats()
 		empty := 0
 		for _, ai := range peers {
-			// Stats has only the error's text; ErrNoOrdersFromPeer is the
-			// only error that says a peer answered in full with nothing.
-			if ps, ok := st.Providers[ai.ID]; ok && ps.Orders == 0 && strings.Contains(ps.LastError, noOrders) {
+			// ErrNoOrdersFromPeer is the only error that says a peer
+			// answered in full with nothing.
+			if ps, ok := st.Providers[ai.ID]; ok && ps.Orders == 0 && errors.Is(ps.Err, ordersync.ErrNoOrdersFromPeer) {
 				empty++
 			}
 		}
