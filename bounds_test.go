@@ -191,6 +191,22 @@ func TestSilentRequesterTimesOut(t *testing.T) {
 	}
 }
 
+// A new stream that sends nothing is cut off after the first-request
+// timeout, long before the message timeout: it only holds a slot.
+func TestSilentNewStreamCutOffBeforeMessageTimeout(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	newService(t, hosts[1], []Subprotocol{newPager("/test/a", nil, 10)},
+		append(testOptions(t, 1), WithMessageTimeout(time.Hour), WithFirstRequestTimeout(50*time.Millisecond))...)
+	s := rawStream(t, hosts[0], hosts[1].ID())
+	// Our own deadline only keeps a failing test from hanging.
+	if err := s.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(s); !errors.Is(err, network.ErrReset) {
+		t.Fatalf("silent new stream: %v, want a reset by the provider", err)
+	}
+}
+
 func TestOversizeRequestIsCutOff(t *testing.T) {
 	hosts := testnet.New(t, 2)
 	const limit = 1024

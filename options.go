@@ -16,6 +16,11 @@ import (
 const (
 	// DefaultMessageTimeout is how long either side waits for one message.
 	DefaultMessageTimeout = 30 * time.Second
+	// DefaultFirstRequestTimeout is how long a provider waits for the
+	// first request of a new stream. A requester writes it as soon as the
+	// stream opens, so a stream that stays silent is only holding one of
+	// the provider's slots.
+	DefaultFirstRequestTimeout = 5 * time.Second
 	// DefaultRateLimit is how many requests per second a provider serves,
 	// shared by all peers.
 	DefaultRateLimit = rate.Limit(30)
@@ -68,6 +73,7 @@ type Option func(*config) error
 
 type config struct {
 	messageTimeout       time.Duration
+	firstRequestTimeout  time.Duration
 	rateLimit            rate.Limit
 	rateBurst            int
 	peerRateLimit        rate.Limit
@@ -102,6 +108,7 @@ func CheckOptions(opts ...Option) error {
 func defaultConfig() config {
 	return config{
 		messageTimeout:       DefaultMessageTimeout,
+		firstRequestTimeout:  DefaultFirstRequestTimeout,
 		rateLimit:            DefaultRateLimit,
 		rateBurst:            DefaultRateBurst,
 		peerRateLimit:        DefaultPeerRateLimit,
@@ -145,6 +152,19 @@ func WithMessageTimeout(d time.Duration) Option {
 			return fmt.Errorf("ordersync: message timeout %v: must be positive", d)
 		}
 		c.messageTimeout = d
+		return nil
+	}
+}
+
+// WithFirstRequestTimeout sets how long a provider waits for the first
+// request of a new stream, when that is shorter than the message timeout.
+// Default DefaultFirstRequestTimeout (5 s).
+func WithFirstRequestTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("ordersync: first request timeout %v: must be positive", d)
+		}
+		c.firstRequestTimeout = d
 		return nil
 	}
 }

@@ -19,6 +19,7 @@ func TestCheckOptions(t *testing.T) {
 		name string
 	}{
 		{WithMessageTimeout(0), "message timeout"},
+		{WithFirstRequestTimeout(0), "first request timeout"},
 		{WithRateLimit(10, 0), "rate limit"},
 		{WithPeerRateLimit(-1, 1), "peer rate limit"},
 		{WithBackoff(time.Second, time.Millisecond), "backoff"},

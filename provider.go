@@ -122,7 +122,11 @@ func (p *providerStream) serve(mem *reservation) error {
 			p.log.WithField("pages", served).Debug("ordersync: stream page limit reached")
 			return nil
 		}
-		msg, err := p.readRequest()
+		timeout := s.cfg.messageTimeout
+		if served == 0 {
+			timeout = min(timeout, s.cfg.firstRequestTimeout)
+		}
+		msg, err := p.readRequest(timeout)
 		if err == io.EOF {
 			return nil // the requester is done
 		}
@@ -170,10 +174,10 @@ func (p *providerStream) waitForTokens() error {
 }
 
 // readRequest reads the next request within the message timeout.
-func (p *providerStream) readRequest() ([]byte, error) {
+func (p *providerStream) readRequest(timeout time.Duration) ([]byte, error) {
 	s := p.s
 	remote := p.stream.Conn().RemotePeer()
-	if err := p.stream.SetReadDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
+	if err := p.stream.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return nil, err
 	}
 	msg, err := p.reader.ReadMessage()
