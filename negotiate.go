@@ -33,7 +33,10 @@ func (s *Service) parseRequest(msg []byte, chosen Subprotocol, from peer.ID) (Su
 		return nil, nil, fmt.Errorf("%w: request: %v", ErrInvalidMessage, err)
 	}
 	if raw.Type != TypeRequest {
-		return nil, nil, fmt.Errorf("%w: request type %q, want %q", ErrInvalidMessage, raw.Type, TypeRequest)
+		return nil, nil, fmt.Errorf("%w: request type %.64q, want %q", ErrInvalidMessage, raw.Type, TypeRequest)
+	}
+	if err := checkOffered(raw.Subprotocols); err != nil {
+		return nil, nil, err
 	}
 	metadata := raw.Metadata
 	sub := chosen
@@ -60,6 +63,26 @@ func (s *Service) parseRequest(msg []byte, chosen Subprotocol, from peer.ID) (Su
 }
 
 var jsonNull = json.RawMessage("null")
+
+// Bounds on a request's list of subprotocols. Names and lists end up in
+// errors and logs; real requesters offer two short names.
+const (
+	maxOfferedSubprotocols  = 32
+	maxSubprotocolNameBytes = 256
+)
+
+// checkOffered bounds a requester's list of subprotocols.
+func checkOffered(names []string) error {
+	if len(names) > maxOfferedSubprotocols {
+		return fmt.Errorf("%w: request offers %d subprotocols, at most %d are taken", ErrInvalidMessage, len(names), maxOfferedSubprotocols)
+	}
+	for i, name := range names {
+		if len(name) > maxSubprotocolNameBytes {
+			return fmt.Errorf("%w: request's subprotocol %d is %d bytes long, at most %d are taken", ErrInvalidMessage, i, len(name), maxSubprotocolNameBytes)
+		}
+	}
+	return nil
+}
 
 // pickFirstMetadata picks the chosen subprotocol's part of a first request's
 // metadata: entry i of {"metadata":[...]} when there is one, else the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ordersync/ordersync/internal/framing"
@@ -140,6 +141,28 @@ func TestProviderRejectsSwitchingSubprotocol(t *testing.T) {
 
 // FuzzHandleRequest feeds arbitrary bytes to the provider's request parsing
 // and negotiation, as the first request of a stream and as a later one.
+// A request's list of subprotocols ends up in errors and logs: a long list
+// or a long name is an invalid message, not a huge log line.
+func TestOversizeSubprotocolListIsInvalid(t *testing.T) {
+	h := testnet.NewHost(t)
+	s := newService(t, h, []Subprotocol{newPager("/test/a", nil, 1)}, testOptions(t, 1)...)
+	many := `"/x"` + strings.Repeat(`,"/x"`, maxOfferedSubprotocols)
+	long := `"/` + strings.Repeat("x", maxSubprotocolNameBytes) + `"`
+	for name, list := range map[string]string{"many": many, "long": long} {
+		msg := []byte(`{"type":"Request","subprotocols":[` + list + `],"metadata":null}`)
+		_, _, err := s.parseRequest(msg, nil, h.ID())
+		if !errors.Is(err, ErrInvalidMessage) || len(err.Error()) > 200 {
+			t.Errorf("%s: %v; want a short ErrInvalidMessage", name, err)
+		}
+	}
+	// At the bounds, the request negotiates.
+	atBound := `"/x"` + strings.Repeat(`,"/x"`, maxOfferedSubprotocols-2) + `,"/test/a"`
+	msg := []byte(`{"type":"Request","subprotocols":[` + atBound + `],"metadata":null}`)
+	if sub, _, err := s.parseRequest(msg, nil, h.ID()); err != nil || sub.Name() != "/test/a" {
+		t.Errorf("%d subprotocols: %v, %v; want /test/a", maxOfferedSubprotocols, sub, err)
+	}
+}
+
 func FuzzHandleRequest(f *testing.F) {
 	for _, seed := range []string{
 		`{"type":"Request","subprotocols":["/test/a","/test/b"],"metadata":{"metadata":[{"offset":1},{"offset":2}]}}`,
