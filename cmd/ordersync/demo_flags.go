@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // demoConfig is what the demo's flags choose.
@@ -71,7 +70,7 @@ Flags:
 	fs.IntVar(&cfg.nodes, "nodes", cfg.nodes, fmt.Sprintf("number of nodes, two providers and the rest requesters (%d..%d)", demoMinNodes, demoMaxNodes))
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "signed orders each provider holds")
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, "orders a provider answers per page (1..5000)")
-	subs := fs.String("subprotocols", strings.Join(cfg.subprotocols, ","), "subprotocols every node speaks, most preferred first, comma-separated: wire names or "+subprotocolAliasesHelp())
+	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols every node speaks"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders and keys (same seed, same orders)")
 	fs.BoolVar(&cfg.noRateLimit, "no-rate-limit", false, "lift the providers' request rate limits (default 30/s burst 10 shared by all peers, 20/s burst 10 per peer)")
 	if err := fs.Parse(args); err != nil {
@@ -92,9 +91,9 @@ Flags:
 	if cfg.perPage < 1 || cfg.perPage > maxPerPage {
 		return cfg, usagef("--per-page %d: want 1..%d", cfg.perPage, maxPerPage)
 	}
-	names, err := parseSubprotocolList(*subs)
+	names, err := parseSubprotocols(*subs)
 	if err != nil {
-		return cfg, usagef("--subprotocols: %v", err)
+		return cfg, usageError{fmt.Errorf("--subprotocols %q: %w", *subs, err)}
 	}
 	cfg.subprotocols = names
 	return cfg, nil

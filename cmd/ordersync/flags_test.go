@@ -14,6 +14,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/subprotocols/ordinal"
 )
 
 func newPeerID(t *testing.T) peer.ID {
@@ -100,7 +102,7 @@ func TestParseSyncFlags(t *testing.T) {
 	if len(cfg.peers) != 2 || len(cfg.peers[0].Addrs) != 2 || cfg.minPeers != 2 {
 		t.Errorf("two addresses of one peer plus another: got %d peers (%v), min-peers %d; want 2 peers, min-peers 2", len(cfg.peers), cfg.peers, cfg.minPeers)
 	}
-	if !slices.Equal(cfg.subprotocols, []string{nameFilteredPagination, nameOrdinal}) {
+	if !slices.Equal(cfg.subprotocols, []string{filteredpagination.Name, ordinal.Name}) {
 		t.Errorf("default subprotocols %v", cfg.subprotocols)
 	}
 	if cfg.filter != nil {
@@ -111,7 +113,7 @@ func TestParseSyncFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.minPeers != 1 || !slices.Equal(cfg.subprotocols, []string{nameOrdinal, nameFilteredPagination}) {
+	if cfg.minPeers != 1 || !slices.Equal(cfg.subprotocols, []string{ordinal.Name, filteredpagination.Name}) {
 		t.Errorf("got min-peers %d, subprotocols %v", cfg.minPeers, cfg.subprotocols)
 	}
 
@@ -119,8 +121,8 @@ func TestParseSyncFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(cfg.subprotocols, []string{nameOrdinal}) {
-		t.Errorf("a wire name: got subprotocols %v, want [%s]", cfg.subprotocols, nameOrdinal)
+	if !slices.Equal(cfg.subprotocols, []string{ordinal.Name}) {
+		t.Errorf("a wire name: got subprotocols %v, want [%s]", cfg.subprotocols, ordinal.Name)
 	}
 
 	cfg, err = parse("--peer", addrA, "--out", "o", "--chain-id", "1")
@@ -232,4 +234,30 @@ func TestGen(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSameOrders(t, got, ordergen.Generate(ordergen.Options{Seed: 3, First: 5, Count: 25, Makers: 2}))
+}
+
+// TestParseSubprotocols checks that sync and demo share one set of names:
+// every name and alias, in any case, and the wire names.
+func TestParseSubprotocols(t *testing.T) {
+	for list, want := range map[string][]string{
+		"filtered-pagination,ordinal":         {filteredpagination.Name, ordinal.Name},
+		"v0, v1":                              {ordinal.Name, filteredpagination.Name},
+		"FilteredPagination":                  {filteredpagination.Name},
+		ordinal.Name + "," + "v1":             {ordinal.Name, filteredpagination.Name},
+		"Ordinal, " + filteredpagination.Name: {ordinal.Name, filteredpagination.Name},
+	} {
+		got, err := parseSubprotocols(list)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%q: got %v, %v; want %v", list, got, err, want)
+		}
+		demo, err := parseDemoFlags([]string{"--subprotocols", list}, io.Discard)
+		if err != nil || !slices.Equal(demo.subprotocols, want) {
+			t.Errorf("demo --subprotocols %q: got %v, %v; want %v", list, demo.subprotocols, err, want)
+		}
+	}
+	for _, list := range []string{"", "v1,", "v2", "v1,filtered-pagination", "ordinal,V0"} {
+		if got, err := parseSubprotocols(list); err == nil {
+			t.Errorf("%q: got %v, want an error", list, got)
+		}
+	}
 }

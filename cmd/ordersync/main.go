@@ -43,6 +43,11 @@
 // chain 1337) and --filter-schema (default {}) makes it send and apply an
 // order filter.
 //
+// --subprotocols (sync and demo) takes the same names everywhere, most
+// preferred first: filtered-pagination (also v1, filteredpagination or the
+// wire name /pagination-with-filter/version/1) and ordinal (also v0 or
+// /pagination-with-filter/version/0), in any case.
+//
 // gen writes deterministic signed orders, the same for the same seed, for
 // trying serve and sync.
 //

@@ -15,10 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
-	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
-	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -133,7 +130,11 @@ func syncOrders(ctx context.Context, cfg *syncConfig, log logrus.FieldLogger) (*
 	opts := []pagination.Option{pagination.WithStats(counts), pagination.WithPeerScorer(node)}
 	subprotocols := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
-		subprotocols = append(subprotocols, newNamedSubprotocol(name, store, cfg.filter, opts...))
+		sub, err := newSubprotocol(name, store, cfg.filter, opts...)
+		if err != nil {
+			return nil, err
+		}
+		subprotocols = append(subprotocols, sub)
 	}
 	// The service also serves what it has stored to peers that ask; it
 	// stops when this function returns.
@@ -155,13 +156,4 @@ func syncOrders(ctx context.Context, cfg *syncConfig, log logrus.FieldLogger) (*
 		peers:    cfg.peers,
 		minPeers: cfg.minPeers,
 	}, err
-}
-
-// newNamedSubprotocol builds a subprotocol from its command-line name (see
-// parseSubprotocolNames).
-func newNamedSubprotocol(name string, store orderstore.Store, filter *orderfilter.Filter, opts ...pagination.Option) ordersync.Subprotocol {
-	if name == nameOrdinal {
-		return ordinal.New(store, filter, opts...)
-	}
-	return filteredpagination.New(store, filter, opts...)
 }

@@ -12,15 +12,6 @@ import (
 
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
-	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
-	"github.com/ordersync/ordersync/subprotocols/ordinal"
-)
-
-// Subprotocol names on sync's command line, and the default preference.
-const (
-	nameFilteredPagination = "filtered-pagination"
-	nameOrdinal            = "ordinal"
-	defaultSubprotocols    = nameFilteredPagination + "," + nameOrdinal
 )
 
 // Filter defaults when any filter flag is given: the chain and exchange
@@ -35,7 +26,7 @@ type syncConfig struct {
 	peers        peerAddrs
 	out          string
 	minPeers     int
-	subprotocols []string // nameFilteredPagination or nameOrdinal, preferred first
+	subprotocols []string // wire names, preferred first
 	filter       *orderfilter.Filter
 	timeout      time.Duration
 	logLevel     string
@@ -47,7 +38,7 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	fs.Var(&cfg.peers, "peer", "full `multiaddr` of a peer to sync from, ending in /p2p/<peer ID> (repeat for several peers)")
 	fs.StringVar(&cfg.out, "out", "", "`file` to write the accepted orders to, as JSON lines (required)")
 	fs.IntVar(&cfg.minPeers, "min-peers", 0, "finish once this many peers have each delivered orders (default: every --peer)")
-	subs := fs.String("subprotocols", defaultSubprotocols, "subprotocols to offer, most preferred first: a comma-separated `list` of "+nameFilteredPagination+" ("+filteredpagination.Name+") and "+nameOrdinal+" ("+ordinal.Name+"), by these names or the wire names")
+	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols to offer"))
 	chainID := fs.Int("chain-id", defaultChainID, "keep only orders of this chain `ID` (a filter flag)")
 	exchange := fs.String("exchange", defaultExchange, "keep only orders for this exchange `address` (a filter flag)")
 	schema := fs.String("filter-schema", orderfilter.DefaultCustomOrderSchema, "keep only orders that match this JSON Schema, or the one in the file @`path` (a filter flag; draft-07, may $ref /order, /address, ...)")
@@ -73,7 +64,7 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 		return nil, usagef("--timeout %v: must not be negative", cfg.timeout)
 	}
 	var err error
-	if cfg.subprotocols, err = parseSubprotocolNames(*subs); err != nil {
+	if cfg.subprotocols, err = parseSubprotocols(*subs); err != nil {
 		return nil, usageError{fmt.Errorf("--subprotocols %q: %w", *subs, err)}
 	}
 
@@ -92,33 +83,6 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 		}
 	}
 	return &cfg, nil
-}
-
-// parseSubprotocolNames parses a comma-separated preference list. Each
-// entry is a command-line name or a wire name (as the summary shows them).
-func parseSubprotocolNames(list string) ([]string, error) {
-	var names []string
-	seen := map[string]bool{}
-	for _, entry := range strings.Split(list, ",") {
-		entry = strings.TrimSpace(entry)
-		var name string
-		switch entry {
-		case nameFilteredPagination, filteredpagination.Name:
-			name = nameFilteredPagination
-		case nameOrdinal, ordinal.Name:
-			name = nameOrdinal
-		case "":
-			return nil, fmt.Errorf("empty name (want a comma-separated list of %s and %s)", nameFilteredPagination, nameOrdinal)
-		default:
-			return nil, fmt.Errorf("unknown subprotocol %q (want %s or %s)", entry, nameFilteredPagination, nameOrdinal)
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("%q listed twice", name)
-		}
-		seen[name] = true
-		names = append(names, name)
-	}
-	return names, nil
 }
 
 // maxSchemaSize bounds a schema file: peers bound the request that carries

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/subprotocols/ordinal"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+)
+
+// maxPerPage is the largest page the subprotocols allow.
+const maxPerPage = pagination.MaxPerPage
+
+// Subprotocol names on the command line. Every command that takes
+// --subprotocols (sync, demo) parses it with parseSubprotocols, so they all
+// accept the same names: these, their aliases and the wire names.
+const (
+	nameFilteredPagination = "filtered-pagination"
+	nameOrdinal            = "ordinal"
+	defaultSubprotocols    = nameFilteredPagination + "," + nameOrdinal
+)
+
+// subprotocolNames maps every accepted name, lower case, to the wire name.
+var subprotocolNames = map[string]string{
+	nameFilteredPagination:  filteredpagination.Name,
+	"filteredpagination":    filteredpagination.Name,
+	"v1":                    filteredpagination.Name,
+	filteredpagination.Name: filteredpagination.Name,
+	nameOrdinal:             ordinal.Name,
+	"v0":                    ordinal.Name,
+	ordinal.Name:            ordinal.Name,
+}
+
+// subprotocolsUsage documents the --subprotocols flag, the same for every
+// command that has it.
+func subprotocolsUsage(what string) string {
+	return fmt.Sprintf("%s, most preferred first: a comma-separated `list` of %s (also v1, filteredpagination or %s) and %s (also v0 or %s)",
+		what, nameFilteredPagination, filteredpagination.Name, nameOrdinal, ordinal.Name)
+}
+
+// defaultSubprotocolPreference is what existing nodes prefer, as wire names:
+// the order-hash cursor, then page numbers.
+func defaultSubprotocolPreference() []string {
+	return []string{filteredpagination.Name, ordinal.Name}
+}
+
+// shortSubprotocolName is the name the tables show.
+func shortSubprotocolName(name string) string {
+	switch name {
+	case filteredpagination.Name:
+		return "v1 (order-hash cursor)"
+	case ordinal.Name:
+		return "v0 (page numbers)"
+	}
+	return name
+}
+
+// parseSubprotocols reads a comma-separated preference list of the names
+// subprotocolNames accepts, in any case, and returns the wire names, most
+// preferred first. An empty entry, an unknown name or one subprotocol named
+// twice is an error.
+func parseSubprotocols(list string) ([]string, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, entry := range strings.Split(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			return nil, fmt.Errorf("empty name (want a comma-separated list of %s and %s)", nameFilteredPagination, nameOrdinal)
+		}
+		name, ok := subprotocolNames[strings.ToLower(entry)]
+		if !ok {
+			return nil, fmt.Errorf("unknown subprotocol %q (want %s or %s)", entry, nameFilteredPagination, nameOrdinal)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("%q: %s listed twice", entry, name)
+		}
+		seen[name] = true
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// newSubprotocol builds the subprotocol of a wire name (as parseSubprotocols
+// returns them) over store.
+func newSubprotocol(name string, store orderstore.Store, filter *orderfilter.Filter, opts ...pagination.Option) (ordersync.Subprotocol, error) {
+	switch name {
+	case filteredpagination.Name:
+		return filteredpagination.New(store, filter, opts...), nil
+	case ordinal.Name:
+		return ordinal.New(store, filter, opts...), nil
+	}
+	return nil, fmt.Errorf("unknown subprotocol %q", name)
+}
