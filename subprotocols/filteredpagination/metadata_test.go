@@ -7,90 +7,63 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/internal/subtest"
 )
 
-const zeroHashHex = "0x0000000000000000000000000000000000000000000000000000000000000000"
-
-func defaultFilter(t testing.TB) *orderfilter.Filter {
-	t.Helper()
-	f, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+const (
+	zeroHashHex = "0x0000000000000000000000000000000000000000000000000000000000000000"
+	someHashHex = "0xcb36e4fedb36508fb707e2c05e21bffc7a72766ccae93f8ff096693fff7f1714"
+)
 
 func TestMetadataJSONIsByteExact(t *testing.T) {
-	h := common.HexToHash("0xcb36e4fedb36508fb707e2c05e21bffc7a72766ccae93f8ff096693fff7f1714")
-	for _, tc := range []struct {
-		name string
-		v    any
-		want string
+	h := common.HexToHash(someHashHex)
+	subtest.MarshalsTo(t, []struct {
+		Name string
+		V    any
+		Want string
 	}{
 		{"first request, no filter", RequestMetadata{}, `{"orderfilter":null,"minOrderHash":"` + zeroHashHex + `"}`},
-		{"request with filter", &RequestMetadata{OrderFilter: defaultFilter(t), MinOrderHash: h},
+		{"request with filter", &RequestMetadata{OrderFilter: subtest.DefaultFilter(t), MinOrderHash: h},
 			`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},` +
 				`"minOrderHash":"0xcb36e4fedb36508fb707e2c05e21bffc7a72766ccae93f8ff096693fff7f1714"}`},
 		{"response", ResponseMetadata{NextMinOrderHash: h}, `{"nextMinOrderHash":"0xcb36e4fedb36508fb707e2c05e21bffc7a72766ccae93f8ff096693fff7f1714"}`},
-	} {
-		got, err := json.Marshal(tc.v)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if string(got) != tc.want {
-			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
-		}
-	}
-
-	s := New(orderstore.NewMemory(), nil)
-	first, err := s.GenerateFirstRequestMetadata()
-	if err != nil || string(first) != `{"orderfilter":null,"minOrderHash":"`+zeroHashHex+`"}` {
-		t.Errorf("first request without a filter: %s, %v", first, err)
-	}
-	s = New(orderstore.NewMemory(), defaultFilter(t))
-	first, _ = s.GenerateFirstRequestMetadata()
-	if !strings.HasPrefix(string(first), `{"orderfilter":{"customOrderSchema":"{}",`) {
-		t.Errorf("first request with a filter: %s", first)
-	}
+	})
+	subtest.FirstRequest(t, New, `{"orderfilter":null,"minOrderHash":"`+zeroHashHex+`"}`)
 }
+
+// sameRequest compares the cursors of two requests, and whether they have
+// a filter.
+func sameRequest(got, want *RequestMetadata) bool {
+	return got.MinOrderHash == want.MinOrderHash && (got.OrderFilter == nil) == (want.OrderFilter == nil)
+}
+
+func sameResponse(got, want *ResponseMetadata) bool { return *got == *want }
 
 func TestParseRequestMetadata(t *testing.T) {
 	s := New(orderstore.NewMemory(), nil)
-	filterJSON, _ := json.Marshal(defaultFilter(t))
+	filter := subtest.DefaultFilter(t)
+	filterJSON, _ := json.Marshal(filter)
 	h := "0x00000000000000000000000000000000000000000000000000000000000000ff"
-	for _, tc := range []struct {
-		in         string
-		wantHash   common.Hash
-		wantFilter bool
+	subtest.Parses(t, s.ParseRequestMetadata, sameRequest, []struct {
+		In   string
+		Want RequestMetadata
 	}{
-		{``, common.Hash{}, false},
-		{`null`, common.Hash{}, false},
-		{` null `, common.Hash{}, false},
-		{`{}`, common.Hash{}, false},
-		{`{"orderfilter":null,"minOrderHash":"` + zeroHashHex + `"}`, common.Hash{}, false},
-		{`{"orderfilter":null,"minOrderHash":"` + h + `"}`, common.Hash{31: 0xff}, false},
-		{`{"minOrderHash":"` + strings.ToUpper(h[2:]) + `"}`, common.Hash{31: 0xff}, false},
-		{`{"orderfilter":` + string(filterJSON) + `,"minOrderHash":"` + h + `"}`, common.Hash{31: 0xff}, true},
-		{`{"minOrderHash":null,"somethingNew":[1,2]}`, common.Hash{}, false},
+		{``, RequestMetadata{}},
+		{`null`, RequestMetadata{}},
+		{` null `, RequestMetadata{}},
+		{`{}`, RequestMetadata{}},
+		{`{"orderfilter":null,"minOrderHash":"` + zeroHashHex + `"}`, RequestMetadata{}},
+		{`{"orderfilter":null,"minOrderHash":"` + h + `"}`, RequestMetadata{MinOrderHash: common.Hash{31: 0xff}}},
+		{`{"minOrderHash":"` + strings.ToUpper(h[2:]) + `"}`, RequestMetadata{MinOrderHash: common.Hash{31: 0xff}}},
+		{`{"orderfilter":` + string(filterJSON) + `,"minOrderHash":"` + h + `"}`, RequestMetadata{OrderFilter: filter, MinOrderHash: common.Hash{31: 0xff}}},
+		{`{"minOrderHash":null,"somethingNew":[1,2]}`, RequestMetadata{}},
 		// An older requester's first request, handed over whole when it has
 		// no entry for this subprotocol (WIRE.md): from the beginning.
-		{`{"metadata":[null]}`, common.Hash{}, false},
-	} {
-		v, err := s.ParseRequestMetadata(json.RawMessage(tc.in))
-		if err != nil {
-			t.Errorf("%s: %v", tc.in, err)
-			continue
-		}
-		md := v.(*RequestMetadata)
-		if md.MinOrderHash != tc.wantHash || (md.OrderFilter != nil) != tc.wantFilter {
-			t.Errorf("%s: got %+v", tc.in, md)
-		}
-	}
+		{`{"metadata":[null]}`, RequestMetadata{}},
+	})
 
-	for _, tc := range []struct{ in, wantErr string }{
+	subtest.ParseErrors(t, s.ParseRequestMetadata, "filteredpagination: ", []struct{ In, Want string }{
 		{`[]`, "cannot unmarshal array"},
 		{`"x"`, "cannot unmarshal string"},
 		{`{"minOrderHash":"0x12"}`, `minOrderHash "0x12"`},
@@ -100,12 +73,7 @@ func TestParseRequestMetadata(t *testing.T) {
 		{`{"orderfilter":5}`, `"orderfilter"`},
 		{`{"orderfilter":{"chainID":1}}`, `"orderfilter"`},
 		{`{"orderfilter":`, "unexpected end"},
-	} {
-		_, err := s.ParseRequestMetadata(json.RawMessage(tc.in))
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "filteredpagination: ") {
-			t.Errorf("%s: err = %v, want one containing %q", tc.in, err, tc.wantErr)
-		}
-	}
+	})
 }
 
 func TestParseRequestMetadataCompilesAFilterOnce(t *testing.T) {
@@ -123,69 +91,33 @@ func TestParseRequestMetadataCompilesAFilterOnce(t *testing.T) {
 
 func TestParseResponseMetadata(t *testing.T) {
 	s := New(orderstore.NewMemory(), nil)
-	v, err := s.ParseResponseMetadata(json.RawMessage(`{"nextMinOrderHash":"0x00000000000000000000000000000000000000000000000000000000000000ff"}`))
-	if err != nil || v.(*ResponseMetadata).NextMinOrderHash != (common.Hash{31: 0xff}) {
-		t.Fatalf("got %+v, %v", v, err)
-	}
-	for _, in := range []string{``, `null`, `{}`} {
-		v, err := s.ParseResponseMetadata(json.RawMessage(in))
-		if err != nil || v.(*ResponseMetadata).NextMinOrderHash != (common.Hash{}) {
-			t.Errorf("%q: %+v, %v", in, v, err)
-		}
-	}
-	for _, in := range []string{`[]`, `{"nextMinOrderHash":"0x1"}`, `{"nextMinOrderHash":true}`, `{`} {
-		if _, err := s.ParseResponseMetadata(json.RawMessage(in)); err == nil || !strings.HasPrefix(err.Error(), "filteredpagination: ") {
-			t.Errorf("%s: err = %v", in, err)
-		}
-	}
+	subtest.Parses(t, s.ParseResponseMetadata, sameResponse, []struct {
+		In   string
+		Want ResponseMetadata
+	}{
+		{`{"nextMinOrderHash":"0x00000000000000000000000000000000000000000000000000000000000000ff"}`, ResponseMetadata{NextMinOrderHash: common.Hash{31: 0xff}}},
+		{``, ResponseMetadata{}},
+		{`null`, ResponseMetadata{}},
+		{`{}`, ResponseMetadata{}},
+	})
+	subtest.ParseErrors(t, s.ParseResponseMetadata, "filteredpagination: ", []struct{ In, Want string }{
+		{`[]`, ""}, {`{"nextMinOrderHash":"0x1"}`, ""}, {`{"nextMinOrderHash":true}`, ""}, {`{`, ""},
+	})
 }
 
 func FuzzParseRequestMetadata(f *testing.F) {
-	for _, seed := range []string{
+	s := New(orderstore.NewMemory(), nil)
+	subtest.FuzzRoundTrip(f, []string{
 		``, `null`, `{}`, `{"orderfilter":null,"minOrderHash":"` + zeroHashHex + `"}`,
 		`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"minOrderHash":"` + zeroHashHex + `"}`,
 		`{"orderfilter":{"customOrderSchema":"{\"properties\":{\"makerFee\":{\"$ref\":\"/wholeNumber\"}}}","chainID":1,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"}}`,
 		`{"minOrderHash":"0x12"}`, `[1,2,3]`, `{"orderfilter":"x"}`,
-	} {
-		f.Add([]byte(seed))
-	}
-	s := New(orderstore.NewMemory(), nil)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := s.ParseRequestMetadata(data)
-		if err != nil {
-			return
-		}
-		// What parses must survive a round trip unchanged.
-		md := v.(*RequestMetadata)
-		again, err := json.Marshal(md)
-		if err != nil {
-			t.Fatalf("re-encoding %+v: %v", md, err)
-		}
-		v2, err := s.ParseRequestMetadata(again)
-		if err != nil {
-			t.Fatalf("re-parsing %s: %v", again, err)
-		}
-		if v2.(*RequestMetadata).MinOrderHash != md.MinOrderHash || (v2.(*RequestMetadata).OrderFilter == nil) != (md.OrderFilter == nil) {
-			t.Fatalf("round trip changed %s", again)
-		}
-	})
+	}, s.ParseRequestMetadata, sameRequest)
 }
 
 func FuzzParseResponseMetadata(f *testing.F) {
-	for _, seed := range []string{``, `null`, `{}`, `{"nextMinOrderHash":"` + zeroHashHex + `"}`, `{"nextMinOrderHash":"0x1"}`, `[]`} {
-		f.Add([]byte(seed))
-	}
 	s := New(orderstore.NewMemory(), nil)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := s.ParseResponseMetadata(data)
-		if err != nil {
-			return
-		}
-		md := v.(*ResponseMetadata)
-		again, _ := json.Marshal(md)
-		v2, err := s.ParseResponseMetadata(again)
-		if err != nil || *v2.(*ResponseMetadata) != *md {
-			t.Fatalf("round trip of %s: %+v, %v", again, v2, err)
-		}
-	})
+	subtest.FuzzRoundTrip(f, []string{
+		``, `null`, `{}`, `{"nextMinOrderHash":"` + zeroHashHex + `"}`, `{"nextMinOrderHash":"0x1"}`, `[]`,
+	}, s.ParseResponseMetadata, sameResponse)
 }
