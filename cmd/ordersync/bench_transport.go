@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -73,12 +74,12 @@ type transportResult struct {
 // as a provider writes them, and times it until the reader has read the
 // last byte.
 func measureTransport(ctx context.Context, pages [][]byte) (transportResult, error) {
-	sender, err := newLoopbackHost()
+	sender, err := testnet.NewLoopbackHost()
 	if err != nil {
 		return transportResult{}, err
 	}
 	defer sender.Close()
-	receiver, err := newLoopbackHost()
+	receiver, err := testnet.NewLoopbackHost()
 	if err != nil {
 		return transportResult{}, err
 	}

@@ -6,6 +6,7 @@ package testnet
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -59,14 +60,33 @@ func New(t testing.TB, n int, opts ...Option) []host.Host {
 }
 
 // NewHost starts one host listening on 127.0.0.1 with a real connection
-// manager, closed in t.Cleanup. Extra go-libp2p options come last.
+// manager (see NewLoopbackHost), closed in t.Cleanup. Extra go-libp2p
+// options come last.
 func NewHost(t testing.TB, extra ...libp2p.Option) host.Host {
 	t.Helper()
-	// Watermarks far above any test's peer count and a long grace period:
-	// the manager must only keep tags, never trim a test's connections.
+	h, err := NewLoopbackHost(extra...)
+	if err != nil {
+		t.Fatalf("testnet: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := h.Close(); err != nil {
+			t.Logf("testnet: closing host %s: %v", h.ID(), err)
+		}
+	})
+	return h
+}
+
+// NewLoopbackHost starts one host listening on 127.0.0.1 the way a node
+// runs one: TCP, go-libp2p's default security and muxer, and a real
+// connection manager, so that peer scores land somewhere, which never trims
+// a connection. Extra go-libp2p options come last. It is for programs too
+// (the ordersync demo and bench); the caller closes the host.
+func NewLoopbackHost(extra ...libp2p.Option) (host.Host, error) {
+	// Watermarks far above any test's or demo's peer count and a long grace
+	// period: the manager must only keep tags, never trim a connection.
 	cm, err := connmgr.NewConnManager(1000, 2000, connmgr.WithGracePeriod(time.Hour))
 	if err != nil {
-		t.Fatalf("testnet: connection manager: %v", err)
+		return nil, fmt.Errorf("connection manager: %w", err)
 	}
 	opts := []libp2p.Option{
 		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
@@ -77,18 +97,12 @@ func NewHost(t testing.TB, extra ...libp2p.Option) host.Host {
 		libp2p.DisableMetrics(),
 		libp2p.Ping(false),
 	}
-	opts = append(opts, extra...)
-	h, err := libp2p.New(opts...)
+	h, err := libp2p.New(append(opts, extra...)...)
 	if err != nil {
 		_ = cm.Close()
-		t.Fatalf("testnet: new host: %v", err)
+		return nil, fmt.Errorf("libp2p host on 127.0.0.1: %w", err)
 	}
-	t.Cleanup(func() {
-		if err := h.Close(); err != nil {
-			t.Logf("testnet: closing host %s: %v", h.ID(), err)
-		}
-	})
-	return h
+	return h, nil
 }
 
 // Connect connects a to b and waits until both sides see the connection.
