@@ -1,9 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 )
 
@@ -38,10 +35,7 @@ func defaultBenchConfig() benchConfig {
 // parseBenchFlags reads the bench's command line. Usage goes to usage.
 func parseBenchFlags(args []string, usage io.Writer) (benchConfig, error) {
 	cfg := defaultBenchConfig()
-	fs := flag.NewFlagSet("ordersync bench", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.Usage = func() {
-		fmt.Fprint(usage, `Usage: ordersync bench [flags]
+	fs := newTextFlagSet("bench", `Usage: ordersync bench [flags]
 
 Measures, with the same generated orders, on 127.0.0.1 in this process:
   1. transport: the provider's encoded pages pushed over one libp2p stream;
@@ -53,43 +47,20 @@ The last line is "sync/limit ratio: X": the best sync's orders/s (rate limit
 lifted) over the smaller of the transport and verification limits.
 
 Flags:
-`)
-		printVisibleFlags(fs, "cpuprofile")
-	}
+`, usage, "cpuprofile")
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "generated signed orders to measure with")
-	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, "orders per page in the syncs (1..5000)")
+	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page in the syncs"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
 	// Hidden: for profiling the bench itself, not for users.
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, err
-		}
-		return cfg, usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return cfg, usagef("unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return cfg, err
 	}
 	if cfg.orders < 100 || cfg.orders > benchMaxOrders {
 		return cfg, usagef("--orders %d: want 100..%d", cfg.orders, benchMaxOrders)
 	}
-	if cfg.perPage < 1 || cfg.perPage > maxPerPage {
-		return cfg, usagef("--per-page %d: want 1..%d", cfg.perPage, maxPerPage)
+	if err := checkPerPage(cfg.perPage); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
-}
-
-// printVisibleFlags prints fs's defaults, except the hidden flags.
-func printVisibleFlags(fs *flag.FlagSet, hidden ...string) {
-	full := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
-	full.SetOutput(fs.Output())
-	fs.VisitAll(func(f *flag.Flag) {
-		for _, h := range hidden {
-			if f.Name == h {
-				return
-			}
-		}
-		full.Var(f.Value, f.Name, f.Usage)
-	})
-	full.PrintDefaults()
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 )
@@ -52,10 +50,7 @@ func defaultDemoConfig() demoConfig {
 // or a bad flag).
 func parseDemoFlags(args []string, usage io.Writer) (demoConfig, error) {
 	cfg := defaultDemoConfig()
-	fs := flag.NewFlagSet("ordersync demo", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.Usage = func() {
-		fmt.Fprint(usage, `Usage: ordersync demo [flags]
+	fs := newTextFlagSet("demo", `Usage: ordersync demo [flags]
 
 Starts several libp2p nodes in this process on 127.0.0.1. The first two
 hold generated signed orders (partly the same ones); every other node
@@ -64,23 +59,15 @@ PeriodicallyGetOrders, and must end up holding exactly the union of the
 two providers' orders. Exits non-zero if one does not.
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
+`, usage)
 	fs.IntVar(&cfg.nodes, "nodes", cfg.nodes, fmt.Sprintf("number of nodes, two providers and the rest requesters (%d..%d)", demoMinNodes, demoMaxNodes))
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "signed orders each provider holds")
-	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, "orders a provider answers per page (1..5000)")
+	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders a provider answers per page"))
 	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols every node speaks"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders and keys (same seed, same orders)")
 	fs.BoolVar(&cfg.noRateLimit, "no-rate-limit", false, "lift the providers' request rate limits (default 30/s burst 10 shared by all peers, 20/s burst 10 per peer)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, err
-		}
-		return cfg, usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return cfg, usagef("unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return cfg, err
 	}
 	if cfg.nodes < demoMinNodes || cfg.nodes > demoMaxNodes {
 		return cfg, usagef("--nodes %d: want %d..%d (two providers and at least one requester)", cfg.nodes, demoMinNodes, demoMaxNodes)
@@ -88,8 +75,8 @@ Flags:
 	if cfg.orders < 1 || cfg.orders > demoMaxOrders {
 		return cfg, usagef("--orders %d: want 1..%d", cfg.orders, demoMaxOrders)
 	}
-	if cfg.perPage < 1 || cfg.perPage > maxPerPage {
-		return cfg, usagef("--per-page %d: want 1..%d", cfg.perPage, maxPerPage)
+	if err := checkPerPage(cfg.perPage); err != nil {
+		return cfg, err
 	}
 	names, err := parseSubprotocols(*subs)
 	if err != nil {

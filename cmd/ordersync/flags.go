@@ -44,6 +44,47 @@ func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string
 	return fs, level
 }
 
+// newTextFlagSet returns a flag set, like newFlagSet's but without
+// --log-level, whose usage (on -h or a bad flag, to usage) is text and then
+// the flags other than the hidden ones.
+func newTextFlagSet(name, text string, usage io.Writer, hidden ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ordersync "+name, flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprint(usage, text)
+		printVisibleFlags(fs, hidden...)
+	}
+	return fs
+}
+
+// printVisibleFlags prints fs's defaults, except the hidden flags.
+func printVisibleFlags(fs *flag.FlagSet, hidden ...string) {
+	full := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	full.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		for _, h := range hidden {
+			if f.Name == h {
+				return
+			}
+		}
+		full.Var(f.Value, f.Name, f.Usage)
+	})
+	full.PrintDefaults()
+}
+
+// perPageUsage and checkPerPage are --per-page's text and check, the same
+// in serve, demo and bench.
+func perPageUsage(what string) string {
+	return fmt.Sprintf("%s, 1 to %d", what, maxPerPage)
+}
+
+func checkPerPage(n int) error {
+	if n < 1 || n > maxPerPage {
+		return usagef("--per-page %d: want 1 to %d", n, maxPerPage)
+	}
+	return nil
+}
+
 // parseFlags parses args into fs and rejects positional arguments, which no
 // command takes. Errors from the flag package (already printed with the
 // usage) come back as usage errors; -h comes back as flag.ErrHelp.

@@ -35,7 +35,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R]", stderr)
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	orders := fs.String("orders", "", "`file` of signed orders to serve: JSON lines or one JSON array (required)")
-	perPage := fs.Int("per-page", pagination.DefaultPerPage, fmt.Sprintf("orders per response page, 1 to %d", pagination.MaxPerPage))
+	perPage := fs.Int("per-page", pagination.DefaultPerPage, perPageUsage("orders per response page"))
 	identity := fs.String("identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
 	peerRateLimit := fs.Float64("peer-rate-limit", float64(ordersync.DefaultPeerRateLimit), fmt.Sprintf("requests per second served to one peer, burst %d (0: no limit)", ordersync.DefaultPeerRateBurst))
@@ -45,8 +45,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	if *orders == "" {
 		return nil, usagef("--orders is required")
 	}
-	if *perPage < 1 || *perPage > pagination.MaxPerPage {
-		return nil, usagef("--per-page %d: want 1 to %d", *perPage, pagination.MaxPerPage)
+	if err := checkPerPage(*perPage); err != nil {
+		return nil, err
 	}
 	addr, err := ma.NewMultiaddr(*listen)
 	if err != nil {
