@@ -45,25 +45,22 @@ type syncResult struct {
 // measureSync starts a provider and a requester on loopback, connects them
 // and times the requester's GetOrders with minPeers 1 until it returns.
 func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
-	provider, err := startSyncNode(ctx, syncNodeConfig{
-		name:         "provider",
+	// Both ends speak the one subprotocol measured; the limit that paces
+	// the sync, and that run.noRateLimit lifts, is the provider's.
+	cfg := syncNodeConfig{
 		subprotocols: []string{run.subprotocol},
 		perPage:      run.perPage,
 		filter:       run.filter,
-		orders:       run.provided,
-		noRateLimit:  run.noRateLimit,
-	})
+	}
+	providerCfg, requesterCfg := cfg, cfg
+	providerCfg.name, providerCfg.orders, providerCfg.noRateLimit = "provider", run.provided, run.noRateLimit
+	requesterCfg.name, requesterCfg.orders = "requester", run.held
+	provider, err := startSyncNode(ctx, providerCfg)
 	if err != nil {
 		return syncResult{}, err
 	}
 	defer provider.Close()
-	requester, err := startSyncNode(ctx, syncNodeConfig{
-		name:         "requester",
-		subprotocols: []string{run.subprotocol},
-		perPage:      run.perPage,
-		filter:       run.filter,
-		orders:       run.held,
-	})
+	requester, err := startSyncNode(ctx, requesterCfg)
 	if err != nil {
 		return syncResult{}, err
 	}
