@@ -184,6 +184,29 @@ func TestVerifyOrdersCountsReasons(t *testing.T) {
 	}
 }
 
+// TestOrderWriterMatchesMarshalJSON checks that the writer, which encodes
+// without zeroex's cache, writes each order exactly as MarshalJSON does.
+func TestOrderWriterMatchesMarshalJSON(t *testing.T) {
+	orders := testOrders(t, 20)
+	var lines bytes.Buffer
+	n, err := writeOrders(&lines, slices.Values(orders))
+	if err != nil || n != len(orders) {
+		t.Fatalf("wrote %d orders, %v", n, err)
+	}
+	var want bytes.Buffer
+	for _, o := range orders {
+		enc, err := o.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Write(enc)
+		want.WriteByte('\n')
+	}
+	if !bytes.Equal(lines.Bytes(), want.Bytes()) {
+		t.Errorf("writer and MarshalJSON differ:\n%s\nwant\n%s", lines.Bytes(), want.Bytes())
+	}
+}
+
 // BenchmarkReadOrders measures the order-file loader (scan and decode, no
 // signature check) per order, on JSON lines and on an array.
 func BenchmarkReadOrders(b *testing.B) {
