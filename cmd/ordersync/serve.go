@@ -26,7 +26,7 @@ type serveConfig struct {
 	orders   string
 	perPage  int
 	identity string
-	logLevel string
+	log      *logrus.Logger
 	// Provider request limits, requests per second; rate.Inf is off.
 	rateLimit, peerRateLimit rate.Limit
 }
@@ -52,7 +52,10 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	if err != nil {
 		return nil, usagef("--listen %q: bad multiaddr: %v", *listen, err)
 	}
-	cfg := &serveConfig{listen: addr, orders: *orders, perPage: *perPage, identity: *identity, logLevel: *logLevel}
+	cfg := &serveConfig{listen: addr, orders: *orders, perPage: *perPage, identity: *identity}
+	if cfg.log, err = newLogger(*logLevel, stderr); err != nil {
+		return nil, err
+	}
 	if cfg.rateLimit, err = requestRate("--rate-limit", *rateLimit); err != nil {
 		return nil, err
 	}
@@ -79,10 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.logLevel, stderr)
-	if err != nil {
-		return err
-	}
+	log := cfg.log
 
 	// Identity and listener first: a bad key file or a busy port should
 	// not wait for a large order file to load. Until the service is

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/sirupsen/logrus"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
@@ -27,10 +26,6 @@ import (
 // written anyway.
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseSyncFlags(args, stderr)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(cfg.logLevel, stderr)
 	if err != nil {
 		return err
 	}
@@ -50,7 +45,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer cancel()
 	}
 	start := time.Now()
-	res, syncErr := syncOrders(syncCtx, cfg, log)
+	res, syncErr := syncOrders(syncCtx, cfg)
 	if res == nil {
 		return syncErr
 	}
@@ -112,7 +107,8 @@ func (r *syncOutcome) orders(ctx context.Context) func(yield func(*zeroex.Signed
 
 // syncOrders connects to the peers and runs GetOrders. The result is nil
 // only when no sync could start (no peer reachable, or too few).
-func syncOrders(ctx context.Context, cfg *syncConfig, log logrus.FieldLogger) (*syncOutcome, error) {
+func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
+	log := cfg.log
 	// A requester needs no listening address: it dials out.
 	h, err := newHost(nil)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/sirupsen/logrus"
 
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
@@ -29,7 +30,7 @@ type syncConfig struct {
 	subprotocols []string // wire names, preferred first
 	filter       *orderfilter.Filter
 	timeout      time.Duration
-	logLevel     string
+	log          *logrus.Logger
 }
 
 func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
@@ -46,7 +47,10 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	cfg.logLevel = *logLevel
+	var err error
+	if cfg.log, err = newLogger(*logLevel, stderr); err != nil {
+		return nil, err
+	}
 
 	if len(cfg.peers) == 0 {
 		return nil, usagef("at least one --peer is required")
@@ -63,7 +67,6 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	if cfg.timeout < 0 {
 		return nil, usagef("--timeout %v: must not be negative", cfg.timeout)
 	}
-	var err error
 	if cfg.subprotocols, err = parseSubprotocols(*subs); err != nil {
 		return nil, usageError{fmt.Errorf("--subprotocols %q: %w", *subs, err)}
 	}
