@@ -25,7 +25,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/testnet"
@@ -58,7 +57,25 @@ type serveAttackResult struct {
 // holding them until release is closed.
 type serveAttack struct {
 	name string
-	run  func(a *serveAttacker, engaged func(), release <-chan struct{}) serveAttackResult
+	run  serveAttackFunc
+}
+
+// serveAttackFunc runs one attack from a (see serveAttack).
+type serveAttackFunc func(a *serveAttacker, engaged func(), release <-chan struct{}) serveAttackResult
+
+// onStream makes an attack on one stream: it opens the stream, runs fn on
+// it and resets it after. engaged is called when fn returns at the latest
+// (at once if the stream does not open); fn may call it sooner.
+func onStream(fn func(s network.Stream, engaged func(), release <-chan struct{}) serveAttackResult) serveAttackFunc {
+	return func(a *serveAttacker, engaged func(), release <-chan struct{}) serveAttackResult {
+		defer engaged()
+		s, err := a.open()
+		if err != nil {
+			return serveAttackResult{err: err}
+		}
+		defer s.Reset()
+		return fn(s, engaged, release)
+	}
 }
 
 // serveAttacker is an attacker host connected to serve.
@@ -97,31 +114,19 @@ func noResponse(s network.Stream) error {
 }
 
 // serveOneMessage sends msg and expects serve to end the stream unanswered.
-func serveOneMessage(msg string) func(*serveAttacker, func(), <-chan struct{}) serveAttackResult {
-	return func(a *serveAttacker, engaged func(), _ <-chan struct{}) serveAttackResult {
-		defer engaged()
-		s, err := a.open()
-		if err != nil {
-			return serveAttackResult{err: err}
-		}
-		defer s.Reset()
+func serveOneMessage(msg string) serveAttackFunc {
+	return onStream(func(s network.Stream, _ func(), _ <-chan struct{}) serveAttackResult {
 		if _, err := io.WriteString(s, msg); err != nil {
 			return serveAttackResult{err: fmt.Errorf("writing: %w", err)}
 		}
 		return serveAttackResult{maxRead: ordersync.DefaultMaxRequestSize, err: noResponse(s)}
-	}
+	})
 }
 
 // serveFlood writes prefix then chunk after chunk until serve cuts the
 // stream off, as it must before limit bytes are written.
-func serveFlood(prefix string, chunk []byte, limit int) func(*serveAttacker, func(), <-chan struct{}) serveAttackResult {
-	return func(a *serveAttacker, engaged func(), _ <-chan struct{}) serveAttackResult {
-		defer engaged()
-		s, err := a.open()
-		if err != nil {
-			return serveAttackResult{err: err}
-		}
-		defer s.Reset()
+func serveFlood(prefix string, chunk []byte, limit int) serveAttackFunc {
+	return onStream(func(s network.Stream, _ func(), _ <-chan struct{}) serveAttackResult {
 		written, err := s.Write([]byte(prefix))
 		for err == nil && written < limit {
 			var n int
@@ -135,11 +140,11 @@ func serveFlood(prefix string, chunk []byte, limit int) func(*serveAttacker, fun
 		}
 		res.err = noResponse(s)
 		return res
-	}
+	})
 }
 
 // serveIdle opens n streams and leaves them idle until release.
-func serveIdle(n int) func(*serveAttacker, func(), <-chan struct{}) serveAttackResult {
+func serveIdle(n int) serveAttackFunc {
 	return func(a *serveAttacker, engaged func(), release <-chan struct{}) serveAttackResult {
 		streams := make([]network.Stream, n)
 		errs := make([]error, n)
@@ -164,28 +169,18 @@ func serveIdle(n int) func(*serveAttacker, func(), <-chan struct{}) serveAttackR
 }
 
 // serveSlowReader asks for pages and never reads them until release.
-func serveSlowReader(a *serveAttacker, engaged func(), release <-chan struct{}) serveAttackResult {
-	s, err := a.open()
+var serveSlowReader = onStream(func(s network.Stream, engaged func(), release <-chan struct{}) serveAttackResult {
 	engaged()
-	if err != nil {
-		return serveAttackResult{err: err}
-	}
-	defer s.Reset()
 	if _, err := io.WriteString(s, serveFirstRequest+serveLaterRequest+serveLaterRequest); err != nil {
 		return serveAttackResult{err: fmt.Errorf("writing: %w", err)}
 	}
 	<-release
 	return serveAttackResult{maxRead: int64(len(serveFirstRequest) + 2*len(serveLaterRequest))}
-}
+})
 
 // serveSlowWriter trickles a request a byte every 100 ms until release.
-func serveSlowWriter(a *serveAttacker, engaged func(), release <-chan struct{}) serveAttackResult {
-	s, err := a.open()
+var serveSlowWriter = onStream(func(s network.Stream, engaged func(), release <-chan struct{}) serveAttackResult {
 	engaged()
-	if err != nil {
-		return serveAttackResult{err: err}
-	}
-	defer s.Reset()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	msg := []byte(serveFirstRequest)
@@ -202,18 +197,12 @@ func serveSlowWriter(a *serveAttacker, engaged func(), release <-chan struct{}) 
 		sent++
 	}
 	return serveAttackResult{err: errors.New("trickled the whole request before the test let go")}
-}
+})
 
 // serveCostlyFilter sends one request whose filter uses its whole
 // evaluation budget on each order and matches none, and notes how long
 // serve took to scan its store for nothing.
-func serveCostlyFilter(a *serveAttacker, engaged func(), _ <-chan struct{}) serveAttackResult {
-	defer engaged()
-	s, err := a.open()
-	if err != nil {
-		return serveAttackResult{err: err}
-	}
-	defer s.Reset()
+var serveCostlyFilter = onStream(func(s network.Stream, _ func(), _ <-chan struct{}) serveAttackResult {
 	// Keywords beside $ref do not count in draft-07: hence the allOf.
 	branch := `{\"allOf\":[{\"$ref\":\"/signedOrder\"},{\"required\":[\"noSuchField\"]}]}`
 	schema := `{\"anyOf\":[` + strings.TrimSuffix(strings.Repeat(branch+",", 24), ",") + `]}`
@@ -234,16 +223,11 @@ func serveCostlyFilter(a *serveAttacker, engaged func(), _ <-chan struct{}) serv
 	}
 	res.note = fmt.Sprintf("one request scanned %d orders for nothing in %v", serveAttackOrders, took.Round(time.Millisecond))
 	return res
-}
+})
 
 // serveRequestFlood pipelines valid requests for two seconds, reading the
 // responses as they come.
-func serveRequestFlood(a *serveAttacker, engaged func(), _ <-chan struct{}) serveAttackResult {
-	defer engaged()
-	s, err := a.open()
-	if err != nil {
-		return serveAttackResult{err: err}
-	}
+var serveRequestFlood = onStream(func(s network.Stream, _ func(), _ <-chan struct{}) serveAttackResult {
 	responses := make(chan int64, 1)
 	go func() {
 		var n int64
@@ -262,7 +246,7 @@ func serveRequestFlood(a *serveAttacker, engaged func(), _ <-chan struct{}) serv
 	}()
 	_ = s.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	sent := 0
-	_, err = io.WriteString(s, serveFirstRequest)
+	_, err := io.WriteString(s, serveFirstRequest)
 	for err == nil {
 		sent++
 		_, err = io.WriteString(s, serveLaterRequest)
@@ -276,7 +260,7 @@ func serveRequestFlood(a *serveAttacker, engaged func(), _ <-chan struct{}) serv
 		res.err = errors.New("serve answered none of the flood's requests")
 	}
 	return res
-}
+})
 
 const serveZeroHash = "0x0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -353,15 +337,11 @@ func startServe(t *testing.T, bin string, args ...string) *serveProcess {
 	}()
 	select {
 	case line := <-lines:
-		addr, err := ma.NewMultiaddr(line)
+		info, err := parsePeerAddr(line)
 		if err != nil {
-			t.Fatalf("serve's address line %q: %v", line, err)
+			t.Fatalf("serve's address line: %v", err)
 		}
-		info, err := peer.AddrInfoFromP2pAddr(addr)
-		if err != nil {
-			t.Fatalf("serve's address line %q: %v", line, err)
-		}
-		p.addr = *info
+		p.addr = info
 	case <-time.After(serveGuard):
 		t.Fatal("serve printed no address")
 	}
