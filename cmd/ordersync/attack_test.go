@@ -301,53 +301,6 @@ var serveAttacks = []serveAttack{
 	{"slow-writer", serveSlowWriter},
 }
 
-// serveProcess is a running "ordersync serve".
-type serveProcess struct {
-	cmd    *exec.Cmd
-	addr   peer.AddrInfo
-	stderr bytes.Buffer // read only after the process ended
-}
-
-func startServe(t *testing.T, bin string, args ...string) *serveProcess {
-	t.Helper()
-	p := &serveProcess{cmd: exec.Command(bin, append([]string{"serve"}, args...)...)}
-	p.cmd.Stderr = &p.stderr
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default: // later address lines
-			}
-		}
-	}()
-	select {
-	case line := <-lines:
-		info, err := parsePeerAddr(line)
-		if err != nil {
-			t.Fatalf("serve's address line: %v", err)
-		}
-		p.addr = info
-	case <-time.After(serveGuard):
-		t.Fatal("serve printed no address")
-	}
-	return p
-}
-
 // vmHWM reads a process's peak resident set size from /proc.
 func vmHWM(t *testing.T, pid int) int64 {
 	t.Helper()
@@ -434,10 +387,7 @@ func TestServeUnderAttack(t *testing.T) {
 		t.Skip("builds the binary and attacks serve for about 15 s")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ordersync")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCLI(t, dir)
 	ordersFile := filepath.Join(dir, "orders.jsonl")
 	if out, err := exec.Command(bin, "gen", "--count", strconv.Itoa(serveAttackOrders), "--seed", "5", "--out", ordersFile).CombinedOutput(); err != nil {
 		t.Fatalf("gen: %v\n%s", err, out)
@@ -449,16 +399,20 @@ func TestServeUnderAttack(t *testing.T) {
 
 	// Rate limits off: every attack lands, as when the attackers have as
 	// many identities as they like, instead of being turned away at once.
-	serve := startServe(t, bin, "--orders", ordersFile, "--log-level", "error", "--rate-limit", "0", "--peer-rate-limit", "0")
+	serve := startServer(t, bin, "--orders", ordersFile, "--log-level", "error", "--rate-limit", "0", "--peer-rate-limit", "0")
+	serveAddr, err := parsePeerAddr(serve.addrs[0])
+	if err != nil {
+		t.Fatalf("serve's address line: %v", err)
+	}
 	baseRSS := vmHWM(t, serve.cmd.Process.Pid)
 
 	results := make([]serveAttackResult, len(serveAttacks))
 	var engaged, done sync.WaitGroup
 	release := make(chan struct{})
 	for i, a := range serveAttacks {
-		attacker := &serveAttacker{h: testnet.NewHost(t, libp2p.ResourceManager(&network.NullResourceManager{})), target: serve.addr.ID}
+		attacker := &serveAttacker{h: testnet.NewHost(t, libp2p.ResourceManager(&network.NullResourceManager{})), target: serveAddr.ID}
 		ctx, cancel := context.WithTimeout(context.Background(), serveGuard)
-		err := attacker.h.Connect(ctx, serve.addr)
+		err := attacker.h.Connect(ctx, serveAddr)
 		cancel()
 		if err != nil {
 			t.Fatalf("%s: connecting to serve: %v", a.name, err)
@@ -475,10 +429,10 @@ func TestServeUnderAttack(t *testing.T) {
 	// them while an honest sync runs, then let go: serve's message timeout
 	// (30 s) is not a flag, and the root package's suite checks it with a
 	// short one.
-	during := honestSyncProcess(t, bin, dir, serve.addr, want, "during")
+	during := honestSyncProcess(t, bin, dir, serveAddr, want, "during")
 	close(release)
 	done.Wait()
-	after := honestSyncProcess(t, bin, dir, serve.addr, want, "after")
+	after := honestSyncProcess(t, bin, dir, serveAddr, want, "after")
 
 	peakRSS := vmHWM(t, serve.cmd.Process.Pid)
 	if err := serve.cmd.Process.Signal(syscall.SIGTERM); err != nil {
