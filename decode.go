@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -154,39 +152,20 @@ const minOrdersPerDecoder = 32
 // decodeOrders decodes vals (nil for a null order) as signed orders. The
 // requester reads a page ahead while it verifies the one before, so a
 // decode often runs when the cores come free between pages: splitting it
-// across them shortens that gap. Workers take orders one by one from a
-// shared counter. On error it reports the first bad order, as a decode in
-// order would.
+// across them shortens that gap. On error it reports the first bad order,
+// as a decode in order would.
 func decodeOrders(vals [][]byte) ([]*zeroex.SignedOrder, error) {
 	orders := make([]*zeroex.SignedOrder, len(vals))
 	errs := make([]error, len(vals))
-	var taken atomic.Int64
-	work := func() {
-		for {
-			i := int(taken.Add(1)) - 1
-			if i >= len(vals) {
-				return
-			}
-			if vals[i] == nil {
-				continue
-			}
-			o := new(zeroex.SignedOrder)
-			if errs[i] = o.UnmarshalJSON(vals[i]); errs[i] == nil {
-				orders[i] = o
-			}
+	parallel.For(len(vals), minOrdersPerDecoder, func(i int) {
+		if vals[i] == nil {
+			return
 		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(vals)/minOrdersPerDecoder)
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+		o := new(zeroex.SignedOrder)
+		if errs[i] = o.UnmarshalJSON(vals[i]); errs[i] == nil {
+			orders[i] = o
+		}
+	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("response: order %d: %w", i, err)

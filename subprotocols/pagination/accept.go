@@ -5,13 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -77,6 +76,10 @@ type scratch struct {
 	unknownIndex []int
 	errs         []error // errs[k] is unknown[k]'s signature check
 }
+
+// minPerWorker keeps small pages on one goroutine, where starting workers
+// would cost more than it saves.
+const minPerWorker = 32
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
@@ -237,7 +240,7 @@ func (p *Pager) checkOrders(page Page, after common.Hash, s *scratch) (last comm
 // cannot be hashed malformed in s.verdicts and the others valid. Hashes are
 // cached on the orders, so hashing a page a second time costs little.
 func hashOrders(orders []*zeroex.SignedOrder, s *scratch) {
-	balanced(len(orders), func(i int) {
+	parallel.For(len(orders), minPerWorker, func(i int) {
 		o := orders[i]
 		if o == nil {
 			s.verdicts[i] = verdictMalformed
@@ -262,7 +265,7 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 	}
 	p.verifySignatures(s)
 	if p.filter != nil {
-		balanced(len(s.candidates), func(j int) {
+		parallel.For(len(s.candidates), minPerWorker, func(j int) {
 			i := s.index[j]
 			if s.verdicts[i] == verdictValid && !matches(p.filter, s.candidates[j]) {
 				s.verdicts[i] = verdictFilterMismatch
@@ -307,7 +310,7 @@ func (p *Pager) verifySignatures(s *scratch) {
 		s.errs = make([]error, len(s.unknown))
 	}
 	errs := s.errs[:len(s.unknown)]
-	balanced(len(s.unknown), func(k int) {
+	parallel.For(len(s.unknown), minPerWorker, func(k int) {
 		errs[k] = s.unknown[k].VerifySignature()
 	})
 	for j, err := range errs {
@@ -345,38 +348,4 @@ func (p *Pager) count(provider peer.ID, verdicts []uint8, disordered bool) {
 	if n[verdictMalformed] > 0 || disordered {
 		p.cfg.scorer.AddPeerScore(provider, TagInvalidOrder, ScoreInvalidOrder)
 	}
-}
-
-// balancedBlock is how many items a worker of balanced takes at a time:
-// few, so that a core slowed by other work (the provider, the network, the
-// garbage collector) holds the page up by a few items, not half the page.
-const balancedBlock = 4
-
-// balanced calls fn for every i in [0, n) on all cores and waits. Workers
-// take small blocks from a shared counter rather than fixed halves.
-func balanced(n int, fn func(i int)) {
-	var taken atomic.Int64
-	work := func() {
-		for {
-			hi := int(taken.Add(balancedBlock))
-			lo := hi - balancedBlock
-			if lo >= n {
-				return
-			}
-			for i := lo; i < min(hi, n); i++ {
-				fn(i)
-			}
-		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), (n+minPerWorker-1)/minPerWorker)
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work() // the caller's goroutine works too
-	wg.Wait()
 }
