@@ -91,11 +91,10 @@ func createTemp(path string) (*os.File, error) {
 
 // syncOutcome is what a sync leaves for the summary and the output file.
 type syncOutcome struct {
-	store    *orderstore.Memory
-	counts   pagination.Counts
-	stats    ordersync.Stats
-	peers    []peer.AddrInfo
-	minPeers int
+	store  *orderstore.Memory
+	counts pagination.Counts
+	stats  ordersync.Stats
+	peers  []peer.AddrInfo
 }
 
 // orders yields the stored orders in hash order.
@@ -146,10 +145,9 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 		err = cause
 	}
 	return &syncOutcome{
-		store:    store,
-		counts:   counts.Snapshot(),
-		stats:    service.Stats(),
-		peers:    cfg.peers,
-		minPeers: cfg.minPeers,
+		store:  store,
+		counts: counts.Snapshot(),
+		stats:  service.Stats(),
+		peers:  cfg.peers,
 	}, err
 }
