@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
@@ -54,20 +53,12 @@ func loadOrCreateIdentity(path string) (crypto.PrivKey, error) {
 // readIdentity reads a key written by loadOrCreateIdentity. A missing file
 // gives an error that matches fs.ErrNotExist.
 func readIdentity(path string) (crypto.PrivKey, error) {
-	f, err := os.Open(path)
+	raw, err := readBounded(path, maxIdentitySize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
 		return nil, fmt.Errorf("identity: %w", err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxIdentitySize+1))
-	if err != nil {
-		return nil, fmt.Errorf("identity: read %s: %w", path, err)
-	}
-	if len(raw) > maxIdentitySize {
-		return nil, fmt.Errorf("identity: %s: larger than %d bytes, not a libp2p key file", path, maxIdentitySize)
 	}
 	key, err := crypto.UnmarshalPrivateKey(raw)
 	if err != nil {
