@@ -10,6 +10,8 @@ import (
 type cursor struct {
 	data []byte
 	pos  int
+	// maxOrders bounds the orders decodeResponse takes from one array.
+	maxOrders int
 }
 
 var errUnexpectedEnd = errors.New("unexpected end of JSON")

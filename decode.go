@@ -3,6 +3,7 @@ package ordersync
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,8 +17,11 @@ import (
 // the order decodes itself, three passes where one does. Each order decodes
 // itself strictly (zeroex); every other value is checked as json.Unmarshal
 // would check it. FuzzDecodeResponse holds the two to the same results.
-func decodeResponse(msg []byte, raw *rawResponse) error {
-	c := cursor{data: msg}
+//
+// A response with more than maxOrders orders fails with errTooManyOrders as
+// soon as the scan gets past that many: it never makes more entries.
+func decodeResponse(msg []byte, raw *rawResponse, maxOrders int) error {
+	c := cursor{data: msg, maxOrders: maxOrders}
 	if err := c.expect('{'); err != nil {
 		return err
 	}
@@ -118,6 +122,9 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 		return nil
 	}
 	for i := 0; ; i++ {
+		if i == c.maxOrders {
+			return fmt.Errorf("response: %w: more than %d", errTooManyOrders, c.maxOrders)
+		}
 		c.skipSpace()
 		if c.literal("null") {
 			vals = append(vals, nil)
@@ -144,6 +151,10 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 		}
 	}
 }
+
+// errTooManyOrders is decodeResponse's error for a response with more
+// orders than it takes.
+var errTooManyOrders = errors.New("too many orders")
 
 // minOrdersPerDecoder keeps short arrays on one goroutine, where starting
 // another would cost more than it saves.

@@ -3,6 +3,8 @@ package ordersync
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 )
 
@@ -28,7 +30,10 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		var want, got rawResponse
 		errWant := json.Unmarshal(msg, &want)
-		errGot := decodeResponse(msg, &got)
+		errGot := decodeResponse(msg, &got, fuzzMaxOrders)
+		if errWant == nil && errors.Is(errGot, errTooManyOrders) && len(want.Orders) > fuzzMaxOrders {
+			return // the one refusal json.Unmarshal does not make
+		}
 		if (errWant == nil) != (errGot == nil) {
 			t.Fatalf("%q: json.Unmarshal error %v, decodeResponse error %v", msg, errWant, errGot)
 		}
@@ -47,6 +52,28 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
+// fuzzMaxOrders is low so that the fuzzer reaches the order bound.
+const fuzzMaxOrders = 8
+
+// A response of more orders than the bound is refused before it makes an
+// entry past the bound, whatever the orders are.
+func TestDecodeResponseBoundsOrders(t *testing.T) {
+	msg := []byte(`{"type":"Response","orders":[null` + strings.Repeat(",null", 1000) + `]}`)
+	var raw rawResponse
+	allocs := testing.AllocsPerRun(5, func() {
+		raw = rawResponse{}
+		if err := decodeResponse(msg, &raw, 10); !errors.Is(err, errTooManyOrders) {
+			t.Fatalf("decodeResponse: %v, want errTooManyOrders", err)
+		}
+	})
+	if allocs > 20 {
+		t.Errorf("%v allocations for a refused response; the entries past the bound must not be made", allocs)
+	}
+	if err := decodeResponse(msg, &raw, 1001); err != nil || len(raw.Orders) != 1001 {
+		t.Fatalf("at the bound: %v, %d orders; want 1001", err, len(raw.Orders))
+	}
+}
+
 func BenchmarkDecodeResponse(b *testing.B) {
 	msg, err := json.Marshal(rawResponse{Type: TypeResponse, Subprotocol: "/test/a", Orders: benchmarkOrders()[:500], Metadata: json.RawMessage(`{"next":500}`)})
 	if err != nil {
@@ -56,7 +83,7 @@ func BenchmarkDecodeResponse(b *testing.B) {
 		name   string
 		decode func([]byte, *rawResponse) error
 	}{
-		{"decodeResponse", decodeResponse},
+		{"decodeResponse", func(m []byte, r *rawResponse) error { return decodeResponse(m, r, DefaultMaxOrdersPerResponse) }},
 		{"json.Unmarshal", func(m []byte, r *rawResponse) error { return json.Unmarshal(m, r) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

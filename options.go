@@ -62,6 +62,11 @@ const (
 	// DefaultMaxOrdersPerSync bounds the orders a requester takes from one
 	// provider in one sync.
 	DefaultMaxOrdersPerSync = 1_000_000
+	// DefaultMaxOrdersPerResponse bounds the orders in one response a
+	// requester decodes: a page of 500 on the network, and room for
+	// pages far larger, while a 16 MiB response of "null,null,..." cannot
+	// make millions of entries.
+	DefaultMaxOrdersPerResponse = 20_000
 	// maxResumePoints bounds how many broken-off syncs a Service remembers.
 	maxResumePoints = 1024
 	// maxPeerStats bounds how many providers Stats reports on.
@@ -90,6 +95,7 @@ type config struct {
 	maxRequestsPerStream int
 	maxPagesPerSync      int
 	maxOrdersPerSync     int
+	maxOrdersPerResponse int
 }
 
 // CheckOptions reports the first invalid option, naming it, so that a
@@ -125,6 +131,7 @@ func defaultConfig() config {
 		maxRequestsPerStream: DefaultMaxRequestsPerStream,
 		maxPagesPerSync:      DefaultMaxPagesPerSync,
 		maxOrdersPerSync:     DefaultMaxOrdersPerSync,
+		maxOrdersPerResponse: DefaultMaxOrdersPerResponse,
 	}
 }
 
@@ -314,6 +321,13 @@ func WithMaxPagesPerSync(n int) Option {
 // off (ErrTooManyOrders). Default DefaultMaxOrdersPerSync (1,000,000).
 func WithMaxOrdersPerSync(n int) Option {
 	return positive("max orders per sync", n, func(c *config) { c.maxOrdersPerSync = n })
+}
+
+// WithMaxOrdersPerResponse bounds the orders in one response a requester
+// decodes; a response with more is an invalid message. Default
+// DefaultMaxOrdersPerResponse (20,000).
+func WithMaxOrdersPerResponse(n int) Option {
+	return positive("max orders per response", n, func(c *config) { c.maxOrdersPerResponse = n })
 }
 
 func positive(name string, n int, set func(*config)) Option {

@@ -20,6 +20,7 @@ func TestCheckOptions(t *testing.T) {
 	}{
 		{WithMessageTimeout(0), "message timeout"},
 		{WithFirstRequestTimeout(0), "first request timeout"},
+		{WithMaxOrdersPerResponse(0), "max orders per response"},
 		{WithRateLimit(10, 0), "rate limit"},
 		{WithPeerRateLimit(-1, 1), "peer rate limit"},
 		{WithBackoff(time.Second, time.Millisecond), "backoff"},

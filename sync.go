@@ -326,7 +326,7 @@ func (ps *peerSync) readResponse(stream network.Stream, r *framing.Reader) ([]by
 // subprotocol. The error wraps ErrInvalidMessage.
 func (ps *peerSync) parseResponse(msg []byte) (Subprotocol, *Response, error) {
 	var raw rawResponse
-	if err := decodeResponse(msg, &raw); err != nil {
+	if err := decodeResponse(msg, &raw, ps.s.cfg.maxOrdersPerResponse); err != nil {
 		return nil, nil, fmt.Errorf("%w: response from %s: %v", ErrInvalidMessage, ps.p, err)
 	}
 	if raw.Type != TypeResponse {
