@@ -118,38 +118,37 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 			p.Close()
 		}
 	}()
+	// Every node speaks the same subprotocols with the same filter and
+	// pages; providers differ by their orders, requesters by the watch on
+	// their periodic round.
+	base := syncNodeConfig{
+		subprotocols: cfg.subprotocols,
+		perPage:      cfg.perPage,
+		filter:       filter,
+		noRateLimit:  cfg.noRateLimit,
+	}
 	for i, set := range [][]*zeroex.SignedOrder{setA, setB} {
-		n, err := startSyncNode(ctx, syncNodeConfig{
-			name:         fmt.Sprintf("node-%d", i+1),
-			subprotocols: cfg.subprotocols,
-			perPage:      cfg.perPage,
-			filter:       filter,
-			orders:       set,
-			noRateLimit:  cfg.noRateLimit,
-		})
+		nc := base
+		nc.name, nc.orders = fmt.Sprintf("node-%d", i+1), set
+		n, err := startSyncNode(ctx, nc)
 		if err != nil {
 			return nil, err
 		}
 		res.providers = append(res.providers, &demoPeer{syncNode: n, role: "provider"})
 	}
-	for i := 2; i < cfg.nodes; i++ {
+	for i := len(res.providers); i < cfg.nodes; i++ {
 		watch := newRoundWatch()
-		n, err := startSyncNode(ctx, syncNodeConfig{
-			name:         fmt.Sprintf("node-%d", i+1),
-			subprotocols: cfg.subprotocols,
-			perPage:      cfg.perPage,
-			filter:       filter,
-			noRateLimit:  cfg.noRateLimit,
-			serviceOpts:  []ordersync.Option{watch.option()},
-		})
+		nc := base
+		nc.name, nc.serviceOpts = fmt.Sprintf("node-%d", i+1), []ordersync.Option{watch.option()}
+		n, err := startSyncNode(ctx, nc)
 		if err != nil {
 			return nil, err
 		}
 		res.requesters = append(res.requesters, &demoPeer{syncNode: n, role: "requester", watch: watch})
 	}
 	// Requesters connect to both providers and to nothing else, so that
-	// GetOrders with minPeers 2 must sync with both of them, and what a
-	// requester ends with is exactly the union.
+	// GetOrders with minPeers 2 (every provider) must sync with both of
+	// them, and what a requester ends with is exactly the union.
 	for _, r := range res.requesters {
 		for _, p := range res.providers {
 			if err := connectHosts(ctx, r.host, p.host); err != nil {
@@ -172,12 +171,13 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 		interval = 100 * time.Millisecond
 	}
 	prog := newProgress(progressOut, interactive, names, counts, notes, int64(len(union)), interval)
+	minPeers := len(res.providers)
 	var wg sync.WaitGroup
 	for _, r := range res.requesters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.getOrders, r.round, r.err = runRequester(ctx, r, cfg.minPeers)
+			r.getOrders, r.round, r.err = runRequester(ctx, r, minPeers)
 		}()
 	}
 	wg.Wait()

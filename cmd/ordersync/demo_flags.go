@@ -19,8 +19,6 @@ type demoConfig struct {
 	subprotocols []string
 	// seed makes the order sets reproducible.
 	seed int64
-	// minPeers is GetOrders' minPeers: both providers.
-	minPeers int
 	// noRateLimit lifts the providers' request rate limit.
 	noRateLimit bool
 }
@@ -42,7 +40,6 @@ func defaultDemoConfig() demoConfig {
 		perPage:      500,
 		subprotocols: defaultSubprotocolPreference(),
 		seed:         1,
-		minPeers:     2,
 	}
 }
 
