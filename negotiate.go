@@ -88,10 +88,16 @@ func checkOffered(names []string) error {
 // metadata: entry i of {"metadata":[...]} when there is one, else the
 // metadata as it came (older requesters send null or nothing, and a
 // requester resuming a sync sends the subprotocol's metadata unwrapped).
+//
+// The entries go into a fixed array as long as the longest list of
+// subprotocols taken (checkOffered), so that a request of a million tiny
+// entries makes no more than that: json.Unmarshal drops the rest.
 func pickFirstMetadata(metadata json.RawMessage, i int) json.RawMessage {
-	var first FirstRequestsForSubprotocols
-	if err := json.Unmarshal(metadata, &first); err == nil && len(first.MetadataForSubprotocol) > i {
-		return first.MetadataForSubprotocol[i]
+	var first struct {
+		Metadata [maxOfferedSubprotocols]json.RawMessage `json:"metadata"`
+	}
+	if err := json.Unmarshal(metadata, &first); err == nil && first.Metadata[i] != nil {
+		return first.Metadata[i]
 	}
 	return metadata
 }

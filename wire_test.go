@@ -155,6 +155,17 @@ func TestOversizeSubprotocolListIsInvalid(t *testing.T) {
 			t.Errorf("%s: %v; want a short ErrInvalidMessage", name, err)
 		}
 	}
+	// Metadata of a million entries is not a million allocations.
+	huge := []byte(`{"type":"Request","subprotocols":["/x","/test/a"],"metadata":{"metadata":[0,{"offset":1}` + strings.Repeat(",0", 1<<20) + `]}}`)
+	allocs := testing.AllocsPerRun(3, func() {
+		if _, _, err := s.parseRequest(huge, nil, h.ID()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1000 {
+		t.Errorf("%v allocations to pick entry 1 of a million", allocs)
+	}
+
 	// At the bounds, the request negotiates.
 	atBound := `"/x"` + strings.Repeat(`,"/x"`, maxOfferedSubprotocols-2) + `,"/test/a"`
 	msg := []byte(`{"type":"Request","subprotocols":[` + atBound + `],"metadata":null}`)
