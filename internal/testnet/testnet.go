@@ -1,7 +1,9 @@
 // Package testnet starts small networks of real go-libp2p hosts on loopback
 // for tests: TCP, the default security (noise or TLS) and yamux, like a real
 // node, each host with a real connection manager so that peer-score tags
-// can be read back with h.ConnManager().GetTagInfo(p).
+// can be read back with h.ConnManager().GetTagInfo(p). NewLoopbackHost,
+// which takes no testing.TB, starts the same host for programs (the
+// ordersync command's demo and bench).
 package testnet
 
 import (
