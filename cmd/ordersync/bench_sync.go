@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -65,7 +66,7 @@ func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
 		return syncResult{}, err
 	}
 	defer requester.Close()
-	if err := connectHosts(ctx, requester.host, provider.host); err != nil {
+	if err := testnet.ConnectHosts(ctx, requester.host, provider.host); err != nil {
 		return syncResult{}, err
 	}
 

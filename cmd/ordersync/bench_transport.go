@@ -97,7 +97,7 @@ func measureTransport(ctx context.Context, pages [][]byte) (transportResult, err
 		_ = s.Close()
 		done <- readResult{n, at, err}
 	})
-	if err := connectHosts(ctx, sender, receiver); err != nil {
+	if err := testnet.ConnectHosts(ctx, sender, receiver); err != nil {
 		return transportResult{}, err
 	}
 	s, err := sender.NewStream(ctx, receiver.ID(), benchTransportID)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -151,7 +152,7 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	// them, and what a requester ends with is exactly the union.
 	for _, r := range res.requesters {
 		for _, p := range res.providers {
-			if err := connectHosts(ctx, r.host, p.host); err != nil {
+			if err := testnet.ConnectHosts(ctx, r.host, p.host); err != nil {
 				return nil, err
 			}
 		}

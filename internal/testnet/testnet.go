@@ -110,14 +110,28 @@ func NewLoopbackHost(extra ...libp2p.Option) (host.Host, error) {
 // Connect connects a to b and waits until both sides see the connection.
 func Connect(t testing.TB, a, b host.Host) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	info := peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}
-	if err := a.Connect(ctx, info); err != nil {
-		t.Fatalf("testnet: connect %s to %s: %v", a.ID(), b.ID(), err)
+	if err := ConnectHosts(ctx, a, b); err != nil {
+		t.Fatalf("testnet: %v", err)
 	}
 	// The dialer sees the connection as soon as Connect returns; the
 	// listener may register it a moment later. Wait on its event bus
 	// rather than polling.
 	waitConnected(t, ctx, b, a.ID())
+}
+
+// connectTimeout bounds a dial between two loopback hosts.
+const connectTimeout = 10 * time.Second
+
+// ConnectHosts dials b from a at b's listen addresses, giving up after 10 s
+// or when ctx ends. It is Connect for programs: it does not wait for b to
+// see the connection.
+func ConnectHosts(ctx context.Context, a, b host.Host) error {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := a.Connect(ctx, peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
+		return fmt.Errorf("connect %s to %s: %w", a.ID(), b.ID(), err)
+	}
+	return nil
 }
