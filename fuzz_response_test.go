@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -69,11 +69,14 @@ func (s fuzzRespSub) HandleOrderSyncResponse(context.Context, *Response) (*Reque
 	return nil, 0, errors.New("fuzz: not used")
 }
 
-// totalAlloc is the bytes the process has allocated so far.
+// totalAlloc is the bytes the process has allocated so far. It reads
+// runtime/metrics, not runtime.ReadMemStats: the latter stops the world,
+// which slowed the fuzzer to a few execs a second and let its workers miss
+// the end of -fuzztime ("context deadline exceeded").
 func totalAlloc() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.TotalAlloc
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
 }
 
 // FuzzHandleResponse feeds arbitrary bytes, as a provider's side of a
