@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -51,6 +53,9 @@ type benchRow struct {
 	hasNew    bool
 	// cpu is the process's CPU time during the measurement.
 	cpu time.Duration
+	// runs holds the orders/s of every run of a repeated measurement,
+	// ascending; the row's own figures are those of the median run.
+	runs []float64
 }
 
 // benchLimitRuns is how many times the bench measures each limit.
@@ -130,7 +135,8 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	}
 	rows = append(rows, verify)
 
-	// 3. Full syncs.
+	// 3. Full syncs, and 4. re-syncs with 99% held: each run cfg.runs
+	// times, reported by its median run, with the spread of all of them.
 	var best benchRow
 	for _, sub := range defaultSubprotocolPreference() {
 		for _, lifted := range []bool{false, true} {
@@ -138,22 +144,20 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 			if lifted {
 				limit = "rate limit lifted"
 			}
-			fmt.Fprintf(log, "3/4 full sync, %s, %s...\n", shortSubprotocolName(sub), limit)
-			res, err := measureSync(ctx, syncRun{
+			fmt.Fprintf(log, "3/4 full sync, %s, %s (%d runs)...\n", shortSubprotocolName(sub), limit, cfg.runs)
+			row, err := measureSyncRuns(ctx, cfg.runs, syncRun{
 				subprotocol: sub, perPage: cfg.perPage, noRateLimit: lifted,
 				provided: orders, filter: filter,
+			}, func(res syncResult) error {
+				if res.held != cfg.orders {
+					return fmt.Errorf("full sync %s, %s: requester holds %d orders, want %d", shortSubprotocolName(sub), limit, res.held, cfg.orders)
+				}
+				return nil
 			})
 			if err != nil {
 				return err
 			}
-			if res.held != cfg.orders {
-				return fmt.Errorf("full sync %s, %s: requester holds %d orders, want %d", shortSubprotocolName(sub), limit, res.held, cfg.orders)
-			}
-			row := benchRow{
-				name:   fmt.Sprintf("3. full sync %s, %s", shortSubprotocolName(sub), limit),
-				orders: int(res.received), elapsed: res.elapsed, bytes: res.bytesIn,
-				heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true, cpu: res.cpu,
-			}
+			row.name = fmt.Sprintf("3. full sync %s, %s", shortSubprotocolName(sub), limit)
 			rows = append(rows, row)
 			if lifted && row.ordersPerSec() > best.ordersPerSec() {
 				best = row
@@ -161,29 +165,27 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 		}
 	}
 
-	// 4. Re-sync with 99% held.
 	held, missing, err := heldShare(orders, cfg.resyncHeld)
 	if err != nil {
 		return err
 	}
 	for _, sub := range defaultSubprotocolPreference() {
-		fmt.Fprintf(log, "4/4 re-sync, %s, requester holds %d of %d...\n", shortSubprotocolName(sub), len(held), cfg.orders)
-		res, err := measureSync(ctx, syncRun{
+		fmt.Fprintf(log, "4/4 re-sync, %s, requester holds %d of %d (%d runs)...\n", shortSubprotocolName(sub), len(held), cfg.orders, cfg.runs)
+		row, err := measureSyncRuns(ctx, cfg.runs, syncRun{
 			subprotocol: sub, perPage: cfg.perPage, noRateLimit: true,
 			provided: orders, held: held, filter: filter,
+		}, func(res syncResult) error {
+			if res.held != cfg.orders || res.added != uint64(missing) {
+				return fmt.Errorf("re-sync %s: requester added %d orders and holds %d, want %d and %d",
+					shortSubprotocolName(sub), res.added, res.held, missing, cfg.orders)
+			}
+			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if res.held != cfg.orders || res.added != uint64(missing) {
-			return fmt.Errorf("re-sync %s: requester added %d orders and holds %d, want %d and %d",
-				shortSubprotocolName(sub), res.added, res.held, missing, cfg.orders)
-		}
-		rows = append(rows, benchRow{
-			name:   fmt.Sprintf("4. re-sync %s, %.0f%% held, rate limit lifted", shortSubprotocolName(sub), 100*cfg.resyncHeld),
-			orders: int(res.received), elapsed: res.elapsed, bytes: res.bytesIn,
-			heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true, cpu: res.cpu,
-		})
+		row.name = fmt.Sprintf("4. re-sync %s, %.0f%% held, rate limit lifted", shortSubprotocolName(sub), 100*cfg.resyncHeld)
+		rows = append(rows, row)
 	}
 
 	writeBenchTable(out, cfg, rows)
@@ -192,15 +194,65 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	if limit > 0 {
 		ratio = best.ordersPerSec() / limit
 	}
-	fmt.Fprintf(out, "best sync: %s at %.0f orders/s; limit: %.0f orders/s (the smaller of 1 and 2)\n", best.name, best.ordersPerSec(), limit)
+	fmt.Fprintf(out, "best sync: %s at %.0f orders/s (median of %d runs, %s); limit: %.0f orders/s (the smaller of 1 and 2)\n",
+		best.name, best.ordersPerSec(), len(best.runs), best.spread(), limit)
 	if cpuLimit := min(transport.ordersPerCPUSec(), verify.ordersPerCPUSec()); cpuLimit > 0 && best.cpu > 0 {
 		// Wall-clock rates move with the machine's load; rates per CPU
 		// second much less so.
-		fmt.Fprintf(out, "same ratio per CPU second (steadier on a busy machine): %.2f (%.0f over %.0f orders per CPU second)\n",
+		fmt.Fprintf(out, "same ratio per CPU second (steadier on a busy machine; median run): %.2f (%.0f over %.0f orders per CPU second)\n",
 			best.ordersPerCPUSec()/cpuLimit, best.ordersPerCPUSec(), cpuLimit)
 	}
 	fmt.Fprintf(out, "sync/limit ratio: %.2f\n", ratio)
 	return nil
+}
+
+// measureSyncRuns runs the sync n times, checking each result with check,
+// and returns the row of the median run (by orders/s) with every run's
+// orders/s in runs. A sync's first run may pay for the provider's encodings,
+// which later runs find cached: the median is not moved by one such run.
+func measureSyncRuns(ctx context.Context, n int, run syncRun, check func(syncResult) error) (benchRow, error) {
+	rows := make([]benchRow, 0, n)
+	for range n {
+		res, err := measureSync(ctx, run)
+		if err != nil {
+			return benchRow{}, err
+		}
+		if err := check(res); err != nil {
+			return benchRow{}, err
+		}
+		rows = append(rows, benchRow{
+			orders: int(res.received), elapsed: res.elapsed, bytes: res.bytesIn,
+			heap: res.peakHeap, hasHeap: true, ordersNew: res.added, hasNew: true, cpu: res.cpu,
+		})
+	}
+	return medianRow(rows), nil
+}
+
+// medianRow returns the row of the median of rows by orders/s (the slower
+// middle one of an even number), with runs set to all of their orders/s.
+func medianRow(rows []benchRow) benchRow {
+	sorted := slices.Clone(rows)
+	slices.SortStableFunc(sorted, func(a, b benchRow) int { return cmp.Compare(a.ordersPerSec(), b.ordersPerSec()) })
+	med := sorted[(len(sorted)-1)/2]
+	med.runs = make([]float64, len(sorted))
+	for i, r := range sorted {
+		med.runs[i] = r.ordersPerSec()
+	}
+	return med
+}
+
+// spread says how far apart a repeated measurement's runs were: the range
+// of their orders/s and its size relative to the median.
+func (r benchRow) spread() string {
+	if len(r.runs) < 2 {
+		return "one run"
+	}
+	lo, hi := r.runs[0], r.runs[len(r.runs)-1]
+	rel := 0.0
+	if m := r.ordersPerSec(); m > 0 {
+		rel = 100 * (hi - lo) / m
+	}
+	return fmt.Sprintf("%.0f–%.0f, ±%.0f%%", lo, hi, rel/2)
 }
 
 // writeBenchTable prints the measurements.
@@ -208,9 +260,12 @@ func writeBenchTable(w io.Writer, cfg benchConfig, rows []benchRow) {
 	fmt.Fprintf(w, "\n%d orders, %d per page, GOMAXPROCS %d, provider and requester in this process on 127.0.0.1\n\n",
 		cfg.orders, cfg.perPage, runtime.GOMAXPROCS(0))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "measurement\torders\ttime\torders/s\tMB/s\tbytes/order\tnew orders\tpeak heap\tCPU time")
+	fmt.Fprintln(tw, "measurement\torders\ttime\torders/s\truns: orders/s\tMB/s\tbytes/order\tnew orders\tpeak heap\tCPU time")
 	for _, r := range rows {
-		mbps, perOrder, heap, added, cpu := "-", "-", "-", "-", "-"
+		mbps, perOrder, heap, added, cpu, runs := "-", "-", "-", "-", "-", "-"
+		if len(r.runs) > 0 {
+			runs = r.spread()
+		}
 		if r.bytes > 0 && r.elapsed > 0 {
 			mbps = fmt.Sprintf("%.1f", float64(r.bytes)/1e6/r.elapsed.Seconds())
 		}
@@ -226,11 +281,13 @@ func writeBenchTable(w io.Writer, cfg benchConfig, rows []benchRow) {
 		if r.cpu > 0 {
 			cpu = formatDuration(r.cpu)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\n",
-			r.name, r.orders, formatDuration(r.elapsed), r.ordersPerSec(), mbps, perOrder, added, heap, cpu)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.name, r.orders, formatDuration(r.elapsed), r.ordersPerSec(), runs, mbps, perOrder, added, heap, cpu)
 	}
 	_ = tw.Flush()
-	fmt.Fprintln(w, "\nbytes: ordersync stream bytes the requester read (before muxer and security framing);")
+	fmt.Fprintf(w, "\n1, 2: the best of %d runs; 3, 4: the median of %d runs (its time, orders/s, heap and CPU),\n", benchLimitRuns, cfg.runs)
+	fmt.Fprintln(w, "with the lowest and highest orders/s of all of them and half their distance from the median;")
+	fmt.Fprintln(w, "bytes: ordersync stream bytes the requester read (before muxer and security framing);")
 	fmt.Fprintln(w, "peak heap: process heap in use above its level before the sync (provider and requester share it);")
 	fmt.Fprintln(w, "CPU time: this process's user+system time during the measurement (more than the time when cores")
 	fmt.Fprintln(w, "run in parallel; less when other processes hold the cores).")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 )
 
@@ -15,6 +16,9 @@ type benchConfig struct {
 	// resyncHeld is the share of the orders the requester holds before the
 	// re-sync.
 	resyncHeld float64
+	// runs is how many times each sync (3 and 4) is measured; the table
+	// shows the median run and the spread.
+	runs int
 	// cpuProfile, when set, is where a CPU profile of the whole run goes.
 	cpuProfile string
 }
@@ -23,12 +27,16 @@ type benchConfig struct {
 // over (provider, requester, fresh copies).
 const benchMaxOrders = 1_000_000
 
+// benchMaxRuns bounds --runs.
+const benchMaxRuns = 101
+
 func defaultBenchConfig() benchConfig {
 	return benchConfig{
 		orders:     50_000,
 		perPage:    500,
 		seed:       1,
 		resyncHeld: 0.99,
+		runs:       3,
 	}
 }
 
@@ -43,14 +51,18 @@ Measures, with the same generated orders, on 127.0.0.1 in this process:
   3. full syncs with each subprotocol into an empty store, with the
      provider's default rate limit and with it lifted;
   4. a re-sync when the requester already holds 99% of the orders.
-The last line is "sync/limit ratio: X": the best sync's orders/s (rate limit
-lifted) over the smaller of the transport and verification limits.
+Each limit is measured 3 times and the best run counts; each sync --runs
+times, and the median run counts, shown with the range of all runs.
+The last line is "sync/limit ratio: X": the best sync's median orders/s
+(rate limit lifted) over the smaller of the transport and verification
+limits.
 
 Flags:
 `, usage, "cpuprofile")
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "generated signed orders to measure with")
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page in the syncs"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
+	fs.IntVar(&cfg.runs, "runs", cfg.runs, fmt.Sprintf("times each sync is measured (median and spread shown), 1 to %d", benchMaxRuns))
 	// Hidden: for profiling the bench itself, not for users.
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "")
 	if err := parseFlags(fs, args); err != nil {
@@ -61,6 +73,9 @@ Flags:
 	}
 	if err := checkPerPage(cfg.perPage); err != nil {
 		return cfg, err
+	}
+	if cfg.runs < 1 || cfg.runs > benchMaxRuns {
+		return cfg, usagef("--runs %d: want 1 to %d", cfg.runs, benchMaxRuns)
 	}
 	return cfg, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 func TestBenchPrintsTheRatioLast(t *testing.T) {
 	cfg := defaultBenchConfig()
 	cfg.orders = 1000
+	cfg.runs = 2
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, log bytes.Buffer
@@ -42,14 +44,17 @@ func TestBenchPrintsTheRatioLast(t *testing.T) {
 }
 
 func TestBenchFlags(t *testing.T) {
-	cfg, err := parseBenchFlags([]string{"--orders", "2000", "--per-page", "100", "--seed", "3", "--cpuprofile", "x.prof"}, new(bytes.Buffer))
+	cfg, err := parseBenchFlags([]string{"--orders", "2000", "--per-page", "100", "--seed", "3", "--runs", "5", "--cpuprofile", "x.prof"}, new(bytes.Buffer))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.orders != 2000 || cfg.perPage != 100 || cfg.seed != 3 || cfg.cpuProfile != "x.prof" {
+	if cfg.orders != 2000 || cfg.perPage != 100 || cfg.seed != 3 || cfg.runs != 5 || cfg.cpuProfile != "x.prof" {
 		t.Errorf("parsed %+v", cfg)
 	}
-	for _, args := range [][]string{{"--orders", "10"}, {"--per-page", "0"}, {"x"}} {
+	if def, _ := parseBenchFlags(nil, new(bytes.Buffer)); def.runs != 3 {
+		t.Errorf("default --runs %d, want 3", def.runs)
+	}
+	for _, args := range [][]string{{"--orders", "10"}, {"--per-page", "0"}, {"--runs", "0"}, {"x"}} {
 		if _, err := parseBenchFlags(args, new(bytes.Buffer)); err == nil || !isUsageError(err) {
 			t.Errorf("%q: got %v, want a usage error", args, err)
 		}
@@ -58,6 +63,28 @@ func TestBenchFlags(t *testing.T) {
 	_, _ = parseBenchFlags([]string{"-h"}, &usage)
 	if strings.Contains(usage.String(), "cpuprofile") || !strings.Contains(usage.String(), "-orders") {
 		t.Errorf("usage shows hidden flags or lacks visible ones:\n%s", usage.String())
+	}
+}
+
+func TestMedianRow(t *testing.T) {
+	row := func(ms int) benchRow { return benchRow{orders: 1000, elapsed: time.Duration(ms) * time.Millisecond} }
+	// 1000 orders in 100, 50, 200 and 125 ms: 10000, 20000, 5000, 8000 orders/s.
+	med := medianRow([]benchRow{row(100), row(50), row(200), row(125)})
+	if med.elapsed != 125*time.Millisecond {
+		t.Errorf("median of four runs took %v, want the slower middle one, 125ms", med.elapsed)
+	}
+	if want := []float64{5000, 8000, 10000, 20000}; !slices.Equal(med.runs, want) {
+		t.Errorf("runs %v, want %v", med.runs, want)
+	}
+	// (20000-5000)/8000 = 187.5%, half of it either side.
+	if got, want := med.spread(), "5000–20000, ±94%"; got != want {
+		t.Errorf("spread %q, want %q", got, want)
+	}
+	if med := medianRow([]benchRow{row(100), row(50), row(200)}); med.elapsed != 100*time.Millisecond {
+		t.Errorf("median of three runs took %v, want 100ms", med.elapsed)
+	}
+	if got := medianRow([]benchRow{row(100)}).spread(); got != "one run" {
+		t.Errorf("spread of one run %q", got)
 	}
 }
 
