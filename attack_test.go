@@ -56,7 +56,7 @@ const (
 	hangGuard = 20 * time.Second
 )
 
-// Peer-score tags, as WIRE.md names them.
+// Peer-score tags, as docs/protocol.md names them.
 const (
 	tagInvalidMessage    = "ordersync/invalid-message"
 	tagValidMessage      = "ordersync/valid-message"

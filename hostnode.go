@@ -11,7 +11,10 @@ import (
 
 // HostNode adapts a plain go-libp2p host to Node: its neighbours are the
 // peers it is connected to and peer scores are tags in its connection
-// manager (a host without one, the default, keeps no scores).
+// manager. libp2p.New gives a host a connection manager unless told
+// otherwise (connmgr.NewConnManager(160, 192) in go-libp2p v0.51), so the
+// tags are kept, and weigh in when it trims connections, for as long as a
+// peer stays connected; a host given connmgr.NullConnMgr drops them.
 type HostNode struct {
 	h host.Host
 }

@@ -8,8 +8,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
-// Node is what a Service needs of a libp2p node. A 0x Mesh node already has
-// this method set; a plain go-libp2p host gets it from NewHostNode.
+// Node is what a Service needs of a libp2p node. The names are those of a
+// 0x Mesh node's methods, but the types are current go-libp2p's, so a node
+// satisfies Node only when it builds on that go-libp2p (see the package
+// documentation). A plain go-libp2p host gets it from NewHostNode.
 type Node interface {
 	// ID is the node's own peer ID.
 	ID() peer.ID

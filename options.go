@@ -11,8 +11,9 @@ import (
 )
 
 // Defaults of the options. The timeouts, the rate limit and the backoff are
-// those of the existing 0x Mesh nodes (see WIRE.md); the size and count
-// bounds are this implementation's own.
+// those of the existing 0x Mesh nodes; the size and count bounds are this
+// implementation's own. The module's docs/protocol.md ("Bounds and
+// defaults") lists every bound with its origin.
 const (
 	// DefaultMessageTimeout is how long either side waits for one message.
 	DefaultMessageTimeout = 30 * time.Second

@@ -18,10 +18,28 @@
 // functions); a peer that sends more, sends garbage or stalls has its stream
 // closed and its score lowered, and never takes the Service down.
 //
+// The protocol, message by message with every bound and default, is
+// written down in docs/protocol.md in this module's repository.
+//
+// # Which libp2p
+//
+// This module builds on go-libp2p v0.51.0 (see its go.mod) and its core
+// packages (github.com/libp2p/go-libp2p/core/...); a node that imports it
+// must build on that go-libp2p or a later one. A node still on
+// github.com/libp2p/go-libp2p-core v0.6, as deployed 0x Mesh nodes are,
+// cannot link it: the types differ, and the multiaddr and CID versions the
+// two need no longer agree. Deployed Mesh nodes also secure connections
+// with secio only, which current go-libp2p no longer has (it offers TLS
+// and Noise), so a node built on this module cannot connect to them:
+// interoperability with them is at the protocol level, the same bytes on
+// any connection both sides can make.
+//
 // # Where the wire format leaves a choice
 //
 // The wire format is that of the existing nodes. Where it is silent, this
-// package does the following:
+// package does the following (docs/protocol.md has the full list, and the
+// two places where this module deliberately differs from the original
+// nodes):
 //
 //   - A sync that broke off resumes on a new stream whose first request
 //     names only the chosen subprotocol and carries that subprotocol's own

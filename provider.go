@@ -146,7 +146,7 @@ func (p *providerStream) serve(mem *reservation) error {
 			if errors.As(err, &noMatch) {
 				s.node.SetPeerScore(remote, tagNegotiationFailed, scoreNegotiationFailed)
 				p.log.WithError(err).Debug("ordersync: subprotocol negotiation failed")
-				return nil // close without writing, as WIRE.md says
+				return nil // close without writing, as the protocol says
 			}
 			s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
 			p.log.WithError(err).Warn("ordersync: invalid request")
@@ -155,7 +155,7 @@ func (p *providerStream) serve(mem *reservation) error {
 		s.node.SetPeerScore(remote, tagValidMessage, scoreValidMessage)
 		chosen = sub
 		if err := p.answer(sub, req); err == errDeclined {
-			return nil // close without writing, as WIRE.md says
+			return nil // close without writing, as the protocol says
 		} else if err != nil {
 			return err
 		}

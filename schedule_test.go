@@ -223,7 +223,7 @@ func TestPeersWithoutOrdersDoNotCount(t *testing.T) {
 }
 
 func TestBackoffSchedule(t *testing.T) {
-	// The default schedule, as WIRE.md gives it.
+	// The default schedule, as docs/protocol.md gives it.
 	b := exponentialBackoff(DefaultInitialBackoff, DefaultMaxBackoff)()
 	b.Reset()
 	want := []time.Duration{250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000}

@@ -7,7 +7,7 @@ import (
 )
 
 // Peer-score tags, as existing 0x Mesh nodes set them in the connection
-// manager (WIRE.md "Peer score"), and two of this implementation's own:
+// manager (docs/protocol.md, "Peer scores"), and two of this implementation's own:
 // too-long-sync for a provider cut off by WithMaxPagesPerSync or
 // WithMaxOrdersPerSync, and message-timeout for a peer that let a message
 // deadline pass (a stalling peer holds a stream slot for the whole timeout).

@@ -16,7 +16,7 @@ const builtinBase = "ordersync-builtin:///"
 const customSchemaURL = builtinBase + "customOrderSchema"
 
 // builtinSchemas are the schemas a custom schema may $ref, by path. They
-// describe an order's JSON as WIRE.md fixes it.
+// describe an order's JSON as the wire fixes it (docs/protocol.md).
 var builtinSchemas = map[string]string{
 	"address": `{"type":"string","pattern":"` + addressPattern + `"}`,
 	// 2^256-1 has 78 digits; the exact bound is a native check.

@@ -10,7 +10,7 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// The chain and exchange of WIRE.md's public check.
+// The chain and exchange of the public hash vector (docs/protocol.md).
 const testChainID = 1337
 
 var testExchange = common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48")

@@ -17,7 +17,7 @@ import (
 const zeroAddressHex = "0x0000000000000000000000000000000000000000"
 
 // instance builds the value the schema engine validates: the order's JSON
-// (WIRE.md's signed order) as json.Unmarshal with UseNumber would decode it,
+// (the signed order's wire JSON) as json.Unmarshal with UseNumber would decode it,
 // built straight from the typed fields, with no encode/decode round trip.
 // The caller has checked malformedField, chainId and exchangeAddress, so the
 // filter's own strings stand in for those two.

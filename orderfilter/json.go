@@ -17,7 +17,7 @@ import (
 // schema escaped at worst (6 bytes per byte, as \u00XX) plus the rest.
 const maxFilterJSONSize = 6*MaxCustomOrderSchemaSize + 1024
 
-// wireFilter is a filter as it travels (WIRE.md, "Order filter"); the field
+// wireFilter is a filter as it travels (docs/protocol.md, "Order filters"); the field
 // order is the one existing nodes write.
 type wireFilter struct {
 	CustomOrderSchema string `json:"customOrderSchema"`
@@ -25,7 +25,7 @@ type wireFilter struct {
 	ExchangeAddress   string `json:"exchangeAddress"`
 }
 
-// MarshalJSON writes f as WIRE.md's filter:
+// MarshalJSON writes f as the network's filter JSON:
 // {"customOrderSchema":"<schema>","chainID":1,"exchangeAddress":"0x<lowercase hex>"}.
 func (f *Filter) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wireFilter{

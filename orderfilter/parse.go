@@ -9,7 +9,7 @@ import (
 // a handful of peers at a time, each with one filter for a whole sync.
 const parseCacheSize = 64
 
-// Parse makes the Filter that data (WIRE.md's filter JSON) describes, as
+// Parse makes the Filter that data (a filter's wire JSON) describes, as
 // UnmarshalJSON does, with a cache: the same bytes give the same *Filter,
 // compiled once. A provider receives its requester's
 // filter in every request of a sync (hundreds of pages), so recompiling it

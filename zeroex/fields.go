@@ -6,7 +6,7 @@ import (
 )
 
 // The JSON field names of a signed order, in the order existing nodes write
-// them (WIRE.md).
+// them.
 const (
 	fieldChainID               = "chainId"
 	fieldExchangeAddress       = "exchangeAddress"

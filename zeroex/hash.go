@@ -10,7 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// The EIP-712 type strings of 0x v3 (WIRE.md).
+// The EIP-712 type strings of 0x v3.
 const (
 	orderTypeString  = "Order(address makerAddress,address takerAddress,address feeRecipientAddress,address senderAddress,uint256 makerAssetAmount,uint256 takerAssetAmount,uint256 makerFee,uint256 takerFee,uint256 expirationTimeSeconds,uint256 salt,bytes makerAssetData,bytes takerAssetData,bytes makerFeeAssetData,bytes takerFeeAssetData)"
 	domainTypeString = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"

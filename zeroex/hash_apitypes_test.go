@@ -11,7 +11,7 @@ import (
 )
 
 // eip712Types are the 0x v3 types in go-ethereum's typed-data form: an
-// independent encoder of WIRE.md's type string.
+// independent encoder of the protocol's type string.
 var eip712Types = apitypes.Types{
 	"EIP712Domain": {
 		{Name: "name", Type: "string"},

@@ -12,7 +12,7 @@ import (
 
 var testExchange = common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48")
 
-// vectorOrder is WIRE.md's public check order.
+// vectorOrder is the public hash vector's order (docs/protocol.md).
 func vectorOrder() *Order {
 	zero20 := make([]byte, 20)
 	return &Order{

@@ -91,7 +91,7 @@ const (
 	wordsPerUint256 = 256 / bits.UintSize
 )
 
-// UnmarshalJSON decodes a signed order in WIRE.md's JSON form. It is strict:
+// UnmarshalJSON decodes a signed order in the network's JSON form. It is strict:
 // every one of the 17 fields must be present exactly once and well formed,
 // and nothing else may be there. Fields may come in any order with any JSON
 // whitespace around them; addresses may be lowercase, uppercase or EIP-55

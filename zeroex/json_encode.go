@@ -14,7 +14,7 @@ import (
 // into a buffer this big rarely has to grow it.
 const jsonSizeHint = 1400
 
-// MarshalJSON encodes the signed order as WIRE.md's 17-field JSON object,
+// MarshalJSON encodes the signed order as the network's 17-field JSON object,
 // byte for byte what existing nodes write. The encoding is cached on the
 // order; the returned slice is the caller's own. It fails when a numeric
 // field is nil, negative or above 2^256-1.

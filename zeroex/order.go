@@ -9,7 +9,8 @@
 // again.
 //
 // UnmarshalJSON is strict, because orders come from peers: it accepts only
-// a JSON object with exactly the 17 fields of WIRE.md, each well formed, and
+// a JSON object with exactly the 17 fields of the network's form (the
+// module's docs/protocol.md, "Signed orders"), each well formed, and
 // otherwise returns an error that names the field and the problem, such as
 //
 //	zeroex: field "makerFee": not a decimal number: "12a"

@@ -59,7 +59,7 @@ func TestParseRequestMetadata(t *testing.T) {
 		{`{"orderfilter":` + string(filterJSON) + `,"minOrderHash":"` + h + `"}`, RequestMetadata{OrderFilter: filter, MinOrderHash: common.Hash{31: 0xff}}},
 		{`{"minOrderHash":null,"somethingNew":[1,2]}`, RequestMetadata{}},
 		// An older requester's first request, handed over whole when it has
-		// no entry for this subprotocol (WIRE.md): from the beginning.
+		// no entry for this subprotocol (docs/protocol.md, "Negotiation"): from the beginning.
 		{`{"metadata":[null]}`, RequestMetadata{}},
 	})
 

@@ -39,7 +39,7 @@ func TestRequesterFollowsTheLastOrder(t *testing.T) {
 	filter := subtest.DefaultFilter(t)
 	filterJSON, _ := json.Marshal(filter)
 	// The provider scanned past its last matching order: the requester
-	// still asks from the last order it got (WIRE.md).
+	// still asks from the last order it got (docs/protocol.md).
 	res := &ordersync.Response{ProviderID: "p", Orders: orders[:10], Metadata: &ResponseMetadata{NextMinOrderHash: hashes[15]}}
 	subtest.RequesterTakes(t, New(store, filter), []subtest.Step{
 		{Name: "page", Res: res, Valid: 10,

@@ -51,7 +51,7 @@ func TestParseRequestMetadata(t *testing.T) {
 		{`{"orderfilter":` + string(filterJSON) + `,"page":2,"snapshotID":""}`, RequestMetadata{OrderFilter: filter, Page: 2}},
 		{`{"page":null,"snapshotID":null,"extra":{}}`, RequestMetadata{}},
 		// An older requester's first request, handed over whole when it has
-		// no entry for this subprotocol (WIRE.md): from the beginning.
+		// no entry for this subprotocol (docs/protocol.md, "Negotiation"): from the beginning.
 		{`{"metadata":[{"page":0}]}`, RequestMetadata{}},
 	})
 

@@ -45,7 +45,8 @@
 //	an order has a bad signature            ordersync/invalid-order-signature      add -5
 //	an order is malformed, or out of order  ordersync/invalid-order                add -5
 //
-// The first is the network's (WIRE.md); the other two are this library's.
+// The first is the network's; the other two are this library's (the
+// module's docs/protocol.md, "Peer scores", lists every tag).
 // A page costs a provider at most one step of each, however many of its
 // orders are bad. Unverifiable signature types are not penalised: honest
 // providers hold such orders.

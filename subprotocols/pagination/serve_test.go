@@ -14,7 +14,7 @@ import (
 )
 
 // serveAll pages through p with filter and returns every order served,
-// checking each page against the rules of WIRE.md.
+// checking each page against the rules of docs/protocol.md.
 func serveAll(t *testing.T, p *Pager, filter *orderfilter.Filter) []*zeroex.SignedOrder {
 	t.Helper()
 	var all []*zeroex.SignedOrder
