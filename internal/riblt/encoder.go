@@ -3,8 +3,8 @@ package riblt
 // Encoder computes the coded symbols of a fixed set, as many as asked for,
 // extending them on demand. It is not safe for concurrent use.
 type Encoder struct {
-	items  []encItem
-	coded  []Symbol
+	items []encItem
+	coded []Symbol
 }
 
 // encItem is an item with where its mapping stands.
