@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/btree"
@@ -35,6 +36,11 @@ func lessByHash(a, b memoryItem) bool {
 type Memory struct {
 	mu   sync.RWMutex
 	tree *btree.BTreeG[memoryItem]
+	// version moves on every change; rec is the reconciliation index,
+	// built on first use (memory_reconcile.go).
+	version uint64
+	rec     *ReconcileIndex
+	indexed atomic.Bool // rec != nil
 }
 
 var _ Store = (*Memory)(nil)
@@ -88,11 +94,12 @@ func (m *Memory) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (i
 		}
 		items[i] = memoryItem{hash: hash, order: o}
 	}
+	lanes := m.lanesToAdd(items)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	added := 0
-	for _, item := range items {
+	for i, item := range items {
 		// One descent for a new order; a duplicate puts the first copy
 		// back, so that adding stays a no-op for it.
 		if old, replaced := m.tree.ReplaceOrInsert(item); replaced {
@@ -100,6 +107,7 @@ func (m *Memory) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (i
 			continue
 		}
 		added++
+		m.indexAdd(item, lanes, i)
 	}
 	return added, nil
 }
@@ -111,12 +119,14 @@ func (m *Memory) Remove(ctx context.Context, hashes ...common.Hash) (int, error)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	lanes := m.lanesToRemove(hashes)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	removed := 0
-	for _, h := range hashes {
-		if _, ok := m.tree.Delete(memoryItem{hash: h}); ok {
+	for i, h := range hashes {
+		if item, ok := m.tree.Delete(memoryItem{hash: h}); ok {
 			removed++
+			m.indexRemove(item, lanes, i)
 		}
 	}
 	return removed, nil
