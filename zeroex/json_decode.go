@@ -114,12 +114,20 @@ type decoder struct {
 	data []byte
 	pos  int
 
-	// nums and words back the order's seven numbers: two allocations for
-	// all of them instead of two per number.
-	nums  *[numNumbers]big.Int
-	nNums int
-	words []big.Word
+	// The numbers and the hex of the byte fields are gathered while
+	// reading and given their memory at the end (see finish), exactly
+	// what they need in three allocations: a received order is kept, so
+	// every byte reserved for it and not used is held as long as it is.
+	nums  [numNumbers]uint256
+	hexes [numByteFields][]byte // digits, aliasing data (or an unescaped copy)
 }
+
+// uint256 is a number as the decoder reads it, least significant word first.
+type uint256 [4]uint64
+
+// numByteFields is how many fields of a signed order are hex bytes: the four
+// asset datas and the signature.
+const numByteFields = 5
 
 func (d *decoder) decodeOrder(s *SignedOrder) error {
 	d.skipSpace()
@@ -127,8 +135,6 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 		return fmt.Errorf("zeroex: signed order: want a JSON object, got %s", d.kindHere())
 	}
 	d.pos++
-	d.nums = new([numNumbers]big.Int)
-	d.words = make([]big.Word, 0, numNumbers*wordsPerUint256)
 
 	var seen uint32
 	d.skipSpace()
@@ -185,16 +191,110 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 			}
 		}
 	}
+	d.finish(s)
 	return nil
 }
 
-// decodeField decodes the value at d.pos into field f of s.
+// The slots of the numbers in decoder.nums and of the byte fields in
+// decoder.hexes.
+const (
+	numChainID = iota
+	numMakerAssetAmount
+	numMakerFee
+	numTakerAssetAmount
+	numTakerFee
+	numExpirationTimeSeconds
+	numSalt
+)
+
+const (
+	hexMakerAssetData = iota
+	hexMakerFeeAssetData
+	hexTakerAssetData
+	hexTakerFeeAssetData
+	hexSignature
+)
+
+// finish gives s its numbers and byte fields, once every field has been read
+// and checked: the seven big.Ints in one allocation, their words (only the
+// significant ones) in a second, and the bytes of the five byte fields in a
+// third. Each byte field's capacity ends where it does, so that appending
+// to one never writes into the next.
+func (d *decoder) finish(s *SignedOrder) {
+	ints := new([numNumbers]big.Int)
+	nWords := 0
+	for _, z := range d.nums {
+		nWords += significantWords(z)
+	}
+	words := make([]big.Word, 0, nWords)
+	for i, z := range d.nums {
+		start := len(words)
+		words = appendWords(words, z)
+		ints[i].SetBits(words[start:len(words):len(words)])
+	}
+	s.ChainID = &ints[numChainID]
+	s.MakerAssetAmount = &ints[numMakerAssetAmount]
+	s.MakerFee = &ints[numMakerFee]
+	s.TakerAssetAmount = &ints[numTakerAssetAmount]
+	s.TakerFee = &ints[numTakerFee]
+	s.ExpirationTimeSeconds = &ints[numExpirationTimeSeconds]
+	s.Salt = &ints[numSalt]
+
+	nBytes := 0
+	for _, h := range d.hexes {
+		nBytes += len(h) / 2
+	}
+	buf := make([]byte, nBytes)
+	field := func(k int) []byte {
+		n := len(d.hexes[k]) / 2
+		b := buf[:n:n]
+		decodeHex(b, d.hexes[k])
+		buf = buf[n:]
+		return b
+	}
+	s.MakerAssetData = field(hexMakerAssetData)
+	s.MakerFeeAssetData = field(hexMakerFeeAssetData)
+	s.TakerAssetData = field(hexTakerAssetData)
+	s.TakerFeeAssetData = field(hexTakerFeeAssetData)
+	s.Signature = field(hexSignature)
+}
+
+// significantWords is how many big.Words z needs, leading zero words left out.
+func significantWords(z uint256) int {
+	n := len(z)
+	for n > 0 && z[n-1] == 0 {
+		n--
+	}
+	return n * 64 / bits.UintSize
+}
+
+// appendWords appends the significant words of z as big.Words, least
+// significant first.
+func appendWords(w []big.Word, z uint256) []big.Word {
+	n := significantWords(z)
+	for _, x := range z {
+		if n == 0 {
+			break
+		}
+		if bits.UintSize == 64 {
+			w = append(w, big.Word(x))
+			n--
+		} else {
+			w = append(w, big.Word(uint32(x)), big.Word(x>>32))
+			n -= 2
+		}
+	}
+	return w
+}
+
+// decodeField decodes the value at d.pos into field f of s; numbers and
+// byte fields are checked here and kept in d until finish.
 func (d *decoder) decodeField(f int, s *SignedOrder) error {
 	name := fieldNames[f]
 	var err error
 	switch f {
 	case idxChainID:
-		s.ChainID, err = d.jsonNumber(name)
+		d.nums[numChainID], err = d.jsonNumber(name)
 	case idxExchangeAddress:
 		s.ExchangeAddress, err = d.address(name)
 	case idxMakerAddress:
@@ -206,27 +306,27 @@ func (d *decoder) decodeField(f int, s *SignedOrder) error {
 	case idxFeeRecipientAddress:
 		s.FeeRecipientAddress, err = d.address(name)
 	case idxMakerAssetData:
-		s.MakerAssetData, err = d.hexBytes(name)
+		d.hexes[hexMakerAssetData], err = d.hexBytes(name)
 	case idxMakerFeeAssetData:
-		s.MakerFeeAssetData, err = d.hexBytes(name)
+		d.hexes[hexMakerFeeAssetData], err = d.hexBytes(name)
 	case idxTakerAssetData:
-		s.TakerAssetData, err = d.hexBytes(name)
+		d.hexes[hexTakerAssetData], err = d.hexBytes(name)
 	case idxTakerFeeAssetData:
-		s.TakerFeeAssetData, err = d.hexBytes(name)
+		d.hexes[hexTakerFeeAssetData], err = d.hexBytes(name)
 	case idxSignature:
-		s.Signature, err = d.hexBytes(name)
+		d.hexes[hexSignature], err = d.hexBytes(name)
 	case idxMakerAssetAmount:
-		s.MakerAssetAmount, err = d.decimalString(name)
+		d.nums[numMakerAssetAmount], err = d.decimalString(name)
 	case idxMakerFee:
-		s.MakerFee, err = d.decimalString(name)
+		d.nums[numMakerFee], err = d.decimalString(name)
 	case idxTakerAssetAmount:
-		s.TakerAssetAmount, err = d.decimalString(name)
+		d.nums[numTakerAssetAmount], err = d.decimalString(name)
 	case idxTakerFee:
-		s.TakerFee, err = d.decimalString(name)
+		d.nums[numTakerFee], err = d.decimalString(name)
 	case idxExpirationTimeSeconds:
-		s.ExpirationTimeSeconds, err = d.decimalString(name)
+		d.nums[numExpirationTimeSeconds], err = d.decimalString(name)
 	case idxSalt:
-		s.Salt, err = d.decimalString(name)
+		d.nums[numSalt], err = d.decimalString(name)
 	}
 	return err
 }
@@ -350,19 +450,14 @@ func quoteShort(v []byte) string {
 	return fmt.Sprintf("%q", v)
 }
 
-// hexBytes reads a "0x"-prefixed hex string of even length.
+// hexBytes reads a "0x"-prefixed hex string of even length and returns its
+// digits, checked; finish decodes them.
 func (d *decoder) hexBytes(name string) ([]byte, error) {
 	v, err := d.stringValue(name)
 	if err != nil {
 		return nil, err
 	}
-	digits, err := hexDigits(name, v)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, len(digits)/2)
-	decodeHex(out, digits)
-	return out, nil
+	return hexDigits(name, v)
 }
 
 // address reads a "0x"-prefixed 40-digit hex address.
@@ -434,24 +529,24 @@ func decodeHex(out, digits []byte) (upper, lower bool) {
 }
 
 // decimalString reads a string of decimal digits that fits a uint256.
-func (d *decoder) decimalString(name string) (*big.Int, error) {
+func (d *decoder) decimalString(name string) (uint256, error) {
 	v, err := d.stringValue(name)
 	if err != nil {
-		return nil, err
+		return uint256{}, err
 	}
 	if len(v) > 0 {
 		switch v[0] {
 		case '+':
-			return nil, fieldError(name, "has a leading '+': %s", quoteShort(v))
+			return uint256{}, fieldError(name, "has a leading '+': %s", quoteShort(v))
 		case '-':
-			return nil, fieldError(name, "negative: %s", quoteShort(v))
+			return uint256{}, fieldError(name, "negative: %s", quoteShort(v))
 		}
 	}
-	return d.uint256(name, v)
+	return parseUint256(name, v)
 }
 
 // jsonNumber reads a JSON number that must be an integer fitting a uint256.
-func (d *decoder) jsonNumber(name string) (*big.Int, error) {
+func (d *decoder) jsonNumber(name string) (uint256, error) {
 	start := d.pos
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
@@ -462,22 +557,22 @@ func (d *decoder) jsonNumber(name string) (*big.Int, error) {
 	}
 	v := d.data[start:d.pos]
 	if len(v) == 0 {
-		return nil, fieldError(name, "want a JSON number, got %s", d.kindHere())
+		return uint256{}, fieldError(name, "want a JSON number, got %s", d.kindHere())
 	}
 	switch {
 	case v[0] == '-':
-		return nil, fieldError(name, "negative: %s", quoteShort(v))
+		return uint256{}, fieldError(name, "negative: %s", quoteShort(v))
 	case v[0] == '+':
-		return nil, fieldError(name, "has a leading '+': %s", quoteShort(v))
+		return uint256{}, fieldError(name, "has a leading '+': %s", quoteShort(v))
 	case len(v) > 1 && v[0] == '0':
-		return nil, fieldError(name, "not a valid JSON integer (leading zero): %s", quoteShort(v))
+		return uint256{}, fieldError(name, "not a valid JSON integer (leading zero): %s", quoteShort(v))
 	}
 	for _, c := range v {
 		if c < '0' || c > '9' {
-			return nil, fieldError(name, "not a non-negative integer: %s", quoteShort(v))
+			return uint256{}, fieldError(name, "not a non-negative integer: %s", quoteShort(v))
 		}
 	}
-	return d.uint256(name, v)
+	return parseUint256(name, v)
 }
 
 // maxUint256Digits is the number of decimal digits of 2^256-1.
@@ -492,15 +587,14 @@ var pow10 = func() (p [20]uint64) {
 	return p
 }()
 
-// uint256 parses decimal digits v (leading zeros allowed) into one of the
-// decoder's preallocated big.Ints.
-func (d *decoder) uint256(name string, v []byte) (*big.Int, error) {
+// parseUint256 parses decimal digits v (leading zeros allowed).
+func parseUint256(name string, v []byte) (uint256, error) {
 	if len(v) == 0 {
-		return nil, fieldError(name, "not a decimal number: %s", quoteShort(v))
+		return uint256{}, fieldError(name, "not a decimal number: %s", quoteShort(v))
 	}
 	for _, c := range v {
 		if c < '0' || c > '9' {
-			return nil, fieldError(name, "not a decimal number: %s", quoteShort(v))
+			return uint256{}, fieldError(name, "not a decimal number: %s", quoteShort(v))
 		}
 	}
 	digits := v
@@ -508,9 +602,9 @@ func (d *decoder) uint256(name string, v []byte) (*big.Int, error) {
 		digits = digits[1:]
 	}
 	if len(digits) > maxUint256Digits {
-		return nil, fieldError(name, "above 2^256-1: %s", quoteShort(v))
+		return uint256{}, fieldError(name, "above 2^256-1: %s", quoteShort(v))
 	}
-	var z [4]uint64
+	var z uint256
 	for len(digits) > 0 {
 		k := min(len(digits), 19)
 		var chunk uint64
@@ -527,25 +621,9 @@ func (d *decoder) uint256(name string, v []byte) (*big.Int, error) {
 			carry = hi + c
 		}
 		if carry != 0 {
-			return nil, fieldError(name, "above 2^256-1: %s", quoteShort(v))
+			return uint256{}, fieldError(name, "above 2^256-1: %s", quoteShort(v))
 		}
 		digits = digits[k:]
 	}
-	return d.newInt(z), nil
-}
-
-// newInt returns z as a big.Int backed by the decoder's shared arrays.
-func (d *decoder) newInt(z [4]uint64) *big.Int {
-	start := len(d.words)
-	for _, x := range z {
-		if bits.UintSize == 64 {
-			d.words = append(d.words, big.Word(x))
-		} else {
-			d.words = append(d.words, big.Word(uint32(x)), big.Word(x>>32))
-		}
-	}
-	w := d.words[start:len(d.words):len(d.words)]
-	n := &d.nums[d.nNums]
-	d.nNums++
-	return n.SetBits(w)
+	return z, nil
 }
