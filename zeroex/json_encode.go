@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"math/big"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -47,6 +48,30 @@ func (s *SignedOrder) AppendJSON(dst []byte) ([]byte, error) {
 	return append(dst, enc...), nil
 }
 
+// AppendJSONUncached appends the JSON encoding of the signed order to dst,
+// as AppendJSON does, but keeps no new cache on the order: the cached
+// encoding is used if there is one, otherwise the order is encoded into dst
+// and nothing else. Use it for orders encoded once or rarely (writing a
+// file, a node that only syncs), where a cache would hold about a kilobyte
+// per order for nothing. On error dst is returned unchanged.
+func (s *SignedOrder) AppendJSONUncached(dst []byte) ([]byte, error) {
+	if c := s.cachedJSON(); c != nil {
+		return append(dst, c...), nil
+	}
+	if err := s.checkNumbers(); err != nil {
+		return dst, err
+	}
+	return s.appendSigned(dst), nil
+}
+
+// appendSigned appends the encoding of s. Its numbers must have passed
+// checkNumbers.
+func (s *SignedOrder) appendSigned(b []byte) []byte {
+	b = s.appendFields(b, '{')
+	b = appendBytesField(b, ',', fieldSignature, s.Signature)
+	return append(b, '}')
+}
+
 // MarshalJSON encodes the 16 fields of the unsigned order, in the same form
 // as SignedOrder's encoding without "signature". It is not cached.
 func (o *Order) MarshalJSON() ([]byte, error) {
@@ -60,18 +85,31 @@ func (o *Order) MarshalJSON() ([]byte, error) {
 // encodeAndCache encodes s and stores the result as its cache. Two
 // goroutines may both encode; they produce the same bytes, and either
 // result is a fine cache.
+//
+// The cache is exactly as long as the encoding: it is encoded into a pooled
+// buffer and copied, because the cache lives as long as the order, and an
+// encoding in a buffer sized for the largest orders would hold some 400
+// unused bytes per order.
 func (s *SignedOrder) encodeAndCache() ([]byte, error) {
 	if err := s.checkNumbers(); err != nil {
 		return nil, err
 	}
-	buf := s.appendFields(make([]byte, 0, jsonSizeHint), '{')
-	buf = appendBytesField(buf, ',', fieldSignature, s.Signature)
-	buf = append(buf, '}')
-	// Trim the capacity so that nobody can append into the cached bytes.
-	buf = buf[:len(buf):len(buf)]
+	scratch := encodePool.Get().(*[]byte)
+	enc := s.appendSigned((*scratch)[:0])
+	// The exact length, and no capacity beyond it: nobody can append into
+	// the cached bytes.
+	buf := append(make([]byte, 0, len(enc)), enc...)
+	*scratch = enc
+	encodePool.Put(scratch)
 	atomic.StorePointer(&s.json, unsafe.Pointer(&buf))
 	return buf, nil
 }
+
+// encodePool holds encodeAndCache's scratch buffers.
+var encodePool = sync.Pool{New: func() any {
+	b := make([]byte, 0, jsonSizeHint)
+	return &b
+}}
 
 // appendFields appends the 16 order fields, the first preceded by sep.
 // The numbers must have passed checkNumbers.

@@ -64,6 +64,76 @@ func TestMarshalJSONCacheIsNotShared(t *testing.T) {
 	}
 }
 
+func TestAppendJSONUncachedKeepsNoCache(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for i := 0; i < 50; i++ {
+		s := &SignedOrder{Order: *randomOrder(r), Signature: randomBytes(r)}
+		got, err := s.AppendJSONUncached([]byte("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.cachedJSON() != nil {
+			t.Fatalf("order %d: AppendJSONUncached left a cache on the order", i)
+		}
+		want, _ := s.MarshalJSON()
+		if string(got) != "x"+string(want) {
+			t.Fatalf("order %d: AppendJSONUncached\n got %s\nwant x%s", i, got, want)
+		}
+		// With a cache in place it is used, and still the same bytes.
+		if again, _ := s.AppendJSONUncached(nil); string(again) != string(want) {
+			t.Fatalf("order %d: AppendJSONUncached with a cache: %s", i, again)
+		}
+	}
+	bad := &SignedOrder{Order: *vectorOrder()}
+	bad.Salt = nil
+	if out, err := bad.AppendJSONUncached([]byte("x")); err == nil || string(out) != "x" {
+		t.Errorf("nil salt: got %q, %v; want dst unchanged and an error", out, err)
+	}
+}
+
+// TestCachedJSONIsExact holds the cache to the encoding's length: it is
+// kept as long as the order.
+func TestCachedJSONIsExact(t *testing.T) {
+	var s SignedOrder
+	if err := s.UnmarshalJSON([]byte(vectorJSON)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendJSON(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := s.cachedJSON(); len(c) != len(vectorJSON) || cap(c) != len(c) {
+		t.Errorf("cache of %d bytes has length %d, capacity %d", len(vectorJSON), len(c), cap(c))
+	}
+}
+
+// TestUnmarshalJSONFieldsDoNotOverlap checks that the byte fields, which
+// share one allocation, cannot grow into each other, and that the numbers,
+// which share another, are independent.
+func TestUnmarshalJSONFieldsDoNotOverlap(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	want := &SignedOrder{Order: *randomOrder(r), Signature: randomBytes(r)}
+	enc, err := want.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s SignedOrder
+	if err := s.UnmarshalJSON(enc); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]byte{s.MakerAssetData, s.MakerFeeAssetData, s.TakerAssetData, s.TakerFeeAssetData, s.Signature} {
+		if cap(b) != len(b) {
+			t.Fatalf("byte field of length %d has capacity %d", len(b), cap(b))
+		}
+	}
+	s.MakerAssetData = append(s.MakerAssetData, 0xee)
+	s.MakerFee.Add(s.MakerFee, big.NewInt(1))
+	s.MakerFee.Sub(s.MakerFee, big.NewInt(1))
+	s.MakerAssetData = s.MakerAssetData[:len(s.MakerAssetData)-1]
+	if !s.Equal(want) {
+		t.Fatal("appending to one field or changing one number changed another")
+	}
+}
+
 func TestMarshalJSONRejectsBadNumbers(t *testing.T) {
 	for _, tc := range []struct {
 		set  func(*Order)
