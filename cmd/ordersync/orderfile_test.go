@@ -207,6 +207,25 @@ func TestOrderWriterMatchesMarshalJSON(t *testing.T) {
 	}
 }
 
+// TestOrderWriterAllocatesNothingPerOrder holds the writer to one reused
+// buffer: a sync writes all it holds at the end, and a kilobyte of garbage
+// (or a cached encoding) per order would double its peak memory.
+func TestOrderWriterAllocatesNothingPerOrder(t *testing.T) {
+	orders := testOrders(t, 2)
+	ow := newOrderWriter(io.Discard)
+	if err := ow.Write(orders[0]); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := ow.Write(orders[1]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per order written, want 0", allocs)
+	}
+}
+
 // BenchmarkReadOrders measures the order-file loader (scan and decode, no
 // signature check) per order, on JSON lines and on an array.
 func BenchmarkReadOrders(b *testing.B) {
