@@ -97,6 +97,7 @@ type config struct {
 	maxPagesPerSync      int
 	maxOrdersPerSync     int
 	maxOrdersPerResponse int
+	tracer               MetricsTracer
 }
 
 // CheckOptions reports the first invalid option, naming it, so that a

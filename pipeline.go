@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 
@@ -77,6 +78,8 @@ type fetched struct {
 	err  error
 	// resumable tells, with err, whether the sync may resume from ps.next.
 	resumable bool
+	// at is when the response had been read.
+	at time.Time
 }
 
 // fetch reads and parses the next response, scoring the provider for a bad
@@ -85,9 +88,8 @@ type fetched struct {
 func (ps *peerSync) fetch(stream network.Stream, reader *framing.Reader, read *meter) fetched {
 	s := ps.s
 	msg, err := ps.readResponse(stream, reader)
-	n := read.since(reader.BytesRead())
-	s.stats.bytesRead.Add(n)
-	s.stats.provider(ps.p, func(st *ProviderStats) { st.BytesReceived += n })
+	at := time.Now()
+	s.tracer.BytesRead(RoleRequester, ps.p, int(read.since(reader.BytesRead())))
 	if err != nil {
 		return fetched{err: err, resumable: !errors.Is(err, ErrInvalidMessage) && !errors.Is(err, ErrMessageTooLarge)}
 	}
@@ -97,7 +99,7 @@ func (ps *peerSync) fetch(stream network.Stream, reader *framing.Reader, read *m
 		ps.log.WithError(err).Warn("ordersync: invalid response")
 		return fetched{err: err}
 	}
-	return fetched{sub: sub, resp: resp}
+	return fetched{sub: sub, resp: resp, at: at}
 }
 
 // fetchAhead fetches the next response on a goroutine of its own; the

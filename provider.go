@@ -26,7 +26,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 	log := s.log.WithField("requester", remote)
 
 	if s.ctx.Err() != nil {
-		_ = stream.Reset()
+		s.reject(stream, log, StreamStopped)
 		return
 	}
 	// Turn the stream away at once when the provider is busy: queueing it
@@ -35,28 +35,30 @@ func (s *Service) HandleStream(stream network.Stream) {
 	case s.streams <- struct{}{}:
 		defer func() { <-s.streams }()
 	default:
-		s.reject(stream, log, "too many streams")
+		s.reject(stream, log, StreamMaxStreams)
 		return
 	}
 	if !s.peerStreams.acquire(remote) {
-		s.reject(stream, log, "too many streams from the peer")
+		s.reject(stream, log, StreamMaxStreamsPerPeer)
 		return
 	}
 	defer s.peerStreams.release(remote)
 	if !s.peerLimiter.get(remote).Allow() {
-		s.reject(stream, log, "peer rate limit")
+		s.reject(stream, log, StreamPeerRateLimit)
 		return
 	}
 	if !s.limiter.Allow() {
-		s.reject(stream, log, "rate limit")
+		s.reject(stream, log, StreamRateLimit)
 		return
 	}
 
 	if err := stream.Scope().SetService(serviceName); err != nil {
 		log.WithError(err).Debug("ordersync: resource manager refused the stream")
-		_ = stream.Reset()
+		s.reject(stream, log, StreamResourceLimit)
 		return
 	}
+	s.tracer.StreamOpened(RoleProvider)
+	defer s.tracer.StreamClosed(RoleProvider)
 	mem := &reservation{scope: stream.Scope()}
 	defer mem.release()
 
@@ -77,8 +79,8 @@ func (s *Service) HandleStream(stream network.Stream) {
 }
 
 // reject resets a stream the provider will not serve.
-func (s *Service) reject(stream network.Stream, log logrus.FieldLogger, why string) {
-	s.stats.streamsRejected.Add(1)
+func (s *Service) reject(stream network.Stream, log logrus.FieldLogger, why StreamRejectReason) {
+	s.tracer.StreamRejected(stream.Conn().RemotePeer(), why)
 	log.WithField("reason", why).WithError(ErrRateLimited).Debug("ordersync: stream rejected")
 	_ = stream.Reset()
 }
@@ -107,6 +109,7 @@ func (p *providerStream) serve(mem *reservation) error {
 	p.reader, err = framing.NewReader(p.stream, s.cfg.maxRequestSize, mem.reserve)
 	if err != nil {
 		p.log.WithError(err).Debug("ordersync: no memory for the stream")
+		s.tracer.StreamRejected(remote, StreamResourceLimit)
 		return err
 	}
 	// A response's buffer counts against the host's resource manager while
@@ -137,6 +140,9 @@ func (p *providerStream) serve(mem *reservation) error {
 		if served > 0 {
 			if err := p.waitForTokens(); err != nil {
 				p.log.WithError(err).Debug("ordersync: rate limit wait failed")
+				if p.ctx.Err() == nil {
+					s.tracer.StreamRejected(remote, StreamTimeout)
+				}
 				return err
 			}
 		}
@@ -149,6 +155,7 @@ func (p *providerStream) serve(mem *reservation) error {
 				return nil // close without writing, as the protocol says
 			}
 			s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+			s.tracer.StreamRejected(remote, StreamInvalidRequest)
 			p.log.WithError(err).Warn("ordersync: invalid request")
 			return err
 		}
@@ -181,21 +188,24 @@ func (p *providerStream) readRequest(timeout time.Duration) ([]byte, error) {
 		return nil, err
 	}
 	msg, err := p.reader.ReadMessage()
-	s.stats.bytesRead.Add(p.read.since(p.reader.BytesRead()))
+	s.tracer.BytesRead(RoleProvider, remote, int(p.read.since(p.reader.BytesRead())))
 	switch {
 	case err == nil, err == io.EOF:
 		return msg, err
 	case errors.Is(err, framing.ErrTooLarge):
 		s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+		s.tracer.StreamRejected(remote, StreamRequestTooLarge)
 		p.log.WithField("limit", s.cfg.maxRequestSize).Warn("ordersync: request too large")
 		return nil, errors.Join(ErrMessageTooLarge, err)
 	case errors.Is(err, framing.ErrNotObject), errors.Is(err, framing.ErrMalformed), errors.Is(err, framing.ErrTooDeep):
 		s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+		s.tracer.StreamRejected(remote, StreamInvalidRequest)
 		p.log.WithError(err).Warn("ordersync: invalid request")
 		return nil, errors.Join(ErrInvalidMessage, err)
 	default:
 		if isTimeout(err) {
 			s.node.AddPeerScore(remote, tagMessageTimeout, scoreMessageTimeout)
+			s.tracer.StreamRejected(remote, StreamTimeout)
 		}
 		p.log.WithError(err).Debug("ordersync: reading request failed")
 		return nil, err
@@ -206,6 +216,7 @@ func (p *providerStream) readRequest(timeout time.Duration) ([]byte, error) {
 func (p *providerStream) answer(sub Subprotocol, req *Request) error {
 	s := p.s
 	log := p.log.WithField("subprotocol", sub.Name())
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(p.ctx, s.cfg.messageTimeout)
 	resp, err := sub.HandleOrderSyncRequest(ctx, req)
 	cancel()
@@ -219,12 +230,13 @@ func (p *providerStream) answer(sub Subprotocol, req *Request) error {
 	err = p.writer.WriteMessageInPieces(func(buf []byte, flush func([]byte) ([]byte, error)) ([]byte, error) {
 		return s.encodeResponse(buf, flush, sub.Name(), resp)
 	})
-	s.stats.bytesWritten.Add(p.written.since(p.writer.BytesWritten()))
+	remote := p.stream.Conn().RemotePeer()
+	s.tracer.BytesWritten(RoleProvider, remote, int(p.written.since(p.writer.BytesWritten())))
 	if err != nil {
 		log.WithError(err).Debug("ordersync: writing response failed")
 		return err
 	}
-	s.stats.requestsServed.Add(1)
+	s.tracer.RequestServed(remote, sub.Name(), time.Since(start), len(resp.Orders))
 	log.WithFields(logrus.Fields{"orders": len(resp.Orders), "complete": resp.Complete}).Trace("ordersync: response sent")
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -30,12 +31,21 @@ import (
 // stream errors) are not returned: they are logged, scored and shown by
 // Stats, and GetOrders goes on with other peers.
 func (s *Service) GetOrders(ctx context.Context, minPeers int) error {
+	start := time.Now()
+	r := &getOrdersRun{s: s, minPeers: minPeers, synced: make(map[peer.ID]bool)}
+	err := r.run(ctx)
+	s.tracer.GetOrdersEnded(r.syncedCount(), minPeers, time.Since(start), err)
+	return err
+}
+
+// run is GetOrders.
+func (r *getOrdersRun) run(ctx context.Context) error {
+	s, minPeers := r.s, r.minPeers
 	if minPeers < 1 {
 		return fmt.Errorf("%w: got %d", ErrInvalidMinPeers, minPeers)
 	}
 	bo := s.cfg.backoffFactory()
 	bo.Reset()
-	r := &getOrdersRun{s: s, minPeers: minPeers, synced: make(map[peer.ID]bool)}
 	for round := 1; ; round++ {
 		if ctx.Err() != nil {
 			return r.stopped(ctx)

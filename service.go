@@ -36,7 +36,8 @@ type Service struct {
 	// Requester side.
 	resume *resumePoints
 
-	stats stats
+	stats  stats
+	tracer serviceTracer // counts into stats, then tells cfg.tracer
 }
 
 // New makes a Service that speaks the given subprotocols, most preferred
@@ -81,6 +82,12 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 		prefix := []byte(`{"type":"Response","subprotocol":`)
 		prefix = append(prefix, quoted...)
 		s.responsePrefix[name] = append(prefix, `,"orders":`...)
+	}
+	s.tracer = serviceTracer{stats: &s.stats, user: cfg.tracer}
+	for _, sub := range s.subprotocols {
+		if r, ok := sub.(MetricsReporter); ok {
+			r.ReportMetricsTo(s.tracer)
+		}
 	}
 	node.SetStreamHandler(ID, s.HandleStream)
 	return s

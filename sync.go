@@ -41,18 +41,13 @@ func (s *Service) syncWithPeer(ctx context.Context, p peer.ID) (int, error) {
 		ps.resumePoint = point
 		ps.log.WithFields(logrus.Fields{"subprotocol": point.sub.Name(), "pages": point.pages}).Debug("ordersync: resuming sync")
 	}
+	start := time.Now()
 	err := ps.run(ctx)
-	if err != nil {
-		s.stats.syncsFailed.Add(1)
-	} else {
-		s.stats.syncsCompleted.Add(1)
+	subName := ""
+	if ps.sub != nil {
+		subName = ps.sub.Name()
 	}
-	s.stats.provider(p, func(st *ProviderStats) {
-		st.LastError, st.Err = "", err
-		if err != nil {
-			st.LastError = err.Error()
-		}
-	})
+	s.tracer.SyncEnded(p, subName, syncResult(ctx, err), time.Since(start), err)
 	ps.log.WithFields(logrus.Fields{"pages": ps.pages, "validOrders": ps.valid}).WithError(err).Debug("ordersync: sync ended")
 	return ps.valid - validBefore, err
 }
@@ -89,6 +84,8 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 		s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
 		return 0, false, true, fmt.Errorf("ordersync: opening a stream to %s: %w", ps.p, err)
 	}
+	s.tracer.StreamOpened(RoleRequester)
+	defer s.tracer.StreamClosed(RoleRequester)
 	// The reset wakes a read or write blocked on the stream when ctx ends.
 	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
 	defer stopReset()
@@ -117,10 +114,14 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 
 	var read, written meter
 	pipelined := false // the request for the next page is already written
+	// sent is when the request whose response comes next was written,
+	// sentEarly when the pipelined one after it was.
+	var sent, sentEarly time.Time
 	for {
 		if !pipelined {
+			sent = time.Now()
 			err := ps.writeRequest(stream, writer)
-			s.stats.bytesWritten.Add(written.since(writer.BytesWritten()))
+			s.tracer.BytesWritten(RoleRequester, ps.p, int(written.since(writer.BytesWritten())))
 			if err != nil {
 				if ctx.Err() == nil {
 					s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
@@ -147,12 +148,14 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 		s.node.SetPeerScore(ps.p, tagValidMessage, scoreValidMessage)
 		sub, resp := f.sub, f.resp
 		ps.sub = sub
+		roundTrip := f.at.Sub(sent)
 
 		// Ask for the next page before checking this one, so that the
 		// provider builds it while this one is verified, and read and
 		// decode it meanwhile too.
+		sentEarly = time.Now()
 		early, earlyErr := ps.writeEarlyRequest(ctx, stream, writer, resp)
-		s.stats.bytesWritten.Add(written.since(writer.BytesWritten()))
+		s.tracer.BytesWritten(RoleRequester, ps.p, int(written.since(writer.BytesWritten())))
 		if early != nil && earlyErr == nil {
 			ahead = ps.fetchAhead(stream, reader, &read)
 		}
@@ -160,17 +163,21 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 		next, valid, err := sub.HandleOrderSyncResponse(ctx, resp)
 		if err != nil {
 			// The request stays ps.next: if ctx ended, the page is asked
-			// for again on resuming. A request written early does no
-			// harm: the stream is reset.
-			return pages, false, ctx.Err() != nil, fmt.Errorf("ordersync: %s response from %s: %w", sub.Name(), ps.p, err)
+			// for again on resuming, and counted then. A request written
+			// early does no harm: the stream is reset.
+			if ctx.Err() == nil {
+				s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, len(resp.Orders), valid)
+			}
+			return pages, false, ctx.Err() != nil, pageError{fmt.Errorf("ordersync: %s response from %s: %w", sub.Name(), ps.p, err)}
 		}
 		pages++
-		ps.recordPage(sub, len(resp.Orders), valid)
+		ps.recordPage(sub, roundTrip, len(resp.Orders), valid)
 		if early != nil {
 			if err := ps.checkPipelined(sub, early, next); err != nil {
 				ps.log.WithError(err).Warn("ordersync: pipelined request mismatch")
 				return pages, false, false, err
 			}
+			sent = sentEarly
 		}
 		if resp.Complete || next == nil {
 			return pages, true, false, nil
@@ -192,7 +199,7 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 }
 
 // recordPage counts a page that the subprotocol took in.
-func (ps *peerSync) recordPage(sub Subprotocol, orders, valid int) {
+func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders, valid int) {
 	ps.pages++
 	ps.orders += orders
 	ps.valid += valid
@@ -201,11 +208,7 @@ func (ps *peerSync) recordPage(sub Subprotocol, orders, valid int) {
 		ps.s.node.SetPeerScore(ps.p, tagReceivedOrders, scoreReceivedOrders)
 		ps.s.node.UnsetPeerScore(ps.p, tagUnexpectedDisconnect)
 	}
-	ps.s.stats.provider(ps.p, func(st *ProviderStats) {
-		st.Subprotocol = sub.Name()
-		st.Pages++
-		st.Orders += int64(valid)
-	})
+	ps.s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, orders, valid)
 	ps.log.WithFields(logrus.Fields{"subprotocol": sub.Name(), "orders": orders, "validOrders": valid}).Trace("ordersync: page received")
 }
 
@@ -350,4 +353,32 @@ func (ps *peerSync) parseResponse(msg []byte) (Subprotocol, *Response, error) {
 		return nil, nil, fmt.Errorf("%w: %s response metadata from %s: %v", ErrInvalidMessage, sub.Name(), ps.p, err)
 	}
 	return sub, &Response{ProviderID: ps.p, Orders: raw.Orders, Complete: raw.Complete, Metadata: parsed}, nil
+}
+
+// pageError is an error of the subprotocol's HandleOrderSyncResponse, so
+// that syncResult can tell it from a broken stream.
+type pageError struct{ error }
+
+func (e pageError) Unwrap() error { return e.error }
+
+// syncResult classifies how a sync ended, for the MetricsTracer.
+func syncResult(ctx context.Context, err error) SyncResult {
+	var pe pageError
+	switch {
+	case err == nil:
+		return SyncOK
+	case ctx.Err() != nil:
+		return SyncCanceled
+	case errors.Is(err, ErrNoOrdersFromPeer):
+		return SyncNoOrders
+	case errors.Is(err, ErrInvalidMessage), errors.Is(err, ErrMessageTooLarge):
+		return SyncInvalidMessage
+	case errors.Is(err, ErrTooManyPages), errors.Is(err, ErrTooManyOrders):
+		return SyncCutOff
+	case errors.As(err, &pe), errors.Is(err, ErrPipelineMismatch):
+		return SyncRejectedPage
+	case isTimeout(err):
+		return SyncTimeout
+	}
+	return SyncStreamError
 }

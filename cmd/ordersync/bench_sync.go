@@ -84,8 +84,8 @@ func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
 	return syncResult{
 		elapsed:  elapsed,
 		bytesIn:  requester.bytesIn(),
-		received: c.Accepted,
-		added:    c.New,
+		received: uint64(c.OrdersAccepted),
+		added:    uint64(c.OrdersNew),
 		peakHeap: peak,
 		held:     requester.store.Len(),
 		cpu:      cpu,

@@ -66,7 +66,7 @@ type demoPeer struct {
 	// progress display; receivedBefore is what it had received when
 	// GetOrders returned.
 	step           atomic.Int32
-	receivedBefore atomic.Uint64
+	receivedBefore atomic.Int64
 }
 
 // The steps of a requester.
@@ -85,7 +85,7 @@ func (p *demoPeer) note() string {
 	case stepGetOrders:
 		return "GetOrders"
 	case stepRound:
-		return fmt.Sprintf("periodic round, %d received again", p.counts().Received-p.receivedBefore.Load())
+		return fmt.Sprintf("periodic round, %d received again", p.counts().OrdersReceived-p.receivedBefore.Load())
 	case stepDone:
 		return "done"
 	}
@@ -199,7 +199,7 @@ func runRequester(ctx context.Context, n *demoPeer, minPeers int) (getOrders, ro
 		return time.Since(t0), 0, fmt.Errorf("GetOrders: %w", err)
 	}
 	getOrders = time.Since(t0)
-	n.receivedBefore.Store(n.counts().Received)
+	n.receivedBefore.Store(n.counts().OrdersReceived)
 	n.step.Store(stepRound)
 	t1 := time.Now()
 	if err := periodicRound(ctx, n.syncNode, n.watch, minPeers); err != nil {

@@ -17,14 +17,12 @@ import (
 )
 
 // syncNode is one ordersync node of the demo or the bench: a loopback host,
-// its order store and the ordersync service on top, with a Stats per
-// subprotocol so that we can tell which one a sync agreed on.
+// its order store and the ordersync service on top.
 type syncNode struct {
 	name    string
 	host    host.Host
 	store   *orderstore.Memory
 	subs    []string
-	stats   map[string]*pagination.Stats
 	service *ordersync.Service
 	// cancel ends the service (it serves until its context ends).
 	cancel context.CancelFunc
@@ -57,7 +55,6 @@ func startSyncNode(ctx context.Context, cfg syncNodeConfig) (*syncNode, error) {
 		host:  h,
 		store: orderstore.NewMemory(),
 		subs:  cfg.subprotocols,
-		stats: make(map[string]*pagination.Stats),
 	}
 	if len(cfg.orders) > 0 {
 		if _, err := n.store.AddOrders(ctx, cfg.orders); err != nil {
@@ -68,12 +65,9 @@ func startSyncNode(ctx context.Context, cfg syncNodeConfig) (*syncNode, error) {
 	node := ordersync.NewHostNode(h)
 	var subs []ordersync.Subprotocol
 	for _, name := range cfg.subprotocols {
-		st := new(pagination.Stats)
-		n.stats[name] = st
 		sub, err := newSubprotocol(name, n.store, cfg.filter,
 			pagination.WithPerPage(cfg.perPage),
 			pagination.WithPeerScorer(node),
-			pagination.WithStats(st),
 		)
 		if err != nil {
 			n.Close()
@@ -95,23 +89,8 @@ func startSyncNode(ctx context.Context, cfg syncNodeConfig) (*syncNode, error) {
 // bytesIn is how many ordersync stream bytes the node has read.
 func (n *syncNode) bytesIn() int64 { return n.service.Stats().BytesRead }
 
-// counts sums the requester pipeline's counts over every subprotocol.
-func (n *syncNode) counts() pagination.Counts {
-	var sum pagination.Counts
-	for _, st := range n.stats {
-		c := st.Snapshot()
-		sum.Received += c.Received
-		sum.Malformed += c.Malformed
-		sum.OutOfRange += c.OutOfRange
-		sum.BadSignature += c.BadSignature
-		sum.UnverifiableSignature += c.UnverifiableSignature
-		sum.FilterMismatch += c.FilterMismatch
-		sum.Accepted += c.Accepted
-		sum.New += c.New
-		sum.StalledPages += c.StalledPages
-	}
-	return sum
-}
+// counts are the service's counters, the requester pipeline's among them.
+func (n *syncNode) counts() ordersync.Stats { return n.service.Stats() }
 
 // agreed lists the subprotocols its providers chose, in its preference
 // order.

@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync"
 )
 
 // writeTable prints one row per node: what it holds, what it received and
@@ -36,9 +36,9 @@ func (r *demoResult) writeTable(w io.Writer) {
 			result = "FAILED"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			p.name, p.role, p.store.Len(), c.Received, c.New, rejectedSummary(c), agreed,
+			p.name, p.role, p.store.Len(), c.OrdersReceived, c.OrdersNew, rejectedSummary(c), agreed,
 			formatBytes(p.bytesIn()), formatDuration(p.getOrders), formatDuration(p.round),
-			formatRate(float64(c.Received), total), result)
+			formatRate(float64(c.OrdersReceived), total), result)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
@@ -52,19 +52,13 @@ func (r *demoResult) writeTable(w io.Writer) {
 
 // rejectedSummary lists the reasons orders were dropped, "0" when none
 // were.
-func rejectedSummary(c pagination.Counts) string {
+func rejectedSummary(st ordersync.Stats) string {
 	var parts []string
-	add := func(n uint64, reason string) {
-		if n > 0 {
+	for _, reason := range ordersync.RejectReasons {
+		if n := st.OrdersRejected[reason]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s=%d", reason, n))
 		}
 	}
-	add(c.Malformed, "malformed")
-	add(c.OutOfRange, "out-of-range")
-	add(c.BadSignature, "bad-signature")
-	add(c.UnverifiableSignature, "unverifiable")
-	add(c.FilterMismatch, "filter")
-	add(c.StalledPages, "stalled-pages")
 	if len(parts) == 0 {
 		return "0"
 	}

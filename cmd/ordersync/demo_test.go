@@ -66,8 +66,8 @@ func TestDemoRequestersEndWithTheUnion(t *testing.T) {
 			for _, r := range res.requesters {
 				c := r.counts()
 				// Both providers, both rounds: every order of each, twice.
-				if c.Received != 4*500 || c.Accepted != 4*500 || c.New != 875 {
-					t.Errorf("%s: received %d, accepted %d, new %d; want 2000, 2000, 875", r.name, c.Received, c.Accepted, c.New)
+				if c.OrdersReceived != 4*500 || c.OrdersAccepted != 4*500 || c.OrdersNew != 875 {
+					t.Errorf("%s: received %d, accepted %d, new %d; want 2000, 2000, 875", r.name, c.OrdersReceived, c.OrdersAccepted, c.OrdersNew)
 				}
 				// Four syncs of 500 orders: well over 400 bytes an order.
 				if got := r.bytesIn(); got < 4*500*400 {

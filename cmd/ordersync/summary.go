@@ -5,16 +5,16 @@ import (
 	"io"
 	"time"
 
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync"
 )
 
 // printSyncSummary writes what a sync did: first one line with the totals
 // (scripts and tests read it), then rejections, one line per peer, and the
 // output file.
 func printSyncSummary(w io.Writer, res *syncOutcome, elapsed time.Duration, written int, outPath string) {
-	c := res.counts
+	c := res.stats
 	fmt.Fprintf(w, "sync: accepted %d orders (%d new) from %d of %d peers in %v (%.0f orders/s), %d bytes received\n",
-		c.Accepted, c.New, res.synced(), len(res.peers), elapsed.Round(time.Millisecond), perSecond(c.Accepted, elapsed), res.stats.BytesRead)
+		c.OrdersAccepted, c.OrdersNew, res.synced(), len(res.peers), elapsed.Round(time.Millisecond), perSecond(c.OrdersAccepted, elapsed), c.BytesRead)
 	dropped := rejectedByReason(c)
 	fmt.Fprintf(w, "sync: rejected %d orders: %s\n", dropped.Total(), dropped)
 	for _, ai := range res.peers {
@@ -45,27 +45,28 @@ func (r *syncOutcome) synced() int {
 	return n
 }
 
-// rejectedByReason names the pipeline's drop counters.
-func rejectedByReason(c pagination.Counts) rejections {
+// rejectNames are the summary's words for the reasons orders are dropped.
+var rejectNames = map[ordersync.RejectReason]string{
+	ordersync.RejectMalformed:             "malformed",
+	ordersync.RejectOutOfRange:            "out of range",
+	ordersync.RejectBadSignature:          "bad signature",
+	ordersync.RejectUnverifiableSignature: "unverifiable signature type",
+	ordersync.RejectFilterMismatch:        "filter mismatch",
+	ordersync.RejectOther:                 "other",
+}
+
+// rejectedByReason names the counts of dropped orders.
+func rejectedByReason(st ordersync.Stats) rejections {
 	r := rejections{}
-	for _, x := range []struct {
-		reason string
-		n      uint64
-	}{
-		{"malformed", c.Malformed},
-		{"out of range", c.OutOfRange},
-		{"bad signature", c.BadSignature},
-		{"unverifiable signature type", c.UnverifiableSignature},
-		{"filter mismatch", c.FilterMismatch},
-	} {
-		if x.n > 0 {
-			r[x.reason] = int(x.n)
+	for reason, n := range st.OrdersRejected {
+		if n > 0 {
+			r[rejectNames[reason]] += int(n)
 		}
 	}
 	return r
 }
 
-func perSecond(n uint64, d time.Duration) float64 {
+func perSecond(n int64, d time.Duration) float64 {
 	if d <= 0 {
 		return 0
 	}

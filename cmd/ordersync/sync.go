@@ -91,10 +91,11 @@ func createTemp(path string) (*os.File, error) {
 
 // syncOutcome is what a sync leaves for the summary and the output file.
 type syncOutcome struct {
-	store  *orderstore.Memory
-	counts pagination.Counts
-	stats  ordersync.Stats
-	peers  []peer.AddrInfo
+	store *orderstore.Memory
+	// stats are the service's counts, from the events its metrics come
+	// from too.
+	stats ordersync.Stats
+	peers []peer.AddrInfo
 }
 
 // orders yields the stored orders in hash order.
@@ -121,8 +122,7 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 
 	node := ordersync.NewHostNode(h)
 	store := orderstore.NewMemory()
-	counts := new(pagination.Stats)
-	opts := []pagination.Option{pagination.WithStats(counts), pagination.WithPeerScorer(node)}
+	opts := []pagination.Option{pagination.WithPeerScorer(node)}
 	subprotocols := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
 		sub, err := newSubprotocol(name, store, cfg.filter, opts...)
@@ -145,9 +145,8 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 		err = cause
 	}
 	return &syncOutcome{
-		store:  store,
-		counts: counts.Snapshot(),
-		stats:  service.Stats(),
-		peers:  cfg.peers,
+		store: store,
+		stats: service.Stats(),
+		peers: cfg.peers,
 	}, err
 }

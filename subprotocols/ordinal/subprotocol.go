@@ -27,9 +27,10 @@ type Subprotocol struct {
 }
 
 var (
-	_ ordersync.Subprotocol  = (*Subprotocol)(nil)
-	_ ordersync.SyncResetter = (*Subprotocol)(nil)
-	_ ordersync.Pipeliner    = (*Subprotocol)(nil)
+	_ ordersync.Subprotocol     = (*Subprotocol)(nil)
+	_ ordersync.SyncResetter    = (*Subprotocol)(nil)
+	_ ordersync.Pipeliner       = (*Subprotocol)(nil)
+	_ ordersync.MetricsReporter = (*Subprotocol)(nil)
 )
 
 // New returns the subprotocol over store. As a provider it serves store's
@@ -43,8 +44,10 @@ func New(store orderstore.Store, filter *orderfilter.Filter, opts ...pagination.
 // Name returns Name.
 func (s *Subprotocol) Name() string { return Name }
 
-// Stats returns the counters of the requester pipeline.
-func (s *Subprotocol) Stats() *pagination.Stats { return s.pager.Stats() }
+// ReportMetricsTo makes the requester pipeline report the orders it
+// rejects, and those new to the store, to t; the Service calls it (see
+// ordersync.MetricsReporter).
+func (s *Subprotocol) ReportMetricsTo(t ordersync.MetricsTracer) { s.pager.ReportMetricsTo(t) }
 
 // ParseRequestMetadata decodes request metadata into a *RequestMetadata.
 // Absent or null metadata is the first request: no filter, page 0, "".

@@ -2,7 +2,10 @@ package ordinal
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
@@ -38,6 +41,8 @@ func TestRequesterAsksForTheNextPage(t *testing.T) {
 	orders, hashes := subtest.SortedOrders(t, seed, 30)
 	filter := subtest.DefaultFilter(t)
 	s := New(orderstore.NewMemory(), filter)
+	outOfRange := &outOfRangeCounter{}
+	s.ReportMetricsTo(outOfRange)
 	upper := strings.ToUpper(hashes[15].Hex()[2:])
 	subtest.RequesterTakes(t, s, []subtest.Step{
 		// The provider says it scanned to hashes[15]; the requester
@@ -48,8 +53,8 @@ func TestRequesterAsksForTheNextPage(t *testing.T) {
 		{Name: "orders past the snapshot", Res: &ordersync.Response{ProviderID: "p", Orders: orders[16:25], Metadata: &ResponseMetadata{Page: 4, SnapshotID: hashes[20].Hex()}}, Valid: 5,
 			Next: &RequestMetadata{OrderFilter: filter, Page: 5, SnapshotID: hashes[20].Hex()},
 			Then: func(t *testing.T) {
-				if c := s.Stats().Snapshot(); c.OutOfRange != 4 {
-					t.Fatalf("out of range %d, want 4", c.OutOfRange)
+				if n := outOfRange.n.Load(); n != 4 {
+					t.Fatalf("out of range %d, want 4", n)
 				}
 			}},
 		// A snapshotID that does not move ends the sync.
@@ -57,4 +62,16 @@ func TestRequesterAsksForTheNextPage(t *testing.T) {
 			Err: pagination.ErrCursorStalled},
 		{Name: "complete", Res: &ordersync.Response{ProviderID: "p", Complete: true, Metadata: &ResponseMetadata{}}},
 	})
+}
+
+// outOfRangeCounter counts the orders reported out of range.
+type outOfRangeCounter struct {
+	ordersync.NoopMetricsTracer
+	n atomic.Int64
+}
+
+func (c *outOfRangeCounter) OrdersRejected(_ peer.ID, reason ordersync.RejectReason, n int) {
+	if reason == ordersync.RejectOutOfRange {
+		c.n.Add(int64(n))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/zeroex"
@@ -106,7 +107,8 @@ func (s *scratch) release() {
 // documentation), adds the valid orders to the store, calls the
 // WithOnAccepted callback, scores the provider, and moves the provider's
 // cursor. It returns ErrCursorStalled or ErrEmptyIncompletePage when the
-// sync cannot go on; dropped orders are not errors, only counted.
+// sync cannot go on; dropped orders are not errors, only reported (see
+// ReportMetricsTo).
 func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 	after := p.cursors.get(page.Provider)
 	if len(page.Orders) == 0 {
@@ -136,7 +138,9 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 			return res, fmt.Errorf("pagination: storing %d orders from %s: %w", len(survivors), page.Provider, err)
 		}
 		res.New = added
-		p.cfg.stats.added.Add(uint64(added))
+		if added > 0 {
+			p.metrics().OrdersStored(page.Provider, added)
+		}
 		if p.cfg.onAccepted != nil {
 			p.cfg.onAccepted(page.Provider, survivors)
 		}
@@ -151,7 +155,6 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 	if err != nil {
 		// Forgetting lets a sync that restarts from the beginning succeed.
 		p.cursors.forget(page.Provider)
-		p.cfg.stats.stalledPages.Add(1)
 		return res, err
 	}
 	p.cursors.set(page.Provider, next)
@@ -324,20 +327,29 @@ func (p *Pager) verifySignatures(s *scratch) {
 	}
 }
 
-// count adds a page's verdicts to the stats and moves the provider's score.
+// rejectReasons names the verdicts other than valid for the MetricsTracer.
+var rejectReasons = [...]ordersync.RejectReason{
+	verdictMalformed:      ordersync.RejectMalformed,
+	verdictOutOfRange:     ordersync.RejectOutOfRange,
+	verdictBadSignature:   ordersync.RejectBadSignature,
+	verdictUnverifiable:   ordersync.RejectUnverifiableSignature,
+	verdictFilterMismatch: ordersync.RejectFilterMismatch,
+}
+
+// count reports a page's rejected orders, by reason, and moves the
+// provider's score. (The Service counts the orders received and accepted
+// from the page itself.)
 func (p *Pager) count(provider peer.ID, verdicts []uint8, disordered bool) {
-	var n [verdictFilterMismatch + 1]uint64
+	var n [verdictFilterMismatch + 1]int
 	for _, v := range verdicts {
 		n[v]++
 	}
-	st := p.cfg.stats
-	st.received.Add(uint64(len(verdicts)))
-	st.accepted.Add(n[verdictValid])
-	st.malformed.Add(n[verdictMalformed])
-	st.outOfRange.Add(n[verdictOutOfRange])
-	st.badSignature.Add(n[verdictBadSignature])
-	st.unverifiable.Add(n[verdictUnverifiable])
-	st.filterMismatch.Add(n[verdictFilterMismatch])
+	tracer := p.metrics()
+	for v := verdictMalformed; v <= verdictFilterMismatch; v++ {
+		if n[v] > 0 {
+			tracer.OrdersRejected(provider, rejectReasons[v], n[v])
+		}
+	}
 
 	if n[verdictFilterMismatch] > 0 {
 		p.cfg.scorer.SetPeerScore(provider, TagOrderDoesNotMatchFilter, ScoreOrderDoesNotMatchFilter)

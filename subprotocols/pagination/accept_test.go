@@ -21,6 +21,7 @@ func TestAcceptStoresValidPageAndAdvances(t *testing.T) {
 		}
 		seen = append(seen, os...)
 	}))
+	rec := recordOn(p)
 
 	acc, err := p.Accept(context.Background(), Page{Provider: provider, Orders: orders[:60]})
 	if err != nil {
@@ -40,8 +41,7 @@ func TestAcceptStoresValidPageAndAdvances(t *testing.T) {
 	if store.Len() != 100 || len(seen) != 100 {
 		t.Fatalf("stored %d, callback saw %d; want 100", store.Len(), len(seen))
 	}
-	c := p.Stats().Snapshot()
-	if c.Received != 100 || c.Accepted != 100 || c.New != 100 {
+	if c := rec.counts(); c != (counts{New: 100}) {
 		t.Fatalf("counts %+v", c)
 	}
 
@@ -83,6 +83,7 @@ func TestAcceptDropsAndCountsBadOrders(t *testing.T) {
 	filter := notMakerFilter(t, banned)
 	store := orderstore.NewMemory()
 	p := New(store, filter, WithPeerScorer(scorer))
+	rec := recordOn(p)
 	acc, err := p.Accept(context.Background(), Page{Provider: provider, Orders: page})
 	if err != nil {
 		t.Fatal(err)
@@ -91,9 +92,8 @@ func TestAcceptDropsAndCountsBadOrders(t *testing.T) {
 	if acc.Valid != valid || store.Len() != valid {
 		t.Fatalf("valid %d, stored %d; want %d", acc.Valid, store.Len(), valid)
 	}
-	c := p.Stats().Snapshot()
-	want := Counts{Received: 40, Malformed: 2, BadSignature: 2, UnverifiableSignature: 1,
-		FilterMismatch: uint64(mismatches), Accepted: uint64(valid), New: uint64(valid)}
+	c := rec.counts()
+	want := counts{Malformed: 2, BadSignature: 2, UnverifiableSignature: 1, FilterMismatch: mismatches, New: valid}
 	if c != want {
 		t.Fatalf("counts\n got %+v\nwant %+v", c, want)
 	}
@@ -117,6 +117,7 @@ func TestAcceptRejectsOrdersOutOfRange(t *testing.T) {
 	orders := sortedOrders(t, 0, 30)
 	scorer := &recordingScorer{}
 	p := New(orderstore.NewMemory(), nil, WithPeerScorer(scorer))
+	rec := recordOn(p)
 
 	// Unsorted and repeated: 0 1 2 [1] 3 4 [0] [4] 5 ... 19
 	page := append([]*zeroex.SignedOrder{}, orders[:3]...)
@@ -126,7 +127,7 @@ func TestAcceptRejectsOrdersOutOfRange(t *testing.T) {
 	if err != nil || acc.Valid != 20 || acc.Next != hashOf(t, orders[19]) {
 		t.Fatalf("unsorted page: %+v, %v", acc, err)
 	}
-	if c := p.Stats().Snapshot(); c.OutOfRange != 3 {
+	if c := rec.counts(); c.OutOfRange != 3 {
 		t.Fatalf("out of range %d, want 3", c.OutOfRange)
 	}
 	if scorer.score(provider, TagInvalidOrder) != ScoreInvalidOrder {
@@ -140,7 +141,7 @@ func TestAcceptRejectsOrdersOutOfRange(t *testing.T) {
 	if err != nil || acc.Valid != 2 || acc.Next != hashOf(t, orders[21]) {
 		t.Fatalf("second page: %+v, %v", acc, err)
 	}
-	if c := p.Stats().Snapshot(); c.OutOfRange != 5 {
+	if c := rec.counts(); c.OutOfRange != 5 {
 		t.Fatalf("out of range %d, want 5", c.OutOfRange)
 	}
 }
@@ -149,6 +150,7 @@ func TestAcceptEndsStalledSyncs(t *testing.T) {
 	orders := sortedOrders(t, 0, 10)
 	scorer := &recordingScorer{}
 	p := New(orderstore.NewMemory(), nil, WithPeerScorer(scorer))
+	rec := recordOn(p)
 	if _, err := p.Accept(context.Background(), Page{Provider: provider, Orders: orders}); err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +159,7 @@ func TestAcceptEndsStalledSyncs(t *testing.T) {
 	if !errors.Is(err, ErrCursorStalled) {
 		t.Fatalf("same page twice: err = %v", err)
 	}
-	c := p.Stats().Snapshot()
-	if c.StalledPages != 1 || c.OutOfRange != 10 {
+	if c := rec.counts(); c != (counts{OutOfRange: 10, New: 10}) {
 		t.Fatalf("counts %+v", c)
 	}
 	// Orders at or before the cursor may be an honest restart: not scored.
@@ -203,6 +204,7 @@ func TestAcceptHonoursContext(t *testing.T) {
 	cancel()
 	store := orderstore.NewMemory()
 	p := New(store, nil)
+	rec := recordOn(p)
 	if _, err := p.Accept(ctx, Page{Provider: provider, Orders: sortedOrders(t, 0, 5)}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
@@ -210,7 +212,7 @@ func TestAcceptHonoursContext(t *testing.T) {
 		t.Fatal("stored orders after ctx ended")
 	}
 	// The page will come again on resuming; it is counted then.
-	if c := p.Stats().Snapshot(); c != (Counts{}) {
+	if c := rec.counts(); c != (counts{}) {
 		t.Fatalf("counted a page given up on: %+v", c)
 	}
 }
@@ -233,13 +235,14 @@ func TestAcceptSkipsSignatureOfHeldOrders(t *testing.T) {
 	}
 
 	p = New(store, nil)
+	rec := recordOn(p)
 	forged := copyOrder(held)
 	forged.Signature[11] ^= 1
 	acc, err = p.Accept(context.Background(), Page{Provider: provider, Orders: []*zeroex.SignedOrder{forged}})
 	if err != nil || acc.Valid != 0 {
 		t.Fatalf("held order with another signature: %+v, %v; want it refused", acc, err)
 	}
-	if c := p.Stats().Snapshot(); c.BadSignature != 1 {
+	if c := rec.counts(); c.BadSignature != 1 {
 		t.Fatalf("counts %+v; want one bad signature", c)
 	}
 }

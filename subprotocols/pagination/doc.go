@@ -1,7 +1,7 @@
 // Package pagination is what ordersync's two pagination-with-filter
 // subprotocols share: the provider's page scan over an orderstore.Store, the
-// requester's validation pipeline for the orders a provider sends, the
-// Stats that pipeline keeps, and the Options that both
+// requester's validation pipeline for the orders a provider sends, and the
+// Options that both
 // filteredpagination.New and ordinal.New take.
 //
 // The subprotocols differ only in how they name the cursor on the wire
@@ -22,8 +22,11 @@
 //     need a chain and are dropped as unverifiable;
 //  4. the requester's own filter, when it has one;
 //
-// and the survivors are added to the store. Each dropped order is counted in
-// Stats by the first check it failed.
+// and the survivors are added to the store. Each dropped order is reported,
+// once per page and reason, by the first check it failed, as an
+// ordersync.RejectReason, to the tracer the Service hands the subprotocol
+// (ordersync.MetricsReporter); the Service's Stats and its MetricsTracer
+// count them from there.
 //
 // # Cursors
 //
@@ -32,7 +35,7 @@
 // forward: the hash of its last order, or, with page numbers, the hash the
 // provider says it scanned to, must lie strictly after it. A provider that
 // sends the same page again and again does not, and Accept ends its sync
-// with ErrCursorStalled (counted in Stats as StalledPages). A complete
+// with ErrCursorStalled (the sync ends as ordersync.SyncRejectedPage). A complete
 // response, or an error, forgets the provider's cursor.
 //
 // # Peer scores

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
@@ -113,4 +114,48 @@ func storeOf(t testing.TB, orders []*zeroex.SignedOrder) *orderstore.Memory {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// counts are what the pipeline reported to a recorder.
+type counts struct {
+	Malformed, OutOfRange, BadSignature, UnverifiableSignature, FilterMismatch, New int
+}
+
+// recorder is a MetricsTracer that adds up the pipeline's reports.
+type recorder struct {
+	ordersync.NoopMetricsTracer
+	mu sync.Mutex
+	c  counts
+}
+
+// recordOn makes p report to a new recorder.
+func recordOn(p *Pager) *recorder {
+	r := &recorder{}
+	p.ReportMetricsTo(r)
+	return r
+}
+
+func (r *recorder) OrdersRejected(_ peer.ID, reason ordersync.RejectReason, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	field := map[ordersync.RejectReason]*int{
+		ordersync.RejectMalformed:             &r.c.Malformed,
+		ordersync.RejectOutOfRange:            &r.c.OutOfRange,
+		ordersync.RejectBadSignature:          &r.c.BadSignature,
+		ordersync.RejectUnverifiableSignature: &r.c.UnverifiableSignature,
+		ordersync.RejectFilterMismatch:        &r.c.FilterMismatch,
+	}[reason]
+	*field += n
+}
+
+func (r *recorder) OrdersStored(_ peer.ID, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.c.New += n
+}
+
+func (r *recorder) counts() counts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.c
 }

@@ -47,19 +47,20 @@ func TestNextCursorIsAcceptsNext(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			p := New(orderstore.NewMemory(), nil)
+			rec := recordOn(p)
 			if tc.start != nil {
 				if _, err := p.Accept(ctx, Page{Provider: provider, Orders: tc.start}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			tc.page.Provider = provider
-			before := p.Stats().Snapshot()
+			before := rec.counts()
 			next, done, nextErr := p.NextCursor(tc.page)
 			again, _, _ := p.NextCursor(tc.page)
 			if again != next {
 				t.Fatalf("NextCursor changed its own answer: %s, then %s", next, again)
 			}
-			if after := p.Stats().Snapshot(); after != before {
+			if after := rec.counts(); after != before {
 				t.Fatalf("NextCursor changed the stats: %+v, then %+v", before, after)
 			}
 			acc, accErr := p.Accept(ctx, tc.page)

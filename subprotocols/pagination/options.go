@@ -40,7 +40,6 @@ type config struct {
 	now         func() time.Time // the scan budget's clock; tests step it
 	scorer      PeerScorer
 	onAccepted  func(provider peer.ID, orders []*zeroex.SignedOrder)
-	stats       *Stats
 }
 
 func newConfig(opts []Option) config {
@@ -48,9 +47,6 @@ func newConfig(opts []Option) config {
 		scorer: noScorer{}, now: time.Now}
 	for _, opt := range opts {
 		opt(&c)
-	}
-	if c.stats == nil {
-		c.stats = new(Stats)
 	}
 	if c.slots == nil {
 		c.slots = processScanSlots
@@ -131,10 +127,4 @@ func WithPeerScorer(s PeerScorer) Option {
 // goroutine, so it should be quick, and must not modify the orders.
 func WithOnAccepted(fn func(provider peer.ID, orders []*zeroex.SignedOrder)) Option {
 	return func(c *config) { c.onAccepted = fn }
-}
-
-// WithStats makes the pipeline count into s, so that several subprotocols
-// share one Stats. nil means a Stats of the subprotocol's own (the default).
-func WithStats(s *Stats) Option {
-	return func(c *config) { c.stats = s }
 }

@@ -1,8 +1,11 @@
 package pagination
 
 import (
+	"sync/atomic"
+
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 )
@@ -19,7 +22,11 @@ type Pager struct {
 	filter  *orderfilter.Filter
 	cfg     config
 	cursors cursorTable
+	tracer  atomic.Pointer[tracerBox]
 }
+
+// tracerBox holds a MetricsTracer for atomic.Pointer.
+type tracerBox struct{ ordersync.MetricsTracer }
 
 // New returns a Pager over store. filter is the requester's own: received
 // orders must match it, and first requests send it to providers. nil keeps
@@ -36,8 +43,24 @@ func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Pa
 // Filter returns the requester's own filter (nil when it has none).
 func (p *Pager) Filter() *orderfilter.Filter { return p.filter }
 
-// Stats returns the counters of the requester pipeline.
-func (p *Pager) Stats() *Stats { return p.cfg.stats }
+// ReportMetricsTo makes the requester pipeline report, once per page, the
+// orders it rejected and why, and those new to the store, to t (see
+// ordersync.MetricsReporter: the Service calls it with its own tracer).
+// Until then, and with nil, it reports to none.
+func (p *Pager) ReportMetricsTo(t ordersync.MetricsTracer) {
+	if t == nil {
+		t = ordersync.NoopMetricsTracer{}
+	}
+	p.tracer.Store(&tracerBox{t})
+}
+
+// metrics is the tracer to report to.
+func (p *Pager) metrics() ordersync.MetricsTracer {
+	if b := p.tracer.Load(); b != nil {
+		return b.MetricsTracer
+	}
+	return ordersync.NoopMetricsTracer{}
+}
 
 // PerPage returns how many orders Serve puts in one page.
 func (p *Pager) PerPage() int { return p.cfg.perPage }
