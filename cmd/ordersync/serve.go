@@ -29,17 +29,22 @@ type serveConfig struct {
 	log      *logrus.Logger
 	// Provider request limits, requests per second; rate.Inf is off.
 	rateLimit, peerRateLimit rate.Limit
+	monitor                  *monitorFlags
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
-	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R]", stderr)
+	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R] [--metrics ADDR] [--pprof ADDR]", stderr)
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	orders := fs.String("orders", "", "`file` of signed orders to serve: JSON lines or one JSON array (required)")
 	perPage := fs.Int("per-page", pagination.DefaultPerPage, perPageUsage("orders per response page"))
 	identity := fs.String("identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
 	peerRateLimit := fs.Float64("peer-rate-limit", float64(ordersync.DefaultPeerRateLimit), fmt.Sprintf("requests per second served to one peer, burst %d (0: no limit)", ordersync.DefaultPeerRateBurst))
+	monitor := addMonitorFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if err := monitor.check(); err != nil {
 		return nil, err
 	}
 	if *orders == "" {
@@ -52,7 +57,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	if err != nil {
 		return nil, usagef("--listen %q: bad multiaddr: %v", *listen, err)
 	}
-	cfg := &serveConfig{listen: addr, orders: *orders, perPage: *perPage, identity: *identity}
+	cfg := &serveConfig{listen: addr, orders: *orders, perPage: *perPage, identity: *identity, monitor: monitor}
 	if cfg.log, err = newLogger(*logLevel, stderr); err != nil {
 		return nil, err
 	}
@@ -96,6 +101,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer h.Close()
+	mon, err := startMonitor("serve", cfg.monitor, stderr)
+	if err != nil {
+		return err
+	}
+	defer mon.Close()
 
 	store, err := loadStore(ctx, cfg.orders, stderr, log)
 	if err != nil {
@@ -110,10 +120,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		filteredpagination.New(store, nil, opts...),
 		ordinal.New(store, nil, opts...),
 	}
-	service := ordersync.New(ctx, ordersync.NewHostNode(h), subprotocols,
+	service := ordersync.New(ctx, ordersync.NewHostNode(h), subprotocols, append(mon.options(),
 		ordersync.WithLogger(log),
 		ordersync.WithRateLimit(cfg.rateLimit, ordersync.DefaultRateBurst),
-		ordersync.WithPeerRateLimit(cfg.peerRateLimit, ordersync.DefaultPeerRateBurst))
+		ordersync.WithPeerRateLimit(cfg.peerRateLimit, ordersync.DefaultPeerRateBurst))...)
 
 	// The address lines are the one thing serve writes to stdout (os.Stdout
 	// is unbuffered): scripts and tests read them to know whom to dial.
@@ -123,8 +133,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	<-ctx.Done()
 	st := service.Stats()
-	fmt.Fprintf(stderr, "serve: stopping: served %d requests, %d bytes written, %d bytes read\n",
-		st.RequestsServed, st.BytesWritten, st.BytesRead)
+	fmt.Fprintf(stderr, "serve: stopping: served %d requests, %d bytes written, %d bytes read, %d orders sent, %d streams turned away, %d cut off\n",
+		st.RequestsServed, st.BytesWritten, st.BytesRead, st.OrdersSent, st.StreamsRejected, st.StreamsCutOff)
 	return nil
 }
 
