@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -137,16 +138,23 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 
 	// 3. Full syncs, and 4. re-syncs with 99% held: each run cfg.runs
 	// times, reported by its median run, with the spread of all of them.
+	// The metrics tracer's cost is the lifted sync again with the
+	// Prometheus tracer on, right after it; best is of the syncs without.
 	var best benchRow
+	var tracerCost []string
 	for _, sub := range defaultSubprotocolPreference() {
-		for _, lifted := range []bool{false, true} {
+		var off benchRow
+		for _, v := range []struct{ lifted, tracer bool }{{false, false}, {true, false}, {true, true}} {
 			limit := "default rate limit"
-			if lifted {
+			if v.lifted {
 				limit = "rate limit lifted"
+			}
+			if v.tracer {
+				limit += ", metrics tracer on"
 			}
 			fmt.Fprintf(log, "3/4 full sync, %s, %s (%d runs)...\n", shortSubprotocolName(sub), limit, cfg.runs)
 			row, err := measureSyncRuns(ctx, cfg.runs, syncRun{
-				subprotocol: sub, perPage: cfg.perPage, noRateLimit: lifted,
+				subprotocol: sub, perPage: cfg.perPage, noRateLimit: v.lifted, tracer: v.tracer,
 				provided: orders, filter: filter,
 			}, func(res syncResult) error {
 				if res.held != cfg.orders {
@@ -159,8 +167,15 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 			}
 			row.name = fmt.Sprintf("3. full sync %s, %s", shortSubprotocolName(sub), limit)
 			rows = append(rows, row)
-			if lifted && row.ordersPerSec() > best.ordersPerSec() {
-				best = row
+			switch {
+			case v.tracer && off.ordersPerSec() > 0:
+				tracerCost = append(tracerCost, fmt.Sprintf("%s %.0f orders/s on, %.0f off (%+.1f%%)",
+					shortSubprotocolName(sub), row.ordersPerSec(), off.ordersPerSec(), 100*(row.ordersPerSec()/off.ordersPerSec()-1)))
+			case v.lifted:
+				off = row
+				if row.ordersPerSec() > best.ordersPerSec() {
+					best = row
+				}
 			}
 		}
 	}
@@ -201,6 +216,9 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 		// second much less so.
 		fmt.Fprintf(out, "same ratio per CPU second (steadier on a busy machine; median run): %.2f (%.0f over %.0f orders per CPU second)\n",
 			best.ordersPerCPUSec()/cpuLimit, best.ordersPerCPUSec(), cpuLimit)
+	}
+	if len(tracerCost) > 0 {
+		fmt.Fprintf(out, "metrics tracer (rate limit lifted, medians): %s\n", strings.Join(tracerCost, "; "))
 	}
 	fmt.Fprintf(out, "sync/limit ratio: %.2f\n", ratio)
 	return nil

@@ -49,13 +49,15 @@ Measures, with the same generated orders, on 127.0.0.1 in this process:
   1. transport: the provider's encoded pages pushed over one libp2p stream;
   2. verification: order hashes and signatures, on all cores;
   3. full syncs with each subprotocol into an empty store, with the
-     provider's default rate limit and with it lifted;
+     provider's default rate limit, with it lifted, and lifted with the
+     Prometheus metrics tracer on at both ends;
   4. a re-sync when the requester already holds 99% of the orders.
 Each limit is measured 3 times and the best run counts; each sync --runs
 times, and the median run counts, shown with the range of all runs.
 The last line is "sync/limit ratio: X": the best sync's median orders/s
-(rate limit lifted) over the smaller of the transport and verification
-limits.
+(rate limit lifted, no tracer) over the smaller of the transport and
+verification limits; the line before it compares the syncs with the
+tracer on and off.
 
 Flags:
 `, usage, "cpuprofile")

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
@@ -18,6 +21,9 @@ type syncRun struct {
 	subprotocol string
 	perPage     int
 	noRateLimit bool
+	// tracer gives both ends the Prometheus metrics tracer, on a registry
+	// of the run's own.
+	tracer bool
 	// provided are the provider's orders.
 	provided []*zeroex.SignedOrder
 	// held are orders the requester holds before the sync (fresh copies,
@@ -52,6 +58,10 @@ func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
 		subprotocols: []string{run.subprotocol},
 		perPage:      run.perPage,
 		filter:       run.filter,
+	}
+	if run.tracer {
+		tracer := ordersync.NewMetricsTracer(ordersync.WithRegisterer(prometheus.NewRegistry()))
+		cfg.serviceOpts = []ordersync.Option{ordersync.WithMetricsTracer(tracer)}
 	}
 	providerCfg, requesterCfg := cfg, cfg
 	providerCfg.name, providerCfg.orders, providerCfg.noRateLimit = "provider", run.provided, run.noRateLimit

@@ -36,6 +36,8 @@ func TestBenchPrintsTheRatioLast(t *testing.T) {
 		"3. full sync v1 (order-hash cursor), default rate limit",
 		"3. full sync v0 (page numbers), rate limit lifted",
 		"4. re-sync v1 (order-hash cursor), 99% held",
+		"3. full sync v1 (order-hash cursor), rate limit lifted, metrics tracer on",
+		"metrics tracer (rate limit lifted, medians): v1 (order-hash cursor) ",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
