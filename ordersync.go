@@ -18,6 +18,10 @@
 // functions); a peer that sends more, sends garbage or stalls has its stream
 // closed and its score lowered, and never takes the Service down.
 //
+// Stats counts what the Service did; WithMetricsTracer reports the same
+// events to a MetricsTracer, and NewMetricsTracer exports them as
+// Prometheus series (docs/metrics.md lists them).
+//
 // The protocol, message by message with every bound and default, is
 // written down in docs/protocol.md in this module's repository.
 //
