@@ -25,10 +25,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/sirupsen/logrus"
-	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
@@ -662,7 +662,7 @@ func TestAttack(t *testing.T) {
 		t.Run(a.name, func(t *testing.T) {
 			// Everything the subtest starts, the attacker's host among
 			// them, it also stops, so that the leak check covers it all.
-			ignore := goleak.IgnoreCurrent()
+			leaks := leakcheck.Start(t)
 			env := &attackEnv{target: tg, attacker: newAttackerHost(t)}
 			testnet.Connect(t, env.attacker, tg.host)
 			invalidBefore, _ := tagValue(env, tagInvalidMessage)
@@ -699,7 +699,7 @@ func TestAttack(t *testing.T) {
 			_ = env.attacker.Close() // after the score check: tags go with the connection
 
 			honest := honestSync(t, tg.host, tg.want)
-			goleak.VerifyNone(t, ignore)
+			leaks.Verify(t)
 			t.Logf("ATTACK-RESULT %-24s %12d %12d %12d %10.1f %12v  %s (streams %d, rejected %d, served %d)",
 				a.name, read, statsRead, bound, float64(grew)/(1<<20), honest.Round(time.Millisecond), note,
 				streams, rejected, stats.RequestsServed-statsBefore.RequestsServed)
@@ -744,7 +744,7 @@ func TestAttackIdleStreamsHoldEverySlot(t *testing.T) {
 		testnet.Connect(t, envs[i].attacker, tg.host)
 	}
 	honestSync(t, tg.host, tg.want) // warm-up, as in TestAttack
-	ignore := goleak.IgnoreCurrent()
+	leaks := leakcheck.Start(t)
 
 	streams := make([]network.Stream, attackers*perAttacker)
 	errs := make([]error, len(streams))
@@ -778,7 +778,7 @@ func TestAttackIdleStreamsHoldEverySlot(t *testing.T) {
 		_ = s.Reset()
 	}
 	tg.node.waitDone(t, 0)
-	goleak.VerifyNone(t, ignore)
+	leaks.Verify(t)
 	st := tg.service.Stats()
 	t.Logf("ATTACK-RESULT %-24s %d idle streams from %d peers: the Service held %d slots and rejected %d streams (the honest requester's retries among them); honest requester arriving meanwhile synced in %v (message timeout %v)",
 		"idle-streams-many-peers", len(streams), attackers, held, st.StreamsRejected, honest.Round(time.Millisecond), timeout)
@@ -1050,7 +1050,7 @@ func TestAttackHostileProvider(t *testing.T) {
 	honest := startTarget(t, attackOrders(), ordersync.WithRateLimit(rate.Inf, 0), ordersync.WithPeerRateLimit(rate.Inf, 0))
 	for _, hp := range hostileProviders {
 		t.Run(hp.name, func(t *testing.T) {
-			ignore := goleak.IgnoreCurrent()
+			leaks := leakcheck.Start(t)
 			hostile := testnet.NewHost(t)
 			hostile.SetStreamHandler(ordersync.ID, func(s network.Stream) {
 				defer s.Reset()
@@ -1149,9 +1149,7 @@ func TestAttackHostileProvider(t *testing.T) {
 				hp.name, ps.BytesReceived, readBound, float64(grew)/(1<<20), took.Round(time.Millisecond), ps.LastError)
 
 			cancel()
-			_ = requesterHost.Close()
-			_ = hostile.Close()
-			goleak.VerifyNone(t, ignore)
+			leaks.Verify(t, requesterHost, hostile)
 		})
 	}
 }
@@ -1168,7 +1166,7 @@ func TestAttackSlowReadersEverySlot(t *testing.T) {
 	tg := startTarget(t, attackOrders(), ordersync.WithMessageTimeout(timeout),
 		ordersync.WithRateLimit(rate.Inf, 0), ordersync.WithPeerRateLimit(rate.Inf, 0))
 	honestSync(t, tg.host, tg.want) // warm-up, as in TestAttack
-	ignore := goleak.IgnoreCurrent()
+	leaks := leakcheck.Start(t)
 	envs := make([]*attackEnv, attackers)
 	for i := range envs {
 		envs[i] = &attackEnv{target: tg, attacker: newAttackerHost(t)}
@@ -1214,7 +1212,7 @@ func TestAttackSlowReadersEverySlot(t *testing.T) {
 	}
 	st := tg.service.Stats()
 	honest := honestSync(t, tg.host, tg.want)
-	goleak.VerifyNone(t, ignore)
+	leaks.Verify(t)
 
 	var grew uint64
 	if peak > base {

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
-	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync/internal/framing"
+	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/testnet"
 )
 
@@ -38,7 +38,7 @@ func TestGetOrdersCancelReturnsPromptlyLeavingNothing(t *testing.T) {
 	}
 	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)}, testOptions(t, 1000)...)
 
-	ignore := goleak.IgnoreCurrent()
+	leaks := leakcheck.Start(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- requester.GetOrders(ctx, 2) }()
@@ -57,7 +57,7 @@ func TestGetOrdersCancelReturnsPromptlyLeavingNothing(t *testing.T) {
 	stopProviders()
 	// Nothing of either side is left: not the requester's syncs, not the
 	// providers' handlers.
-	goleak.VerifyNone(t, ignore)
+	leaks.Verify(t)
 }
 
 func TestCanceledAfterSomeOrdersIsNotErrNoOrders(t *testing.T) {

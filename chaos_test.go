@@ -19,10 +19,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
-	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderstore"
@@ -73,8 +73,8 @@ func chaosRounds(normal int) int {
 // running when its cleanups (host closes among them) are done. Call it
 // before starting anything.
 func checkNoLeaks(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	leaks := leakcheck.Start(t)
+	t.Cleanup(func() { leaks.Verify(t) })
 }
 
 // chaosNode is a provider's Node that counts the responses its Service

@@ -17,6 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+
+	"github.com/ordersync/ordersync/internal/leakcheck"
 )
 
 // Option changes how New builds a network.
@@ -63,7 +65,9 @@ func New(t testing.TB, n int, opts ...Option) []host.Host {
 
 // NewHost starts one host listening on 127.0.0.1 with a real connection
 // manager (see NewLoopbackHost), closed in t.Cleanup. Extra go-libp2p
-// options come last.
+// options come last. It returns once the host has started all its
+// goroutines, so that a leak check's baseline taken afterwards holds them
+// all (see leakcheck).
 func NewHost(t testing.TB, extra ...libp2p.Option) host.Host {
 	t.Helper()
 	h, err := NewLoopbackHost(extra...)
@@ -75,6 +79,7 @@ func NewHost(t testing.TB, extra ...libp2p.Option) host.Host {
 			t.Logf("testnet: closing host %s: %v", h.ID(), err)
 		}
 	})
+	leakcheck.WaitHostsStarted(t)
 	return h
 }
 
