@@ -192,6 +192,14 @@ var serveSlowWriter = onStream(func(s network.Stream, engaged func(), release <-
 		case <-tick.C:
 		}
 		if _, err := s.Write(msg[sent : sent+1]); err != nil {
+			if se := (*network.StreamError)(nil); errors.As(err, &se) && se.Remote {
+				// serve gives a new stream 5 s to send its first request,
+				// then resets it: the defence this attack meets whenever
+				// the honest sync it overlaps takes longer than that (a
+				// loaded machine). Not a failure; what it read is bounded
+				// all the same.
+				return serveAttackResult{maxRead: int64(sent), note: fmt.Sprintf("serve reset the stream after %d of %d bytes", sent, len(msg))}
+			}
 			return serveAttackResult{err: fmt.Errorf("trickling: %w", err)}
 		}
 		sent++
@@ -428,7 +436,8 @@ func TestServeUnderAttack(t *testing.T) {
 	// The attacks that hold streams (idle, slow reader, slow writer) hold
 	// them while an honest sync runs, then let go: serve's message timeout
 	// (30 s) is not a flag, and the root package's suite checks it with a
-	// short one.
+	// short one. The slow writer may meet serve's 5 s first-request timeout
+	// before that when the honest sync is slow.
 	during := honestSyncProcess(t, bin, dir, serveAddr, want, "during")
 	close(release)
 	done.Wait()
