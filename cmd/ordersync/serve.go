@@ -141,6 +141,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // loadStore reads and verifies the order file and returns a store of the
 // orders that verify, reporting on stderr how many did not and why.
 func loadStore(ctx context.Context, path string, stderr io.Writer, log logrus.FieldLogger) (*orderstore.Memory, error) {
+	return loadStoreAs(ctx, "serve", path, stderr, log)
+}
+
+// loadStoreAs is loadStore for the command named cmd, which its report on
+// stderr starts with.
+func loadStoreAs(ctx context.Context, cmd, path string, stderr io.Writer, log logrus.FieldLogger) (*orderstore.Memory, error) {
 	orders, err := readOrderFile(path)
 	if err != nil {
 		return nil, err
@@ -154,8 +160,8 @@ func loadStore(ctx context.Context, path string, stderr io.Writer, log logrus.Fi
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "serve: %s: %d orders, %d verified, %d rejected (%s), %d duplicates\n",
-		path, len(orders), len(valid), dropped.Total(), dropped, len(valid)-added)
+	fmt.Fprintf(stderr, "%s: %s: %d orders, %d verified, %d rejected (%s), %d duplicates\n",
+		cmd, path, len(orders), len(valid), dropped.Total(), dropped, len(valid)-added)
 	return store, nil
 }
 

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+)
+
+// mdnsServiceName is what ordersync nodes announce themselves as on mDNS.
+const mdnsServiceName = "ordersync"
+
+// runNode is "ordersync node": a long-running node that serves its store,
+// runs GetOrders at start-up and PeriodicallyGetOrders afterwards, keeps
+// every order it gets, and stops cleanly when ctx ends (SIGINT, SIGTERM).
+//
+// Its stdout is for programs: first the addresses it listens on (as serve
+// prints them), then one line per sync round and, with --status-every, a
+// status line that often; see nodeReporter.
+func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseNodeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := cfg.log
+	priv, err := loadKeyOrNil(cfg.identity)
+	if err != nil {
+		return err
+	}
+	h, err := newNodeHost(cfg, priv)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+
+	store := orderstore.NewMemory()
+	if cfg.orders != "" {
+		if store, err = loadStoreAs(ctx, "node", cfg.orders, stderr, log); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+
+	node := ordersync.NewHostNode(h)
+	subs, err := nodeSubprotocols(cfg, store, node)
+	if err != nil {
+		return err
+	}
+	rep := &nodeReporter{out: stdout, store: store, h: h}
+	service := ordersync.New(ctx, node, subs,
+		ordersync.WithLogger(log),
+		// Every pause of the requester, between GetOrders's rounds or
+		// PeriodicallyGetOrders's, ends a round: report it there.
+		ordersync.WithTimer(func(d time.Duration) <-chan time.Time {
+			rep.round()
+			return time.After(d)
+		}))
+	rep.service = service
+
+	if err := printAddrs(stdout, h); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		keepPeersConnected(bgCtx, h, cfg.peers, cfg.interval, log)
+	}()
+	if cfg.statusEvery > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep.statusEvery(bgCtx, cfg.statusEvery)
+		}()
+	}
+	if cfg.mdns {
+		md := mdns.NewMdnsService(h, mdnsServiceName, mdnsConnector{ctx: bgCtx, h: h})
+		if err := md.Start(); err != nil {
+			return fmt.Errorf("mdns: %w", err)
+		}
+		defer md.Close()
+	}
+
+	err = runNodeSyncs(ctx, service, cfg, rep)
+	st := service.Stats()
+	fmt.Fprintf(stderr, "node: stopping: %d orders held, %d rounds, %d requests served, %d bytes read, %d bytes written\n",
+		store.Len(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten)
+	return err
+}
+
+// runNodeSyncs is the requester's life: GetOrders at start-up, then, one
+// interval later, PeriodicallyGetOrders until ctx ends. An end by ctx is no
+// error.
+func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConfig, rep *nodeReporter) error {
+	err := service.GetOrders(ctx, cfg.minPeers)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rep.round()
+	select {
+	case <-time.After(cfg.interval):
+	case <-ctx.Done():
+		return nil
+	}
+	err = service.PeriodicallyGetOrders(ctx, cfg.minPeers, cfg.interval)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// nodeSubprotocols builds the subprotocols of cfg over store.
+func nodeSubprotocols(cfg *nodeConfig, store orderstore.Store, node *ordersync.HostNode) ([]ordersync.Subprotocol, error) {
+	subs := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
+	for _, name := range cfg.subprotocols {
+		sub, err := newSubprotocol(name, store, nil, pagination.WithPeerScorer(node))
+		if err != nil {
+			return nil, err
+		}
+		if cfg.noPipeline {
+			sub = unpipelined(sub)
+		}
+		subs = append(subs, sub)
+	}
+	return subs, nil
+}
+
+// newNodeHost starts the node's libp2p host; with --announce it tells peers
+// those addresses instead of the ones it listens on.
+func newNodeHost(cfg *nodeConfig, priv crypto.PrivKey) (host.Host, error) {
+	opts := []libp2p.Option{
+		libp2p.DisableRelay(),
+		libp2p.DisableMetrics(),
+		libp2p.ListenAddrs(cfg.listen),
+	}
+	if priv != nil {
+		opts = append(opts, libp2p.Identity(priv))
+	}
+	if len(cfg.announce) > 0 {
+		announce := cfg.announce
+		opts = append(opts, libp2p.AddrsFactory(func([]ma.Multiaddr) []ma.Multiaddr { return announce }))
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("start libp2p host: %w", err)
+	}
+	return h, nil
+}
+
+// keepPeersConnected dials every bootstrap peer that is not connected, at
+// once and then every interval, so that a peer that restarted is found
+// again.
+func keepPeersConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo, interval time.Duration, log interface{ Debugf(string, ...any) }) {
+	if len(peers) == 0 {
+		return
+	}
+	retry := min(interval, 5*time.Second)
+	for {
+		var wg sync.WaitGroup
+		for _, ai := range peers {
+			if h.Network().Connectedness(ai.ID) == network.Connected {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dialCtx, cancel := context.WithTimeout(ctx, retry)
+				defer cancel()
+				if err := h.Connect(dialCtx, ai); err != nil && ctx.Err() == nil {
+					log.Debugf("node: cannot reach bootstrap peer %s: %v", ai.ID, err)
+				}
+			}()
+		}
+		wg.Wait()
+		select {
+		case <-time.After(retry):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// mdnsConnector connects to every peer mDNS finds.
+type mdnsConnector struct {
+	ctx context.Context
+	h   host.Host
+}
+
+func (m mdnsConnector) HandlePeerFound(ai peer.AddrInfo) {
+	if ai.ID == m.h.ID() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
+	defer cancel()
+	_ = m.h.Connect(ctx, ai) // The next announcement retries.
+}
+
+// nodeReporter prints the node's round and status lines on stdout:
+//
+//	node: round R: peers P, held H, new N, bytes in I (+DI), out O (+DO)
+//	node: status: round R, peers P, held H, bytes in I, out O
+//
+// where held counts the orders in the store, new those added since the
+// previous round line, and bytes ordersync stream bytes in both roles.
+type nodeReporter struct {
+	out     io.Writer
+	store   *orderstore.Memory
+	h       host.Host
+	service *ordersync.Service
+
+	mu              sync.Mutex
+	rounds          atomic.Int64
+	lastHeld        int
+	lastIn, lastOut int64
+}
+
+func (r *nodeReporter) round() {
+	if r.service == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.service.Stats()
+	held := r.store.Len()
+	n := r.rounds.Add(1)
+	fmt.Fprintf(r.out, "node: round %d: peers %d, held %d, new %d, bytes in %d (+%d), out %d (+%d)\n",
+		n, len(r.h.Network().Peers()), held, held-r.lastHeld, st.BytesRead, st.BytesRead-r.lastIn, st.BytesWritten, st.BytesWritten-r.lastOut)
+	r.lastHeld, r.lastIn, r.lastOut = held, st.BytesRead, st.BytesWritten
+}
+
+func (r *nodeReporter) status() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.service.Stats()
+	fmt.Fprintf(r.out, "node: status: round %d, peers %d, held %d, bytes in %d, out %d\n",
+		r.rounds.Load(), len(r.h.Network().Peers()), r.store.Len(), st.BytesRead, st.BytesWritten)
+}
+
+func (r *nodeReporter) statusEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		r.status()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// unpipelined hides a subprotocol's Pipeliner (and nothing else it
+// implements that the Service looks for), so that the requester writes a
+// request only once it has handled the previous page.
+func unpipelined(sub ordersync.Subprotocol) ordersync.Subprotocol {
+	if r, ok := sub.(ordersync.SyncResetter); ok {
+		return struct {
+			ordersync.Subprotocol
+			ordersync.SyncResetter
+		}{sub, r}
+	}
+	return struct{ ordersync.Subprotocol }{sub}
+}

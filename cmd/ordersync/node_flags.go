@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/sirupsen/logrus"
+)
+
+// nodeConfig is node's command line, checked.
+type nodeConfig struct {
+	listen   ma.Multiaddr
+	announce []ma.Multiaddr // addresses to tell peers instead of listen's
+	peers    peerAddrs
+	orders   string // initial orders; "" starts empty
+	identity string
+	minPeers int
+	interval time.Duration
+	// subprotocols are wire names, most preferred first.
+	subprotocols []string
+	// noPipeline hides the subprotocols' Pipeliner, so that the requester
+	// asks for one page at a time, as the original network's nodes do.
+	noPipeline bool
+	// statusEvery, when positive, prints a status line that often.
+	statusEvery time.Duration
+	mdns        bool
+	log         *logrus.Logger
+}
+
+// Defaults of node: the network's nodes sync about once a minute.
+const (
+	defaultNodeInterval = time.Minute
+	defaultNodeMinPeers = 3
+)
+
+// announceAddrs is a repeatable flag of multiaddrs.
+type announceAddrs []ma.Multiaddr
+
+func (a *announceAddrs) String() string { return fmt.Sprint([]ma.Multiaddr(*a)) }
+
+func (a *announceAddrs) Set(s string) error {
+	addr, err := ma.NewMultiaddr(s)
+	if err != nil {
+		return fmt.Errorf("bad multiaddr %q: %v", s, err)
+	}
+	*a = append(*a, addr)
+	return nil
+}
+
+func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
+	fs, logLevel := newFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns]", stderr)
+	cfg := &nodeConfig{}
+	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
+	var announce announceAddrs
+	fs.Var(&announce, "announce", "`multiaddr` to tell peers to dial instead of the listen addresses (repeatable; for a node behind a relay or NAT)")
+	fs.Var(&cfg.peers, "peer", "bootstrap peer `multiaddr` ending in /p2p/ID (repeatable); redialled when the connection drops")
+	fs.StringVar(&cfg.orders, "orders", "", "`file` of initial signed orders: JSON lines or one JSON array (default: start empty)")
+	fs.StringVar(&cfg.identity, "identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
+	fs.IntVar(&cfg.minPeers, "min-peers", 0, fmt.Sprintf("peers each sync round must complete with (default: the number of --peer, at most %d, at least 1)", defaultNodeMinPeers))
+	fs.DurationVar(&cfg.interval, "interval", defaultNodeInterval, "approximate `delay` between periodic sync rounds (10% jitter)")
+	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols to offer and ask for"))
+	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "ask for one page at a time, as the original network's nodes do")
+	fs.DurationVar(&cfg.statusEvery, "status-every", 0, "also print a status line on stdout this often (0: only one line per round)")
+	fs.BoolVar(&cfg.mdns, "mdns", false, "discover and connect to peers on the local network with mDNS (multicast on every interface)")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	addr, err := ma.NewMultiaddr(*listen)
+	if err != nil {
+		return nil, usagef("--listen %q: bad multiaddr: %v", *listen, err)
+	}
+	cfg.listen, cfg.announce = addr, announce
+	switch {
+	case cfg.minPeers == 0:
+		cfg.minPeers = max(1, min(defaultNodeMinPeers, len(cfg.peers)))
+	case cfg.minPeers < 0:
+		return nil, usagef("--min-peers %d: want a positive number", cfg.minPeers)
+	}
+	if cfg.interval <= 0 {
+		return nil, usagef("--interval %v: want a positive duration", cfg.interval)
+	}
+	if cfg.statusEvery < 0 {
+		return nil, usagef("--status-every %v: want a positive duration or 0", cfg.statusEvery)
+	}
+	if cfg.subprotocols, err = parseSubprotocols(*subs); err != nil {
+		return nil, usageError{fmt.Errorf("--subprotocols %q: %w", *subs, err)}
+	}
+	if cfg.log, err = newLogger(*logLevel, stderr); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
