@@ -98,6 +98,7 @@ var commands = []command{
 	{name: "serve", summary: "serve signed orders from a file to ordersync peers", run: runServe},
 	{name: "sync", summary: "fetch orders from ordersync peers into a file", run: runSync},
 	{name: "node", summary: "run a long-running node that serves and syncs orders with its peers", run: runNode},
+	{name: "netsim", summary: "run many nodes in network namespaces over slow links until they converge (root)", run: runNetsim},
 	{name: "demo", summary: "run several nodes in this process and show a sync", run: func(ctx context.Context, args []string, _, _ io.Writer) error {
 		return runDemo(ctx, args)
 	}},

@@ -101,6 +101,11 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	err = runNodeSyncs(ctx, service, cfg, rep)
+	if cfg.statusEvery > 0 {
+		stopBackground()
+		wg.Wait()
+		rep.status() // the final counts, for whoever follows the lines
+	}
 	st := service.Stats()
 	fmt.Fprintf(stderr, "node: stopping: %d orders held, %d rounds, %d requests served, %d bytes read, %d bytes written\n",
 		store.Len(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten)

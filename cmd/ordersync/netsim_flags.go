@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordersync/ordersync/internal/netsim"
+)
+
+// netsimConfig is what netsim's flags choose.
+type netsimConfig struct {
+	nodes     int
+	orders    int     // each node's own orders
+	overlap   float64 // share of the next node's own orders a node also starts with
+	rtt       time.Duration
+	bandwidth int64 // bit/s per node link and direction; 0 unshaped
+	interval  time.Duration
+	minPeers  int
+	bootstrap int // bootstrap peers per node
+	subs      string
+	// noPipeline runs every node with --no-pipeline.
+	noPipeline bool
+	churn      int           // node restarts during the run
+	churnEvery time.Duration // time between restarts
+	deadline   time.Duration
+	plot       string
+	seed       int64
+	logLevel   string
+}
+
+func defaultNetsimConfig() netsimConfig {
+	return netsimConfig{
+		nodes:      16,
+		orders:     3000,
+		overlap:    0.2,
+		rtt:        100 * time.Millisecond,
+		bandwidth:  50_000_000,
+		interval:   10 * time.Second,
+		minPeers:   3,
+		bootstrap:  3,
+		subs:       defaultSubprotocols,
+		churnEvery: 5 * time.Second,
+		deadline:   5 * time.Minute,
+		seed:       1,
+		logLevel:   "warn",
+	}
+}
+
+// bandwidthFlag reads a rate such as 50mbit, 1gbit, 800kbit or a plain
+// number of bit/s.
+type bandwidthFlag struct{ bits *int64 }
+
+func (b bandwidthFlag) String() string {
+	if b.bits == nil {
+		return ""
+	}
+	return formatBandwidth(*b.bits)
+}
+
+func (b bandwidthFlag) Set(s string) error {
+	v, err := parseBandwidth(s)
+	if err != nil {
+		return err
+	}
+	*b.bits = v
+	return nil
+}
+
+func parseBandwidth(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}, {"bit", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSuffix(t, u.suffix), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || f*float64(mult) > 100e9 {
+		return 0, fmt.Errorf("bad bandwidth %q (want e.g. 20mbit, 1gbit, or 0 for unshaped)", s)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+func formatBandwidth(bits int64) string {
+	switch {
+	case bits == 0:
+		return "unshaped"
+	case bits%1e9 == 0:
+		return fmt.Sprintf("%dgbit", bits/1e9)
+	case bits%1e6 == 0:
+		return fmt.Sprintf("%dmbit", bits/1e6)
+	case bits%1e3 == 0:
+		return fmt.Sprintf("%dkbit", bits/1e3)
+	}
+	return fmt.Sprintf("%dbit", bits)
+}
+
+const netsimUsage = `Usage: ordersync netsim [flags]
+       ordersync netsim bench [flags]
+
+Runs --nodes "ordersync node" processes, each in its own Linux network
+namespace, joined by veth pairs to a bridge in a namespace of its own.
+Every node link is shaped to --bandwidth in each direction (tc tbf) and
+every connection gets --rtt of round trip from a delaying relay in front of
+each node. Each node starts with --orders orders of its own, plus --overlap
+of the next node's, and gets 3 random bootstrap peers. The run ends when
+every node holds the union of all orders, or at --deadline; it prints per
+node the orders held, bytes in and out and sync rounds, and a closing line
+
+  netsim: N/N nodes hold all M orders after T; bytes in per node: median X, max Y
+
+and exits 1 unless every node holds them all. It needs root. Addresses are
+in 198.18.0.0/24 inside the namespaces only; everything it made is removed
+at the end, also on SIGINT, and leftovers of a crashed run at the start.
+
+"netsim bench" measures a full sync between two nodes over one emulated
+link next to the link's own limit; see "ordersync netsim bench -h".
+
+Flags:
+`
+
+// parseNetsimFlags reads netsim's command line. Usage goes to usage.
+func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
+	cfg := defaultNetsimConfig()
+	fs := newTextFlagSet("netsim", netsimUsage, usage)
+	fs.IntVar(&cfg.nodes, "nodes", cfg.nodes, fmt.Sprintf("node processes, 2 to %d", netsim.MaxNodes))
+	fs.IntVar(&cfg.orders, "orders", cfg.orders, "generated orders of each node's own")
+	fs.Float64Var(&cfg.overlap, "overlap", cfg.overlap, "share, 0 to 1, of the next node's own orders each node also starts with")
+	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay added to every connection")
+	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of every node link, each direction: e.g. 20mbit (0: unshaped)")
+	fs.DurationVar(&cfg.interval, "interval", cfg.interval, "the nodes' --interval between periodic sync rounds")
+	fs.IntVar(&cfg.minPeers, "min-peers", cfg.minPeers, "the nodes' --min-peers")
+	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, subprotocolsUsage("every node's subprotocols"))
+	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "run every node with --no-pipeline (one page at a time, as the original network)")
+	fs.IntVar(&cfg.churn, "churn", 0, "kill and restart this many random nodes during the run, one every --churn-every")
+	fs.DurationVar(&cfg.churnEvery, "churn-every", cfg.churnEvery, "time between churn restarts")
+	fs.DurationVar(&cfg.deadline, "deadline", cfg.deadline, "give up after this long")
+	fs.StringVar(&cfg.plot, "plot", "", "write a picture of the run to `file` (.svg or .png): orders held per node over time, and bytes in per node")
+	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the orders and the topology")
+	fs.StringVar(&cfg.logLevel, "log-level", cfg.logLevel, "the nodes' --log-level (their stderr goes to netsim's)")
+	if err := parseFlags(fs, args); err != nil {
+		return cfg, err
+	}
+	switch {
+	case cfg.nodes < 2 || cfg.nodes > netsim.MaxNodes:
+		return cfg, usagef("--nodes %d: want 2 to %d", cfg.nodes, netsim.MaxNodes)
+	case cfg.orders < 1 || cfg.orders > 1_000_000:
+		return cfg, usagef("--orders %d: want 1 to 1000000", cfg.orders)
+	case cfg.overlap < 0 || cfg.overlap > 1:
+		return cfg, usagef("--overlap %v: want 0 to 1", cfg.overlap)
+	case cfg.rtt < 0:
+		return cfg, usagef("--rtt %v: want 0 or more", cfg.rtt)
+	case cfg.interval <= 0:
+		return cfg, usagef("--interval %v: want a positive duration", cfg.interval)
+	case cfg.minPeers < 1:
+		return cfg, usagef("--min-peers %d: want 1 or more", cfg.minPeers)
+	case cfg.churn < 0:
+		return cfg, usagef("--churn %d: want 0 or more", cfg.churn)
+	case cfg.churnEvery <= 0:
+		return cfg, usagef("--churn-every %v: want a positive duration", cfg.churnEvery)
+	case cfg.deadline <= 0:
+		return cfg, usagef("--deadline %v: want a positive duration", cfg.deadline)
+	}
+	if _, err := parseSubprotocols(cfg.subs); err != nil {
+		return cfg, usageError{fmt.Errorf("--subprotocols %q: %w", cfg.subs, err)}
+	}
+	if _, err := newLogger(cfg.logLevel, io.Discard); err != nil {
+		return cfg, err
+	}
+	if cfg.plot != "" && !strings.HasSuffix(cfg.plot, ".svg") && !strings.HasSuffix(cfg.plot, ".png") {
+		return cfg, usagef("--plot %q: want a file name ending in .svg or .png", cfg.plot)
+	}
+	cfg.bootstrap = min(cfg.bootstrap, cfg.nodes-1)
+	return cfg, nil
+}

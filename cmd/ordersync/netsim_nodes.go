@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync/internal/netsim"
+	"github.com/ordersync/ordersync/internal/ordergen"
+)
+
+// Ports inside every node's namespace: the relay listens on the node's
+// address at netsimPublicPort and forwards to the node on loopback.
+const (
+	netsimPublicPort = 4001
+	netsimNodePort   = 4002
+)
+
+// netsimStatusEvery is how often nodes report their status to netsim.
+const netsimStatusEvery = time.Second
+
+// simNode is one node of a run: its fixed arguments and what its
+// processes reported.
+type simNode struct {
+	i    int
+	id   peer.ID
+	args []string // the node command's arguments
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed when cmd has been waited for
+	exitErr  error
+	stopping bool // an exit now is expected
+	restarts int
+	// Counters of the current process, and the sum of earlier ones.
+	held            int
+	in, out         int64
+	rounds          int
+	pastIn, pastOut int64
+	pastRounds      int
+	samples         []nodeSample
+}
+
+// nodeSample is a node's state at one moment of the run.
+type nodeSample struct {
+	at   time.Duration // since the run started
+	held int
+	in   int64
+}
+
+// totals returns the node's counters over all its processes.
+func (n *simNode) totals() (held int, in, out int64, rounds int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.held, n.pastIn + n.in, n.pastOut + n.out, n.pastRounds + n.rounds
+}
+
+// prepareNodes writes each node's identity and order file into dir and
+// builds its command line. It returns the nodes and how many distinct
+// orders they hold together.
+func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*simNode, int, error) {
+	nodes := make([]*simNode, cfg.nodes)
+	for i := range nodes {
+		key, err := loadOrCreateIdentity(filepath.Join(dir, fmt.Sprintf("node%d.key", i)))
+		if err != nil {
+			return nil, 0, err
+		}
+		id, err := peer.IDFromPrivateKey(key)
+		if err != nil {
+			return nil, 0, err
+		}
+		nodes[i] = &simNode{i: i, id: id}
+	}
+	extra := int(cfg.overlap*float64(cfg.orders) + 0.5)
+	for i, n := range nodes {
+		own := ordergen.Generate(ordergen.Options{Seed: cfg.seed, First: i * cfg.orders, Count: cfg.orders})
+		next := (i + 1) % cfg.nodes
+		shared := ordergen.Generate(ordergen.Options{Seed: cfg.seed, First: next * cfg.orders, Count: extra})
+		file := filepath.Join(dir, fmt.Sprintf("node%d.jsonl", i))
+		if _, err := writeOrderFile(file, slices.Values(append(own, shared...))); err != nil {
+			return nil, 0, err
+		}
+		n.args = []string{"node",
+			"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort),
+			"--announce", fmt.Sprintf("/ip4/%s/tcp/%d", addr(i), netsimPublicPort),
+			"--identity", filepath.Join(dir, fmt.Sprintf("node%d.key", i)),
+			"--orders", file,
+			"--interval", cfg.interval.String(),
+			"--min-peers", fmt.Sprint(cfg.minPeers),
+			"--subprotocols", cfg.subs,
+			"--status-every", netsimStatusEvery.String(),
+			"--log-level", cfg.logLevel,
+		}
+		if cfg.noPipeline {
+			n.args = append(n.args, "--no-pipeline")
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(cfg.seed), 15))
+	for i, peers := range bootstrapTopology(cfg.nodes, cfg.bootstrap, rng) {
+		for _, j := range peers {
+			nodes[i].args = append(nodes[i].args, "--peer",
+				fmt.Sprintf("/ip4/%s/tcp/%d/p2p/%s", addr(j), netsimPublicPort, nodes[j].id))
+		}
+	}
+	return nodes, cfg.nodes * cfg.orders, nil
+}
+
+// bootstrapTopology gives every one of n nodes k distinct random other
+// nodes to dial, drawing again until the graph is connected.
+func bootstrapTopology(n, k int, rng *rand.Rand) [][]int {
+	for {
+		peers := make([][]int, n)
+		for i := range peers {
+			perm := rng.Perm(n - 1)[:k]
+			for _, p := range perm {
+				if p >= i {
+					p++ // skip i itself
+				}
+				peers[i] = append(peers[i], p)
+			}
+			slices.Sort(peers[i])
+		}
+		if connected(peers) {
+			return peers
+		}
+	}
+}
+
+// connected reports whether the undirected graph of the peer lists is
+// connected.
+func connected(peers [][]int) bool {
+	adj := make([][]int, len(peers))
+	for i, ps := range peers {
+		for _, p := range ps {
+			adj[i] = append(adj[i], p)
+			adj[p] = append(adj[p], i)
+		}
+	}
+	seen := make([]bool, len(peers))
+	stack := []int{0}
+	seen[0] = true
+	count := 1
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, p := range adj[i] {
+			if !seen[p] {
+				seen[p] = true
+				count++
+				stack = append(stack, p)
+			}
+		}
+	}
+	return count == len(peers)
+}
+
+// start runs the node's process in its namespace and follows its stdout.
+func (n *simNode) start(ctx context.Context, net *netsim.Net, exe string, stderr io.Writer, began time.Time) error {
+	cmd := net.Command(ctx, n.i, exe, n.args...)
+	errLines := prefixWriter(stderr, fmt.Sprintf("node%d: ", n.i))
+	cmd.Stderr = errLines
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		errLines.Close()
+		return fmt.Errorf("node %d: %w", n.i, err)
+	}
+	exited := make(chan struct{})
+	n.mu.Lock()
+	n.cmd, n.exited, n.stopping, n.exitErr = cmd, exited, false, nil
+	n.pastIn, n.pastOut, n.pastRounds = n.pastIn+n.in, n.pastOut+n.out, n.pastRounds+n.rounds
+	n.in, n.out, n.rounds = 0, 0, 0
+	n.mu.Unlock()
+	go func() {
+		n.follow(stdout, began)
+		err := cmd.Wait()
+		errLines.Close()
+		n.mu.Lock()
+		n.exitErr = err
+		n.mu.Unlock()
+		close(exited)
+	}()
+	return nil
+}
+
+// follow reads the node's status lines until its stdout closes.
+func (n *simNode) follow(r io.Reader, began time.Time) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var round, peers, held int
+		var in, out int64
+		if _, err := fmt.Sscanf(sc.Text(), "node: status: round %d, peers %d, held %d, bytes in %d, out %d", &round, &peers, &held, &in, &out); err != nil {
+			continue // addresses and round lines
+		}
+		n.mu.Lock()
+		n.held, n.in, n.out, n.rounds = held, in, out, round
+		n.samples = append(n.samples, nodeSample{at: time.Since(began), held: held, in: n.pastIn + in})
+		n.mu.Unlock()
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// stop ends the node's process: SIGTERM, or SIGKILL when kill is set, and
+// waits for it.
+func (n *simNode) stop(kill bool) {
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.stopping = true
+	n.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	_ = cmd.Process.Signal(sig)
+	<-exited
+}
+
+// unexpectedExit returns why the node's process ended, if it ended while
+// nobody was stopping it.
+func (n *simNode) unexpectedExit() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.exited == nil || n.stopping {
+		return nil
+	}
+	select {
+	case <-n.exited:
+		if n.exitErr == nil {
+			return fmt.Errorf("node %d exited", n.i)
+		}
+		return fmt.Errorf("node %d exited: %w", n.i, n.exitErr)
+	default:
+		return nil
+	}
+}
+
+// prefixWriter returns a writer that writes each line to w with a prefix.
+// Close it when done.
+func prefixWriter(w io.Writer, prefix string) io.WriteCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			fmt.Fprintf(w, "%s%s\n", prefix, strings.TrimRight(sc.Text(), "\r"))
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	return pw
+}

@@ -1,0 +1,113 @@
+package netsim
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// Relay accepts TCP connections on ln and joins each to a new connection
+// to target, holding every byte, in each direction, for delay before it
+// passes it on: a connection through the relay has a round trip 2 × delay
+// longer. At most maxQueued bytes wait in each direction of a connection;
+// beyond that the relay stops reading, so that a sender meets back-pressure
+// as on a link with that much in flight.
+//
+// Relay returns when ctx ends (closing ln and every connection) or ln
+// fails.
+func Relay(ctx context.Context, ln net.Listener, target string, delay time.Duration, maxQueued int) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	for {
+		in, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			relayConn(ctx, in, target, delay, maxQueued)
+		}()
+	}
+}
+
+// relayConn relays one connection until both directions end.
+func relayConn(ctx context.Context, in net.Conn, target string, delay time.Duration, maxQueued int) {
+	defer in.Close()
+	var d net.Dialer
+	out, err := d.DialContext(ctx, "tcp", target)
+	if err != nil {
+		return
+	}
+	defer out.Close()
+	stop := context.AfterFunc(ctx, func() {
+		in.Close()
+		out.Close()
+	})
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); delayCopy(out, in, delay, maxQueued) }()
+	go func() { defer wg.Done(); delayCopy(in, out, delay, maxQueued) }()
+	wg.Wait()
+}
+
+// relayChunk is at most this many bytes read at once.
+const relayChunk = 32 << 10
+
+// chunk is bytes read at one time, due to be written at another.
+type chunk struct {
+	data []byte
+	due  time.Time
+}
+
+// delayCopy copies src to dst, each chunk delay after it was read. When
+// src ends it half-closes dst; when dst fails it closes src.
+func delayCopy(dst, src net.Conn, delay time.Duration, maxQueued int) {
+	queue := make(chan chunk, max(1, maxQueued/relayChunk))
+	go func() {
+		defer close(queue)
+		for {
+			buf := make([]byte, relayChunk)
+			n, err := src.Read(buf)
+			if n > 0 {
+				queue <- chunk{data: buf[:n], due: time.Now().Add(delay)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	failed := false
+	for c := range queue {
+		if failed {
+			continue // drain, so the reader's sends never block forever
+		}
+		if wait := time.Until(c.due); wait > 0 {
+			time.Sleep(wait) // the delay is the point
+		}
+		if _, err := dst.Write(c.data); err != nil {
+			failed = true
+			src.Close()
+		}
+	}
+	if tc, ok := dst.(interface{ CloseWrite() error }); ok && !failed {
+		if err := tc.CloseWrite(); err != nil && !errors.Is(err, net.ErrClosed) {
+			dst.Close()
+		}
+	}
+	if failed {
+		dst.Close()
+	}
+}
