@@ -28,6 +28,10 @@ func runNetsim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return runNetsimRelay(ctx, args[1:], stdout, stderr)
 		case "bench":
 			return runNetsimBench(ctx, args[1:], stdout, stderr)
+		case "source":
+			return runNetsimSource(ctx, args[1:], stdout, stderr)
+		case "fetch":
+			return runNetsimFetch(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseNetsimFlags(args, stderr)

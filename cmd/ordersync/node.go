@@ -76,6 +76,13 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := printAddrs(stdout, h); err != nil {
 		return err
 	}
+	// Dial the bootstrap peers before the first sync, so that it does not
+	// begin with a backoff for want of peers; one that cannot be reached
+	// now is dialled again later.
+	dialCtx, cancelDial := context.WithTimeout(ctx, 10*time.Second)
+	_ = connectPeers(dialCtx, h, cfg.peers, 0, log)
+	cancelDial()
+
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	bgCtx, stopBackground := context.WithCancel(ctx)
@@ -116,6 +123,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // interval later, PeriodicallyGetOrders until ctx ends. An end by ctx is no
 // error.
 func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConfig, rep *nodeReporter) error {
+	start := time.Now()
 	err := service.GetOrders(ctx, cfg.minPeers)
 	if ctx.Err() != nil {
 		return nil
@@ -124,6 +132,7 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 		return err
 	}
 	rep.round()
+	rep.startup(time.Since(start))
 	select {
 	case <-time.After(cfg.interval):
 	case <-ctx.Done():
@@ -181,7 +190,7 @@ func keepPeersConnected(ctx context.Context, h host.Host, peers []peer.AddrInfo,
 	if len(peers) == 0 {
 		return
 	}
-	retry := min(interval, 5*time.Second)
+	retry := min(interval, 2*time.Second)
 	for {
 		var wg sync.WaitGroup
 		for _, ai := range peers {
@@ -226,6 +235,7 @@ func (m mdnsConnector) HandlePeerFound(ai peer.AddrInfo) {
 //
 //	node: round R: peers P, held H, new N, bytes in I (+DI), out O (+DO)
 //	node: status: round R, peers P, held H, bytes in I, out O
+//	node: start-up sync: peers P, held H, bytes in I, took T
 //
 // where held counts the orders in the store, new those added since the
 // previous round line, and bytes ordersync stream bytes in both roles.
@@ -253,6 +263,17 @@ func (r *nodeReporter) round() {
 	fmt.Fprintf(r.out, "node: round %d: peers %d, held %d, new %d, bytes in %d (+%d), out %d (+%d)\n",
 		n, len(r.h.Network().Peers()), held, held-r.lastHeld, st.BytesRead, st.BytesRead-r.lastIn, st.BytesWritten, st.BytesWritten-r.lastOut)
 	r.lastHeld, r.lastIn, r.lastOut = held, st.BytesRead, st.BytesWritten
+}
+
+// startup reports the start-up sync, which took took:
+//
+//	node: start-up sync: peers P, held H, bytes in I, took T
+func (r *nodeReporter) startup(took time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.service.Stats()
+	fmt.Fprintf(r.out, "node: start-up sync: peers %d, held %d, bytes in %d, took %v\n",
+		len(r.h.Network().Peers()), r.store.Len(), st.BytesRead, took)
 }
 
 func (r *nodeReporter) status() {

@@ -2,7 +2,10 @@ package netsim
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -110,4 +113,65 @@ func delayCopy(dst, src net.Conn, delay time.Duration, maxQueued int) {
 	if failed {
 		dst.Close()
 	}
+}
+
+// Source serves the link-limit measurement: each connection on ln sends an
+// 8-byte big-endian count and gets that many bytes back, then the
+// connection closes. It returns when ctx ends or ln fails.
+func Source(ctx context.Context, ln net.Listener) error {
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	zeros := make([]byte, relayChunk)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer c.Close()
+			var hdr [8]byte
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				return
+			}
+			for left := binary.BigEndian.Uint64(hdr[:]); left > 0; {
+				n := min(left, uint64(len(zeros)))
+				if _, err := c.Write(zeros[:n]); err != nil {
+					return
+				}
+				left -= n
+			}
+		}()
+	}
+}
+
+// Fetch asks the Source at addr for n bytes and returns how long it took
+// from the dial until the last byte arrived.
+func Fetch(ctx context.Context, addr string, n uint64) (time.Duration, error) {
+	start := time.Now()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	var hdr [8]byte
+	binary.BigEndian.PutUint64(hdr[:], n)
+	if _, err := c.Write(hdr[:]); err != nil {
+		return 0, err
+	}
+	got, err := io.Copy(io.Discard, io.LimitReader(c, int64(n)))
+	if err != nil {
+		return 0, err
+	}
+	if uint64(got) != n {
+		return 0, fmt.Errorf("netsim: fetch from %s: got %d of %d bytes", addr, got, n)
+	}
+	return time.Since(start), nil
 }
