@@ -95,10 +95,10 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 	}
 	res := &simResult{nodes: nodes, union: union, cfg: cfg}
 	runErr := watch(ctx, cfg, net, exe, res, began, stderr)
+	res.elapsed = time.Since(began)
 	for _, n := range nodes {
 		n.stop(false)
 	}
-	res.elapsed = time.Since(began)
 	if runErr != nil {
 		return nil, runErr
 	}

@@ -187,7 +187,7 @@ func Cleanup() ([]string, error) {
 	var stale []string
 	for _, ns := range all {
 		pid, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(ns, Prefix), "-", 2)[0])
-		if err == nil && pid != os.Getpid() && processAlive(pid) {
+		if err == nil && (pid == os.Getpid() || processAlive(pid)) {
 			continue
 		}
 		stale = append(stale, ns)
