@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -110,8 +109,8 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 // and builds the network. It returns a temporary directory for the run's
 // files and this program's path, to run in the namespaces.
 func netsimSetup(ctx context.Context, nodes int, bandwidth int64, stderr io.Writer) (*netsim.Net, string, string, error) {
-	if os.Geteuid() != 0 {
-		return nil, "", "", errors.New("netsim needs root: it creates network namespaces")
+	if err := netsim.Available(); err != nil {
+		return nil, "", "", err
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -16,17 +16,12 @@ import (
 	"github.com/ordersync/ordersync/internal/netsim"
 )
 
-// needNetns skips where network namespaces cannot be made; CI runs as
-// root, where they can.
+// needNetns skips a test where network namespaces cannot be made; CI
+// runs as root, where they can.
 func needNetns(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("netsim needs root to create network namespaces")
-	}
-	for _, tool := range []string{"ip", "tc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("netsim needs the %s command", tool)
-		}
+	if err := netsim.Available(); err != nil {
+		t.Skip(err)
 	}
 }
 

@@ -146,6 +146,20 @@ func shape(ctx context.Context, ns, dev string, rate int64) error {
 		"limit", strconv.FormatInt(limit, 10))
 }
 
+// Available says why this process cannot build a network (nil if it can):
+// it needs root and the ip and tc commands.
+func Available() error {
+	if os.Geteuid() != 0 {
+		return errors.New("netsim: needs root to create network namespaces")
+	}
+	for _, tool := range []string{"ip", "tc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("netsim: needs the %s command (iproute2)", tool)
+		}
+	}
+	return nil
+}
+
 // Nodes is the number of node namespaces.
 func (n *Net) Nodes() int { return len(n.nodes) }
 

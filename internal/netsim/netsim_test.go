@@ -11,18 +11,12 @@ import (
 	"time"
 )
 
-// needNetns skips a test where network namespaces cannot be made (not
-// root, or no ip command); CI runs as root, where they can.
+// needNetns skips a test where network namespaces cannot be made; CI
+// runs as root, where they can.
 func needNetns(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("netsim: needs root to create network namespaces")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("netsim: no ip command")
-	}
-	if _, err := exec.LookPath("tc"); err != nil {
-		t.Skip("netsim: no tc command")
+	if err := Available(); err != nil {
+		t.Skip(err)
 	}
 }
 
