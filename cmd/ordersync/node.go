@@ -46,6 +46,11 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer h.Close()
+	mon, err := startMonitor("node", cfg.monitor, stderr)
+	if err != nil {
+		return err
+	}
+	defer mon.Close()
 
 	store := orderstore.NewMemory()
 	if cfg.orders != "" {
@@ -63,14 +68,14 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	rep := &nodeReporter{out: stdout, store: store, h: h}
-	service := ordersync.New(ctx, node, subs,
+	service := ordersync.New(ctx, node, subs, append(mon.options(),
 		ordersync.WithLogger(log),
 		// Every pause of the requester, between GetOrders's rounds or
 		// PeriodicallyGetOrders's, ends a round: report it there.
 		ordersync.WithTimer(func(d time.Duration) <-chan time.Time {
 			rep.round()
 			return time.After(d)
-		}))
+		}))...)
 	rep.service = service
 
 	if err := printAddrs(stdout, h); err != nil {

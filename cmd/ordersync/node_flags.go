@@ -26,6 +26,7 @@ type nodeConfig struct {
 	// statusEvery, when positive, prints a status line that often.
 	statusEvery time.Duration
 	mdns        bool
+	monitor     *monitorFlags
 	log         *logrus.Logger
 }
 
@@ -50,7 +51,7 @@ func (a *announceAddrs) Set(s string) error {
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
-	fs, logLevel := newFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns]", stderr)
+	fs, logLevel := newFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR] [--pprof ADDR]", stderr)
 	cfg := &nodeConfig{}
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	var announce announceAddrs
@@ -64,7 +65,11 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "ask for one page at a time, as the original network's nodes do")
 	fs.DurationVar(&cfg.statusEvery, "status-every", 0, "also print a status line on stdout this often (0: only one line per round)")
 	fs.BoolVar(&cfg.mdns, "mdns", false, "discover and connect to peers on the local network with mDNS (multicast on every interface)")
+	cfg.monitor = addMonitorFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if err := cfg.monitor.check(); err != nil {
 		return nil, err
 	}
 	addr, err := ma.NewMultiaddr(*listen)

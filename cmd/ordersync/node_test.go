@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -168,12 +170,13 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 		}
 	}
 
-	nodeA, addrA := startNode(t, bin, "--orders", fileA, "--identity", filepath.Join(dir, "a.key"))
+	nodeA, addrA := startNode(t, bin, "--orders", fileA, "--identity", filepath.Join(dir, "a.key"), "--metrics", "127.0.0.1:0")
 	keyB := filepath.Join(dir, "b.key")
 	nodeB, addrB := startNode(t, bin, "--orders", fileB, "--identity", keyB, "--peer", addrA)
 	nodeB.waitLine(t, "node B holding the union", holds(union))
 	nodeA.waitLine(t, "node A holding the union (synced with an inbound peer)", holds(union))
 	nodeB.waitLine(t, "a round line", func(l string) bool { return strings.HasPrefix(l, "node: round ") })
+	checkNodeMetrics(t, nodeA)
 
 	if code := nodeB.signal(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("node B exited %d on SIGTERM; stderr:\n%s", code, nodeB.stderr.String())
@@ -220,4 +223,24 @@ func TestNodeFlags(t *testing.T) {
 	if cfg.minPeers != 1 {
 		t.Errorf("--min-peers defaults to %d with one --peer, want 1", cfg.minPeers)
 	}
+}
+
+// checkNodeMetrics fetches the metrics of a node started with --metrics
+// and looks for ordersync's own among them.
+func checkNodeMetrics(t *testing.T, p *lineProcess) {
+	t.Helper()
+	const said = "node: metrics on "
+	p.stderr.waitFor(t, said)
+	text := p.stderr.String()
+	url := strings.Fields(text[strings.Index(text, said)+len(said):])[0]
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the node's metrics", string(body), "ordersync_")
 }
