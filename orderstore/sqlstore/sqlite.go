@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Page cache per connection, in KiB (SQLite's negative cache_size): the
+// writer's is larger because an import touches all three B-trees.
+const (
+	sqliteWriterCacheKiB = 16 << 10
+	sqliteReaderCacheKiB = 4 << 10
+)
+
+// openSQLite opens or creates the SQLite database at path: one writer
+// connection that owns WAL mode, the schema and every write, and a pool of
+// query-only readers.
+func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
+	name := "sqlite:" + path
+	if path == "" {
+		return nil, fmt.Errorf("sqlstore: %s: no file named", name)
+	}
+	if strings.ContainsAny(path, "?#") {
+		// The driver would read what follows as connection parameters.
+		return nil, fmt.Errorf("sqlstore: %s: a path with '?' or '#' is not supported", name)
+	}
+	busy := cfg.busyTimeout.Milliseconds()
+	// page_size only takes effect on a new, empty database; it must come
+	// before journal_mode, which writes the first page.
+	write, err := sql.Open("sqlite", fmt.Sprintf(
+		"%s?_pragma=busy_timeout(%d)&_pragma=page_size(8192)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-%d)&_txlock=immediate",
+		path, busy, sqliteWriterCacheKiB))
+	if err != nil {
+		return nil, sqliteOpenError(name, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := checkSQLite(ctx, write); err != nil {
+		write.Close()
+		return nil, sqliteOpenError(name, err)
+	}
+	if err := migrate(ctx, write, sqliteDialect); err != nil {
+		write.Close()
+		return nil, sqliteOpenError(name, err)
+	}
+
+	read, err := sql.Open("sqlite", fmt.Sprintf(
+		"%s?_pragma=busy_timeout(%d)&_pragma=cache_size(-%d)&_pragma=query_only(1)",
+		path, busy, sqliteReaderCacheKiB))
+	if err != nil {
+		write.Close()
+		return nil, sqliteOpenError(name, err)
+	}
+	readers := max(cfg.readers, min(runtime.GOMAXPROCS(0), 8))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, sqliteOpenError(name, err)
+	}
+	return newStore(sqliteDialect, name, read, write), nil
+}
+
+// checkSQLite makes the writer's connection, which reads the file's header
+// and switches it to WAL, and checks that WAL is what it got.
+func checkSQLite(ctx context.Context, db *sql.DB) error {
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, not WAL", mode)
+	}
+	return nil
+}
+
+// sqliteOpenError says in words what SQLite's error codes mean for
+// someone who named the file.
+func sqliteOpenError(name string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("sqlstore: %s: the database is locked by another connection (is another ordersync using it?): %w", name, err)
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("sqlstore: %s: not a SQLite database: %w", name, err)
+		case sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("sqlstore: %s: cannot open the file (does its directory exist, and may this user write there?): %w", name, err)
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
+			return fmt.Errorf("sqlstore: %s: the database is not writable: %w", name, err)
+		case sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("sqlstore: %s: the database is damaged: %w", name, err)
+		}
+	}
+	return fmt.Errorf("sqlstore: %s: %w", name, err)
+}

@@ -1,0 +1,228 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync/atomic"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// rowsPerInsert is how many rows one INSERT statement carries: 128 rows of
+// 12 values stay far below either database's parameter limit.
+const rowsPerInsert = 128
+
+// maxGroupRows bounds how many rows the writer gathers from waiting calls
+// into one transaction; a single larger call still commits alone, whole.
+const maxGroupRows = 8192
+
+// Request states: the writer takes a queued request, or its caller gives
+// up on it first; whoever moves it out of queued decides.
+const (
+	stateQueued int32 = iota
+	stateTaken
+	stateAbandoned
+)
+
+// writeRequest is one AddOrders or Remove call waiting for the writer.
+type writeRequest struct {
+	ctx    context.Context
+	rows   []row         // orders to add
+	remove []common.Hash // hashes to remove
+	state  atomic.Int32
+	done   chan writeResult // buffered: the writer never blocks on it
+}
+
+type writeResult struct {
+	n   int
+	err error
+}
+
+// submit hands req to the writer and waits for its result, or for ctx.
+func (s *Store) submit(req *writeRequest) (int, error) {
+	req.done = make(chan writeResult, 1)
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return 0, ErrClosed
+	}
+	select {
+	case s.writes <- req:
+	case <-req.ctx.Done():
+		s.mu.RUnlock()
+		return 0, req.ctx.Err()
+	}
+	s.mu.RUnlock()
+	select {
+	case res := <-req.done:
+		return res.n, res.err
+	case <-req.ctx.Done():
+		if req.state.CompareAndSwap(stateQueued, stateAbandoned) {
+			return 0, req.ctx.Err()
+		}
+		// The writer has it: its transaction decides, so report that.
+		res := <-req.done
+		return res.n, res.err
+	}
+}
+
+// runWriter is the writer goroutine: it takes a request, gathers those
+// waiting behind it, and commits them together, until s.writes is closed.
+func (s *Store) runWriter() {
+	defer close(s.writerDone)
+	var full *sql.Stmt // the INSERT of rowsPerInsert rows, prepared once
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	var group []*writeRequest
+	for req := range s.writes {
+		group = append(group[:0], req)
+		rows := len(req.rows)
+	gather:
+		for rows < maxGroupRows {
+			select {
+			case more, ok := <-s.writes:
+				if !ok {
+					break gather
+				}
+				group = append(group, more)
+				rows += len(more.rows)
+			default:
+				break gather
+			}
+		}
+		if full == nil {
+			// Outside any transaction: SQLite's writer pool has one
+			// connection, which a transaction holds.
+			full, _ = s.write.PrepareContext(s.life, s.insertSQL(rowsPerInsert))
+		}
+		s.commit(group, full)
+	}
+}
+
+// commit runs the requests of group that are still wanted in one
+// transaction and tells each its result.
+func (s *Store) commit(group []*writeRequest, full *sql.Stmt) {
+	live := group[:0:0]
+	for _, req := range group {
+		if !req.state.CompareAndSwap(stateQueued, stateTaken) {
+			continue // Its caller gave up.
+		}
+		if err := req.ctx.Err(); err != nil {
+			req.done <- writeResult{err: err}
+			continue
+		}
+		live = append(live, req)
+	}
+	if len(live) == 0 {
+		return
+	}
+	counts, err := s.runGroup(live, full)
+	for i, req := range live {
+		if err != nil {
+			req.done <- writeResult{err: s.errorf("write: %w", err)}
+			continue
+		}
+		req.done <- writeResult{n: counts[i]}
+	}
+}
+
+// runGroup is commit's transaction: the counts of rows each request added
+// or removed, valid only when the commit succeeds.
+func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
+	// The transaction is the group's, not one caller's: one caller's
+	// context ending must not undo the others' writes.
+	ctx := s.life
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	counts := make([]int, len(group))
+	for i, req := range group {
+		for start := 0; start < len(req.rows); start += rowsPerInsert {
+			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
+			n, err := s.insert(ctx, tx, full, chunk)
+			if err != nil {
+				return nil, err
+			}
+			counts[i] += n
+		}
+		if len(req.remove) > 0 {
+			n, err := s.delete(ctx, tx, req.remove)
+			if err != nil {
+				return nil, err
+			}
+			counts[i] += n
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// insert writes one chunk of rows, skipping hashes already stored, and
+// returns how many rows were new. A full chunk uses the prepared statement
+// full (when it could be prepared); a shorter one, its own.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, full *sql.Stmt, chunk []row) (int, error) {
+	args := make([]any, 0, len(chunk)*numColumns)
+	for i := range chunk {
+		args = append(args, chunk[i][:]...)
+	}
+	var res sql.Result
+	var err error
+	if len(chunk) == rowsPerInsert && full != nil {
+		res, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+	} else {
+		res, err = tx.ExecContext(ctx, s.insertSQL(len(chunk)), args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// insertSQL is the INSERT of n rows that leaves stored hashes alone.
+func (s *Store) insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO orders (" + orderColumns + ") VALUES ")
+	p := 1
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := 0; j < numColumns; j++ {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(s.d.placeholder(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" ON CONFLICT (hash) DO NOTHING")
+	return b.String()
+}
+
+// delete removes the given hashes and returns how many rows went.
+func (s *Store) delete(ctx context.Context, tx *sql.Tx, hashes []common.Hash) (int, error) {
+	removed := 0
+	for _, h := range hashes {
+		res, err := tx.ExecContext(ctx, "DELETE FROM orders WHERE hash = "+s.d.placeholder(1), h.Bytes())
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		removed += int(n)
+	}
+	return removed, nil
+}
