@@ -98,6 +98,13 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	}
 	var rows []benchRow
 
+	// Memory first, while nothing else in the process is freeing memory.
+	fmt.Fprintf(log, "memory: decoding, hashing, storing and encoding %d orders...\n", cfg.orders)
+	mem, err := measureOrderMemory(ctx, orders)
+	if err != nil {
+		return fmt.Errorf("memory per order: %w", err)
+	}
+
 	// 1 and 2 are the limits a sync cannot beat: take the best of a few
 	// runs of each, so that a moment of load from elsewhere on the machine
 	// does not lower them (the ratio against them stays conservative).
@@ -204,6 +211,8 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	}
 
 	writeBenchTable(out, cfg, rows)
+	fmt.Fprintf(out, "memory held per order (live heap): requester %d B (order %d, hash %d, store %d); provider %d B (+ cached encoding %d)\n",
+		mem.requester(), mem.order, mem.hash, mem.store, mem.provider(), mem.encoding)
 	limit := min(transport.ordersPerSec(), verify.ordersPerSec())
 	ratio := 0.0
 	if limit > 0 {

@@ -38,6 +38,7 @@ func TestBenchPrintsTheRatioLast(t *testing.T) {
 		"4. re-sync v1 (order-hash cursor), 99% held",
 		"3. full sync v1 (order-hash cursor), rate limit lifted, metrics tracer on",
 		"metrics tracer (rate limit lifted, medians): v1 (order-hash cursor) ",
+		"memory held per order (live heap): requester ",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -65,6 +66,30 @@ func TestBenchFlags(t *testing.T) {
 	_, _ = parseBenchFlags([]string{"-h"}, &usage)
 	if strings.Contains(usage.String(), "cpuprofile") || !strings.Contains(usage.String(), "-orders") {
 		t.Errorf("usage shows hidden flags or lacks visible ones:\n%s", usage.String())
+	}
+}
+
+func TestMeasureOrderMemory(t *testing.T) {
+	orders := ordergen.Generate(ordergen.Options{Seed: 2, Count: 2000, Makers: 2})
+	mem, err := measureOrderMemory(context.Background(), orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Loose bounds: a SignedOrder struct alone is 312 bytes, a hash 32, a
+	// B-tree item 40, an encoding over 900; each part is well under 2 KB.
+	for _, part := range []struct {
+		name   string
+		got    int64
+		lo, hi int64
+	}{
+		{"order", mem.order, 312, 2048},
+		{"hash", mem.hash, 16, 128},
+		{"store", mem.store, 20, 512},
+		{"encoding", mem.encoding, 900, 2048},
+	} {
+		if part.got < part.lo || part.got > part.hi {
+			t.Errorf("%s: %d bytes per order, want %d to %d", part.name, part.got, part.lo, part.hi)
+		}
 	}
 }
 
