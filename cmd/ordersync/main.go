@@ -10,7 +10,7 @@
 // The commands:
 //
 //	serve  --orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE]
-//	       [--rate-limit R] [--peer-rate-limit R]
+//	       [--rate-limit R] [--peer-rate-limit R] [--metrics ADDR] [--pprof ADDR]
 //	sync   --peer MULTIADDR [--peer ...] --out FILE [--min-peers N]
 //	       [--subprotocols filtered-pagination,ordinal]
 //	       [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]
@@ -28,7 +28,10 @@
 // pagination subprotocols, the order-hash cursor preferred. Before serving
 // it prints every address it listens on, one full /ip4/.../tcp/N/p2p/ID
 // address per line, on stdout, which is all it prints there. It runs until
-// SIGINT or SIGTERM and then exits 0.
+// SIGINT or SIGTERM and then exits 0. --metrics ADDR serves Prometheus
+// metrics at http://ADDR/metrics and --pprof ADDR Go's profiler at
+// http://ADDR/debug/pprof/, each announced on stderr with the address bound
+// (docs/metrics.md lists the series); node takes both too.
 //
 // sync dials every --peer, runs GetOrders until --min-peers of them (all, by
 // default) have each delivered orders, writes every accepted order to

@@ -240,3 +240,21 @@ func TestServeMetrics(t *testing.T) {
 		t.Errorf("serve after SIGTERM: %v", err)
 	}
 }
+
+// serve and node take --metrics and --pprof, and refuse an address that is
+// not host:port before doing anything.
+func TestMonitorFlags(t *testing.T) {
+	var stderr strings.Builder
+	cfg, err := parseNodeFlags([]string{"--metrics", "127.0.0.1:9090", "--pprof", "127.0.0.1:6060"}, &stderr)
+	if err != nil || cfg.monitor.metrics != "127.0.0.1:9090" || cfg.monitor.pprof != "127.0.0.1:6060" {
+		t.Fatalf("node: %+v, %v", cfg, err)
+	}
+	for _, args := range [][]string{{"--orders", "x", "--metrics", "9090"}, {"--orders", "x", "--pprof", "localhost"}} {
+		if _, err := parseServeFlags(args, &stderr); !isUsageError(err) || !strings.Contains(err.Error(), "want host:port") {
+			t.Errorf("serve %q: %v, want a usage error", args, err)
+		}
+	}
+	if _, err := parseNodeFlags([]string{"--metrics", "nope"}, &stderr); !isUsageError(err) {
+		t.Errorf("node --metrics nope: %v, want a usage error", err)
+	}
+}
