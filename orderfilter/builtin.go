@@ -2,6 +2,7 @@ package orderfilter
 
 import (
 	"math/big"
+	"math/bits"
 
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -80,7 +81,9 @@ func malformedField(o *zeroex.SignedOrder) (field, reason string) {
 			return f.name, "missing"
 		case f.v.Sign() < 0:
 			return f.name, "negative"
-		case f.v.BitLen() > maxUint256Bits:
+		case len(f.v.Bits()) > maxUint256Bits/bits.UintSize:
+			// The word count (normalized) decides without reading the
+			// words: a provider runs this on every order it serves.
 			return f.name, "above 2^256-1"
 		}
 	}

@@ -3,6 +3,7 @@ package zeroex
 import (
 	"fmt"
 	"math/big"
+	"math/bits"
 )
 
 // The JSON field names of a signed order, in the order existing nodes write
@@ -42,10 +43,19 @@ func checkUint256(field string, n *big.Int) error {
 		return fieldError(field, "missing (nil)")
 	case n.Sign() < 0:
 		return fieldError(field, "negative: %s", n)
-	case n.BitLen() > maxUint256BitLen:
+	case !fitsUint256Words(n):
 		return fieldError(field, "above 2^256-1: %s", n)
 	}
 	return nil
+}
+
+// fitsUint256Words reports whether n's magnitude fits 256 bits. A big.Int's
+// words are normalized (no leading zero word), so their count tells; unlike
+// BitLen it does not read the words themselves, which for an order held a
+// while are often not in the cache: a provider checks every order it
+// serves, on every request.
+func fitsUint256Words(n *big.Int) bool {
+	return len(n.Bits()) <= maxUint256BitLen/bits.UintSize
 }
 
 // checkNumbers checks every numeric field of o, in JSON field order.
