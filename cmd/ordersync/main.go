@@ -16,7 +16,7 @@
 //	       [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]
 //	demo   several nodes in one process on loopback, checked
 //	bench  sync throughput against its transport and verification limits
-//	node   [--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--min-peers N]
+//	node   [--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--db DSN] [--min-peers N]
 //	       [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR]
 //	netsim [--nodes N] [--orders N] [--rtt D] [--bandwidth R] [--churn N] [--plot FILE] (root)
 //	netsim bench [--orders N] [--rtt D] [--bandwidth R] (root)

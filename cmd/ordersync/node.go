@@ -18,6 +18,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
@@ -52,9 +53,13 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer mon.Close()
 
-	store := orderstore.NewMemory()
+	store, held, closeStore, err := openNodeStore(ctx, cfg.db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	if cfg.orders != "" {
-		if store, err = loadStoreAs(ctx, "node", cfg.orders, stderr, log); err != nil {
+		if err := loadOrdersInto(ctx, store, "node", cfg.orders, stderr, log); err != nil {
 			return err
 		}
 	}
@@ -67,7 +72,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rep := &nodeReporter{out: stdout, store: store, h: h}
+	rep := &nodeReporter{out: stdout, held: held, h: h}
 	service := ordersync.New(ctx, node, subs, append(mon.options(),
 		ordersync.WithLogger(log),
 		// Every pause of the requester, between GetOrders's rounds or
@@ -120,7 +125,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	st := service.Stats()
 	fmt.Fprintf(stderr, "node: stopping: %d orders held, %d rounds, %d requests served, %d bytes read, %d bytes written\n",
-		store.Len(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten)
+		held(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten)
 	return err
 }
 
@@ -148,6 +153,28 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 		return nil
 	}
 	return err
+}
+
+// openNodeStore opens the store --db names, or a memory store without it.
+// held counts the orders in it (-1 if the database cannot say); close
+// closes it.
+func openNodeStore(ctx context.Context, dsn string) (store orderstore.Store, held func() int, close func(), err error) {
+	if dsn == "" {
+		m := orderstore.NewMemory()
+		return m, m.Len, func() {}, nil
+	}
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--db: %w", err)
+	}
+	held = func() int {
+		n, err := db.Len(context.Background())
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	return db, held, func() { _ = db.Close() }, nil
 }
 
 // nodeSubprotocols builds the subprotocols of cfg over store.
@@ -246,7 +273,7 @@ func (m mdnsConnector) HandlePeerFound(ai peer.AddrInfo) {
 // previous round line, and bytes ordersync stream bytes in both roles.
 type nodeReporter struct {
 	out     io.Writer
-	store   *orderstore.Memory
+	held    func() int
 	h       host.Host
 	service *ordersync.Service
 
@@ -263,7 +290,7 @@ func (r *nodeReporter) round() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.service.Stats()
-	held := r.store.Len()
+	held := r.held()
 	n := r.rounds.Add(1)
 	fmt.Fprintf(r.out, "node: round %d: peers %d, held %d, new %d, bytes in %d (+%d), out %d (+%d)\n",
 		n, len(r.h.Network().Peers()), held, held-r.lastHeld, st.BytesRead, st.BytesRead-r.lastIn, st.BytesWritten, st.BytesWritten-r.lastOut)
@@ -278,7 +305,7 @@ func (r *nodeReporter) startup(took time.Duration) {
 	defer r.mu.Unlock()
 	st := r.service.Stats()
 	fmt.Fprintf(r.out, "node: start-up sync: peers %d, held %d, bytes in %d, took %v\n",
-		len(r.h.Network().Peers()), r.store.Len(), st.BytesRead, took)
+		len(r.h.Network().Peers()), r.held(), st.BytesRead, took)
 }
 
 func (r *nodeReporter) status() {
@@ -286,7 +313,7 @@ func (r *nodeReporter) status() {
 	defer r.mu.Unlock()
 	st := r.service.Stats()
 	fmt.Fprintf(r.out, "node: status: round %d, peers %d, held %d, bytes in %d, out %d\n",
-		r.rounds.Load(), len(r.h.Network().Peers()), r.store.Len(), st.BytesRead, st.BytesWritten)
+		r.rounds.Load(), len(r.h.Network().Peers()), r.held(), st.BytesRead, st.BytesWritten)
 }
 
 func (r *nodeReporter) statusEvery(ctx context.Context, d time.Duration) {

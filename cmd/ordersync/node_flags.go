@@ -15,6 +15,7 @@ type nodeConfig struct {
 	announce []ma.Multiaddr // addresses to tell peers instead of listen's
 	peers    peerAddrs
 	orders   string // initial orders; "" starts empty
+	db       string // sqlstore DSN; "" keeps the orders in memory
 	identity string
 	minPeers int
 	interval time.Duration
@@ -51,13 +52,14 @@ func (a *announceAddrs) Set(s string) error {
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
-	fs, logLevel := newFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR] [--pprof ADDR]", stderr)
+	fs, logLevel := newFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--db DSN] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR] [--pprof ADDR]", stderr)
 	cfg := &nodeConfig{}
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	var announce announceAddrs
 	fs.Var(&announce, "announce", "`multiaddr` to tell peers to dial instead of the listen addresses (repeatable; for a node behind a relay or NAT)")
 	fs.Var(&cfg.peers, "peer", "bootstrap peer `multiaddr` ending in /p2p/ID (repeatable); redialled when the connection drops")
 	fs.StringVar(&cfg.orders, "orders", "", "`file` of initial signed orders: JSON lines or one JSON array (default: start empty)")
+	fs.StringVar(&cfg.db, "db", "", "keep the orders in a database: sqlite:`PATH` or a postgres:// URL (created or migrated as needed); default in memory, lost at exit")
 	fs.StringVar(&cfg.identity, "identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	fs.IntVar(&cfg.minPeers, "min-peers", 0, fmt.Sprintf("peers each sync round must complete with (default: the number of --peer, at most %d, at least 1)", defaultNodeMinPeers))
 	fs.DurationVar(&cfg.interval, "interval", defaultNodeInterval, "approximate `delay` between periodic sync rounds (10% jitter)")

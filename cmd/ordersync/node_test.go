@@ -154,9 +154,10 @@ func startNode(t *testing.T, bin string, args ...string) (*lineProcess, string) 
 
 // TestNodeShutdownAndRestart runs two node processes on loopback: both end
 // with the union of their orders (the first one syncs with the second,
-// which only connected to it), each stops cleanly on SIGTERM or SIGINT, and
-// the second, restarted empty with its identity file, comes back with the
-// same peer ID and syncs everything again.
+// which only connected to it), each stops cleanly on SIGTERM or SIGINT; the
+// second, restarted on its --db, still holds them all, and restarted empty
+// with its identity file, comes back with the same peer ID and syncs
+// everything again.
 func TestNodeShutdownAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildCLI(t, dir)
@@ -172,7 +173,8 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 
 	nodeA, addrA := startNode(t, bin, "--orders", fileA, "--identity", filepath.Join(dir, "a.key"), "--metrics", "127.0.0.1:0")
 	keyB := filepath.Join(dir, "b.key")
-	nodeB, addrB := startNode(t, bin, "--orders", fileB, "--identity", keyB, "--peer", addrA)
+	db := "sqlite:" + filepath.Join(dir, "b.db")
+	nodeB, addrB := startNode(t, bin, "--orders", fileB, "--identity", keyB, "--peer", addrA, "--db", db)
 	nodeB.waitLine(t, "node B holding the union", holds(union))
 	nodeA.waitLine(t, "node A holding the union (synced with an inbound peer)", holds(union))
 	nodeB.waitLine(t, "a round line", func(l string) bool { return strings.HasPrefix(l, "node: round ") })
@@ -183,7 +185,14 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 	}
 	mustContain(t, "node B's stderr", nodeB.stderr.String(), fmt.Sprintf("node: stopping: %d orders held", union))
 
-	// Restarted without orders, it gets them all back from A.
+	// Restarted on its database, with no peer to ask, it still holds them.
+	nodeBdb, _ := startNode(t, bin, "--db", db)
+	nodeBdb.waitLine(t, "node B holding the union from its database", holds(union))
+	if code := nodeBdb.signal(t, syscall.SIGINT); code != 0 {
+		t.Fatalf("node B on its database exited %d on SIGINT; stderr:\n%s", code, nodeBdb.stderr.String())
+	}
+
+	// Restarted in memory, without orders, it gets them all back from A.
 	nodeB2, addrB2 := startNode(t, bin, "--identity", keyB, "--peer", addrA)
 	if idOf(addrB2) != idOf(addrB) {
 		t.Errorf("restarted node B has peer ID %s, want %s (from its identity file)", idOf(addrB2), idOf(addrB))

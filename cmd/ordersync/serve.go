@@ -147,22 +147,31 @@ func loadStore(ctx context.Context, path string, stderr io.Writer, log logrus.Fi
 // loadStoreAs is loadStore for the command named cmd, which its report on
 // stderr starts with.
 func loadStoreAs(ctx context.Context, cmd, path string, stderr io.Writer, log logrus.FieldLogger) (*orderstore.Memory, error) {
+	store := orderstore.NewMemory()
+	if err := loadOrdersInto(ctx, store, cmd, path, stderr, log); err != nil {
+		return nil, err
+	}
+	return store, nil
+}
+
+// loadOrdersInto reads and verifies the order file and adds the orders
+// that verify to store, reporting on stderr, as loadStoreAs does.
+func loadOrdersInto(ctx context.Context, store orderstore.Store, cmd, path string, stderr io.Writer, log logrus.FieldLogger) error {
 	orders, err := readOrderFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	valid, dropped, firstBad := verifyOrders(orders)
 	if firstBad != nil {
 		log.WithError(firstBad).Warn("dropping orders whose signature does not verify")
 	}
-	store := orderstore.NewMemory()
 	added, err := store.AddOrders(ctx, valid)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	fmt.Fprintf(stderr, "%s: %s: %d orders, %d verified, %d rejected (%s), %d duplicates\n",
 		cmd, path, len(orders), len(valid), dropped.Total(), dropped, len(valid)-added)
-	return store, nil
+	return nil
 }
 
 // loadKeyOrNil returns the key in the identity file, or nil (a fresh
