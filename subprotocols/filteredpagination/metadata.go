@@ -24,7 +24,7 @@ type RequestMetadata struct {
 // ResponseMetadata is the metadata of a response.
 type ResponseMetadata struct {
 	// NextMinOrderHash is the hash of the last order the provider scanned
-	// for this response (the request's cursor when it scanned none).
+	// for this response; the zero hash in a complete response.
 	NextMinOrderHash common.Hash `json:"nextMinOrderHash"`
 }
 

@@ -69,7 +69,8 @@ func (s *Subprotocol) GenerateFirstRequestMetadata() (json.RawMessage, error) {
 
 // HandleOrderSyncRequest answers a request as a provider: up to a page of
 // the store's orders after the request's cursor that match its filter. The
-// response is complete exactly when it has no orders.
+// response is complete exactly when it has no orders; then its
+// nextMinOrderHash is the zero hash.
 func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
 	md, err := requestMetadata(req)
 	if err != nil {
@@ -80,13 +81,17 @@ func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 		return nil, err
 	}
 	orders := page.Orders
-	if orders == nil {
+	resMD := &ResponseMetadata{NextMinOrderHash: page.LastScanned}
+	if len(orders) == 0 {
+		// The complete response carries the zero hash, as existing
+		// providers write it.
 		orders = []*zeroex.SignedOrder{} // "orders":[] rather than null
+		resMD.NextMinOrderHash = common.Hash{}
 	}
 	return &ordersync.Response{
 		Orders:   orders,
 		Complete: len(orders) == 0,
-		Metadata: &ResponseMetadata{NextMinOrderHash: page.LastScanned},
+		Metadata: resMD,
 	}, nil
 }
 

@@ -29,7 +29,7 @@ type ResponseMetadata struct {
 	// Page is the request's page.
 	Page int `json:"page"`
 	// SnapshotID is the hex hash of the last order the provider scanned
-	// for this response (the request's SnapshotID when it scanned none).
+	// for this response; the zero hash in a complete response.
 	SnapshotID string `json:"snapshotID"`
 }
 

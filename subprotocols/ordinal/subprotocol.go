@@ -69,7 +69,8 @@ func (s *Subprotocol) GenerateFirstRequestMetadata() (json.RawMessage, error) {
 
 // HandleOrderSyncRequest answers a request as a provider: up to a page of
 // the store's orders after the request's snapshotID that match its filter.
-// The response is complete exactly when it has no orders.
+// The response is complete exactly when it has no orders; then its
+// snapshotID is the zero hash (0x and 64 zeros).
 func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
 	md, err := requestMetadata(req)
 	if err != nil {
@@ -84,12 +85,12 @@ func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 		return nil, err
 	}
 	orders := page.Orders
-	if orders == nil {
+	resMD := &ResponseMetadata{Page: md.Page, SnapshotID: page.LastScanned.Hex()}
+	if len(orders) == 0 {
+		// The complete response carries the zero hash, as existing
+		// providers write it.
 		orders = []*zeroex.SignedOrder{} // "orders":[] rather than null
-	}
-	resMD := &ResponseMetadata{Page: md.Page, SnapshotID: md.SnapshotID}
-	if page.LastScanned != from {
-		resMD.SnapshotID = snapshotID(page.LastScanned)
+		resMD.SnapshotID = common.Hash{}.Hex()
 	}
 	return &ordersync.Response{
 		Orders:   orders,

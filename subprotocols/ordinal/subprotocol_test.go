@@ -16,9 +16,12 @@ import (
 // seed is this package's ordergen stream.
 const seed = 6
 
+// zeroHashHex is the snapshotID of a complete response.
+const zeroHashHex = "0x0000000000000000000000000000000000000000000000000000000000000000"
+
 // The provider echoes the request's page; its snapshotID is the cursor:
-// the hash of the last order it scanned, or the request's when it scanned
-// none.
+// the hash of the last order it scanned, and the zero hash in a complete
+// response, as existing providers send.
 func TestProviderAnswers(t *testing.T) {
 	orders, hashes := subtest.SortedOrders(t, seed, 25)
 	subtest.ProviderAnswers(t, New, subtest.Provider{
@@ -30,10 +33,9 @@ func TestProviderAnswers(t *testing.T) {
 			{Name: "last page", Request: `{"orderfilter":null,"page":7,"snapshotID":"` + hashes[19].Hex() + `"}`, From: 20, To: 25,
 				Metadata: &ResponseMetadata{Page: 7, SnapshotID: hashes[24].Hex()}},
 			{Name: "past the end", Request: `{"page":8,"snapshotID":"` + hashes[24].Hex() + `"}`, From: 25, To: 25, Complete: true,
-				Metadata: &ResponseMetadata{Page: 8, SnapshotID: hashes[24].Hex()}},
+				Metadata: &ResponseMetadata{Page: 8, SnapshotID: zeroHashHex}},
 		},
-		// An empty store answers the first request with an empty snapshotID.
-		Empty: &ResponseMetadata{},
+		Empty: &ResponseMetadata{SnapshotID: zeroHashHex},
 	})
 }
 

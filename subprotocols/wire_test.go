@@ -1,0 +1,239 @@
+package subprotocols_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// These tests speak to a provider the way an original 0x Mesh requester
+// does, with raw messages on a raw stream, and check the bytes that come
+// back.
+
+const zeroHash = "0x0000000000000000000000000000000000000000000000000000000000000000"
+
+// wireStream is a raw ordersync stream to a provider.
+type wireStream struct {
+	t      *testing.T
+	stream network.Stream
+	lines  *bufio.Reader
+}
+
+func openWireStream(t *testing.T, from host.Host, to peer.ID) *wireStream {
+	t.Helper()
+	s, err := from.NewStream(t.Context(), to, ordersync.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Reset() })
+	// A provider that never answers fails the test rather than hanging it.
+	if err := s.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	return &wireStream{t: t, stream: s, lines: bufio.NewReader(s)}
+}
+
+// request writes one request line.
+func (w *wireStream) request(subprotocols []string, metadata string) {
+	w.t.Helper()
+	names, _ := json.Marshal(subprotocols)
+	msg := `{"type":"Request","subprotocols":` + string(names) + `,"metadata":` + metadata + "}\n"
+	if _, err := io.WriteString(w.stream, msg); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// response reads one response line, as its bytes and decoded. The error is
+// io.EOF when the provider closed the stream instead.
+func (w *wireStream) response() ([]byte, *wireResponse, error) {
+	line, err := w.lines.ReadBytes('\n')
+	if err != nil {
+		if err == io.EOF && len(line) == 0 {
+			return nil, nil, io.EOF
+		}
+		return nil, nil, fmt.Errorf("reading a response: %w (read %q)", err, line)
+	}
+	var res wireResponse
+	if err := json.Unmarshal(line, &res); err != nil {
+		return nil, nil, fmt.Errorf("response %s: %w", line, err)
+	}
+	return line, &res, nil
+}
+
+type wireResponse struct {
+	Type        string                `json:"type"`
+	Subprotocol string                `json:"subprotocol"`
+	Orders      []*zeroex.SignedOrder `json:"orders"`
+	Complete    bool                  `json:"complete"`
+	Metadata    struct {
+		NextMinOrderHash string `json:"nextMinOrderHash"`
+		Page             int    `json:"page"`
+		SnapshotID       string `json:"snapshotID"`
+	} `json:"metadata"`
+}
+
+// firstMetadata is the subprotocol metadata of a sync's first request, with
+// filter (JSON) as the orderfilter.
+func firstMetadata(name, filter string) string {
+	if name == v1 {
+		return `{"orderfilter":` + filter + `,"minOrderHash":"` + zeroHash + `"}`
+	}
+	return `{"orderfilter":` + filter + `,"page":0,"snapshotID":""}`
+}
+
+// nextMetadata is the subprotocol metadata of the request that follows res,
+// as an original requester makes it: the hash of the last order (v1), or
+// the next page and the response's snapshotID (v0).
+func nextMetadata(t *testing.T, name, filter string, res *wireResponse) string {
+	t.Helper()
+	if name == v1 {
+		last, err := res.Orders[len(res.Orders)-1].ComputeOrderHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return `{"orderfilter":` + filter + `,"minOrderHash":"` + last.Hex() + `"}`
+	}
+	return fmt.Sprintf(`{"orderfilter":%s,"page":%d,"snapshotID":%q}`, filter, res.Metadata.Page+1, res.Metadata.SnapshotID)
+}
+
+// The response that ends a sync carries the zero hash as its cursor, as
+// the original provider's does, not the request's cursor.
+func TestCompleteResponseBytes(t *testing.T) {
+	orders := testOrders(3)
+	hosts := testnet.New(t, 2)
+	startNode(t, hosts[0], orders, nil, []string{v1, v0})
+	want := map[string]string{
+		v1: `{"type":"Response","subprotocol":"/pagination-with-filter/version/1","orders":[],"complete":true,"metadata":{"nextMinOrderHash":"` + zeroHash + `"}}` + "\n",
+		v0: `{"type":"Response","subprotocol":"/pagination-with-filter/version/0","orders":[],"complete":true,"metadata":{"page":1,"snapshotID":"` + zeroHash + `"}}` + "\n",
+	}
+	for _, name := range []string{v1, v0} {
+		t.Run(name, func(t *testing.T) {
+			w := openWireStream(t, hosts[1], hosts[0].ID())
+			w.request([]string{name}, firstMetadata(name, "null"))
+			_, res, err := w.response()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Orders) != 3 || res.Complete {
+				t.Fatalf("first response: %d orders, complete %v", len(res.Orders), res.Complete)
+			}
+			w.request([]string{name}, nextMetadata(t, name, "null", res))
+			got, _, err := w.response()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != want[name] {
+				t.Errorf("final response\n got %s\nwant %s", got, want[name])
+			}
+		})
+	}
+}
+
+// makerFilter is a filter of ordergen's chain and exchange that keeps the
+// orders of orders[0]'s maker, and its JSON.
+func makerFilter(t *testing.T, orders []*zeroex.SignedOrder) (*orderfilter.Filter, string) {
+	t.Helper()
+	maker := strings.ToLower(orders[0].MakerAddress.Hex())
+	filter, err := orderfilter.New(ordergen.DefaultChainID, `{"properties":{"makerAddress":{"const":"`+maker+`"}}}`, ordergen.DefaultExchange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded, err := json.Marshal(filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filter, string(encoded)
+}
+
+func allMatch(t *testing.T, filter *orderfilter.Filter, orders []*zeroex.SignedOrder) bool {
+	t.Helper()
+	for _, o := range orders {
+		if ok, err := filter.MatchOrder(o); !ok || err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Deliberately unlike the original provider, which hands a first request
+// naming one subprotocol its metadata as it came (so that a wrapped
+// {"metadata":[...]} reads as no filter, and it sends every order), ours
+// unwraps it and applies the filter inside.
+func TestSingleWrappedFirstRequestIsUnwrapped(t *testing.T) {
+	orders := testOrders(100)
+	filter, filterJSON := makerFilter(t, orders)
+	var matching int
+	for _, o := range orders {
+		if ok, _ := filter.MatchOrder(o); ok {
+			matching++
+		}
+	}
+	if matching == 0 || matching == len(orders) {
+		t.Fatalf("%d of %d orders match: the filter shows nothing", matching, len(orders))
+	}
+	hosts := testnet.New(t, 2)
+	startNode(t, hosts[0], orders, nil, []string{v1, v0}, pagination.WithPerPage(len(orders)))
+	for _, name := range []string{v1, v0} {
+		t.Run(name, func(t *testing.T) {
+			w := openWireStream(t, hosts[1], hosts[0].ID())
+			w.request([]string{name}, `{"metadata":[`+firstMetadata(name, filterJSON)+`]}`)
+			_, res, err := w.response()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Orders) != matching || !allMatch(t, filter, res.Orders) {
+				t.Errorf("%d orders, want the %d that match the wrapped filter", len(res.Orders), matching)
+			}
+		})
+	}
+}
+
+// Deliberately unlike the original provider, which answers with the
+// matches among one scan of perPage stored orders (often a handful), ours
+// fills a response with up to perPage matches.
+func TestFilteredResponseIsFilledToPerPage(t *testing.T) {
+	const perPage = 10
+	orders := testOrders(300)
+	filter, filterJSON := makerFilter(t, orders)
+	hosts := testnet.New(t, 2)
+	provider := startNode(t, hosts[0], orders, nil, []string{v1, v0}, pagination.WithPerPage(perPage))
+	firstScan := 0 // the original's answer: matches among the first perPage stored
+	for _, h := range hashes(t, provider.store)[:perPage] {
+		o, _ := provider.store.Get(h)
+		if ok, _ := filter.MatchOrder(o); ok {
+			firstScan++
+		}
+	}
+	if firstScan >= perPage {
+		t.Fatalf("%d of the first %d stored orders match: the test shows nothing", firstScan, perPage)
+	}
+	for _, name := range []string{v1, v0} {
+		t.Run(name, func(t *testing.T) {
+			w := openWireStream(t, hosts[1], hosts[0].ID())
+			other := map[string]string{v1: v0, v0: v1}[name]
+			w.request([]string{name, other}, `{"metadata":[`+firstMetadata(name, filterJSON)+`,`+firstMetadata(other, filterJSON)+`]}`)
+			_, res, err := w.response()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Orders) != perPage || !allMatch(t, filter, res.Orders) {
+				t.Errorf("%d orders (the original sends %d), want %d that all match", len(res.Orders), firstScan, perPage)
+			}
+		})
+	}
+}
