@@ -55,7 +55,8 @@ const (
 	// with idle streams.
 	DefaultMaxStreamsPerPeer = 4
 	// DefaultMaxRequestsPerStream bounds the pages a provider serves on
-	// one stream; a requester that wants more opens a new stream.
+	// one stream; a requester that wants more opens a new stream (see
+	// WithMaxRequestsPerStream).
 	DefaultMaxRequestsPerStream = 2000
 	// DefaultMaxPagesPerSync bounds the pages a requester takes from one
 	// provider in one sync (a million orders at 500 a page).
@@ -304,9 +305,14 @@ func WithMaxStreamsPerPeer(n int) Option {
 	return positive("max streams per peer", n, func(c *config) { c.maxStreamsPerPeer = n })
 }
 
-// WithMaxRequestsPerStream bounds the pages a provider serves on one stream
-// before closing it; the requester goes on with a new stream. Default
-// DefaultMaxRequestsPerStream (2000).
+// WithMaxRequestsPerStream bounds the pages a provider serves on one
+// stream: it answers n requests, and then one more only if that answer is
+// the complete one; otherwise it closes the stream without answering, and
+// the requester goes on with a new stream from that request. So the stream
+// that ends a sync carries orders whenever the one before it was cut off,
+// which an original 0x Mesh requester needs: it counts a sync whose last
+// stream brought no orders as "no orders from the peer" and starts over.
+// Default DefaultMaxRequestsPerStream (2000).
 func WithMaxRequestsPerStream(n int) Option {
 	return positive("max requests per stream", n, func(c *config) { c.maxRequestsPerStream = n })
 }

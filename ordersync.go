@@ -51,9 +51,10 @@
 //     request's metadata only when it decodes to {"metadata":[...]} with an
 //     entry for the chosen subprotocol; otherwise the subprotocol gets it as
 //     it came. Existing providers accept this resumed request as well.
-//   - A provider closes a stream after WithMaxRequestsPerStream pages; a
-//     requester whose stream is closed cleanly after at least one page goes
-//     on at once on a new stream. A reset or a timeout ends the sync for this
+//   - A provider closes a stream after WithMaxRequestsPerStream pages,
+//     leaving the next request unanswered unless its answer completes the
+//     sync; a requester whose stream is closed cleanly after at least one
+//     page goes on at once on a new stream. A reset or a timeout ends the sync for this
 //     round; the next round resumes it.
 //   - The rate limit charges a stream's first request when the stream opens
 //     and each later one when it has been read. A provider also caps the

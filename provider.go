@@ -17,7 +17,7 @@ const serviceName = "ordersync"
 
 // HandleStream serves one inbound ordersync stream as a provider: it answers
 // requests until the requester has no more, the exchange goes wrong, the
-// stream has served WithMaxRequestsPerStream pages, or the Service's context
+// stream has reached WithMaxRequestsPerStream pages, or the Service's context
 // ends. New registers it with the node; it is exported for nodes that route
 // streams themselves. It returns when it is done with the stream, leaving
 // nothing running.
@@ -88,6 +88,10 @@ func (s *Service) reject(stream network.Stream, log logrus.FieldLogger, why Stre
 // errDeclined means the subprotocol did not answer a request.
 var errDeclined = errors.New("ordersync: subprotocol declined the request")
 
+// errPageCap means a stream reached its page cap before a response that
+// does not complete the sync.
+var errPageCap = errors.New("ordersync: stream page limit reached")
+
 // providerStream is the state of one stream served by HandleStream.
 type providerStream struct {
 	s      *Service
@@ -119,12 +123,6 @@ func (p *providerStream) serve(mem *reservation) error {
 
 	var chosen Subprotocol
 	for served := 0; ; served++ {
-		if served == s.cfg.maxRequestsPerStream {
-			// Close after the last response: the requester resumes on a
-			// new stream.
-			p.log.WithField("pages", served).Debug("ordersync: stream page limit reached")
-			return nil
-		}
 		timeout := s.cfg.messageTimeout
 		if served == 0 {
 			timeout = min(timeout, s.cfg.firstRequestTimeout)
@@ -161,10 +159,21 @@ func (p *providerStream) serve(mem *reservation) error {
 		}
 		s.node.SetPeerScore(remote, tagValidMessage, scoreValidMessage)
 		chosen = sub
-		if err := p.answer(sub, req); err == errDeclined {
+		// Past the page cap, the stream ends: the requester resumes on a
+		// new one from the request left unanswered. The answer that
+		// completes the sync is still sent, so that the last stream of a
+		// sync never carries only the empty complete page: an original
+		// requester takes that as "no orders from the peer" and starts
+		// over, to meet the cap at the same place again.
+		capped := served == s.cfg.maxRequestsPerStream
+		if err := p.answer(sub, req, capped); err == errDeclined || err == errPageCap {
 			return nil // close without writing, as the protocol says
 		} else if err != nil {
 			return err
+		}
+		if capped {
+			p.log.WithField("pages", served+1).Debug("ordersync: stream page limit reached")
+			return nil
 		}
 	}
 }
@@ -212,8 +221,9 @@ func (p *providerStream) readRequest(timeout time.Duration) ([]byte, error) {
 	}
 }
 
-// answer has the subprotocol answer req and writes its response.
-func (p *providerStream) answer(sub Subprotocol, req *Request) error {
+// answer has the subprotocol answer req and writes its response; with
+// onlyComplete, only a complete response, else it returns errPageCap.
+func (p *providerStream) answer(sub Subprotocol, req *Request, onlyComplete bool) error {
 	s := p.s
 	log := p.log.WithField("subprotocol", sub.Name())
 	start := time.Now()
@@ -223,6 +233,10 @@ func (p *providerStream) answer(sub Subprotocol, req *Request) error {
 	if err != nil || resp == nil {
 		log.WithError(err).Debug("ordersync: subprotocol did not answer")
 		return errDeclined
+	}
+	if onlyComplete && !resp.Complete {
+		log.WithField("pages", s.cfg.maxRequestsPerStream).Debug("ordersync: stream page limit reached")
+		return errPageCap
 	}
 	if err := p.stream.SetWriteDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
 		return err

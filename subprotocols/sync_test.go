@@ -70,6 +70,13 @@ func (n *node) counts() orderCounts {
 // the named subprotocols in that order of preference.
 func startNode(t *testing.T, h host.Host, orders []*zeroex.SignedOrder, filter *orderfilter.Filter, names []string, opts ...pagination.Option) *node {
 	t.Helper()
+	return startNodeWith(t, h, orders, filter, names, nil, opts...)
+}
+
+// startNodeWith is startNode with options for the Service, on top of
+// startService's.
+func startNodeWith(t *testing.T, h host.Host, orders []*zeroex.SignedOrder, filter *orderfilter.Filter, names []string, serviceOpts []ordersync.Option, opts ...pagination.Option) *node {
+	t.Helper()
 	n := &node{host: h, store: orderstore.NewMemory()}
 	if _, err := n.store.AddOrders(context.Background(), orders); err != nil {
 		t.Fatal(err)
@@ -87,18 +94,18 @@ func startNode(t *testing.T, h host.Host, orders []*zeroex.SignedOrder, filter *
 			t.Fatalf("unknown subprotocol %q", name)
 		}
 	}
-	n.service = startService(t, hostNode, subs)
+	n.service = startService(t, hostNode, subs, serviceOpts...)
 	return n
 }
 
-func startService(t *testing.T, n ordersync.Node, subs []ordersync.Subprotocol) *ordersync.Service {
+func startService(t *testing.T, n ordersync.Node, subs []ordersync.Subprotocol, opts ...ordersync.Option) *ordersync.Service {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return ordersync.New(ctx, n, subs,
+	return ordersync.New(ctx, n, subs, append([]ordersync.Option{
 		ordersync.WithRateLimit(rate.Inf, 1),
 		ordersync.WithPeerRateLimit(rate.Inf, 1),
-		ordersync.WithBackoff(time.Millisecond, 20*time.Millisecond))
+		ordersync.WithBackoff(time.Millisecond, 20*time.Millisecond)}, opts...)...)
 }
 
 // getOrders runs one GetOrders from n with a generous bound: a hang fails

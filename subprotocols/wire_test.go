@@ -3,6 +3,7 @@ package subprotocols_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -235,5 +236,92 @@ func TestFilteredResponseIsFilledToPerPage(t *testing.T) {
 				t.Errorf("%d orders (the original sends %d), want %d that all match", len(res.Orders), firstScan, perPage)
 			}
 		})
+	}
+}
+
+// originalSync plays an original 0x Mesh requester syncing with provider,
+// from its first round to the end: a stream the provider closes before the
+// complete response is a failed round (the original backs off and resumes
+// from its last request), and a stream whose complete response came with
+// no order on that stream is "no orders from peer" (the original starts
+// over next round). It returns the orders received and the rounds taken,
+// or fails after maxRounds.
+func originalSync(t *testing.T, from host.Host, provider peer.ID, name string, maxRounds int) ([]*zeroex.SignedOrder, int) {
+	t.Helper()
+	var got []*zeroex.SignedOrder
+	resume := "" // the request to resume from; "" starts a sync over
+	for round := 1; round <= maxRounds; round++ {
+		w := openWireStream(t, from, provider)
+		if resume == "" {
+			got = got[:0]
+			w.request([]string{v1, v0}, `{"metadata":[`+firstMetadata(v1, "null")+`,`+firstMetadata(v0, "null")+`]}`)
+		} else {
+			w.request([]string{name}, resume)
+		}
+		onStream := 0
+		for {
+			_, res, err := w.response()
+			if errors.Is(err, io.EOF) {
+				break // a failed round: back off, resume from resume
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Subprotocol != name {
+				t.Fatalf("provider chose %q, want %q", res.Subprotocol, name)
+			}
+			got = append(got, res.Orders...)
+			onStream += len(res.Orders)
+			if res.Complete {
+				if onStream > 0 {
+					_ = w.stream.Close()
+					return got, round
+				}
+				resume = "" // no orders from peer: over again
+				break
+			}
+			resume = nextMetadata(t, name, "null", res)
+			w.request([]string{name}, resume)
+		}
+		_ = w.stream.Close()
+	}
+	t.Fatalf("an original requester did not finish in %d rounds", maxRounds)
+	return nil, 0
+}
+
+// An original requester finishes its sync with a provider that caps the
+// pages of a stream, whatever the cap: the provider never leaves the empty
+// complete page alone on the last stream. 40 orders at 10 a page are four
+// pages and the complete one; with caps of 2 and 4 the last stream would
+// carry only the complete page if the provider closed at the cap.
+func TestOriginalRequesterFinishesUnderPageCap(t *testing.T) {
+	orders := testOrders(40)
+	for _, name := range []string{v1, v0} {
+		for _, pageCap := range []int{1, 2, 3, 4, 5} {
+			t.Run(fmt.Sprintf("%s/cap %d", name, pageCap), func(t *testing.T) {
+				hosts := testnet.New(t, 2)
+				startNodeWith(t, hosts[0], orders, nil, []string{name},
+					[]ordersync.Option{ordersync.WithMaxRequestsPerStream(pageCap)}, pagination.WithPerPage(10))
+				got, rounds := originalSync(t, hosts[1], hosts[0].ID(), name, 10)
+				if want := (4 + pageCap - 1) / pageCap; rounds != want {
+					t.Errorf("%d rounds, want %d (a stream per %d pages)", rounds, want, pageCap)
+				}
+				sameHashes(t, got, orders)
+			})
+		}
+	}
+}
+
+// sameHashes fails unless got are exactly want's orders, each once.
+func sameHashes(t *testing.T, got, want []*zeroex.SignedOrder) {
+	t.Helper()
+	gotSet, wantSet := hashSet(t, got), hashSet(t, want)
+	if len(gotSet) != len(got) || len(gotSet) != len(wantSet) {
+		t.Fatalf("%d orders received, %d distinct; want the provider's %d", len(got), len(gotSet), len(wantSet))
+	}
+	for h := range wantSet {
+		if !gotSet[h] {
+			t.Fatalf("%s missing", h)
+		}
 	}
 }
