@@ -355,10 +355,12 @@ func firstRequestWithFilter(filter, minOrderHash string) string {
 	return firstRequestBoth(`{"metadata":[{"orderfilter":` + filter + `,"minOrderHash":"` + minOrderHash + `"},{"orderfilter":null,"page":0,"snapshotID":""}]}`)
 }
 
-// filterJSON is an order filter on the wire with the given custom schema.
+// filterJSON is an order filter on the wire with the given custom schema,
+// for the chain and exchange of the generated orders.
 func filterJSON(schema string) string {
 	quoted := strings.ReplaceAll(schema, `"`, `\"`)
-	return `{"customOrderSchema":"` + quoted + `","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"}`
+	return fmt.Sprintf(`{"customOrderSchema":"%s","chainID":%d,"exchangeAddress":"%s"}`,
+		quoted, ordergen.DefaultChainID, strings.ToLower(ordergen.DefaultExchange.Hex()))
 }
 
 // scoreWant is how an attack must move the attacker's score on the
@@ -807,7 +809,7 @@ const (
 var (
 	hostileValid      = sync.OnceValue(func() []hashedOrder { return hashed(ordergen.Generate(ordergen.Options{Seed: 21, Count: 60})) })
 	hostileOtherChain = sync.OnceValue(func() []hashedOrder {
-		return hashed(ordergen.Generate(ordergen.Options{Seed: 22, Count: hostilePerPage, ChainID: 99}))
+		return hashed(ordergen.Generate(ordergen.Options{Seed: 22, Count: hostilePerPage, ChainID: 99, Exchange: ordergen.DefaultExchange}))
 	})
 )
 

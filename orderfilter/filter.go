@@ -68,6 +68,19 @@ func NewDefault(chainID int, exchange common.Address) (*Filter, error) {
 	return New(chainID, DefaultCustomOrderSchema, exchange)
 }
 
+// NewDefaultForChain is NewDefault with the 0x v3 Exchange of chainID
+// (zeroex.ExchangeAddress): the filter a node of that chain uses when told
+// nothing else. For a chain without a known Exchange the error is a
+// *zeroex.UnknownChainError; such a node must name its exchange (New,
+// NewDefault).
+func NewDefaultForChain(chainID int) (*Filter, error) {
+	exchange, err := zeroex.ExchangeAddress(chainID)
+	if err != nil {
+		return nil, fmt.Errorf("orderfilter: %w", err)
+	}
+	return NewDefault(chainID, exchange)
+}
+
 // ChainID is the chain ID an order must have.
 func (f *Filter) ChainID() int { return f.chainID }
 

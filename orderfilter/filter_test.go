@@ -1,6 +1,7 @@
 package orderfilter
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -21,6 +22,30 @@ func TestDefaultFilterAcceptsWellFormedOrder(t *testing.T) {
 		t.Fatalf("accessors: %d %s %q", f.ChainID(), f.ExchangeAddress(), f.CustomOrderSchema())
 	}
 	mustMatch(t, f, testOrder(t), true)
+}
+
+// A known chain's default filter follows its Exchange, not the address of
+// the hash vector; an unknown chain is refused, naming it.
+func TestNewDefaultForChain(t *testing.T) {
+	f, err := NewDefaultForChain(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainnet := common.HexToAddress("0x61935cbdd02287b511119ddb11aeb42f1593b7ef")
+	if f.ChainID() != 1 || f.ExchangeAddress() != mainnet || f.CustomOrderSchema() != DefaultCustomOrderSchema {
+		t.Errorf("chain 1: filter of chain %d, exchange %s, schema %q", f.ChainID(), f.ExchangeAddress().Hex(), f.CustomOrderSchema())
+	}
+	o := testOrder(t)
+	o.ChainID, o.ExchangeAddress = big.NewInt(1), mainnet
+	mustMatch(t, f, o, true)
+	o.ExchangeAddress = testExchange
+	mustMatch(t, f, o, false)
+
+	_, err = NewDefaultForChain(5)
+	var unknown *zeroex.UnknownChainError
+	if !errors.As(err, &unknown) || unknown.ChainID != 5 || !strings.Contains(err.Error(), "chain 5") {
+		t.Errorf("chain 5: err %v, want an UnknownChainError naming chain 5", err)
+	}
 }
 
 func TestBuiltinRules(t *testing.T) {

@@ -17,8 +17,8 @@ import (
 // built from the typed fields equals zeroex's JSON of the same order, as
 // the engine would decode it.
 func TestInstanceIsTheOrdersWireJSON(t *testing.T) {
-	orders := ordergen.Generate(ordergen.Options{Seed: 3, Count: 20})
-	orders = append(orders, ordergen.Generate(ordergen.Options{Seed: 4, Count: 5, SignatureType: zeroex.SignatureTypeEIP712})...)
+	orders := ordergen.Generate(ordergen.Options{Seed: 3, Count: 20, Exchange: testExchange})
+	orders = append(orders, ordergen.Generate(ordergen.Options{Seed: 4, Count: 5, Exchange: testExchange, SignatureType: zeroex.SignatureTypeEIP712})...)
 	edge := testOrder(t)
 	edge.MakerAddress = common.HexToAddress("0xABCDEF0000000000000000000000000000000001")
 	edge.MakerFee = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))

@@ -27,6 +27,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
@@ -214,7 +215,7 @@ var serveCostlyFilter = onStream(func(s network.Stream, _ func(), _ <-chan struc
 	// Keywords beside $ref do not count in draft-07: hence the allOf.
 	branch := `{\"allOf\":[{\"$ref\":\"/signedOrder\"},{\"required\":[\"noSuchField\"]}]}`
 	schema := `{\"anyOf\":[` + strings.TrimSuffix(strings.Repeat(branch+",", 24), ",") + `]}`
-	msg := serveBothFirst(`{"metadata":[{"orderfilter":{"customOrderSchema":"` + schema + `","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"minOrderHash":"` + serveZeroHash + `"}]}`)
+	msg := serveBothFirst(`{"metadata":[{"orderfilter":{"customOrderSchema":"` + schema + `","chainID":1337,"exchangeAddress":"` + strings.ToLower(ordergen.DefaultExchange.Hex()) + `"},"minOrderHash":"` + serveZeroHash + `"}]}`)
 	start := time.Now()
 	if _, err := io.WriteString(s, msg); err != nil {
 		return serveAttackResult{err: fmt.Errorf("writing: %w", err)}

@@ -92,7 +92,7 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	if err := sortByHash(orders); err != nil {
 		return err
 	}
-	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
+	filter, err := orderfilter.NewDefaultForChain(ordergen.DefaultChainID)
 	if err != nil {
 		return fmt.Errorf("order filter: %w", err)
 	}

@@ -250,6 +250,33 @@ func TestCLI(t *testing.T) {
 		mustContain(t, "sync's summary", res.stdout, "sync: accepted 0 orders")
 	})
 
+	t.Run("mainnet orders", func(t *testing.T) {
+		// Chain 1 orders for mainnet's Exchange and for another contract
+		// (the hash vector's address, once our default): --chain-id 1
+		// alone must keep the first and drop the second.
+		mainnet := ordergen.Generate(ordergen.Options{Seed: 7, Count: 30, ChainID: 1})
+		other := ordergen.Generate(ordergen.Options{Seed: 8, Count: 30, ChainID: 1,
+			Exchange: common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48")})
+		path := filepath.Join(t.TempDir(), "chain1.jsonl")
+		if _, err := writeOrderFile(path, slices.Values(slices.Concat(mainnet, other))); err != nil {
+			t.Fatal(err)
+		}
+		srv1 := startServer(t, bin, "--orders", path)
+		defer srv1.stop(t)
+		outPath := filepath.Join(t.TempDir(), "got.jsonl")
+		res := runBinary(t, bin, "sync", "--peer", srv1.addrs[0], "--out", outPath, "--chain-id", "1")
+		if res.code != 0 {
+			t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		got, err := readOrderFile(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(orderHashes(t, got), orderHashes(t, mainnet)) {
+			t.Fatalf("out file holds %d orders, want exactly the %d for mainnet's Exchange", len(got), len(mainnet))
+		}
+	})
+
 	t.Run("timeout", func(t *testing.T) {
 		// A provider that serves its burst of pages and then one page per
 		// 100 s: the sync cannot finish within --timeout.

@@ -107,7 +107,7 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	if err != nil {
 		return nil, err
 	}
-	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
+	filter, err := orderfilter.NewDefaultForChain(ordergen.DefaultChainID)
 	if err != nil {
 		return nil, fmt.Errorf("order filter: %w", err)
 	}

@@ -125,20 +125,32 @@ func TestParseSyncFlags(t *testing.T) {
 		t.Errorf("a wire name: got subprotocols %v, want [%s]", cfg.subprotocols, ordinal.Name)
 	}
 
+	// The exchange follows the chain: mainnet's, not the Ganache one.
+	const mainnetExchange = "0x61935cbdd02287b511119ddb11aeb42f1593b7ef"
 	cfg, err = parse("--peer", addrA, "--out", "o", "--chain-id", "1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.filter == nil || cfg.filter.ChainID() != 1 || !strings.EqualFold(cfg.filter.ExchangeAddress().Hex(), defaultExchange) || cfg.filter.CustomOrderSchema() != "{}" {
-		t.Errorf("--chain-id 1: filter %+v, want chain 1 with the default exchange and schema", cfg.filter)
+	if cfg.filter == nil || cfg.filter.ChainID() != 1 || strings.ToLower(cfg.filter.ExchangeAddress().Hex()) != mainnetExchange || cfg.filter.CustomOrderSchema() != "{}" {
+		t.Errorf("--chain-id 1: filter %+v, want chain 1, mainnet's Exchange %s and the default schema", cfg.filter, mainnetExchange)
+	}
+	cfg, err = parse("--peer", addrA, "--out", "o", "--chain-id", "99", "--exchange", mainnetExchange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.filter == nil || cfg.filter.ChainID() != 99 || strings.ToLower(cfg.filter.ExchangeAddress().Hex()) != mainnetExchange {
+		t.Errorf("--chain-id 99 --exchange: filter %+v, want chain 99 with the exchange given", cfg.filter)
+	}
+	if _, err := parse("--peer", addrA, "--out", "o", "--chain-id", "99"); !isUsageError(err) || !strings.Contains(err.Error(), "--chain-id 99") || !strings.Contains(err.Error(), "--exchange") {
+		t.Errorf("--chain-id 99 without --exchange: err %v, want a usage error naming the chain and --exchange", err)
 	}
 
 	cfg, err = parse("--peer", addrA, "--out", "o", "--filter-schema", `{"properties":{"makerAddress":{"const":"0x0000000000000000000000000000000000000001"}}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.filter == nil || cfg.filter.ChainID() != defaultChainID {
-		t.Errorf("--filter-schema alone: filter %+v, want one on chain %d", cfg.filter, defaultChainID)
+	if cfg.filter == nil || cfg.filter.ChainID() != defaultChainID || cfg.filter.ExchangeAddress() != ordergen.DefaultExchange {
+		t.Errorf("--filter-schema alone: filter %+v, want one on chain %d for its Exchange", cfg.filter, defaultChainID)
 	}
 
 	schemaFile := filepath.Join(t.TempDir(), "schema.json")
@@ -234,6 +246,24 @@ func TestGen(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSameOrders(t, got, ordergen.Generate(ordergen.Options{Seed: 3, First: 5, Count: 25, Makers: 2}))
+
+	// Another chain's orders are signed for its Exchange; an unknown
+	// chain needs --exchange.
+	code, _, stderr = runCLI("gen", "--count", "2", "--chain-id", "1", "--out", out)
+	if code != exitOK {
+		t.Fatalf("gen --chain-id 1 exited %d: %s", code, stderr)
+	}
+	if got, err = readOrderFile(out); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range got {
+		if o.ChainID.Int64() != 1 || strings.ToLower(o.ExchangeAddress.Hex()) != "0x61935cbdd02287b511119ddb11aeb42f1593b7ef" {
+			t.Errorf("gen --chain-id 1: order of chain %s for %s, want mainnet's Exchange", o.ChainID, o.ExchangeAddress.Hex())
+		}
+	}
+	if code, _, stderr = runCLI("gen", "--count", "2", "--chain-id", "99", "--out", out); code != exitUsage || !strings.Contains(stderr, "chain 99") {
+		t.Errorf("gen --chain-id 99: exit %d, stderr %q; want a usage error naming chain 99", code, stderr)
+	}
 }
 
 // TestParseSubprotocols checks that sync and demo share one set of names:

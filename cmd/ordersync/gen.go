@@ -16,11 +16,13 @@ const genChunk = 10000
 // runGen writes deterministic signed orders (internal/ordergen) to a file,
 // for trying serve and sync, and for measurements.
 func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, logLevel := newFlagSet("gen", "--count N --out FILE [--seed S] [--first K] [--makers M]", stderr)
+	fs, logLevel := newFlagSet("gen", "--count N --out FILE [--seed S] [--first K] [--makers M] [--chain-id N] [--exchange ADDR]", stderr)
 	count := fs.Int("count", 1000, "how many orders to write")
 	seed := fs.Int64("seed", 1, "seed of the order stream: the same seed gives the same orders")
 	first := fs.Int("first", 0, "index of the first order in the stream (files with overlapping ranges share orders)")
 	makers := fs.Int("makers", ordergen.DefaultMakers, "how many maker keys sign the orders")
+	chainID := fs.Int("chain-id", ordergen.DefaultChainID, "chain `ID` of the orders")
+	exchange := fs.String("exchange", "", "exchange `address` the orders are signed for (default: the 0x v3 Exchange of --chain-id)")
 	out := fs.String("out", "", "`file` to write, as JSON lines (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -38,6 +40,10 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	case *makers < 1:
 		return usagef("--makers %d: want at least 1", *makers)
 	}
+	exchangeAddr, err := chainExchange(*chainID, *exchange)
+	if err != nil {
+		return usageError{err}
+	}
 
 	var genErr error
 	orders := func(yield func(*zeroex.SignedOrder) bool) {
@@ -46,10 +52,12 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return
 			}
 			chunk := ordergen.Generate(ordergen.Options{
-				Seed:   *seed,
-				First:  *first + start,
-				Count:  min(genChunk, *count-start),
-				Makers: *makers,
+				Seed:     *seed,
+				First:    *first + start,
+				Count:    min(genChunk, *count-start),
+				Makers:   *makers,
+				ChainID:  int64(*chainID),
+				Exchange: exchangeAddr,
 			})
 			for _, o := range chunk {
 				if !yield(o) {

@@ -21,6 +21,7 @@
 //	netsim [--nodes N] [--orders N] [--rtt D] [--bandwidth R] [--churn N] [--plot FILE] (root)
 //	netsim bench [--orders N] [--rtt D] [--bandwidth R] (root)
 //	gen    --count N --out FILE [--seed S] [--first K] [--makers M]
+//	       [--chain-id N] [--exchange ADDR]
 //	help   [command]
 //
 // serve reads the order file, drops the orders whose signature does not
@@ -46,9 +47,11 @@
 // file beside it and renamed, so it is never half-written.
 //
 // Without a filter flag it keeps every order whose signature verifies; any
-// of --chain-id (default 1337), --exchange (default the 0x v3 exchange of
-// chain 1337) and --filter-schema (default {}) makes it send and apply an
-// order filter.
+// of --chain-id (default 1337), --exchange (default the 0x v3 Exchange of
+// that chain) and --filter-schema (default {}) makes it send and apply an
+// order filter. The Exchanges known are those the 0x Mesh network used:
+// chains 1 (mainnet), 3, 4, 42 and 1337 (0x's Ganache snapshot); on any
+// other chain --exchange is required.
 //
 // --subprotocols (sync and demo) takes the same names everywhere, most
 // preferred first: filtered-pagination (also v1, filteredpagination or the
@@ -56,7 +59,8 @@
 // /pagination-with-filter/version/0), in any case.
 //
 // gen writes deterministic signed orders, the same for the same seed, for
-// trying serve and sync.
+// trying serve and sync, signed for the Exchange of --chain-id (default
+// 1337) unless --exchange names another.
 //
 // Order files hold one signed order per line (JSON lines, as sync and gen
 // write them) or one JSON array of signed orders, in the JSON form 0x Mesh

@@ -13,14 +13,13 @@ import (
 
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
-// Filter defaults when any filter flag is given: the chain and exchange
-// of 0x's Ganache snapshot, which 0x test setups and gen use.
-var (
-	defaultChainID  = ordergen.DefaultChainID
-	defaultExchange = strings.ToLower(ordergen.DefaultExchange.Hex())
-)
+// defaultChainID is --chain-id's default when any filter flag is given:
+// 0x's Ganache snapshot, which 0x test setups and gen use. --exchange
+// defaults to the chain's Exchange.
+const defaultChainID = ordergen.DefaultChainID
 
 // syncConfig is sync's command line, checked.
 type syncConfig struct {
@@ -41,7 +40,7 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	fs.IntVar(&cfg.minPeers, "min-peers", 0, "finish once this many peers have each delivered orders (default: every --peer)")
 	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols to offer"))
 	chainID := fs.Int("chain-id", defaultChainID, "keep only orders of this chain `ID` (a filter flag)")
-	exchange := fs.String("exchange", defaultExchange, "keep only orders for this exchange `address` (a filter flag)")
+	exchange := fs.String("exchange", "", "keep only orders for this exchange `address` (a filter flag; default: the 0x v3 Exchange of --chain-id)")
 	schema := fs.String("filter-schema", orderfilter.DefaultCustomOrderSchema, "keep only orders that match this JSON Schema, or the one in the file @`path` (a filter flag; draft-07, may $ref /order, /address, ...)")
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "give up after this `duration` (0: never)")
 	if err := parseFlags(fs, args); err != nil {
@@ -88,6 +87,26 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	return &cfg, nil
 }
 
+// chainExchange checks --chain-id and --exchange and returns the exchange:
+// --exchange when given, else the chain's 0x v3 Exchange.
+func chainExchange(chainID int, exchange string) (common.Address, error) {
+	if chainID < 1 {
+		return common.Address{}, fmt.Errorf("--chain-id %d: want a positive chain ID", chainID)
+	}
+	if exchange == "" {
+		addr, err := zeroex.ExchangeAddress(chainID)
+		if err != nil {
+			return common.Address{}, fmt.Errorf("--chain-id %d: no known 0x v3 Exchange on chain %d (known chains: %s); give its --exchange",
+				chainID, chainID, strings.Trim(fmt.Sprint(zeroex.KnownChains()), "[]"))
+		}
+		return addr, nil
+	}
+	if !common.IsHexAddress(exchange) {
+		return common.Address{}, fmt.Errorf("--exchange %q: not an address (want 0x and 40 hex digits)", exchange)
+	}
+	return common.HexToAddress(exchange), nil
+}
+
 // maxSchemaSize bounds a schema file: peers bound the request that carries
 // the filter to 1 MiB.
 const maxSchemaSize = 512 << 10
@@ -109,13 +128,12 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// buildFilter checks the filter flags and compiles the filter.
+// buildFilter checks the filter flags and compiles the filter. An empty
+// exchange is the chain's Exchange.
 func buildFilter(chainID int, exchange, schema string) (*orderfilter.Filter, error) {
-	if chainID < 1 {
-		return nil, fmt.Errorf("--chain-id %d: want a positive chain ID", chainID)
-	}
-	if !common.IsHexAddress(exchange) {
-		return nil, fmt.Errorf("--exchange %q: not an address (want 0x and 40 hex digits)", exchange)
+	addr, err := chainExchange(chainID, exchange)
+	if err != nil {
+		return nil, err
 	}
 	if path, ok := strings.CutPrefix(schema, "@"); ok {
 		data, err := readBounded(path, maxSchemaSize)
@@ -124,7 +142,7 @@ func buildFilter(chainID int, exchange, schema string) (*orderfilter.Filter, err
 		}
 		schema = string(data)
 	}
-	f, err := orderfilter.New(chainID, schema, common.HexToAddress(exchange))
+	f, err := orderfilter.New(chainID, schema, addr)
 	if err != nil {
 		return nil, fmt.Errorf("--filter-schema: %w", err)
 	}

@@ -42,8 +42,16 @@ const (
 	DefaultExpirationTimeSeconds = 4102444800
 )
 
-// DefaultExchange is the 0x v3 exchange address on chain 1337.
-var DefaultExchange = common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48")
+// DefaultExchange is the 0x v3 Exchange of DefaultChainID.
+var DefaultExchange = mustExchange(DefaultChainID)
+
+func mustExchange(chainID int) common.Address {
+	a, err := zeroex.ExchangeAddress(chainID)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
 
 // Options say which orders to generate. The zero value of each field picks
 // its default.
@@ -59,7 +67,9 @@ type Options struct {
 	Makers int
 	// ChainID is the orders' chain ID; default DefaultChainID.
 	ChainID int64
-	// Exchange is the orders' exchange address; default DefaultExchange.
+	// Exchange is the orders' exchange address; default the 0x v3
+	// Exchange of ChainID (zeroex.ExchangeAddress), which must then be a
+	// chain it knows.
 	Exchange common.Address
 	// ExpirationTimeSeconds is the earliest expiration; orders expire up to
 	// 30 days later. Default DefaultExpirationTimeSeconds.
@@ -78,7 +88,7 @@ func (opts Options) withDefaults() Options {
 		opts.ChainID = DefaultChainID
 	}
 	if opts.Exchange == (common.Address{}) {
-		opts.Exchange = DefaultExchange
+		opts.Exchange = mustExchange(int(opts.ChainID))
 	}
 	if opts.ExpirationTimeSeconds == 0 {
 		opts.ExpirationTimeSeconds = DefaultExpirationTimeSeconds
@@ -95,7 +105,8 @@ func (opts Options) withDefaults() Options {
 // Generate returns opts.Count signed orders: orders opts.First,
 // opts.First+1, ... of the stream of opts.Seed. Signing runs on all cores.
 // It panics only on options no caller means (a SignatureType other than
-// EthSign or EIP712), as test helpers do.
+// EthSign or EIP712, a chain without a known Exchange and no Exchange), as
+// test helpers do.
 func Generate(opts Options) []*zeroex.SignedOrder {
 	opts = opts.withDefaults()
 	if opts.SignatureType != zeroex.SignatureTypeEthSign && opts.SignatureType != zeroex.SignatureTypeEIP712 {

@@ -158,3 +158,21 @@ func BenchmarkGenerate50k(b *testing.B) {
 		Generate(Options{Seed: int64(i), Count: 50_000})
 	}
 }
+
+// Orders of a known chain are made for its Exchange unless told otherwise.
+func TestExchangeFollowsTheChain(t *testing.T) {
+	mainnet, err := zeroex.ExchangeAddress(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := Generate(Options{Seed: 1, Count: 1, ChainID: 1})[0]; o.ChainID.Int64() != 1 || o.ExchangeAddress != mainnet {
+		t.Errorf("chain 1: order of chain %s for %s, want %s", o.ChainID, o.ExchangeAddress.Hex(), mainnet.Hex())
+	}
+	if ganache, _ := zeroex.ExchangeAddress(DefaultChainID); DefaultExchange != ganache {
+		t.Errorf("DefaultExchange %s, want chain %d's Exchange %s", DefaultExchange.Hex(), DefaultChainID, ganache.Hex())
+	}
+	other := common.HexToAddress("0x0000000000000000000000000000000000000042")
+	if o := Generate(Options{Seed: 1, Count: 1, ChainID: 99, Exchange: other})[0]; o.ExchangeAddress != other {
+		t.Errorf("chain 99: exchange %s, want %s", o.ExchangeAddress.Hex(), other.Hex())
+	}
+}

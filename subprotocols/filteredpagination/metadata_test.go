@@ -25,7 +25,7 @@ func TestMetadataJSONIsByteExact(t *testing.T) {
 	}{
 		{"first request, no filter", RequestMetadata{}, `{"orderfilter":null,"minOrderHash":"` + zeroHashHex + `"}`},
 		{"request with filter", &RequestMetadata{OrderFilter: subtest.DefaultFilter(t), MinOrderHash: h},
-			`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},` +
+			`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x48bacb9266a570d521063ef5dd96e61686dbe788"},` +
 				`"minOrderHash":"0xcb36e4fedb36508fb707e2c05e21bffc7a72766ccae93f8ff096693fff7f1714"}`},
 		{"response", ResponseMetadata{NextMinOrderHash: h}, `{"nextMinOrderHash":"0xcb36e4fedb36508fb707e2c05e21bffc7a72766ccae93f8ff096693fff7f1714"}`},
 	})
@@ -78,7 +78,7 @@ func TestParseRequestMetadata(t *testing.T) {
 
 func TestParseRequestMetadataCompilesAFilterOnce(t *testing.T) {
 	s := New(orderstore.NewMemory(), nil)
-	in := json.RawMessage(`{"orderfilter":{"customOrderSchema":"{\"required\":[\"makerFee\"]}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"minOrderHash":"` + zeroHashHex + `"}`)
+	in := json.RawMessage(`{"orderfilter":{"customOrderSchema":"{\"required\":[\"makerFee\"]}","chainID":1337,"exchangeAddress":"0x48bacb9266a570d521063ef5dd96e61686dbe788"},"minOrderHash":"` + zeroHashHex + `"}`)
 	a, err := s.ParseRequestMetadata(in)
 	if err != nil {
 		t.Fatal(err)
@@ -109,8 +109,8 @@ func FuzzParseRequestMetadata(f *testing.F) {
 	s := New(orderstore.NewMemory(), nil)
 	subtest.FuzzRoundTrip(f, []string{
 		``, `null`, `{}`, `{"orderfilter":null,"minOrderHash":"` + zeroHashHex + `"}`,
-		`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"minOrderHash":"` + zeroHashHex + `"}`,
-		`{"orderfilter":{"customOrderSchema":"{\"properties\":{\"makerFee\":{\"$ref\":\"/wholeNumber\"}}}","chainID":1,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"}}`,
+		`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x48bacb9266a570d521063ef5dd96e61686dbe788"},"minOrderHash":"` + zeroHashHex + `"}`,
+		`{"orderfilter":{"customOrderSchema":"{\"properties\":{\"makerFee\":{\"$ref\":\"/wholeNumber\"}}}","chainID":1,"exchangeAddress":"0x48bacb9266a570d521063ef5dd96e61686dbe788"}}`,
 		`{"minOrderHash":"0x12"}`, `[1,2,3]`, `{"orderfilter":"x"}`,
 	}, s.ParseRequestMetadata, sameRequest)
 }

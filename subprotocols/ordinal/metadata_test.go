@@ -19,7 +19,7 @@ func TestMetadataJSONIsByteExact(t *testing.T) {
 	}{
 		{"first request, no filter", RequestMetadata{}, `{"orderfilter":null,"page":0,"snapshotID":""}`},
 		{"request with filter", &RequestMetadata{OrderFilter: subtest.DefaultFilter(t), Page: 7, SnapshotID: someHashHex},
-			`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},` +
+			`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x48bacb9266a570d521063ef5dd96e61686dbe788"},` +
 				`"page":7,"snapshotID":"` + someHashHex + `"}`},
 		{"response", ResponseMetadata{Page: 3, SnapshotID: someHashHex}, `{"page":3,"snapshotID":"` + someHashHex + `"}`},
 	})
@@ -90,7 +90,7 @@ func FuzzParseRequestMetadata(f *testing.F) {
 	s := New(orderstore.NewMemory(), nil)
 	subtest.FuzzRoundTrip(f, []string{
 		``, `null`, `{}`, `{"orderfilter":null,"page":0,"snapshotID":""}`,
-		`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"page":3,"snapshotID":"` + someHashHex + `"}`,
+		`{"orderfilter":{"customOrderSchema":"{}","chainID":1337,"exchangeAddress":"0x48bacb9266a570d521063ef5dd96e61686dbe788"},"page":3,"snapshotID":"` + someHashHex + `"}`,
 		`{"page":-1}`, `{"page":9223372036854775807}`, `{"snapshotID":"x"}`, `[{}]`,
 	}, s.ParseRequestMetadata, sameRequest, func(t *testing.T, md *RequestMetadata) {
 		if md.Page < 0 {
