@@ -18,6 +18,7 @@ import (
 
 	"github.com/ordersync/ordersync/internal/netsim"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
 // netsimBenchConfig is what netsim bench's flags choose.
@@ -25,6 +26,7 @@ type netsimBenchConfig struct {
 	orders    int
 	rtt       time.Duration
 	bandwidth int64
+	perPage   int
 	seed      int64
 }
 
@@ -47,11 +49,12 @@ Flags:
 
 // runNetsimBench is "ordersync netsim bench".
 func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, seed: 1}
+	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, seed: 1}
 	fs := newTextFlagSet("netsim bench", netsimBenchUsage, stderr)
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "orders the provider holds")
 	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay of the link")
 	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of the link, each direction: e.g. 50mbit (0: unshaped)")
+	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page the provider serves"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -61,6 +64,9 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if cfg.rtt < 0 {
 		return usagef("--rtt %v: want 0 or more", cfg.rtt)
+	}
+	if err := checkPerPage(cfg.perPage); err != nil {
+		return err
 	}
 
 	net, dir, exe, err := netsimSetup(ctx, 2, cfg.bandwidth, stderr)
@@ -87,12 +93,12 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "netsim bench: %d orders over one link of %s each way, rtt %v\n", cfg.orders, formatBandwidth(cfg.bandwidth), cfg.rtt)
+	fmt.Fprintf(stdout, "netsim bench: %d orders over one link of %s each way, rtt %v, %d orders per page\n", cfg.orders, formatBandwidth(cfg.bandwidth), cfg.rtt, cfg.perPage)
 
 	prov := net.Command(ctx, provider, exe, "node",
 		"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort),
 		"--announce", fmt.Sprintf("/ip4/%s/tcp/%d", net.Addr(provider), netsimPublicPort),
-		"--identity", keyFile, "--orders", ordersFile, "--interval", "1h")
+		"--identity", keyFile, "--orders", ordersFile, "--interval", "1h", "--per-page", strconv.Itoa(cfg.perPage))
 	prov.Stderr = stderr
 	provOut, err := prov.StdoutPipe()
 	if err != nil {

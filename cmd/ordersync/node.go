@@ -181,7 +181,7 @@ func openNodeStore(ctx context.Context, dsn string) (store orderstore.Store, hel
 func nodeSubprotocols(cfg *nodeConfig, store orderstore.Store, node *ordersync.HostNode) ([]ordersync.Subprotocol, error) {
 	subs := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
-		sub, err := newSubprotocol(name, store, nil, pagination.WithPeerScorer(node))
+		sub, err := newSubprotocol(name, store, nil, pagination.WithPeerScorer(node), pagination.WithPerPage(cfg.perPage))
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,8 @@ import (
 
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/sirupsen/logrus"
+
+	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
 // nodeConfig is node's command line, checked.
@@ -18,6 +20,7 @@ type nodeConfig struct {
 	db       string // sqlstore DSN; "" keeps the orders in memory
 	identity string
 	minPeers int
+	perPage  int
 	interval time.Duration
 	// subprotocols are wire names, most preferred first.
 	subprotocols []string
@@ -62,6 +65,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	fs.StringVar(&cfg.db, "db", "", "keep the orders in a database: sqlite:`PATH` or a postgres:// URL (created or migrated as needed); default in memory, lost at exit")
 	fs.StringVar(&cfg.identity, "identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	fs.IntVar(&cfg.minPeers, "min-peers", 0, fmt.Sprintf("peers each sync round must complete with (default: the number of --peer, at most %d, at least 1)", defaultNodeMinPeers))
+	fs.IntVar(&cfg.perPage, "per-page", pagination.DefaultPerPage, perPageUsage("orders per page served to peers"))
 	fs.DurationVar(&cfg.interval, "interval", defaultNodeInterval, "approximate `delay` between periodic sync rounds (10% jitter)")
 	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols to offer and ask for"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "ask for one page at a time, as the original network's nodes do")
@@ -84,6 +88,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 		cfg.minPeers = max(1, min(defaultNodeMinPeers, len(cfg.peers)))
 	case cfg.minPeers < 0:
 		return nil, usagef("--min-peers %d: want a positive number", cfg.minPeers)
+	}
+	if err := checkPerPage(cfg.perPage); err != nil {
+		return nil, err
 	}
 	if cfg.interval <= 0 {
 		return nil, usagef("--interval %v: want a positive duration", cfg.interval)
