@@ -46,7 +46,7 @@ const (
 	attackTimeout    = 750 * time.Millisecond
 	attackMaxRequest = ordersync.DefaultMaxRequestSize
 	// readBuffer is the most a provider may read from a stream beyond the
-	// message bytes it takes: its bufio buffer (internal/framing).
+	// message bytes it takes: its bufio buffer (internal/wire/framing).
 	readBuffer = 4096
 	// heapBound is how far above its baseline the heap may grow during an
 	// attack.

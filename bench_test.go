@@ -1,7 +1,6 @@
 package ordersync
 
 import (
-	"encoding/json"
 	"sync"
 	"testing"
 
@@ -42,36 +41,4 @@ func BenchmarkSync5000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(all))/b.Elapsed().Seconds(), "orders/s")
-}
-
-// BenchmarkAppendResponse encodes a 500-order response the way the provider
-// does; BenchmarkMarshalResponse is json.Marshal of the same, for
-// comparison.
-func BenchmarkAppendResponse(b *testing.B) {
-	h := testnet.NewHost(b)
-	s := newService(b, h, []Subprotocol{newPager("/test/a", nil, 1)}, WithLogger(quietLogger(b)))
-	resp := &Response{Orders: benchmarkOrders()[:500], Metadata: pageResponseMeta{Next: 500}}
-	buf, _ := s.appendResponse(nil, "/test/a", resp) // warm the orders' cached encodings
-	b.SetBytes(int64(len(buf)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		var err error
-		if buf, err = s.appendResponse(buf[:0], "/test/a", resp); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkMarshalResponse(b *testing.B) {
-	raw := rawResponse{Type: TypeResponse, Subprotocol: "/test/a", Orders: benchmarkOrders()[:500], Metadata: json.RawMessage(`{"next":500}`)}
-	buf, _ := json.Marshal(raw)
-	b.SetBytes(int64(len(buf)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := json.Marshal(raw); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

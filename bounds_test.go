@@ -12,9 +12,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"golang.org/x/time/rate"
 
-	"github.com/ordersync/ordersync/internal/framing"
 	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
 // hangGuard bounds how long a test waits for something that should happen

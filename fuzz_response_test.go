@@ -15,8 +15,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/sirupsen/logrus"
 
-	"github.com/ordersync/ordersync/internal/framing"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
 // fuzzRespMaxResponse bounds a fuzzed stream's messages, as

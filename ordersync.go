@@ -73,6 +73,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -119,18 +120,9 @@ type FirstRequestsForSubprotocols struct {
 	MetadataForSubprotocol []json.RawMessage `json:"metadata"`
 }
 
-// rawRequest is a request as it travels on the wire.
-type rawRequest struct {
-	Type         string          `json:"type"`
-	Subprotocols []string        `json:"subprotocols"`
-	Metadata     json.RawMessage `json:"metadata"`
-}
-
-// rawResponse is a response as it travels on the wire.
-type rawResponse struct {
-	Type        string                `json:"type"`
-	Subprotocol string                `json:"subprotocol"`
-	Orders      []*zeroex.SignedOrder `json:"orders"`
-	Complete    bool                  `json:"complete"`
-	Metadata    json.RawMessage       `json:"metadata"`
-}
+// rawRequest and rawResponse are the messages as they travel on the wire;
+// internal/wire encodes and decodes them.
+type (
+	rawRequest  = wire.Request
+	rawResponse = wire.Response
+)

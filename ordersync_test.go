@@ -1,6 +1,7 @@
 package ordersync
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 
 	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/wire"
 )
 
 func TestMultiPageSync(t *testing.T) {
@@ -139,5 +141,24 @@ func TestGetMatchingSubprotocolIndex(t *testing.T) {
 	sub, i, err := s.GetMatchingSubprotocol(&rawRequest{Subprotocols: []string{"/test/x", "/test/b", "/test/a"}})
 	if err != nil || sub.Name() != "/test/b" || i != 1 {
 		t.Fatalf("got %v, %d, %v; want /test/b at index 1", sub, i, err)
+	}
+}
+
+// The public names of the wire are the ones internal/wire spells.
+func TestPublicWireNamesMatchWire(t *testing.T) {
+	if TypeRequest != wire.TypeRequest || TypeResponse != wire.TypeResponse {
+		t.Fatalf("types %q, %q; wire spells %q, %q", TypeRequest, TypeResponse, wire.TypeRequest, wire.TypeResponse)
+	}
+	metadata := []json.RawMessage{json.RawMessage(`{"a":1}`), json.RawMessage(`null`)}
+	public, err := json.Marshal(FirstRequestsForSubprotocols{MetadataForSubprotocol: metadata})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := wire.FirstRequest([]string{"/a", "/b"}, metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(req.Metadata) != string(public) {
+		t.Fatalf("wire's first request metadata %s, FirstRequestsForSubprotocols %s", req.Metadata, public)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 
-	"github.com/ordersync/ordersync/internal/framing"
+	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
 // ErrPipelineMismatch means that the request a Pipeliner subprotocol asked

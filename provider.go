@@ -9,7 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/sirupsen/logrus"
 
-	"github.com/ordersync/ordersync/internal/framing"
+	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
 // serviceName is the Service's name in libp2p's resource manager.
@@ -242,7 +242,7 @@ func (p *providerStream) answer(sub Subprotocol, req *Request, onlyComplete bool
 		return err
 	}
 	err = p.writer.WriteMessageInPieces(func(buf []byte, flush func([]byte) ([]byte, error)) ([]byte, error) {
-		return s.encodeResponse(buf, flush, sub.Name(), resp)
+		return s.responses.Encode(buf, flush, sub.Name(), resp.Orders, resp.Complete, resp.Metadata)
 	})
 	remote := p.stream.Conn().RemotePeer()
 	s.tracer.BytesWritten(RoleProvider, remote, int(p.written.since(p.writer.BytesWritten())))

@@ -2,12 +2,13 @@ package ordersync
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
+
+	"github.com/ordersync/ordersync/internal/wire"
 )
 
 // Service runs ordersync on a Node: it serves its subprotocols to peers
@@ -23,9 +24,8 @@ type Service struct {
 	cfg          config
 	log          logrus.FieldLogger
 
-	// responsePrefix[name] is `{"type":"Response","subprotocol":<name>,"orders":`
-	// encoded once per subprotocol.
-	responsePrefix map[string][]byte
+	// responses encodes the provider's responses.
+	responses *wire.ResponseEncoder
 
 	// Provider side.
 	streams     chan struct{} // one token per inbound stream being served
@@ -55,18 +55,17 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 		}
 	}
 	s := &Service{
-		ctx:            ctx,
-		node:           node,
-		subprotocols:   append([]Subprotocol(nil), subprotocols...),
-		byName:         make(map[string]Subprotocol, len(subprotocols)),
-		cfg:            cfg,
-		log:            cfg.logger,
-		responsePrefix: make(map[string][]byte, len(subprotocols)),
-		streams:        make(chan struct{}, cfg.maxStreams),
-		peerStreams:    newPeerStreams(cfg.maxStreamsPerPeer),
-		limiter:        rate.NewLimiter(cfg.rateLimit, cfg.rateBurst),
-		peerLimiter:    newPeerLimiters(cfg.peerRateLimit, cfg.peerRateBurst),
-		resume:         newResumePoints(maxResumePoints),
+		ctx:          ctx,
+		node:         node,
+		subprotocols: append([]Subprotocol(nil), subprotocols...),
+		byName:       make(map[string]Subprotocol, len(subprotocols)),
+		cfg:          cfg,
+		log:          cfg.logger,
+		streams:      make(chan struct{}, cfg.maxStreams),
+		peerStreams:  newPeerStreams(cfg.maxStreamsPerPeer),
+		limiter:      rate.NewLimiter(cfg.rateLimit, cfg.rateBurst),
+		peerLimiter:  newPeerLimiters(cfg.peerRateLimit, cfg.peerRateBurst),
+		resume:       newResumePoints(maxResumePoints),
 	}
 	for _, sub := range s.subprotocols {
 		name := sub.Name()
@@ -75,14 +74,12 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 		}
 		s.byName[name] = sub
 		s.names = append(s.names, name)
-		quoted, err := json.Marshal(name)
-		if err != nil {
-			panic(fmt.Sprintf("ordersync: subprotocol name %q: %v", name, err))
-		}
-		prefix := []byte(`{"type":"Response","subprotocol":`)
-		prefix = append(prefix, quoted...)
-		s.responsePrefix[name] = append(prefix, `,"orders":`...)
 	}
+	responses, err := wire.NewResponseEncoder(s.names)
+	if err != nil {
+		panic(err)
+	}
+	s.responses = responses
 	s.tracer = serviceTracer{stats: &s.stats, user: cfg.tracer}
 	for _, sub := range s.subprotocols {
 		if r, ok := sub.(MetricsReporter); ok {

@@ -12,7 +12,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/sirupsen/logrus"
 
-	"github.com/ordersync/ordersync/internal/framing"
+	"github.com/ordersync/ordersync/internal/wire"
+	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
 // errProviderClosed means the provider closed the stream cleanly before a
@@ -260,11 +261,7 @@ func (ps *peerSync) laterRawRequest(next *Request) (*rawRequest, error) {
 	if next != nil {
 		metadata = next.Metadata
 	}
-	encoded, err := json.Marshal(metadata)
-	if err != nil {
-		return nil, fmt.Errorf("ordersync: %s request metadata: %w", ps.sub.Name(), err)
-	}
-	return &rawRequest{Type: TypeRequest, Subprotocols: []string{ps.sub.Name()}, Metadata: encoded}, nil
+	return wire.LaterRequest(ps.sub.Name(), metadata)
 }
 
 // resetSyncState tells the subprotocols that keep per-provider requester
@@ -279,22 +276,15 @@ func (s *Service) resetSyncState(p peer.ID) {
 
 // firstRequest is the request that starts a sync from the beginning.
 func (s *Service) firstRequest() (*rawRequest, error) {
-	first := FirstRequestsForSubprotocols{MetadataForSubprotocol: make([]json.RawMessage, len(s.subprotocols))}
+	metadata := make([]json.RawMessage, len(s.subprotocols))
 	for i, sub := range s.subprotocols {
 		m, err := sub.GenerateFirstRequestMetadata()
 		if err != nil {
 			return nil, fmt.Errorf("ordersync: %s first request metadata: %w", sub.Name(), err)
 		}
-		if len(m) == 0 {
-			m = jsonNull
-		}
-		first.MetadataForSubprotocol[i] = m
+		metadata[i] = m
 	}
-	encoded, err := json.Marshal(first)
-	if err != nil {
-		return nil, fmt.Errorf("ordersync: first request metadata: %w", err)
-	}
-	return &rawRequest{Type: TypeRequest, Subprotocols: s.names, Metadata: encoded}, nil
+	return wire.FirstRequest(s.names, metadata)
 }
 
 // readResponse reads the next response within the message timeout.
@@ -329,7 +319,7 @@ func (ps *peerSync) readResponse(stream network.Stream, r *framing.Reader) ([]by
 // subprotocol. The error wraps ErrInvalidMessage.
 func (ps *peerSync) parseResponse(msg []byte) (Subprotocol, *Response, error) {
 	var raw rawResponse
-	if err := decodeResponse(msg, &raw, ps.s.cfg.maxOrdersPerResponse); err != nil {
+	if err := wire.DecodeResponse(msg, &raw, ps.s.cfg.maxOrdersPerResponse); err != nil {
 		return nil, nil, fmt.Errorf("%w: response from %s: %v", ErrInvalidMessage, ps.p, err)
 	}
 	if raw.Type != TypeResponse {
@@ -344,11 +334,7 @@ func (ps *peerSync) parseResponse(msg []byte) (Subprotocol, *Response, error) {
 	} else if raw.Subprotocol != sub.Name() {
 		return nil, nil, fmt.Errorf("%w: response from %s names subprotocol %q, want %q", ErrInvalidMessage, ps.p, raw.Subprotocol, sub.Name())
 	}
-	metadata := raw.Metadata
-	if len(metadata) == 0 {
-		metadata = jsonNull
-	}
-	parsed, err := sub.ParseResponseMetadata(metadata)
+	parsed, err := sub.ParseResponseMetadata(wire.OrNull(raw.Metadata))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %s response metadata from %s: %v", ErrInvalidMessage, sub.Name(), ps.p, err)
 	}

@@ -8,46 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ordersync/ordersync/internal/framing"
 	"github.com/ordersync/ordersync/internal/testnet"
-	"github.com/ordersync/ordersync/zeroex"
+	"github.com/ordersync/ordersync/internal/wire"
+	"github.com/ordersync/ordersync/internal/wire/framing"
 )
-
-func TestAppendResponseMatchesJSONMarshal(t *testing.T) {
-	h := testnet.NewHost(t)
-	name := "/test/<&>" // characters json.Marshal escapes
-	s := newService(t, h, []Subprotocol{newPager(name, nil, 1)}, testOptions(t, 1)...)
-	for _, tc := range []struct {
-		name string
-		resp *Response
-	}{
-		{"orders", &Response{Orders: orders(3, 3), Metadata: pageResponseMeta{Next: 3}}},
-		{"nil orders, complete", &Response{Complete: true, Metadata: map[string]string{"html": "<a&b>"}}},
-		{"empty orders", &Response{Orders: []*zeroex.SignedOrder{}, Metadata: nil}},
-		{"nil order", &Response{Orders: []*zeroex.SignedOrder{nil}, Metadata: json.RawMessage(` { "a" : 1 } `)}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.appendResponse(nil, name, tc.resp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			meta, err := json.Marshal(tc.resp.Metadata)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := json.Marshal(rawResponse{
-				Type: TypeResponse, Subprotocol: name, Orders: tc.resp.Orders,
-				Complete: tc.resp.Complete, Metadata: meta,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
-				t.Fatalf("hand-encoded:\n%s\njson.Marshal:\n%s", got, want)
-			}
-		})
-	}
-}
 
 // TestOldStyleFirstRequest speaks to a provider as requesters before
 // version 9 did: several subprotocols and metadata null or absent.
@@ -146,8 +110,8 @@ func TestProviderRejectsSwitchingSubprotocol(t *testing.T) {
 func TestOversizeSubprotocolListIsInvalid(t *testing.T) {
 	h := testnet.NewHost(t)
 	s := newService(t, h, []Subprotocol{newPager("/test/a", nil, 1)}, testOptions(t, 1)...)
-	many := `"/x"` + strings.Repeat(`,"/x"`, maxOfferedSubprotocols)
-	long := `"/` + strings.Repeat("x", maxSubprotocolNameBytes) + `"`
+	many := `"/x"` + strings.Repeat(`,"/x"`, wire.MaxOfferedSubprotocols)
+	long := `"/` + strings.Repeat("x", wire.MaxSubprotocolNameBytes) + `"`
 	for name, list := range map[string]string{"many": many, "long": long} {
 		msg := []byte(`{"type":"Request","subprotocols":[` + list + `],"metadata":null}`)
 		_, _, err := s.parseRequest(msg, nil, h.ID())
@@ -167,10 +131,10 @@ func TestOversizeSubprotocolListIsInvalid(t *testing.T) {
 	}
 
 	// At the bounds, the request negotiates.
-	atBound := `"/x"` + strings.Repeat(`,"/x"`, maxOfferedSubprotocols-2) + `,"/test/a"`
+	atBound := `"/x"` + strings.Repeat(`,"/x"`, wire.MaxOfferedSubprotocols-2) + `,"/test/a"`
 	msg := []byte(`{"type":"Request","subprotocols":[` + atBound + `],"metadata":null}`)
 	if sub, _, err := s.parseRequest(msg, nil, h.ID()); err != nil || sub.Name() != "/test/a" {
-		t.Errorf("%d subprotocols: %v, %v; want /test/a", maxOfferedSubprotocols, sub, err)
+		t.Errorf("%d subprotocols: %v, %v; want /test/a", wire.MaxOfferedSubprotocols, sub, err)
 	}
 }
 

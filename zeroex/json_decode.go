@@ -7,6 +7,8 @@ import (
 	"math/bits"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/internal/jsonlex"
 )
 
 // The fields of a signed order, numbered in wire order; a decoder marks the
@@ -100,7 +102,7 @@ const (
 // The error names the field and what was wrong with it. On error s is left
 // unchanged.
 func (s *SignedOrder) UnmarshalJSON(data []byte) error {
-	d := decoder{data: data}
+	d := decoder{Lexer: jsonlex.Lexer{Data: data}}
 	var out SignedOrder
 	if err := d.decodeOrder(&out); err != nil {
 		return err
@@ -111,8 +113,7 @@ func (s *SignedOrder) UnmarshalJSON(data []byte) error {
 
 // decoder is a one-pass reader of one signed order's JSON.
 type decoder struct {
-	data []byte
-	pos  int
+	jsonlex.Lexer
 
 	// The numbers and the hex of the byte fields are gathered while
 	// reading and given their memory at the end (see finish), exactly
@@ -130,20 +131,20 @@ type uint256 [4]uint64
 const numByteFields = 5
 
 func (d *decoder) decodeOrder(s *SignedOrder) error {
-	d.skipSpace()
-	if d.peek() != '{' {
+	d.SkipSpace()
+	if d.Peek() != '{' {
 		return fmt.Errorf("zeroex: signed order: want a JSON object, got %s", d.kindHere())
 	}
-	d.pos++
+	d.Pos++
 
 	var seen uint32
-	d.skipSpace()
-	if d.peek() == '}' {
-		d.pos++
+	d.SkipSpace()
+	if d.Peek() == '}' {
+		d.Pos++
 	} else {
 		for {
-			d.skipSpace()
-			if d.peek() != '"' {
+			d.SkipSpace()
+			if d.Peek() != '"' {
 				return d.syntaxError("want a field name")
 			}
 			key, err := d.readString("")
@@ -158,30 +159,30 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 				return fieldError(fieldNames[f], "duplicate field")
 			}
 			seen |= 1 << f
-			d.skipSpace()
-			if d.peek() != ':' {
+			d.SkipSpace()
+			if d.Peek() != ':' {
 				return d.syntaxError(fmt.Sprintf("want ':' after field name %q", fieldNames[f]))
 			}
-			d.pos++
-			d.skipSpace()
+			d.Pos++
+			d.SkipSpace()
 			if err := d.decodeField(f, s); err != nil {
 				return err
 			}
-			d.skipSpace()
-			c := d.peek()
-			d.pos++
+			d.SkipSpace()
+			c := d.Peek()
+			d.Pos++
 			if c == ',' {
 				continue
 			}
 			if c == '}' {
 				break
 			}
-			d.pos--
+			d.Pos--
 			return d.syntaxError(fmt.Sprintf("want ',' or '}' after field %q", fieldNames[f]))
 		}
 	}
-	d.skipSpace()
-	if d.pos != len(d.data) {
+	d.SkipSpace()
+	if d.Pos != len(d.Data) {
 		return d.syntaxError("unexpected data after the order")
 	}
 	if seen != allFields {
@@ -287,7 +288,7 @@ func appendWords(w []big.Word, z uint256) []big.Word {
 	return w
 }
 
-// decodeField decodes the value at d.pos into field f of s; numbers and
+// decodeField decodes the value at d.Pos into field f of s; numbers and
 // byte fields are checked here and kept in d until finish.
 func (d *decoder) decodeField(f int, s *SignedOrder) error {
 	name := fieldNames[f]
@@ -331,32 +332,12 @@ func (d *decoder) decodeField(f int, s *SignedOrder) error {
 	return err
 }
 
-// skipSpace skips JSON whitespace.
-func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the byte at d.pos, or 0 at the end of input.
-func (d *decoder) peek() byte {
-	if d.pos < len(d.data) {
-		return d.data[d.pos]
-	}
-	return 0
-}
-
-// kindHere names the kind of JSON value that starts at d.pos.
+// kindHere names the kind of JSON value that starts at d.Pos.
 func (d *decoder) kindHere() string {
-	if d.pos >= len(d.data) {
+	if d.Pos >= len(d.Data) {
 		return "end of input"
 	}
-	switch c := d.data[d.pos]; {
+	switch c := d.Data[d.Pos]; {
 	case c == '"':
 		return "a string"
 	case c == '{':
@@ -375,23 +356,23 @@ func (d *decoder) kindHere() string {
 }
 
 func (d *decoder) syntaxError(what string) error {
-	if d.pos >= len(d.data) {
+	if d.Pos >= len(d.Data) {
 		return fmt.Errorf("zeroex: signed order: invalid JSON: %s, got end of input", what)
 	}
-	return fmt.Errorf("zeroex: signed order: invalid JSON at offset %d: %s, got %q", d.pos, what, d.data[d.pos])
+	return fmt.Errorf("zeroex: signed order: invalid JSON at offset %d: %s, got %q", d.Pos, what, d.Data[d.Pos])
 }
 
-// readString reads the JSON string at d.pos (which is '"') and returns its
+// readString reads the JSON string at d.Pos (which is '"') and returns its
 // contents. Without escapes (the normal case) the result aliases the input;
 // with escapes it is a fresh copy, decoded by encoding/json. field names the
 // field whose value it is, for errors; "" means a field name.
 func (d *decoder) readString(field string) ([]byte, error) {
-	start := d.pos + 1
-	for i := start; i < len(d.data); i++ {
-		switch c := d.data[i]; {
+	start := d.Pos + 1
+	for i := start; i < len(d.Data); i++ {
+		switch c := d.Data[i]; {
 		case c == '"':
-			d.pos = i + 1
-			return d.data[start:i], nil
+			d.Pos = i + 1
+			return d.Data[start:i], nil
 		case c == '\\':
 			return d.readEscapedString(field)
 		case c < 0x20:
@@ -412,29 +393,20 @@ func stringError(field, format string, args ...interface{}) error {
 
 // readEscapedString is readString's slow path for strings with escapes.
 func (d *decoder) readEscapedString(field string) ([]byte, error) {
-	end := -1
-	for i := d.pos + 1; i < len(d.data); i++ {
-		if c := d.data[i]; c == '\\' {
-			i++
-		} else if c == '"' {
-			end = i
-			break
-		}
-	}
-	if end < 0 {
+	tok, err := d.StringToken()
+	if err != nil {
 		return nil, stringError(field, "unterminated string")
 	}
 	var str string
-	if err := json.Unmarshal(d.data[d.pos:end+1], &str); err != nil {
+	if err := json.Unmarshal(tok, &str); err != nil {
 		return nil, stringError(field, "bad string: %v", err)
 	}
-	d.pos = end + 1
 	return []byte(str), nil
 }
 
 // stringValue reads the string value of field name.
 func (d *decoder) stringValue(name string) ([]byte, error) {
-	if d.peek() != '"' {
+	if d.Peek() != '"' {
 		return nil, fieldError(name, "want a string, got %s", d.kindHere())
 	}
 	return d.readString(name)
@@ -547,15 +519,15 @@ func (d *decoder) decimalString(name string) (uint256, error) {
 
 // jsonNumber reads a JSON number that must be an integer fitting a uint256.
 func (d *decoder) jsonNumber(name string) (uint256, error) {
-	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
+	start := d.Pos
+	for d.Pos < len(d.Data) {
+		c := d.Data[d.Pos]
 		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
 			break
 		}
-		d.pos++
+		d.Pos++
 	}
-	v := d.data[start:d.pos]
+	v := d.Data[start:d.Pos]
 	if len(v) == 0 {
 		return uint256{}, fieldError(name, "want a JSON number, got %s", d.kindHere())
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -10,8 +9,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
-	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -20,29 +19,18 @@ import (
 // not ordersync's, so that nothing but our reader handles it.
 const benchTransportID = protocol.ID("/ordersync-bench/transport/0")
 
-// wireResponse is a provider's response as it goes on the wire (the
-// fields of ordersync's unexported rawResponse, in the same order).
-type wireResponse struct {
-	Type        string                `json:"type"`
-	Subprotocol string                `json:"subprotocol"`
-	Orders      []*zeroex.SignedOrder `json:"orders"`
-	Complete    bool                  `json:"complete"`
-	Metadata    interface{}           `json:"metadata"`
-}
-
 // encodePages returns the messages a provider of the order-hash cursor
 // subprotocol writes to serve orders (sorted by hash) perPage at a time:
 // each page, then the empty complete one, each a JSON object and a newline.
 func encodePages(orders []*zeroex.SignedOrder, perPage int) ([][]byte, error) {
+	enc, err := wire.NewResponseEncoder([]string{filteredpagination.Name})
+	if err != nil {
+		return nil, err
+	}
 	var pages [][]byte
 	for start := 0; ; start += perPage {
 		end := min(start+perPage, len(orders))
-		resp := wireResponse{
-			Type:        ordersync.TypeResponse,
-			Subprotocol: filteredpagination.Name,
-			Orders:      orders[start:end],
-			Complete:    start >= len(orders),
-		}
+		complete := start >= len(orders)
 		var next filteredpagination.ResponseMetadata
 		if end > start {
 			h, err := orders[end-1].ComputeOrderHash()
@@ -51,13 +39,12 @@ func encodePages(orders []*zeroex.SignedOrder, perPage int) ([][]byte, error) {
 			}
 			next.NextMinOrderHash = h
 		}
-		resp.Metadata = next
-		msg, err := json.Marshal(resp)
+		msg, err := enc.Append(nil, filteredpagination.Name, orders[start:end], complete, next)
 		if err != nil {
 			return nil, fmt.Errorf("page at order %d: %w", start, err)
 		}
 		pages = append(pages, append(msg, '\n'))
-		if resp.Complete {
+		if complete {
 			return pages, nil
 		}
 	}

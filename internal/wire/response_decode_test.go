@@ -1,17 +1,21 @@
-package ordersync
+package wire
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
-// FuzzDecodeResponse holds decodeResponse to json.Unmarshal: the same
+// FuzzDecodeResponse holds DecodeResponse to json.Unmarshal: the same
 // messages accepted, with the same result.
 func FuzzDecodeResponse(f *testing.F) {
-	page, err := json.Marshal(rawResponse{Type: TypeResponse, Subprotocol: "/test/a", Orders: orders(7, 2), Metadata: json.RawMessage(`{"next":2}`)})
+	page, err := json.Marshal(Response{Type: TypeResponse, Subprotocol: "/test/a", Orders: ordergen.Generate(ordergen.Options{Seed: 7, Count: 2}), Metadata: json.RawMessage(`{"next":2}`)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -28,21 +32,21 @@ func FuzzDecodeResponse(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		var want, got rawResponse
+		var want, got Response
 		errWant := json.Unmarshal(msg, &want)
-		errGot := decodeResponse(msg, &got, fuzzMaxOrders)
-		if errWant == nil && errors.Is(errGot, errTooManyOrders) && len(want.Orders) > fuzzMaxOrders {
+		errGot := DecodeResponse(msg, &got, fuzzMaxOrders)
+		if errWant == nil && errors.Is(errGot, ErrTooManyOrders) && len(want.Orders) > fuzzMaxOrders {
 			return // the one refusal json.Unmarshal does not make
 		}
 		if (errWant == nil) != (errGot == nil) {
-			t.Fatalf("%q: json.Unmarshal error %v, decodeResponse error %v", msg, errWant, errGot)
+			t.Fatalf("%q: json.Unmarshal error %v, DecodeResponse error %v", msg, errWant, errGot)
 		}
 		if errWant != nil {
 			return
 		}
 		if got.Type != want.Type || got.Subprotocol != want.Subprotocol || got.Complete != want.Complete ||
 			!bytes.Equal(got.Metadata, want.Metadata) || (got.Orders == nil) != (want.Orders == nil) || len(got.Orders) != len(want.Orders) {
-			t.Fatalf("%q:\ndecodeResponse %+v\njson.Unmarshal %+v", msg, got, want)
+			t.Fatalf("%q:\nDecodeResponse %+v\njson.Unmarshal %+v", msg, got, want)
 		}
 		for i := range want.Orders {
 			if (got.Orders[i] == nil) != (want.Orders[i] == nil) || (want.Orders[i] != nil && !got.Orders[i].Equal(want.Orders[i])) {
@@ -52,6 +56,20 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
+// maxOrdersPerResponse is ordersync.DefaultMaxOrdersPerResponse.
+const maxOrdersPerResponse = 20_000
+
+var (
+	benchOrdersOnce sync.Once
+	benchOrders     []*zeroex.SignedOrder
+)
+
+// benchmarkOrders are 500 signed orders, made once per process.
+func benchmarkOrders() []*zeroex.SignedOrder {
+	benchOrdersOnce.Do(func() { benchOrders = ordergen.Generate(ordergen.Options{Seed: 99, Count: 500}) })
+	return benchOrders
+}
+
 // fuzzMaxOrders is low so that the fuzzer reaches the order bound.
 const fuzzMaxOrders = 8
 
@@ -59,38 +77,38 @@ const fuzzMaxOrders = 8
 // entry past the bound, whatever the orders are.
 func TestDecodeResponseBoundsOrders(t *testing.T) {
 	msg := []byte(`{"type":"Response","orders":[null` + strings.Repeat(",null", 1000) + `]}`)
-	var raw rawResponse
+	var raw Response
 	allocs := testing.AllocsPerRun(5, func() {
-		raw = rawResponse{}
-		if err := decodeResponse(msg, &raw, 10); !errors.Is(err, errTooManyOrders) {
-			t.Fatalf("decodeResponse: %v, want errTooManyOrders", err)
+		raw = Response{}
+		if err := DecodeResponse(msg, &raw, 10); !errors.Is(err, ErrTooManyOrders) {
+			t.Fatalf("DecodeResponse: %v, want ErrTooManyOrders", err)
 		}
 	})
 	if allocs > 20 {
 		t.Errorf("%v allocations for a refused response; the entries past the bound must not be made", allocs)
 	}
-	if err := decodeResponse(msg, &raw, 1001); err != nil || len(raw.Orders) != 1001 {
+	if err := DecodeResponse(msg, &raw, 1001); err != nil || len(raw.Orders) != 1001 {
 		t.Fatalf("at the bound: %v, %d orders; want 1001", err, len(raw.Orders))
 	}
 }
 
 func BenchmarkDecodeResponse(b *testing.B) {
-	msg, err := json.Marshal(rawResponse{Type: TypeResponse, Subprotocol: "/test/a", Orders: benchmarkOrders()[:500], Metadata: json.RawMessage(`{"next":500}`)})
+	msg, err := json.Marshal(Response{Type: TypeResponse, Subprotocol: "/test/a", Orders: benchmarkOrders()[:500], Metadata: json.RawMessage(`{"next":500}`)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, bc := range []struct {
 		name   string
-		decode func([]byte, *rawResponse) error
+		decode func([]byte, *Response) error
 	}{
-		{"decodeResponse", func(m []byte, r *rawResponse) error { return decodeResponse(m, r, DefaultMaxOrdersPerResponse) }},
-		{"json.Unmarshal", func(m []byte, r *rawResponse) error { return json.Unmarshal(m, r) }},
+		{"DecodeResponse", func(m []byte, r *Response) error { return DecodeResponse(m, r, maxOrdersPerResponse) }},
+		{"json.Unmarshal", func(m []byte, r *Response) error { return json.Unmarshal(m, r) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()
 			for range b.N {
-				var r rawResponse
+				var r Response
 				if err := bc.decode(msg, &r); err != nil {
 					b.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package ordersync
+package wire
 
 import (
 	"bytes"
@@ -7,32 +7,35 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ordersync/ordersync/internal/jsonlex"
 	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// decodeResponse decodes a response message into raw with the result of
+// DecodeResponse decodes a response message into raw with the result of
 // json.Unmarshal, in one pass over its orders: json.Unmarshal would first
 // check the whole message, then skip over each order to find its end before
 // the order decodes itself, three passes where one does. Each order decodes
 // itself strictly (zeroex); every other value is checked as json.Unmarshal
 // would check it. FuzzDecodeResponse holds the two to the same results.
 //
-// A response with more than maxOrders orders fails with errTooManyOrders as
-// soon as the scan gets past that many: it never makes more entries.
-func decodeResponse(msg []byte, raw *rawResponse, maxOrders int) error {
-	c := cursor{data: msg, maxOrders: maxOrders}
-	if err := c.expect('{'); err != nil {
+// A response with more than maxOrders orders fails with ErrTooManyOrders as
+// soon as the scan gets past that many: it never makes more entries. Its
+// errors say what is wrong without saying that the message is invalid: the
+// caller wraps them in ordersync.ErrInvalidMessage.
+func DecodeResponse(msg []byte, raw *Response, maxOrders int) error {
+	c := cursor{Lexer: jsonlex.Lexer{Data: msg}, maxOrders: maxOrders}
+	if err := c.Expect('{'); err != nil {
 		return err
 	}
-	c.skipSpace()
-	if c.peek() == '}' {
-		c.pos++
-		return c.end()
+	c.SkipSpace()
+	if c.Peek() == '}' {
+		c.Pos++
+		return c.End()
 	}
 	for {
-		c.skipSpace()
-		keyJSON, err := c.stringValue()
+		c.SkipSpace()
+		keyJSON, err := c.StringToken()
 		if err != nil {
 			return fmt.Errorf("response: key: %w", err)
 		}
@@ -40,33 +43,41 @@ func decodeResponse(msg []byte, raw *rawResponse, maxOrders int) error {
 		if err != nil {
 			return fmt.Errorf("response: key %s: %w", keyJSON, err)
 		}
-		if err := c.expect(':'); err != nil {
+		if err := c.Expect(':'); err != nil {
 			return err
 		}
-		c.skipSpace()
+		c.SkipSpace()
 		if err := c.field(key, raw); err != nil {
 			return err
 		}
-		c.skipSpace()
-		switch c.next() {
+		c.SkipSpace()
+		switch c.Next() {
 		case ',':
 			continue
 		case '}':
-			return c.end()
+			return c.End()
 		default:
-			return fmt.Errorf("response: want ',' or '}' after %q at offset %d", key, c.pos-1)
+			return fmt.Errorf("response: want ',' or '}' after %q at offset %d", key, c.Pos-1)
 		}
 	}
 }
 
+// cursor walks a response, finding where its values end without decoding
+// them; DecodeResponse decodes or checks each value.
+type cursor struct {
+	jsonlex.Lexer
+	// maxOrders bounds the orders DecodeResponse takes from one array.
+	maxOrders int
+}
+
 // field decodes the value of one key, matched as json.Unmarshal matches
 // struct fields: case-insensitively, the last of duplicates winning.
-func (c *cursor) field(key string, raw *rawResponse) error {
+func (c *cursor) field(key string, raw *Response) error {
 	switch {
 	case strings.EqualFold(key, "orders"):
 		return c.orders(&raw.Orders)
 	}
-	val, err := c.value()
+	val, err := c.Value()
 	if err != nil {
 		return fmt.Errorf("response: %q: %w", key, err)
 	}
@@ -106,37 +117,37 @@ func (c *cursor) field(key string, raw *rawResponse) error {
 // over the array, then each order decodes its own bytes, on all cores for a
 // page of many orders (see decodeOrders).
 func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
-	if c.literal("null") {
+	if c.Literal("null") {
 		*out = nil
 		return nil
 	}
-	if c.peek() != '[' {
-		return fmt.Errorf("response: \"orders\": want an array at offset %d", c.pos)
+	if c.Peek() != '[' {
+		return fmt.Errorf("response: \"orders\": want an array at offset %d", c.Pos)
 	}
-	c.pos++
+	c.Pos++
 	var vals [][]byte // an order's JSON, nil for null
-	c.skipSpace()
-	if c.peek() == ']' {
-		c.pos++
+	c.SkipSpace()
+	if c.Peek() == ']' {
+		c.Pos++
 		*out = make([]*zeroex.SignedOrder, 0)
 		return nil
 	}
 	for i := 0; ; i++ {
 		if i == c.maxOrders {
-			return fmt.Errorf("response: %w: more than %d", errTooManyOrders, c.maxOrders)
+			return fmt.Errorf("response: %w: more than %d", ErrTooManyOrders, c.maxOrders)
 		}
-		c.skipSpace()
-		if c.literal("null") {
+		c.SkipSpace()
+		if c.Literal("null") {
 			vals = append(vals, nil)
 		} else {
-			val, err := c.value()
+			val, err := c.Value()
 			if err != nil {
 				return fmt.Errorf("response: order %d: %w", i, err)
 			}
 			vals = append(vals, val)
 		}
-		c.skipSpace()
-		switch c.next() {
+		c.SkipSpace()
+		switch c.Next() {
 		case ',':
 			continue
 		case ']':
@@ -147,14 +158,14 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 			*out = orders
 			return nil
 		default:
-			return fmt.Errorf("response: want ',' or ']' after order %d at offset %d", i, c.pos-1)
+			return fmt.Errorf("response: want ',' or ']' after order %d at offset %d", i, c.Pos-1)
 		}
 	}
 }
 
-// errTooManyOrders is decodeResponse's error for a response with more
+// ErrTooManyOrders is DecodeResponse's error for a response with more
 // orders than it takes.
-var errTooManyOrders = errors.New("too many orders")
+var ErrTooManyOrders = errors.New("too many orders")
 
 // minOrdersPerDecoder keeps short arrays on one goroutine, where starting
 // another would cost more than it saves.
