@@ -55,7 +55,8 @@ func TestDispatch(t *testing.T) {
 		{name: "-h", args: []string{"serve", "-h"}, code: exitOK, stderr: []string{"Usage: ordersync serve", "-listen", "-orders", "-per-page", "-identity"}},
 		{name: "unknown flag", args: []string{"serve", "--bogus"}, code: exitUsage, stderr: []string{"flag provided but not defined: -bogus"}},
 		{name: "positional argument", args: []string{"serve", "--orders", "x", "extra"}, code: exitUsage, stderr: []string{`ordersync serve: unexpected argument "extra"`}},
-		{name: "serve without orders", args: []string{"serve"}, code: exitUsage, stderr: []string{"ordersync serve: --orders is required"}},
+		{name: "serve without orders", args: []string{"serve"}, code: exitUsage, stderr: []string{"ordersync serve: --orders or --db is required"}},
+		{name: "serve bad db", args: []string{"serve", "--db", "mysql://x"}, code: exitFailure, stderr: []string{`database "mysql://x": want sqlite:PATH or a postgres:// URL`}},
 		{name: "serve bad listen", args: []string{"serve", "--orders", "x", "--listen", "/ip4/nope"}, code: exitUsage, stderr: []string{`ordersync serve: --listen "/ip4/nope": bad multiaddr`}},
 		{name: "serve bad per-page", args: []string{"serve", "--orders", "x", "--per-page", "0"}, code: exitUsage, stderr: []string{"--per-page 0"}},
 		{name: "serve bad rate limit", args: []string{"serve", "--orders", "x", "--rate-limit", "-1"}, code: exitUsage, stderr: []string{"--rate-limit -1"}},
@@ -183,7 +184,7 @@ func TestParseSyncFlags(t *testing.T) {
 		{[]string{"--peer", addrA, "--out", "o", "--timeout", "-1s"}, "--timeout"},
 		{[]string{"--peer", "/ip4/127.0.0.1/tcp/4001", "--out", "o"}, "/p2p/"},
 		{[]string{"--peer", "/p2p/" + a.String(), "--out", "o"}, "no transport address"},
-		{[]string{"--peer", addrA}, "--out is required"},
+		{[]string{"--peer", addrA}, "--out or --db is required"},
 	} {
 		_, err := parse(tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -24,6 +24,7 @@ const defaultListen = "/ip4/127.0.0.1/tcp/0"
 type serveConfig struct {
 	listen   ma.Multiaddr
 	orders   string
+	db       string
 	perPage  int
 	identity string
 	log      *logrus.Logger
@@ -33,9 +34,10 @@ type serveConfig struct {
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
-	fs, logLevel := newFlagSet("serve", "--orders FILE [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R] [--metrics ADDR] [--pprof ADDR]", stderr)
+	fs, logLevel := newFlagSet("serve", "--orders FILE | --db DSN [--orders FILE] [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R] [--metrics ADDR] [--pprof ADDR]", stderr)
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
-	orders := fs.String("orders", "", "`file` of signed orders to serve: JSON lines or one JSON array (required)")
+	orders := fs.String("orders", "", "`file` of signed orders to serve, JSON lines or one JSON array; with --db, imported into the database")
+	db := fs.String("db", "", dbUsage+"; serves what it holds, without checking it again")
 	perPage := fs.Int("per-page", pagination.DefaultPerPage, perPageUsage("orders per response page"))
 	identity := fs.String("identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
@@ -47,8 +49,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	if err := monitor.check(); err != nil {
 		return nil, err
 	}
-	if *orders == "" {
-		return nil, usagef("--orders is required")
+	if *orders == "" && *db == "" {
+		return nil, usagef("--orders or --db is required")
 	}
 	if err := checkPerPage(*perPage); err != nil {
 		return nil, err
@@ -57,7 +59,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	if err != nil {
 		return nil, usagef("--listen %q: bad multiaddr: %v", *listen, err)
 	}
-	cfg := &serveConfig{listen: addr, orders: *orders, perPage: *perPage, identity: *identity, monitor: monitor}
+	cfg := &serveConfig{listen: addr, orders: *orders, db: *db, perPage: *perPage, identity: *identity, monitor: monitor}
 	if cfg.log, err = newLogger(*logLevel, stderr); err != nil {
 		return nil, err
 	}
@@ -107,10 +109,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer mon.Close()
 
-	store, err := loadStore(ctx, cfg.orders, stderr, log)
+	store, closeStore, err := serveStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
+	defer closeStore()
 	if ctx.Err() != nil {
 		return nil // Stopped while loading: nothing to serve, nothing wrong.
 	}
@@ -136,6 +139,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "serve: stopping: served %d requests, %d bytes written, %d bytes read, %d orders sent, %d streams turned away, %d cut off\n",
 		st.RequestsServed, st.BytesWritten, st.BytesRead, st.OrdersSent, st.StreamsRejected, st.StreamsCutOff)
 	return nil
+}
+
+// serveStore returns the store serve serves: the order file in memory,
+// or the database of --db with the order file (if any) imported into it.
+func serveStore(ctx context.Context, cfg *serveConfig, stderr io.Writer) (orderstore.Store, func(), error) {
+	if cfg.db == "" {
+		store, err := loadStore(ctx, cfg.orders, stderr, cfg.log)
+		return store, func() {}, err
+	}
+	db, err := openDB(ctx, cfg.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeDB := func() {
+		if err := db.Close(); err != nil {
+			cfg.log.WithError(err).Warn("closing the order database")
+		}
+	}
+	if cfg.orders != "" {
+		if err := importOrders(ctx, "serve", cfg.orders, db, stderr, cfg.log); err != nil {
+			closeDB()
+			if ctx.Err() != nil {
+				return nil, func() {}, nil // Stopped while importing.
+			}
+			return nil, nil, err
+		}
+	}
+	held, err := db.Len(ctx)
+	if err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	fmt.Fprintf(stderr, "serve: %s: serving %d orders\n", db, held)
+	return db, closeDB, nil
 }
 
 // loadStore reads and verifies the order file and returns a store of the

@@ -30,7 +30,12 @@ func printSyncSummary(w io.Writer, res *syncOutcome, elapsed time.Duration, writ
 		fmt.Fprintf(w, "sync: peer %s: %s, %d pages, %d orders, %d bytes: %s\n",
 			ai.ID, ps.Subprotocol, ps.Pages, ps.Orders, ps.BytesReceived, status)
 	}
-	fmt.Fprintf(w, "sync: wrote %d orders to %s\n", written, outPath)
+	if res.db != "" {
+		fmt.Fprintf(w, "sync: %s holds %d orders\n", res.db, res.held)
+	}
+	if outPath != "" {
+		fmt.Fprintf(w, "sync: wrote %d orders to %s\n", written, outPath)
+	}
 }
 
 // synced counts the peers whose last sync ended well, with orders: the

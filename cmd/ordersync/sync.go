@@ -31,12 +31,14 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// Create the output first, as a temporary file beside it: a typo in the
 	// path fails before the sync, and the file appears whole or not at all.
-	out, err := createTemp(cfg.out)
-	if err != nil {
-		return err
+	var out *os.File
+	if cfg.out != "" {
+		if out, err = createTemp(cfg.out); err != nil {
+			return err
+		}
+		defer os.Remove(out.Name()) // A no-op once renamed.
+		defer out.Close()
 	}
-	defer os.Remove(out.Name()) // A no-op once renamed.
-	defer out.Close()
 
 	syncCtx := ctx
 	if cfg.timeout > 0 {
@@ -52,18 +54,11 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	elapsed := time.Since(start)
 
 	// Write even when interrupted: what was received is worth keeping.
-	written, err := writeOrders(out, res.orders(context.WithoutCancel(ctx)))
-	if err == nil {
-		err = out.Chmod(0o644)
-	}
-	if err == nil {
-		err = out.Close()
-	}
-	if err == nil {
-		err = os.Rename(out.Name(), cfg.out)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", cfg.out, err)
+	written := res.held
+	if out != nil {
+		if written, err = writeOutFile(ctx, out, res, cfg.out); err != nil {
+			return err
+		}
 	}
 	printSyncSummary(stdout, res, elapsed, written, cfg.out)
 
@@ -74,6 +69,24 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("nothing received: the peers synced but sent no order that passed validation")
 	}
 	return nil
+}
+
+// writeOutFile writes the accepted orders to out and renames it to path.
+func writeOutFile(ctx context.Context, out *os.File, res *syncOutcome, path string) (int, error) {
+	written, err := writeOrders(out, res.orders(context.WithoutCancel(ctx)))
+	if err == nil {
+		err = out.Chmod(0o644)
+	}
+	if err == nil {
+		err = out.Close()
+	}
+	if err == nil {
+		err = os.Rename(out.Name(), path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	return written, nil
 }
 
 // createTemp creates a temporary file in the directory of path.
@@ -91,7 +104,11 @@ func createTemp(path string) (*os.File, error) {
 
 // syncOutcome is what a sync leaves for the summary and the output file.
 type syncOutcome struct {
-	store *orderstore.Memory
+	store *orderstore.Memory // the accepted orders, for --out (nil without)
+	// db is the --db database ("" without) and held how many orders it
+	// held at the end.
+	db   string
+	held int
 	// stats are the service's counts, from the events its metrics come
 	// from too.
 	stats ordersync.Stats
@@ -121,7 +138,26 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 	}
 
 	node := ordersync.NewHostNode(h)
-	store := orderstore.NewMemory()
+	res := &syncOutcome{peers: cfg.peers}
+	var store orderstore.Store
+	if cfg.out != "" {
+		res.store = orderstore.NewMemory()
+		store = res.store
+	}
+	if cfg.db != "" {
+		db, err := openDB(ctx, cfg.db)
+		if err != nil {
+			return nil, err
+		}
+		// Deferred before the service starts, so closed after it stops.
+		defer db.Close()
+		defer func() { res.held, _ = db.Len(context.WithoutCancel(ctx)) }()
+		res.db = db.String()
+		store = db
+		if res.store != nil {
+			store = teeStore{db: db, out: res.store}
+		}
+	}
 	opts := []pagination.Option{pagination.WithPeerScorer(node)}
 	subprotocols := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
@@ -144,9 +180,6 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 	if cause := context.Cause(getCtx); err != nil && errors.Is(cause, errNothingReceived) {
 		err = cause
 	}
-	return &syncOutcome{
-		store: store,
-		stats: service.Stats(),
-		peers: cfg.peers,
-	}, err
+	res.stats = service.Stats()
+	return res, err
 }

@@ -75,5 +75,9 @@ func explainSyncError(ctx context.Context, err error, res *syncOutcome, cfg *syn
 	if errors.Is(err, ordersync.ErrNoOrders) || written == 0 {
 		return fmt.Errorf("%s: nothing received%s", what, peerErrs)
 	}
-	return fmt.Errorf("%s: %d of %d required peers synced, %d orders written to %s%s", what, res.synced(), cfg.minPeers, written, cfg.out, peerErrs)
+	dest := "written to " + cfg.out
+	if cfg.out == "" {
+		dest = "held in " + res.db
+	}
+	return fmt.Errorf("%s: %d of %d required peers synced, %d orders %s%s", what, res.synced(), cfg.minPeers, written, dest, peerErrs)
 }

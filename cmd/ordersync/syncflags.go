@@ -25,6 +25,7 @@ const defaultChainID = ordergen.DefaultChainID
 type syncConfig struct {
 	peers        peerAddrs
 	out          string
+	db           string
 	minPeers     int
 	subprotocols []string // wire names, preferred first
 	filter       *orderfilter.Filter
@@ -33,10 +34,11 @@ type syncConfig struct {
 }
 
 func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
-	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] --out FILE [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]", stderr)
+	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] (--out FILE | --db DSN [--out FILE]) [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]", stderr)
 	var cfg syncConfig
 	fs.Var(&cfg.peers, "peer", "full `multiaddr` of a peer to sync from, ending in /p2p/<peer ID> (repeat for several peers)")
-	fs.StringVar(&cfg.out, "out", "", "`file` to write the accepted orders to, as JSON lines (required)")
+	fs.StringVar(&cfg.out, "out", "", "`file` to write the accepted orders to, as JSON lines (required without --db)")
+	fs.StringVar(&cfg.db, "db", "", dbUsage+"; accepted orders are added to it, and a later sync checks only what it lacks")
 	fs.IntVar(&cfg.minPeers, "min-peers", 0, "finish once this many peers have each delivered orders (default: every --peer)")
 	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols to offer"))
 	chainID := fs.Int("chain-id", defaultChainID, "keep only orders of this chain `ID` (a filter flag)")
@@ -54,8 +56,8 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	if len(cfg.peers) == 0 {
 		return nil, usagef("at least one --peer is required")
 	}
-	if cfg.out == "" {
-		return nil, usagef("--out is required")
+	if cfg.out == "" && cfg.db == "" {
+		return nil, usagef("--out or --db is required")
 	}
 	switch {
 	case cfg.minPeers == 0:
