@@ -20,8 +20,11 @@ func openSQLite(t testing.TB) *sqlstore.Store {
 // openPostgres opens a store on a new database of the test cluster.
 func openPostgres(t testing.TB) *sqlstore.Store {
 	t.Helper()
-	return open(t, pgtest.Database(t))
+	return open(t, pgtestDatabase(t))
 }
+
+// pgtestDatabase is a new database on the test cluster.
+func pgtestDatabase(t testing.TB) string { return pgtest.Database(t) }
 
 func open(t testing.TB, dsn string, opts ...sqlstore.Option) *sqlstore.Store {
 	t.Helper()

@@ -142,3 +142,61 @@ func TestSQLiteRefusesLockedDatabase(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestSQLiteMigratesVersion1 opens a database at schema version 1 (as the
+// first release wrote it) and finds it at the current version, its orders
+// kept.
+func TestSQLiteMigratesVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "orders.db")
+	s, err := sqlstore.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddOrders(context.Background(), storetest.Orders(0, 50)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("DROP INDEX orders_by_class; UPDATE ordersync_schema SET version = 1"); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, "sqlite:"+path)
+	var version, indexes int
+	if err := db.QueryRow("SELECT max(version) FROM ordersync_schema").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'orders_by_class'").Scan(&indexes); err != nil {
+		t.Fatal(err)
+	}
+	if version != 2 || indexes != 1 {
+		t.Fatalf("after opening a version 1 database: version %d, orders_by_class indexes %d; want 2 and 1", version, indexes)
+	}
+	if n, err := s.Len(context.Background()); err != nil || n != 50 {
+		t.Fatalf("after the migration: %d orders, %v; want 50", n, err)
+	}
+}
+
+func TestSQLiteNewDatabaseSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "orders.db")
+	open(t, "sqlite:"+path)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pageSize int
+	var mode string
+	if err := db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if pageSize != 8192 || mode != "wal" {
+		t.Fatalf("a new database has page_size %d and journal_mode %q; want 8192 and wal", pageSize, mode)
+	}
+}

@@ -26,7 +26,7 @@ type dialect struct {
 
 // schemaVersion is the version this package writes: len(migrations) of
 // every dialect.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // orderColumns are the columns AddOrders writes, in the order of row's
 // values.
@@ -59,6 +59,11 @@ var sqliteDialect = &dialect{
 		) WITHOUT ROWID`,
 		`CREATE INDEX orders_by_maker ON orders (maker_address)`,
 		`CREATE INDEX orders_by_expiration ON orders (expiration_time_seconds)`,
+	}, {
+		// Version 2: the reconciliation index is built from every
+		// order's hash and class; this index (which holds the primary
+		// key too) gives them without reading the orders.
+		`CREATE INDEX orders_by_class ON orders (chain_id, exchange_address)`,
 	}},
 	hasSchemaTable: `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'ordersync_schema'`,
 }
@@ -83,6 +88,8 @@ var postgresDialect = &dialect{
 		)`,
 		`CREATE INDEX orders_by_maker ON orders (maker_address)`,
 		`CREATE INDEX orders_by_expiration ON orders (expiration_time_seconds)`,
+	}, {
+		`CREATE INDEX orders_by_class ON orders (chain_id, exchange_address) INCLUDE (hash)`,
 	}},
 	// Any constant works; this one spells "ordersyn".
 	lockSchema:     `SELECT pg_advisory_xact_lock(8030604363432800622)`,

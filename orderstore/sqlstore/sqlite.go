@@ -32,10 +32,8 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: %s: a path with '?' or '#' is not supported", name)
 	}
 	busy := cfg.busyTimeout.Milliseconds()
-	// page_size only takes effect on a new, empty database; it must come
-	// before journal_mode, which writes the first page.
 	write, err := sql.Open("sqlite", fmt.Sprintf(
-		"%s?_pragma=busy_timeout(%d)&_pragma=page_size(8192)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-%d)&_txlock=immediate",
+		"%s?_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_pragma=cache_size(-%d)&_txlock=immediate",
 		path, busy, sqliteWriterCacheKiB))
 	if err != nil {
 		return nil, sqliteOpenError(name, err)
@@ -71,11 +69,18 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	return newStore(sqliteDialect, name, read, write), nil
 }
 
-// checkSQLite makes the writer's connection, which reads the file's header
-// and switches it to WAL, and checks that WAL is what it got.
+// checkSQLite makes the writer's connection, which reads the file's
+// header, sets the page size of a new file, switches it to WAL (both are
+// stored in the file) and checks that WAL is what it got.
 func checkSQLite(ctx context.Context, db *sql.DB) error {
+	// page_size only takes effect on a new, empty database, and only
+	// before journal_mode writes its first page (the driver's DSN pragmas
+	// come in an order of their own, so not there).
+	if _, err := db.ExecContext(ctx, "PRAGMA page_size = 8192"); err != nil {
+		return err
+	}
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 		return err
 	}
 	if !strings.EqualFold(mode, "wal") {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -32,6 +33,13 @@ type Store struct {
 	writerDone chan struct{}
 	closeErr   error
 	closeOnce  sync.Once
+
+	// recMu guards the reconciliation index rec (nil until built) and
+	// version, which moves on every commit that changes the table.
+	recMu   sync.Mutex
+	rec     *orderstore.ReconcileIndex
+	version uint64
+	indexed atomic.Bool // rec != nil
 }
 
 var (

@@ -130,8 +130,17 @@ func (s *Store) commit(group []*writeRequest, full *sql.Stmt) {
 	}
 }
 
+// change is one row a transaction added or removed, with what the
+// reconciliation index needs of it.
+type change struct {
+	hash     common.Hash
+	chainID  sql.NullInt64
+	exchange []byte
+}
+
 // runGroup is commit's transaction: the counts of rows each request added
-// or removed, valid only when the commit succeeds.
+// or removed, valid only when the commit succeeds. The reconciliation
+// index, if built, learns the changes as the transaction commits.
 func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 	// The transaction is the group's, not one caller's: one caller's
 	// context ending must not undo the others' writes.
@@ -142,49 +151,65 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 	}
 	defer tx.Rollback()
 	counts := make([]int, len(group))
+	var added, removed []change
 	for i, req := range group {
 		for start := 0; start < len(req.rows); start += rowsPerInsert {
 			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
-			n, err := s.insert(ctx, tx, full, chunk)
-			if err != nil {
+			before := len(added)
+			if added, err = s.insert(ctx, tx, full, chunk, added); err != nil {
 				return nil, err
 			}
-			counts[i] += n
+			counts[i] += len(added) - before
 		}
 		if len(req.remove) > 0 {
-			n, err := s.delete(ctx, tx, req.remove)
-			if err != nil {
+			before := len(removed)
+			if removed, err = s.delete(ctx, tx, req.remove, removed); err != nil {
 				return nil, err
 			}
-			counts[i] += n
+			counts[i] += len(removed) - before
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commitIndexed(tx, added, removed); err != nil {
 		return nil, err
 	}
 	return counts, nil
 }
 
 // insert writes one chunk of rows, skipping hashes already stored, and
-// returns how many rows were new. A full chunk uses the prepared statement
-// full (when it could be prepared); a shorter one, its own.
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, full *sql.Stmt, chunk []row) (int, error) {
+// appends the rows that were new to added. A full chunk uses the prepared
+// statement full (when it could be prepared); a shorter one, its own.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, full *sql.Stmt, chunk []row, added []change) ([]change, error) {
 	args := make([]any, 0, len(chunk)*numColumns)
 	for i := range chunk {
 		args = append(args, chunk[i][:]...)
 	}
-	var res sql.Result
+	var rows *sql.Rows
 	var err error
 	if len(chunk) == rowsPerInsert && full != nil {
-		res, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+		rows, err = tx.StmtContext(ctx, full).QueryContext(ctx, args...)
 	} else {
-		res, err = tx.ExecContext(ctx, s.insertSQL(len(chunk)), args...)
+		rows, err = tx.QueryContext(ctx, s.insertSQL(len(chunk)), args...)
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return scanChanges(rows, added)
+}
+
+// scanChanges appends the rows of RETURNING hash, chain_id,
+// exchange_address to changes, and closes rows.
+func scanChanges(rows *sql.Rows, changes []change) ([]change, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var c change
+		var hash []byte
+		if err := rows.Scan(&hash, &c.chainID, &c.exchange); err != nil {
+			return nil, err
+		}
+		c.hash = common.BytesToHash(hash)
+		changes = append(changes, c)
+	}
+	return changes, rows.Err()
 }
 
 // insertSQL is the INSERT of n rows that leaves stored hashes alone.
@@ -206,23 +231,21 @@ func (s *Store) insertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(" ON CONFLICT (hash) DO NOTHING")
+	b.WriteString(" ON CONFLICT (hash) DO NOTHING RETURNING hash, chain_id, exchange_address")
 	return b.String()
 }
 
-// delete removes the given hashes and returns how many rows went.
-func (s *Store) delete(ctx context.Context, tx *sql.Tx, hashes []common.Hash) (int, error) {
-	removed := 0
+// delete removes the given hashes and appends the rows it removed to
+// removed.
+func (s *Store) delete(ctx context.Context, tx *sql.Tx, hashes []common.Hash, removed []change) ([]change, error) {
 	for _, h := range hashes {
-		res, err := tx.ExecContext(ctx, "DELETE FROM orders WHERE hash = "+s.d.placeholder(1), h.Bytes())
+		rows, err := tx.QueryContext(ctx, "DELETE FROM orders WHERE hash = "+s.d.placeholder(1)+" RETURNING hash, chain_id, exchange_address", h.Bytes())
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
+		if removed, err = scanChanges(rows, removed); err != nil {
+			return nil, err
 		}
-		removed += int(n)
 	}
 	return removed, nil
 }
