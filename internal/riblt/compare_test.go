@@ -7,15 +7,18 @@ import (
 	"testing"
 )
 
-// TestCompareRangeBased estimates what range-based reconciliation
+// BenchmarkCompareRangeBased estimates what range-based reconciliation
 // (negentropy, NIP-77: ranges split 16 ways, a 16-byte fingerprint and a
 // bound per range, ID lists below 32 items) would send for the sets this
 // package reconciles, next to the coded symbols. It logs figures only; the
-// package doc quotes them. Run with -v.
-func TestCompareRangeBased(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measurement")
+// package doc quotes them. Run with -bench CompareRangeBased -benchtime 1x.
+func BenchmarkCompareRangeBased(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		compareRangeBased(b)
 	}
+}
+
+func compareRangeBased(t *testing.B) {
 	r := rand.New(rand.NewPCG(21, 22))
 	const n = 100_000
 	common := sortItems(randomItems(r, n))
