@@ -14,7 +14,8 @@ import (
 
 // GetOrders syncs with connected peers, in random order and at most
 // minPeers at once (no more than are still missing), until minPeers distinct peers have each finished a sync
-// that delivered at least one valid order. Between rounds it waits with
+// that delivered at least one valid order (or that showed, through an
+// InSyncReporter, that this node already held the peer's orders). Between rounds it waits with
 // exponential backoff (WithBackoff). A sync that broke off is resumed, in a
 // later round, from the last request it got to.
 //

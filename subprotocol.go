@@ -60,3 +60,15 @@ type SyncResetter interface {
 type Pipeliner interface {
 	NextRequest(ctx context.Context, resp *Response) (*Request, error)
 }
+
+// InSyncReporter is an optional interface of a Subprotocol that can learn,
+// without receiving them, that the requester already holds a provider's
+// orders, as set reconciliation does. When a sync with a provider
+// completes without a single valid order, the Service asks it: true means
+// the sync showed that the provider's set was not empty and that the
+// requester already held every order of it, so the sync counts as
+// completed (the provider counts as synced for GetOrders) instead of
+// ending with ErrNoOrdersFromPeer.
+type InSyncReporter interface {
+	InSync(provider peer.ID) bool
+}

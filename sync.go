@@ -58,7 +58,7 @@ func (ps *peerSync) run(ctx context.Context) error {
 	for {
 		pages, done, resumable, err := ps.runStream(ctx)
 		if done {
-			if ps.valid == 0 {
+			if ps.valid == 0 && !ps.heldEverything() {
 				return ErrNoOrdersFromPeer
 			}
 			return nil
@@ -73,6 +73,14 @@ func (ps *peerSync) run(ctx context.Context) error {
 		}
 		return err
 	}
+}
+
+// heldEverything reports whether the chosen subprotocol showed, in a sync
+// that delivered no valid order, that the requester already held the
+// provider's non-empty set (see InSyncReporter).
+func (ps *peerSync) heldEverything() bool {
+	r, ok := ps.sub.(InSyncReporter)
+	return ok && r.InSync(ps.p)
 }
 
 // runStream runs the sync on one new stream. It returns the pages received

@@ -22,12 +22,14 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
 const (
 	v1 = filteredpagination.Name
 	v0 = ordinal.Name
+	v2 = reconcile.Name
 )
 
 // generated caches ordergen's orders across tests: signing is the slow part.
@@ -90,6 +92,8 @@ func startNodeWith(t *testing.T, h host.Host, orders []*zeroex.SignedOrder, filt
 			subs[i] = filteredpagination.New(n.store, filter, opts...)
 		case v0:
 			subs[i] = ordinal.New(n.store, filter, opts...)
+		case v2:
+			subs[i] = reconcile.New(n.store, filter, reconcile.WithPeerScorer(hostNode), reconcile.WithPagination(opts...))
 		default:
 			t.Fatalf("unknown subprotocol %q", name)
 		}

@@ -3,7 +3,7 @@ package riblt
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"math/bits"
+	"fmt"
 )
 
 // Lanes is how many field elements a Digest sums.
@@ -101,30 +101,31 @@ func (d *Digest) Merge(o *Digest) {
 // Count is how many items d holds.
 func (d *Digest) Count() int64 { return d.count }
 
-// Eval is d's lanes as the coefficients of a polynomial, evaluated at key
-// (reduced into the field), with the count mixed in as the constant term's
-// partner: two digests of different sets evaluate to the same value at a
-// random key with probability at most Lanes/(2^61-1): the polynomial has
-// degree Lanes.
-func (d *Digest) Eval(key uint64) uint64 {
-	k := reduce(key)
-	acc := reduce(uint64(d.count))
-	for i := Lanes - 1; i >= 0; i-- {
-		acc = mulmod(acc, k) + d.lanes[i]
-		if acc >= prime {
-			acc -= prime
-		}
+// DigestSize is the size of a Digest on the wire: its lanes, 8 bytes each,
+// little-endian.
+const DigestSize = 8 * Lanes
+
+// AppendDigest appends the wire form of d's lanes to buf (the count
+// travels apart).
+func AppendDigest(buf []byte, d *Digest) []byte {
+	for _, v := range d.lanes {
+		buf = binary.LittleEndian.AppendUint64(buf, v)
 	}
-	return acc
+	return buf
 }
 
-// mulmod is a*b modulo 2^61-1, for a, b below it.
-func mulmod(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	// a*b = hi*2^64 + lo = (hi<<3 | lo>>61)*2^61 + (lo & prime).
-	v := (lo & prime) + (hi<<3 | lo>>61)
-	if v >= prime {
-		v -= prime
+// ParseDigest decodes a digest's lanes, with count items.
+func ParseDigest(b []byte, count int64) (Digest, error) {
+	if len(b) != DigestSize {
+		return Digest{}, fmt.Errorf("riblt: digest: %d bytes, want %d", len(b), DigestSize)
 	}
-	return v
+	d := Digest{count: count}
+	for i := range d.lanes {
+		v := binary.LittleEndian.Uint64(b[8*i:])
+		if v >= prime {
+			return Digest{}, fmt.Errorf("riblt: digest: lane %d is not below 2^61-1", i)
+		}
+		d.lanes[i] = v
+	}
+	return d, nil
 }

@@ -36,7 +36,7 @@
 // count modulo 256 (a pure symbol's count is ±1, which survives the
 // reduction).
 //
-// # Why a digest, and why it is keyed per sync
+// # Why a digest, and why nothing is keyed
 //
 // Coded symbols are linear over GF(2): a third party that knows an order H
 // can grind salts for orders S whose hashes and checksums XOR, symbol by
@@ -52,15 +52,17 @@
 // with additions in a prime field rather than XOR (so no elimination
 // applies). That is a 16-dimensional subset-sum problem; the best known
 // attack (Wagner's generalised birthday) with a difference of at most 2^20
-// orders costs about 2^69 hash evaluations, against the 2^32 or so that sums
-// modulo 2^256 take. The lanes do not depend on any key, so a store keeps
-// them current and a provider caches them per (filter, store version); what
-// travels is one field element, the lanes evaluated as a polynomial at a
-// key that the requester draws at random for each sync (Digest.Eval). A
-// difference that does not cancel every lane evaluates to zero at a random
-// key with probability at most 16/(2^61-1). The key thus costs the provider
-// nothing (16 multiplications per sync) and keeps the wire short: 8 bytes
-// instead of 128.
+// orders costs about 2^69 hash evaluations, against the 2^32 or so that
+// sums modulo 2^256 take.
+//
+// Nothing here is keyed, on purpose. The symbols must not be, or no store
+// could keep them current and no provider could answer two requesters from
+// one copy. The digest need not be: its strength is its width and its
+// field, not a secret, and a per-sync key would add nothing but the option
+// of sending one evaluation (8 bytes) instead of the lanes (128 bytes),
+// paid for with a cache the provider could no longer share. So stores keep
+// the lanes current, a provider caches them per (filter, store version),
+// and they travel whole.
 //
 // What an attacker can still do: grind orders whose symbols cancel those of
 // an order it wants hidden, so that decoding ends early and the digest then

@@ -178,7 +178,7 @@ func TestEncoderMatchesIndex(t *testing.T) {
 	}
 }
 
-func TestDigestEval(t *testing.T) {
+func TestDigest(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	xs := randomItems(r, 100)
 	var a, b Digest
@@ -188,34 +188,33 @@ func TestDigestEval(t *testing.T) {
 	for i := len(xs) - 1; i >= 0; i-- {
 		b.AddItem(&xs[i])
 	}
-	key := r.Uint64()
-	if a.Eval(key) != b.Eval(key) {
+	if a != b {
 		t.Fatal("same set, different digests")
 	}
+	got, err := ParseDigest(AppendDigest(nil, &a), a.Count())
+	if err != nil || got != a {
+		t.Fatalf("digest does not round-trip: %v", err)
+	}
 	b.RemoveItem(&xs[3])
-	if a.Eval(key) == b.Eval(key) {
+	if a == b {
 		t.Fatal("different sets, same digest")
 	}
 	b.AddItem(&xs[3])
 	extra := randomItems(r, 1)
 	b.AddItem(&extra[0])
 	b.RemoveItem(&xs[7])
-	if a.Eval(key) == b.Eval(key) {
+	if a == b {
 		t.Fatal("swapped item, same digest")
 	}
 	if a.Count() != b.Count() {
 		t.Fatal("counts differ for sets of one size")
 	}
-}
-
-func TestMulmod(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	for i := 0; i < 10000; i++ {
-		a, b := reduce(r.Uint64()), reduce(r.Uint64())
-		hi, lo := mulFull(a, b)
-		if got, want := mulmod(a, b), modBig(hi, lo); got != want {
-			t.Fatalf("mulmod(%d, %d) = %d, want %d", a, b, got, want)
-		}
+	bad := AppendDigest(nil, &a)
+	for i := 0; i < 8; i++ {
+		bad[i] = 0xff
+	}
+	if _, err := ParseDigest(bad, 1); err == nil {
+		t.Fatal("parsed a lane past the prime")
 	}
 }
 
@@ -281,5 +280,23 @@ func TestDecoderLimit(t *testing.T) {
 	}
 	if err == nil {
 		t.Fatal("decoded 100 differences with a limit of 10")
+	}
+}
+
+func TestSources(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	a, b := randomItems(r, 300), randomItems(r, 20)
+	want := Encode(append(slices.Clone(a), b...), 0, 100)
+	pre := Encode(a, 0, 40)
+	src := Union(Prefixed(pre, func() *Encoder { return NewEncoder(a) }), NewEncoder(b))
+	if got := src.Symbols(0, 30); !slices.Equal(got, want[:30]) {
+		t.Fatal("union of a prefix differs")
+	}
+	if got := src.Symbols(30, 100); !slices.Equal(got, want[30:]) {
+		t.Fatal("union past the prefix differs")
+	}
+	gone := Prefixed(pre, func() *Encoder { return nil })
+	if got := gone.Symbols(30, 100); len(got) == 70 {
+		t.Fatal("a prefix without the rest gave symbols past it")
 	}
 }

@@ -1,0 +1,85 @@
+// Package reconcile is the "/reconcile-riblt/version/1" subprotocol: a
+// re-sync that costs the difference between requester and provider, not
+// the provider's whole book. Requesters list it first; providers that do
+// not know it answer with "/pagination-with-filter/version/1" or "/0", so
+// nothing changes for existing nodes.
+//
+// # The exchange
+//
+// Both sides reconcile sets of order hashes: the provider's orders that
+// match the filter in the request, and the requester's orders that match
+// its own filter (the same one) plus the hashes it rejected recently. The
+// algorithm is a rateless IBLT (internal/riblt, where the choice is
+// justified with measurements against range-based reconciliation):
+//
+//  1. The first request (op "sketch") carries the requester's filter and
+//     how many orders it holds. The provider answers with the count and
+//     digest of its set and its first coded symbols, about 1.5 per
+//     difference that the two counts show, and at least 12. A requester
+//     holding under a tenth of the provider's set gets a first page of
+//     orders instead (op "page", as v1 pages), and pages on: a first sync
+//     into an empty store costs what v1 costs, plus the longer first
+//     request.
+//  2. The requester subtracts its own symbols and peels. Until every symbol
+//     is empty it asks for half as many symbols again as it has, from the
+//     same snapshot. When all are empty, it checks the decoded difference
+//     against the provider's digest.
+//  3. It fetches the orders it lacks by hash (op "fetch"), at most 500 per
+//     request, ascending; the provider answers with those it still holds
+//     that match the filter. Every order goes through package
+//     pagination's validation pipeline; one whose hash was not asked for
+//     is dropped and scored.
+//  4. When nothing is left to fetch, the requester ends the sync. It never
+//     sends orders: its own extra orders stay where they are.
+//
+// In sync, that is one round trip of about 1.5 kB in all. Symbols are 41
+// bytes, base64 in the JSON; at 1.4 symbols per difference plus 43 bytes of
+// fetch request per hash, a re-sync costs about 1.13 times the JSON of the
+// missing orders (see docs/protocol.md for the wire format and the bench
+// figures).
+//
+// # What a completed sync means
+//
+// In the original protocol a sync counts for GetOrders when it delivered
+// at least one valid order. Here a sync also counts when it showed, by a
+// decoded difference that the digest confirms, that the requester already
+// held every order of a non-empty provider set (InSync, through
+// ordersync.InSyncReporter): a peer we are in sync with has done its job.
+// An empty provider set is still ordersync.ErrNoOrdersFromPeer, and so is a
+// sync whose missing orders were all rejected.
+//
+// # Strangers
+//
+// Coded symbols and the digest are unkeyed (internal/riblt says why), so
+// a store keeps them current and a provider answers every requester of a
+// filter from one snapshot, cached per (filter, store version). A third
+// party that grinds order salts can make symbols cancel; it cannot make the
+// digest agree, so the requester notices and pages that sync, at v1's cost:
+// it never believes it holds an order it lacks. A provider can always
+// withhold orders (that is no different from v1); what it cannot do is
+// make a requester spend without bound:
+//
+//   - symbols: at most MaxSymbolsPerResponse per response, MaxSymbols per
+//     snapshot, WithMaxRounds sketch rounds per sync, then paging;
+//   - claimed hashes: at most WithMaxDifferences per sync, then paging;
+//   - claims never delivered: a fetch that delivers under half of what it
+//     asked for scores TagUndelivered, and once more than 16 plus a quarter
+//     of all hashes asked for are missing the sync ends with
+//     ErrUndelivered;
+//   - symbols that decode one item twice (no set does that) score
+//     TagInvalidSketch and end the sync; a digest that denies the decoded
+//     difference scores TagInvalidSketch and pages.
+//
+// As a provider it keeps nothing per requester: every request names its
+// snapshot and range, and at most 8 snapshots are cached for everyone. A
+// snapshot from a store with an index costs a copy of its first 8 192
+// symbols; one from a store without costs a scan under WithMaxScan, reused
+// for up to a second, past which it pages.
+//
+// # Resuming
+//
+// A sync that broke off resumes like the others, from its last request: a
+// fetch asks again for the same hashes, a sketch for the same range of the
+// same snapshot (or, when the provider no longer has it, from symbol 0 of
+// a new one, which the requester takes as a restart).
+package reconcile

@@ -1,0 +1,105 @@
+package reconcile
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/orderstore"
+)
+
+// localSet is the requester's side of a reconciliation: the orders it
+// holds that match its filter, plus the hashes it recently rejected.
+type localSet struct {
+	source riblt.Source
+	digest riblt.Digest
+}
+
+// class is the class of orders the requester's filter selects, when the
+// filter's custom schema accepts everything.
+func (s *Subprotocol) class() (orderstore.Class, bool) {
+	if !s.filter.IsTrivial() {
+		return orderstore.Class{}, false
+	}
+	return orderstore.Class{ChainID: int64(s.filter.ChainID()), Exchange: s.filter.ExchangeAddress()}, true
+}
+
+// heldCount is how many orders the local set holds.
+func (s *Subprotocol) heldCount() (int, error) {
+	rejected := len(s.rejectedNotHeld())
+	if rec, ok := s.store.(orderstore.Reconciler); ok {
+		if class, ok := s.class(); ok {
+			return rec.ReconcileSnapshot(class, 0).Count + rejected, nil
+		}
+	}
+	hashes, err := s.scanOwn(context.Background())
+	if err != nil {
+		return 0, err
+	}
+	return len(hashes) + rejected, nil
+}
+
+// scanOwn reads the hashes of the requester's own orders that match its
+// filter. It is the requester's own store: no budget.
+func (s *Subprotocol) scanOwn(ctx context.Context) ([]riblt.Item, error) {
+	return s.scan(ctx, s.filter, nil, math.MaxInt, 100*365*24*time.Hour)
+}
+
+// rejectedNotHeld returns the rejected hashes that the store does not hold
+// (another provider may have delivered a valid copy since).
+func (s *Subprotocol) rejectedNotHeld() []common.Hash {
+	list := s.rejected.list()
+	getter, ok := s.store.(orderstore.Getter)
+	if !ok {
+		return list
+	}
+	kept := list[:0]
+	for _, h := range list {
+		if _, held := getter.Get(h); !held {
+			kept = append(kept, h)
+		}
+	}
+	return kept
+}
+
+// newLocalSet reads the local set: from the store's index when it has one
+// and the filter selects a class, by scanning otherwise.
+func (s *Subprotocol) newLocalSet(ctx context.Context) (*localSet, error) {
+	ls := &localSet{}
+	if rec, ok := s.store.(orderstore.Reconciler); ok {
+		if class, ok := s.class(); ok {
+			snap := rec.ReconcileSnapshot(class, riblt.DefaultIndexSymbols)
+			ls.digest = snap.Digest
+			ls.source = riblt.Prefixed(snap.Symbols, func() *riblt.Encoder {
+				hashes, err := s.scanHashes(context.Background(), nil, &class)
+				if err != nil || rec.Version() != snap.Version || len(hashes) != snap.Count {
+					return nil // the store moved on: Decoder.Add fails, the sync pages
+				}
+				return riblt.NewEncoder(hashes)
+			})
+		}
+	}
+	if ls.source == nil {
+		hashes, err := s.scanOwn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range hashes {
+			ls.digest.AddItem(&hashes[i])
+		}
+		ls.source = riblt.NewEncoder(hashes)
+	}
+	rejected := s.rejectedNotHeld()
+	if len(rejected) > 0 {
+		items := make([]riblt.Item, len(rejected))
+		for i, h := range rejected {
+			items[i] = riblt.Item(h)
+			ls.digest.AddItem(&items[i])
+		}
+		ls.source = riblt.Union(ls.source, riblt.NewEncoder(items))
+	}
+	return ls, nil
+}

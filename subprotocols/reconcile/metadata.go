@@ -1,0 +1,177 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+)
+
+// The ops of requests and responses.
+const (
+	// OpSketch asks for, or answers with, coded symbols of the
+	// provider's set.
+	OpSketch = "sketch"
+	// OpFetch asks for orders by hash, or answers with them.
+	OpFetch = "fetch"
+	// OpPage asks for, or answers with, a page of orders after a cursor,
+	// as "/pagination-with-filter/version/1" does.
+	OpPage = "page"
+)
+
+// Wire bounds, checked when metadata is parsed.
+const (
+	// MaxFetch is how many hashes one fetch request may name.
+	MaxFetch = 500
+	// MaxSymbolsPerResponse is how many coded symbols one response may
+	// hold: about 900 kB of base64.
+	MaxSymbolsPerResponse = 16_384
+	// MaxSymbols bounds the index of any symbol asked for or sent.
+	MaxSymbols = 1 << 17
+)
+
+// RequestMetadata is the metadata of a request.
+type RequestMetadata struct {
+	// Op is OpSketch, OpFetch or OpPage.
+	Op string `json:"op"`
+	// OrderFilter is the requester's filter; nil (JSON null) asks for
+	// every order.
+	OrderFilter *orderfilter.Filter `json:"orderfilter"`
+	// Held is, in a sync's first request, how many orders the requester
+	// holds that match OrderFilter: the provider sizes its first answer by
+	// it, and pages instead when it is far below its own count.
+	Held int `json:"held,omitempty"`
+	// Snapshot names the provider's snapshot that earlier symbols came
+	// from (0 in the first request).
+	Snapshot uint64 `json:"snapshot,omitempty"`
+	// From and Count ask for symbols [From, From+Count); Count 0 lets the
+	// provider choose.
+	From  int `json:"from,omitempty"`
+	Count int `json:"count,omitempty"`
+	// Hashes are the order hashes a fetch asks for, 32 bytes each,
+	// ascending (base64 on the wire).
+	Hashes []byte `json:"hashes,omitempty"`
+	// After is a page request's cursor (32 bytes, base64; absent is the
+	// beginning).
+	After []byte `json:"after,omitempty"`
+}
+
+// ResponseMetadata is the metadata of a response.
+type ResponseMetadata struct {
+	// Op is the request's op, or OpPage when the provider answered a
+	// first sketch request with a page.
+	Op string `json:"op"`
+	// Snapshot names the snapshot the symbols come from.
+	Snapshot uint64 `json:"snapshot,omitempty"`
+	// Total is how many orders the snapshot holds.
+	Total int `json:"total,omitempty"`
+	// Digest is the snapshot's set digest (riblt.DigestSize bytes), sent
+	// with the symbols from index 0.
+	Digest []byte `json:"digest,omitempty"`
+	// From is the index of the first symbol in Symbols.
+	From int `json:"from,omitempty"`
+	// Symbols are coded symbols, riblt.SymbolSize bytes each.
+	Symbols []byte `json:"symbols,omitempty"`
+	// Next is a page's cursor: the hash of the last order the provider
+	// scanned.
+	Next []byte `json:"next,omitempty"`
+}
+
+// parseRequestMetadata decodes and checks request metadata. Absent or null
+// metadata is a first request without a filter.
+func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
+	if pagination.IsNull(raw) {
+		return &RequestMetadata{Op: OpSketch}, nil
+	}
+	var w struct {
+		RequestMetadata
+		OrderFilter json.RawMessage `json:"orderfilter"`
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("reconcile: request metadata: %w", err)
+	}
+	md := w.RequestMetadata
+	filter, err := pagination.ParseFilter(w.OrderFilter)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: request metadata: field \"orderfilter\": %w", err)
+	}
+	md.OrderFilter = filter
+	if err := md.check(); err != nil {
+		return nil, fmt.Errorf("reconcile: request metadata: %w", err)
+	}
+	return &md, nil
+}
+
+func (md *RequestMetadata) check() error {
+	switch md.Op {
+	case OpSketch:
+		if md.Held < 0 || md.From < 0 || md.From > MaxSymbols || md.Count < 0 {
+			return fmt.Errorf("sketch: held %d, from %d, count %d out of range", md.Held, md.From, md.Count)
+		}
+	case OpFetch:
+		if len(md.Hashes) == 0 || len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxFetch {
+			return fmt.Errorf("fetch: %d bytes of hashes, want 1 to %d hashes of 32 bytes", len(md.Hashes), MaxFetch)
+		}
+	case OpPage:
+		if len(md.After) != 0 && len(md.After) != 32 {
+			return fmt.Errorf("page: cursor of %d bytes, want 32", len(md.After))
+		}
+	default:
+		return fmt.Errorf("field \"op\": %q, want %q, %q or %q", shorten(md.Op), OpSketch, OpFetch, OpPage)
+	}
+	return nil
+}
+
+// parseResponseMetadata decodes and checks response metadata.
+func parseResponseMetadata(raw json.RawMessage) (*ResponseMetadata, error) {
+	if pagination.IsNull(raw) {
+		return nil, fmt.Errorf("reconcile: response metadata: missing")
+	}
+	var md ResponseMetadata
+	if err := json.Unmarshal(raw, &md); err != nil {
+		return nil, fmt.Errorf("reconcile: response metadata: %w", err)
+	}
+	if err := md.check(); err != nil {
+		return nil, fmt.Errorf("reconcile: response metadata: %w", err)
+	}
+	return &md, nil
+}
+
+func (md *ResponseMetadata) check() error {
+	switch md.Op {
+	case OpSketch:
+		n := len(md.Symbols) / riblt.SymbolSize
+		switch {
+		case len(md.Symbols)%riblt.SymbolSize != 0:
+			return fmt.Errorf("sketch: %d bytes of symbols, not a multiple of %d", len(md.Symbols), riblt.SymbolSize)
+		case n > MaxSymbolsPerResponse:
+			return fmt.Errorf("sketch: %d symbols, more than %d", n, MaxSymbolsPerResponse)
+		case md.From < 0 || md.From+n > MaxSymbols:
+			return fmt.Errorf("sketch: symbols [%d, %d) out of range", md.From, md.From+n)
+		case md.Total < 0:
+			return fmt.Errorf("sketch: total %d", md.Total)
+		case md.From == 0 && len(md.Digest) != riblt.DigestSize:
+			return fmt.Errorf("sketch: digest of %d bytes, want %d", len(md.Digest), riblt.DigestSize)
+		case md.From != 0 && len(md.Digest) != 0:
+			return fmt.Errorf("sketch: digest with symbols from %d", md.From)
+		}
+	case OpFetch:
+	case OpPage:
+		if len(md.Next) != 0 && len(md.Next) != 32 {
+			return fmt.Errorf("page: cursor of %d bytes, want 32", len(md.Next))
+		}
+	default:
+		return fmt.Errorf("field \"op\": %q, want %q, %q or %q", shorten(md.Op), OpSketch, OpFetch, OpPage)
+	}
+	return nil
+}
+
+// shorten cuts a peer's string for an error message.
+func shorten(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}

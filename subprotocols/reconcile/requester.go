@@ -1,0 +1,308 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// ErrUndelivered is HandleOrderSyncResponse's error when a provider has
+// left undelivered more of the orders it claimed than an honest provider,
+// whose orders come and go, would.
+var ErrUndelivered = errors.New("reconcile: provider does not deliver the orders it claims")
+
+// ErrUnexpected is HandleOrderSyncResponse's error for a response that
+// does not answer the request the requester made.
+var ErrUnexpected = errors.New("reconcile: response does not answer the request")
+
+// The phases of a sync, as a requester.
+const (
+	phaseSketch = iota
+	phaseFetch
+	phasePage
+)
+
+// syncState is the requester's state of its sync with one provider.
+type syncState struct {
+	phase    int
+	snapshot uint64
+	total    int
+	remote   riblt.Digest // the provider's digest of its snapshot
+	local    *localSet
+	dec      *riblt.Decoder
+	rounds   int
+	restarts int
+
+	want        []common.Hash // still to fetch, ascending
+	asked       []common.Hash // the fetch under way, ascending
+	askedTotal  int
+	undelivered int
+
+	inSync bool
+}
+
+// syncTable holds the requester's syncs, a bounded number of them.
+type syncTable struct {
+	mu     sync.Mutex
+	byPeer map[peer.ID]*syncState
+}
+
+// maxSyncs bounds the syncs a requester remembers; one more forgets an
+// arbitrary other, whose next response then fails and restarts its sync.
+const maxSyncs = 256
+
+func (t *syncTable) get(p peer.ID, create bool) *syncState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.byPeer[p]
+	if st == nil && create {
+		if len(t.byPeer) >= maxSyncs {
+			for old := range t.byPeer {
+				delete(t.byPeer, old)
+				break
+			}
+		}
+		st = &syncState{}
+		t.byPeer[p] = st
+	}
+	return st
+}
+
+func (t *syncTable) forget(p peer.ID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byPeer, p)
+}
+
+// HandleOrderSyncResponse takes in a response as a requester: it decodes
+// symbols, validates and stores fetched or paged orders (package
+// pagination), and returns the next request, or nil when the sync is done.
+func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersync.Response) (*ordersync.Request, int, error) {
+	if res == nil {
+		return nil, 0, fmt.Errorf("reconcile: nil response")
+	}
+	md, err := pagination.AsMetadata("reconcile: response", res.Metadata, parseResponseMetadata)
+	if err != nil {
+		return nil, 0, err
+	}
+	st := s.syncs.get(res.ProviderID, true)
+	switch md.Op {
+	case OpPage:
+		if st.phase == phaseFetch {
+			return nil, 0, fmt.Errorf("%w: a page while fetching", ErrUnexpected)
+		}
+		st.phase = phasePage
+		return s.takePage(ctx, res, md)
+	case OpFetch:
+		if st.phase != phaseFetch {
+			return nil, 0, fmt.Errorf("%w: fetched orders that were not asked for", ErrUnexpected)
+		}
+		return s.takeFetched(ctx, res, st)
+	default:
+		if st.phase != phaseSketch {
+			return nil, 0, fmt.Errorf("%w: symbols after the sketch phase", ErrUnexpected)
+		}
+		if len(res.Orders) > 0 {
+			return nil, 0, fmt.Errorf("%w: orders with symbols", ErrUnexpected)
+		}
+		next, err := s.takeSketch(ctx, res.ProviderID, md, st)
+		return next, 0, err
+	}
+}
+
+// takeSketch decodes a response's symbols and decides what to ask next.
+func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *ResponseMetadata, st *syncState) (*ordersync.Request, error) {
+	st.rounds++
+	if st.dec == nil || md.Snapshot != st.snapshot {
+		if md.From != 0 {
+			return nil, fmt.Errorf("%w: symbols from %d of snapshot %d, which was not started", ErrUnexpected, md.From, md.Snapshot)
+		}
+		if st.dec != nil {
+			st.restarts++
+		}
+		if st.local == nil {
+			local, err := s.newLocalSet(ctx)
+			if err != nil {
+				return nil, err
+			}
+			st.local = local
+		}
+		remote, err := riblt.ParseDigest(md.Digest, int64(md.Total))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnexpected, err)
+		}
+		st.snapshot, st.total, st.remote = md.Snapshot, md.Total, remote
+		st.dec = riblt.NewDecoder(st.local.source, s.cfg.maxDifferences)
+	} else if md.From != st.dec.Received() {
+		return nil, fmt.Errorf("%w: symbols from %d, want %d", ErrUnexpected, md.From, st.dec.Received())
+	}
+	if st.total == 0 {
+		return nil, nil // the provider has nothing: ErrNoOrdersFromPeer
+	}
+	syms, err := riblt.ParseSymbols(md.Symbols)
+	if err != nil {
+		return nil, err
+	}
+	err = st.dec.Add(syms)
+	s.metrics().ReconciliationRound(provider, ordersync.RoleRequester, Name, st.dec.Differences())
+	if err != nil {
+		if errors.Is(err, riblt.ErrInconsistent) {
+			s.cfg.scorer.AddPeerScore(provider, TagInvalidSketch, ScoreInvalidSketch)
+			return nil, err
+		}
+		return s.pageInstead(st), nil // too many differences, or the local set moved
+	}
+	if !st.dec.Done() {
+		if st.rounds >= s.cfg.maxRounds || st.restarts > 2 || st.dec.Received() >= MaxSymbols {
+			return s.pageInstead(st), nil
+		}
+		received := st.dec.Received()
+		return s.request(&RequestMetadata{Op: OpSketch, Snapshot: st.snapshot, From: received,
+			Count: max(16, received/2)}), nil
+	}
+	return s.decoded(provider, st), nil
+}
+
+// decoded checks a finished decoding against the provider's digest and
+// starts fetching what is missing.
+func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Request {
+	remoteOnly, localOnly := st.dec.RemoteOnly(), st.dec.LocalOnly()
+	// The provider's set is the local one, less what only the local one
+	// holds, plus what only the provider does.
+	d := st.local.digest
+	for i := range localOnly {
+		d.RemoveItem(&localOnly[i])
+	}
+	for i := range remoteOnly {
+		d.AddItem(&remoteOnly[i])
+	}
+	if d != st.remote {
+		// Symbols that cancel where the sets differ: a forgery, or a
+		// faulty provider. Paging cannot be fooled.
+		s.cfg.scorer.AddPeerScore(provider, TagInvalidSketch, ScoreInvalidSketch)
+		return s.pageInstead(st)
+	}
+	getter, _ := s.store.(orderstore.Getter)
+	want := make([]common.Hash, 0, len(remoteOnly))
+	for _, x := range remoteOnly {
+		h := common.Hash(x)
+		if getter != nil {
+			if _, held := getter.Get(h); held {
+				continue // stored since the sync started
+			}
+		}
+		want = append(want, h)
+	}
+	slices.SortFunc(want, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
+	st.dec, st.local = nil, nil // free them
+	if len(want) == 0 {
+		st.inSync = len(remoteOnly) == 0
+		return nil
+	}
+	st.phase, st.want = phaseFetch, want
+	return s.nextFetch(st)
+}
+
+// nextFetch is the request for the next page of wanted hashes, or nil.
+func (s *Subprotocol) nextFetch(st *syncState) *ordersync.Request {
+	if len(st.want) == 0 {
+		return nil
+	}
+	n := min(len(st.want), MaxFetch)
+	st.asked, st.want = st.want[:n:n], st.want[n:]
+	st.askedTotal += n
+	hashes := make([]byte, 0, 32*n)
+	for _, h := range st.asked {
+		hashes = append(hashes, h[:]...)
+	}
+	return s.request(&RequestMetadata{Op: OpFetch, Hashes: hashes})
+}
+
+// pageInstead gives up reconciling and pages from the beginning.
+func (s *Subprotocol) pageInstead(st *syncState) *ordersync.Request {
+	st.phase, st.dec, st.local = phasePage, nil, nil
+	return s.request(&RequestMetadata{Op: OpPage})
+}
+
+// takeFetched validates and stores fetched orders.
+func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, st *syncState) (*ordersync.Request, int, error) {
+	asked := st.asked
+	kept := make([]*zeroex.SignedOrder, 0, len(res.Orders))
+	delivered := make(map[common.Hash]bool, len(res.Orders))
+	unasked := false
+	for _, o := range res.Orders {
+		h, err := o.ComputeOrderHash()
+		if _, found := slices.BinarySearchFunc(asked, h, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) }); err != nil || !found || delivered[h] {
+			unasked = true
+			continue
+		}
+		delivered[h] = true
+		kept = append(kept, o)
+	}
+	if unasked {
+		s.cfg.scorer.AddPeerScore(res.ProviderID, pagination.TagInvalidOrder, pagination.ScoreInvalidOrder)
+	}
+	acc, err := s.pager.Accept(ctx, pagination.Page{Provider: res.ProviderID, Orders: kept, Complete: true})
+	if err != nil {
+		return nil, acc.Valid, err
+	}
+	s.noteRejected(kept)
+
+	missing := len(asked) - len(delivered)
+	st.undelivered += missing
+	if missing > 0 && 2*missing > len(asked) && len(asked) >= 8 {
+		s.cfg.scorer.AddPeerScore(res.ProviderID, TagUndelivered, ScoreUndelivered)
+	}
+	if st.undelivered > 16+st.askedTotal/4 {
+		return nil, acc.Valid, fmt.Errorf("%w: %d of %d orders asked for never came", ErrUndelivered, st.undelivered, st.askedTotal)
+	}
+	st.asked = nil
+	return s.nextFetch(st), acc.Valid, nil
+}
+
+// noteRejected remembers the fetched orders that the pipeline did not
+// store: their hashes count as held in the next rounds.
+func (s *Subprotocol) noteRejected(orders []*zeroex.SignedOrder) {
+	getter, ok := s.store.(orderstore.Getter)
+	if !ok {
+		return
+	}
+	for _, o := range orders {
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			continue
+		}
+		if _, held := getter.Get(h); !held {
+			s.rejected.add(h)
+		}
+	}
+}
+
+// takePage validates and stores a page of orders.
+func (s *Subprotocol) takePage(ctx context.Context, res *ordersync.Response, md *ResponseMetadata) (*ordersync.Request, int, error) {
+	page := pagination.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
+	copy(page.Through[:], md.Next)
+	acc, err := s.pager.Accept(ctx, page)
+	if err != nil || acc.Done {
+		return nil, acc.Valid, err
+	}
+	return s.request(&RequestMetadata{Op: OpPage, After: acc.Next[:]}), acc.Valid, nil
+}
+
+// request is a request with the requester's filter.
+func (s *Subprotocol) request(md *RequestMetadata) *ordersync.Request {
+	md.OrderFilter = s.filter
+	return &ordersync.Request{Metadata: md}
+}

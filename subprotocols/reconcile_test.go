@@ -1,0 +1,423 @@
+package subprotocols_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+var all3 = []string{v2, v1, v0}
+
+func defaultFilter(t *testing.T) *orderfilter.Filter {
+	t.Helper()
+	f, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestReconcileNegotiation: a requester with all three subprotocols
+// against providers with all three, with v1 and v0, and with v0 only.
+func TestReconcileNegotiation(t *testing.T) {
+	orders := testOrders(1200)
+	for _, tc := range []struct {
+		provider []string
+		chosen   string
+	}{{all3, v2}, {[]string{v1, v0}, v1}, {[]string{v0}, v0}} {
+		t.Run(tc.chosen, func(t *testing.T) {
+			hosts := testnet.New(t, 2)
+			provider := startNode(t, hosts[0], orders, nil, tc.provider)
+			requester := startNode(t, hosts[1], orders[:1100], nil, all3)
+			requester.getOrders(t, 1)
+			sameOrders(t, requester.store, orders)
+			if got := requester.service.Stats().Providers[provider.host.ID()].Subprotocol; got != tc.chosen {
+				t.Errorf("chose %q, want %q", got, tc.chosen)
+			}
+		})
+	}
+}
+
+// TestReconcileRandomDifferences: random sets with d from 0 to n on either
+// side; the requester ends with the union and sends nothing of its own.
+func TestReconcileRandomDifferences(t *testing.T) {
+	const n = 2000
+	orders := testOrders(2 * n)
+	filter := defaultFilter(t)
+	r := rand.New(rand.NewPCG(7, 7))
+	type tcase struct {
+		name                    string
+		provMissing, reqMissing int
+	}
+	cases := []tcase{{"in sync", 0, 0}, {"1 missing", 0, 1}, {"10 missing", 0, 10}, {"requester has 10 more", 10, 0},
+		{"both ways 100", 100, 100}, {"half missing", 0, n / 2}, {"requester empty", 0, n}, {"provider empty", n, 0},
+		{"requester nearly empty", 0, n - 150}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			base := orders[:n]
+			perm := r.Perm(n)
+			var provSet, reqSet []*zeroex.SignedOrder
+			for i, j := range perm {
+				o := base[j]
+				if i >= tc.provMissing {
+					provSet = append(provSet, o)
+				}
+				if i < tc.provMissing || i >= tc.provMissing+tc.reqMissing {
+					reqSet = append(reqSet, o)
+				}
+			}
+			hosts := testnet.New(t, 2)
+			provider := startNode(t, hosts[0], provSet, filter, all3)
+			requester := startNode(t, hosts[1], reqSet, filter, all3)
+			timeout := 30 * time.Second
+			if len(provSet) == 0 {
+				timeout = time.Second // GetOrders tries again until it ends
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			err := requester.service.GetOrders(ctx, 1)
+			ps := requester.service.Stats().Providers[provider.host.ID()]
+			if len(provSet) == 0 {
+				if err == nil || ps.LastError != ordersync.ErrNoOrdersFromPeer.Error() {
+					t.Fatalf("empty provider: err %v, last error %q", err, ps.LastError)
+				}
+			} else if err != nil {
+				t.Fatalf("GetOrders: %v (%+v)", err, ps)
+			}
+			want := append(append([]*zeroex.SignedOrder{}, reqSet...), provSet...)
+			sameOrders(t, requester.store, dedupe(t, want))
+			if provider.store.Len() != len(provSet) {
+				t.Fatalf("provider holds %d orders, want its own %d", provider.store.Len(), len(provSet))
+			}
+			if ps.Subprotocol != v2 {
+				t.Errorf("synced with %q", ps.Subprotocol)
+			}
+			st := requester.service.Stats()
+			t.Logf("pages %d, orders received %d, bytes read %d, written %d", ps.Pages, requester.counts().Received, st.BytesRead, st.BytesWritten)
+		})
+	}
+}
+
+func dedupe(t *testing.T, orders []*zeroex.SignedOrder) []*zeroex.SignedOrder {
+	seen := hashSet(t, nil)
+	var out []*zeroex.SignedOrder
+	for _, o := range orders {
+		h, _ := o.ComputeOrderHash()
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// startReconcileProvider runs a provider whose only subprotocol is sub
+// (over store), wrapped by wrap when given.
+func startReconcileProvider(t *testing.T, h host.Host, store *orderstore.Memory, wrap func(ordersync.Subprotocol) ordersync.Subprotocol) {
+	t.Helper()
+	var sub ordersync.Subprotocol = reconcile.New(store, nil, reconcile.WithPagination(pagination.WithPerPage(200)))
+	if wrap != nil {
+		sub = wrap(sub)
+	}
+	startService(t, ordersync.NewHostNode(h), []ordersync.Subprotocol{sub})
+}
+
+func memoryWith(t *testing.T, orders []*zeroex.SignedOrder) *orderstore.Memory {
+	t.Helper()
+	m := orderstore.NewMemory()
+	if _, err := m.AddOrders(context.Background(), orders); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestReconcileCustomFilter: a requester with a filter that is not trivial
+// reconciles by scanning on both sides and gets exactly the matching
+// orders it lacks.
+func TestReconcileCustomFilter(t *testing.T) {
+	orders := testOrders(3000)
+	maker := orders[0].MakerAddress
+	schema := fmt.Sprintf(`{"properties":{"makerAddress":{"const":%q}}}`, bytes.ToLower([]byte(maker.Hex())))
+	filter, err := orderfilter.New(ordergen.DefaultChainID, schema, ordergen.DefaultExchange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var matching []*zeroex.SignedOrder
+	for _, o := range orders {
+		if o.MakerAddress == maker {
+			matching = append(matching, o)
+		}
+	}
+	hosts := testnet.New(t, 2)
+	// A budget that the race detector's slow filter runs fit in.
+	startService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
+		reconcile.New(memoryWith(t, orders), nil, reconcile.WithMaxScan(0, time.Minute))})
+	requester := startNode(t, hosts[1], matching[:len(matching)-20], filter, all3)
+	requester.getOrders(t, 1)
+	sameOrders(t, requester.store, matching)
+	if c := requester.counts(); c.Received != 20 {
+		t.Errorf("received %d orders, want the 20 missing", c.Received)
+	}
+}
+
+// TestReconcileOrdersChangeDuringSync: orders added and removed on the
+// provider while the requester fetches. It ends with every order the
+// provider held throughout and nothing that never existed.
+func TestReconcileOrdersChangeDuringSync(t *testing.T) {
+	all := testOrders(3000)
+	initial, later := all[:2000], all[2000:]
+	removed := make(map[common.Hash]bool)
+	for i, o := range initial {
+		if i%3 == 0 {
+			h, _ := o.ComputeOrderHash()
+			removed[h] = true
+		}
+	}
+	hosts := testnet.New(t, 2)
+	provider := startNode(t, hosts[0], initial, nil, all3)
+	var churn sync.Once
+	onPage := func(peer.ID, []*zeroex.SignedOrder) {
+		churn.Do(func() {
+			var gone []common.Hash
+			for h := range removed {
+				gone = append(gone, h)
+			}
+			if _, err := provider.store.Remove(context.Background(), gone...); err != nil {
+				t.Error(err)
+			}
+			if _, err := provider.store.AddOrders(context.Background(), later); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	// The requester holds a fifth of the orders: it fetches the rest in
+	// pages of 500, and the provider changes after the first.
+	requester := startNode(t, hosts[1], initial[:400], nil, all3, pagination.WithOnAccepted(onPage))
+	requester.getOrders(t, 1)
+	existed := hashSet(t, all)
+	for _, h := range hashes(t, requester.store) {
+		if !existed[h] {
+			t.Fatalf("requester holds %s, which never existed", h)
+		}
+	}
+	for _, o := range initial {
+		h, _ := o.ComputeOrderHash()
+		if !removed[h] && !requester.store.Has(h) {
+			t.Fatalf("requester lacks %s, which the provider held throughout", h)
+		}
+	}
+	// The next round brings the orders added meanwhile.
+	requester.getOrders(t, 1)
+	for _, o := range later {
+		h, _ := o.ComputeOrderHash()
+		if !requester.store.Has(h) {
+			t.Fatalf("second round: requester lacks %s, added before it started", h)
+		}
+	}
+}
+
+// TestReconcileResumesFetch: the provider drops the stream in the fetch
+// phase; the sync resumes there and no order comes twice.
+func TestReconcileResumesFetch(t *testing.T) {
+	orders := testOrders(3000)
+	hosts := testnet.New(t, 2)
+	var flaky *tamperer
+	startReconcileProvider(t, hosts[0], memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+		flaky = &tamperer{Subprotocol: s, failAfter: 3}
+		return flaky
+	})
+	requester := startNode(t, hosts[1], orders[:1000], nil, all3)
+	requester.getOrders(t, 1)
+	sameOrders(t, requester.store, orders)
+	if c := requester.counts(); c.Received != 2000 || c.New != 2000 {
+		t.Errorf("counts %+v: orders came twice", c)
+	}
+	if !flaky.failed {
+		t.Fatal("the stream was never dropped")
+	}
+}
+
+// TestReconcileRejectedNotFetchedAgain: orders with bad signatures are
+// fetched once; the next round reconciles them as held and is in sync.
+func TestReconcileRejectedNotFetchedAgain(t *testing.T) {
+	orders := testOrders(1000)
+	hosts := testnet.New(t, 2)
+	startReconcileProvider(t, hosts[0], memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+		return &tamperer{Subprotocol: s, badSignatureEvery: 5}
+	})
+	requester := startNode(t, hosts[1], orders[:900], nil, all3)
+	requester.getOrders(t, 1)
+	first := requester.counts()
+	if first.Received != 100 || first.BadSignature != 20 {
+		t.Fatalf("first round: counts %+v, want 100 received and 20 bad", first)
+	}
+	requester.getOrders(t, 1) // in sync: counts as synced with no order
+	if again := requester.counts(); again.Received != first.Received {
+		t.Fatalf("second round fetched %d orders again", again.Received-first.Received)
+	}
+}
+
+// forger answers sketch requests with symbols of another set than the one
+// its digest describes, fetches with other orders, or never delivers.
+type forger struct {
+	ordersync.Subprotocol
+	symbolsOf []riblt.Item // the set whose symbols it sends
+	empty     bool         // send no symbols at all, forever
+	wrong     []*zeroex.SignedOrder
+}
+
+func (f *forger) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	res, err := f.Subprotocol.HandleOrderSyncRequest(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	switch md := res.Metadata.(type) {
+	case *reconcile.ResponseMetadata:
+		if md.Op == reconcile.OpSketch {
+			c := *md
+			n := len(c.Symbols) / riblt.SymbolSize
+			switch {
+			case f.empty:
+				c.Symbols = nil
+			case f.symbolsOf != nil:
+				c.Symbols = riblt.AppendSymbols(nil, riblt.Encode(f.symbolsOf, c.From, c.From+n))
+			}
+			res.Metadata = &c
+		}
+		if md.Op == reconcile.OpFetch && f.wrong != nil {
+			res.Orders = f.wrong
+		}
+	}
+	return res, nil
+}
+
+func itemsOf(t *testing.T, orders []*zeroex.SignedOrder) []riblt.Item {
+	out := make([]riblt.Item, len(orders))
+	for i, o := range orders {
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = riblt.Item(h)
+	}
+	return out
+}
+
+func TestReconcileHostileProviders(t *testing.T) {
+	orders := testOrders(1500)
+	held := orders[:1400]
+	ghosts := testOrders(1600)[1500:] // never on the provider
+	for _, tc := range []struct {
+		name    string
+		forger  forger
+		tag     string
+		wantAll bool // the requester still gets every order, by paging
+	}{
+		// Symbols of the requester's own set: "in sync", which the digest denies.
+		{name: "forged fingerprints", forger: forger{symbolsOf: itemsOf(t, held)}, tag: reconcile.TagInvalidSketch, wantAll: true},
+		{name: "endless rounds", forger: forger{empty: true}, wantAll: true},
+		// Claims orders it does not have: the digest matches the symbols
+		// only when it is honest, so claim via wrong fetch answers.
+		{name: "wrong orders for the hashes", forger: forger{wrong: ghosts}, tag: pagination.TagInvalidOrder},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts := testnet.New(t, 2)
+			f := tc.forger
+			startReconcileProvider(t, hosts[0], memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+				f.Subprotocol = s
+				return &f
+			})
+			requester := startNode(t, hosts[1], held, nil, all3)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := requester.service.GetOrders(ctx, 1)
+			ps := requester.service.Stats().Providers[hosts[0].ID()]
+			if tc.wantAll {
+				if err != nil {
+					t.Fatalf("GetOrders: %v (%+v)", err, ps)
+				}
+				sameOrders(t, requester.store, orders)
+			} else {
+				// Each round fails the same way until ctx ends.
+				if err == nil {
+					t.Fatalf("GetOrders synced (%+v)", ps)
+				}
+				sameOrders(t, requester.store, held)
+			}
+			if tc.tag != "" && tag(requester.host, hosts[0].ID(), tc.tag) >= 0 {
+				t.Errorf("tag %s not lowered", tc.tag)
+			}
+		})
+	}
+}
+
+// TestReconcileClaimsNeverDelivered: a provider whose symbols and digest
+// claim orders it never sends is scored and cut off.
+func TestReconcileClaimsNeverDelivered(t *testing.T) {
+	orders := testOrders(1000)
+	ghosts := testOrders(1100)[1000:]
+	hosts := testnet.New(t, 2)
+	// The provider's store holds the ghosts for the sketch only: its
+	// fetches are answered from a store without them.
+	claimed := memoryWith(t, append(slices.Clone(orders), ghosts...))
+	real := reconcile.New(memoryWith(t, orders), nil)
+	startReconcileProvider(t, hosts[0], claimed, func(s ordersync.Subprotocol) ordersync.Subprotocol {
+		return &splitter{sketch: s, fetch: real}
+	})
+	requester := startNode(t, hosts[1], orders, nil, all3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := requester.service.GetOrders(ctx, 1); err == nil {
+		t.Fatal("GetOrders synced with a provider that delivers nothing it claims")
+	}
+	sameOrders(t, requester.store, orders)
+	if got := tag(requester.host, hosts[0].ID(), reconcile.TagUndelivered); got >= 0 {
+		t.Errorf("%s tag = %d", reconcile.TagUndelivered, got)
+	}
+}
+
+// splitter answers sketch requests with one subprotocol and the others
+// with another.
+type splitter struct {
+	sketch, fetch ordersync.Subprotocol
+}
+
+func (s *splitter) Name() string { return s.sketch.Name() }
+func (s *splitter) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && md.Op != reconcile.OpSketch {
+		return s.fetch.HandleOrderSyncRequest(ctx, req)
+	}
+	return s.sketch.HandleOrderSyncRequest(ctx, req)
+}
+func (s *splitter) HandleOrderSyncResponse(ctx context.Context, res *ordersync.Response) (*ordersync.Request, int, error) {
+	return s.sketch.HandleOrderSyncResponse(ctx, res)
+}
+func (s *splitter) ParseRequestMetadata(m json.RawMessage) (interface{}, error) {
+	return s.sketch.ParseRequestMetadata(m)
+}
+func (s *splitter) ParseResponseMetadata(m json.RawMessage) (interface{}, error) {
+	return s.sketch.ParseResponseMetadata(m)
+}
+func (s *splitter) GenerateFirstRequestMetadata() (json.RawMessage, error) {
+	return s.sketch.GenerateFirstRequestMetadata()
+}
