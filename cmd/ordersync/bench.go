@@ -149,7 +149,7 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	// Prometheus tracer on, right after it; best is of the syncs without.
 	var best benchRow
 	var tracerCost []string
-	for _, sub := range defaultSubprotocolPreference() {
+	for _, sub := range paginationPreference() {
 		var off benchRow
 		for _, v := range []struct{ lifted, tracer bool }{{false, false}, {true, false}, {true, true}} {
 			limit := "default rate limit"
@@ -191,7 +191,7 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	if err != nil {
 		return err
 	}
-	for _, sub := range defaultSubprotocolPreference() {
+	for _, sub := range paginationPreference() {
 		fmt.Fprintf(log, "4/4 re-sync, %s, requester holds %d of %d (%d runs)...\n", shortSubprotocolName(sub), len(held), cfg.orders, cfg.runs)
 		row, err := measureSyncRuns(ctx, cfg.runs, syncRun{
 			subprotocol: sub, perPage: cfg.perPage, noRateLimit: true,

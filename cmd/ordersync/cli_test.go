@@ -177,7 +177,8 @@ func TestCLI(t *testing.T) {
 	for _, tc := range []struct {
 		name, subprotocols, want string
 	}{
-		{"default preference", "", "/pagination-with-filter/version/1, "},
+		{"default preference", "", "/reconcile-riblt/version/1, "},
+		{"v1 preferred", "filtered-pagination,ordinal", "/pagination-with-filter/version/1, "},
 		{"ordinal preferred", "ordinal,filtered-pagination", "/pagination-with-filter/version/0, "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,7 +192,10 @@ func TestCLI(t *testing.T) {
 				t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 			}
 			firstLine, _, _ := strings.Cut(res.stdout, "\n")
-			mustContain(t, "sync's summary line", firstLine, "sync: accepted 300 orders (300 new) from 1 of 1 peers in ", " orders/s), ", " bytes received")
+			mustContain(t, "sync's summary line", firstLine, "sync: accepted 300 orders (300 new) from 1 of 1 peers in ", " orders/s), ", " bytes received, ")
+			if !strings.HasSuffix(firstLine, " bytes sent") {
+				t.Errorf("sync's summary line %q does not end with the bytes sent", firstLine)
+			}
 			mustContain(t, "sync's summary", res.stdout, "sync: rejected 0 orders: none", tc.want, " pages, 300 orders, ", "sync: wrote 300 orders to "+outPath)
 
 			got, err := readOrderFile(outPath)
@@ -203,6 +207,29 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("update", func(t *testing.T) {
+		// A snapshot of 250 of the orders, refreshed: only the 50 missing
+		// travel, and the file ends with the union.
+		outPath := filepath.Join(t.TempDir(), "snapshot.jsonl")
+		if _, err := writeOrderFile(outPath, slices.Values(valid[:250])); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"sync: accepted 50 orders (50 new) from 1 of 1 peers in ", "sync: accepted 0 orders (0 new) from 1 of 1 peers in "} {
+			res := runBinary(t, bin, "sync", "--update", "--peer", addr, "--out", outPath)
+			if res.code != 0 {
+				t.Fatalf("sync --update exited %d:\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			mustContain(t, "sync --update's summary", res.stdout, want, "/reconcile-riblt/version/1, ", "sync: wrote 300 orders to "+outPath)
+			got, err := readOrderFile(outPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotHashes := orderHashes(t, got); !slices.Equal(gotHashes, wantHashes) {
+				t.Fatalf("updated file holds %d orders, want the %d valid ones", len(got), len(valid))
+			}
+		}
+	})
 
 	t.Run("two peers", func(t *testing.T) {
 		// The second peer holds orders 200 to 399 of the same stream: 100

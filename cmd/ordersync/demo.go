@@ -67,6 +67,10 @@ type demoPeer struct {
 	// GetOrders returned.
 	step           atomic.Int32
 	receivedBefore atomic.Int64
+	// bytesGetOrders and sentGetOrders are the stream bytes it had read
+	// and written when GetOrders returned: the periodic round's cost is
+	// what came after.
+	bytesGetOrders, sentGetOrders int64
 }
 
 // The steps of a requester.
@@ -200,6 +204,8 @@ func runRequester(ctx context.Context, n *demoPeer, minPeers int) (getOrders, ro
 	}
 	getOrders = time.Since(t0)
 	n.receivedBefore.Store(n.counts().OrdersReceived)
+	st := n.service.Stats()
+	n.bytesGetOrders, n.sentGetOrders = st.BytesRead, st.BytesWritten
 	n.step.Store(stepRound)
 	t1 := time.Now()
 	if err := periodicRound(ctx, n.syncNode, n.watch, minPeers); err != nil {

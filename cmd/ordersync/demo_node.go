@@ -65,9 +65,8 @@ func startSyncNode(ctx context.Context, cfg syncNodeConfig) (*syncNode, error) {
 	node := ordersync.NewHostNode(h)
 	var subs []ordersync.Subprotocol
 	for _, name := range cfg.subprotocols {
-		sub, err := newSubprotocol(name, n.store, cfg.filter,
+		sub, err := newSubprotocol(name, n.store, cfg.filter, node,
 			pagination.WithPerPage(cfg.perPage),
-			pagination.WithPeerScorer(node),
 		)
 		if err != nil {
 			n.Close()

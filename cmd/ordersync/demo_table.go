@@ -16,9 +16,9 @@ func (r *demoResult) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "\n%d nodes, %d orders per provider, %d in their union, %d per page, subprotocols %s, seed %d, %.1fs in all\n\n",
 		r.cfg.nodes, r.cfg.orders, len(r.union), r.cfg.perPage, strings.Join(r.cfg.subprotocols, ","), r.cfg.seed, r.elapsed.Seconds())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "node\trole\theld\treceived\tnew\trejected\tsubprotocol\tbytes in\tGetOrders\t+1 round\torders/s\tresult\t")
+	fmt.Fprintln(tw, "node\trole\theld\treceived\tnew\trejected\tsubprotocol\tbytes in\tout\tGetOrders\t+1 round in\tout\t+1 round\torders/s\tresult\t")
 	for _, p := range r.providers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", p.name, p.role, p.store.Len())
+		fmt.Fprintf(tw, "%s\t%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", p.name, p.role, p.store.Len())
 	}
 	for _, p := range r.requesters {
 		c := p.counts()
@@ -35,9 +35,11 @@ func (r *demoResult) writeTable(w io.Writer) {
 		if p.err != nil {
 			result = "FAILED"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+		st := p.service.Stats()
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			p.name, p.role, p.store.Len(), c.OrdersReceived, c.OrdersNew, rejectedSummary(c), agreed,
-			formatBytes(p.bytesIn()), formatDuration(p.getOrders), formatDuration(p.round),
+			formatBytes(p.bytesGetOrders), formatBytes(p.sentGetOrders), formatDuration(p.getOrders),
+			formatBytes(st.BytesRead-p.bytesGetOrders), formatBytes(st.BytesWritten-p.sentGetOrders), formatDuration(p.round),
 			formatRate(float64(c.OrdersReceived), total), result)
 	}
 	_ = tw.Flush()
@@ -47,7 +49,8 @@ func (r *demoResult) writeTable(w io.Writer) {
 		fmt.Fprintf(w, "%s served %d requests and rejected %d streams (rate limit or stream cap)\n", p.name, st.RequestsServed, st.StreamsRejected)
 	}
 	fmt.Fprintln(w, "\nreceived: orders the providers sent, both rounds; new: orders the store did not hold yet;")
-	fmt.Fprintln(w, "bytes in: ordersync stream bytes received; orders/s: received over GetOrders + 1 round")
+	fmt.Fprintln(w, "bytes in, out: ordersync stream bytes received and sent by GetOrders, then by the periodic round after it")
+	fmt.Fprintln(w, "(with reconcile, a round in sync costs the difference); orders/s: received over GetOrders + 1 round")
 }
 
 // rejectedSummary lists the reasons orders were dropped, "0" when none

@@ -16,6 +16,7 @@ import (
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
 )
 
 func newPeerID(t *testing.T) peer.ID {
@@ -103,7 +104,7 @@ func TestParseSyncFlags(t *testing.T) {
 	if len(cfg.peers) != 2 || len(cfg.peers[0].Addrs) != 2 || cfg.minPeers != 2 {
 		t.Errorf("two addresses of one peer plus another: got %d peers (%v), min-peers %d; want 2 peers, min-peers 2", len(cfg.peers), cfg.peers, cfg.minPeers)
 	}
-	if !slices.Equal(cfg.subprotocols, []string{filteredpagination.Name, ordinal.Name}) {
+	if !slices.Equal(cfg.subprotocols, []string{reconcile.Name, filteredpagination.Name, ordinal.Name}) {
 		t.Errorf("default subprotocols %v", cfg.subprotocols)
 	}
 	if cfg.filter != nil {

@@ -181,12 +181,12 @@ func openNodeStore(ctx context.Context, dsn string) (store orderstore.Store, hel
 func nodeSubprotocols(cfg *nodeConfig, store orderstore.Store, node *ordersync.HostNode) ([]ordersync.Subprotocol, error) {
 	subs := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
-		sub, err := newSubprotocol(name, store, nil, pagination.WithPeerScorer(node), pagination.WithPerPage(cfg.perPage))
+		sub, err := newSubprotocol(name, store, nil, node, pagination.WithPerPage(cfg.perPage))
 		if err != nil {
 			return nil, err
 		}
-		if cfg.noPipeline {
-			sub = unpipelined(sub)
+		if _, ok := sub.(ordersync.Pipeliner); ok && cfg.noPipeline {
+			sub = unpipelined(sub) // reconcile does not pipeline, and keeps its other interfaces
 		}
 		subs = append(subs, sub)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
 )
 
 const defaultListen = "/ip4/127.0.0.1/tcp/0"
@@ -120,6 +121,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	opts := []pagination.Option{pagination.WithPerPage(cfg.perPage)}
 	subprotocols := []ordersync.Subprotocol{
+		reconcile.New(store, nil, reconcile.WithPagination(opts...)),
 		filteredpagination.New(store, nil, opts...),
 		ordinal.New(store, nil, opts...),
 	}

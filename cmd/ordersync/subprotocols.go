@@ -10,6 +10,7 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
 )
 
 // maxPerPage is the largest page the subprotocols allow.
@@ -19,13 +20,16 @@ const maxPerPage = pagination.MaxPerPage
 // --subprotocols (sync, demo) parses it with parseSubprotocols, so they all
 // accept the same names: these, their aliases and the wire names.
 const (
+	nameReconcile          = "reconcile"
 	nameFilteredPagination = "filtered-pagination"
 	nameOrdinal            = "ordinal"
-	defaultSubprotocols    = nameFilteredPagination + "," + nameOrdinal
+	defaultSubprotocols    = nameReconcile + "," + nameFilteredPagination + "," + nameOrdinal
 )
 
 // subprotocolNames maps every accepted name, lower case, to the wire name.
 var subprotocolNames = map[string]string{
+	nameReconcile:           reconcile.Name,
+	reconcile.Name:          reconcile.Name,
 	nameFilteredPagination:  filteredpagination.Name,
 	"filteredpagination":    filteredpagination.Name,
 	"v1":                    filteredpagination.Name,
@@ -38,13 +42,20 @@ var subprotocolNames = map[string]string{
 // subprotocolsUsage documents the --subprotocols flag, the same for every
 // command that has it.
 func subprotocolsUsage(what string) string {
-	return fmt.Sprintf("%s, most preferred first: a comma-separated `list` of %s (also v1, filteredpagination or %s) and %s (also v0 or %s)",
-		what, nameFilteredPagination, filteredpagination.Name, nameOrdinal, ordinal.Name)
+	return fmt.Sprintf("%s, most preferred first: a comma-separated `list` of %s (also %s), %s (also v1, filteredpagination or %s) and %s (also v0 or %s)",
+		what, nameReconcile, reconcile.Name, nameFilteredPagination, filteredpagination.Name, nameOrdinal, ordinal.Name)
 }
 
-// defaultSubprotocolPreference is what existing nodes prefer, as wire names:
-// the order-hash cursor, then page numbers.
+// defaultSubprotocolPreference is the default preference, as wire names:
+// set reconciliation, then what existing nodes prefer (the order-hash
+// cursor, then page numbers), so that old peers answer with those.
 func defaultSubprotocolPreference() []string {
+	return []string{reconcile.Name, filteredpagination.Name, ordinal.Name}
+}
+
+// paginationPreference is what existing nodes prefer: the full syncs of the
+// bench measure these.
+func paginationPreference() []string {
 	return []string{filteredpagination.Name, ordinal.Name}
 }
 
@@ -55,6 +66,8 @@ func shortSubprotocolName(name string) string {
 		return "v1 (order-hash cursor)"
 	case ordinal.Name:
 		return "v0 (page numbers)"
+	case reconcile.Name:
+		return "reconcile"
 	}
 	return name
 }
@@ -69,11 +82,11 @@ func parseSubprotocols(list string) ([]string, error) {
 	for _, entry := range strings.Split(list, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
-			return nil, fmt.Errorf("empty name (want a comma-separated list of %s and %s)", nameFilteredPagination, nameOrdinal)
+			return nil, fmt.Errorf("empty name (want a comma-separated list of %s, %s and %s)", nameReconcile, nameFilteredPagination, nameOrdinal)
 		}
 		name, ok := subprotocolNames[strings.ToLower(entry)]
 		if !ok {
-			return nil, fmt.Errorf("unknown subprotocol %q (want %s or %s)", entry, nameFilteredPagination, nameOrdinal)
+			return nil, fmt.Errorf("unknown subprotocol %q (want %s, %s or %s)", entry, nameReconcile, nameFilteredPagination, nameOrdinal)
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("%q: %s listed twice", entry, name)
@@ -85,9 +98,18 @@ func parseSubprotocols(list string) ([]string, error) {
 }
 
 // newSubprotocol builds the subprotocol of a wire name (as parseSubprotocols
-// returns them) over store.
-func newSubprotocol(name string, store orderstore.Store, filter *orderfilter.Filter, opts ...pagination.Option) (ordersync.Subprotocol, error) {
+// returns them) over store, scoring providers through scorer (nil: none).
+func newSubprotocol(name string, store orderstore.Store, filter *orderfilter.Filter, scorer pagination.PeerScorer, opts ...pagination.Option) (ordersync.Subprotocol, error) {
+	if scorer != nil {
+		opts = append(opts, pagination.WithPeerScorer(scorer))
+	}
 	switch name {
+	case reconcile.Name:
+		ropts := []reconcile.Option{reconcile.WithPagination(opts...)}
+		if scorer != nil {
+			ropts = append(ropts, reconcile.WithPeerScorer(scorer))
+		}
+		return reconcile.New(store, filter, ropts...), nil
 	case filteredpagination.Name:
 		return filteredpagination.New(store, filter, opts...), nil
 	case ordinal.Name:

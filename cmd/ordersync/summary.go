@@ -13,8 +13,8 @@ import (
 // output file.
 func printSyncSummary(w io.Writer, res *syncOutcome, elapsed time.Duration, written int, outPath string) {
 	c := res.stats
-	fmt.Fprintf(w, "sync: accepted %d orders (%d new) from %d of %d peers in %v (%.0f orders/s), %d bytes received\n",
-		c.OrdersAccepted, c.OrdersNew, res.synced(), len(res.peers), elapsed.Round(time.Millisecond), perSecond(c.OrdersAccepted, elapsed), c.BytesRead)
+	fmt.Fprintf(w, "sync: accepted %d orders (%d new) from %d of %d peers in %v (%.0f orders/s), %d bytes received, %d bytes sent\n",
+		c.OrdersAccepted, c.OrdersNew, res.synced(), len(res.peers), elapsed.Round(time.Millisecond), perSecond(c.OrdersAccepted, elapsed), c.BytesRead, c.BytesWritten)
 	dropped := rejectedByReason(c)
 	fmt.Fprintf(w, "sync: rejected %d orders: %s\n", dropped.Total(), dropped)
 	for _, ai := range res.peers {
@@ -38,12 +38,13 @@ func printSyncSummary(w io.Writer, res *syncOutcome, elapsed time.Duration, writ
 	}
 }
 
-// synced counts the peers whose last sync ended well, with orders: the
-// ones GetOrders counts towards --min-peers.
+// synced counts the peers whose last sync ended well, with orders or in
+// sync (reconcile showed the requester held them all): the ones GetOrders
+// counts towards --min-peers.
 func (r *syncOutcome) synced() int {
 	n := 0
 	for _, ai := range r.peers {
-		if ps, ok := r.stats.Providers[ai.ID]; ok && ps.LastError == "" && ps.Orders > 0 {
+		if ps, ok := r.stats.Providers[ai.ID]; ok && ps.LastError == "" && ps.Pages > 0 {
 			n++
 		}
 	}

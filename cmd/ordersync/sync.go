@@ -158,10 +158,15 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 			store = teeStore{db: db, out: res.store}
 		}
 	}
-	opts := []pagination.Option{pagination.WithPeerScorer(node)}
+	if cfg.update && res.store != nil {
+		if err := loadUpdate(ctx, res.store, cfg.out); err != nil {
+			return nil, err
+		}
+	}
+	var opts []pagination.Option
 	subprotocols := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
-		sub, err := newSubprotocol(name, store, cfg.filter, opts...)
+		sub, err := newSubprotocol(name, store, cfg.filter, node, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -182,4 +187,27 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 	}
 	res.stats = service.Stats()
 	return res, err
+}
+
+// loadUpdate puts the orders of path, when it exists, into store: the
+// requester's starting point for sync --update. Their hashes are computed
+// (a line that cannot be hashed is an error naming it); their signatures
+// were checked when the file was written.
+func loadUpdate(ctx context.Context, store *orderstore.Memory, path string) error {
+	orders, err := readOrderFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--update: %w", err)
+	}
+	for i, o := range orders {
+		if _, err := o.ComputeOrderHash(); err != nil {
+			return fmt.Errorf("--update: %s: order %d: %w", path, i+1, err)
+		}
+	}
+	if _, err := store.AddOrders(ctx, orders); err != nil {
+		return fmt.Errorf("--update: %s: %w", path, err)
+	}
+	return nil
 }

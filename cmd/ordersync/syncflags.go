@@ -30,11 +30,14 @@ type syncConfig struct {
 	subprotocols []string // wire names, preferred first
 	filter       *orderfilter.Filter
 	timeout      time.Duration
-	log          *logrus.Logger
+	// update starts from the orders of out, when it exists, and writes
+	// back the union.
+	update bool
+	log    *logrus.Logger
 }
 
 func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
-	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] (--out FILE | --db DSN [--out FILE]) [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]", stderr)
+	fs, logLevel := newFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] (--out FILE | --db DSN [--out FILE]) [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D] [--update]", stderr)
 	var cfg syncConfig
 	fs.Var(&cfg.peers, "peer", "full `multiaddr` of a peer to sync from, ending in /p2p/<peer ID> (repeat for several peers)")
 	fs.StringVar(&cfg.out, "out", "", "`file` to write the accepted orders to, as JSON lines (required without --db)")
@@ -45,6 +48,7 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	exchange := fs.String("exchange", "", "keep only orders for this exchange `address` (a filter flag; default: the 0x v3 Exchange of --chain-id)")
 	schema := fs.String("filter-schema", orderfilter.DefaultCustomOrderSchema, "keep only orders that match this JSON Schema, or the one in the file @`path` (a filter flag; draft-07, may $ref /order, /address, ...)")
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "give up after this `duration` (0: never)")
+	fs.BoolVar(&cfg.update, "update", false, "start from the orders of --out when it exists (their hashes are checked, their signatures were when they were written), fetch only what is missing, and write back the union")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -64,6 +68,9 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 		cfg.minPeers = len(cfg.peers)
 	case cfg.minPeers < 0 || cfg.minPeers > len(cfg.peers):
 		return nil, usagef("--min-peers %d: want 1 to the number of peers (%d)", cfg.minPeers, len(cfg.peers))
+	}
+	if cfg.update && cfg.out == "" {
+		return nil, usagef("--update refreshes --out FILE: --out is required")
 	}
 	if cfg.timeout < 0 {
 		return nil, usagef("--timeout %v: must not be negative", cfg.timeout)
