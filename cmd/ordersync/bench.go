@@ -230,6 +230,9 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 		fmt.Fprintf(out, "metrics tracer (rate limit lifted, medians): %s\n", strings.Join(tracerCost, "; "))
 	}
 	fmt.Fprintf(out, "sync/limit ratio: %.2f\n", ratio)
+	if cfg.resyncOrders > 0 {
+		return runResyncBench(ctx, cfg, out, log)
+	}
 	return nil
 }
 

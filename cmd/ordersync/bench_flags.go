@@ -19,6 +19,8 @@ type benchConfig struct {
 	// runs is how many times each sync (3 and 4) is measured; the table
 	// shows the median run and the spread.
 	runs int
+	// resyncOrders is n of the re-sync table (0 leaves it out).
+	resyncOrders int
 	// cpuProfile, when set, is where a CPU profile of the whole run goes.
 	cpuProfile string
 }
@@ -37,6 +39,8 @@ func defaultBenchConfig() benchConfig {
 		seed:       1,
 		resyncHeld: 0.99,
 		runs:       3,
+		// The issue's figures are at n = 100 000.
+		resyncOrders: 100_000,
 	}
 }
 
@@ -51,13 +55,17 @@ Measures, with the same generated orders, on 127.0.0.1 in this process:
   3. full syncs with each subprotocol into an empty store, with the
      provider's default rate limit, with it lifted, and lifted with the
      Prometheus metrics tracer on at both ends;
-  4. a re-sync when the requester already holds 99% of the orders.
+  4. a re-sync when the requester already holds 99% of the orders;
+  5. a re-sync table at --resync-orders n: a requester missing d = 0, 1,
+     10, 100, 1 000 and 10 000 of them, with reconcile and with v1.
 Each limit is measured 3 times and the best run counts; each sync --runs
 times, and the median run counts, shown with the range of all runs.
-The last line is "sync/limit ratio: X": the best sync's median orders/s
-(rate limit lifted, no tracer) over the smaller of the transport and
-verification limits; the line before it compares the syncs with the
-tracer on and off.
+"sync/limit ratio: X" is the best sync's median orders/s (rate limit
+lifted, no tracer) over the smaller of the transport and verification
+limits; the line before it compares the syncs with the tracer on and off.
+The re-sync table follows, and the last two lines are "re-sync/missing
+bytes ratio: X (n=..., d=1000)" (reconcile's bytes both ways over the
+missing orders' JSON) and "re-sync bytes when in sync: N (n=...)".
 
 Flags:
 `, usage, "cpuprofile")
@@ -65,6 +73,7 @@ Flags:
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page in the syncs"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
 	fs.IntVar(&cfg.runs, "runs", cfg.runs, fmt.Sprintf("times each sync is measured (median and spread shown), 1 to %d", benchMaxRuns))
+	fs.IntVar(&cfg.resyncOrders, "resync-orders", cfg.resyncOrders, fmt.Sprintf("n of the re-sync table, 1000 to %d (0: no table)", benchMaxOrders))
 	// Hidden: for profiling the bench itself, not for users.
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "")
 	if err := parseFlags(fs, args); err != nil {
@@ -75,6 +84,9 @@ Flags:
 	}
 	if err := checkPerPage(cfg.perPage); err != nil {
 		return cfg, err
+	}
+	if cfg.resyncOrders != 0 && (cfg.resyncOrders < 1000 || cfg.resyncOrders > benchMaxOrders) {
+		return cfg, usagef("--resync-orders %d: want 0 or 1000..%d", cfg.resyncOrders, benchMaxOrders)
 	}
 	if cfg.runs < 1 || cfg.runs > benchMaxRuns {
 		return cfg, usagef("--runs %d: want 1 to %d", cfg.runs, benchMaxRuns)

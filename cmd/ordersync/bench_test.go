@@ -20,6 +20,7 @@ func TestBenchPrintsTheRatioLast(t *testing.T) {
 	cfg := defaultBenchConfig()
 	cfg.orders = 1000
 	cfg.runs = 2
+	cfg.resyncOrders = 2000
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, log bytes.Buffer
@@ -27,9 +28,12 @@ func TestBenchPrintsTheRatioLast(t *testing.T) {
 		t.Fatalf("runBenchWith: %v\nlog:\n%s", err, log.String())
 	}
 	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
-	last := lines[len(lines)-1]
-	if !regexp.MustCompile(`^sync/limit ratio: [0-9]+\.[0-9]{2}$`).MatchString(last) {
-		t.Errorf("last line %q is not the ratio line; output:\n%s", last, out.String())
+	if !regexp.MustCompile(`(?m)^sync/limit ratio: [0-9]+\.[0-9]{2}$`).MatchString(out.String()) {
+		t.Errorf("no ratio line; output:\n%s", out.String())
+	}
+	if n := len(lines); !regexp.MustCompile(`^re-sync/missing bytes ratio: [0-9.]+ \(n=2000, d=1000\)$`).MatchString(lines[n-2]) ||
+		!regexp.MustCompile(`^re-sync bytes when in sync: [0-9]+ \(n=2000\)$`).MatchString(lines[n-1]) {
+		t.Errorf("last lines %q are not the re-sync lines; output:\n%s", lines[n-2:], out.String())
 	}
 	for _, want := range []string{
 		"1. transport", "2. verification",

@@ -41,6 +41,8 @@ type syncNodeConfig struct {
 	noRateLimit bool
 	// serviceOpts are more options for ordersync.New.
 	serviceOpts []ordersync.Option
+	// wrap, when set, wraps each subprotocol (the bench times them).
+	wrap func(ordersync.Subprotocol) ordersync.Subprotocol
 }
 
 // startSyncNode starts a host on 127.0.0.1 and an ordersync service on it.
@@ -71,6 +73,9 @@ func startSyncNode(ctx context.Context, cfg syncNodeConfig) (*syncNode, error) {
 		if err != nil {
 			n.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.name, err)
+		}
+		if cfg.wrap != nil {
+			sub = cfg.wrap(sub)
 		}
 		subs = append(subs, sub)
 	}

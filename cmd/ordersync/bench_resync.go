@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// resyncMissing are the differences the re-sync table measures: orders
+// the provider holds and the requester lacks.
+var resyncMissing = []int{0, 1, 10, 100, 1000, 10_000}
+
+// resyncRow is one line of the re-sync table.
+type resyncRow struct {
+	subprotocol  string
+	missing      int
+	in, out      int64 // requester's stream bytes read and written
+	missingBytes int64 // JSON of the missing orders
+	roundTrips   int64
+	elapsed      time.Duration
+	providerCPU  time.Duration // inside the provider's subprotocol
+	requesterCPU time.Duration // inside the requester's subprotocol
+	processCPU   time.Duration
+}
+
+func (r resyncRow) ratio() float64 {
+	if r.missingBytes == 0 {
+		return 0
+	}
+	return float64(r.in+r.out) / float64(r.missingBytes)
+}
+
+// runResyncBench measures re-syncs of a requester that lacks d of n
+// orders, with reconcile and with v1, and prints the table and its two
+// closing lines.
+func runResyncBench(ctx context.Context, cfg benchConfig, out, log io.Writer) error {
+	n := cfg.resyncOrders
+	fmt.Fprintf(log, "re-sync: generating %d signed orders (seed %d)...\n", n, cfg.seed)
+	orders := ordergen.Generate(ordergen.Options{Seed: cfg.seed + 1, Count: n, Makers: demoMakers})
+	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
+	if err != nil {
+		return fmt.Errorf("order filter: %w", err)
+	}
+	provTimer := new(subTimer)
+	provider, err := startSyncNode(ctx, syncNodeConfig{
+		name: "provider", subprotocols: []string{reconcile.Name, filteredpagination.Name}, perPage: cfg.perPage,
+		filter: filter, orders: orders, noRateLimit: true, wrap: provTimer.wrap,
+	})
+	if err != nil {
+		return err
+	}
+	defer provider.Close()
+	class := orderstore.Class{ChainID: ordergen.DefaultChainID, Exchange: ordergen.DefaultExchange}
+	build := timeIt(func() { provider.store.ReconcileSnapshot(class, 1) })
+	update := measureIndexUpdate(ctx, provider.store, cfg.seed)
+
+	var rows []resyncRow
+	for _, d := range resyncMissing {
+		if d > n {
+			continue
+		}
+		held, missingBytes, err := heldExcept(orders, d)
+		if err != nil {
+			return err
+		}
+		for _, sub := range []string{reconcile.Name, filteredpagination.Name} {
+			fmt.Fprintf(log, "re-sync: %s, %d of %d missing...\n", shortSubprotocolName(sub), d, n)
+			row, err := measureResync(ctx, cfg, provider, provTimer, sub, held, filter, class)
+			if err != nil {
+				return err
+			}
+			row.missing, row.missingBytes = d, missingBytes
+			rows = append(rows, row)
+		}
+	}
+	writeResyncTable(out, n, rows, build, update)
+	for _, r := range rows {
+		if r.subprotocol == reconcile.Name && r.missing == 1000 {
+			fmt.Fprintf(out, "re-sync/missing bytes ratio: %.3f (n=%d, d=1000)\n", r.ratio(), n)
+		}
+	}
+	for _, r := range rows {
+		if r.subprotocol == reconcile.Name && r.missing == 0 {
+			fmt.Fprintf(out, "re-sync bytes when in sync: %d (n=%d)\n", r.in+r.out, n)
+		}
+	}
+	return nil
+}
+
+// heldExcept returns fresh copies of orders less every len/d-th, and the
+// JSON bytes of those left out.
+func heldExcept(orders []*zeroex.SignedOrder, d int) ([]*zeroex.SignedOrder, int64, error) {
+	keep := make([]*zeroex.SignedOrder, 0, len(orders))
+	var missingBytes int64
+	every := len(orders) + 1
+	if d > 0 {
+		every = len(orders) / d
+	}
+	left := 0
+	var buf []byte
+	for i, o := range orders {
+		if left < d && i%every == 0 {
+			left++
+			var err error
+			if buf, err = o.AppendJSONUncached(buf[:0]); err != nil {
+				return nil, 0, err
+			}
+			missingBytes += int64(len(buf))
+			continue
+		}
+		keep = append(keep, o)
+	}
+	fresh, err := freshCopies(keep)
+	return fresh, missingBytes, err
+}
+
+// measureResync runs one re-sync of a requester holding held from the
+// provider, speaking sub only, with its store's index built beforehand.
+func measureResync(ctx context.Context, cfg benchConfig, provider *syncNode, provTimer *subTimer, sub string, held []*zeroex.SignedOrder, filter *orderfilter.Filter, class orderstore.Class) (resyncRow, error) {
+	reqTimer := new(subTimer)
+	requester, err := startSyncNode(ctx, syncNodeConfig{
+		name: "requester", subprotocols: []string{sub}, perPage: cfg.perPage, filter: filter, orders: held, wrap: reqTimer.wrap,
+	})
+	if err != nil {
+		return resyncRow{}, err
+	}
+	defer requester.Close()
+	requester.store.ReconcileSnapshot(class, 1) // a live node keeps it current
+	if err := testnet.ConnectHosts(ctx, requester.host, provider.host); err != nil {
+		return resyncRow{}, err
+	}
+	provTimer.reset()
+	cpu0 := processCPUTime()
+	start := time.Now()
+	err = requester.service.GetOrders(ctx, 1)
+	elapsed := time.Since(start)
+	cpu := processCPUTime() - cpu0
+	if err != nil {
+		return resyncRow{}, fmt.Errorf("re-sync %s: GetOrders: %w", shortSubprotocolName(sub), err)
+	}
+	if got := requester.store.Len(); got != provider.store.Len() {
+		return resyncRow{}, fmt.Errorf("re-sync %s: requester holds %d orders, want %d", shortSubprotocolName(sub), got, provider.store.Len())
+	}
+	st := requester.service.Stats()
+	return resyncRow{
+		subprotocol: sub, in: st.BytesRead, out: st.BytesWritten,
+		roundTrips: st.Providers[provider.host.ID()].Pages, elapsed: elapsed,
+		providerCPU: provTimer.total(), requesterCPU: reqTimer.total(), processCPU: cpu,
+	}, nil
+}
+
+// measureIndexUpdate is what keeping the index current costs per order
+// added or removed: 1 000 orders added and removed again.
+func measureIndexUpdate(ctx context.Context, store *orderstore.Memory, seed int64) time.Duration {
+	const k = 1000
+	extra := ordergen.Generate(ordergen.Options{Seed: seed + 2, Count: k, Makers: demoMakers})
+	hashes := make([]common.Hash, 0, k)
+	for _, o := range extra {
+		h, _ := o.ComputeOrderHash()
+		hashes = append(hashes, h)
+	}
+	d := timeIt(func() {
+		for i := range extra {
+			_, _ = store.AddOrders(ctx, extra[i:i+1])
+		}
+		_, _ = store.Remove(ctx, hashes...)
+	})
+	plain := orderstore.NewMemory() // the same without an index
+	base := timeIt(func() {
+		for i := range extra {
+			_, _ = plain.AddOrders(ctx, extra[i:i+1])
+		}
+		_, _ = plain.Remove(ctx, hashes...)
+	})
+	return max(0, d-base) / (2 * k)
+}
+
+func writeResyncTable(w io.Writer, n int, rows []resyncRow, build, update time.Duration) {
+	fmt.Fprintf(w, "\nre-sync of a requester missing d of n=%d orders (provider's Memory index built in %v, kept current at %v per order added or removed):\n\n",
+		n, build.Round(time.Millisecond), update.Round(100*time.Nanosecond))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "d\tsubprotocol\tbytes in\tbytes out\tmissing JSON\t(in+out)/missing\tround trips\ttime\tprovider CPU\trequester CPU\tprocess CPU\t")
+	for _, r := range rows {
+		ratio := "-"
+		if r.missingBytes > 0 {
+			ratio = fmt.Sprintf("%.3f", r.ratio())
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t\n", r.missing, shortSubprotocolName(r.subprotocol),
+			r.in, r.out, r.missingBytes, ratio, r.roundTrips, r.elapsed.Round(10*time.Microsecond),
+			r.providerCPU.Round(10*time.Microsecond), r.requesterCPU.Round(10*time.Microsecond), r.processCPU.Round(time.Millisecond))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nprovider and requester CPU: time inside each side's subprotocol (building answers, decoding, validating, storing),")
+	fmt.Fprintln(w, "without framing and JSON; process CPU: both sides and everything else in this process")
+}
+
+func timeIt(fn func()) time.Duration {
+	t0 := time.Now()
+	fn()
+	return time.Since(t0)
+}
+
+// subTimer sums the time spent inside the subprotocols it wraps.
+type subTimer struct {
+	mu  sync.Mutex
+	sum time.Duration
+}
+
+func (t *subTimer) add(d time.Duration) { t.mu.Lock(); t.sum += d; t.mu.Unlock() }
+func (t *subTimer) reset()              { t.mu.Lock(); t.sum = 0; t.mu.Unlock() }
+func (t *subTimer) total() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sum
+}
+
+// wrap returns sub timed, with the optional interfaces it has.
+func (t *subTimer) wrap(sub ordersync.Subprotocol) ordersync.Subprotocol {
+	return &timedSubprotocol{Subprotocol: sub, t: t}
+}
+
+type timedSubprotocol struct {
+	ordersync.Subprotocol
+	t *subTimer
+}
+
+func (s *timedSubprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	t0 := time.Now()
+	defer func() { s.t.add(time.Since(t0)) }()
+	return s.Subprotocol.HandleOrderSyncRequest(ctx, req)
+}
+
+func (s *timedSubprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersync.Response) (*ordersync.Request, int, error) {
+	t0 := time.Now()
+	defer func() { s.t.add(time.Since(t0)) }()
+	return s.Subprotocol.HandleOrderSyncResponse(ctx, res)
+}
+
+func (s *timedSubprotocol) GenerateFirstRequestMetadata() (json.RawMessage, error) {
+	t0 := time.Now()
+	defer func() { s.t.add(time.Since(t0)) }()
+	return s.Subprotocol.GenerateFirstRequestMetadata()
+}
+
+// NextRequest keeps a pipelining subprotocol pipelined (nil when the
+// wrapped one cannot tell).
+func (s *timedSubprotocol) NextRequest(ctx context.Context, res *ordersync.Response) (*ordersync.Request, error) {
+	p, ok := s.Subprotocol.(ordersync.Pipeliner)
+	if !ok {
+		return nil, nil
+	}
+	t0 := time.Now()
+	defer func() { s.t.add(time.Since(t0)) }()
+	return p.NextRequest(ctx, res)
+}
+
+func (s *timedSubprotocol) ResetSync(p peer.ID) {
+	if r, ok := s.Subprotocol.(ordersync.SyncResetter); ok {
+		r.ResetSync(p)
+	}
+}
+
+func (s *timedSubprotocol) InSync(p peer.ID) bool {
+	r, ok := s.Subprotocol.(ordersync.InSyncReporter)
+	return ok && r.InSync(p)
+}
+
+func (s *timedSubprotocol) ReportMetricsTo(t ordersync.MetricsTracer) {
+	if r, ok := s.Subprotocol.(ordersync.MetricsReporter); ok {
+		r.ReportMetricsTo(t)
+	}
+}
