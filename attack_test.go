@@ -36,6 +36,7 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -959,6 +960,9 @@ type hostileProvider struct {
 	// synced says the hostile provider does count as synced: it delivered
 	// a valid order and completed.
 	synced bool
+	// reconcile makes the requester offer /reconcile-riblt/version/1
+	// first (attack_reconcile_test.go).
+	reconcile bool
 }
 
 var hostileProviders = []hostileProvider{
@@ -1073,6 +1077,9 @@ func TestAttackHostileProvider(t *testing.T) {
 			store := orderstore.NewMemory()
 			node := ordersync.NewHostNode(requesterHost)
 			subs := realSubprotocols(store, node)
+			if hp.reconcile {
+				subs = append([]ordersync.Subprotocol{reconcile.New(store, nil, reconcile.WithPeerScorer(node))}, subs...)
+			}
 			if hp.filter {
 				filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
 				if err != nil {

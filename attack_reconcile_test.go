@@ -1,0 +1,99 @@
+package ordersync_test
+
+import (
+	"encoding/json"
+
+	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+)
+
+// Hostile providers that speak /reconcile-riblt/version/1 to a requester
+// that offers it first.
+func init() {
+	hostileProviders = append(hostileProviders,
+		// Symbols and a digest, all consistent, of 2 000 orders it does
+		// not have: every fetch comes back empty.
+		hostileProvider{name: "reconcile-claims-never-delivered", reconcile: true, lastError: "never came", tag: reconcile.TagUndelivered,
+			script: answerReconcile(func(op string, from int) []byte {
+				if op == reconcile.OpFetch {
+					return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpFetch})
+				}
+				return ghostSketch(from)
+			})},
+		// Sketch after sketch with no symbols: the requester's page bound
+		// cuts it off.
+		hostileProvider{name: "reconcile-endless-rounds", reconcile: true, lastError: "too many pages",
+			script: answerReconcile(func(_ string, from int) []byte {
+				md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: 5, From: from}
+				if from == 0 {
+					md.Digest = make([]byte, riblt.DigestSize)
+				}
+				return reconcileResponse(md)
+			})},
+		// Random bytes as symbols, claiming a million orders.
+		hostileProvider{name: "reconcile-garbage-symbols", reconcile: true, lastError: "too many pages",
+			script: answerReconcile(func(op string, from int) []byte {
+				syms := randomBytes(uint64(from)+7, 4000*riblt.SymbolSize)
+				md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: 1_000_000, From: from, Symbols: syms}
+				if from == 0 {
+					md.Digest = make([]byte, riblt.DigestSize)
+				}
+				if op != reconcile.OpSketch {
+					md = &reconcile.ResponseMetadata{Op: reconcile.OpFetch}
+				}
+				return reconcileResponse(md)
+			})},
+	)
+}
+
+// answerReconcile answers each request with respond(op, from) of the
+// request's reconcile metadata (a first request's is the first entry).
+func answerReconcile(respond func(op string, from int) []byte) hostileScript {
+	return func(s network.Stream, nextRequest func() []byte) {
+		for req := nextRequest(); req != nil; req = nextRequest() {
+			var raw struct {
+				Metadata json.RawMessage `json:"metadata"`
+			}
+			_ = json.Unmarshal(req, &raw)
+			var first struct {
+				Metadata []json.RawMessage `json:"metadata"`
+			}
+			md := raw.Metadata
+			if json.Unmarshal(md, &first) == nil && len(first.Metadata) > 0 {
+				md = first.Metadata[0]
+			}
+			var r struct {
+				Op   string `json:"op"`
+				From int    `json:"from"`
+			}
+			_ = json.Unmarshal(md, &r)
+			if _, err := s.Write(respond(r.Op, r.From)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func reconcileResponse(md *reconcile.ResponseMetadata) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "Response", "subprotocol": reconcile.Name, "orders": []any{}, "complete": false, "metadata": md})
+	return append(b, '\n')
+}
+
+// ghostSketch is an honest-looking sketch of 2 000 hashes no order has.
+func ghostSketch(from int) []byte {
+	ghosts := make([]riblt.Item, 2000)
+	var digest riblt.Digest
+	for i := range ghosts {
+		ghosts[i][0], ghosts[i][1], ghosts[i][2] = 0xee, byte(i>>8), byte(i)
+		digest.AddItem(&ghosts[i])
+	}
+	n := 3200
+	md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: len(ghosts), From: from,
+		Symbols: riblt.AppendSymbols(nil, riblt.Encode(ghosts, from, from+n))}
+	if from == 0 {
+		md.Digest = riblt.AppendDigest(nil, &digest)
+	}
+	return reconcileResponse(md)
+}

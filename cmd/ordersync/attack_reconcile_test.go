@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+)
+
+// Requesters that abuse serve's /reconcile-riblt/version/1.
+func init() {
+	serveAttacks = append(serveAttacks,
+		serveAttack{"reconcile-symbol-flood", serveReconcileRequests(func(i int) string {
+			// Ever more symbols of snapshots serve never made.
+			return fmt.Sprintf(`{"op":"sketch","orderfilter":null,"snapshot":%d,"from":%d,"count":1000000000}`, 1000+i, i*reconcile.MaxSymbolsPerResponse)
+		})},
+		serveAttack{"reconcile-fetch-unknown", serveReconcileRequests(func(i int) string {
+			r := rand.New(rand.NewPCG(uint64(i), 1))
+			hashes := make([]byte, 32*reconcile.MaxFetch)
+			for j := range hashes {
+				hashes[j] = byte(r.Uint32())
+			}
+			return `{"op":"fetch","orderfilter":null,"hashes":"` + base64.StdEncoding.EncodeToString(hashes) + `"}`
+		})},
+	)
+}
+
+// serveReconcileRequests sends 20 reconcile requests on one stream, each
+// metadata(i), and checks that every answer stays within a response's
+// bounds: at most MaxSymbolsPerResponse symbols, and no orders for hashes
+// serve does not hold.
+func serveReconcileRequests(metadata func(i int) string) serveAttackFunc {
+	return onStream(func(s network.Stream, _ func(), _ <-chan struct{}) serveAttackResult {
+		const requests = 20
+		br := bufio.NewReaderSize(s, 64<<10)
+		var res serveAttackResult
+		largest := 0
+		for i := range requests {
+			msg := `{"type":"Request","subprotocols":["` + reconcile.Name + `"],"metadata":` + metadata(i) + "}\n"
+			res.maxRead += int64(len(msg))
+			if _, err := s.Write([]byte(msg)); err != nil {
+				res.err = fmt.Errorf("request %d: %w", i, err)
+				return res
+			}
+			line, err := br.ReadSlice('\n')
+			for err == bufio.ErrBufferFull {
+				var more []byte
+				more, err = br.ReadSlice('\n')
+				line = append(append([]byte(nil), line...), more...)
+			}
+			if err != nil {
+				// Serve may end the stream; it must not have answered
+				// beyond the bounds before.
+				res.note = fmt.Sprintf("stream ended after %d answers (largest %d B): %v", i, largest, err)
+				return res
+			}
+			largest = max(largest, len(line))
+		}
+		// 16 384 symbols of 41 bytes, in base64, and the envelope.
+		if limit := reconcile.MaxSymbolsPerResponse*41*4/3 + 4096; largest > limit {
+			res.err = fmt.Errorf("an answer of %d B, over %d", largest, limit)
+		}
+		res.note = fmt.Sprintf("%d answers, largest %d B", requests, largest)
+		return res
+	})
+}
