@@ -66,7 +66,7 @@ func runResyncBench(ctx context.Context, cfg benchConfig, out, log io.Writer) er
 		return err
 	}
 	defer provider.Close()
-	class := orderstore.Class{ChainID: ordergen.DefaultChainID, Exchange: ordergen.DefaultExchange}
+	class := orderstore.Class{ChainID: int64(filter.ChainID()), Exchange: filter.ExchangeAddress()}
 	build := timeIt(func() { provider.store.ReconcileSnapshot(class, 1) })
 	update := measureIndexUpdate(ctx, provider.store, cfg.seed)
 
