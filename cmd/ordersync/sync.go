@@ -155,7 +155,7 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 		res.db = db.String()
 		store = db
 		if res.store != nil {
-			store = teeStore{db: db, out: res.store}
+			store = outReadTee{teeStore{db: db, out: res.store}}
 		}
 	}
 	if cfg.update && res.store != nil {
@@ -211,3 +211,14 @@ func loadUpdate(ctx context.Context, store *orderstore.Memory, path string) erro
 	}
 	return nil
 }
+
+// outReadTee is the teeStore as a requester reconciles over it: the file
+// wants every order of the peers, so the set it holds is the --out file's
+// (what it starts from), not the database's; adds still go to both.
+type outReadTee struct{ teeStore }
+
+func (t outReadTee) OrdersAfter(ctx context.Context, after common.Hash, limit int) ([]*zeroex.SignedOrder, error) {
+	return t.out.OrdersAfter(ctx, after, limit)
+}
+
+func (t outReadTee) Get(hash common.Hash) (*zeroex.SignedOrder, bool) { return t.out.Get(hash) }
