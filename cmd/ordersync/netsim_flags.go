@@ -23,6 +23,7 @@ type netsimConfig struct {
 	subs      string
 	// noPipeline runs every node with --no-pipeline.
 	noPipeline bool
+	mdns       bool          // every node runs with --mdns
 	churn      int           // node restarts during the run
 	churnEvery time.Duration // time between restarts
 	deadline   time.Duration
@@ -110,7 +111,7 @@ namespace, joined by veth pairs to a bridge in a namespace of its own.
 Every node link is shaped to --bandwidth in each direction (tc tbf) and
 every connection gets --rtt of round trip from a delaying relay in front of
 each node. Each node starts with --orders orders of its own, plus --overlap
-of the next node's, and gets 3 random bootstrap peers. The run ends when
+of the next node's, and gets --bootstrap random peers to dial. The run ends when
 every node holds the union of all orders, or at --deadline; it prints per
 node the orders held, bytes in and out and sync rounds, and a closing line
 
@@ -139,6 +140,8 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.IntVar(&cfg.minPeers, "min-peers", cfg.minPeers, "the nodes' --min-peers")
 	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, subprotocolsUsage("every node's subprotocols"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "run every node with --no-pipeline (one page at a time, as the original network)")
+	fs.IntVar(&cfg.bootstrap, "bootstrap", cfg.bootstrap, "random bootstrap peers each node gets (0 needs --mdns)")
+	fs.BoolVar(&cfg.mdns, "mdns", false, "run every node with --mdns: they find each other by multicast on the bridge")
 	fs.IntVar(&cfg.churn, "churn", 0, "kill and restart this many random nodes during the run, one every --churn-every")
 	fs.DurationVar(&cfg.churnEvery, "churn-every", cfg.churnEvery, "time between churn restarts")
 	fs.DurationVar(&cfg.deadline, "deadline", cfg.deadline, "give up after this long")
@@ -161,6 +164,8 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 		return cfg, usagef("--interval %v: want a positive duration", cfg.interval)
 	case cfg.minPeers < 1:
 		return cfg, usagef("--min-peers %d: want 1 or more", cfg.minPeers)
+	case cfg.bootstrap < 0 || (cfg.bootstrap == 0 && !cfg.mdns):
+		return cfg, usagef("--bootstrap %d: want 1 or more, or 0 with --mdns", cfg.bootstrap)
 	case cfg.churn < 0:
 		return cfg, usagef("--churn %d: want 0 or more", cfg.churn)
 	case cfg.churnEvery <= 0:

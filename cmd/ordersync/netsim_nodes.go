@@ -105,6 +105,16 @@ func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*sim
 		if cfg.noPipeline {
 			n.args = append(n.args, "--no-pipeline")
 		}
+		if cfg.mdns {
+			// mDNS announces the addresses the node listens on, not
+			// --announce's: it listens on eth0 too, and what it finds
+			// that way is dialled there, past the delaying relay.
+			n.args[slices.Index(n.args, "--listen")+1] = fmt.Sprintf("/ip4/0.0.0.0/tcp/%d", netsimNodePort)
+			n.args = append(n.args, "--mdns")
+		}
+	}
+	if cfg.bootstrap == 0 {
+		return nodes, cfg.nodes * cfg.orders, nil
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.seed), 15))
 	for i, peers := range bootstrapTopology(cfg.nodes, cfg.bootstrap, rng) {

@@ -110,3 +110,20 @@ func TestNetsimInterruptedCleansUp(t *testing.T) {
 	mustContain(t, "netsim's stderr", p.stderr.String(), "interrupted")
 	checkNothingLeft(t, cmd.Process.Pid, token)
 }
+
+// TestNetsimMDNS runs nodes without bootstrap peers: they find each other
+// with mDNS, by multicast that stays on the emulated bridge.
+func TestNetsimMDNS(t *testing.T) {
+	needNetns(t)
+	dir := t.TempDir()
+	bin := buildCLI(t, dir)
+	cmd, token := netsimCommand(bin, "--nodes", "3", "--orders", "100", "--rtt", "10ms",
+		"--interval", "1s", "--bootstrap", "0", "--mdns", "--deadline", "50s")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("netsim: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	checkNothingLeft(t, cmd.Process.Pid, token)
+	mustContain(t, "netsim's report", stdout.String(), "netsim: 3/3 nodes hold all 300 orders")
+}

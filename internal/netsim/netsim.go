@@ -115,6 +115,8 @@ func (n *Net) setupNode(ctx context.Context, i int, ns string) error {
 		append(node, "addr", "add", addr, "dev", "eth0"),
 		append(node, "link", "set", "eth0", "up"),
 		append(node, "link", "set", "lo", "up"),
+		// Multicast (mDNS) goes to the bridge too, and nowhere else.
+		append(node, "route", "add", "224.0.0.0/4", "dev", "eth0"),
 	}
 	for _, s := range steps {
 		if err := ip(ctx, s...); err != nil {

@@ -65,9 +65,15 @@ func TestSetupBuildsShapedLinksAndCloseRemovesEverything(t *testing.T) {
 		if q := run(t, "ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", "eth0"); !strings.Contains(q, "tbf") || !strings.Contains(q, "20Mbit") {
 			t.Errorf("node %d: eth0 qdisc %q, want tbf at 20Mbit", i, q)
 		}
-		// The only routes are the subnet's: nothing leads out.
-		if routes := strings.TrimSpace(run(t, "ip", "-n", ns, "-4", "route", "show")); routes != "198.18.0.0/24 dev eth0 proto kernel scope link src "+n.Addr(i).String() {
-			t.Errorf("node %d: routes %q, want only the subnet's", i, routes)
+		// The only routes are the subnet's and multicast on the bridge:
+		// nothing leads out.
+		want := "198.18.0.0/24 dev eth0 proto kernel scope link src " + n.Addr(i).String() + "\n224.0.0.0/4 dev eth0 scope link"
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSpace(run(t, "ip", "-n", ns, "-4", "route", "show")), "\n") {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+		if routes := strings.Join(lines, "\n"); routes != want {
+			t.Errorf("node %d: routes %q, want only the subnet's and multicast's, %q", i, routes, want)
 		}
 	}
 	// Close kills what runs in the namespaces.
