@@ -27,6 +27,9 @@ func (s *Subprotocol) class() (orderstore.Class, bool) {
 	return orderstore.Class{ChainID: int64(s.filter.ChainID()), Exchange: s.filter.ExchangeAddress()}, true
 }
 
+// ownScanTime is the budget of a scan of the requester's own store: none.
+const ownScanTime = 100 * 365 * 24 * time.Hour
+
 // heldCount is how many orders the local set holds.
 func (s *Subprotocol) heldCount() (int, error) {
 	rejected := len(s.rejectedNotHeld())
@@ -45,7 +48,7 @@ func (s *Subprotocol) heldCount() (int, error) {
 // scanOwn reads the hashes of the requester's own orders that match its
 // filter. It is the requester's own store: no budget.
 func (s *Subprotocol) scanOwn(ctx context.Context) ([]riblt.Item, error) {
-	return s.scan(ctx, s.filter, nil, math.MaxInt, 100*365*24*time.Hour)
+	return s.scan(ctx, s.filter, nil, math.MaxInt, ownScanTime)
 }
 
 // rejectedNotHeld returns the rejected hashes that the store does not hold
@@ -74,7 +77,8 @@ func (s *Subprotocol) newLocalSet(ctx context.Context) (*localSet, error) {
 			snap := rec.ReconcileSnapshot(class, riblt.DefaultIndexSymbols)
 			ls.digest = snap.Digest
 			ls.source = riblt.Prefixed(snap.Symbols, func() *riblt.Encoder {
-				hashes, err := s.scanHashes(context.Background(), nil, &class)
+				// Its own store: no budget, as in scanOwn.
+				hashes, err := s.scan(context.Background(), nil, &class, math.MaxInt, ownScanTime)
 				if err != nil || rec.Version() != snap.Version || len(hashes) != snap.Count {
 					return nil // the store moved on: Decoder.Add fails, the sync pages
 				}

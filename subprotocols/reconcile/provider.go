@@ -78,6 +78,9 @@ func (s *Subprotocol) serveSketch(ctx context.Context, md *RequestMetadata) (*or
 		count = 0 // nothing to reconcile: the requester is done
 	}
 	syms, ok, err := sn.symbols(ctx, s, from, from+count)
+	if errors.Is(err, errScanBudget) && from == 0 {
+		return s.servePage(ctx, nil, md) // the store is too slow to read: page
+	}
 	if err != nil {
 		return nil, err
 	}
