@@ -249,7 +249,7 @@ func (d *decoder) finish(s *SignedOrder) {
 	field := func(k int) []byte {
 		n := len(d.hexes[k]) / 2
 		b := buf[:n:n]
-		decodeHex(b, d.hexes[k])
+		decodeCheckedHex(b, d.hexes[k])
 		buf = buf[n:]
 		return b
 	}
@@ -487,6 +487,18 @@ var hexValue = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// decodeCheckedHex decodes checked hex digits into out (len(digits)/2
+// bytes): decodeHex without the letter cases, which only addresses need.
+func decodeCheckedHex(out, digits []byte) {
+	if len(out) == 0 {
+		return
+	}
+	_ = digits[2*len(out)-1] // one bounds check for the loop
+	for i := range out {
+		out[i] = hexValue[digits[2*i]]<<4 | hexValue[digits[2*i+1]]
+	}
+}
 
 // decodeHex decodes checked hex digits into out (len(digits)/2 bytes) and
 // reports whether it saw upper- and lowercase letters.
