@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -29,6 +30,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	defer limitHeapGrowth()()
 	// Create the output first, as a temporary file beside it: a typo in the
 	// path fails before the sync, and the file appears whole or not at all.
 	var out *os.File
@@ -87,6 +89,24 @@ func writeOutFile(ctx context.Context, out *os.File, res *syncOutcome, path stri
 		return 0, fmt.Errorf("write %s: %w", path, err)
 	}
 	return written, nil
+}
+
+// syncGCPercent is the collector's target for sync, unless GOGC says
+// otherwise. Nearly all that sync allocates stays live until it exits (the
+// orders it writes out), so the default of 100 lets the heap run up to twice
+// what it holds before a collection. At 50 the peak of a sync of 200 000
+// orders was 233-236 MB (five runs) against 228-248 MB at 100 (four), for
+// about 0.9 s more of the collector's CPU on a sync of some 16 s of CPU.
+const syncGCPercent = 50
+
+// limitHeapGrowth sets the collector's target to syncGCPercent when GOGC is
+// not set, and returns what puts the previous target back.
+func limitHeapGrowth() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(syncGCPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // createTemp creates a temporary file in the directory of path.
