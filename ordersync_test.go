@@ -3,6 +3,7 @@ package ordersync
 import (
 	"encoding/json"
 	"errors"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -160,5 +161,40 @@ func TestPublicWireNamesMatchWire(t *testing.T) {
 	}
 	if string(req.Metadata) != string(public) {
 		t.Fatalf("wire's first request metadata %s, FirstRequestsForSubprotocols %s", req.Metadata, public)
+	}
+}
+
+// TestEncodingCacheOption tells by what a provider serves whether it kept
+// its orders' encodings: an order changed after the first sync (without
+// ResetHash) goes out as it was with the cache, and as it is now, so with
+// a signature that no longer matches, without it.
+func TestEncodingCacheOption(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		// Each requester is connected to the provider only.
+		hosts := testnet.New(t, 3, testnet.WithoutConnecting())
+		testnet.Connect(t, hosts[1], hosts[0])
+		testnet.Connect(t, hosts[2], hosts[0])
+		provided := orders(7, 5)
+		newService(t, hosts[0], []Subprotocol{newPager("/test/a", provided, 10)},
+			append(testOptions(t, 1), WithEncodingCache(keep))...)
+		sync := func(h host.Host) int {
+			sub := newPager("/test/a", nil, 10)
+			requester := newService(t, h, []Subprotocol{sub}, testOptions(t, 1)...)
+			if err := requester.GetOrders(t.Context(), 1); err != nil {
+				t.Fatalf("keep %v: GetOrders: %v", keep, err)
+			}
+			return sub.receivedCount()
+		}
+		if got := sync(hosts[1]); got != 5 {
+			t.Fatalf("keep %v: first sync kept %d orders, want 5", keep, got)
+		}
+		provided[0].Salt.Add(provided[0].Salt, big.NewInt(1))
+		want := 5 // the cached encoding, still validly signed
+		if !keep {
+			want = 4
+		}
+		if got := sync(hosts[2]); got != want {
+			t.Errorf("keep %v: second sync kept %d orders, want %d", keep, got, want)
+		}
 	}
 }

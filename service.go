@@ -79,6 +79,7 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 	if err != nil {
 		panic(err)
 	}
+	responses.UncachedOrders = cfg.uncachedEncodings
 	s.responses = responses
 	s.tracer = serviceTracer{stats: &s.stats, user: cfg.tracer}
 	for _, sub := range s.subprotocols {

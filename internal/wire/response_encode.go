@@ -18,6 +18,11 @@ type ResponseEncoder struct {
 	// prefix[name] is `{"type":"Response","subprotocol":<name>,"orders":`,
 	// encoded once per subprotocol.
 	prefix map[string][]byte
+	// UncachedOrders makes the encoder write orders without keeping their
+	// encodings on them (zeroex's AppendJSONUncached instead of
+	// AppendJSON): a kilobyte less held per order served, for encoding
+	// every order of every response anew. Set it before the first Encode.
+	UncachedOrders bool
 }
 
 // NewResponseEncoder makes the encoder of the responses of the subprotocols
@@ -58,7 +63,7 @@ func (e *ResponseEncoder) Encode(buf []byte, flush func([]byte) ([]byte, error),
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			if buf, err = appendOrder(buf, order); err != nil {
+			if buf, err = e.appendOrder(buf, order); err != nil {
 				return buf, fmt.Errorf("ordersync: %s response order %d: %w", sub, i, err)
 			}
 			if len(buf) >= ResponseChunk {
@@ -86,9 +91,12 @@ func (e *ResponseEncoder) Append(dst []byte, sub string, orders []*zeroex.Signed
 	return e.Encode(dst, keep, sub, orders, complete, metadata)
 }
 
-func appendOrder(dst []byte, order *zeroex.SignedOrder) ([]byte, error) {
+func (e *ResponseEncoder) appendOrder(dst []byte, order *zeroex.SignedOrder) ([]byte, error) {
 	if order == nil {
 		return append(dst, "null"...), nil
+	}
+	if e.UncachedOrders {
+		return order.AppendJSONUncached(dst)
 	}
 	// AppendJSON copies the order's cached, compact encoding.
 	return order.AppendJSON(dst)

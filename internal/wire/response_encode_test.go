@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/ordersync/ordersync/internal/ordergen"
@@ -50,6 +51,35 @@ func TestEncodeResponseMatchesJSONMarshal(t *testing.T) {
 				t.Fatalf("hand-encoded:\n%s\njson.Marshal:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// With UncachedOrders the encoder keeps no encoding on the orders: an order
+// changed after it was served (without ResetHash, which would drop a cache)
+// is encoded as it is now; with the cache it is served as it was.
+func TestEncodeResponseUncachedOrders(t *testing.T) {
+	for _, uncached := range []bool{false, true} {
+		enc, err := NewResponseEncoder([]string{"/test/a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc.UncachedOrders = uncached
+		orders := ordergen.Generate(ordergen.Options{Seed: 4, Count: 2})
+		before, err := enc.Append(nil, "/test/a", orders, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders[1].Salt.SetInt64(12345)
+		after, err := enc.Append(nil, "/test/a", orders, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed := string(before) != string(after); changed != uncached {
+			t.Errorf("UncachedOrders %v: second response changed %v, want %v", uncached, changed, uncached)
+		}
+		if uncached && !strings.Contains(string(after), `"salt":"12345"`) {
+			t.Errorf("uncached response lacks the order's new salt:\n%s", after)
+		}
 	}
 }
 
