@@ -19,7 +19,7 @@ type orderMemory struct {
 	// store is orderstore.Memory's share: its B-tree item and nodes.
 	store int64
 	// encoding is the cached JSON encoding a provider keeps on each order
-	// it has served.
+	// it has served (none with ordersync.WithEncodingCache(false)).
 	encoding int64
 }
 

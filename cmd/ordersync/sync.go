@@ -196,7 +196,9 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 	// stops when this function returns.
 	serviceCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	service := ordersync.New(serviceCtx, node, subprotocols, ordersync.WithLogger(log))
+	// A one-shot sync serves peers only while it runs: caching each
+	// order's encoding for them would hold a kilobyte more per order.
+	service := ordersync.New(serviceCtx, node, subprotocols, ordersync.WithLogger(log), ordersync.WithEncodingCache(false))
 
 	getCtx, giveUp := context.WithCancelCause(ctx)
 	defer giveUp(nil)
