@@ -16,15 +16,15 @@ import (
 )
 
 // hostSyncOrders is how many orders TestHostSync moves into each store;
-// 20 000 under the race detector.
+// 5 000 under the race detector.
 func hostSyncOrders() int {
 	if raceEnabled {
-		return 20_000
+		return 5_000
 	}
 	return 100_000
 }
 
-// TestHostSync syncs 100 000 (under -race 20 000) signed orders from a provider host to a
+// TestHostSync syncs 100 000 (under -race 5 000) signed orders from a provider host to a
 // requester host into each store, over real libp2p streams on 127.0.0.1,
 // then syncs again: the second time nothing is new.
 func TestHostSync(t *testing.T) {
