@@ -27,6 +27,7 @@ type netsimBenchConfig struct {
 	rtt       time.Duration
 	bandwidth int64
 	perPage   int
+	subs      string
 	seed      int64
 }
 
@@ -49,12 +50,13 @@ Flags:
 
 // runNetsimBench is "ordersync netsim bench".
 func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, seed: 1}
+	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, subs: defaultSubprotocols, seed: 1}
 	fs := newTextFlagSet("netsim bench", netsimBenchUsage, stderr)
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "orders the provider holds")
 	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay of the link")
 	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of the link, each direction: e.g. 50mbit (0: unshaped)")
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page the provider serves"))
+	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, subprotocolsUsage("the requester's subprotocols"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -67,6 +69,9 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if err := checkPerPage(cfg.perPage); err != nil {
 		return err
+	}
+	if _, err := parseSubprotocols(cfg.subs); err != nil {
+		return usageError{fmt.Errorf("--subprotocols %q: %w", cfg.subs, err)}
 	}
 
 	net, dir, exe, err := netsimSetup(ctx, 2, cfg.bandwidth, stderr)
@@ -93,7 +98,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "netsim bench: %d orders over one link of %s each way, rtt %v, %d orders per page\n", cfg.orders, formatBandwidth(cfg.bandwidth), cfg.rtt, cfg.perPage)
+	fmt.Fprintf(stdout, "netsim bench: %d orders over one link of %s each way, rtt %v, %d orders per page, requester's subprotocols %s\n", cfg.orders, formatBandwidth(cfg.bandwidth), cfg.rtt, cfg.perPage, cfg.subs)
 
 	prov := net.Command(ctx, provider, exe, "node",
 		"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort),
@@ -124,7 +129,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 		name string
 		args []string
 	}{{"pipelined", nil}, {"one page at a time", []string{"--no-pipeline"}}} {
-		bytes, took, err := benchSyncOnce(ctx, net, requester, exe, peerAddr, cfg.orders, mode.args, stderr)
+		bytes, took, err := benchSyncOnce(ctx, net, requester, exe, peerAddr, cfg.orders, append([]string{"--subprotocols", cfg.subs}, mode.args...), stderr)
 		if err != nil {
 			return fmt.Errorf("sync, %s: %w", mode.name, err)
 		}
