@@ -33,6 +33,7 @@ import (
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -55,16 +56,6 @@ const (
 	// hangGuard bounds every wait of the tests: no attack comes near it
 	// when the Service behaves, so reaching it is a hang, not slowness.
 	hangGuard = 20 * time.Second
-)
-
-// Peer-score tags, as docs/protocol.md names them.
-const (
-	tagInvalidMessage    = "ordersync/invalid-message"
-	tagValidMessage      = "ordersync/valid-message"
-	tagNegotiationFailed = "ordersync/subprotocol-negotiation-failed"
-	// tagMessageTimeout is this implementation's own: a peer that let a
-	// message deadline pass.
-	tagMessageTimeout = "ordersync/message-timeout"
 )
 
 // attackOrders are the signed orders every attacked provider holds; signing
@@ -619,29 +610,29 @@ func tagValue(e *attackEnv, tag string) (int, bool) {
 // checkScore checks the attacker's score on the provider.
 func checkScore(t *testing.T, e *attackEnv, want scoreWant, invalidBefore int) {
 	t.Helper()
-	invalid, _ := tagValue(e, tagInvalidMessage)
+	invalid, _ := tagValue(e, peerscore.InvalidMessage)
 	switch want {
 	case scoreLowered:
 		if invalid >= invalidBefore {
-			t.Errorf("attacker's %s tag is %d, was %d: not lowered", tagInvalidMessage, invalid, invalidBefore)
+			t.Errorf("attacker's %s tag is %d, was %d: not lowered", peerscore.InvalidMessage, invalid, invalidBefore)
 		}
 	case scoreNegotiation:
-		if v, ok := tagValue(e, tagNegotiationFailed); !ok || v != -5 {
-			t.Errorf("attacker's %s tag is %d (set %v), want -5", tagNegotiationFailed, v, ok)
+		if v, ok := tagValue(e, peerscore.NegotiationFailed); !ok || v != -5 {
+			t.Errorf("attacker's %s tag is %d (set %v), want -5", peerscore.NegotiationFailed, v, ok)
 		}
 	case scoreValid:
-		if v, _ := tagValue(e, tagValidMessage); v != 5 {
-			t.Errorf("attacker's %s tag is %d, want 5", tagValidMessage, v)
+		if v, _ := tagValue(e, peerscore.ValidMessage); v != 5 {
+			t.Errorf("attacker's %s tag is %d, want 5", peerscore.ValidMessage, v)
 		}
 		if invalid != invalidBefore {
-			t.Errorf("attacker's %s tag moved from %d to %d for valid requests", tagInvalidMessage, invalidBefore, invalid)
+			t.Errorf("attacker's %s tag moved from %d to %d for valid requests", peerscore.InvalidMessage, invalidBefore, invalid)
 		}
 	case scoreStalled:
 		// The package doc promises it: "a peer that ... stalls has its
 		// stream closed and its score lowered".
-		if timeout, _ := tagValue(e, tagMessageTimeout); timeout >= 0 && invalid >= invalidBefore {
+		if timeout, _ := tagValue(e, peerscore.MessageTimeout); timeout >= 0 && invalid >= invalidBefore {
 			t.Errorf("a peer that stalls until the message timeout keeps its score (%s %d, %s %d, was %d)",
-				tagMessageTimeout, timeout, tagInvalidMessage, invalid, invalidBefore)
+				peerscore.MessageTimeout, timeout, peerscore.InvalidMessage, invalid, invalidBefore)
 		}
 	}
 }
@@ -668,7 +659,7 @@ func TestAttack(t *testing.T) {
 			leaks := leakcheck.Start(t)
 			env := &attackEnv{target: tg, attacker: newAttackerHost(t)}
 			testnet.Connect(t, env.attacker, tg.host)
-			invalidBefore, _ := tagValue(env, tagInvalidMessage)
+			invalidBefore, _ := tagValue(env, peerscore.InvalidMessage)
 			statsBefore := tg.service.Stats()
 			readBefore := tg.node.bytesRead.Load()
 			enteredBefore := tg.node.entered.Load()
@@ -966,7 +957,7 @@ type hostileProvider struct {
 }
 
 var hostileProviders = []hostileProvider{
-	{name: "oversize-response", lastError: "too large", tag: tagInvalidMessage,
+	{name: "oversize-response", lastError: "too large", tag: peerscore.InvalidMessage,
 		script: func(s network.Stream, nextRequest func() []byte) {
 			if nextRequest() == nil {
 				return
@@ -974,7 +965,7 @@ var hostileProviders = []hostileProvider{
 			chunk := bytes.Repeat([]byte("a"), 64<<10)
 			_, _ = writeUntilError(s, []byte(`{"type":"Response","subprotocol":"`+filteredpagination.Name+`","orders":[{"salt":"`), chunk, 256<<20)
 		}},
-	{name: "garbage", lastError: "invalid message", tag: tagInvalidMessage,
+	{name: "garbage", lastError: "invalid message", tag: peerscore.InvalidMessage,
 		script: func(s network.Stream, nextRequest func() []byte) {
 			if nextRequest() == nil {
 				return
@@ -988,13 +979,13 @@ var hostileProviders = []hostileProvider{
 			}
 			nextRequest() // until the requester gives up
 		}},
-	{name: "wrong-subprotocol", lastError: "invalid message", tag: tagInvalidMessage,
+	{name: "wrong-subprotocol", lastError: "invalid message", tag: peerscore.InvalidMessage,
 		script: answerEach(func(common.Hash) []byte {
 			return []byte(`{"type":"Response","subprotocol":"/not/offered","orders":[],"complete":true,"metadata":null}` + "\n")
 		})},
 	{name: "empty-incomplete", lastError: "no orders but did not complete",
 		script: answerEach(func(cursor common.Hash) []byte { return v1Response(nil, false, cursor) })},
-	{name: "bad-signatures", lastError: ordersync.ErrNoOrdersFromPeer.Error(), tag: pagination.TagInvalidOrderSignature,
+	{name: "bad-signatures", lastError: ordersync.ErrNoOrdersFromPeer.Error(), tag: peerscore.InvalidOrderSignature,
 		script: answerEach(func(cursor common.Hash) []byte {
 			page := pageAfter(cursor)
 			if (cursor != common.Hash{}) {
@@ -1008,7 +999,7 @@ var hostileProviders = []hostileProvider{
 		})},
 	// Wallet signatures need a chain to check: dropped, but not held
 	// against the provider (honest ones hold such orders).
-	{name: "unverifiable-signatures", lastError: ordersync.ErrNoOrdersFromPeer.Error(), untouched: pagination.TagInvalidOrderSignature,
+	{name: "unverifiable-signatures", lastError: ordersync.ErrNoOrdersFromPeer.Error(), untouched: peerscore.InvalidOrderSignature,
 		script: answerEach(func(cursor common.Hash) []byte {
 			page := pageAfter(cursor)
 			if (cursor != common.Hash{}) {
@@ -1020,7 +1011,7 @@ var hostileProviders = []hostileProvider{
 			}
 			return v1Response(wallet, false, page[len(page)-1].hash)
 		})},
-	{name: "filter-mismatch", filter: true, lastError: ordersync.ErrNoOrdersFromPeer.Error(), tag: pagination.TagOrderDoesNotMatchFilter,
+	{name: "filter-mismatch", filter: true, lastError: ordersync.ErrNoOrdersFromPeer.Error(), tag: peerscore.OrderDoesNotMatchFilter,
 		script: answerEach(func(cursor common.Hash) []byte {
 			if (cursor != common.Hash{}) {
 				return v1Response(nil, true, cursor)
@@ -1028,7 +1019,7 @@ var hostileProviders = []hostileProvider{
 			other := hostileOtherChain()
 			return v1Response(jsonOf(other), false, other[len(other)-1].hash)
 		})},
-	{name: "duplicates", stored: hostileValid()[:1], lastError: "", tag: pagination.TagInvalidOrder, synced: true,
+	{name: "duplicates", stored: hostileValid()[:1], lastError: "", tag: peerscore.InvalidOrder, synced: true,
 		script: answerEach(func(cursor common.Hash) []byte {
 			if (cursor != common.Hash{}) {
 				return v1Response(nil, true, cursor)

@@ -15,6 +15,7 @@ import (
 	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/internal/wire/framing"
+	"github.com/ordersync/ordersync/peerscore"
 )
 
 // hangGuard bounds how long a test waits for something that should happen
@@ -167,8 +168,8 @@ func TestSilentProviderTimesOut(t *testing.T) {
 	if !strings.Contains(last, "deadline") && !strings.Contains(last, "timeout") {
 		t.Errorf("last error %q, want a timeout", last)
 	}
-	if v, _ := tag(hosts[0], hosts[1].ID(), tagMessageTimeout); v != scoreMessageTimeout {
-		t.Errorf("message-timeout tag %d, want %d", v, scoreMessageTimeout)
+	if v, _ := tag(hosts[0], hosts[1].ID(), peerscore.MessageTimeout); v != peerscore.MessageTimeoutDelta {
+		t.Errorf("message-timeout tag %d, want %d", v, peerscore.MessageTimeoutDelta)
 	}
 	// A timed-out sync is resumable only once it has a subprotocol; this
 	// one never got a response.
@@ -186,8 +187,8 @@ func TestSilentRequesterTimesOut(t *testing.T) {
 	if _, err := io.ReadAll(s); !errors.Is(err, network.ErrReset) {
 		t.Fatalf("silent stream: %v, want a reset by the provider", err)
 	}
-	if v, _ := tag(hosts[1], hosts[0].ID(), tagMessageTimeout); v != scoreMessageTimeout {
-		t.Errorf("message-timeout tag %d, want %d", v, scoreMessageTimeout)
+	if v, _ := tag(hosts[1], hosts[0].ID(), peerscore.MessageTimeout); v != peerscore.MessageTimeoutDelta {
+		t.Errorf("message-timeout tag %d, want %d", v, peerscore.MessageTimeoutDelta)
 	}
 }
 
@@ -227,8 +228,8 @@ func TestOversizeRequestIsCutOff(t *testing.T) {
 	if err == nil {
 		t.Fatalf("wrote %d bytes of one request and the provider still takes them", sent)
 	}
-	if v, _ := tag(hosts[1], hosts[0].ID(), tagInvalidMessage); v != scoreInvalidMessage {
-		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+	if v, _ := tag(hosts[1], hosts[0].ID(), peerscore.InvalidMessage); v != peerscore.InvalidMessageDelta {
+		t.Errorf("invalid-message tag %d, want %d", v, peerscore.InvalidMessageDelta)
 	}
 	if read := provider.Stats().BytesRead; read > limit+4096 {
 		t.Errorf("provider read %d bytes of a request bounded at %d", read, limit)
@@ -264,8 +265,8 @@ func TestOversizeResponseIsCutOff(t *testing.T) {
 	if ps := st.Providers[hosts[1].ID()]; !errors.Is(ps.Err, ErrMessageTooLarge) || !strings.Contains(ps.LastError, ErrMessageTooLarge.Error()) {
 		t.Errorf("last error %q (%v), want %q", ps.LastError, ps.Err, ErrMessageTooLarge)
 	}
-	if v, _ := tag(hosts[0], hosts[1].ID(), tagInvalidMessage); v != scoreInvalidMessage {
-		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+	if v, _ := tag(hosts[0], hosts[1].ID(), peerscore.InvalidMessage); v != peerscore.InvalidMessageDelta {
+		t.Errorf("invalid-message tag %d, want %d", v, peerscore.InvalidMessageDelta)
 	}
 }
 
@@ -281,8 +282,8 @@ func TestProviderCutOffPastMaxPages(t *testing.T) {
 	if ps.Pages != 3 || !strings.Contains(ps.LastError, ErrTooManyPages.Error()) {
 		t.Errorf("provider stats %+v, want 3 pages and %q", ps, ErrTooManyPages)
 	}
-	if v, _ := tag(hosts[0], hosts[1].ID(), tagTooLongSync); v != scoreTooLongSync {
-		t.Errorf("too-long-sync tag %d, want %d", v, scoreTooLongSync)
+	if v, _ := tag(hosts[0], hosts[1].ID(), peerscore.TooLongSync); v != peerscore.TooLongSyncDelta {
+		t.Errorf("too-long-sync tag %d, want %d", v, peerscore.TooLongSyncDelta)
 	}
 }
 
@@ -300,8 +301,8 @@ func TestInvalidResponseEndsSync(t *testing.T) {
 	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
 		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
 	}
-	if v, _ := tag(hosts[0], hosts[1].ID(), tagInvalidMessage); v != scoreInvalidMessage {
-		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+	if v, _ := tag(hosts[0], hosts[1].ID(), peerscore.InvalidMessage); v != peerscore.InvalidMessageDelta {
+		t.Errorf("invalid-message tag %d, want %d", v, peerscore.InvalidMessageDelta)
 	}
 	if last := requester.Stats().Providers[hosts[1].ID()].LastError; !strings.Contains(last, ErrInvalidMessage.Error()) {
 		t.Errorf("last error %q, want %q", last, ErrInvalidMessage)
@@ -316,8 +317,8 @@ func TestUnreachablePeerScoresDisconnect(t *testing.T) {
 	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
 		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
 	}
-	if v, _ := tag(hosts[0], hosts[1].ID(), tagUnexpectedDisconnect); v != scoreUnexpectedDisconnect {
-		t.Errorf("unexpected-disconnect tag %d, want %d", v, scoreUnexpectedDisconnect)
+	if v, _ := tag(hosts[0], hosts[1].ID(), peerscore.UnexpectedDisconnect); v != peerscore.UnexpectedDisconnectDelta {
+		t.Errorf("unexpected-disconnect tag %d, want %d", v, peerscore.UnexpectedDisconnectDelta)
 	}
 }
 

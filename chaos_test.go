@@ -26,6 +26,7 @@ import (
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -460,12 +461,12 @@ func TestChaosCorruptedResponse(t *testing.T) {
 		info := requester.host.ConnManager().GetTagInfo(provider.host.ID())
 		var invalidOrder int
 		if info != nil {
-			invalidOrder = info.Tags[pagination.TagInvalidOrder]
+			invalidOrder = info.Tags[peerscore.InvalidOrder]
 		}
 		_ = requester.host.Close()
 		if st.SyncsFailed != 1 || invalidOrder != 0 {
 			t.Fatalf("the sync that started over after the corrupted response was judged against the old cursor: "+
-				"%d failed syncs instead of 1 (%s score %d)", st.SyncsFailed, pagination.TagInvalidOrder, invalidOrder)
+				"%d failed syncs instead of 1 (%s score %d)", st.SyncsFailed, peerscore.InvalidOrder, invalidOrder)
 		}
 	}
 }

@@ -50,6 +50,13 @@ var (
 	ErrRateLimited = errors.New("ordersync: rate limited")
 )
 
+// ErrPipelineMismatch means that the request a Pipeliner subprotocol asked
+// for early, before validating a response, differs from the one its
+// HandleOrderSyncResponse returned for that response: a subprotocol bug, or
+// a page that the subprotocol judges differently the second time. The sync
+// ends and is not resumed.
+var ErrPipelineMismatch = errors.New("ordersync: request sent before validation differs from the subprotocol's next request")
+
 // NoMatchingSubprotocolsError is the error of a negotiation in which the
 // provider supports none of the subprotocols the requester listed.
 type NoMatchingSubprotocolsError struct {

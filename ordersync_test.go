@@ -12,6 +12,7 @@ import (
 
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/internal/wire"
+	"github.com/ordersync/ordersync/peerscore"
 )
 
 func TestMultiPageSync(t *testing.T) {
@@ -42,11 +43,11 @@ func TestMultiPageSync(t *testing.T) {
 	if ps.BytesReceived == 0 || st.BytesRead != ps.BytesReceived || st.BytesWritten == 0 {
 		t.Errorf("byte counts: read %d, from provider %d, written %d", st.BytesRead, ps.BytesReceived, st.BytesWritten)
 	}
-	if v, _ := tag(requesterHost, providerHost.ID(), tagReceivedOrders); v != scoreReceivedOrders {
-		t.Errorf("requester's received-orders tag for provider = %d, want %d", v, scoreReceivedOrders)
+	if v, _ := tag(requesterHost, providerHost.ID(), peerscore.ReceivedOrders); v != peerscore.ReceivedOrdersScore {
+		t.Errorf("requester's received-orders tag for provider = %d, want %d", v, peerscore.ReceivedOrdersScore)
 	}
-	if v, _ := tag(providerHost, requesterHost.ID(), tagValidMessage); v != scoreValidMessage {
-		t.Errorf("provider's valid-message tag for requester = %d, want %d", v, scoreValidMessage)
+	if v, _ := tag(providerHost, requesterHost.ID(), peerscore.ValidMessage); v != peerscore.ValidMessageScore {
+		t.Errorf("provider's valid-message tag for requester = %d, want %d", v, peerscore.ValidMessageScore)
 	}
 }
 
@@ -112,8 +113,8 @@ func TestNegotiationNoMatch(t *testing.T) {
 	if !errors.Is(err, ErrTooFewPeers) {
 		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
 	}
-	if v, ok := tag(hosts[1], hosts[0].ID(), tagNegotiationFailed); !ok || v != scoreNegotiationFailed {
-		t.Errorf("provider's negotiation-failed tag for requester = %d (present %v), want %d", v, ok, scoreNegotiationFailed)
+	if v, ok := tag(hosts[1], hosts[0].ID(), peerscore.NegotiationFailed); !ok || v != peerscore.NegotiationFailedScore {
+		t.Errorf("provider's negotiation-failed tag for requester = %d (present %v), want %d", v, ok, peerscore.NegotiationFailedScore)
 	}
 	if last := requester.Stats().Providers[hosts[1].ID()].LastError; last == "" {
 		t.Error("requester's stats show no error for the provider")

@@ -148,16 +148,16 @@ func (p *providerStream) serve(mem *reservation) error {
 		if err != nil {
 			var noMatch NoMatchingSubprotocolsError
 			if errors.As(err, &noMatch) {
-				s.node.SetPeerScore(remote, tagNegotiationFailed, scoreNegotiationFailed)
+				s.score.negotiationFailed(remote)
 				p.log.WithError(err).Debug("ordersync: subprotocol negotiation failed")
 				return nil // close without writing, as the protocol says
 			}
-			s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+			s.score.invalidMessage(remote)
 			s.tracer.StreamRejected(remote, StreamInvalidRequest)
 			p.log.WithError(err).Warn("ordersync: invalid request")
 			return err
 		}
-		s.node.SetPeerScore(remote, tagValidMessage, scoreValidMessage)
+		s.score.validMessage(remote)
 		chosen = sub
 		// Past the page cap, the stream ends: the requester resumes on a
 		// new one from the request left unanswered. The answer that
@@ -198,27 +198,23 @@ func (p *providerStream) readRequest(timeout time.Duration) ([]byte, error) {
 	}
 	msg, err := p.reader.ReadMessage()
 	s.tracer.BytesRead(RoleProvider, remote, int(p.read.since(p.reader.BytesRead())))
-	switch {
-	case err == nil, err == io.EOF:
+	if err == nil || err == io.EOF {
 		return msg, err
-	case errors.Is(err, framing.ErrTooLarge):
-		s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+	}
+	switch s.score.readFailed(remote, err) {
+	case readTooLarge:
 		s.tracer.StreamRejected(remote, StreamRequestTooLarge)
 		p.log.WithField("limit", s.cfg.maxRequestSize).Warn("ordersync: request too large")
 		return nil, errors.Join(ErrMessageTooLarge, err)
-	case errors.Is(err, framing.ErrNotObject), errors.Is(err, framing.ErrMalformed), errors.Is(err, framing.ErrTooDeep):
-		s.node.AddPeerScore(remote, tagInvalidMessage, scoreInvalidMessage)
+	case readInvalid:
 		s.tracer.StreamRejected(remote, StreamInvalidRequest)
 		p.log.WithError(err).Warn("ordersync: invalid request")
 		return nil, errors.Join(ErrInvalidMessage, err)
-	default:
-		if isTimeout(err) {
-			s.node.AddPeerScore(remote, tagMessageTimeout, scoreMessageTimeout)
-			s.tracer.StreamRejected(remote, StreamTimeout)
-		}
-		p.log.WithError(err).Debug("ordersync: reading request failed")
-		return nil, err
+	case readTimeout:
+		s.tracer.StreamRejected(remote, StreamTimeout)
 	}
+	p.log.WithError(err).Debug("ordersync: reading request failed")
+	return nil, err
 }
 
 // answer has the subprotocol answer req and writes its response; with

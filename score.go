@@ -4,29 +4,86 @@ import (
 	"errors"
 	"net"
 	"os"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync/internal/wire/framing"
+	"github.com/ordersync/ordersync/peerscore"
 )
 
-// Peer-score tags, as existing 0x Mesh nodes set them in the connection
-// manager (docs/protocol.md, "Peer scores"), and two of this implementation's own:
-// too-long-sync for a provider cut off by WithMaxPagesPerSync or
-// WithMaxOrdersPerSync, and message-timeout for a peer that let a message
-// deadline pass (a stalling peer holds a stream slot for the whole timeout).
+// scorer moves peers' scores for what they did, one method per event, for
+// both roles. The tags and changes are package peerscore's; besides the
+// network's own, a peer loses 1 under peerscore.MessageTimeout each time it
+// lets a message deadline pass, and a provider cut off by
+// WithMaxPagesPerSync or WithMaxOrdersPerSync loses 5 under
+// peerscore.TooLongSync.
+type scorer struct{ node Node }
+
+// invalidMessage: p sent a message that is not valid or too large.
+func (sc scorer) invalidMessage(p peer.ID) {
+	sc.node.AddPeerScore(p, peerscore.InvalidMessage, peerscore.InvalidMessageDelta)
+}
+
+// validMessage: p sent a valid message.
+func (sc scorer) validMessage(p peer.ID) {
+	sc.node.SetPeerScore(p, peerscore.ValidMessage, peerscore.ValidMessageScore)
+}
+
+// negotiationFailed: requester p offered no subprotocol the provider
+// speaks.
+func (sc scorer) negotiationFailed(p peer.ID) {
+	sc.node.SetPeerScore(p, peerscore.NegotiationFailed, peerscore.NegotiationFailedScore)
+}
+
+// unexpectedDisconnect: a stream to provider p could not be opened or
+// written.
+func (sc scorer) unexpectedDisconnect(p peer.ID) {
+	sc.node.AddPeerScore(p, peerscore.UnexpectedDisconnect, peerscore.UnexpectedDisconnectDelta)
+}
+
+// receivedOrders: provider p delivered its sync's first valid order, which
+// also forgives its earlier disconnects.
+func (sc scorer) receivedOrders(p peer.ID) {
+	sc.node.SetPeerScore(p, peerscore.ReceivedOrders, peerscore.ReceivedOrdersScore)
+	sc.node.UnsetPeerScore(p, peerscore.UnexpectedDisconnect)
+}
+
+// tooLongSync: provider p was cut off by the per-sync bounds.
+func (sc scorer) tooLongSync(p peer.ID) {
+	sc.node.AddPeerScore(p, peerscore.TooLongSync, peerscore.TooLongSyncDelta)
+}
+
+// messageTimeout: p let a message deadline pass.
+func (sc scorer) messageTimeout(p peer.ID) {
+	sc.node.AddPeerScore(p, peerscore.MessageTimeout, peerscore.MessageTimeoutDelta)
+}
+
+// readFault is who is to blame for a failed message read.
+type readFault int
+
 const (
-	tagInvalidMessage         = "ordersync/invalid-message"
-	tagValidMessage           = "ordersync/valid-message"
-	tagNegotiationFailed      = "ordersync/subprotocol-negotiation-failed"
-	tagUnexpectedDisconnect   = "ordersync/unexpected-disconnect"
-	tagReceivedOrders         = "ordersync/received-orders"
-	tagTooLongSync            = "ordersync/too-long-sync"
-	tagMessageTimeout         = "ordersync/message-timeout"
-	scoreInvalidMessage       = -5
-	scoreValidMessage         = 5
-	scoreNegotiationFailed    = -5
-	scoreUnexpectedDisconnect = -1
-	scoreReceivedOrders       = 10
-	scoreTooLongSync          = -5
-	scoreMessageTimeout       = -1
+	readOther    readFault = iota // the stream broke, or the Service stopped
+	readTooLarge                  // the peer's message passed the size bound
+	readInvalid                   // the peer's message is not a JSON object, or nests too deep
+	readTimeout                   // the peer let the message deadline pass
 )
+
+// readFailed scores p for a message read from it that failed with err
+// (not io.EOF) and says whose fault it was.
+func (sc scorer) readFailed(p peer.ID, err error) readFault {
+	switch {
+	case errors.Is(err, framing.ErrTooLarge):
+		sc.invalidMessage(p)
+		return readTooLarge
+	case errors.Is(err, framing.ErrNotObject), errors.Is(err, framing.ErrMalformed), errors.Is(err, framing.ErrTooDeep):
+		sc.invalidMessage(p)
+		return readInvalid
+	case isTimeout(err):
+		sc.messageTimeout(p)
+		return readTimeout
+	}
+	return readOther
+}
 
 // isTimeout says whether err is a stream deadline passing.
 func isTimeout(err error) bool {

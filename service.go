@@ -23,6 +23,7 @@ type Service struct {
 	names        []string
 	cfg          config
 	log          logrus.FieldLogger
+	score        scorer
 
 	// responses encodes the provider's responses.
 	responses *wire.ResponseEncoder
@@ -61,6 +62,7 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 		byName:       make(map[string]Subprotocol, len(subprotocols)),
 		cfg:          cfg,
 		log:          cfg.logger,
+		score:        scorer{node},
 		streams:      make(chan struct{}, cfg.maxStreams),
 		peerStreams:  newPeerStreams(cfg.maxStreamsPerPeer),
 		limiter:      rate.NewLimiter(cfg.rateLimit, cfg.rateBurst),

@@ -1,6 +1,7 @@
 package ordersync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,10 +17,40 @@ import (
 	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
+// This file is the requester's exchange with one provider: a sync runs on
+// one stream after another (run), and each stream is one loop (runStream)
+// that writes a request, reads a response, hands it to the subprotocol and
+// decides, with an outcome, whether the sync goes on, on this stream or a
+// new one, now or in a later round. With a Pipeliner subprotocol the loop
+// runs pipelined: it writes the next request and reads its response while
+// the subprotocol validates the page in hand.
+
 // errProviderClosed means the provider closed the stream cleanly before a
 // complete response: it had served its pages for this stream, or it went
 // away.
 var errProviderClosed = errors.New("ordersync: provider closed the stream before the sync was complete")
+
+// outcome is how a stream of a sync ended, and so what the sync does next.
+type outcome int
+
+const (
+	// nextPage: the sync goes on on this stream. Only a turn of a
+	// stream's loop ends so; runStream never does.
+	nextPage outcome = iota
+	// done: the provider said it is complete (or the subprotocol asked for
+	// nothing more). The sync is over.
+	done
+	// nextStream: the provider closed the stream cleanly after serving
+	// pages on it, as it does at its per-stream limit. The sync goes on at
+	// once on a new stream.
+	nextStream
+	// resumeLater: the stream broke off through no proven fault of the
+	// provider. A later round resumes the sync from its next request.
+	resumeLater
+	// abort: the provider misbehaved, or the sync passed its bounds. The
+	// sync ends and is not resumed.
+	abort
+)
 
 // peerSync is one sync, as a requester, with one provider.
 type peerSync struct {
@@ -56,20 +87,19 @@ func (s *Service) syncWithPeer(ctx context.Context, p peer.ID) (int, error) {
 // run runs the sync on as many streams as it takes.
 func (ps *peerSync) run(ctx context.Context) error {
 	for {
-		pages, done, resumable, err := ps.runStream(ctx)
-		if done {
+		out, err := ps.runStream(ctx)
+		switch out {
+		case done:
 			if ps.valid == 0 && !ps.heldEverything() {
 				return ErrNoOrdersFromPeer
 			}
 			return nil
-		}
-		// A provider that closed cleanly after serving pages has hit its
-		// per-stream limit: go on at once on a new stream.
-		if err == errProviderClosed && pages > 0 && ctx.Err() == nil {
+		case nextStream:
 			continue
-		}
-		if resumable && ps.sub != nil {
-			ps.s.resume.put(ps.p, ps.resumePoint)
+		case resumeLater:
+			if ps.sub != nil {
+				ps.s.resume.put(ps.p, ps.resumePoint)
+			}
 		}
 		return err
 	}
@@ -83,15 +113,31 @@ func (ps *peerSync) heldEverything() bool {
 	return ok && r.InSync(ps.p)
 }
 
-// runStream runs the sync on one new stream. It returns the pages received
-// on it, whether the sync is done, and if not, whether it can be resumed
-// later from ps.next.
-func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable bool, err error) {
+// exchange is the requester's end of one stream of a sync.
+type exchange struct {
+	stream        network.Stream
+	reader        *framing.Reader
+	writer        *framing.Writer
+	read, written meter
+	// ahead yields the response to a request written before the page in
+	// hand was validated, read meanwhile; nil when none is on its way.
+	ahead <-chan fetched
+	// early is that request, as written.
+	early *earlyRequest
+	pages int // taken on this stream
+	// sent is when the request whose response comes next was written,
+	// sentEarly when the pipelined one after it was.
+	sent, sentEarly time.Time
+}
+
+// runStream runs the sync on one new stream, until the outcome says what
+// the sync does next.
+func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 	s := ps.s
 	stream, err := s.node.NewStream(ctx, ps.p, ID)
 	if err != nil {
-		s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
-		return 0, false, true, fmt.Errorf("ordersync: opening a stream to %s: %w", ps.p, err)
+		s.score.unexpectedDisconnect(ps.p)
+		return resumeLater, fmt.Errorf("ordersync: opening a stream to %s: %w", ps.p, err)
 	}
 	s.tracer.StreamOpened(RoleRequester)
 	defer s.tracer.StreamClosed(RoleRequester)
@@ -99,112 +145,125 @@ func (ps *peerSync) runStream(ctx context.Context) (pages int, done, resumable b
 	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
 	defer stopReset()
 
+	x := &exchange{stream: stream}
 	mem := &reservation{scope: stream.Scope()}
-	var ahead <-chan fetched // the next response, read while a page is validated
 	defer func() {
-		if done && ahead == nil {
+		if out == done && x.ahead == nil {
 			_ = stream.Close()
 		} else {
 			_ = stream.Reset()
 		}
-		if ahead != nil {
-			<-ahead // the reset ends its read; its buffer is reserved in mem
+		if x.ahead != nil {
+			<-x.ahead // the reset ends its read; its buffer is reserved in mem
 		}
 		mem.release()
 	}()
 	if err := stream.Scope().SetService(serviceName); err != nil {
-		return 0, false, true, fmt.Errorf("ordersync: stream to %s: resource manager: %w", ps.p, err)
+		return resumeLater, fmt.Errorf("ordersync: stream to %s: resource manager: %w", ps.p, err)
 	}
-	reader, err := framing.NewReader(stream, s.cfg.maxResponseSize, mem.reserve)
-	if err != nil {
-		return 0, false, true, fmt.Errorf("ordersync: stream to %s: %w", ps.p, err)
+	if x.reader, err = framing.NewReader(stream, s.cfg.maxResponseSize, mem.reserve); err != nil {
+		return resumeLater, fmt.Errorf("ordersync: stream to %s: %w", ps.p, err)
 	}
-	writer := framing.NewWriter(stream)
+	x.writer = framing.NewWriter(stream)
 
-	var read, written meter
-	pipelined := false // the request for the next page is already written
-	// sent is when the request whose response comes next was written,
-	// sentEarly when the pipelined one after it was.
-	var sent, sentEarly time.Time
 	for {
-		if !pipelined {
-			sent = time.Now()
-			err := ps.writeRequest(stream, writer)
-			s.tracer.BytesWritten(RoleRequester, ps.p, int(written.since(writer.BytesWritten())))
-			if err != nil {
-				if ctx.Err() == nil {
-					s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
-				}
-				return pages, false, true, err
-			}
+		if out, err = ps.step(ctx, x); out != nextPage {
+			return out, err
 		}
-		pipelined = false
-
-		// A response read ahead may be in hand when ctx ends: stop as an
-		// unpipelined sync would, at its next read or write.
-		if err := ctx.Err(); err != nil {
-			return pages, false, true, fmt.Errorf("ordersync: sync with %s: %w", ps.p, err)
-		}
-		var f fetched
-		if ahead != nil {
-			f, ahead = <-ahead, nil
-		} else {
-			f = ps.fetch(stream, reader, &read)
-		}
-		if f.err != nil {
-			return pages, false, f.resumable, f.err
-		}
-		s.node.SetPeerScore(ps.p, tagValidMessage, scoreValidMessage)
-		sub, resp := f.sub, f.resp
-		ps.sub = sub
-		roundTrip := f.at.Sub(sent)
-
-		// Ask for the next page before checking this one, so that the
-		// provider builds it while this one is verified, and read and
-		// decode it meanwhile too.
-		sentEarly = time.Now()
-		early, earlyErr := ps.writeEarlyRequest(ctx, stream, writer, resp)
-		s.tracer.BytesWritten(RoleRequester, ps.p, int(written.since(writer.BytesWritten())))
-		if early != nil && earlyErr == nil {
-			ahead = ps.fetchAhead(stream, reader, &read)
-		}
-
-		next, valid, err := sub.HandleOrderSyncResponse(ctx, resp)
-		if err != nil {
-			// The request stays ps.next: if ctx ended, the page is asked
-			// for again on resuming, and counted then. A request written
-			// early does no harm: the stream is reset.
-			if ctx.Err() == nil {
-				s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, len(resp.Orders), valid)
-			}
-			return pages, false, ctx.Err() != nil, pageError{fmt.Errorf("ordersync: %s response from %s: %w", sub.Name(), ps.p, err)}
-		}
-		pages++
-		ps.recordPage(sub, roundTrip, len(resp.Orders), valid)
-		if early != nil {
-			if err := ps.checkPipelined(sub, early, next); err != nil {
-				ps.log.WithError(err).Warn("ordersync: pipelined request mismatch")
-				return pages, false, false, err
-			}
-			sent = sentEarly
-		}
-		if resp.Complete || next == nil {
-			return pages, true, false, nil
-		}
-		ps.next = next
-		if err := ps.checkBounds(); err != nil {
-			s.node.AddPeerScore(ps.p, tagTooLongSync, scoreTooLongSync)
-			ps.log.WithError(err).Warn("ordersync: provider cut off")
-			return pages, false, false, err
-		}
-		if earlyErr != nil {
-			if ctx.Err() == nil {
-				s.node.AddPeerScore(ps.p, tagUnexpectedDisconnect, scoreUnexpectedDisconnect)
-			}
-			return pages, false, true, earlyErr
-		}
-		pipelined = early != nil
 	}
+}
+
+// step is one turn of a stream's loop: the request (unless it went out
+// early), its response, and what the subprotocol makes of it.
+func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
+	s := ps.s
+	if x.early == nil {
+		x.sent = time.Now()
+		err := ps.writeRequest(x, ps.nextRawRequest)
+		if err != nil {
+			return ps.writeFailed(ctx, err)
+		}
+	}
+	// A response read ahead may be in hand when ctx ends: stop as an
+	// unpipelined sync would, at its next read or write.
+	if err := ctx.Err(); err != nil {
+		return resumeLater, fmt.Errorf("ordersync: sync with %s: %w", ps.p, err)
+	}
+	f := ps.nextResponse(x)
+	if f.err != nil {
+		return ps.fetchFailed(ctx, x, f)
+	}
+	s.score.validMessage(ps.p)
+	sub, resp := f.sub, f.resp
+	ps.sub = sub
+	roundTrip := f.at.Sub(x.sent)
+
+	// Pipelined: ask for the next page before checking this one, so that
+	// the provider builds it while this one is verified, and read and
+	// decode it meanwhile too.
+	x.sentEarly = time.Now()
+	early, earlyErr := ps.writeEarlyRequest(ctx, x, resp)
+	x.early = early
+	if early != nil && earlyErr == nil {
+		x.ahead = ps.fetchAhead(x)
+	}
+
+	next, valid, err := sub.HandleOrderSyncResponse(ctx, resp)
+	if err != nil {
+		// The request stays ps.next: if ctx ended, the page is asked for
+		// again on resuming, and counted then. A request written early
+		// does no harm: the stream is reset.
+		err = pageError{fmt.Errorf("ordersync: %s response from %s: %w", sub.Name(), ps.p, err)}
+		if ctx.Err() != nil {
+			return resumeLater, err
+		}
+		s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, len(resp.Orders), valid)
+		return abort, err
+	}
+	x.pages++
+	ps.recordPage(sub, roundTrip, len(resp.Orders), valid)
+	if early != nil {
+		if err := ps.checkPipelined(sub, early, next); err != nil {
+			ps.log.WithError(err).Warn("ordersync: pipelined request mismatch")
+			return abort, err
+		}
+		x.sent = x.sentEarly
+	}
+	if resp.Complete || next == nil {
+		return done, nil
+	}
+	ps.next = next
+	if err := ps.checkBounds(); err != nil {
+		s.score.tooLongSync(ps.p)
+		ps.log.WithError(err).Warn("ordersync: provider cut off")
+		return abort, err
+	}
+	if earlyErr != nil {
+		x.early = nil
+		return ps.writeFailed(ctx, earlyErr)
+	}
+	return nextPage, nil
+}
+
+// writeFailed is the outcome of a request that could not be written.
+func (ps *peerSync) writeFailed(ctx context.Context, err error) (outcome, error) {
+	if ctx.Err() == nil {
+		ps.s.score.unexpectedDisconnect(ps.p)
+	}
+	return resumeLater, err
+}
+
+// fetchFailed is the outcome of a response that could not be read or
+// parsed.
+func (ps *peerSync) fetchFailed(ctx context.Context, x *exchange, f fetched) (outcome, error) {
+	switch {
+	case f.err == errProviderClosed && x.pages > 0 && ctx.Err() == nil:
+		// The provider has hit its per-stream limit.
+		return nextStream, f.err
+	case f.resumable:
+		return resumeLater, f.err
+	}
+	return abort, f.err
 }
 
 // recordPage counts a page that the subprotocol took in.
@@ -214,8 +273,7 @@ func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders,
 	ps.valid += valid
 	if valid > 0 && !ps.scoredOrders {
 		ps.scoredOrders = true
-		ps.s.node.SetPeerScore(ps.p, tagReceivedOrders, scoreReceivedOrders)
-		ps.s.node.UnsetPeerScore(ps.p, tagUnexpectedDisconnect)
+		ps.s.score.receivedOrders(ps.p)
 	}
 	ps.s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, orders, valid)
 	ps.log.WithFields(logrus.Fields{"subprotocol": sub.Name(), "orders": orders, "validOrders": valid}).Trace("ordersync: page received")
@@ -233,28 +291,29 @@ func (ps *peerSync) checkBounds() error {
 	return nil
 }
 
-// writeRequest writes the sync's next request: the first request of a sync
-// offers every subprotocol; later ones, and the first one on a stream that
-// resumes a sync, name only the chosen subprotocol.
-func (ps *peerSync) writeRequest(stream network.Stream, w *framing.Writer) error {
-	req, err := ps.nextRawRequest()
+// Requests.
+
+// writeRequest writes the request build makes within the message timeout.
+func (ps *peerSync) writeRequest(x *exchange, build func() (*rawRequest, error)) error {
+	req, err := build()
 	if err != nil {
 		return err
 	}
-	return ps.writeRaw(stream, w, req)
-}
-
-// writeRaw writes req within the message timeout.
-func (ps *peerSync) writeRaw(stream network.Stream, w *framing.Writer, req *rawRequest) error {
-	if err := stream.SetWriteDeadline(time.Now().Add(ps.s.cfg.messageTimeout)); err != nil {
+	defer func() {
+		ps.s.tracer.BytesWritten(RoleRequester, ps.p, int(x.written.since(x.writer.BytesWritten())))
+	}()
+	if err := x.stream.SetWriteDeadline(time.Now().Add(ps.s.cfg.messageTimeout)); err != nil {
 		return err
 	}
-	if err := w.WriteValue(req); err != nil {
+	if err := x.writer.WriteValue(req); err != nil {
 		return fmt.Errorf("ordersync: writing a request to %s: %w", ps.p, err)
 	}
 	return nil
 }
 
+// nextRawRequest is the sync's next request: the first request of a sync
+// offers every subprotocol; later ones, and the first one on a stream that
+// resumes a sync, name only the chosen subprotocol.
 func (ps *peerSync) nextRawRequest() (*rawRequest, error) {
 	if ps.sub == nil {
 		ps.s.resetSyncState(ps.p)
@@ -295,32 +354,135 @@ func (s *Service) firstRequest() (*rawRequest, error) {
 	return wire.FirstRequest(s.names, metadata)
 }
 
-// readResponse reads the next response within the message timeout.
-func (ps *peerSync) readResponse(stream network.Stream, r *framing.Reader) ([]byte, error) {
+// Pipelining.
+
+// earlyRequest is a request written before its response was validated.
+type earlyRequest struct {
+	metadata []byte // as written
+}
+
+// writeEarlyRequest writes the request that follows resp before resp is
+// validated, when the subprotocol is a Pipeliner that can tell it, resp is
+// not complete, and the per-sync bounds will let the sync go on after resp.
+// It returns the request written, or nil when none was. A failed write is
+// returned for the caller to report once resp is handled: the page in hand
+// is still good, but the stream is not.
+func (ps *peerSync) writeEarlyRequest(ctx context.Context, x *exchange, resp *Response) (*earlyRequest, error) {
+	pl, ok := ps.sub.(Pipeliner)
+	if !ok || resp.Complete || !ps.goesOnAfter(len(resp.Orders)) {
+		return nil, nil
+	}
+	next, err := pl.NextRequest(ctx, resp)
+	if err != nil || next == nil {
+		// HandleOrderSyncResponse decides: it reports the same error, or
+		// returns a request to write after it.
+		return nil, nil
+	}
+	raw, err := ps.laterRawRequest(next)
+	if err != nil {
+		return nil, nil
+	}
+	return &earlyRequest{metadata: raw.Metadata}, ps.writeRequest(x, func() (*rawRequest, error) { return raw, nil })
+}
+
+// goesOnAfter reports whether checkBounds will let the sync go on after a
+// page of orders orders: only then is a request sent ahead of validation.
+func (ps *peerSync) goesOnAfter(orders int) bool {
+	cfg := &ps.s.cfg
+	return ps.pages+1 < cfg.maxPagesPerSync && ps.orders+orders < cfg.maxOrdersPerSync
+}
+
+// checkPipelined checks that next, the request sub returned after
+// validating a response, is the early one already written for it.
+func (ps *peerSync) checkPipelined(sub Subprotocol, early *earlyRequest, next *Request) error {
+	if next == nil {
+		return fmt.Errorf("%w: %s sent a request to %s and then returned none", ErrPipelineMismatch, sub.Name(), ps.p)
+	}
+	raw, err := ps.laterRawRequest(next)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(raw.Metadata, early.metadata) {
+		return fmt.Errorf("%w: %s sent %s to %s and then returned %s", ErrPipelineMismatch, sub.Name(), early.metadata, ps.p, raw.Metadata)
+	}
+	return nil
+}
+
+// Responses.
+
+// fetched is a response read and parsed, or why none was.
+type fetched struct {
+	sub  Subprotocol
+	resp *Response
+	err  error
+	// resumable tells, with err, whether the sync may resume from ps.next.
+	resumable bool
+	// at is when the response had been read.
+	at time.Time
+}
+
+// nextResponse is the response to the request last written: the one read
+// ahead if it is on its way, else one read now.
+func (ps *peerSync) nextResponse(x *exchange) fetched {
+	if x.ahead != nil {
+		f := <-x.ahead
+		x.ahead = nil
+		return f
+	}
+	return ps.fetch(x)
+}
+
+// fetch reads and parses the next response, scoring the provider for a bad
+// one. It only reads ps.sub of the sync's state, so it may run while the
+// previous page is being validated (see fetchAhead).
+func (ps *peerSync) fetch(x *exchange) fetched {
 	s := ps.s
-	if err := stream.SetReadDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
+	msg, err := ps.readResponse(x)
+	at := time.Now()
+	s.tracer.BytesRead(RoleRequester, ps.p, int(x.read.since(x.reader.BytesRead())))
+	if err != nil {
+		return fetched{err: err, resumable: !errors.Is(err, ErrInvalidMessage) && !errors.Is(err, ErrMessageTooLarge)}
+	}
+	sub, resp, err := ps.parseResponse(msg)
+	if err != nil {
+		s.score.invalidMessage(ps.p)
+		ps.log.WithError(err).Warn("ordersync: invalid response")
+		return fetched{err: err}
+	}
+	return fetched{sub: sub, resp: resp, at: at}
+}
+
+// fetchAhead fetches the next response on a goroutine of its own; the
+// channel yields it. The caller must receive from the channel before it
+// reads from the stream again or releases the stream's memory.
+func (ps *peerSync) fetchAhead(x *exchange) <-chan fetched {
+	ch := make(chan fetched, 1)
+	go func() { ch <- ps.fetch(x) }()
+	return ch
+}
+
+// readResponse reads the next response within the message timeout.
+func (ps *peerSync) readResponse(x *exchange) ([]byte, error) {
+	s := ps.s
+	if err := x.stream.SetReadDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
 		return nil, err
 	}
-	msg, err := r.ReadMessage()
+	msg, err := x.reader.ReadMessage()
 	switch {
 	case err == nil:
 		return msg, nil
 	case err == io.EOF:
 		return nil, errProviderClosed
-	case errors.Is(err, framing.ErrTooLarge):
-		s.node.AddPeerScore(ps.p, tagInvalidMessage, scoreInvalidMessage)
+	}
+	switch s.score.readFailed(ps.p, err) {
+	case readTooLarge:
 		ps.log.WithField("limit", s.cfg.maxResponseSize).Warn("ordersync: response too large")
 		return nil, fmt.Errorf("%w: from %s: %w", ErrMessageTooLarge, ps.p, err)
-	case errors.Is(err, framing.ErrNotObject), errors.Is(err, framing.ErrMalformed), errors.Is(err, framing.ErrTooDeep):
-		s.node.AddPeerScore(ps.p, tagInvalidMessage, scoreInvalidMessage)
+	case readInvalid:
 		ps.log.WithError(err).Warn("ordersync: invalid response")
 		return nil, fmt.Errorf("%w: from %s: %w", ErrInvalidMessage, ps.p, err)
-	default:
-		if isTimeout(err) {
-			s.node.AddPeerScore(ps.p, tagMessageTimeout, scoreMessageTimeout)
-		}
-		return nil, fmt.Errorf("ordersync: reading a response from %s: %w", ps.p, err)
 	}
+	return nil, fmt.Errorf("ordersync: reading a response from %s: %w", ps.p, err)
 }
 
 // parseResponse checks a response and turns it into the Response for its

@@ -11,6 +11,7 @@ import (
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/internal/wire/framing"
+	"github.com/ordersync/ordersync/peerscore"
 )
 
 // TestOldStyleFirstRequest speaks to a provider as requesters before
@@ -74,8 +75,8 @@ func TestProviderRejectsInvalidRequests(t *testing.T) {
 			if _, err := io.ReadAll(s); err == nil {
 				t.Log("stream closed rather than reset")
 			}
-			if v, _ := tag(hosts[1], hosts[0].ID(), tagInvalidMessage); v != scoreInvalidMessage {
-				t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+			if v, _ := tag(hosts[1], hosts[0].ID(), peerscore.InvalidMessage); v != peerscore.InvalidMessageDelta {
+				t.Errorf("invalid-message tag %d, want %d", v, peerscore.InvalidMessageDelta)
 			}
 		})
 	}
@@ -98,8 +99,8 @@ func TestProviderRejectsSwitchingSubprotocol(t *testing.T) {
 	if msg, err := r.ReadMessage(); err == nil {
 		t.Fatalf("provider answered a request for another subprotocol: %s", msg)
 	}
-	if v, _ := tag(hosts[1], hosts[0].ID(), tagInvalidMessage); v != scoreInvalidMessage {
-		t.Errorf("invalid-message tag %d, want %d", v, scoreInvalidMessage)
+	if v, _ := tag(hosts[1], hosts[0].ID(), peerscore.InvalidMessage); v != peerscore.InvalidMessageDelta {
+		t.Errorf("invalid-message tag %d, want %d", v, peerscore.InvalidMessageDelta)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/zeroex"
@@ -338,7 +339,7 @@ func TestReconcileHostileProviders(t *testing.T) {
 		{name: "endless rounds", forger: forger{empty: true}, wantAll: true},
 		// Claims orders it does not have: the digest matches the symbols
 		// only when it is honest, so claim via wrong fetch answers.
-		{name: "wrong orders for the hashes", forger: forger{wrong: ghosts}, tag: pagination.TagInvalidOrder},
+		{name: "wrong orders for the hashes", forger: forger{wrong: ghosts}, tag: peerscore.InvalidOrder},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hosts := testnet.New(t, 2)

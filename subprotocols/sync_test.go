@@ -19,6 +19,7 @@ import (
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -212,8 +213,8 @@ func TestSync10000Orders(t *testing.T) {
 			if c.Received != int64(n) || c.Accepted != int64(n) || c.New != int64(n) {
 				t.Errorf("counts %+v", c)
 			}
-			if got := tag(requester.host, provider.host.ID(), "ordersync/received-orders"); got != 10 {
-				t.Errorf("received-orders tag %d, want 10", got)
+			if got := tag(requester.host, provider.host.ID(), peerscore.ReceivedOrders); got != peerscore.ReceivedOrdersScore {
+				t.Errorf("%s tag %d, want %d", peerscore.ReceivedOrders, got, peerscore.ReceivedOrdersScore)
 			}
 		})
 	}
@@ -416,12 +417,12 @@ func TestHostileProviderIsCountedAndScored(t *testing.T) {
 		t.Errorf("counts %+v; want %d bad signatures, %d mismatches, %d accepted", c, spoiled, mismatched, len(want))
 	}
 	p := hosts[0].ID()
-	if got := tag(requester.host, p, pagination.TagOrderDoesNotMatchFilter); got != pagination.ScoreOrderDoesNotMatchFilter {
-		t.Errorf("%s tag = %d", pagination.TagOrderDoesNotMatchFilter, got)
+	if got := tag(requester.host, p, peerscore.OrderDoesNotMatchFilter); got != peerscore.OrderDoesNotMatchFilterScore {
+		t.Errorf("%s tag = %d", peerscore.OrderDoesNotMatchFilter, got)
 	}
 	// One step per page that held a bad signature: 4 pages of 500.
-	if got := tag(requester.host, p, pagination.TagInvalidOrderSignature); got != 4*pagination.ScoreInvalidOrderSignature {
-		t.Errorf("%s tag = %d", pagination.TagInvalidOrderSignature, got)
+	if got := tag(requester.host, p, peerscore.InvalidOrderSignature); got != 4*peerscore.InvalidOrderSignatureDelta {
+		t.Errorf("%s tag = %d", peerscore.InvalidOrderSignature, got)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -352,12 +353,12 @@ func (p *Pager) count(provider peer.ID, verdicts []uint8, disordered bool) {
 	}
 
 	if n[verdictFilterMismatch] > 0 {
-		p.cfg.scorer.SetPeerScore(provider, TagOrderDoesNotMatchFilter, ScoreOrderDoesNotMatchFilter)
+		p.cfg.scorer.SetPeerScore(provider, peerscore.OrderDoesNotMatchFilter, peerscore.OrderDoesNotMatchFilterScore)
 	}
 	if n[verdictBadSignature] > 0 {
-		p.cfg.scorer.AddPeerScore(provider, TagInvalidOrderSignature, ScoreInvalidOrderSignature)
+		p.cfg.scorer.AddPeerScore(provider, peerscore.InvalidOrderSignature, peerscore.InvalidOrderSignatureDelta)
 	}
 	if n[verdictMalformed] > 0 || disordered {
-		p.cfg.scorer.AddPeerScore(provider, TagInvalidOrder, ScoreInvalidOrder)
+		p.cfg.scorer.AddPeerScore(provider, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -97,13 +98,13 @@ func TestAcceptDropsAndCountsBadOrders(t *testing.T) {
 	if c != want {
 		t.Fatalf("counts\n got %+v\nwant %+v", c, want)
 	}
-	if got := scorer.score(provider, TagOrderDoesNotMatchFilter); got != ScoreOrderDoesNotMatchFilter {
+	if got := scorer.score(provider, peerscore.OrderDoesNotMatchFilter); got != peerscore.OrderDoesNotMatchFilterScore {
 		t.Errorf("filter tag %d", got)
 	}
-	if got := scorer.score(provider, TagInvalidOrderSignature); got != ScoreInvalidOrderSignature {
+	if got := scorer.score(provider, peerscore.InvalidOrderSignature); got != peerscore.InvalidOrderSignatureDelta {
 		t.Errorf("signature tag %d (once per page)", got)
 	}
-	if got := scorer.score(provider, TagInvalidOrder); got != ScoreInvalidOrder {
+	if got := scorer.score(provider, peerscore.InvalidOrder); got != peerscore.InvalidOrderDelta {
 		t.Errorf("invalid-order tag %d", got)
 	}
 	for _, bad := range []int{5, 6, 8, 9} {
@@ -130,7 +131,7 @@ func TestAcceptRejectsOrdersOutOfRange(t *testing.T) {
 	if c := rec.counts(); c.OutOfRange != 3 {
 		t.Fatalf("out of range %d, want 3", c.OutOfRange)
 	}
-	if scorer.score(provider, TagInvalidOrder) != ScoreInvalidOrder {
+	if scorer.score(provider, peerscore.InvalidOrder) != peerscore.InvalidOrderDelta {
 		t.Fatal("disordered page not scored")
 	}
 

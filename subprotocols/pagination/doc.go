@@ -41,7 +41,7 @@
 // # Peer scores
 //
 // Through the PeerScorer option (ordersync.Node satisfies it), a provider's
-// score moves per page:
+// score moves per page, under tags named in package peerscore:
 //
 //	event                                   tag                                    change
 //	an order does not match the filter      received-order-does-not-match-filter   set -10

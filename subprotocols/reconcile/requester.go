@@ -14,6 +14,7 @@ import (
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -252,7 +253,7 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 		kept = append(kept, o)
 	}
 	if unasked {
-		s.cfg.scorer.AddPeerScore(res.ProviderID, pagination.TagInvalidOrder, pagination.ScoreInvalidOrder)
+		s.cfg.scorer.AddPeerScore(res.ProviderID, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
 	acc, err := s.pager.Accept(ctx, pagination.Page{Provider: res.ProviderID, Orders: kept, Complete: true})
 	if err != nil {
