@@ -23,8 +23,8 @@ import (
 // runBench is "ordersync bench": how fast a verified sync runs, next to the
 // two limits it cannot beat (the transport and signature verification),
 // with the same orders throughout.
-func runBench(ctx context.Context, args []string) error {
-	cfg, err := parseBenchFlags(args, os.Stderr)
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseBenchFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	return runBenchWith(ctx, cfg, os.Stdout, os.Stderr)
+	return runBenchWith(ctx, cfg, stdout, stderr)
 }
 
 // benchRow is one line of the bench's table.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
@@ -142,7 +142,7 @@ func measureResync(ctx context.Context, cfg benchConfig, provider *syncNode, pro
 	}
 	defer requester.Close()
 	requester.store.ReconcileSnapshot(class, 1) // a live node keeps it current
-	if err := testnet.ConnectHosts(ctx, requester.host, provider.host); err != nil {
+	if err := p2phost.Connect(ctx, requester.host, provider.host); err != nil {
 		return resyncRow{}, err
 	}
 	provTimer.reset()

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -76,7 +76,7 @@ func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
 		return syncResult{}, err
 	}
 	defer requester.Close()
-	if err := testnet.ConnectHosts(ctx, requester.host, provider.host); err != nil {
+	if err := p2phost.Connect(ctx, requester.host, provider.host); err != nil {
 		return syncResult{}, err
 	}
 

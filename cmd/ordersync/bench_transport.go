@@ -9,7 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/zeroex"
@@ -61,12 +61,12 @@ type transportResult struct {
 // as a provider writes them, and times it until the reader has read the
 // last byte.
 func measureTransport(ctx context.Context, pages [][]byte) (transportResult, error) {
-	sender, err := testnet.NewLoopbackHost()
+	sender, err := p2phost.New(p2phost.Loopback())
 	if err != nil {
 		return transportResult{}, err
 	}
 	defer sender.Close()
-	receiver, err := testnet.NewLoopbackHost()
+	receiver, err := p2phost.New(p2phost.Loopback())
 	if err != nil {
 		return transportResult{}, err
 	}
@@ -84,7 +84,7 @@ func measureTransport(ctx context.Context, pages [][]byte) (transportResult, err
 		_ = s.Close()
 		done <- readResult{n, at, err}
 	})
-	if err := testnet.ConnectHosts(ctx, sender, receiver); err != nil {
+	if err := p2phost.Connect(ctx, sender, receiver); err != nil {
 		return transportResult{}, err
 	}
 	s, err := sender.NewStream(ctx, receiver.ID(), benchTransportID)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -25,21 +24,21 @@ const demoMakers = 4
 // runDemo is "ordersync demo": a small network in this process that syncs
 // generated orders, shows it live, prints a table per node and checks that
 // every requester ends with exactly the union of the providers' orders.
-func runDemo(ctx context.Context, args []string) error {
-	cfg, err := parseDemoFlags(args, os.Stderr)
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseDemoFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	interactive := isTerminal(os.Stderr)
-	res, err := runDemoNetwork(ctx, cfg, os.Stderr, interactive)
+	interactive := isTerminal(stderr)
+	res, err := runDemoNetwork(ctx, cfg, stderr, interactive)
 	if err != nil {
 		return err
 	}
-	res.writeTable(os.Stdout)
+	res.writeTable(stdout)
 	if err := res.check(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stdout, "ok: every requester holds exactly the %d orders of the providers' union\n", len(res.union))
+	fmt.Fprintf(stdout, "ok: every requester holds exactly the %d orders of the providers' union\n", len(res.union))
 	return nil
 }
 
@@ -156,7 +155,7 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	// them, and what a requester ends with is exactly the union.
 	for _, r := range res.requesters {
 		for _, p := range res.providers {
-			if err := testnet.ConnectHosts(ctx, r.host, p.host); err != nil {
+			if err := p2phost.Connect(ctx, r.host, p.host); err != nil {
 				return nil, err
 			}
 		}

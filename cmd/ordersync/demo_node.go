@@ -9,7 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -48,7 +48,7 @@ type syncNodeConfig struct {
 // startSyncNode starts a host on 127.0.0.1 and an ordersync service on it.
 // Close it when done.
 func startSyncNode(ctx context.Context, cfg syncNodeConfig) (*syncNode, error) {
-	h, err := testnet.NewLoopbackHost()
+	h, err := p2phost.New(p2phost.Loopback())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.name, err)
 	}

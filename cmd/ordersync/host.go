@@ -7,39 +7,10 @@ import (
 	"io"
 	"sync"
 
-	"github.com/libp2p/go-libp2p"
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 	"github.com/sirupsen/logrus"
 )
-
-// newHost starts a libp2p host with go-libp2p's defaults (transports,
-// security, muxers, and a connection manager, which keeps ordersync's peer
-// scores as tags). key nil means a fresh identity; no listen addresses means
-// a host that only dials out.
-func newHost(key crypto.PrivKey, listen ...ma.Multiaddr) (host.Host, error) {
-	opts := []libp2p.Option{
-		// This program talks to the peers it is told about; relays and NAT
-		// traversal would only add background traffic.
-		libp2p.DisableRelay(),
-		libp2p.DisableMetrics(),
-	}
-	if key != nil {
-		opts = append(opts, libp2p.Identity(key))
-	}
-	if len(listen) > 0 {
-		opts = append(opts, libp2p.ListenAddrs(listen...))
-	} else {
-		opts = append(opts, libp2p.NoListenAddrs)
-	}
-	h, err := libp2p.New(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("start libp2p host: %w", err)
-	}
-	return h, nil
-}
 
 // printAddrs writes each address h listens on as a full peer address
 // (/ip4/.../tcp/N/p2p/ID), one per line, which sync --peer takes as it is.

@@ -110,12 +110,8 @@ var commands = []command{
 	{name: "sync", summary: "fetch orders from ordersync peers into a file", run: runSync},
 	{name: "node", summary: "run a long-running node that serves and syncs orders with its peers", run: runNode},
 	{name: "netsim", summary: "run many nodes in network namespaces over slow links until they converge (root)", run: runNetsim},
-	{name: "demo", summary: "run several nodes in this process and show a sync", run: func(ctx context.Context, args []string, _, _ io.Writer) error {
-		return runDemo(ctx, args)
-	}},
-	{name: "bench", summary: "measure sync throughput against its limits", run: func(ctx context.Context, args []string, _, _ io.Writer) error {
-		return runBench(ctx, args)
-	}},
+	{name: "demo", summary: "run several nodes in this process and show a sync", run: runDemo},
+	{name: "bench", summary: "measure sync throughput against its limits", run: runBench},
 	{name: "gen", summary: "write generated signed orders to a file (for tests and measurements)", run: runGen},
 }
 

@@ -37,8 +37,9 @@ type progress struct {
 
 // isTerminal reports whether f is a terminal, so that we only draw bars
 // (carriage returns, cursor moves) where a person is watching.
-func isTerminal(f *os.File) bool {
-	return term.IsTerminal(int(f.Fd()))
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // newProgress starts showing progress towards target orders for each named

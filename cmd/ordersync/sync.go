@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/zeroex"
@@ -147,7 +148,7 @@ func (r *syncOutcome) orders(ctx context.Context) func(yield func(*zeroex.Signed
 func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 	log := cfg.log
 	// A requester needs no listening address: it dials out.
-	h, err := newHost(nil)
+	h, err := p2phost.New()
 	if err != nil {
 		return nil, err
 	}

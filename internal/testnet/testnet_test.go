@@ -46,24 +46,3 @@ func TestWithoutConnecting(t *testing.T) {
 		t.Errorf("host 1 has %d peers, want 0", n)
 	}
 }
-
-func TestNewLoopbackHost(t *testing.T) {
-	h, err := NewLoopbackHost()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if len(h.Addrs()) == 0 {
-		t.Fatal("host listens on no address")
-	}
-	for _, a := range h.Addrs() {
-		if ip, err := a.ValueForProtocol(4); err != nil || ip != "127.0.0.1" {
-			t.Errorf("address %s: want one on 127.0.0.1", a)
-		}
-	}
-	// The no-op manager forgets tags; the real one keeps them.
-	h.ConnManager().TagPeer(h.ID(), "test/tag", 7)
-	if info := h.ConnManager().GetTagInfo(h.ID()); info == nil || info.Tags["test/tag"] != 7 {
-		t.Errorf("tag info %+v: no real connection manager", info)
-	}
-}
