@@ -48,9 +48,17 @@ func (n *HostNode) SetPeerScore(p peer.ID, tag string, val int) {
 	n.h.ConnManager().TagPeer(p, tag, val)
 }
 
+// RemoveStreamHandler removes the host's handler for protocol pid.
+func (n *HostNode) RemoveStreamHandler(pid protocol.ID) {
+	n.h.RemoveStreamHandler(pid)
+}
+
 // UnsetPeerScore removes p's tag from the connection manager.
 func (n *HostNode) UnsetPeerScore(p peer.ID, tag string) {
 	n.h.ConnManager().UntagPeer(p, tag)
 }
 
-var _ Node = (*HostNode)(nil)
+var (
+	_ Node                 = (*HostNode)(nil)
+	_ StreamHandlerRemover = (*HostNode)(nil)
+)

@@ -10,12 +10,19 @@ import (
 // jitter (WithJitter, 10 % by default, uniformly), and repeats. It returns
 // when ctx ends, with an error for which errors.Is(err, ctx.Err()) holds (and
 // errors.Is(err, ErrNoOrders) if the GetOrders under way had got no orders),
-// or when GetOrders fails otherwise, with that error wrapped. An approxDelay
+// or when GetOrders fails otherwise, with that error wrapped (ErrClosed
+// among them after Close). An approxDelay
 // that is not positive is an error at once.
 func (s *Service) PeriodicallyGetOrders(ctx context.Context, minPeers int, approxDelay time.Duration) error {
 	if approxDelay <= 0 {
 		return fmt.Errorf("ordersync: PeriodicallyGetOrders: approxDelay %v: must be positive", approxDelay)
 	}
+	if !s.life.enter() {
+		return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ErrClosed)
+	}
+	defer s.life.leave()
+	ctx, cancel := s.life.bind(ctx)
+	defer cancel()
 	for {
 		if err := s.GetOrders(ctx, minPeers); err != nil {
 			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", err)
@@ -23,7 +30,7 @@ func (s *Service) PeriodicallyGetOrders(ctx context.Context, minPeers int, appro
 		select {
 		case <-s.cfg.after(s.jittered(approxDelay)):
 		case <-ctx.Done():
-			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ctx.Err())
+			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ended(ctx))
 		}
 	}
 }

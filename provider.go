@@ -25,7 +25,12 @@ func (s *Service) HandleStream(stream network.Stream) {
 	remote := stream.Conn().RemotePeer()
 	log := s.log.WithField("requester", remote)
 
-	if s.ctx.Err() != nil {
+	if !s.life.enter() {
+		s.reject(stream, log, StreamStopped) // closed
+		return
+	}
+	defer s.life.leave()
+	if s.life.ctx.Err() != nil {
 		s.reject(stream, log, StreamStopped)
 		return
 	}
@@ -62,7 +67,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 	mem := &reservation{scope: stream.Scope()}
 	defer mem.release()
 
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(s.life.ctx)
 	defer cancel()
 	// The reset wakes a read or write blocked on the stream when the
 	// Service stops.

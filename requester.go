@@ -20,6 +20,8 @@ import (
 // later round, from the last request it got to.
 //
 // It returns nil once minPeers peers have synced, and otherwise:
+//   - after Close, or when Close cuts it off, an error for which
+//     errors.Is(err, ErrClosed) holds;
 //   - when ctx ends, an error for which errors.Is(err, ctx.Err()) holds and,
 //     if no peer delivered a valid order in this call, errors.Is(err,
 //     ErrNoOrders) too; it returns promptly, cutting off the syncs under way;
@@ -45,6 +47,12 @@ func (r *getOrdersRun) run(ctx context.Context) error {
 	if minPeers < 1 {
 		return fmt.Errorf("%w: got %d", ErrInvalidMinPeers, minPeers)
 	}
+	if !s.life.enter() {
+		return fmt.Errorf("ordersync: GetOrders: %w", ErrClosed)
+	}
+	defer s.life.leave()
+	ctx, cancel := s.life.bind(ctx)
+	defer cancel()
 	bo := s.cfg.backoffFactory()
 	bo.Reset()
 	for round := 1; ; round++ {
@@ -100,9 +108,18 @@ func (r *getOrdersRun) stopped(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.gotOrders {
-		return fmt.Errorf("ordersync: GetOrders: %w: %w", ErrNoOrders, ctx.Err())
+		return fmt.Errorf("ordersync: GetOrders: %w: %w", ErrNoOrders, ended(ctx))
 	}
-	return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", len(r.synced), r.minPeers, ctx.Err())
+	return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", len(r.synced), r.minPeers, ended(ctx))
+}
+
+// ended is why ctx, bound to the Service's lifecycle, ended: ctx.Err(),
+// and ErrClosed too when Close ended it.
+func ended(ctx context.Context) error {
+	if context.Cause(ctx) == ErrClosed {
+		return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
+	}
+	return ctx.Err()
 }
 
 // runRound tries the connected peers that have not synced yet, in random

@@ -16,7 +16,7 @@ import (
 // GetOrders and PeriodicallyGetOrders (the requester side). Its methods are
 // safe for concurrent use.
 type Service struct {
-	ctx          context.Context
+	life         lifecycle // New's context, Close
 	node         Node
 	subprotocols []Subprotocol
 	byName       map[string]Subprotocol
@@ -43,8 +43,9 @@ type Service struct {
 
 // New makes a Service that speaks the given subprotocols, most preferred
 // first, and registers it as the node's handler for ID. It serves peers
-// until ctx ends; after that, new streams are reset and streams being served
-// are cut off.
+// until ctx ends or Close is called; after that, new streams are reset and
+// streams being served are cut off. Close also removes the handler and
+// waits for what runs on the Service.
 //
 // New panics if an option is invalid (see CheckOptions) or two
 // subprotocols have the same name: both are programming errors.
@@ -56,7 +57,6 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 		}
 	}
 	s := &Service{
-		ctx:          ctx,
 		node:         node,
 		subprotocols: append([]Subprotocol(nil), subprotocols...),
 		byName:       make(map[string]Subprotocol, len(subprotocols)),
@@ -89,6 +89,7 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 			r.ReportMetricsTo(s.tracer)
 		}
 	}
+	s.life.init(ctx)
 	node.SetStreamHandler(ID, s.HandleStream)
 	return s
 }
