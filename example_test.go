@@ -5,27 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"math/big"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 // newNode starts a libp2p host on loopback with an ordersync Service that
 // serves the orders of store and adds what it receives to it.
 func newNode(ctx context.Context, store orderstore.Store) (host.Host, *ordersync.Service) {
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
-	if err != nil {
-		log.Fatal(err)
-	}
+	h := newHost()
 	node := ordersync.NewHostNode(h)
 	// The requester's preference: the order-hash cursor first, then page
 	// numbers. A nil filter keeps every order whose signature checks out;
@@ -46,7 +46,7 @@ func Example() {
 
 	// A peer that already holds 1 000 signed orders.
 	providerStore := orderstore.NewMemory()
-	if _, err := providerStore.AddOrders(ctx, ordergen.Generate(ordergen.Options{Seed: 7, Count: 1000})); err != nil {
+	if _, err := providerStore.AddOrders(ctx, signedOrders(1000)); err != nil {
 		log.Fatal(err)
 	}
 	provider, _ := newNode(ctx, providerStore)
@@ -75,4 +75,78 @@ func Example() {
 	// Output:
 	// orders after GetOrders: 1000
 	// stopped with ctx: true
+}
+
+// A node can read what its Service did from Stats: here, what a requester
+// got from its one provider.
+func ExampleService_Stats() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	providerStore := orderstore.NewMemory()
+	if _, err := providerStore.AddOrders(ctx, signedOrders(300)); err != nil {
+		log.Fatal(err)
+	}
+	provider, _ := newNode(ctx, providerStore)
+	defer provider.Close()
+	h, service := newNode(ctx, orderstore.NewMemory())
+	defer h.Close()
+	if err := h.Connect(ctx, peer.AddrInfo{ID: provider.ID(), Addrs: provider.Addrs()}); err != nil {
+		log.Fatal(err)
+	}
+	if err := service.GetOrders(ctx, 1); err != nil {
+		log.Fatal(err)
+	}
+
+	st := service.Stats()
+	fmt.Println("syncs completed:", st.SyncsCompleted, "failed:", st.SyncsFailed)
+	fmt.Println("orders accepted:", st.OrdersAccepted, "new:", st.OrdersNew)
+	p := st.Providers[provider.ID()]
+	fmt.Println("provider's subprotocol:", p.Subprotocol, "last error:", p.Err)
+	// Output:
+	// syncs completed: 1 failed: 0
+	// orders accepted: 300 new: 300
+	// provider's subprotocol: /pagination-with-filter/version/1 last error: <nil>
+}
+
+// newHost starts a libp2p host that listens on loopback only.
+func newHost() host.Host {
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
+// signedOrders are n orders of one maker, signed with its key; a real node
+// gets them from its makers or its peers.
+func signedOrders(n int) []*zeroex.SignedOrder {
+	key, err := crypto.HexToECDSA("4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d")
+	if err != nil {
+		log.Fatal(err)
+	}
+	token := func(addr string) []byte { // ERC-20 asset data
+		return append(common.FromHex("0xf47261b0"), common.LeftPadBytes(common.FromHex(addr), 32)...)
+	}
+	orders := make([]*zeroex.SignedOrder, n)
+	for i := range orders {
+		order := &zeroex.Order{
+			ChainID:               big.NewInt(1337),
+			ExchangeAddress:       common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48"),
+			MakerAddress:          crypto.PubkeyToAddress(key.PublicKey),
+			MakerAssetData:        token("0x871dd7c2b4b25e1aa18728e9d5f2af4c4e431f5c"),
+			MakerFeeAssetData:     []byte{},
+			MakerAssetAmount:      big.NewInt(1000),
+			MakerFee:              big.NewInt(0),
+			TakerAssetData:        token("0x0b1ba0af832d7c05fd64161e0db78e85978e8082"),
+			TakerFeeAssetData:     []byte{},
+			TakerAssetAmount:      big.NewInt(2000),
+			TakerFee:              big.NewInt(0),
+			ExpirationTimeSeconds: big.NewInt(4102444800),
+			Salt:                  big.NewInt(int64(i)),
+		}
+		if orders[i], err = zeroex.SignOrder(key, order); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return orders
 }
