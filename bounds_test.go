@@ -68,7 +68,7 @@ func TestCanceledAfterSomeOrdersIsNotErrNoOrders(t *testing.T) {
 	defer cancel()
 	waits := &recordedWaits{onAdd: func(int) { cancel() }}
 	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)},
-		append(testOptions(t, 1000), WithTimer(waits.after))...)
+		append(testOptions(t, 1000), withTimer(waits.after))...)
 	err := requester.GetOrders(ctx, 2) // only one peer: waits, then is canceled
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrNoOrders) {
 		t.Fatalf("GetOrders: %v, want context.Canceled without ErrNoOrders", err)

@@ -202,7 +202,7 @@ func tag(h host.Host, p peer.ID, name string) (int, bool) {
 	return v, ok
 }
 
-// recordedWaits is a WithTimer that records each wait and skips it.
+// recordedWaits is a withTimer that records each wait and skips it.
 type recordedWaits struct {
 	mu    sync.Mutex
 	waits []time.Duration
@@ -245,3 +245,29 @@ func rawStream(t testing.TB, h host.Host, p peer.ID) network.Stream {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// withRandom sets the source of the jitter: random must return numbers in
+// [0, 1). Default math/rand/v2's Float64. A test seam.
+func withRandom(random func() float64) Option {
+	return func(c *config) error {
+		if random == nil {
+			return fmt.Errorf("ordersync: random source: must not be nil")
+		}
+		c.random = random
+		return nil
+	}
+}
+
+// withTimer sets how the Service waits, between rounds of GetOrders and
+// between runs of PeriodicallyGetOrders: after(d) must deliver on the
+// channel once d has passed. Default time.After. Tests record the waits and
+// skip them; a test seam, not part of the API.
+func withTimer(after func(time.Duration) <-chan time.Time) Option {
+	return func(c *config) error {
+		if after == nil {
+			return fmt.Errorf("ordersync: timer: must not be nil")
+		}
+		c.after = after
+		return nil
+	}
+}

@@ -76,6 +76,14 @@ const (
 )
 
 // Option configures a Service; pass them to New.
+//
+// Every package of this module that takes options (this one and
+// subprotocols/pagination, whose options filteredpagination and ordinal
+// take) takes them in this one style: an Option is a function that sets
+// one setting or refuses a value out of its range with an error naming
+// it; the constructor panics on that error, a programming error, and
+// CheckOptions reports it first for settings that come from users. No
+// option silently clamps or replaces a value.
 type Option func(*config) error
 
 type config struct {
@@ -242,32 +250,6 @@ func WithJitter(fraction float64) Option {
 			return fmt.Errorf("ordersync: jitter %v: must be in [0, 1)", fraction)
 		}
 		c.jitter = fraction
-		return nil
-	}
-}
-
-// WithRandom sets the source of the jitter: random must return numbers in
-// [0, 1). Default math/rand/v2's Float64.
-func WithRandom(random func() float64) Option {
-	return func(c *config) error {
-		if random == nil {
-			return fmt.Errorf("ordersync: random source: must not be nil")
-		}
-		c.random = random
-		return nil
-	}
-}
-
-// WithTimer sets how the Service waits, between rounds of GetOrders and
-// between runs of PeriodicallyGetOrders: after(d) must deliver on the
-// channel once d has passed. Default time.After. Tests use it to record the
-// waits and skip them.
-func WithTimer(after func(time.Duration) <-chan time.Time) Option {
-	return func(c *config) error {
-		if after == nil {
-			return fmt.Errorf("ordersync: timer: must not be nil")
-		}
-		c.after = after
 		return nil
 	}
 }

@@ -74,7 +74,7 @@ func TestResumeAfterProviderDrops(t *testing.T) {
 
 	requesterSub := newPager("/test/a", nil, 10)
 	waits := &recordedWaits{}
-	opts := append(testOptions(t, 2), WithTimer(waits.after))
+	opts := append(testOptions(t, 2), withTimer(waits.after))
 	requester := newService(t, requesterHost, []Subprotocol{requesterSub}, opts...)
 	if err := requester.GetOrders(t.Context(), 1); err != nil {
 		t.Fatalf("GetOrders: %v", err)
@@ -241,7 +241,7 @@ func TestBackoffSchedule(t *testing.T) {
 	script := []time.Duration{3 * time.Millisecond, 5 * time.Millisecond, 7 * time.Millisecond}
 	waits := &recordedWaits{}
 	s := newService(t, h, []Subprotocol{newPager("/test/a", nil, 1)},
-		append(testOptions(t, 1), WithTimer(waits.after), WithBackoffFactory(func() backoff.BackOff {
+		append(testOptions(t, 1), withTimer(waits.after), WithBackoffFactory(func() backoff.BackOff {
 			return &scriptedBackoff{script: script}
 		}))...)
 	if err := s.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
@@ -280,7 +280,7 @@ func TestPeriodicallyGetOrdersJitter(t *testing.T) {
 		}
 	}}
 	requester := newService(t, hosts[0], []Subprotocol{newPager("/test/a", nil, 10)},
-		append(testOptions(t, 1), WithTimer(waits.after), WithRandom(func() float64 {
+		append(testOptions(t, 1), withTimer(waits.after), withRandom(func() float64 {
 			next++
 			return randoms[next-1]
 		}))...)

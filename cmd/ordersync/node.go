@@ -73,14 +73,16 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	rep := &nodeReporter{out: stdout, held: held, h: h}
-	service := ordersync.New(ctx, node, subs, append(mon.options(),
-		ordersync.WithLogger(log),
-		// Every pause of the requester, between GetOrders's rounds or
-		// PeriodicallyGetOrders's, ends a round: report it there.
-		ordersync.WithTimer(func(d time.Duration) <-chan time.Time {
-			rep.round()
-			return time.After(d)
-		}))...)
+	// Every GetOrders that ends, the start-up one or PeriodicallyGetOrders's,
+	// ends a round: the tracer reports it there, and passes every event on
+	// to the monitor's.
+	var inner ordersync.MetricsTracer = ordersync.NoopMetricsTracer{}
+	if mon.tracer != nil {
+		inner = mon.tracer
+	}
+	service := ordersync.New(ctx, node, subs,
+		ordersync.WithMetricsTracer(roundTracer{MetricsTracer: inner, rep: rep}),
+		ordersync.WithLogger(log))
 	rep.service = service
 
 	if err := printAddrs(stdout, h); err != nil {
@@ -283,6 +285,21 @@ type nodeReporter struct {
 	lastIn, lastOut int64
 }
 
+// roundTracer is the node's MetricsTracer: inner's, and a round line each
+// time a GetOrders ends.
+type roundTracer struct {
+	ordersync.MetricsTracer
+	rep *nodeReporter
+}
+
+// GetOrdersEnded reports the round after passing the event on.
+func (t roundTracer) GetOrdersEnded(synced, minPeers int, d time.Duration, err error) {
+	t.MetricsTracer.GetOrdersEnded(synced, minPeers, d, err)
+	t.rep.round()
+}
+
+// round writes a round line: peers, orders held, and the bytes since the
+// last line.
 func (r *nodeReporter) round() {
 	if r.service == nil {
 		return

@@ -36,7 +36,8 @@ var (
 // New returns the subprotocol over store. As a provider it serves store's
 // orders; as a requester it stores the orders it receives there, keeping
 // only those that match filter (nil keeps every valid order) and sending
-// filter to providers.
+// filter to providers. It panics if an option is invalid (see
+// pagination.CheckOptions).
 func New(store orderstore.Store, filter *orderfilter.Filter, opts ...pagination.Option) *Subprotocol {
 	return &Subprotocol{pager: pagination.New(store, filter, opts...)}
 }

@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -26,10 +27,11 @@ const (
 	DefaultMaxScanTime = time.Second
 )
 
-// Option configures a pagination subprotocol. Options never fail (so that
-// constructors can be used inline): out-of-range values are clamped, as
-// each Option says.
-type Option func(*config)
+// Option configures a pagination subprotocol. As the root package's
+// Options do, an Option refuses a value out of its range with an error
+// naming it: New panics on it (a programming error), and CheckOptions
+// reports it for settings that come from users.
+type Option func(*config) error
 
 // config is what the Options set.
 type config struct {
@@ -42,32 +44,38 @@ type config struct {
 	onAccepted  func(provider peer.ID, orders []*zeroex.SignedOrder)
 }
 
-func newConfig(opts []Option) config {
+// CheckOptions reports the first invalid option, naming it, so that a
+// caller taking settings from users can refuse them before New, which
+// panics on them.
+func CheckOptions(opts ...Option) error {
+	_, err := newConfig(opts)
+	return err
+}
+
+func newConfig(opts []Option) (config, error) {
 	c := config{perPage: DefaultPerPage, maxScan: DefaultMaxScan, maxScanTime: DefaultMaxScanTime,
 		scorer: noScorer{}, now: time.Now}
 	for _, opt := range opts {
-		opt(&c)
+		if err := opt(&c); err != nil {
+			return c, err
+		}
 	}
 	if c.slots == nil {
 		c.slots = processScanSlots
 	}
 	c.maxScan = max(c.maxScan, c.perPage)
-	return c
+	return c, nil
 }
 
-// WithPerPage sets how many orders a provider puts in one response: default
-// DefaultPerPage; values below 1 mean the default, values above MaxPerPage
-// mean MaxPerPage.
+// WithPerPage sets how many orders a provider puts in one response, from
+// 1 to MaxPerPage. Default DefaultPerPage.
 func WithPerPage(n int) Option {
-	return func(c *config) {
-		switch {
-		case n < 1:
-			c.perPage = DefaultPerPage
-		case n > MaxPerPage:
-			c.perPage = MaxPerPage
-		default:
-			c.perPage = n
+	return func(c *config) error {
+		if n < 1 || n > MaxPerPage {
+			return fmt.Errorf("pagination: per page %d: must be from 1 to %d", n, MaxPerPage)
 		}
+		c.perPage = n
+		return nil
 	}
 }
 
@@ -77,15 +85,17 @@ func WithPerPage(n int) Option {
 // none, it gives up on the request (ErrScanLimit) rather than send an empty
 // page, which would tell the requester that nothing is left.
 func WithMaxScan(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxScan = n
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("pagination: max scan %d: must be positive", n)
 		}
+		c.maxScan = n
+		return nil
 	}
 }
 
 // WithMaxScanTime bounds how long a provider scans the store for one
-// request (default DefaultMaxScanTime; 0 or less means the default). The
+// request (default DefaultMaxScanTime; it must be positive). The
 // scan looks at its clock and at the request's context every few dozen
 // orders. When the time is up with some matches, the provider answers with
 // them (the response says where the scan stopped, so the requester goes on
@@ -93,10 +103,12 @@ func WithMaxScan(n int) Option {
 // scan with a costly filter may first wait as long again for one of the
 // ScanSlots (see WithScanSlots).
 func WithMaxScanTime(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.maxScanTime = d
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("pagination: max scan time %v: must be positive", d)
 		}
+		c.maxScanTime = d
+		return nil
 	}
 }
 
@@ -106,18 +118,25 @@ func WithMaxScanTime(d time.Duration) Option {
 // subprotocols are capped together; pass a ScanSlots of your own to cap a
 // group of Pagers apart from the rest of the process.
 func WithScanSlots(slots *ScanSlots) Option {
-	return func(c *config) { c.slots = slots }
+	return func(c *config) error {
+		if slots == nil {
+			return fmt.Errorf("pagination: scan slots: must not be nil")
+		}
+		c.slots = slots
+		return nil
+	}
 }
 
 // WithPeerScorer makes the requester pipeline move providers' scores; see
 // the package documentation. A node passes its ordersync.Node. nil means no
 // scoring (the default).
 func WithPeerScorer(s PeerScorer) Option {
-	return func(c *config) {
+	return func(c *config) error {
 		if s == nil {
 			s = noScorer{}
 		}
 		c.scorer = s
+		return nil
 	}
 }
 
@@ -126,5 +145,8 @@ func WithPeerScorer(s PeerScorer) Option {
 // stored already), so that a node can pass them on. fn runs on the sync's
 // goroutine, so it should be quick, and must not modify the orders.
 func WithOnAccepted(fn func(provider peer.ID, orders []*zeroex.SignedOrder)) Option {
-	return func(c *config) { c.onAccepted = fn }
+	return func(c *config) error {
+		c.onAccepted = fn
+		return nil
+	}
 }

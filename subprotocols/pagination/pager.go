@@ -30,12 +30,17 @@ type tracerBox struct{ ordersync.MetricsTracer }
 
 // New returns a Pager over store. filter is the requester's own: received
 // orders must match it, and first requests send it to providers. nil keeps
-// every valid order.
+// every valid order. New panics if an option is invalid (see
+// CheckOptions).
 func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Pager {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		panic(err)
+	}
 	return &Pager{
 		store:   store,
 		filter:  filter,
-		cfg:     newConfig(opts),
+		cfg:     cfg,
 		cursors: cursorTable{byPeer: make(map[peerKey]cursorEntry)},
 	}
 }

@@ -37,7 +37,10 @@ func costlyFilter(t testing.TB, makers ...common.Address) *orderfilter.Filter {
 
 // withClock makes the scan read its budget's clock from now.
 func withClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
+	return func(c *config) error {
+		c.now = now
+		return nil
+	}
 }
 
 // steppingClock is a clock that moves step forward on every reading, and

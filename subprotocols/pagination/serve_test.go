@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -132,4 +134,23 @@ func TestServeBoundsTheScan(t *testing.T) {
 	if _, err := p.Serve(ctx, common.Hash{}, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled ctx: err = %v", err)
 	}
+}
+
+// Out-of-range options are refused with an error naming them, and New
+// panics on them, as the root package's Options do.
+func TestOptionsRefuseOutOfRange(t *testing.T) {
+	for _, opt := range []Option{WithPerPage(0), WithPerPage(MaxPerPage + 1), WithMaxScan(0), WithMaxScanTime(0), WithScanSlots(nil)} {
+		if err := CheckOptions(opt); err == nil || !strings.HasPrefix(err.Error(), "pagination: ") {
+			t.Errorf("CheckOptions: %v, want an error", err)
+		}
+	}
+	if err := CheckOptions(WithPerPage(MaxPerPage), WithMaxScan(1), WithMaxScanTime(time.Millisecond), WithPeerScorer(nil)); err != nil {
+		t.Errorf("options in range refused: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("New took an invalid option")
+		}
+	}()
+	New(storeOf(t, nil), nil, WithPerPage(-1))
 }
