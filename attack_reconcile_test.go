@@ -5,6 +5,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/ordersync/ordersync/internal/attacktest"
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 )
@@ -35,7 +36,7 @@ func init() {
 		// Random bytes as symbols, claiming a million orders.
 		hostileProvider{name: "reconcile-garbage-symbols", reconcile: true, lastError: "too many pages",
 			script: answerReconcile(func(op string, from int) []byte {
-				syms := randomBytes(uint64(from)+7, 4000*riblt.SymbolSize)
+				syms := attacktest.RandomBytes(uint64(from)+7, 4000*riblt.SymbolSize)
 				md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: 1_000_000, From: from, Symbols: syms}
 				if from == 0 {
 					md.Digest = make([]byte, riblt.DigestSize)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,10 +26,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/attacktest"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/testnet"
-	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
-	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -104,14 +102,7 @@ func (a *serveAttacker) open() (network.Stream, error) {
 // noResponse reads what serve sends on s until it ends the stream: it must
 // be nothing.
 func noResponse(s network.Stream) error {
-	b, err := io.ReadAll(io.LimitReader(s, 1<<20))
-	if len(b) > 0 {
-		return fmt.Errorf("serve answered %d bytes: %.100q", len(b), b)
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("serve kept the stream open for %v", serveGuard)
-	}
-	return nil
+	return attacktest.NoResponse(s, "serve")
 }
 
 // serveOneMessage sends msg and expects serve to end the stream unanswered.
@@ -128,12 +119,7 @@ func serveOneMessage(msg string) serveAttackFunc {
 // stream off, as it must before limit bytes are written.
 func serveFlood(prefix string, chunk []byte, limit int) serveAttackFunc {
 	return onStream(func(s network.Stream, _ func(), _ <-chan struct{}) serveAttackResult {
-		written, err := s.Write([]byte(prefix))
-		for err == nil && written < limit {
-			var n int
-			n, err = s.Write(chunk[:min(len(chunk), limit-written)])
-			written += n
-		}
+		written, err := attacktest.WriteUntilError(s, []byte(prefix), chunk, limit)
 		res := serveAttackResult{maxRead: ordersync.DefaultMaxRequestSize, note: fmt.Sprintf("wrote %d B", written)}
 		if err == nil {
 			res.err = fmt.Errorf("serve took all %d bytes without cutting the stream off", written)
@@ -172,11 +158,11 @@ func serveIdle(n int) serveAttackFunc {
 // serveSlowReader asks for pages and never reads them until release.
 var serveSlowReader = onStream(func(s network.Stream, engaged func(), release <-chan struct{}) serveAttackResult {
 	engaged()
-	if _, err := io.WriteString(s, serveFirstRequest+serveLaterRequest+serveLaterRequest); err != nil {
+	if _, err := io.WriteString(s, attacktest.FirstRequestV1+attacktest.LaterRequestV1+attacktest.LaterRequestV1); err != nil {
 		return serveAttackResult{err: fmt.Errorf("writing: %w", err)}
 	}
 	<-release
-	return serveAttackResult{maxRead: int64(len(serveFirstRequest) + 2*len(serveLaterRequest))}
+	return serveAttackResult{maxRead: int64(len(attacktest.FirstRequestV1) + 2*len(attacktest.LaterRequestV1))}
 })
 
 // serveSlowWriter trickles a request a byte every 100 ms until release.
@@ -184,7 +170,7 @@ var serveSlowWriter = onStream(func(s network.Stream, engaged func(), release <-
 	engaged()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	msg := []byte(serveFirstRequest)
+	msg := []byte(attacktest.FirstRequestV1)
 	sent := 0
 	for sent < len(msg)-1 { // never the whole request
 		select {
@@ -215,7 +201,7 @@ var serveCostlyFilter = onStream(func(s network.Stream, _ func(), _ <-chan struc
 	// Keywords beside $ref do not count in draft-07: hence the allOf.
 	branch := `{\"allOf\":[{\"$ref\":\"/signedOrder\"},{\"required\":[\"noSuchField\"]}]}`
 	schema := `{\"anyOf\":[` + strings.TrimSuffix(strings.Repeat(branch+",", 24), ",") + `]}`
-	msg := serveBothFirst(`{"metadata":[{"orderfilter":{"customOrderSchema":"` + schema + `","chainID":1337,"exchangeAddress":"` + strings.ToLower(ordergen.DefaultExchange.Hex()) + `"},"minOrderHash":"` + serveZeroHash + `"}]}`)
+	msg := attacktest.FirstRequestBoth(`{"metadata":[{"orderfilter":{"customOrderSchema":"` + schema + `","chainID":1337,"exchangeAddress":"` + strings.ToLower(ordergen.DefaultExchange.Hex()) + `"},"minOrderHash":"` + attacktest.ZeroHash + `"}]}`)
 	start := time.Now()
 	if _, err := io.WriteString(s, msg); err != nil {
 		return serveAttackResult{err: fmt.Errorf("writing: %w", err)}
@@ -255,54 +241,34 @@ var serveRequestFlood = onStream(func(s network.Stream, _ func(), _ <-chan struc
 	}()
 	_ = s.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	sent := 0
-	_, err := io.WriteString(s, serveFirstRequest)
+	_, err := io.WriteString(s, attacktest.FirstRequestV1)
 	for err == nil {
 		sent++
-		_, err = io.WriteString(s, serveLaterRequest)
+		_, err = io.WriteString(s, attacktest.LaterRequestV1)
 	}
 	_ = s.Reset()
 	n := <-responses
 	// Each answer is to one request read in full; serve may have read one
 	// more.
-	res := serveAttackResult{maxRead: int64(len(serveFirstRequest)) + n*int64(len(serveLaterRequest)), note: fmt.Sprintf("%d requests sent, %d answered", sent, n)}
+	res := serveAttackResult{maxRead: int64(len(attacktest.FirstRequestV1)) + n*int64(len(attacktest.LaterRequestV1)), note: fmt.Sprintf("%d requests sent, %d answered", sent, n)}
 	if n == 0 {
 		res.err = errors.New("serve answered none of the flood's requests")
 	}
 	return res
 })
 
-const serveZeroHash = "0x0000000000000000000000000000000000000000000000000000000000000000"
-
-var (
-	serveFirstRequest = `{"type":"Request","subprotocols":["` + filteredpagination.Name + `"],"metadata":{"metadata":[{"orderfilter":null,"minOrderHash":"` + serveZeroHash + `"}]}}` + "\n"
-	serveLaterRequest = `{"type":"Request","subprotocols":["` + filteredpagination.Name + `"],"metadata":{"orderfilter":null,"minOrderHash":"` + serveZeroHash + `"}}` + "\n"
-)
-
-func serveBothFirst(metadata string) string {
-	return `{"type":"Request","subprotocols":["` + filteredpagination.Name + `","` + ordinal.Name + `"],"metadata":` + metadata + "}\n"
-}
-
-func serveRandom(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed+1))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
 var serveAttacks = []serveAttack{
 	{"unterminated-256MiB", serveFlood(`{"type":"Request","subprotocols":["`, bytes.Repeat([]byte("a"), 64<<10), 256<<20)},
-	{"random-bytes", serveFlood("", serveRandom(1, 1<<20), 1<<20)},
+	{"random-bytes", serveFlood("", attacktest.RandomBytes(1, 1<<20), 1<<20)},
 	{"4MiB-of-[", serveFlood("", bytes.Repeat([]byte("["), 4<<20), 4<<20)},
 	{"4MiB-of-[-in-object", serveFlood(`{"metadata":`, bytes.Repeat([]byte("["), 4<<20), 4<<20)},
 	{"whitespace-256MiB", serveFlood("", bytes.Repeat([]byte(" \n"), 32<<10), 256<<20)},
-	{"wrong-type", serveOneMessage(strings.Replace(serveFirstRequest, `"Request"`, `"Response"`, 1))},
+	{"wrong-type", serveOneMessage(strings.Replace(attacktest.FirstRequestV1, `"Request"`, `"Response"`, 1))},
 	{"unknown-subprotocol", serveOneMessage(`{"type":"Request","subprotocols":["/nope/1"],"metadata":{"metadata":[null]}}` + "\n")},
-	{"metadata-string", serveOneMessage(serveBothFirst(`"x"`))},
-	{"metadata-array", serveOneMessage(serveBothFirst(`[1,2]`))},
-	{"filter-does-not-compile", serveOneMessage(serveBothFirst(`{"metadata":[{"orderfilter":{"customOrderSchema":"{\"type\":12}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"minOrderHash":"` + serveZeroHash + `"}]}`))},
-	{"hash-wrong-length", serveOneMessage(serveBothFirst(`{"metadata":[{"orderfilter":null,"minOrderHash":"0x1234"}]}`))},
+	{"metadata-string", serveOneMessage(attacktest.FirstRequestBoth(`"x"`))},
+	{"metadata-array", serveOneMessage(attacktest.FirstRequestBoth(`[1,2]`))},
+	{"filter-does-not-compile", serveOneMessage(attacktest.FirstRequestBoth(`{"metadata":[{"orderfilter":{"customOrderSchema":"{\"type\":12}","chainID":1337,"exchangeAddress":"0x1dc4c1cefef38a777b15aa20260a54e584b16c48"},"minOrderHash":"` + attacktest.ZeroHash + `"}]}`))},
+	{"hash-wrong-length", serveOneMessage(attacktest.FirstRequestBoth(`{"metadata":[{"orderfilter":null,"minOrderHash":"0x1234"}]}`))},
 	{"300-idle-streams", serveIdle(300)},
 	{"request-flood", serveRequestFlood},
 	{"filter-costly-no-match", serveCostlyFilter},
