@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync/internal/leakcheck"
@@ -75,26 +77,65 @@ func TestCanceledAfterSomeOrdersIsNotErrNoOrders(t *testing.T) {
 	}
 }
 
-func TestRateLimitResetsStreamsPastBurst(t *testing.T) {
-	hosts := testnet.New(t, 2)
-	provider := newService(t, hosts[1], []Subprotocol{newPager("/test/a", orders(42, 1), 10)},
+// Past the shared limiter's burst, a new stream waits its turn unless its
+// peer already has a request waiting: that one is reset at once, while
+// another peer's new stream still gets in line.
+func TestRateLimitPastBurst(t *testing.T) {
+	hosts := testnet.New(t, 3)
+	provider := newService(t, hosts[2], []Subprotocol{newPager("/test/a", orders(42, 1), 10)},
 		append(testOptions(t, 1), WithRateLimit(rate.Every(time.Hour), 2))...)
-	for i := range 3 {
-		s := rawStream(t, hosts[0], hosts[1].ID())
+	ask := func(from int) *framing.Reader {
+		s := rawStream(t, hosts[from], hosts[2].ID())
 		if _, err := io.WriteString(s, `{"type":"Request","subprotocols":["/test/a"],"metadata":null}`); err != nil {
 			t.Fatal(err)
 		}
 		r, _ := framing.NewReader(s, 1<<20, nil)
-		_, err := r.ReadMessage()
-		if i < 2 && err != nil {
+		return r
+	}
+	for i := range 2 {
+		r := ask(0)
+		if _, err := r.ReadMessage(); err != nil {
 			t.Fatalf("stream %d, within the burst: %v", i, err)
 		}
-		if i == 2 && err == nil {
-			t.Fatal("stream 3, past the burst, was answered")
-		}
+	}
+	// Past the burst: let in, to wait.
+	ask(0)
+	waitForWaiters(t, provider.limiter, hosts[0].ID())
+	// A second stream of the waiting peer is reset unanswered.
+	if _, err := ask(0).ReadMessage(); err == nil {
+		t.Fatal("a second stream of a waiting peer was answered")
 	}
 	if n := provider.Stats().StreamsRejected; n != 1 {
 		t.Errorf("%d streams rejected, want 1", n)
+	}
+	// Another peer is not turned away: it waits its turn, after the first.
+	ask(1)
+	waitForWaiters(t, provider.limiter, hosts[0].ID(), hosts[1].ID())
+	if n := provider.Stats().StreamsRejected; n != 1 {
+		t.Errorf("%d streams rejected after another peer asked, want still 1", n)
+	}
+}
+
+// waitForWaiters waits until the peers waiting for a token at f are
+// exactly want, in turn order, and fails the test if that does not happen
+// within a minute.
+func waitForWaiters(t *testing.T, f *fairLimiter, want ...peer.ID) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Minute)
+	for {
+		f.mu.Lock()
+		got := slices.Clone(f.turns)
+		f.mu.Unlock()
+		if slices.Equal(got, want) {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("peers waiting %v, want %v", got, want)
+		}
 	}
 }
 

@@ -23,15 +23,16 @@ const (
 	// the provider's slots.
 	DefaultFirstRequestTimeout = 5 * time.Second
 	// DefaultRateLimit is how many requests per second a provider serves,
-	// shared by all peers.
+	// shared by all peers: all of it to a peer alone, and in turns, one
+	// request each, to the peers whose requests wait (see WithRateLimit).
 	DefaultRateLimit = rate.Limit(30)
 	// DefaultRateBurst is the burst of the provider's shared limiter.
 	DefaultRateBurst = 10
 	// DefaultPeerRateLimit is how many requests per second a provider
-	// serves one peer: two thirds of the shared rate, so that a peer that
-	// floods leaves a third to the others while a lone requester still
-	// syncs at most of the speed the network's nodes allow.
-	DefaultPeerRateLimit = rate.Limit(20)
+	// serves one peer at most: no limit, as the shared limiter already
+	// shares its rate fairly and a limit below it would only slow a peer
+	// that asks alone.
+	DefaultPeerRateLimit = rate.Inf
 	// DefaultPeerRateBurst is the burst of the per-peer limiter.
 	DefaultPeerRateBurst = 10
 	// DefaultInitialBackoff is the requester's first wait between rounds.
@@ -190,9 +191,21 @@ func WithFirstRequestTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRateLimit sets the provider's request limiter shared by all peers. A
-// new stream that finds it empty is reset at once; a later request on a
-// stream waits for a token. rate.Inf turns it off. Default 30/s, burst 10.
+// WithRateLimit sets the provider's request limiter shared by all peers.
+// It counts requests, as the network's nodes do, not what they cost: a
+// request's work is bounded on its own (the subprotocols' scan bounds, the
+// page and response size), so a count bounds the work too, and a requester
+// can plan with it.
+//
+// The rate is shared fairly. While no request waits, a request takes a
+// token as it comes: a peer alone gets the whole rate. Once requests wait,
+// the peers with waiting requests take turns, one token each: no peer is
+// starved, and none gets more than its share while others wait, however
+// many streams it opens. A new stream that finds no token is reset at once
+// if its peer already has a request waiting, and otherwise waits its turn.
+// A request waits at most a message timeout. rate.Inf turns the limiter
+// off. Default 30/s, burst 10 (the network's nodes' figures, which they
+// share first come, first served).
 func WithRateLimit(limit rate.Limit, burst int) Option {
 	return func(c *config) error {
 		if limit < 0 || (limit != rate.Inf && burst < 1) {
@@ -203,9 +216,12 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 	}
 }
 
-// WithPeerRateLimit sets the provider's request limiter for each peer, on
-// top of the shared one, so that one peer cannot use up the shared one.
-// rate.Inf turns it off. Default 20/s, burst 10.
+// WithPeerRateLimit sets a request limiter for each peer, on top of the
+// shared one (WithRateLimit), for a provider that wants a hard cap per peer
+// whatever the others do. A new stream that finds it empty is reset at
+// once; a later request waits for a token. rate.Inf turns it off. Default
+// no limit (the shared limiter's turns already keep one peer from using it
+// up); burst 10 when a limit is set.
 func WithPeerRateLimit(limit rate.Limit, burst int) Option {
 	return func(c *config) error {
 		if limit < 0 || (limit != rate.Inf && burst < 1) {

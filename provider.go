@@ -52,7 +52,8 @@ func (s *Service) HandleStream(stream network.Stream) {
 		s.reject(stream, log, StreamPeerRateLimit)
 		return
 	}
-	if !s.limiter.Allow() {
+	firstPaid, ok := s.limiter.admit(remote)
+	if !ok {
 		s.reject(stream, log, StreamRateLimit)
 		return
 	}
@@ -74,7 +75,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
 	defer stopReset()
 
-	p := &providerStream{s: s, stream: stream, log: log, ctx: ctx}
+	p := &providerStream{s: s, stream: stream, log: log, ctx: ctx, firstPaid: firstPaid}
 	err := p.serve(mem)
 	if err != nil {
 		_ = stream.Reset()
@@ -105,6 +106,9 @@ type providerStream struct {
 	ctx    context.Context
 	reader *framing.Reader
 	writer *framing.Writer
+	// firstPaid is true when the shared limiter's token for the first
+	// request was taken as the stream opened.
+	firstPaid bool
 	// read and written feed the Service's Stats.
 	read, written meter
 }
@@ -139,8 +143,9 @@ func (p *providerStream) serve(mem *reservation) error {
 		if err != nil {
 			return err
 		}
-		// The stream's first request was paid for when it opened.
-		if served > 0 {
+		// The stream's first request was paid for when it opened, if the
+		// shared limiter had a token then.
+		if served > 0 || !p.firstPaid {
 			if err := p.waitForTokens(); err != nil {
 				p.log.WithError(err).Debug("ordersync: rate limit wait failed")
 				if p.ctx.Err() == nil {
@@ -183,15 +188,16 @@ func (p *providerStream) serve(mem *reservation) error {
 	}
 }
 
-// waitForTokens waits, within one message timeout, for the per-peer and
-// the shared limiter to allow a further request on the stream.
+// waitForTokens waits, within one message timeout, for the per-peer
+// limiter and then for the peer's turn at the shared one.
 func (p *providerStream) waitForTokens() error {
 	ctx, cancel := context.WithTimeout(p.ctx, p.s.cfg.messageTimeout)
 	defer cancel()
-	if err := p.s.peerLimiter.get(p.stream.Conn().RemotePeer()).Wait(ctx); err != nil {
+	remote := p.stream.Conn().RemotePeer()
+	if err := p.s.peerLimiter.get(remote).Wait(ctx); err != nil {
 		return err
 	}
-	return p.s.limiter.Wait(ctx)
+	return p.s.limiter.wait(ctx, remote)
 }
 
 // readRequest reads the next request within the message timeout.

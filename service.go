@@ -6,7 +6,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync/internal/wire"
 )
@@ -31,7 +30,7 @@ type Service struct {
 	// Provider side.
 	streams     chan struct{} // one token per inbound stream being served
 	peerStreams *peerStreams
-	limiter     *rate.Limiter
+	limiter     *fairLimiter
 	peerLimiter *peerLimiters
 
 	// Requester side.
@@ -65,7 +64,7 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 		score:        scorer{node},
 		streams:      make(chan struct{}, cfg.maxStreams),
 		peerStreams:  newPeerStreams(cfg.maxStreamsPerPeer),
-		limiter:      rate.NewLimiter(cfg.rateLimit, cfg.rateBurst),
+		limiter:      newFairLimiter(cfg.rateLimit, cfg.rateBurst),
 		peerLimiter:  newPeerLimiters(cfg.peerRateLimit, cfg.peerRateBurst),
 		resume:       newResumePoints(maxResumePoints),
 	}

@@ -322,9 +322,9 @@ func writeBenchTable(w io.Writer, cfg benchConfig, rows []benchRow) {
 	fmt.Fprintln(w, "CPU time: this process's user+system time during the measurement (more than the time when cores")
 	fmt.Fprintln(w, "run in parallel; less when other processes hold the cores).")
 	pages := (cfg.orders+cfg.perPage-1)/cfg.perPage + 1
-	fmt.Fprintf(w, "default rate limits: %d requests at %.0f/s (burst %d) per peer need at least %.1fs.\n",
-		pages, float64(ordersync.DefaultPeerRateLimit), ordersync.DefaultPeerRateBurst,
-		max(0, float64(pages-ordersync.DefaultPeerRateBurst)/float64(ordersync.DefaultPeerRateLimit)))
+	fmt.Fprintf(w, "default rate limit: %d requests of a lone requester at %.0f/s (burst %d, the whole shared rate) need at least %.1fs.\n",
+		pages, float64(ordersync.DefaultRateLimit), ordersync.DefaultRateBurst,
+		max(0, float64(pages-ordersync.DefaultRateBurst)/float64(ordersync.DefaultRateLimit)))
 	fmt.Fprintln(w)
 }
 

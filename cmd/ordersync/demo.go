@@ -226,13 +226,9 @@ func rateLimitNote(cfg demoConfig) string {
 	perPeer := 2 * ((cfg.orders+cfg.perPage-1)/cfg.perPage + 1)
 	requests := perPeer * (cfg.nodes - 2)
 	shared := float64(requests-ordersync.DefaultRateBurst) / float64(ordersync.DefaultRateLimit)
-	own := float64(perPeer-ordersync.DefaultPeerRateBurst) / float64(ordersync.DefaultPeerRateLimit)
-	return fmt.Sprintf("providers keep the default request rate limits: %.0f/s, burst %d, shared by all peers (the network's),\n"+
-		"  and %.0f/s, burst %d, per peer (this library's); serving %d requests each, they need at least %.1fs\n"+
-		"  (--no-rate-limit lifts both)\n",
-		float64(ordersync.DefaultRateLimit), ordersync.DefaultRateBurst,
-		float64(ordersync.DefaultPeerRateLimit), ordersync.DefaultPeerRateBurst,
-		requests, max(0, shared, own))
+	return fmt.Sprintf("providers keep the default request rate limit: %.0f/s, burst %d, shared fairly by all peers\n"+
+		"  (the network's rate); serving %d requests each, they need at least %.1fs (--no-rate-limit lifts it)\n",
+		float64(ordersync.DefaultRateLimit), ordersync.DefaultRateBurst, requests, max(0, shared))
 }
 
 // check returns an error naming every requester whose sync failed or that

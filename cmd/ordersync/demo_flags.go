@@ -62,7 +62,7 @@ Flags:
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders a provider answers per page"))
 	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols every node speaks"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders and keys (same seed, same orders)")
-	fs.BoolVar(&cfg.noRateLimit, "no-rate-limit", false, "lift the providers' request rate limits (default 30/s burst 10 shared by all peers, 20/s burst 10 per peer)")
+	fs.BoolVar(&cfg.noRateLimit, "no-rate-limit", false, "lift the providers' request rate limits (default 30/s burst 10, shared fairly by all peers)")
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}

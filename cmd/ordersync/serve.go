@@ -42,8 +42,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	db := fs.String("db", "", dbUsage+"; serves what it holds, without checking it again")
 	perPage := fs.Int("per-page", pagination.DefaultPerPage, perPageUsage("orders per response page"))
 	identity := fs.String("identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
-	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
-	peerRateLimit := fs.Float64("peer-rate-limit", float64(ordersync.DefaultPeerRateLimit), fmt.Sprintf("requests per second served to one peer, burst %d (0: no limit)", ordersync.DefaultPeerRateBurst))
+	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d, shared fairly: all to a peer alone, in turns when several wait (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
+	peerRateLimit := fs.Float64("peer-rate-limit", 0, fmt.Sprintf("requests per second served to one peer at most, burst %d, on top of --rate-limit (0: no such cap, the default)", ordersync.DefaultPeerRateBurst))
 	monitor := addMonitorFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
