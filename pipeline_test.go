@@ -155,7 +155,6 @@ func TestPipelinedSyncCutOffDuringValidationResumesAtThatPage(t *testing.T) {
 	if _, err := requester.syncWithPeer(ctx, hosts[1].ID()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("first sync error %v, want context.Canceled", err)
 	}
-	asked := len(providerSub.offsetsAsked())
 	requesterSub.beforeHandle = nil
 	if _, err := requester.syncWithPeer(guardCtx(t), hosts[1].ID()); err != nil {
 		t.Fatalf("resumed sync: %v", err)
@@ -163,10 +162,30 @@ func TestPipelinedSyncCutOffDuringValidationResumesAtThatPage(t *testing.T) {
 	if got := requesterSub.receivedCount(); got != 35 {
 		t.Errorf("requester kept %d orders, want 35", got)
 	}
-	resumed := providerSub.offsetsAsked()[asked:]
-	if want := []int{10, 20, 30, 35}; !slices.Equal(resumed, want) {
-		t.Errorf("resumed sync asked for offsets %v, want %v (the page cut off, again)", resumed, want)
+	// The first sync asked for offsets 0 and 10, and its early request for
+	// 20 was on its way when it stopped: whether and when that request
+	// reached the provider (before the stream was reset, and before or
+	// during the resumed sync, whose stream another goroutine serves) is
+	// up to the network. Take it out, if it came, and the rest is exact.
+	asked := providerSub.offsetsAsked()
+	want := []int{0, 10, 10, 20, 30, 35}
+	if !slices.Equal(asked, want) && !equalButOneExtra(asked, want, 20) {
+		t.Errorf("provider was asked for offsets %v, want %v with at most one early 20 among them: the resumed sync must ask for the page cut off (10) again", asked, want)
 	}
+}
+
+// equalButOneExtra reports whether got is want with one extra x inserted
+// somewhere after want's first two elements.
+func equalButOneExtra(got, want []int, x int) bool {
+	if len(got) != len(want)+1 {
+		return false
+	}
+	for i := 2; i < len(got); i++ {
+		if got[i] == x && slices.Equal(slices.Concat(got[:i], got[i+1:]), want) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestPipelinedSyncStopsWhenCancelledWithAResponseReadAhead(t *testing.T) {
