@@ -179,7 +179,7 @@ var serveSlowWriter = onStream(func(s network.Stream, engaged func(), release <-
 		case <-tick.C:
 		}
 		if _, err := s.Write(msg[sent : sent+1]); err != nil {
-			if se := (*network.StreamError)(nil); errors.As(err, &se) && se.Remote {
+			if errors.Is(err, network.ErrReset) { // a reset by serve, whatever layer reports it
 				// serve gives a new stream 5 s to send its first request,
 				// then resets it: the defence this attack meets whenever
 				// the honest sync it overlaps takes longer than that (a
