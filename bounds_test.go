@@ -328,6 +328,51 @@ func TestProviderCutOffPastMaxPages(t *testing.T) {
 	}
 }
 
+// A provider holding exactly what a sync may take is synced in full: the
+// complete response after the last full page passes the bounds.
+func TestSyncAtExactlyTheBoundsCompletes(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	newService(t, hosts[1], []Subprotocol{newPager("/test/a", orders(46, 6), 2)}, testOptions(t, 1)...)
+	mine := newPager("/test/a", nil, 2)
+	requester := newService(t, hosts[0], []Subprotocol{mine},
+		append(testOptions(t, 1), WithMaxPagesPerSync(3), WithMaxOrdersPerSync(6))...)
+	if err := requester.GetOrders(t.Context(), 1); err != nil {
+		t.Fatalf("GetOrders: %v", err)
+	}
+	if got := mine.receivedCount(); got != 6 {
+		t.Errorf("received %d orders, want all 6", got)
+	}
+	if ps := requester.Stats().Providers[hosts[1].ID()]; ps.Pages != 4 || ps.LastError != "" {
+		t.Errorf("provider stats %+v, want 4 pages (the last one complete) and no error", ps)
+	}
+	if v, ok := tag(hosts[0], hosts[1].ID(), peerscore.TooLongSync); ok {
+		t.Errorf("too-long-sync tag %d on a provider within the bounds", v)
+	}
+}
+
+// One order past the bound cuts the provider off before the page that
+// carries it reaches the subprotocol.
+func TestProviderCutOffPastMaxOrders(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	newService(t, hosts[1], []Subprotocol{newPager("/test/a", orders(47, 7), 2)}, testOptions(t, 1)...)
+	mine := newPager("/test/a", nil, 2)
+	requester := newService(t, hosts[0], []Subprotocol{mine},
+		append(testOptions(t, 1), WithMaxOrdersPerSync(6))...)
+	if err := requester.GetOrders(t.Context(), 1); !errors.Is(err, ErrTooFewPeers) {
+		t.Fatalf("GetOrders: %v, want ErrTooFewPeers", err)
+	}
+	if got := mine.receivedCount(); got != 6 {
+		t.Errorf("received %d orders, want the 6 before the bound", got)
+	}
+	ps := requester.Stats().Providers[hosts[1].ID()]
+	if !strings.Contains(ps.LastError, ErrTooManyOrders.Error()) {
+		t.Errorf("provider stats %+v, want %q", ps, ErrTooManyOrders)
+	}
+	if v, _ := tag(hosts[0], hosts[1].ID(), peerscore.TooLongSync); v != peerscore.TooLongSyncDelta {
+		t.Errorf("too-long-sync tag %d, want %d", v, peerscore.TooLongSyncDelta)
+	}
+}
+
 func TestInvalidResponseEndsSync(t *testing.T) {
 	hosts := testnet.New(t, 2)
 	hosts[1].SetStreamHandler(ID, func(s network.Stream) {

@@ -36,12 +36,13 @@ var (
 	// the stream is reset and the peer's score lowered.
 	ErrMessageTooLarge = errors.New("ordersync: message too large")
 
-	// ErrTooManyPages means a provider was cut off after the most pages a
-	// requester takes in one sync (WithMaxPagesPerSync).
+	// ErrTooManyPages means a provider sent a page with orders after the
+	// most pages a requester takes in one sync (WithMaxPagesPerSync).
 	ErrTooManyPages = errors.New("ordersync: too many pages in one sync")
 
-	// ErrTooManyOrders means a provider was cut off after the most orders
-	// a requester takes in one sync (WithMaxOrdersPerSync).
+	// ErrTooManyOrders means a provider sent a page that would take the
+	// sync past the most orders a requester takes in one sync
+	// (WithMaxOrdersPerSync).
 	ErrTooManyOrders = errors.New("ordersync: too many orders in one sync")
 
 	// ErrRateLimited means a provider turned a stream away because its

@@ -319,15 +319,18 @@ func WithMaxRequestsPerStream(n int) Option {
 }
 
 // WithMaxPagesPerSync bounds the pages a requester takes from one provider
-// in one sync; a provider that has not said complete by then is cut off
-// (ErrTooManyPages). Default DefaultMaxPagesPerSync (2000).
+// in one sync; a provider that sends another page with orders after that
+// many is cut off (ErrTooManyPages), while the complete response that
+// follows them is taken. Default DefaultMaxPagesPerSync (2000).
 func WithMaxPagesPerSync(n int) Option {
 	return positive("max pages per sync", n, func(c *config) { c.maxPagesPerSync = n })
 }
 
 // WithMaxOrdersPerSync bounds the orders a requester takes from one
-// provider in one sync; a provider that has not said complete by then is cut
-// off (ErrTooManyOrders). Default DefaultMaxOrdersPerSync (1,000,000).
+// provider in one sync; a provider whose next page would take the sync past
+// n orders is cut off (ErrTooManyOrders) before that page is handled, while
+// the complete response after exactly n is taken. Default
+// DefaultMaxOrdersPerSync (1,000,000).
 func WithMaxOrdersPerSync(n int) Option {
 	return positive("max orders per sync", n, func(c *config) { c.maxOrdersPerSync = n })
 }

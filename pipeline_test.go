@@ -126,14 +126,19 @@ func TestPipelineKeepsPageBound(t *testing.T) {
 	if !errors.Is(err, ErrTooManyPages) {
 		t.Fatalf("sync error %v, want ErrTooManyPages", err)
 	}
-	// The second page ends the sync, so no third request is made early.
+	// The request after the second page still goes out early, since its
+	// answer could complete the sync; the third page carries orders, so it
+	// is cut off before the subprotocol sees it, and nothing follows it.
 	requesterSub.mu.Lock()
 	defer requesterSub.mu.Unlock()
-	if want := []int{10}; !slices.Equal(requesterSub.early, want) {
+	if want := []int{10, 20}; !slices.Equal(requesterSub.early, want) {
 		t.Errorf("early requests for offsets %v, want %v", requesterSub.early, want)
 	}
-	if got := providerSub.offsetsAsked(); !slices.Equal(got, []int{0, 10}) {
-		t.Errorf("provider was asked for offsets %v, want [0 10]", got)
+	if got := providerSub.offsetsAsked(); !slices.Equal(got, []int{0, 10, 20}) {
+		t.Errorf("provider was asked for offsets %v, want [0 10 20]", got)
+	}
+	if got := requesterSub.receivedCount(); got != 20 {
+		t.Errorf("requester kept %d orders, want the first two pages' 20", got)
 	}
 }
 

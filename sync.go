@@ -198,6 +198,12 @@ func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 	ps.sub = sub
 	roundTrip := f.at.Sub(x.sent)
 
+	if err := ps.checkBounds(resp); err != nil {
+		s.score.tooLongSync(ps.p)
+		ps.log.WithError(err).Warn("ordersync: provider cut off")
+		return abort, err
+	}
+
 	// Pipelined: ask for the next page before checking this one, so that
 	// the provider builds it while this one is verified, and read and
 	// decode it meanwhile too.
@@ -233,11 +239,6 @@ func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 		return done, nil
 	}
 	ps.next = next
-	if err := ps.checkBounds(); err != nil {
-		s.score.tooLongSync(ps.p)
-		ps.log.WithError(err).Warn("ordersync: provider cut off")
-		return abort, err
-	}
 	if earlyErr != nil {
 		x.early = nil
 		return ps.writeFailed(ctx, earlyErr)
@@ -279,14 +280,20 @@ func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders,
 	ps.log.WithFields(logrus.Fields{"subprotocol": sub.Name(), "orders": orders, "validOrders": valid}).Trace("ordersync: page received")
 }
 
-// checkBounds cuts off a provider that has sent more than a sync takes.
-func (ps *peerSync) checkBounds() error {
+// checkBounds cuts off a provider whose response would take the sync past
+// its bounds, before the page is handed to the subprotocol. The response
+// that completes the sync always passes, so a provider holding exactly the
+// most orders (or pages) a sync takes is synced in full.
+func (ps *peerSync) checkBounds(resp *Response) error {
+	if resp.Complete {
+		return nil
+	}
 	cfg := &ps.s.cfg
-	if ps.pages >= cfg.maxPagesPerSync {
+	if ps.pages+1 > cfg.maxPagesPerSync {
 		return fmt.Errorf("%w: %d pages from %s without a complete response", ErrTooManyPages, ps.pages, ps.p)
 	}
-	if ps.orders >= cfg.maxOrdersPerSync {
-		return fmt.Errorf("%w: %d orders from %s without a complete response", ErrTooManyOrders, ps.orders, ps.p)
+	if ps.orders+len(resp.Orders) > cfg.maxOrdersPerSync {
+		return fmt.Errorf("%w: %d orders from %s, and %d more, without a complete response", ErrTooManyOrders, ps.orders, ps.p, len(resp.Orders))
 	}
 	return nil
 }
@@ -362,14 +369,15 @@ type earlyRequest struct {
 }
 
 // writeEarlyRequest writes the request that follows resp before resp is
-// validated, when the subprotocol is a Pipeliner that can tell it, resp is
-// not complete, and the per-sync bounds will let the sync go on after resp.
+// validated, when the subprotocol is a Pipeliner that can tell it and resp
+// is not complete (resp has passed the per-sync bounds, and the answer to
+// the next request may complete the sync whatever they are).
 // It returns the request written, or nil when none was. A failed write is
 // returned for the caller to report once resp is handled: the page in hand
 // is still good, but the stream is not.
 func (ps *peerSync) writeEarlyRequest(ctx context.Context, x *exchange, resp *Response) (*earlyRequest, error) {
 	pl, ok := ps.sub.(Pipeliner)
-	if !ok || resp.Complete || !ps.goesOnAfter(len(resp.Orders)) {
+	if !ok || resp.Complete {
 		return nil, nil
 	}
 	next, err := pl.NextRequest(ctx, resp)
@@ -383,13 +391,6 @@ func (ps *peerSync) writeEarlyRequest(ctx context.Context, x *exchange, resp *Re
 		return nil, nil
 	}
 	return &earlyRequest{metadata: raw.Metadata}, ps.writeRequest(x, func() (*rawRequest, error) { return raw, nil })
-}
-
-// goesOnAfter reports whether checkBounds will let the sync go on after a
-// page of orders orders: only then is a request sent ahead of validation.
-func (ps *peerSync) goesOnAfter(orders int) bool {
-	cfg := &ps.s.cfg
-	return ps.pages+1 < cfg.maxPagesPerSync && ps.orders+orders < cfg.maxOrdersPerSync
 }
 
 // checkPipelined checks that next, the request sub returned after
