@@ -137,7 +137,7 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay added to every connection")
 	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of every node link, each direction: e.g. 20mbit (0: unshaped)")
 	fs.DurationVar(&cfg.interval, "interval", cfg.interval, "the nodes' --interval between periodic sync rounds")
-	fs.IntVar(&cfg.minPeers, "min-peers", cfg.minPeers, "the nodes' --min-peers")
+	fs.IntVar(&cfg.minPeers, "min-peers", cfg.minPeers, "the nodes' --min-peers (at most --nodes - 1)")
 	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, subprotocolsUsage("every node's subprotocols"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "run every node with --no-pipeline (one page at a time, as the original network)")
 	fs.IntVar(&cfg.bootstrap, "bootstrap", cfg.bootstrap, "random bootstrap peers each node gets (0 needs --mdns)")
@@ -183,5 +183,10 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 		return cfg, usagef("--plot %q: want a file name ending in .svg or .png", cfg.plot)
 	}
 	cfg.bootstrap = min(cfg.bootstrap, cfg.nodes-1)
+	// A node has at most nodes-1 peers. Asking for more would keep every
+	// node's start-up GetOrders retrying for ever, and a GetOrders never
+	// syncs again with a peer it has synced with: the nodes would only
+	// converge if every pair met during start-up.
+	cfg.minPeers = min(cfg.minPeers, cfg.nodes-1)
 	return cfg, nil
 }
