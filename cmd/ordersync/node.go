@@ -143,8 +143,7 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 	if err != nil {
 		return err
 	}
-	rep.round()
-	rep.startup(time.Since(start))
+	rep.startup(time.Since(start)) // its round line came from roundTracer
 	select {
 	case <-time.After(cfg.interval):
 	case <-ctx.Done():

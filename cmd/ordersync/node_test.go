@@ -197,6 +197,17 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 	if idOf(addrB2) != idOf(addrB) {
 		t.Errorf("restarted node B has peer ID %s, want %s (from its identity file)", idOf(addrB2), idOf(addrB))
 	}
+	// The start-up GetOrders is one round, reported once.
+	roundsBefore := 0
+	nodeB2.waitLine(t, "restarted node B's start-up line", func(l string) bool {
+		if strings.HasPrefix(l, "node: round ") {
+			roundsBefore++
+		}
+		return strings.HasPrefix(l, "node: start-up sync: ")
+	})
+	if roundsBefore != 1 {
+		t.Errorf("%d round lines before the start-up line, want 1", roundsBefore)
+	}
 	nodeB2.waitLine(t, "restarted node B holding the union", holds(union))
 
 	if code := nodeA.signal(t, syscall.SIGINT); code != 0 {
