@@ -16,8 +16,9 @@ type benchConfig struct {
 	// resyncHeld is the share of the orders the requester holds before the
 	// re-sync.
 	resyncHeld float64
-	// runs is how many times each sync (3 and 4) is measured; the table
-	// shows the median run and the spread.
+	// runs is how many times each measurement (the limits, 1 and 2, and
+	// the syncs, 3 and 4) is made; the table shows the median run and the
+	// spread.
 	runs int
 	// resyncOrders is n of the re-sync table (0 leaves it out).
 	resyncOrders int
@@ -58,8 +59,9 @@ Measures, with the same generated orders, on 127.0.0.1 in this process:
   4. a re-sync when the requester already holds 99% of the orders;
   5. a re-sync table at --resync-orders n: a requester missing d = 0, 1,
      10, 100, 1 000 and 10 000 of them, with reconcile and with v1.
-Each limit is measured 3 times and the best run counts; each sync --runs
-times, and the median run counts, shown with the range of all runs.
+Each limit and each sync is measured --runs times, and the median run
+counts, shown with the range of all runs: the limits are measured the
+way the syncs are, so that load from elsewhere weighs on both alike.
 "sync/limit ratio: X" is the best sync's median orders/s (rate limit
 lifted, no tracer) over the smaller of the transport and verification
 limits; the line before it compares the syncs with the tracer on and off.
@@ -72,7 +74,7 @@ Flags:
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "generated signed orders to measure with")
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page in the syncs"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
-	fs.IntVar(&cfg.runs, "runs", cfg.runs, fmt.Sprintf("times each sync is measured (median and spread shown), 1 to %d", benchMaxRuns))
+	fs.IntVar(&cfg.runs, "runs", cfg.runs, fmt.Sprintf("times each limit and sync is measured (median and spread shown), 1 to %d", benchMaxRuns))
 	fs.IntVar(&cfg.resyncOrders, "resync-orders", cfg.resyncOrders, fmt.Sprintf("n of the re-sync table, 1000 to %d (0: no table)", benchMaxOrders))
 	// Hidden: for profiling the bench itself, not for users.
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "")

@@ -174,3 +174,43 @@ func benchmarkSync(b *testing.B, subprotocol string) {
 func BenchmarkSyncFilteredPagination(b *testing.B) { benchmarkSync(b, filteredpagination.Name) }
 
 func BenchmarkSyncOrdinal(b *testing.B) { benchmarkSync(b, ordinal.Name) }
+
+func TestEncodePagesAnySize(t *testing.T) {
+	orders := ordergen.Generate(ordergen.Options{Seed: 4, Count: 100, Makers: 2})
+	if err := sortByHash(orders); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ orders, perPage, pages int }{
+		{100, 500, 2}, // fewer orders than a page: one page, then the complete one
+		{100, 30, 5},  // a last page that is not full
+		{100, 50, 3},
+		{0, 50, 1},
+	} {
+		pages, err := encodePages(orders[:tc.orders], tc.perPage)
+		if err != nil {
+			t.Fatalf("%d orders, %d per page: %v", tc.orders, tc.perPage, err)
+		}
+		if len(pages) != tc.pages {
+			t.Errorf("%d orders, %d per page: %d pages, want %d", tc.orders, tc.perPage, len(pages), tc.pages)
+		}
+		if last := pages[len(pages)-1]; !bytes.Contains(last, []byte(`"orders":[],"complete":true`)) {
+			t.Errorf("%d orders, %d per page: last page %s is not the empty complete one", tc.orders, tc.perPage, last)
+		}
+	}
+}
+
+// TestBenchFewerOrdersThanAPage runs the whole bench with --orders below
+// --per-page, which used to panic while encoding the transport's pages.
+func TestBenchFewerOrdersThanAPage(t *testing.T) {
+	cfg := defaultBenchConfig()
+	cfg.orders, cfg.perPage, cfg.runs, cfg.resyncOrders = 100, 500, 1, 0
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, log bytes.Buffer
+	if err := runBenchWith(ctx, cfg, &out, &log); err != nil {
+		t.Fatalf("runBenchWith: %v\nlog:\n%s", err, log.String())
+	}
+	if !regexp.MustCompile(`(?m)^sync/limit ratio: [0-9]+\.[0-9]{2}\n\z`).MatchString(out.String()) {
+		t.Errorf("the ratio line is not last; output:\n%s", out.String())
+	}
+}

@@ -28,7 +28,7 @@ func encodePages(orders []*zeroex.SignedOrder, perPage int) ([][]byte, error) {
 		return nil, err
 	}
 	var pages [][]byte
-	for start := 0; ; start += perPage {
+	for start := 0; ; start = min(start+perPage, len(orders)) {
 		end := min(start+perPage, len(orders))
 		complete := start >= len(orders)
 		var next filteredpagination.ResponseMetadata
