@@ -14,6 +14,7 @@
 //
 // Package reconcile is this library's own third subprotocol: set
 // reconciliation, so that a re-sync costs the difference. Package
-// pagination holds what the pagination ones share: the provider's scan, the
-// requester's validation pipeline, its Stats and the Options.
+// pagination implements the pagination ones once (the provider's scan, the
+// requester's validation pipeline, the Options); filteredpagination and
+// ordinal hold only their metadata and how it writes the cursor.
 package subprotocols

@@ -10,6 +10,8 @@
 // next from the hash of the last order it received. Existing nodes prefer
 // this subprotocol.
 //
-// Orders are checked and stored by the shared pipeline of package
-// pagination, whose Options New takes.
+// This package holds only what is its own: Name, the metadata types and
+// their parsers, the codec that writes the cursor in them, and New. The
+// Subprotocol is package pagination's, which serves the pages, checks and
+// stores the orders received, and whose Options New takes.
 package filteredpagination

@@ -7,7 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/orderfilter"
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/internal/meta"
 )
 
 // RequestMetadata is the metadata of a request. Its JSON is the one existing
@@ -34,24 +34,24 @@ type wireRequestMetadata struct {
 	MinOrderHash *string         `json:"minOrderHash"`
 }
 
-// parseRequestMetadata decodes request metadata. Absent or null metadata,
-// filter or cursor mean "no filter" and "from the beginning".
-func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
+// ParseRequest decodes request metadata. Absent or null metadata, filter or
+// cursor mean "no filter" and "from the beginning".
+func (codec) ParseRequest(raw json.RawMessage) (*RequestMetadata, error) {
 	md := &RequestMetadata{}
-	if pagination.IsNull(raw) {
+	if meta.IsNull(raw) {
 		return md, nil
 	}
 	var w wireRequestMetadata
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("filteredpagination: request metadata: %w", err)
 	}
-	filter, err := pagination.ParseFilter(w.OrderFilter)
+	filter, err := meta.ParseFilter(w.OrderFilter)
 	if err != nil {
 		return nil, fmt.Errorf("filteredpagination: request metadata: field \"orderfilter\": %w", err)
 	}
 	md.OrderFilter = filter
 	if w.MinOrderHash != nil {
-		md.MinOrderHash, err = pagination.ParseHash("minOrderHash", *w.MinOrderHash)
+		md.MinOrderHash, err = meta.ParseHash("minOrderHash", *w.MinOrderHash)
 		if err != nil {
 			return nil, fmt.Errorf("filteredpagination: request metadata: field %w", err)
 		}
@@ -59,12 +59,12 @@ func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
 	return md, nil
 }
 
-// parseResponseMetadata decodes response metadata. Absent or null metadata,
-// or an absent nextMinOrderHash, mean the provider did not say how far it
+// ParseResponse decodes response metadata. Absent or null metadata, or an
+// absent nextMinOrderHash, mean the provider did not say how far it
 // scanned.
-func parseResponseMetadata(raw json.RawMessage) (*ResponseMetadata, error) {
+func (codec) ParseResponse(raw json.RawMessage) (*ResponseMetadata, error) {
 	md := &ResponseMetadata{}
-	if pagination.IsNull(raw) {
+	if meta.IsNull(raw) {
 		return md, nil
 	}
 	var w struct {
@@ -74,7 +74,7 @@ func parseResponseMetadata(raw json.RawMessage) (*ResponseMetadata, error) {
 		return nil, fmt.Errorf("filteredpagination: response metadata: %w", err)
 	}
 	if w.NextMinOrderHash != nil {
-		h, err := pagination.ParseHash("nextMinOrderHash", *w.NextMinOrderHash)
+		h, err := meta.ParseHash("nextMinOrderHash", *w.NextMinOrderHash)
 		if err != nil {
 			return nil, fmt.Errorf("filteredpagination: response metadata: field %w", err)
 		}

@@ -12,6 +12,8 @@
 // hash of the last order it scanned>"}; the requester asks next for page+1
 // from that snapshotID.
 //
-// Orders are checked and stored by the shared pipeline of package
-// pagination, whose Options New takes.
+// This package holds only what is its own: Name, the metadata types and
+// their parsers, the codec that writes the cursor in them, and New. The
+// Subprotocol is package pagination's, which serves the pages, checks and
+// stores the orders received, and whose Options New takes.
 package ordinal

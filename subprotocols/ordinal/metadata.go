@@ -7,7 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/orderfilter"
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/internal/meta"
 )
 
 // RequestMetadata is the metadata of a request. Its JSON is the one existing
@@ -38,7 +38,7 @@ func after(snapshotID string) (common.Hash, error) {
 	if snapshotID == "" {
 		return common.Hash{}, nil
 	}
-	return pagination.ParseHash("snapshotID", snapshotID)
+	return meta.ParseHash("snapshotID", snapshotID)
 }
 
 // snapshotID is the inverse of after.
@@ -49,11 +49,11 @@ func snapshotID(h common.Hash) string {
 	return h.Hex()
 }
 
-// parseRequestMetadata decodes request metadata. Absent or null metadata
-// or fields mean "no filter", page 0 and "from the beginning".
-func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
+// ParseRequest decodes request metadata. Absent or null metadata or fields
+// mean "no filter", page 0 and "from the beginning".
+func (codec) ParseRequest(raw json.RawMessage) (*RequestMetadata, error) {
 	md := &RequestMetadata{}
-	if pagination.IsNull(raw) {
+	if meta.IsNull(raw) {
 		return md, nil
 	}
 	var w struct {
@@ -64,7 +64,7 @@ func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("ordinal: request metadata: %w", err)
 	}
-	filter, err := pagination.ParseFilter(w.OrderFilter)
+	filter, err := meta.ParseFilter(w.OrderFilter)
 	if err != nil {
 		return nil, fmt.Errorf("ordinal: request metadata: field \"orderfilter\": %w", err)
 	}
@@ -84,12 +84,11 @@ func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
 	return md, nil
 }
 
-// parseResponseMetadata decodes response metadata. Absent or null metadata
-// or fields mean page 0 and a provider that did not say how far it
-// scanned.
-func parseResponseMetadata(raw json.RawMessage) (*ResponseMetadata, error) {
+// ParseResponse decodes response metadata. Absent or null metadata or
+// fields mean page 0 and a provider that did not say how far it scanned.
+func (codec) ParseResponse(raw json.RawMessage) (*ResponseMetadata, error) {
 	md := &ResponseMetadata{}
-	if pagination.IsNull(raw) {
+	if meta.IsNull(raw) {
 		return md, nil
 	}
 	var w struct {

@@ -163,17 +163,18 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 	return res, nil
 }
 
-// NextCursor works out, from page alone, the cursor that Accept would move
+// peekNext works out, from page alone, the cursor that Accept would move
 // to for it: the orders are hashed and range-checked as Accept does, but no
 // signature is checked and nothing is stored, counted, scored or
-// remembered. A requester uses it to ask for the next page before this one
-// is verified (see ordersync.Pipeliner). done is true when Accept would
-// report Done; err is Accept's ErrEmptyIncompletePage or ErrCursorStalled.
+// remembered. Subprotocol.NextRequest uses it to ask for the next page
+// before this one is verified (see ordersync.Pipeliner). done is true when
+// Accept would report Done; err is Accept's ErrEmptyIncompletePage or
+// ErrCursorStalled.
 //
 // Signatures and the filter never move the cursor (an in-range order with a
 // bad signature still counts as scanned), so Accept's Next for the same
 // page, called next for the same provider, is the same hash.
-func (p *Pager) NextCursor(page Page) (next common.Hash, done bool, err error) {
+func (p *Pager) peekNext(page Page) (next common.Hash, done bool, err error) {
 	if len(page.Orders) == 0 {
 		if !page.Complete {
 			return common.Hash{}, false, ErrEmptyIncompletePage

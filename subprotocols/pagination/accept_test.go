@@ -16,7 +16,7 @@ func TestAcceptStoresValidPageAndAdvances(t *testing.T) {
 	orders := sortedOrders(t, 0, 100)
 	store := orderstore.NewMemory()
 	var seen []*zeroex.SignedOrder
-	p := New(store, nil, WithOnAccepted(func(from peer.ID, os []*zeroex.SignedOrder) {
+	p := NewPager(store, nil, WithOnAccepted(func(from peer.ID, os []*zeroex.SignedOrder) {
 		if from != provider {
 			t.Errorf("callback for %s", from)
 		}
@@ -83,7 +83,7 @@ func TestAcceptDropsAndCountsBadOrders(t *testing.T) {
 	scorer := &recordingScorer{}
 	filter := notMakerFilter(t, banned)
 	store := orderstore.NewMemory()
-	p := New(store, filter, WithPeerScorer(scorer))
+	p := NewPager(store, filter, WithPeerScorer(scorer))
 	rec := recordOn(p)
 	acc, err := p.Accept(context.Background(), Page{Provider: provider, Orders: page})
 	if err != nil {
@@ -117,7 +117,7 @@ func TestAcceptDropsAndCountsBadOrders(t *testing.T) {
 func TestAcceptRejectsOrdersOutOfRange(t *testing.T) {
 	orders := sortedOrders(t, 0, 30)
 	scorer := &recordingScorer{}
-	p := New(orderstore.NewMemory(), nil, WithPeerScorer(scorer))
+	p := NewPager(orderstore.NewMemory(), nil, WithPeerScorer(scorer))
 	rec := recordOn(p)
 
 	// Unsorted and repeated: 0 1 2 [1] 3 4 [0] [4] 5 ... 19
@@ -150,7 +150,7 @@ func TestAcceptRejectsOrdersOutOfRange(t *testing.T) {
 func TestAcceptEndsStalledSyncs(t *testing.T) {
 	orders := sortedOrders(t, 0, 10)
 	scorer := &recordingScorer{}
-	p := New(orderstore.NewMemory(), nil, WithPeerScorer(scorer))
+	p := NewPager(orderstore.NewMemory(), nil, WithPeerScorer(scorer))
 	rec := recordOn(p)
 	if _, err := p.Accept(context.Background(), Page{Provider: provider, Orders: orders}); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestAcceptEndsStalledSyncs(t *testing.T) {
 	}
 
 	// A page-number cursor that does not move also stalls.
-	p2 := New(orderstore.NewMemory(), nil)
+	p2 := NewPager(orderstore.NewMemory(), nil)
 	first := hashOf(t, orders[4])
 	if _, err := p2.Accept(context.Background(), Page{Provider: provider, Orders: orders[:5], Through: first, NextFromThrough: true}); err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestAcceptEndsStalledSyncs(t *testing.T) {
 
 func TestAcceptTracksProvidersSeparately(t *testing.T) {
 	orders := sortedOrders(t, 0, 20)
-	p := New(orderstore.NewMemory(), nil)
+	p := NewPager(orderstore.NewMemory(), nil)
 	for _, who := range []peer.ID{"a", "b"} {
 		acc, err := p.Accept(context.Background(), Page{Provider: who, Orders: orders[:10]})
 		if err != nil || acc.Valid != 10 {
@@ -204,7 +204,7 @@ func TestAcceptHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	store := orderstore.NewMemory()
-	p := New(store, nil)
+	p := NewPager(store, nil)
 	rec := recordOn(p)
 	if _, err := p.Accept(ctx, Page{Provider: provider, Orders: sortedOrders(t, 0, 5)}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
@@ -228,14 +228,14 @@ func TestAcceptSkipsSignatureOfHeldOrders(t *testing.T) {
 	held.Signature[10] ^= 1 // no longer the maker's signature
 	store := storeOf(t, []*zeroex.SignedOrder{held})
 
-	p := New(store, nil)
+	p := NewPager(store, nil)
 	resent := copyOrder(held)
 	acc, err := p.Accept(context.Background(), Page{Provider: provider, Orders: []*zeroex.SignedOrder{resent, orders[1]}})
 	if err != nil || acc.Valid != 2 || acc.New != 1 {
 		t.Fatalf("held order with its own signature: %+v, %v; want 2 valid, 1 new", acc, err)
 	}
 
-	p = New(store, nil)
+	p = NewPager(store, nil)
 	rec := recordOn(p)
 	forged := copyOrder(held)
 	forged.Signature[11] ^= 1

@@ -1,12 +1,20 @@
-// Package pagination is what ordersync's two pagination-with-filter
-// subprotocols share: the provider's page scan over an orderstore.Store, the
-// requester's validation pipeline for the orders a provider sends, and the
-// Options that both
-// filteredpagination.New and ordinal.New take.
+// Package pagination implements ordersync's pagination-with-filter
+// subprotocols once, for every version: a requester pages through a
+// provider's orders in order-hash order, sending its order filter with
+// every request so that the provider only returns matching orders.
 //
-// The subprotocols differ only in how they name the cursor on the wire
-// (an order hash, or a page number and a "snapshot" hash); everything that
-// touches orders lives here, so that both validate the same way.
+// The versions differ only in their metadata, and in how it writes the
+// cursor: package filteredpagination ("/pagination-with-filter/version/1")
+// as an order hash, package ordinal ("/pagination-with-filter/version/0")
+// as a page number and a "snapshotID". Such a package is its metadata
+// types, a Codec, and a New that calls this package's New with them.
+// Everything else is the Subprotocol that New returns, generic over the
+// metadata types: the provider's page scan over an orderstore.Store
+// (Pager.Serve), the requester's validation pipeline for the orders a
+// provider sends (Pager.Accept), pipelining (ordersync.Pipeliner), and the
+// Options every version's New takes. Package reconcile runs the orders it
+// fetches and pages through a Pager of its own, so that every subprotocol
+// validates orders the same way.
 //
 // # Requester pipeline
 //
@@ -30,7 +38,8 @@
 //
 // # Cursors
 //
-// A Pager remembers, per provider, the cursor of the last request it
+// A cursor is an order hash: a request asks for the orders after it. A
+// Pager remembers, per provider, the cursor of the last request it
 // produced for it (none: the beginning). A response must move that cursor
 // forward: the hash of its last order, or, with page numbers, the hash the
 // provider says it scanned to, must lie strictly after it. A provider that

@@ -12,11 +12,11 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// TestNextCursorIsAcceptsNext holds NextCursor to Accept: for every kind of
-// page, the cursor, done and error that NextCursor works out before the
-// page is checked are what Accept then reports, and NextCursor changes
+// TestPeekNextIsAcceptsNext holds peekNext to Accept: for every kind of
+// page, the cursor, done and error that peekNext works out before the
+// page is checked are what Accept then reports, and peekNext changes
 // nothing.
-func TestNextCursorIsAcceptsNext(t *testing.T) {
+func TestPeekNextIsAcceptsNext(t *testing.T) {
 	orders := sortedOrders(t, 0, 12)
 	badSig := copyOrder(orders[9])
 	badSig.Signature[5] ^= 0xff
@@ -46,7 +46,7 @@ func TestNextCursorIsAcceptsNext(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			p := New(orderstore.NewMemory(), nil)
+			p := NewPager(orderstore.NewMemory(), nil)
 			rec := recordOn(p)
 			if tc.start != nil {
 				if _, err := p.Accept(ctx, Page{Provider: provider, Orders: tc.start}); err != nil {
@@ -55,20 +55,20 @@ func TestNextCursorIsAcceptsNext(t *testing.T) {
 			}
 			tc.page.Provider = provider
 			before := rec.counts()
-			next, done, nextErr := p.NextCursor(tc.page)
-			again, _, _ := p.NextCursor(tc.page)
+			next, done, nextErr := p.peekNext(tc.page)
+			again, _, _ := p.peekNext(tc.page)
 			if again != next {
-				t.Fatalf("NextCursor changed its own answer: %s, then %s", next, again)
+				t.Fatalf("peekNext changed its own answer: %s, then %s", next, again)
 			}
 			if after := rec.counts(); after != before {
-				t.Fatalf("NextCursor changed the stats: %+v, then %+v", before, after)
+				t.Fatalf("peekNext changed the stats: %+v, then %+v", before, after)
 			}
 			acc, accErr := p.Accept(ctx, tc.page)
 			if !sameError(nextErr, accErr) {
-				t.Fatalf("NextCursor error %v, Accept error %v", nextErr, accErr)
+				t.Fatalf("peekNext error %v, Accept error %v", nextErr, accErr)
 			}
 			if accErr == nil && (done != acc.Done || next != acc.Next) {
-				t.Fatalf("NextCursor: next %s done %v; Accept: next %s done %v", next, done, acc.Next, acc.Done)
+				t.Fatalf("peekNext: next %s done %v; Accept: next %s done %v", next, done, acc.Next, acc.Done)
 			}
 		})
 	}

@@ -10,9 +10,13 @@ import (
 	"github.com/ordersync/ordersync/orderstore"
 )
 
-// Pager is the order-handling half of a pagination subprotocol: Serve
-// answers requests from a store as a provider, Accept takes in responses as
-// a requester. It is safe for concurrent use.
+// Pager is the order-handling half of a pagination subprotocol, the same
+// for every Codec: Serve answers requests from a store as a provider,
+// Accept takes in responses as a requester. Subprotocol is a Pager and a
+// Codec; a subprotocol that pages some other way (package reconcile, for
+// the orders it fetches and pages) uses a Pager of its own, so that its
+// orders are checked and stored as the pagination ones are. It is safe for
+// concurrent use.
 //
 // A Pager remembers, per provider, the cursor of the last request it
 // produced, so that it can tell whether a response moves forward. One Pager
@@ -28,11 +32,10 @@ type Pager struct {
 // tracerBox holds a MetricsTracer for atomic.Pointer.
 type tracerBox struct{ ordersync.MetricsTracer }
 
-// New returns a Pager over store. filter is the requester's own: received
-// orders must match it, and first requests send it to providers. nil keeps
-// every valid order. New panics if an option is invalid (see
-// CheckOptions).
-func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Pager {
+// NewPager returns a Pager over store. filter is the requester's own:
+// received orders must match it. nil keeps every valid order. NewPager
+// panics if an option is invalid (see CheckOptions).
+func NewPager(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Pager {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		panic(err)
@@ -44,9 +47,6 @@ func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Pa
 		cursors: cursorTable{byPeer: make(map[peerKey]cursorEntry)},
 	}
 }
-
-// Filter returns the requester's own filter (nil when it has none).
-func (p *Pager) Filter() *orderfilter.Filter { return p.filter }
 
 // ReportMetricsTo makes the requester pipeline report, once per page, the
 // orders it rejected and why, and those new to the store, to t (see
@@ -66,9 +66,6 @@ func (p *Pager) metrics() ordersync.MetricsTracer {
 	}
 	return ordersync.NoopMetricsTracer{}
 }
-
-// PerPage returns how many orders Serve puts in one page.
-func (p *Pager) PerPage() int { return p.cfg.perPage }
 
 // ResetSync forgets the cursor of provider's sync: the requester starts
 // over from the beginning with it (see ordersync.SyncResetter).

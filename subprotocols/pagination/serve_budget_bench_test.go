@@ -20,7 +20,7 @@ import (
 func BenchmarkServeCostlyFilter(b *testing.B) {
 	orders := sortedOrders(b, 0, 10_000)
 	var reads atomic.Int64
-	p := New(storeOf(b, orders), nil, withClock(func() time.Time {
+	p := NewPager(storeOf(b, orders), nil, withClock(func() time.Time {
 		reads.Add(1)
 		return time.Now()
 	}))

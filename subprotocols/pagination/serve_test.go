@@ -32,8 +32,8 @@ func serveAll(t *testing.T, p *Pager, filter *orderfilter.Filter) []*zeroex.Sign
 		if len(page.Orders) == 0 {
 			return all
 		}
-		if len(page.Orders) > p.PerPage() {
-			t.Fatalf("page of %d, more than %d", len(page.Orders), p.PerPage())
+		if len(page.Orders) > p.cfg.perPage {
+			t.Fatalf("page of %d, more than %d", len(page.Orders), p.cfg.perPage)
 		}
 		prev := after
 		for _, o := range page.Orders {
@@ -55,7 +55,7 @@ func serveAll(t *testing.T, p *Pager, filter *orderfilter.Filter) []*zeroex.Sign
 
 func TestServePagesThroughTheStore(t *testing.T) {
 	orders := sortedOrders(t, 0, 1234)
-	p := New(storeOf(t, orders), nil, WithPerPage(100))
+	p := NewPager(storeOf(t, orders), nil, WithPerPage(100))
 	got := serveAll(t, p, nil)
 	if len(got) != len(orders) {
 		t.Fatalf("served %d orders, want %d", len(got), len(orders))
@@ -79,7 +79,7 @@ func TestServeScansPastNonMatchingPages(t *testing.T) {
 		}
 	}
 	filter := makerFilter(t, maker)
-	p := New(storeOf(t, orders), nil, WithPerPage(50))
+	p := NewPager(storeOf(t, orders), nil, WithPerPage(50))
 	got := serveAll(t, p, filter)
 	if len(got) != want {
 		t.Fatalf("served %d matching orders, want %d", len(got), want)
@@ -95,7 +95,7 @@ func TestServeScansPastNonMatchingPages(t *testing.T) {
 }
 
 func TestServeEmptyAndExhausted(t *testing.T) {
-	p := New(orderstore.NewMemory(), nil)
+	p := NewPager(orderstore.NewMemory(), nil)
 	cursor := common.Hash{0xab}
 	page, err := p.Serve(context.Background(), cursor, nil)
 	if err != nil || len(page.Orders) != 0 || page.LastScanned != cursor {
@@ -104,7 +104,7 @@ func TestServeEmptyAndExhausted(t *testing.T) {
 
 	// A filter that matches nothing scans to the end and answers empty.
 	orders := sortedOrders(t, 0, 300)
-	p = New(storeOf(t, orders), nil, WithPerPage(20))
+	p = NewPager(storeOf(t, orders), nil, WithPerPage(20))
 	page, err = p.Serve(context.Background(), common.Hash{}, makerFilter(t, common.Address{1}))
 	if err != nil || len(page.Orders) != 0 || page.LastScanned != hashOf(t, orders[299]) {
 		t.Fatalf("no match: %d orders, %v", len(page.Orders), err)
@@ -114,7 +114,7 @@ func TestServeEmptyAndExhausted(t *testing.T) {
 func TestServeBoundsTheScan(t *testing.T) {
 	orders := sortedOrders(t, 0, 300)
 	nobody := makerFilter(t, common.Address{1})
-	p := New(storeOf(t, orders), nil, WithPerPage(20), WithMaxScan(100))
+	p := NewPager(storeOf(t, orders), nil, WithPerPage(20), WithMaxScan(100))
 	if _, err := p.Serve(context.Background(), common.Hash{}, nobody); !errors.Is(err, ErrScanLimit) {
 		t.Fatalf("scan past the bound without a match: err = %v", err)
 	}
@@ -149,8 +149,8 @@ func TestOptionsRefuseOutOfRange(t *testing.T) {
 	}
 	defer func() {
 		if recover() == nil {
-			t.Error("New took an invalid option")
+			t.Error("NewPager took an invalid option")
 		}
 	}()
-	New(storeOf(t, nil), nil, WithPerPage(-1))
+	NewPager(storeOf(t, nil), nil, WithPerPage(-1))
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/orderfilter"
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/internal/meta"
 )
 
 // The ops of requests and responses.
@@ -82,7 +82,7 @@ type ResponseMetadata struct {
 // parseRequestMetadata decodes and checks request metadata. Absent or null
 // metadata is a first request without a filter.
 func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
-	if pagination.IsNull(raw) {
+	if meta.IsNull(raw) {
 		return &RequestMetadata{Op: OpSketch}, nil
 	}
 	var w struct {
@@ -93,7 +93,7 @@ func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
 		return nil, fmt.Errorf("reconcile: request metadata: %w", err)
 	}
 	md := w.RequestMetadata
-	filter, err := pagination.ParseFilter(w.OrderFilter)
+	filter, err := meta.ParseFilter(w.OrderFilter)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: request metadata: field \"orderfilter\": %w", err)
 	}
@@ -126,7 +126,7 @@ func (md *RequestMetadata) check() error {
 
 // parseResponseMetadata decodes and checks response metadata.
 func parseResponseMetadata(raw json.RawMessage) (*ResponseMetadata, error) {
-	if pagination.IsNull(raw) {
+	if meta.IsNull(raw) {
 		return nil, fmt.Errorf("reconcile: response metadata: missing")
 	}
 	var md ResponseMetadata

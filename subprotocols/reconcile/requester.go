@@ -15,6 +15,7 @@ import (
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/subprotocols/internal/meta"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -94,7 +95,7 @@ func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersyn
 	if res == nil {
 		return nil, 0, fmt.Errorf("reconcile: nil response")
 	}
-	md, err := pagination.AsMetadata("reconcile: response", res.Metadata, parseResponseMetadata)
+	md, err := meta.As("reconcile: response", res.Metadata, parseResponseMetadata)
 	if err != nil {
 		return nil, 0, err
 	}

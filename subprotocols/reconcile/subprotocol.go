@@ -10,6 +10,7 @@ import (
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/internal/meta"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
@@ -54,7 +55,7 @@ func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Su
 		store:    store,
 		filter:   filter,
 		cfg:      cfg,
-		pager:    pagination.New(store, filter, cfg.pagerOpts...),
+		pager:    pagination.NewPager(store, filter, cfg.pagerOpts...),
 		syncs:    syncTable{byPeer: make(map[peer.ID]*syncState)},
 		rejected: newRejectedSet(cfg.rejectedMax, cfg.rejectedTTL, cfg.now),
 	}
@@ -128,7 +129,7 @@ func requestMetadata(req *ordersync.Request) (*RequestMetadata, error) {
 	if req == nil {
 		return nil, fmt.Errorf("reconcile: nil request")
 	}
-	md, err := pagination.AsMetadata("reconcile: request", req.Metadata, parseRequestMetadata)
+	md, err := meta.As("reconcile: request", req.Metadata, parseRequestMetadata)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,8 @@ type Provider struct {
 
 // ProviderAnswers checks the answers of a provider made with newS to
 // p.Pages, an empty store's answer, and its errors: metadata of a type
-// ParseRequestMetadata does not make, and a context already cancelled.
+// ParseRequestMetadata does not make, a nil request, and a context already
+// cancelled.
 func ProviderAnswers[S Subprotocol](t *testing.T, newS New[S], p Provider) {
 	s := newS(NewStore(t, p.Orders), nil, pagination.WithPerPage(p.PerPage))
 	for _, pg := range p.Pages {
@@ -73,6 +74,9 @@ func ProviderAnswers[S Subprotocol](t *testing.T, newS New[S], p Provider) {
 			if _, err := s.HandleOrderSyncRequest(context.Background(), &ordersync.Request{Metadata: tc.md}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("metadata of type %T: err = %v", tc.md, err)
 			}
+		}
+		if _, err := s.HandleOrderSyncRequest(context.Background(), nil); err == nil {
+			t.Error("nil request: no error")
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -114,6 +118,12 @@ func NextRequestIsHandlesNext[S Subprotocol](t *testing.T, newS New[S], seed int
 	provider := newS(NewStore(t, orders), nil, pagination.WithPerPage(10))
 	requester := newS(orderstore.NewMemory(), nil)
 
+	if _, err := requester.NextRequest(ctx, nil); err == nil {
+		t.Error("NextRequest of a nil response: no error")
+	}
+	if _, _, err := requester.HandleOrderSyncResponse(ctx, nil); err == nil {
+		t.Error("HandleOrderSyncResponse of a nil response: no error")
+	}
 	req := Parse(t, provider, `null`)
 	for pages := 1; ; pages++ {
 		if pages > 4 {

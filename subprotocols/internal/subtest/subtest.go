@@ -1,5 +1,6 @@
-// Package subtest holds the tests that the subprotocols over package
-// pagination (filteredpagination, ordinal) have in common, written once.
+// Package subtest holds the tests that the instances of
+// pagination.Subprotocol (filteredpagination, ordinal) have in common,
+// written once.
 // Each subprotocol's _test files call them with what is its own: its New,
 // its metadata JSON and types, its cursor. Only _test files import it.
 package subtest

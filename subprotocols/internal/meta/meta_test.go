@@ -1,4 +1,4 @@
-package pagination
+package meta
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ func parseTestMetadata(raw json.RawMessage) (*testMetadata, error) {
 	return &md, json.Unmarshal(raw, &md)
 }
 
-func TestAsMetadata(t *testing.T) {
+func TestAs(t *testing.T) {
 	given := &testMetadata{Page: 3}
 	for name, tc := range map[string]struct {
 		in   any
@@ -25,15 +25,15 @@ func TestAsMetadata(t *testing.T) {
 		"nil *T":   {(*testMetadata)(nil), 0},
 		"raw JSON": {json.RawMessage(`{"Page":5}`), 5},
 	} {
-		md, err := AsMetadata("test", tc.in, parseTestMetadata)
+		md, err := As("test", tc.in, parseTestMetadata)
 		if err != nil || md == nil || md.Page != tc.want {
 			t.Errorf("%s: %+v, %v; want page %d", name, md, err, tc.want)
 		}
 	}
-	if md, _ := AsMetadata("test", given, parseTestMetadata); md != given {
+	if md, _ := As("test", given, parseTestMetadata); md != given {
 		t.Error("a *T is not returned as it is")
 	}
-	_, err := AsMetadata("sub: request", "a string", parseTestMetadata)
+	_, err := As("sub: request", "a string", parseTestMetadata)
 	if err == nil || !strings.Contains(err.Error(), "sub: request: metadata of type string") {
 		t.Errorf("wrong type: %v", err)
 	}

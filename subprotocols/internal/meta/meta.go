@@ -1,4 +1,9 @@
-package pagination
+// Package meta is the metadata plumbing the subprotocols under
+// subprotocols/ share: null metadata, the "orderfilter" field, order
+// hashes written as hex, and a Request's or Response's Metadata as the type
+// a subprotocol's parser makes. Only those subprotocols import it; a user
+// reads their metadata types instead.
+package meta
 
 import (
 	"bytes"
@@ -11,8 +16,8 @@ import (
 	"github.com/ordersync/ordersync/orderfilter"
 )
 
-// IsNull reports whether raw metadata is absent or JSON null, which both
-// subprotocols read as "from the beginning, no filter".
+// IsNull reports whether raw metadata is absent or JSON null, which every
+// subprotocol reads as a first request ("from the beginning, no filter").
 func IsNull(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) == 0 || string(raw) == "null"
@@ -54,11 +59,11 @@ func quoteShort(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// AsMetadata returns a Request's or Response's Metadata as a *T, the type a
+// As returns a Request's or Response's Metadata as a *T, the type a
 // subprotocol's Parse…Metadata makes: a *T or T as it is, nil as the zero T
 // (a first request), and raw JSON through parse. name prefixes the error
 // for any other type.
-func AsMetadata[T any](name string, metadata any, parse func(json.RawMessage) (*T, error)) (*T, error) {
+func As[T any](name string, metadata any, parse func(json.RawMessage) (*T, error)) (*T, error) {
 	switch md := metadata.(type) {
 	case *T:
 		if md != nil {
