@@ -6,6 +6,7 @@
 package jsonlex
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -127,16 +128,38 @@ func (l *Lexer) StringToken() ([]byte, error) {
 	if l.Peek() != '"' {
 		return nil, fmt.Errorf("want a string at offset %d", l.Pos)
 	}
-	for l.Pos++; l.Pos < len(l.Data); l.Pos++ {
-		switch l.Data[l.Pos] {
-		case '\\':
-			l.Pos++
-		case '"':
-			l.Pos++
-			return l.Data[start:l.Pos], nil
-		}
+	end := StringEnd(l.Data, l.Pos+1)
+	if end < 0 {
+		l.Pos = len(l.Data)
+		return nil, ErrUnexpectedEnd
 	}
-	return nil, ErrUnexpectedEnd
+	l.Pos = end + 1
+	return l.Data[start:l.Pos], nil
+}
+
+// StringEnd returns the index of the quote that closes the string whose
+// contents start at data[i], or -1 if data ends first. It does not check
+// the contents. Most of an order's JSON is long strings of hex digits, so
+// it jumps from quote to quote with bytes.IndexByte and looks for
+// backslashes (which may escape a quote) only between them; each byte is
+// searched at most once for each, whatever the input.
+func StringEnd(data []byte, i int) int {
+	quote := -1 // the next quote at or after i, once looked for
+	for i < len(data) {
+		if quote < i {
+			q := bytes.IndexByte(data[i:], '"')
+			if q < 0 {
+				return -1
+			}
+			quote = i + q
+		}
+		b := bytes.IndexByte(data[i:quote], '\\')
+		if b < 0 {
+			return quote
+		}
+		i += b + 2 // the backslash and the byte it escapes
+	}
+	return -1
 }
 
 // IsDelimiter says whether b ends a bare value (a number, true, false,

@@ -3,6 +3,7 @@ package jsonlex
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -66,6 +67,11 @@ func FuzzValue(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
+		for i := range doc {
+			if got, want := StringEnd(doc, i), stringEndByteByByte(doc, i); got != want {
+				t.Fatalf("%q: StringEnd from %d is %d, want %d", doc, i, got, want)
+			}
+		}
 		l := Lexer{Data: doc}
 		l.SkipSpace()
 		got, err := l.Value()
@@ -85,4 +91,31 @@ func FuzzValue(f *testing.F) {
 			t.Fatalf("%q: %v", doc, err)
 		}
 	})
+}
+
+// stringEndByteByByte is what StringEnd does, the slow way.
+func stringEndByteByByte(data []byte, i int) int {
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return -1
+}
+
+func TestStringEnd(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want int
+	}{
+		{`abc"`, 3}, {`abc`, -1}, {`\"x"`, 3}, {`\\"`, 2}, {`\\\"x"`, 5}, {`\`, -1}, {`"`, 0}, {``, -1},
+		{strings.Repeat(`\n`, 1000) + `"`, 2000},
+	} {
+		if got := StringEnd([]byte(tc.doc), 0); got != tc.want {
+			t.Errorf("%q: %d, want %d", tc.doc, got, tc.want)
+		}
+	}
 }

@@ -277,6 +277,25 @@ func FuzzReadMessage(f *testing.F) {
 			}
 			got = append(got, bytes.Clone(msg))
 		}
+		// The same stream arriving in small pieces, so that strings and
+		// escapes are cut at every place, must give the same messages.
+		piece := len(data)%7 + 1
+		pr, err := NewReader(&pieceReader{data: data, piece: piece}, max, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			msg, err := pr.ReadMessage()
+			if err != nil {
+				if i < len(got) {
+					t.Fatalf("in pieces of %d: message %d: %v; whole: %q", piece, i, err, got[i])
+				}
+				break
+			}
+			if i >= len(got) || !bytes.Equal(msg, got[i]) {
+				t.Fatalf("in pieces of %d: message %d is %q; whole: %d messages", piece, i, msg, len(got))
+			}
+		}
 		// Compare with json.Decoder when the input is all valid objects
 		// (and short enough that no run of whitespace can be over-size).
 		if len(data) > max {
@@ -307,6 +326,46 @@ func FuzzReadMessage(f *testing.F) {
 // BenchmarkReadMessage reads 1 MiB messages, as a requester reads pages.
 func BenchmarkReadMessage(b *testing.B) {
 	msg := []byte(`{"type":"Response","orders":[` + strings.Repeat(`{"salt":"12345678901234567890","signature":"0x1b"},`, 20000) + `{}]}` + "\n")
+	src := bytes.NewReader(nil)
+	r, _ := NewReader(src, 2<<20, nil)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for range b.N {
+		src.Reset(msg)
+		if _, err := r.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// pieceReader returns data at most piece bytes per Read.
+type pieceReader struct {
+	data  []byte
+	piece int
+}
+
+func (r *pieceReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.piece)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// BenchmarkReadPage reads a page of 500 orders shaped as the network's
+// are: mostly long hex strings.
+func BenchmarkReadPage(b *testing.B) {
+	order := `{"chainId":1337,"exchangeAddress":"0x48bacb9266a570d521063ef5dd96e61686dbe788","makerAddress":"0x6ecbe1db9ef729cbe972c83fb886247691fb6beb",` +
+		`"makerAssetData":"0xf47261b0000000000000000000000000871dd7c2b4b25e1aa18728e9d5f2af4c4e431f5c","makerFeeAssetData":"0x",` +
+		`"makerAssetAmount":"1000000000000000000","makerFee":"0","takerAddress":"0x0000000000000000000000000000000000000000",` +
+		`"takerAssetData":"0xf47261b00000000000000000000000000b1ba0af832d7c05fd64161e0db78e85978e8082","takerFeeAssetData":"0x",` +
+		`"takerAssetAmount":"2000000000000000000","takerFee":"0","senderAddress":"0x0000000000000000000000000000000000000000",` +
+		`"feeRecipientAddress":"0x0000000000000000000000000000000000000000","expirationTimeSeconds":"1700000000",` +
+		`"salt":"81853837487361385238451049125693047154432160290339547034451837632124106283223",` +
+		`"signature":"0x1c53e8b2d5bce8d1bb2ad3d3c5d2e49e1fc3bb0d54ee4d8d1c2f0f5a9b2a5b4a3e1c4b5a6978899aabbccddeeff00112233445566778899aabbccddeeff0011223303"}`
+	msg := []byte(`{"type":"Response","subprotocol":"/pagination-with-filter/version/1","orders":[` +
+		strings.Repeat(order+",", 499) + order + `],"complete":false,"metadata":{"nextMinOrderHash":"0x00"}}` + "\n")
 	src := bytes.NewReader(nil)
 	r, _ := NewReader(src, 2<<20, nil)
 	b.SetBytes(int64(len(msg)))

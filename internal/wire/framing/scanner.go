@@ -1,6 +1,9 @@
 package framing
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // scanner follows a JSON object's structure byte by byte, just enough to
 // find where it ends: nesting depth, strings and escapes. It does not check
@@ -17,26 +20,21 @@ type scanner struct {
 // message and whether the message ended with them. first says chunk starts
 // the message.
 func (s *scanner) scan(chunk []byte, first bool) (n int, done bool, err error) {
-	i := 0
 	if first {
 		if chunk[0] != '{' {
 			return 0, false, fmt.Errorf("%w: starts with %q", ErrNotObject, chunk[0])
 		}
 	}
-	for ; i < len(chunk); i++ {
-		c := chunk[i]
+	for i := 0; i < len(chunk); i++ {
 		if s.inString {
-			switch {
-			case s.escaped:
-				s.escaped = false
-			case c == '\\':
-				s.escaped = true
-			case c == '"':
-				s.inString = false
+			end, closed := s.skipString(chunk, i)
+			if !closed {
+				return len(chunk), false, nil
 			}
+			i = end // the closing quote
 			continue
 		}
-		switch c {
+		switch c := chunk[i]; c {
 		case '"':
 			s.inString = true
 		case '{', '[':
@@ -55,5 +53,40 @@ func (s *scanner) scan(chunk []byte, first bool) (n int, done bool, err error) {
 			}
 		}
 	}
-	return i, false, nil
+	return len(chunk), false, nil
+}
+
+// skipString consumes the string bytes of chunk from i on, up to the
+// closing quote, whose index it returns with true. It returns false when
+// the chunk ends first, with s.escaped set if its last byte began an
+// escape. Most of a message is strings (hex digits, mostly), so it jumps
+// from quote to quote with bytes.IndexByte instead of stepping byte by
+// byte, and looks for backslashes only between a quote and the one
+// before. Each byte is searched at most once for a quote and once for a
+// backslash, whatever the input.
+func (s *scanner) skipString(chunk []byte, i int) (int, bool) {
+	if s.escaped {
+		s.escaped = false
+		i++
+	}
+	quote := -1 // the next quote at or after i, once looked for; len(chunk) for none
+	for i < len(chunk) {
+		if quote < i {
+			quote = len(chunk)
+			if q := bytes.IndexByte(chunk[i:], '"'); q >= 0 {
+				quote = i + q
+			}
+		}
+		b := bytes.IndexByte(chunk[i:quote], '\\')
+		if b < 0 {
+			if quote == len(chunk) {
+				return len(chunk), false
+			}
+			s.inString = false
+			return quote, true
+		}
+		i += b + 2 // the backslash and the byte it escapes
+	}
+	s.escaped = i > len(chunk)
+	return len(chunk), false
 }
