@@ -2,6 +2,7 @@ package zeroex
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -35,8 +36,13 @@ func FuzzSignedOrderJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var s SignedOrder
-		if err := s.UnmarshalJSON(data); err != nil {
+		var s, general SignedOrder
+		err := s.UnmarshalJSON(data)
+		generalErr := general.unmarshalJSON(data, true)
+		if fmt.Sprint(err) != fmt.Sprint(generalErr) || (err == nil && !general.Equal(&s)) {
+			t.Fatalf("fast paths: %v; general path: %v (or another order)\n%q", err, generalErr, data)
+		}
+		if err != nil {
 			if s.ChainID != nil || s.Signature != nil {
 				t.Fatalf("failed decode changed the order: %v", err)
 			}

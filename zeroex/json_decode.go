@@ -102,7 +102,14 @@ const (
 // The error names the field and what was wrong with it. On error s is left
 // unchanged.
 func (s *SignedOrder) UnmarshalJSON(data []byte) error {
-	d := decoder{Lexer: jsonlex.Lexer{Data: data}}
+	return s.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; generalOnly turns off the fast paths for
+// the common form (knownKey, quotedHex, quotedDigits), so that the fuzz
+// target can hold the two paths to the same results.
+func (s *SignedOrder) unmarshalJSON(data []byte, generalOnly bool) error {
+	d := decoder{Lexer: jsonlex.Lexer{Data: data}, generalOnly: generalOnly}
 	var out SignedOrder
 	if err := d.decodeOrder(&out); err != nil {
 		return err
@@ -121,6 +128,8 @@ type decoder struct {
 	// every byte reserved for it and not used is held as long as it is.
 	nums  [numNumbers]uint256
 	hexes [numByteFields][]byte // digits, aliasing data (or an unescaped copy)
+
+	generalOnly bool // see unmarshalJSON
 }
 
 // uint256 is a number as the decoder reads it, least significant word first.
@@ -142,18 +151,22 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 	if d.Peek() == '}' {
 		d.Pos++
 	} else {
+		f := -1
 		for {
 			d.SkipSpace()
 			if d.Peek() != '"' {
 				return d.syntaxError("want a field name")
 			}
-			key, err := d.readString("")
-			if err != nil {
-				return err
-			}
-			f := fieldIndex(key)
-			if f < 0 {
-				return fmt.Errorf("zeroex: unknown field %s", quoteShort(key))
+			// Peers write the fields in wire order: expect the one after
+			// the last, and read and look up the name only if it is not.
+			if f++; !d.knownKey(f) {
+				key, err := d.readString("")
+				if err != nil {
+					return err
+				}
+				if f = fieldIndex(key); f < 0 {
+					return fmt.Errorf("zeroex: unknown field %s", quoteShort(key))
+				}
 			}
 			if seen&(1<<f) != 0 {
 				return fieldError(fieldNames[f], "duplicate field")
@@ -362,6 +375,60 @@ func (d *decoder) syntaxError(what string) error {
 	return fmt.Errorf("zeroex: signed order: invalid JSON at offset %d: %s, got %q", d.Pos, what, d.Data[d.Pos])
 }
 
+// knownKey consumes the field name at d.Pos (which is '"') if it is
+// fieldNames[f] exactly, without escapes, and reports whether it was.
+func (d *decoder) knownKey(f int) bool {
+	if f >= numFields || d.generalOnly {
+		return false
+	}
+	name := fieldNames[f]
+	end := d.Pos + 1 + len(name)
+	if end >= len(d.Data) || d.Data[end] != '"' || string(d.Data[d.Pos+1:end]) != name {
+		return false
+	}
+	d.Pos = end + 1
+	return true
+}
+
+// quotedHex consumes the string value at d.Pos if it is "0x" and an even
+// number of hex digits, as peers write byte fields and addresses, and
+// returns the digits. Anything else (escapes, bad digits, no string)
+// leaves d.Pos alone and returns false, for the general path to read or
+// refuse: a hex digit is never a quote, a backslash or a control
+// character, so both paths agree wherever this one succeeds.
+func (d *decoder) quotedHex() ([]byte, bool) {
+	data, p := d.Data, d.Pos+1
+	if d.generalOnly || p+2 > len(data) || data[p-1] != '"' || data[p] != '0' || data[p+1] != 'x' {
+		return nil, false
+	}
+	i := p + 2
+	for i < len(data) && hexValue[data[i]] != badHex {
+		i++
+	}
+	if i == len(data) || data[i] != '"' || (i-p)%2 != 0 {
+		return nil, false
+	}
+	d.Pos = i + 1
+	return data[p+2 : i], true
+}
+
+// quotedDigits is quotedHex for a string of decimal digits.
+func (d *decoder) quotedDigits() ([]byte, bool) {
+	data, p := d.Data, d.Pos+1
+	if d.generalOnly || p > len(data) || data[p-1] != '"' {
+		return nil, false
+	}
+	i := p
+	for i < len(data) && data[i]-'0' <= 9 {
+		i++
+	}
+	if i == p || i == len(data) || data[i] != '"' {
+		return nil, false
+	}
+	d.Pos = i + 1
+	return data[p:i], true
+}
+
 // readString reads the JSON string at d.Pos (which is '"') and returns its
 // contents. Without escapes (the normal case) the result aliases the input;
 // with escapes it is a fresh copy, decoded by encoding/json. field names the
@@ -425,6 +492,9 @@ func quoteShort(v []byte) string {
 // hexBytes reads a "0x"-prefixed hex string of even length and returns its
 // digits, checked; finish decodes them.
 func (d *decoder) hexBytes(name string) ([]byte, error) {
+	if digits, ok := d.quotedHex(); ok {
+		return digits, nil
+	}
 	v, err := d.stringValue(name)
 	if err != nil {
 		return nil, err
@@ -435,13 +505,19 @@ func (d *decoder) hexBytes(name string) ([]byte, error) {
 // address reads a "0x"-prefixed 40-digit hex address.
 func (d *decoder) address(name string) (common.Address, error) {
 	var a common.Address
-	v, err := d.stringValue(name)
-	if err != nil {
-		return a, err
-	}
-	digits, err := hexDigits(name, v)
-	if err != nil {
-		return a, err
+	start := d.Pos
+	digits, ok := d.quotedHex()
+	var v []byte // the string's contents, for errors
+	if ok {
+		v = d.Data[start+1 : d.Pos-1]
+	} else {
+		var err error
+		if v, err = d.stringValue(name); err != nil {
+			return a, err
+		}
+		if digits, err = hexDigits(name, v); err != nil {
+			return a, err
+		}
 	}
 	if len(digits) != 2*common.AddressLength {
 		return a, fieldError(name, "wrong address length: %d bytes, want %d: %s", len(digits)/2, common.AddressLength, quoteShort(v))
@@ -500,20 +576,42 @@ func decodeCheckedHex(out, digits []byte) {
 	}
 }
 
+// The letter cases of hex digits, as hexCase gives them.
+const (
+	caseUpper = 1 << iota
+	caseLower
+)
+
+// hexCase maps 'A'-'F' to caseUpper, 'a'-'f' to caseLower, anything else
+// to 0.
+var hexCase = func() (t [256]byte) {
+	for c := 'a'; c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = caseLower, caseUpper
+	}
+	return t
+}()
+
 // decodeHex decodes checked hex digits into out (len(digits)/2 bytes) and
 // reports whether it saw upper- and lowercase letters.
 func decodeHex(out, digits []byte) (upper, lower bool) {
+	if len(out) == 0 {
+		return false, false
+	}
+	_ = digits[2*len(out)-1] // one bounds check for the loop
+	var cases byte
 	for i := range out {
 		hi, lo := digits[2*i], digits[2*i+1]
 		out[i] = hexValue[hi]<<4 | hexValue[lo]
-		upper = upper || ('A' <= hi && hi <= 'F') || ('A' <= lo && lo <= 'F')
-		lower = lower || ('a' <= hi && hi <= 'f') || ('a' <= lo && lo <= 'f')
+		cases |= hexCase[hi] | hexCase[lo]
 	}
-	return upper, lower
+	return cases&caseUpper != 0, cases&caseLower != 0
 }
 
 // decimalString reads a string of decimal digits that fits a uint256.
 func (d *decoder) decimalString(name string) (uint256, error) {
+	if digits, ok := d.quotedDigits(); ok {
+		return parseUint256(name, digits)
+	}
 	v, err := d.stringValue(name)
 	if err != nil {
 		return uint256{}, err
