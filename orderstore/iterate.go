@@ -47,20 +47,20 @@ func (m *Memory) iterate(ctx context.Context, after common.Hash, inclusive bool,
 		batch = batch[:0]
 		m.mu.RLock()
 		if inclusive {
-			m.tree.AscendGreaterOrEqual(memoryItem{hash: after}, collect)
+			m.tree.AscendGreaterOrEqual(probe(&after), collect)
 			inclusive = false
 		} else {
 			m.ascendAfter(after, collect)
 		}
 		m.mu.RUnlock()
 		for _, item := range batch {
-			if !fn(item.hash, item.order) {
+			if !fn(item.hash(), item.order) {
 				return nil
 			}
 		}
 		if len(batch) < rangeBatch {
 			return nil
 		}
-		after = batch[len(batch)-1].hash
+		after = batch[len(batch)-1].hash()
 	}
 }

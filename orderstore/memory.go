@@ -3,6 +3,7 @@ package orderstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -17,22 +18,66 @@ import (
 // lines wide and the tree shallow at a million orders.
 const btreeDegree = 32
 
-// memoryItem is one stored order with its hash, kept beside the order so
-// that comparisons never touch the order itself.
+// memoryItem is one stored order in the B-tree: the first 8 bytes of its
+// hash, big-endian, which order almost every comparison, and the order,
+// whose cached hash (computed when it was added) orders the rare items that
+// share a prefix. 16 bytes instead of the hash's 32 and a pointer: the
+// tree's nodes are half full when orders arrive in hash order, as they do
+// from a provider, so every byte of the item costs two per order. A probe,
+// the key of a lookup, has no order and comes before every item of its
+// prefix; lookups then step through that prefix's items.
 type memoryItem struct {
-	hash  common.Hash
-	order *zeroex.SignedOrder
+	prefix uint64
+	order  *zeroex.SignedOrder
 }
 
+// hashPrefix is the first 8 bytes of h, as a number that orders like them.
+func hashPrefix(h *common.Hash) uint64 {
+	return binary.BigEndian.Uint64(h[:8])
+}
+
+// itemFor is the item of order o with hash h.
+func itemFor(h *common.Hash, o *zeroex.SignedOrder) memoryItem {
+	return memoryItem{prefix: hashPrefix(h), order: o}
+}
+
+// probe is the key from which a lookup of h steps through the items of its
+// prefix.
+func probe(h *common.Hash) memoryItem {
+	return memoryItem{prefix: hashPrefix(h)}
+}
+
+// hash is the item's full hash: its order's, cached since the order was
+// added (see AddOrders), so this never hashes and never fails.
+func (it memoryItem) hash() common.Hash {
+	h, _ := storedHash(it.order)
+	return h
+}
+
+// storedHash is the hash by which Memory keys an order: its order hash,
+// cached on it. A variable only so that tests can give orders hashes that
+// share a prefix, as real orders do once in 2^32 or so.
+var storedHash = (*zeroex.SignedOrder).ComputeOrderHash
+
 // lessByHash orders items by hash as 32-byte big-endian numbers, which is
-// byte-wise comparison.
+// byte-wise comparison; a probe comes first among the items of its prefix.
 func lessByHash(a, b memoryItem) bool {
-	return bytes.Compare(a.hash[:], b.hash[:]) < 0
+	if a.prefix != b.prefix {
+		return a.prefix < b.prefix
+	}
+	if a.order == nil || b.order == nil {
+		return a.order == nil && b.order != nil
+	}
+	ha, hb := a.hash(), b.hash()
+	return bytes.Compare(ha[8:], hb[8:]) < 0
 }
 
 // Memory is an in-memory Store, ordered by order hash. It is safe for
 // concurrent use: readers share a lock, writers take it alone. The zero
 // value is not usable; call NewMemory.
+//
+// Memory keeps the orders themselves, keyed by the hash cached on each
+// when it was added: a stored order must not be changed (see zeroex).
 type Memory struct {
 	mu   sync.RWMutex
 	tree *btree.BTreeG[memoryItem]
@@ -59,17 +104,33 @@ func (m *Memory) Len() int {
 
 // Has reports whether the store holds the order with the given hash.
 func (m *Memory) Has(hash common.Hash) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.tree.Has(memoryItem{hash: hash})
+	_, ok := m.Get(hash)
+	return ok
 }
 
 // Get returns the order with the given hash, if the store holds it.
 func (m *Memory) Get(hash common.Hash) (*zeroex.SignedOrder, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	item, ok := m.tree.Get(memoryItem{hash: hash})
+	item, ok := m.find(&hash)
 	return item.order, ok
+}
+
+// find returns the item of hash h, if the store holds it. The caller holds
+// m.mu.
+func (m *Memory) find(h *common.Hash) (memoryItem, bool) {
+	var found memoryItem
+	m.tree.AscendGreaterOrEqual(probe(h), func(item memoryItem) bool {
+		if item.prefix != hashPrefix(h) {
+			return false
+		}
+		if item.hash() == *h {
+			found = item
+			return false
+		}
+		return true
+	})
+	return found, found.order != nil
 }
 
 // AddOrders stores orders, keyed by their order hash (computed here and
@@ -88,11 +149,11 @@ func (m *Memory) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (i
 		if o == nil {
 			return 0, fmt.Errorf("orderstore: order %d: nil", i)
 		}
-		hash, err := o.ComputeOrderHash()
+		hash, err := storedHash(o)
 		if err != nil {
 			return 0, fmt.Errorf("orderstore: order %d: %w", i, err)
 		}
-		items[i] = memoryItem{hash: hash, order: o}
+		items[i] = itemFor(&hash, o)
 	}
 	lanes := m.lanesToAdd(items)
 
@@ -123,8 +184,9 @@ func (m *Memory) Remove(ctx context.Context, hashes ...common.Hash) (int, error)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	removed := 0
-	for i, h := range hashes {
-		if item, ok := m.tree.Delete(memoryItem{hash: h}); ok {
+	for i := range hashes {
+		if item, ok := m.find(&hashes[i]); ok {
+			m.tree.Delete(item)
 			removed++
 			m.indexRemove(item, lanes, i)
 		}
@@ -159,9 +221,13 @@ func (m *Memory) OrdersAfter(ctx context.Context, after common.Hash, limit int) 
 // ascendAfter calls fn on every item whose hash is strictly greater than
 // after, in hash order, until fn returns false. The caller holds m.mu.
 func (m *Memory) ascendAfter(after common.Hash, fn func(memoryItem) bool) {
-	m.tree.AscendGreaterOrEqual(memoryItem{hash: after}, func(item memoryItem) bool {
-		if item.hash == after {
-			return true
+	prefix := hashPrefix(&after)
+	m.tree.AscendGreaterOrEqual(probe(&after), func(item memoryItem) bool {
+		// Items of after's prefix may still be at or before it.
+		if item.prefix == prefix {
+			if h := item.hash(); bytes.Compare(h[:], after[:]) <= 0 {
+				return true
+			}
 		}
 		return fn(item)
 	})

@@ -53,3 +53,23 @@ func BenchmarkMemoryOrdersAfter(b *testing.B) {
 		after = mustHash(b, orders[len(orders)-1])
 	}
 }
+
+// BenchmarkMemoryGet measures looking up stored orders by hash, as a
+// requester does for every order of a page before checking signatures.
+func BenchmarkMemoryGet(b *testing.B) {
+	const size = 100_000
+	m := NewMemory()
+	orders := testOrders(0, size)
+	mustAdd(b, m, orders)
+	hashes := make([]common.Hash, size)
+	for i, o := range orders {
+		hashes[i] = mustHash(b, o)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := m.Get(hashes[i%size]); !ok {
+			b.Fatal("stored order not found")
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (m *Memory) buildIndex() {
 	lanes := lanesOfItems(items)
 	rec := NewReconcileIndex(0)
 	for i := range items {
-		rec.Add(items[i].hash, items[i].order, &lanes[i])
+		rec.Add(items[i].hash(), items[i].order, &lanes[i])
 	}
 	m.rec = rec
 	m.indexed.Store(true)
@@ -84,11 +84,11 @@ func (m *Memory) indexAdd(item memoryItem, lanes []OrderLanes, i int) {
 		return
 	}
 	if lanes == nil { // the index was built after the lanes were due
-		l := LanesOf(item.hash)
-		m.rec.Add(item.hash, item.order, &l)
+		l := LanesOf(item.hash())
+		m.rec.Add(item.hash(), item.order, &l)
 		return
 	}
-	m.rec.Add(item.hash, item.order, &lanes[i])
+	m.rec.Add(item.hash(), item.order, &lanes[i])
 }
 
 // indexRemove records item, just removed as hashes[i], in the index. The
@@ -99,16 +99,16 @@ func (m *Memory) indexRemove(item memoryItem, lanes []OrderLanes, i int) {
 		return
 	}
 	if lanes == nil {
-		l := LanesOf(item.hash)
-		m.rec.Remove(item.hash, item.order, &l)
+		l := LanesOf(item.hash())
+		m.rec.Remove(item.hash(), item.order, &l)
 		return
 	}
-	m.rec.Remove(item.hash, item.order, &lanes[i])
+	m.rec.Remove(item.hash(), item.order, &lanes[i])
 }
 
 // lanesOfItems computes the lanes of many hashes on all cores.
 func lanesOfItems(items []memoryItem) []OrderLanes {
 	lanes := make([]OrderLanes, len(items))
-	parallel.For(len(items), 64, func(i int) { lanes[i] = LanesOf(items[i].hash) })
+	parallel.For(len(items), 64, func(i int) { lanes[i] = LanesOf(items[i].hash()) })
 	return lanes
 }
