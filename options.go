@@ -70,6 +70,12 @@ const (
 	// pages far larger, while a 16 MiB response of "null,null,..." cannot
 	// make millions of entries.
 	DefaultMaxOrdersPerResponse = 20_000
+	// DefaultLanes is how many requests a requester keeps in flight with
+	// one provider, for a subprotocol that can spread its sync into lanes
+	// (see WithLanes).
+	DefaultLanes = 4
+	// MaxLanes is the most lanes WithLanes takes.
+	MaxLanes = 64
 	// maxResumePoints bounds how many broken-off syncs a Service remembers.
 	maxResumePoints = 1024
 	// maxPeerStats bounds how many providers Stats reports on.
@@ -107,6 +113,7 @@ type config struct {
 	maxPagesPerSync      int
 	maxOrdersPerSync     int
 	maxOrdersPerResponse int
+	lanes                int
 	tracer               MetricsTracer
 	// uncachedEncodings: a provider encodes orders without keeping the
 	// encoding on them (WithEncodingCache(false)).
@@ -147,6 +154,7 @@ func defaultConfig() config {
 		maxPagesPerSync:      DefaultMaxPagesPerSync,
 		maxOrdersPerSync:     DefaultMaxOrdersPerSync,
 		maxOrdersPerResponse: DefaultMaxOrdersPerResponse,
+		lanes:                DefaultLanes,
 	}
 }
 
@@ -340,6 +348,28 @@ func WithMaxOrdersPerSync(n int) Option {
 // DefaultMaxOrdersPerResponse (20,000).
 func WithMaxOrdersPerResponse(n int) Option {
 	return positive("max orders per response", n, func(c *config) { c.maxOrdersPerResponse = n })
+}
+
+// WithLanes sets how many requests a requester keeps in flight with one
+// provider: with a subprotocol that can spread its sync into lanes
+// (Spreader: both pagination subprotocols and reconcile's paging can), it
+// pages through n parts of the provider's orders side by side on the same
+// stream, one request in flight for each. Over a link with a long round
+// trip that keeps the provider busy, where one request at a time leaves it
+// idle for a round trip after every page. A small book stays in one lane.
+// The provider sees nothing new: it still reads and answers one request at
+// a time. n = 1 keeps one lane: with a Pipeliner, the next request goes
+// out as soon as a page has been read. Memory does not grow with n: the
+// requester still reads one response ahead, and the others wait in the
+// stream's flow-control window. Default DefaultLanes (4); at most MaxLanes.
+func WithLanes(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > MaxLanes {
+			return fmt.Errorf("ordersync: lanes %d: must be 1 to %d", n, MaxLanes)
+		}
+		c.lanes = n
+		return nil
+	}
 }
 
 // WithEncodingCache sets whether a provider keeps each order's JSON

@@ -227,7 +227,7 @@ func TestPipelinedSyncStopsWhenCancelledWithAResponseReadAhead(t *testing.T) {
 		t.Fatalf("sync error %v, want context.Canceled: a response read ahead must not finish a cancelled sync", err)
 	}
 	point, ok := requester.resume.take(hosts[1].ID())
-	if !ok || point.next == nil || point.next.Metadata.(pageMeta).Offset != 25 {
+	if !ok || len(point.lanes) != 1 || point.lanes[0].req == nil || point.lanes[0].req.Metadata.(pageMeta).Offset != 25 {
 		t.Fatalf("resume point %+v (found %v), want the request for offset 25", point, ok)
 	}
 	if got := requesterSub.receivedCount(); got != 25 {

@@ -7,15 +7,34 @@ import (
 )
 
 // resumePoint is where a broken-off sync with a provider stopped: the
-// subprotocol the provider chose and the next request its last response
-// led to, with what the sync had taken so far (so that the per-sync bounds
-// hold across rounds).
+// subprotocol the provider chose and, for each lane, the request whose
+// response it has not taken in yet, with what the sync had taken so far
+// (so that the per-sync bounds hold across rounds).
 type resumePoint struct {
-	sub    Subprotocol
-	next   *Request
+	sub Subprotocol
+	// lanes are the sync's lanes not yet done, in lane order; one until
+	// the sync spreads (see Spreader).
+	lanes  []*lane
+	spread bool
 	pages  int
 	orders int
 	valid  int
+}
+
+// lane is one chain of requests of a sync (see Spreader).
+type lane struct {
+	// index is the lane's place in Spread's order: a complete response
+	// ends this lane and those of higher index.
+	index int
+	// req is the lane's request whose response has not been taken in:
+	// unanswered, or answered and being validated. nil is the sync's
+	// first request, before a subprotocol is chosen.
+	req *Request
+	// written is true when req was written on the current stream.
+	written bool
+	// ended is true once the lane is done; responses still on their way
+	// to its requests are dropped.
+	ended bool
 }
 
 // resumePoints remembers broken-off syncs, a bounded number of them.

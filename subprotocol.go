@@ -72,3 +72,55 @@ type Pipeliner interface {
 type InSyncReporter interface {
 	InSync(provider peer.ID) bool
 }
+
+// Spreader is an optional interface of a Pipeliner whose sync can run in
+// lanes: contiguous parts of what a provider holds (ranges of order hashes,
+// say), each paged through by its own chain of requests, side by side on
+// the same stream. With n lanes the requester keeps up to n requests in
+// flight (WithLanes), so that over a link with a long round trip the
+// provider always has a request to answer, instead of idling for a round
+// trip after every page. Nothing changes on the wire: the provider still
+// reads one request at a time and answers them in order; only the
+// requester knows that the requests belong to lanes.
+//
+// Until a sync has spread, the requester calls Spread for each response
+// that is not complete, with the early request NextRequest gave for it.
+// Once Spread has returned more than one request, every later response of
+// the sync goes, with the request it answers, to NextLaneRequest and
+// HandleLaneResponse instead of NextRequest and HandleOrderSyncResponse.
+// The requester hands back the very Request values the Spreader returned,
+// so their Metadata may carry what the Spreader needs to know about their
+// lane (where it ends, say) beside what goes on the wire.
+//
+// Lanes are ordered: a complete response to a request of lane i means the
+// provider holds nothing after that request's cursor, so it ends lane i
+// and every lane after it. A lane also ends when NextLaneRequest and
+// HandleLaneResponse return no next request; the sync is done when every
+// lane is. Responses that end a lane pass the per-sync bounds and do not
+// count towards them, as a complete response does without lanes: a sync
+// with n lanes takes at most n of them.
+type Spreader interface {
+	Pipeliner
+	// Spread splits what is left of a sync into at most n lanes. resp is
+	// a response that is not complete, not yet validated, and next the
+	// request that NextRequest returned for it. Spread returns the lanes'
+	// first requests, in lane order: the first takes next's place (its
+	// metadata encodes as next's does), and together they ask for what
+	// next and the requests after it would. A result of at most one
+	// request keeps the sync in one lane for now. Spread must not change
+	// any state: the sync may yet end before the lanes start.
+	Spread(ctx context.Context, resp *Response, next *Request, n int) ([]*Request, error)
+	// NextLaneRequest returns, from resp alone, the request that follows
+	// resp in the lane of req, the request resp answers, or nil when resp
+	// ends the lane. It must return exactly what HandleLaneResponse will
+	// return for the same response (the requester ends the sync with
+	// ErrPipelineMismatch otherwise); an error means it cannot tell, and
+	// HandleLaneResponse decides. It must not change any state, and it is
+	// only called for responses that are not complete.
+	NextLaneRequest(ctx context.Context, req *Request, resp *Response) (*Request, error)
+	// HandleLaneResponse is HandleOrderSyncResponse for a lane: it
+	// validates and stores the orders of resp, the answer to req, that
+	// belong to req's lane, and returns how many were valid and the lane's
+	// next request, or nil when the lane has ended.
+	HandleLaneResponse(ctx context.Context, req *Request, resp *Response) (nextRequest *Request, numValidOrders int, err error)
+}

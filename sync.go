@@ -19,11 +19,12 @@ import (
 
 // This file is the requester's exchange with one provider: a sync runs on
 // one stream after another (run), and each stream is one loop (runStream)
-// that writes a request, reads a response, hands it to the subprotocol and
+// that writes requests, reads a response, hands it to the subprotocol and
 // decides, with an outcome, whether the sync goes on, on this stream or a
 // new one, now or in a later round. With a Pipeliner subprotocol the loop
 // runs pipelined: it writes the next request and reads its response while
-// the subprotocol validates the page in hand.
+// the subprotocol validates the page in hand. With a Spreader it runs
+// several lanes, each with a request in flight (see WithLanes).
 
 // errProviderClosed means the provider closed the stream cleanly before a
 // complete response: it had served its pages for this stream, or it went
@@ -37,15 +38,16 @@ const (
 	// nextPage: the sync goes on on this stream. Only a turn of a
 	// stream's loop ends so; runStream never does.
 	nextPage outcome = iota
-	// done: the provider said it is complete (or the subprotocol asked for
-	// nothing more). The sync is over.
+	// done: every lane has ended: the provider said it is complete (or
+	// the subprotocol asked for nothing more). The sync is over.
 	done
 	// nextStream: the provider closed the stream cleanly after serving
-	// pages on it, as it does at its per-stream limit. The sync goes on at
+	// pages on it, as it does at its per-stream limit, or a complete
+	// response ended some lanes while others are left. The sync goes on at
 	// once on a new stream.
 	nextStream
 	// resumeLater: the stream broke off through no proven fault of the
-	// provider. A later round resumes the sync from its next request.
+	// provider. A later round resumes the sync from its lanes' requests.
 	resumeLater
 	// abort: the provider misbehaved, or the sync passed its bounds. The
 	// sync ends and is not resumed.
@@ -71,7 +73,9 @@ func (s *Service) syncWithPeer(ctx context.Context, p peer.ID) (int, error) {
 	if point, ok := s.resume.take(p); ok {
 		validBefore = point.valid
 		ps.resumePoint = point
-		ps.log.WithFields(logrus.Fields{"subprotocol": point.sub.Name(), "pages": point.pages}).Debug("ordersync: resuming sync")
+		ps.log.WithFields(logrus.Fields{"subprotocol": point.sub.Name(), "pages": point.pages, "lanes": len(point.lanes)}).Debug("ordersync: resuming sync")
+	} else {
+		ps.lanes = []*lane{{}}
 	}
 	start := time.Now()
 	err := ps.run(ctx)
@@ -119,15 +123,24 @@ type exchange struct {
 	reader        *framing.Reader
 	writer        *framing.Writer
 	read, written meter
-	// ahead yields the response to a request written before the page in
-	// hand was validated, read meanwhile; nil when none is on its way.
+	// inFlight are the requests written and not yet answered, oldest
+	// first: the provider answers in order, so the next response answers
+	// inFlight[0]. There are never more than WithLanes of them.
+	inFlight []sentRequest
+	// ahead yields the response to inFlight[0], read while the page in
+	// hand is validated; nil when none is being read.
 	ahead <-chan fetched
-	// early is that request, as written.
-	early *earlyRequest
-	pages int // taken on this stream
-	// sent is when the request whose response comes next was written,
-	// sentEarly when the pipelined one after it was.
-	sent, sentEarly time.Time
+	// completed is true once a complete response came on this stream:
+	// nothing more is written on it.
+	completed bool
+	pages     int // taken on this stream
+}
+
+// sentRequest is a request written on a stream.
+type sentRequest struct {
+	lane *lane
+	req  *Request
+	at   time.Time // when it was written
 }
 
 // runStream runs the sync on one new stream, until the outcome says what
@@ -146,9 +159,12 @@ func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 	defer stopReset()
 
 	x := &exchange{stream: stream}
+	for _, l := range ps.lanes {
+		l.written = false
+	}
 	mem := &reservation{scope: stream.Scope()}
 	defer func() {
-		if out == done && x.ahead == nil {
+		if (out == done || out == nextStream) && x.ahead == nil && len(x.inFlight) == 0 {
 			_ = stream.Close()
 		} else {
 			_ = stream.Reset()
@@ -173,52 +189,69 @@ func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 	}
 }
 
-// step is one turn of a stream's loop: the request (unless it went out
-// early), its response, and what the subprotocol makes of it.
+// step is one turn of a stream's loop: the lanes' requests not yet written,
+// the next response, and what the subprotocol makes of it.
 func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 	s := ps.s
-	if x.early == nil {
-		x.sent = time.Now()
-		err := ps.writeRequest(x, ps.nextRawRequest)
-		if err != nil {
-			return ps.writeFailed(ctx, err)
-		}
+	if err := ps.fill(x); err != nil {
+		return ps.writeFailed(ctx, err)
+	}
+	if len(x.inFlight) == 0 {
+		// Every lane left waits for a stream on which requests may be
+		// written again (fill writes all of them otherwise).
+		return nextStream, nil
 	}
 	// A response read ahead may be in hand when ctx ends: stop as an
 	// unpipelined sync would, at its next read or write.
 	if err := ctx.Err(); err != nil {
 		return resumeLater, fmt.Errorf("ordersync: sync with %s: %w", ps.p, err)
 	}
-	f := ps.nextResponse(x)
+	sent, f := ps.nextResponse(x)
 	if f.err != nil {
 		return ps.fetchFailed(ctx, x, f)
 	}
 	s.score.validMessage(ps.p)
+	if sent.lane.ended {
+		// A lane after one that completed: nothing to take in.
+		return nextPage, nil
+	}
 	sub, resp := f.sub, f.resp
 	ps.sub = sub
-	roundTrip := f.at.Sub(x.sent)
+	roundTrip := f.at.Sub(sent.at)
 
-	if err := ps.checkBounds(resp); err != nil {
+	// A lane's next request tells whether the response ends the lane,
+	// which the bounds need to know; in one lane only a complete response
+	// ends it, and nothing is asked of the subprotocol for a response cut
+	// off.
+	var fo followers
+	if ps.spread {
+		fo = ps.followInLane(ctx, sent, resp)
+	}
+	if err := ps.checkBounds(resp, fo.endsLane || resp.Complete); err != nil {
 		s.score.tooLongSync(ps.p)
 		ps.log.WithError(err).Warn("ordersync: provider cut off")
 		return abort, err
 	}
+	if !ps.spread {
+		var err error
+		if fo, err = ps.follow(ctx, resp); err != nil {
+			return abort, err
+		}
+	}
 
-	// Pipelined: ask for the next page before checking this one, so that
-	// the provider builds it while this one is verified, and read and
-	// decode it meanwhile too.
-	x.sentEarly = time.Now()
-	early, earlyErr := ps.writeEarlyRequest(ctx, x, resp)
-	x.early = early
-	if early != nil && earlyErr == nil {
+	// Pipelined: ask for what follows this page before checking it, so
+	// that the provider builds it while this one is verified, and read
+	// and decode the next response meanwhile too.
+	writeErr := ps.writeFollowers(x, sent.lane, &fo)
+	if len(x.inFlight) > 0 {
 		x.ahead = ps.fetchAhead(x)
 	}
 
-	next, valid, err := sub.HandleOrderSyncResponse(ctx, resp)
+	next, valid, err := ps.handle(ctx, sub, sent, resp)
 	if err != nil {
-		// The request stays ps.next: if ctx ended, the page is asked for
-		// again on resuming, and counted then. A request written early
-		// does no harm: the stream is reset.
+		// The lane's request stays as it was: if ctx ended, the page is
+		// asked for again on resuming, and counted then. Requests written
+		// early do no harm: the stream is reset.
 		err = pageError{fmt.Errorf("ordersync: %s response from %s: %w", sub.Name(), ps.p, err)}
 		if ctx.Err() != nil {
 			return resumeLater, err
@@ -227,23 +260,229 @@ func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 		return abort, err
 	}
 	x.pages++
-	ps.recordPage(sub, roundTrip, len(resp.Orders), valid)
-	if early != nil {
-		if err := ps.checkPipelined(sub, early, next); err != nil {
+	ps.recordPage(sub, roundTrip, len(resp.Orders), valid, !fo.endsLane)
+	if fo.known && !resp.Complete {
+		if err := ps.checkPipelined(sub, fo.earlyMetadata, next); err != nil {
 			ps.log.WithError(err).Warn("ordersync: pipelined request mismatch")
 			return abort, err
 		}
-		x.sent = x.sentEarly
 	}
-	if resp.Complete || next == nil {
+	ps.advance(x, sent.lane, resp, next, &fo)
+	if len(ps.lanes) == 0 {
 		return done, nil
 	}
-	ps.next = next
-	if earlyErr != nil {
-		x.early = nil
-		return ps.writeFailed(ctx, earlyErr)
+	if writeErr != nil {
+		return ps.writeFailed(ctx, writeErr)
 	}
 	return nextPage, nil
+}
+
+// fill writes the request of each lane not yet written on this stream,
+// keeping at most WithLanes requests in flight, unless a complete response
+// came on it.
+func (ps *peerSync) fill(x *exchange) error {
+	for _, l := range ps.lanes {
+		if x.completed || len(x.inFlight) >= ps.s.cfg.lanes {
+			return nil
+		}
+		if l.written {
+			continue
+		}
+		if err := ps.send(x, l, l.req, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send writes req, a request of lane l, whose metadata is raw if it was
+// already encoded.
+func (ps *peerSync) send(x *exchange, l *lane, req *Request, raw *rawRequest) error {
+	if raw == nil {
+		var err error
+		if raw, err = ps.rawRequest(req); err != nil {
+			return err
+		}
+	}
+	at := time.Now()
+	if err := ps.writeRequest(x, raw); err != nil {
+		return err
+	}
+	x.inFlight = append(x.inFlight, sentRequest{lane: l, req: req, at: at})
+	if req == l.req {
+		l.written = true
+	}
+	return nil
+}
+
+// followers is what the requester knows, before validating a response, of
+// the requests that follow it.
+type followers struct {
+	// known is true when the subprotocol told the request that follows
+	// (early, nil when the lane ends) before validation, so that
+	// HandleOrderSyncResponse or HandleLaneResponse must return the same.
+	known         bool
+	early         *Request
+	earlyRaw      *rawRequest
+	earlyMetadata []byte
+	// endsLane is true when the response ends its lane: it is complete,
+	// or a Spreader said so.
+	endsLane bool
+	// spread are the lanes' first requests when the response spreads the
+	// sync (Spread), and lanes those lanes; lanes[0] continues the lane
+	// the response came on.
+	spread []*Request
+	lanes  []*lane
+	// earlyWritten is true when early (or spread[0]) was written.
+	earlyWritten bool
+}
+
+// followInLane asks the Spreader, before the response is validated, what
+// follows it in its lane.
+func (ps *peerSync) followInLane(ctx context.Context, sent sentRequest, resp *Response) followers {
+	if resp.Complete {
+		return followers{endsLane: true}
+	}
+	next, err := ps.sub.(Spreader).NextLaneRequest(ctx, sent.req, resp)
+	if err != nil {
+		return followers{} // HandleLaneResponse decides
+	}
+	fo := followers{known: true, early: next, endsLane: next == nil}
+	ps.encodeEarly(&fo)
+	return fo
+}
+
+// follow asks the subprotocol of a sync in one lane, before the response
+// is validated, for the request that follows it (Pipeliner) and, if the
+// sync may spread, for the lanes' first requests (Spreader).
+func (ps *peerSync) follow(ctx context.Context, resp *Response) (followers, error) {
+	pl, ok := ps.sub.(Pipeliner)
+	if !ok || resp.Complete {
+		return followers{endsLane: resp.Complete}, nil
+	}
+	next, err := pl.NextRequest(ctx, resp)
+	if err != nil || next == nil {
+		// HandleOrderSyncResponse decides: it reports the same error, or
+		// returns a request to write after it.
+		return followers{}, nil
+	}
+	fo := followers{known: true, early: next}
+	if !ps.encodeEarly(&fo) {
+		return fo, nil
+	}
+	if sp, ok := ps.sub.(Spreader); ok && !ps.spread && ps.s.cfg.lanes > 1 {
+		reqs, err := sp.Spread(ctx, resp, fo.early, ps.s.cfg.lanes)
+		if err != nil {
+			return fo, nil // one lane, as before
+		}
+		if len(reqs) > ps.s.cfg.lanes {
+			return followers{}, fmt.Errorf("ordersync: %s spread a sync with %s into %d lanes, more than the %d asked for", ps.sub.Name(), ps.p, len(reqs), ps.s.cfg.lanes)
+		}
+		if len(reqs) > 1 {
+			fo.spread = reqs
+		}
+	}
+	return fo, nil
+}
+
+// encodeEarly encodes fo's early request, if any, for writing and for
+// checking; it forgets a request it cannot encode (the subprotocol's
+// handling decides then) and reports whether fo has one.
+func (ps *peerSync) encodeEarly(fo *followers) bool {
+	if fo.early == nil {
+		return false
+	}
+	raw, err := ps.laterRawRequest(fo.early)
+	if err != nil {
+		*fo = followers{}
+		return false
+	}
+	fo.earlyRaw, fo.earlyMetadata = raw, raw.Metadata
+	return true
+}
+
+// writeFollowers writes, before the response in hand is validated, the
+// request that follows it in lane l, or the first requests of every lane
+// when it spreads the sync. Nothing is written after a complete response
+// on this stream: those lanes go on on the next one. A failed write is
+// returned for the caller to report once the response is handled: the page
+// in hand is still good, but the stream is not.
+func (ps *peerSync) writeFollowers(x *exchange, l *lane, fo *followers) error {
+	if fo.spread != nil {
+		fo.lanes = make([]*lane, len(fo.spread))
+		fo.lanes[0] = l
+		for i := 1; i < len(fo.spread); i++ {
+			fo.lanes[i] = &lane{index: l.index + i, req: fo.spread[i]}
+		}
+	}
+	if fo.early == nil || x.completed {
+		return nil
+	}
+	if fo.spread == nil {
+		if err := ps.send(x, l, fo.early, fo.earlyRaw); err != nil {
+			return err
+		}
+		fo.earlyWritten = true
+		return nil
+	}
+	for i, req := range fo.spread {
+		raw := fo.earlyRaw
+		if i > 0 {
+			raw = nil
+		}
+		if err := ps.send(x, fo.lanes[i], req, raw); err != nil {
+			return err
+		}
+		if i == 0 {
+			fo.earlyWritten = true
+		} else {
+			fo.lanes[i].written = true
+		}
+	}
+	return nil
+}
+
+// handle has the subprotocol validate and take in resp, the answer to
+// sent.
+func (ps *peerSync) handle(ctx context.Context, sub Subprotocol, sent sentRequest, resp *Response) (*Request, int, error) {
+	if ps.spread {
+		return sub.(Spreader).HandleLaneResponse(ctx, sent.req, resp)
+	}
+	return sub.HandleOrderSyncResponse(ctx, resp)
+}
+
+// advance moves lane l past the response it has taken in, whose next
+// request is next: to its next request, or to its end (and, after a
+// complete response, the end of every lane after it too).
+func (ps *peerSync) advance(x *exchange, l *lane, resp *Response, next *Request, fo *followers) {
+	switch {
+	case resp.Complete:
+		x.completed = true
+		ps.endLanes(func(o *lane) bool { return o.index >= l.index })
+	case next == nil:
+		ps.endLanes(func(o *lane) bool { return o == l })
+	case fo.spread != nil:
+		l.req, l.written = fo.spread[0], fo.earlyWritten
+		ps.lanes = append(ps.lanes, fo.lanes[1:]...)
+		ps.spread = true
+		ps.log.WithField("lanes", len(ps.lanes)).Debug("ordersync: sync spread into lanes")
+	default:
+		l.req, l.written = next, fo.earlyWritten
+	}
+}
+
+// endLanes ends the lanes that end says have.
+func (ps *peerSync) endLanes(end func(*lane) bool) {
+	kept := ps.lanes[:0]
+	for _, l := range ps.lanes {
+		if end(l) {
+			l.ended = true
+		} else {
+			kept = append(kept, l)
+		}
+	}
+	clear(ps.lanes[len(kept):])
+	ps.lanes = kept
 }
 
 // writeFailed is the outcome of a request that could not be written.
@@ -259,7 +498,15 @@ func (ps *peerSync) writeFailed(ctx context.Context, err error) (outcome, error)
 func (ps *peerSync) fetchFailed(ctx context.Context, x *exchange, f fetched) (outcome, error) {
 	switch {
 	case f.err == errProviderClosed && x.pages > 0 && ctx.Err() == nil:
-		// The provider has hit its per-stream limit.
+		// The provider has hit its per-stream limit, or it closes after a
+		// complete response as the original providers do, while lanes
+		// are left.
+		return nextStream, f.err
+	case f.resumable && x.completed && ctx.Err() == nil:
+		// After a complete response a provider may end the stream any
+		// way it likes; the lanes left go on on a new one. Each stream
+		// takes a response that ends a lane, so this happens at most once
+		// per lane.
 		return nextStream, f.err
 	case f.resumable:
 		return resumeLater, f.err
@@ -267,10 +514,13 @@ func (ps *peerSync) fetchFailed(ctx context.Context, x *exchange, f fetched) (ou
 	return abort, f.err
 }
 
-// recordPage counts a page that the subprotocol took in.
-func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders, valid int) {
-	ps.pages++
-	ps.orders += orders
+// recordPage counts a page that the subprotocol took in; counted tells
+// whether it counts towards the per-sync bounds.
+func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders, valid int, counted bool) {
+	if counted {
+		ps.pages++
+		ps.orders += orders
+	}
 	ps.valid += valid
 	if valid > 0 && !ps.scoredOrders {
 		ps.scoredOrders = true
@@ -281,11 +531,12 @@ func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders,
 }
 
 // checkBounds cuts off a provider whose response would take the sync past
-// its bounds, before the page is handed to the subprotocol. The response
-// that completes the sync always passes, so a provider holding exactly the
-// most orders (or pages) a sync takes is synced in full.
-func (ps *peerSync) checkBounds(resp *Response) error {
-	if resp.Complete {
+// its bounds, before the page is handed to the subprotocol. A response that
+// ends its lane (the one that completes the sync, and with lanes the last
+// of each lane) always passes and is not counted, so a provider holding
+// exactly the most orders (or pages) a sync takes is synced in full.
+func (ps *peerSync) checkBounds(resp *Response, endsLane bool) error {
+	if resp.Complete || endsLane {
 		return nil
 	}
 	cfg := &ps.s.cfg
@@ -300,12 +551,8 @@ func (ps *peerSync) checkBounds(resp *Response) error {
 
 // Requests.
 
-// writeRequest writes the request build makes within the message timeout.
-func (ps *peerSync) writeRequest(x *exchange, build func() (*rawRequest, error)) error {
-	req, err := build()
-	if err != nil {
-		return err
-	}
+// writeRequest writes req within the message timeout.
+func (ps *peerSync) writeRequest(x *exchange, req *rawRequest) error {
 	defer func() {
 		ps.s.tracer.BytesWritten(RoleRequester, ps.p, int(x.written.since(x.writer.BytesWritten())))
 	}()
@@ -318,15 +565,15 @@ func (ps *peerSync) writeRequest(x *exchange, build func() (*rawRequest, error))
 	return nil
 }
 
-// nextRawRequest is the sync's next request: the first request of a sync
-// offers every subprotocol; later ones, and the first one on a stream that
-// resumes a sync, name only the chosen subprotocol.
-func (ps *peerSync) nextRawRequest() (*rawRequest, error) {
+// rawRequest is req on the wire: the first request of a sync offers every
+// subprotocol; later ones, and the first one on a stream that resumes a
+// sync, name only the chosen subprotocol.
+func (ps *peerSync) rawRequest(req *Request) (*rawRequest, error) {
 	if ps.sub == nil {
 		ps.s.resetSyncState(ps.p)
 		return ps.s.firstRequest()
 	}
-	return ps.laterRawRequest(ps.next)
+	return ps.laterRawRequest(req)
 }
 
 // laterRawRequest is next as a request of the chosen subprotocol.
@@ -363,48 +610,24 @@ func (s *Service) firstRequest() (*rawRequest, error) {
 
 // Pipelining.
 
-// earlyRequest is a request written before its response was validated.
-type earlyRequest struct {
-	metadata []byte // as written
-}
-
-// writeEarlyRequest writes the request that follows resp before resp is
-// validated, when the subprotocol is a Pipeliner that can tell it and resp
-// is not complete (resp has passed the per-sync bounds, and the answer to
-// the next request may complete the sync whatever they are).
-// It returns the request written, or nil when none was. A failed write is
-// returned for the caller to report once resp is handled: the page in hand
-// is still good, but the stream is not.
-func (ps *peerSync) writeEarlyRequest(ctx context.Context, x *exchange, resp *Response) (*earlyRequest, error) {
-	pl, ok := ps.sub.(Pipeliner)
-	if !ok || resp.Complete {
-		return nil, nil
-	}
-	next, err := pl.NextRequest(ctx, resp)
-	if err != nil || next == nil {
-		// HandleOrderSyncResponse decides: it reports the same error, or
-		// returns a request to write after it.
-		return nil, nil
-	}
-	raw, err := ps.laterRawRequest(next)
-	if err != nil {
-		return nil, nil
-	}
-	return &earlyRequest{metadata: raw.Metadata}, ps.writeRequest(x, func() (*rawRequest, error) { return raw, nil })
-}
-
 // checkPipelined checks that next, the request sub returned after
-// validating a response, is the early one already written for it.
-func (ps *peerSync) checkPipelined(sub Subprotocol, early *earlyRequest, next *Request) error {
-	if next == nil {
+// validating a response, is the early one it gave before (early, as
+// written; nil when it said the lane ends).
+func (ps *peerSync) checkPipelined(sub Subprotocol, early []byte, next *Request) error {
+	switch {
+	case next == nil && early == nil:
+		return nil
+	case next == nil:
 		return fmt.Errorf("%w: %s sent a request to %s and then returned none", ErrPipelineMismatch, sub.Name(), ps.p)
+	case early == nil:
+		return fmt.Errorf("%w: %s ended a lane with %s and then returned a request", ErrPipelineMismatch, sub.Name(), ps.p)
 	}
 	raw, err := ps.laterRawRequest(next)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(raw.Metadata, early.metadata) {
-		return fmt.Errorf("%w: %s sent %s to %s and then returned %s", ErrPipelineMismatch, sub.Name(), early.metadata, ps.p, raw.Metadata)
+	if !bytes.Equal(raw.Metadata, early) {
+		return fmt.Errorf("%w: %s sent %s to %s and then returned %s", ErrPipelineMismatch, sub.Name(), early, ps.p, raw.Metadata)
 	}
 	return nil
 }
@@ -416,21 +639,24 @@ type fetched struct {
 	sub  Subprotocol
 	resp *Response
 	err  error
-	// resumable tells, with err, whether the sync may resume from ps.next.
+	// resumable tells, with err, whether the sync may resume from its
+	// lanes' requests.
 	resumable bool
 	// at is when the response had been read.
 	at time.Time
 }
 
-// nextResponse is the response to the request last written: the one read
-// ahead if it is on its way, else one read now.
-func (ps *peerSync) nextResponse(x *exchange) fetched {
+// nextResponse is the response to the oldest request in flight, which it
+// returns too: the one read ahead if it is on its way, else one read now.
+func (ps *peerSync) nextResponse(x *exchange) (sentRequest, fetched) {
+	sent := x.inFlight[0]
+	x.inFlight = x.inFlight[1:]
 	if x.ahead != nil {
 		f := <-x.ahead
 		x.ahead = nil
-		return f
+		return sent, f
 	}
-	return ps.fetch(x)
+	return sent, ps.fetch(x)
 }
 
 // fetch reads and parses the next response, scoring the provider for a bad
