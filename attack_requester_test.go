@@ -53,7 +53,7 @@ const (
 // hostileValid of the honest chain, sorted by hash, and hostileOtherChain
 // of another chain, for a requester whose filter wants only the first.
 var (
-	hostileValid      = sync.OnceValue(func() []hashedOrder { return hashed(ordergen.Generate(ordergen.Options{Seed: 21, Count: 60})) })
+	hostileValid      = sync.OnceValue(func() []hashedOrder { return hashed(ordergen.Generate(ordergen.Options{Seed: 21, Count: 200})) })
 	hostileOtherChain = sync.OnceValue(func() []hashedOrder {
 		return hashed(ordergen.Generate(ordergen.Options{Seed: 22, Count: hostilePerPage, ChainID: 99, Exchange: ordergen.DefaultExchange}))
 	})
@@ -196,6 +196,10 @@ type hostileProvider struct {
 	// stored are the hostile provider's orders the requester may keep:
 	// valid ones that passed every check.
 	stored []hashedOrder
+	// someStored says the requester keeps some of stored, not all: a
+	// sync in lanes cut off, where which pages came in before the cut
+	// depends on the order the lanes' requests went out in.
+	someStored bool
 	// lastError is a piece of the requester's last error for the provider.
 	lastError string
 	// tag is a score tag the requester must have lowered for the provider.
@@ -286,10 +290,43 @@ var hostileProviders = []hostileProvider{
 			page := pageAfter(common.Hash{})
 			return v1Response(jsonOf(page), false, page[len(page)-1].hash)
 		})},
-	{name: "endless-pages", stored: hostileValid()[:hostileMaxPages*hostilePerPage], lastError: "too many pages",
+	// In lanes, which pages came before the bound depends on the order
+	// the lanes' requests went out in.
+	{name: "endless-pages", stored: hostileValid(), someStored: true, lastError: "too many pages",
 		script: answerEach(func(cursor common.Hash) []byte {
 			page := pageAfter(cursor)
+			if len(page) == 0 {
+				return v1Response(nil, true, common.Hash{})
+			}
 			return v1Response(jsonOf(page), false, page[len(page)-1].hash)
+		})},
+	// Lanes (ordersync.WithLanes): after the first page the requester
+	// spreads the sync and asks from several cursors at once. A provider
+	// that says complete to all of them ends every lane: the sync is done
+	// with the first page, and the requests still in flight are dropped.
+	{name: "lanes-complete-early", stored: hostileValid()[:hostilePerPage], synced: true,
+		script: answerEach(func(cursor common.Hash) []byte {
+			if (cursor != common.Hash{}) {
+				return v1Response(nil, true, common.Hash{})
+			}
+			page := pageAfter(cursor)
+			return v1Response(jsonOf(page), false, page[len(page)-1].hash)
+		})},
+	// Each lane's pages start with an order at or before the cursor the
+	// lane asked from: out of range, and the provider's fault, since the
+	// requester knows the cursor of every lane's request.
+	{name: "lanes-orders-before-cursor", stored: hostileValid(), someStored: true, tag: peerscore.InvalidOrder,
+		script: answerEach(func(cursor common.Hash) []byte {
+			page := pageAfter(cursor)
+			if len(page) == 0 {
+				return v1Response(nil, true, common.Hash{})
+			}
+			orders := jsonOf(page)
+			if all := hostileValid(); (cursor != common.Hash{}) && page[0].hash != all[0].hash {
+				i := slices.IndexFunc(all, func(o hashedOrder) bool { return o.hash == page[0].hash })
+				orders = append([][]byte{all[i-1].json}, orders...)
+			}
+			return v1Response(orders, false, page[len(page)-1].hash)
 		})},
 }
 
@@ -365,8 +402,9 @@ func TestAttackHostileProvider(t *testing.T) {
 				t.Errorf("last error with the hostile provider %q, want it to say %q", ps.LastError, hp.lastError)
 			}
 			// Each round reads at most its pages' responses, each within
-			// the response bound.
-			readBound := int64(hostileRounds * (hostileMaxPages + 1) * hostileMaxResponse)
+			// the response bound, and in lanes one that ends each lane
+			// and one on its way to each lane that ended.
+			readBound := int64(hostileRounds * (hostileMaxPages + 1 + 2*ordersync.DefaultLanes) * hostileMaxResponse)
 			if ps.BytesReceived > readBound {
 				t.Errorf("requester read %d bytes from the hostile provider, bound %d", ps.BytesReceived, readBound)
 			}
@@ -396,7 +434,20 @@ func TestAttackHostileProvider(t *testing.T) {
 			}
 			slices.SortFunc(want, func(a, b common.Hash) int { return a.Cmp(b) })
 			want = slices.Compact(want)
-			if got := storeHashes(t, store); !slices.Equal(got, want) {
+			got := storeHashes(t, store)
+			if hp.someStored {
+				for _, h := range honest.want {
+					if _, ok := slices.BinarySearchFunc(got, h, func(a, b common.Hash) int { return a.Cmp(b) }); !ok {
+						t.Errorf("requester lacks the honest provider's %s", h)
+						break
+					}
+				}
+				for _, h := range got {
+					if _, ok := slices.BinarySearchFunc(want, h, func(a, b common.Hash) int { return a.Cmp(b) }); !ok {
+						t.Errorf("requester holds %s, not a valid order of either provider", h)
+					}
+				}
+			} else if !slices.Equal(got, want) {
 				t.Errorf("requester holds %d orders, want the honest provider's %d and %d valid ones of the hostile provider", len(got), len(honest.want), len(hp.stored))
 			}
 			t.Logf("ATTACK-RESULT hostile-provider %-18s read %8d B from it (bound %d), heap +%.1f MiB, GetOrders %v; last error: %.120s",

@@ -278,6 +278,9 @@ func startChaosRequester(t *testing.T) *chaosRequester {
 	service := ordersync.New(ctx, node, realSubprotocols(store, node),
 		ordersync.WithLogger(testLogger(t)),
 		ordersync.WithMessageTimeout(5*time.Second),
+		// One lane: checkResumed counts one lane's pages. Lanes that
+		// resume are tested in lanes_test.go.
+		ordersync.WithLanes(1),
 		ordersync.WithBackoffFactory(func() backoff.BackOff {
 			return backoff.WithMaxRetries(backoff.NewConstantBackOff(10*time.Millisecond), 4)
 		}))

@@ -127,6 +127,8 @@ func startMetricsNode(t *testing.T, h host.Host, reg prometheus.Registerer, orde
 		ordersync.WithRateLimit(rate.Inf, 1),
 		ordersync.WithPeerRateLimit(rate.Inf, 1),
 		ordersync.WithMetricsTracer(ordersync.NewMetricsTracer(ordersync.WithRegisterer(reg))),
+		// One lane: the counts below are one lane's pages.
+		ordersync.WithLanes(1),
 	}, opts...)
 	n.service = ordersync.New(ctx, node, []ordersync.Subprotocol{sub}, opts...)
 	return n

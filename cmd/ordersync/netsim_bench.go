@@ -16,6 +16,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/netsim"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -29,6 +30,7 @@ type netsimBenchConfig struct {
 	perPage   int
 	subs      string
 	seed      int64
+	lanes     int
 }
 
 const netsimBenchUsage = `Usage: ordersync netsim bench [flags]
@@ -36,12 +38,14 @@ const netsimBenchUsage = `Usage: ordersync netsim bench [flags]
 Two nodes, each in its own network namespace, joined by one emulated link
 (--bandwidth each way, --rtt round trip; see "ordersync netsim -h"). The
 provider holds --orders generated orders; an empty requester syncs them all
-at start-up, pipelined (the default) and one page at a time (--no-pipeline,
-what the original network's nodes do). Next to it, the link's own limit:
-the same number of bytes fetched over the same link on a plain TCP
-connection. Each sync's ratio is limit time / sync time; the last line is
+at start-up three times: pipelined in --lanes lanes (the default: that many
+requests in flight), pipelined in one lane (the next request goes out once
+a page has been read), and one page at a time (--no-pipeline, what the
+original network's nodes do). Next to it, the link's own limit: the same
+number of bytes fetched over the same link on a plain TCP connection. Each
+sync's ratio is limit time / sync time; the last line is
 
-  netsim bench: sync/link ratio: X (pipelined), Y (one page at a time)
+  netsim bench: sync/link ratio: X (N lanes), Y (1 lane), Z (one page at a time)
 
 It needs root.
 
@@ -50,7 +54,7 @@ Flags:
 
 // runNetsimBench is "ordersync netsim bench".
 func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, subs: defaultSubprotocols, seed: 1}
+	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, subs: defaultSubprotocols, seed: 1, lanes: ordersync.DefaultLanes}
 	fs := newTextFlagSet("netsim bench", netsimBenchUsage, stderr)
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "orders the provider holds")
 	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay of the link")
@@ -58,8 +62,12 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page the provider serves"))
 	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, subprotocolsUsage("the requester's subprotocols"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
+	fs.IntVar(&cfg.lanes, "lanes", cfg.lanes, fmt.Sprintf("requests in flight of the first sync, 2 to %d", ordersync.MaxLanes))
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if cfg.lanes < 2 || cfg.lanes > ordersync.MaxLanes {
+		return usagef("--lanes %d: want 2 to %d (the second sync is the one-lane one)", cfg.lanes, ordersync.MaxLanes)
 	}
 	if cfg.orders < 1 || cfg.orders > benchMaxOrders {
 		return usagef("--orders %d: want 1 to %d", cfg.orders, benchMaxOrders)
@@ -103,7 +111,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	prov := net.Command(ctx, provider, exe, "node",
 		"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort),
 		"--announce", fmt.Sprintf("/ip4/%s/tcp/%d", net.Addr(provider), netsimPublicPort),
-		"--identity", keyFile, "--orders", ordersFile, "--interval", "1h", "--per-page", strconv.Itoa(cfg.perPage))
+		"--identity", keyFile, "--orders", ordersFile, "--serve-only", "--per-page", strconv.Itoa(cfg.perPage))
 	prov.Stderr = stderr
 	provOut, err := prov.StdoutPipe()
 	if err != nil {
@@ -128,7 +136,11 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, mode := range []struct {
 		name string
 		args []string
-	}{{"pipelined", nil}, {"one page at a time", []string{"--no-pipeline"}}} {
+	}{
+		{fmt.Sprintf("%d lanes", cfg.lanes), []string{"--lanes", strconv.Itoa(cfg.lanes)}},
+		{"1 lane", []string{"--lanes", "1"}},
+		{"one page at a time", []string{"--no-pipeline"}},
+	} {
 		bytes, took, err := benchSyncOnce(ctx, net, requester, exe, peerAddr, cfg.orders, append([]string{"--subprotocols", cfg.subs}, mode.args...), stderr)
 		if err != nil {
 			return fmt.Errorf("sync, %s: %w", mode.name, err)
@@ -138,7 +150,13 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	_ = prov.Process.Signal(os.Interrupt)
 	_ = prov.Wait()
 
-	// The limit: the pipelined sync's bytes, over the same link and relay.
+	// The limit: the fewest bytes a sync read (lanes read a little more,
+	// the pages that run into the next lane), over the same link and
+	// relay.
+	limitBytes := runs[0].bytes
+	for _, r := range runs {
+		limitBytes = min(limitBytes, r.bytes)
+	}
 	src := net.Command(ctx, provider, exe, "netsim", "source", "--listen", fmt.Sprintf("127.0.0.1:%d", netsimNodePort))
 	src.Stderr = stderr
 	srcOut, err := src.StdoutPipe()
@@ -156,7 +174,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	for range 2 { // the faster of two: the limit is what the link can do
 		out, err := net.Command(ctx, requester, exe, "netsim", "fetch",
 			"--from", fmt.Sprintf("%s:%d", net.Addr(provider), netsimPublicPort),
-			"--bytes", strconv.FormatInt(runs[0].bytes, 10)).Output()
+			"--bytes", strconv.FormatInt(limitBytes, 10)).Output()
 		if err != nil {
 			return fmt.Errorf("link limit: %w", err)
 		}
@@ -174,7 +192,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  link limit\t%s\t%.2fs\t%.1f Mbit/s\t\t\n", formatMB(runs[0].bytes), limit.Seconds(), float64(runs[0].bytes)*8/1e6/limit.Seconds())
+	fmt.Fprintf(tw, "  link limit\t%s\t%.2fs\t%.1f Mbit/s\t\t\n", formatMB(limitBytes), limit.Seconds(), float64(limitBytes)*8/1e6/limit.Seconds())
 	ratios := make([]string, 0, len(runs))
 	for _, r := range runs {
 		ratio := limit.Seconds() / r.took.Seconds()

@@ -82,7 +82,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	service := ordersync.New(ctx, node, subs,
 		ordersync.WithMetricsTracer(roundTracer{MetricsTracer: inner, rep: rep}),
-		ordersync.WithLogger(log))
+		ordersync.WithLogger(log),
+		ordersync.WithLanes(cfg.lanes))
 	rep.service = service
 
 	if err := printAddrs(stdout, h); err != nil {
@@ -135,6 +136,10 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // interval later, PeriodicallyGetOrders until ctx ends. An end by ctx is no
 // error.
 func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConfig, rep *nodeReporter) error {
+	if cfg.serveOnly {
+		<-ctx.Done()
+		return nil
+	}
 	start := time.Now()
 	err := service.GetOrders(ctx, cfg.minPeers)
 	if ctx.Err() != nil {
@@ -187,7 +192,7 @@ func nodeSubprotocols(cfg *nodeConfig, store orderstore.Store, node *ordersync.H
 			return nil, err
 		}
 		if _, ok := sub.(ordersync.Pipeliner); ok && cfg.noPipeline {
-			sub = unpipelined(sub) // reconcile does not pipeline, and keeps its other interfaces
+			sub = unpipelined(sub)
 		}
 		subs = append(subs, sub)
 	}
@@ -345,15 +350,28 @@ func (r *nodeReporter) statusEvery(ctx context.Context, d time.Duration) {
 	}
 }
 
-// unpipelined hides a subprotocol's Pipeliner (and nothing else it
-// implements that the Service looks for), so that the requester writes a
-// request only once it has handled the previous page.
-func unpipelined(sub ordersync.Subprotocol) ordersync.Subprotocol {
-	if r, ok := sub.(ordersync.SyncResetter); ok {
-		return struct {
-			ordersync.Subprotocol
-			ordersync.SyncResetter
-		}{sub, r}
+// unpipelined hides a subprotocol's Pipeliner (and so its Spreader), so
+// that the requester writes a request only once it has handled the
+// previous page. It keeps the other interfaces the Service looks for:
+// where the subprotocol lacks one, its method does what the Service does
+// without it.
+func unpipelined(sub ordersync.Subprotocol) ordersync.Subprotocol { return unpipelinedSub{sub} }
+
+type unpipelinedSub struct{ ordersync.Subprotocol }
+
+func (u unpipelinedSub) ResetSync(p peer.ID) {
+	if r, ok := u.Subprotocol.(ordersync.SyncResetter); ok {
+		r.ResetSync(p)
 	}
-	return struct{ ordersync.Subprotocol }{sub}
+}
+
+func (u unpipelinedSub) InSync(p peer.ID) bool {
+	r, ok := u.Subprotocol.(ordersync.InSyncReporter)
+	return ok && r.InSync(p)
+}
+
+func (u unpipelinedSub) ReportMetricsTo(t ordersync.MetricsTracer) {
+	if r, ok := u.Subprotocol.(ordersync.MetricsReporter); ok {
+		r.ReportMetricsTo(t)
+	}
 }

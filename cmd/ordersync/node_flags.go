@@ -8,6 +8,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/sirupsen/logrus"
 
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
@@ -27,6 +28,11 @@ type nodeConfig struct {
 	// noPipeline hides the subprotocols' Pipeliner, so that the requester
 	// asks for one page at a time, as the original network's nodes do.
 	noPipeline bool
+	// lanes is how many requests the requester keeps in flight with a
+	// provider (ordersync.WithLanes).
+	lanes int
+	// serveOnly: the node only serves, and never asks for orders.
+	serveOnly bool
 	// statusEvery, when positive, prints a status line that often.
 	statusEvery time.Duration
 	mdns        bool
@@ -69,6 +75,8 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	fs.DurationVar(&cfg.interval, "interval", defaultNodeInterval, "approximate `delay` between periodic sync rounds (10% jitter)")
 	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols to offer and ask for"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "ask for one page at a time, as the original network's nodes do")
+	fs.IntVar(&cfg.lanes, "lanes", ordersync.DefaultLanes, fmt.Sprintf("requests to keep in flight with a provider when paging: lanes of the hash space paged side by side, 1 to %d (1: one page ahead; ignored with --no-pipeline)", ordersync.MaxLanes))
+	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "only serve the store: never ask peers for orders (a bench's provider)")
 	fs.DurationVar(&cfg.statusEvery, "status-every", 0, "also print a status line on stdout this often (0: only one line per round)")
 	fs.BoolVar(&cfg.mdns, "mdns", false, "discover and connect to peers on the local network with mDNS (multicast on every interface)")
 	cfg.monitor = addMonitorFlags(fs)
@@ -91,6 +99,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	}
 	if err := checkPerPage(cfg.perPage); err != nil {
 		return nil, err
+	}
+	if err := ordersync.CheckOptions(ordersync.WithLanes(cfg.lanes)); err != nil {
+		return nil, usagef("--lanes %d: want 1 to %d", cfg.lanes, ordersync.MaxLanes)
 	}
 	if cfg.interval <= 0 {
 		return nil, usagef("--interval %v: want a positive duration", cfg.interval)

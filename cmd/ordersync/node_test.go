@@ -230,6 +230,8 @@ func TestNodeFlags(t *testing.T) {
 		{[]string{"--listen", "nope"}, `--listen "nope": bad multiaddr`},
 		{[]string{"--subprotocols", "x"}, `unknown subprotocol "x"`},
 		{[]string{"--peer", "/ip4/127.0.0.1/tcp/1"}, "want a full address ending in /p2p/"},
+		{[]string{"--lanes", "0"}, "--lanes 0: want 1 to 64"},
+		{[]string{"--lanes", "65"}, "--lanes 65: want 1 to 64"},
 	} {
 		_, err := parseNodeFlags(tc.args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

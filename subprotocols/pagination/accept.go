@@ -111,9 +111,25 @@ func (s *scratch) release() {
 // sync cannot go on; dropped orders are not errors, only reported (see
 // ReportMetricsTo).
 func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
-	after := p.cursors.get(page.Provider)
-	if len(page.Orders) == 0 {
+	res, err := p.take(ctx, page, p.cursors.get(page.Provider), false)
+	switch {
+	case err != nil && err == ctx.Err():
+		// The page will be asked for again on resuming: the cursor stays.
+	case err != nil || res.Done:
+		// Forgetting lets a sync that restarts from the beginning succeed.
 		p.cursors.forget(page.Provider)
+	default:
+		p.cursors.set(page.Provider, res.Next)
+	}
+	return res, err
+}
+
+// take is Accept for a page that answers a request for the orders after
+// after, without the cursor table. strict holds orders at or before after
+// against the provider, for a caller that knows after is the cursor the
+// provider was asked from. A cancelled ctx is returned as ctx.Err() itself.
+func (p *Pager) take(ctx context.Context, page Page, after common.Hash, strict bool) (Accepted, error) {
+	if len(page.Orders) == 0 {
 		if !page.Complete {
 			return Accepted{}, ErrEmptyIncompletePage
 		}
@@ -123,7 +139,7 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 	s := scratchPool.Get().(*scratch)
 	defer s.release()
 	s.reset(len(page.Orders))
-	last, disordered := p.checkOrders(page, after, s)
+	last, disordered := p.checkOrders(page, after, strict, s)
 	survivors := p.checkSignaturesAndFilter(s)
 	if err := ctx.Err(); err != nil {
 		// The page will be asked for again on resuming: count it then.
@@ -135,7 +151,6 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 	if len(survivors) > 0 {
 		added, err := p.store.AddOrders(ctx, survivors)
 		if err != nil {
-			p.cursors.forget(page.Provider)
 			return res, fmt.Errorf("pagination: storing %d orders from %s: %w", len(survivors), page.Provider, err)
 		}
 		res.New = added
@@ -148,17 +163,13 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 	}
 
 	if page.Complete {
-		p.cursors.forget(page.Provider)
 		res.Done = true
 		return res, nil
 	}
 	next, err := nextCursor(page, after, last)
 	if err != nil {
-		// Forgetting lets a sync that restarts from the beginning succeed.
-		p.cursors.forget(page.Provider)
 		return res, err
 	}
-	p.cursors.set(page.Provider, next)
 	res.Next = next
 	return res, nil
 }
@@ -175,6 +186,12 @@ func (p *Pager) Accept(ctx context.Context, page Page) (Accepted, error) {
 // bad signature still counts as scanned), so Accept's Next for the same
 // page, called next for the same provider, is the same hash.
 func (p *Pager) peekNext(page Page) (next common.Hash, done bool, err error) {
+	return p.peek(page, p.cursors.get(page.Provider))
+}
+
+// peek is peekNext for a page that answers a request for the orders
+// after after.
+func (p *Pager) peek(page Page, after common.Hash) (next common.Hash, done bool, err error) {
 	if len(page.Orders) == 0 {
 		if !page.Complete {
 			return common.Hash{}, false, ErrEmptyIncompletePage
@@ -184,11 +201,10 @@ func (p *Pager) peekNext(page Page) (next common.Hash, done bool, err error) {
 	if page.Complete {
 		return common.Hash{}, true, nil
 	}
-	after := p.cursors.get(page.Provider)
 	s := scratchPool.Get().(*scratch)
 	defer s.release()
 	s.reset(len(page.Orders))
-	last, _ := p.checkOrders(page, after, s)
+	last, _ := p.checkOrders(page, after, false, s)
 	next, err = nextCursor(page, after, last)
 	return next, false, err
 }
@@ -214,8 +230,9 @@ func nextCursor(page Page, after, last common.Hash) (common.Hash, error) {
 // faulty provider has: unsorted or repeated within the page, or past
 // page.Through. Orders at or before after are out of range too, but honest
 // when the requester restarted from the beginning without telling the
-// Pager, so they are not held against the provider.
-func (p *Pager) checkOrders(page Page, after common.Hash, s *scratch) (last common.Hash, disordered bool) {
+// Pager, so they are not held against the provider unless strict says
+// after is the very cursor the provider was asked from (a lane's).
+func (p *Pager) checkOrders(page Page, after common.Hash, strict bool, s *scratch) (last common.Hash, disordered bool) {
 	hashOrders(page.Orders, s)
 	prev := after
 	bounded := page.Through != (common.Hash{})
@@ -226,7 +243,7 @@ func (p *Pager) checkOrders(page Page, after common.Hash, s *scratch) (last comm
 		h := &s.hashes[i]
 		if bytes.Compare(h[:], prev[:]) <= 0 {
 			s.verdicts[i] = verdictOutOfRange
-			disordered = disordered || bytes.Compare(h[:], after[:]) > 0
+			disordered = disordered || strict || bytes.Compare(h[:], after[:]) > 0
 			continue
 		}
 		if bounded && bytes.Compare(h[:], page.Through[:]) > 0 {

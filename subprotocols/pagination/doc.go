@@ -47,6 +47,19 @@
 // with ErrCursorStalled (the sync ends as ordersync.SyncRejectedPage). A complete
 // response, or an error, forgets the provider's cursor.
 //
+// # Lanes
+//
+// Subprotocol is an ordersync.Spreader: after a sync's first page it can
+// split the hashes after that page into lanes of equal width
+// (SplitLanes), which the requester pages through side by side, one
+// request in flight each (ordersync.WithLanes). A lane's requests carry
+// its Lane in memory (LaneMetadata; only the subprotocol's own metadata
+// goes on the wire), and AcceptLane checks a page against the cursor of
+// the very request it answers rather than the per-provider one, so an
+// order at or before it counts against the provider. The orders of a
+// page at or past the lane's end belong to the next lane: they are
+// dropped before any check, unscored, and the lane ends.
+//
 // # Peer scores
 //
 // Through the PeerScorer option (ordersync.Node satisfies it), a provider's

@@ -18,7 +18,8 @@ import (
 // Subprotocol is a pagination subprotocol over a store: a Pager, and a
 // Codec that writes its cursor in the metadata types Req and Res. It
 // implements ordersync.Subprotocol, ordersync.SyncResetter,
-// ordersync.Pipeliner and ordersync.MetricsReporter, and is safe for
+// ordersync.Pipeliner, ordersync.Spreader (lanes.go) and
+// ordersync.MetricsReporter, and is safe for
 // concurrent use; use one per node. filteredpagination.Subprotocol and
 // ordinal.Subprotocol are two of its instances.
 //
