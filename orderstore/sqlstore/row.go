@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/ordersync/ordersync/internal/parallel"
@@ -18,8 +20,13 @@ type row [numColumns]any
 const minRowsPerWorker = 64
 
 // makeRows hashes and encodes orders into rows, on all cores for a large
-// batch. A nil order or one that cannot be hashed or encoded fails the
-// whole batch, naming its index.
+// batch, and sorts them by hash. A nil order or one that cannot be hashed
+// or encoded fails the whole batch, naming its index.
+//
+// Sorted, a batch's inserts walk the primary key's B-tree (and the indexes
+// that end in the hash) from left to right, so each page is read and
+// dirtied once while the batch runs, however small the page cache is
+// against the table.
 func makeRows(orders []*zeroex.SignedOrder) ([]row, error) {
 	rows := make([]row, len(orders))
 	errs := make([]error, len(orders))
@@ -32,6 +39,9 @@ func makeRows(orders []*zeroex.SignedOrder) ([]row, error) {
 			return nil, fmt.Errorf("sqlstore: order %d: %w", i, err)
 		}
 	}
+	slices.SortFunc(rows, func(a, b row) int {
+		return bytes.Compare(a[0].([]byte), b[0].([]byte))
+	})
 	return rows, nil
 }
 
@@ -43,9 +53,10 @@ func fillRow(r *row, o *zeroex.SignedOrder, now int64) error {
 	if err != nil {
 		return err
 	}
-	// AppendJSON leaves the order's JSON cache alone: the caller may keep
-	// the order, and the store has its own copy.
-	js, err := o.AppendJSON(nil)
+	// Uncached: the row is the store's copy, and a cache would keep a
+	// second one on the order for as long as the caller keeps it (an
+	// import's chunk, a sync's page).
+	js, err := o.AppendJSONUncached(nil)
 	if err != nil {
 		return err
 	}

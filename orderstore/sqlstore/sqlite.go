@@ -13,11 +13,20 @@ import (
 )
 
 // Page cache per connection, in KiB (SQLite's negative cache_size): the
-// writer's is larger because an import touches all three B-trees.
+// writer's is larger because an import touches all four B-trees.
 const (
 	sqliteWriterCacheKiB = 16 << 10
 	sqliteReaderCacheKiB = 4 << 10
 )
+
+// sqliteCheckpointPages is how large the WAL grows, in pages (80 MiB),
+// before a commit copies it back into the database (SQLite's default is
+// 1 000). A page that several transactions changed is copied once per
+// checkpoint, not once per transaction: orders come in random hash order,
+// so successive transactions touch mostly the same index pages. A
+// 200 000-order import wrote 12 % fewer bytes and spent 19 % less time in
+// the kernel (docs/schema.md).
+const sqliteCheckpointPages = 10_000
 
 // openSQLite opens or creates the SQLite database at path: one writer
 // connection that owns WAL mode, the schema and every write, and a pool of
@@ -33,8 +42,8 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	}
 	busy := cfg.busyTimeout.Milliseconds()
 	write, err := sql.Open("sqlite", fmt.Sprintf(
-		"%s?_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_pragma=cache_size(-%d)&_txlock=immediate",
-		path, busy, sqliteWriterCacheKiB))
+		"%s?_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)&_txlock=immediate",
+		path, busy, sqliteWriterCacheKiB, sqliteCheckpointPages))
 	if err != nil {
 		return nil, sqliteOpenError(name, err)
 	}
