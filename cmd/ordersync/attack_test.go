@@ -341,6 +341,7 @@ func honestSyncProcess(t *testing.T, bin, dir string, serve peer.AddrInfo, want 
 	ctx, cancel := context.WithTimeout(context.Background(), serveGuard)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "sync", "--peer", addrs[0].String(), "--out", out, "--timeout", "45s", "--log-level", "error")
+	cmd.SysProcAttr = testCommand(bin).SysProcAttr // it dies with the test process
 	start := time.Now()
 	combined, err := cmd.CombinedOutput()
 	took := time.Since(start)
@@ -364,7 +365,7 @@ func TestServeUnderAttack(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildCLI(t, dir)
 	ordersFile := filepath.Join(dir, "orders.jsonl")
-	if out, err := exec.Command(bin, "gen", "--count", strconv.Itoa(serveAttackOrders), "--seed", "5", "--out", ordersFile).CombinedOutput(); err != nil {
+	if out, err := testCommand(bin, "gen", "--count", strconv.Itoa(serveAttackOrders), "--seed", "5", "--out", ordersFile).CombinedOutput(); err != nil {
 		t.Fatalf("gen: %v\n%s", err, out)
 	}
 	want := fileHashes(t, ordersFile)

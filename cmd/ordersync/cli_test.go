@@ -93,6 +93,16 @@ func copyFile(from, to string) error {
 	return os.WriteFile(to, data, 0o755)
 }
 
+// testCommand is exec.Command for a program the test starts. The program
+// gets SIGTERM when the test process dies, so that a test binary killed in
+// the middle (a timeout, a ^C, a killed go test) leaves no serve or node
+// running; each of them shuts down cleanly on SIGTERM.
+func testCommand(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	return cmd
+}
+
 // cliResult is a finished process.
 type cliResult struct {
 	code           int
@@ -103,7 +113,7 @@ type cliResult struct {
 func runBinary(t *testing.T, bin string, args ...string) cliResult {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
+	cmd := testCommand(bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -128,7 +138,7 @@ type server struct {
 // startServer runs serve and waits for the address lines on its stdout.
 func startServer(t *testing.T, bin string, args ...string) *server {
 	t.Helper()
-	s := &server{cmd: exec.Command(bin, append([]string{"serve"}, args...)...)}
+	s := &server{cmd: testCommand(bin, append([]string{"serve"}, args...)...)}
 	s.cmd.Stderr = &s.stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {

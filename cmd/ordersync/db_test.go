@@ -215,7 +215,7 @@ func checkSQLiteIntegrity(t *testing.T, path string) {
 // if it is still running.
 func startSyncProcess(t *testing.T, bin string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"sync"}, args...)...)
+	cmd := testCommand(bin, append([]string{"sync"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

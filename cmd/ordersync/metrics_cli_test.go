@@ -33,7 +33,7 @@ var monitorLine = regexp.MustCompile(`^serve: (metrics|profiler) on (http://\S+)
 
 func startMonitoredServer(t *testing.T, bin string, args ...string) *monitoredServer {
 	t.Helper()
-	s := &monitoredServer{cmd: exec.Command(bin, append([]string{"serve", "--metrics", "127.0.0.1:0", "--pprof", "127.0.0.1:0"}, args...)...)}
+	s := &monitoredServer{cmd: testCommand(bin, append([]string{"serve", "--metrics", "127.0.0.1:0", "--pprof", "127.0.0.1:0"}, args...)...)}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

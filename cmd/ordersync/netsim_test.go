@@ -31,7 +31,7 @@ func netsimCommand(bin string, args ...string) (*exec.Cmd, string) {
 	raw := make([]byte, 8)
 	_, _ = rand.Read(raw)
 	token := "ORDERSYNC_NETSIM_TEST=" + hex.EncodeToString(raw)
-	cmd := exec.Command(bin, append([]string{"netsim"}, args...)...)
+	cmd := testCommand(bin, append([]string{"netsim"}, args...)...)
 	cmd.Env = append(os.Environ(), token)
 	return cmd, token
 }

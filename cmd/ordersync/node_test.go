@@ -147,7 +147,7 @@ func holds(n int) func(string) bool {
 
 func startNode(t *testing.T, bin string, args ...string) (*lineProcess, string) {
 	t.Helper()
-	p := startLines(t, exec.Command(bin, append([]string{"node", "--status-every", "100ms", "--interval", "300ms"}, args...)...))
+	p := startLines(t, testCommand(bin, append([]string{"node", "--status-every", "100ms", "--interval", "300ms"}, args...)...))
 	addr := p.waitLine(t, "address line", func(l string) bool { return strings.HasPrefix(l, "/ip4/") })
 	return p, addr
 }
