@@ -42,6 +42,19 @@ func FuzzSignedOrderJSON(f *testing.F) {
 		if fmt.Sprint(err) != fmt.Sprint(generalErr) || (err == nil && !general.Equal(&s)) {
 			t.Fatalf("fast paths: %v; general path: %v (or another order)\n%q", err, generalErr, data)
 		}
+		// The prefix decoder takes what the whole-document one takes, and
+		// what it takes decodes whole to the same order.
+		var prefix SignedOrder
+		n, prefixErr := prefix.UnmarshalJSONPrefix(data)
+		if err == nil && (prefixErr != nil || len(bytes.TrimSpace(data[n:])) != 0 || !prefix.Equal(&s)) {
+			t.Fatalf("whole document decodes, prefix: %d bytes, %v\n%q", n, prefixErr, data)
+		}
+		if prefixErr == nil {
+			var whole SignedOrder
+			if err := whole.UnmarshalJSON(data[:n]); err != nil || !whole.Equal(&prefix) {
+				t.Fatalf("prefix took %d bytes, which decode whole to %v\n%q", n, err, data)
+			}
+		}
 		if err != nil {
 			if s.ChainID != nil || s.Signature != nil {
 				t.Fatalf("failed decode changed the order: %v", err)

@@ -114,8 +114,29 @@ func (s *SignedOrder) unmarshalJSON(data []byte, generalOnly bool) error {
 	if err := d.decodeOrder(&out); err != nil {
 		return err
 	}
+	d.SkipSpace()
+	if d.Pos != len(d.Data) {
+		return d.syntaxError("unexpected data after the order")
+	}
 	*s = out
 	return nil
+}
+
+// UnmarshalJSONPrefix decodes the signed order whose JSON object begins
+// data (after any whitespace) exactly as UnmarshalJSON decodes a whole
+// document, and returns how many bytes of data it took, up to and
+// including the object's closing brace; what follows is the caller's. A
+// decoder of a larger document, such as a page of orders, decodes each
+// order where it lies with it, instead of first scanning for where the
+// order ends. On error s is left unchanged.
+func (s *SignedOrder) UnmarshalJSONPrefix(data []byte) (int, error) {
+	d := decoder{Lexer: jsonlex.Lexer{Data: data}}
+	var out SignedOrder
+	if err := d.decodeOrder(&out); err != nil {
+		return 0, err
+	}
+	*s = out
+	return d.Pos, nil
 }
 
 // decoder is a one-pass reader of one signed order's JSON.
@@ -193,10 +214,6 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 			d.Pos--
 			return d.syntaxError(fmt.Sprintf("want ',' or '}' after field %q", fieldNames[f]))
 		}
-	}
-	d.SkipSpace()
-	if d.Pos != len(d.Data) {
-		return d.syntaxError("unexpected data after the order")
 	}
 	if seen != allFields {
 		for f := 0; f < numFields; f++ {

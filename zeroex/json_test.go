@@ -274,3 +274,22 @@ func TestUnmarshalJSONRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarshalJSONPrefix(t *testing.T) {
+	doc := " \n" + vectorJSON
+	for _, rest := range []string{"", ",", "] ", `,{"chainId":1}`, "x"} {
+		var s SignedOrder
+		n, err := s.UnmarshalJSONPrefix([]byte(doc + rest))
+		if err != nil || n != len(doc) {
+			t.Fatalf("followed by %q: %d bytes, %v; want %d", rest, n, err, len(doc))
+		}
+		var want SignedOrder
+		if err := want.UnmarshalJSON([]byte(vectorJSON)); err != nil || !s.Equal(&want) {
+			t.Fatalf("followed by %q: another order (%v)", rest, err)
+		}
+	}
+	var s SignedOrder
+	if n, err := s.UnmarshalJSONPrefix([]byte(vectorJSON[:len(vectorJSON)-1])); err == nil || n != 0 || s.ChainID != nil {
+		t.Fatalf("cut-off order: %d bytes, %v, order changed: %v", n, err, s.ChainID != nil)
+	}
+}

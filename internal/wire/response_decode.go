@@ -8,14 +8,14 @@ import (
 	"strings"
 
 	"github.com/ordersync/ordersync/internal/jsonlex"
-	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
 // DecodeResponse decodes a response message into raw with the result of
 // json.Unmarshal, in one pass over its orders: json.Unmarshal would first
 // check the whole message, then skip over each order to find its end before
-// the order decodes itself, three passes where one does. Each order decodes
+// the order decodes itself, three passes where one does (each order decodes
+// itself where it lies, with zeroex's UnmarshalJSONPrefix). Each order decodes
 // itself strictly (zeroex); every other value is checked as json.Unmarshal
 // would check it. FuzzDecodeResponse holds the two to the same results.
 //
@@ -113,9 +113,8 @@ func (c *cursor) field(key string, raw *Response) error {
 	return nil
 }
 
-// orders decodes the orders array. It finds each order's bytes in one pass
-// over the array, then each order decodes its own bytes, on all cores for a
-// page of many orders (see decodeOrders).
+// orders decodes the orders array, each order where it lies: zeroex reads
+// it and says where it ended, so no byte of an order is scanned twice.
 func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 	if c.Literal("null") {
 		*out = nil
@@ -125,36 +124,49 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 		return fmt.Errorf("response: \"orders\": want an array at offset %d", c.Pos)
 	}
 	c.Pos++
-	var vals [][]byte // an order's JSON, nil for null
 	c.SkipSpace()
 	if c.Peek() == ']' {
 		c.Pos++
 		*out = make([]*zeroex.SignedOrder, 0)
 		return nil
 	}
+	// A page is hundreds of orders; the bound keeps a short array's slice
+	// short and a hostile one's from growing past it.
+	orders := make([]*zeroex.SignedOrder, 0, min(c.maxOrders, initialOrdersCap))
 	for i := 0; ; i++ {
 		if i == c.maxOrders {
 			return fmt.Errorf("response: %w: more than %d", ErrTooManyOrders, c.maxOrders)
 		}
 		c.SkipSpace()
-		if c.Literal("null") {
-			vals = append(vals, nil)
-		} else {
-			val, err := c.Value()
+		switch {
+		case c.Literal("null"):
+			orders = append(orders, nil)
+		case c.Peek() == '{':
+			o := new(zeroex.SignedOrder)
+			n, err := o.UnmarshalJSONPrefix(c.Data[c.Pos:])
 			if err != nil {
 				return fmt.Errorf("response: order %d: %w", i, err)
 			}
-			vals = append(vals, val)
+			c.Pos += n
+			orders = append(orders, o)
+		default:
+			// Not an object: what json.Unmarshal would make of it is an
+			// error either way; say which, as the order decoder does.
+			var o zeroex.SignedOrder
+			val, err := c.Value()
+			if err == nil {
+				err = o.UnmarshalJSON(val)
+			}
+			if err == nil {
+				err = errors.New("not an order")
+			}
+			return fmt.Errorf("response: order %d: %w", i, err)
 		}
 		c.SkipSpace()
 		switch c.Next() {
 		case ',':
 			continue
 		case ']':
-			orders, err := decodeOrders(vals)
-			if err != nil {
-				return err
-			}
 			*out = orders
 			return nil
 		default:
@@ -163,38 +175,12 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 	}
 }
 
+// initialOrdersCap is the capacity an orders array starts with.
+const initialOrdersCap = 512
+
 // ErrTooManyOrders is DecodeResponse's error for a response with more
 // orders than it takes.
 var ErrTooManyOrders = errors.New("too many orders")
-
-// minOrdersPerDecoder keeps short arrays on one goroutine, where starting
-// another would cost more than it saves.
-const minOrdersPerDecoder = 32
-
-// decodeOrders decodes vals (nil for a null order) as signed orders. The
-// requester reads a page ahead while it verifies the one before, so a
-// decode often runs when the cores come free between pages: splitting it
-// across them shortens that gap. On error it reports the first bad order,
-// as a decode in order would.
-func decodeOrders(vals [][]byte) ([]*zeroex.SignedOrder, error) {
-	orders := make([]*zeroex.SignedOrder, len(vals))
-	errs := make([]error, len(vals))
-	parallel.For(len(vals), minOrdersPerDecoder, func(i int) {
-		if vals[i] == nil {
-			return
-		}
-		o := new(zeroex.SignedOrder)
-		if errs[i] = o.UnmarshalJSON(vals[i]); errs[i] == nil {
-			orders[i] = o
-		}
-	})
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("response: order %d: %w", i, err)
-		}
-	}
-	return orders, nil
-}
 
 // decodeString decodes a JSON string, or leaves dst as it is for null.
 func decodeString(val []byte, dst *string) error {
