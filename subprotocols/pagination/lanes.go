@@ -41,15 +41,21 @@ func (m *LaneMetadata[M]) MarshalJSON() ([]byte, error) { return json.Marshal(m.
 // hashSpace is 2^256, the number of order hashes.
 var hashSpace = new(big.Int).Lsh(big.NewInt(1), 256)
 
+// PagesPerLane is the fewest pages SplitLanes leaves to each lane. A lane's
+// last page runs into the next lane by half a page on average, and those
+// orders are fetched twice: with ten pages a lane that costs at most about
+// 5 % more bytes, where one page a lane cost 36 % on a book of six pages.
+const PagesPerLane = 10
+
 // SplitLanes splits the hashes after cursor into at most n lanes of equal
 // width, for a sync whose last page answered a request after prev and
 // ended at cursor. Order hashes are keccak outputs, spread evenly, so equal
 // widths carry about equal numbers of orders, and the width that page
-// covered tells how many pages are left: SplitLanes makes no more lanes
-// than that, and none when one page or less is left, so that a small book
-// stays in one lane (an extra lane costs a request, and a page that runs
-// into the next lane carries orders that lane fetches again). The first
-// lane starts after cursor; the last is not bounded.
+// covered tells how many pages are left: SplitLanes makes at most one lane
+// per PagesPerLane of them, and none when that is under two, so that a
+// small book stays in one lane (an extra lane costs a request, and a page
+// that runs into the next lane carries orders that lane fetches again). The
+// first lane starts after cursor; the last is not bounded.
 func SplitLanes(prev, cursor common.Hash, n int) []Lane {
 	c := cursor.Big()
 	covered := new(big.Int).Sub(c, prev.Big())
@@ -59,8 +65,8 @@ func SplitLanes(prev, cursor common.Hash, n int) []Lane {
 		return nil
 	}
 	pages := new(big.Int).Quo(left, covered)
-	if pages.IsInt64() && pages.Int64() < int64(n) {
-		n = int(pages.Int64())
+	if pages.IsInt64() && pages.Int64()/PagesPerLane < int64(n) {
+		n = int(pages.Int64() / PagesPerLane)
 	}
 	if n < 2 {
 		return nil

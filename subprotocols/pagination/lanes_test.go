@@ -26,7 +26,12 @@ func TestSplitLanesCoverTheRestContiguously(t *testing.T) {
 		{"many pages left", common.Hash{}, common.BigToHash(big.NewInt(1000)), 4, 4},
 		{"one lane asked", common.Hash{}, common.BigToHash(big.NewInt(1000)), 1, 0},
 		// A page covered a quarter of the space: not quite three pages left.
-		{"under three pages left", common.Hash{}, quarter, 4, 2},
+		{"under three pages left", common.Hash{}, quarter, 4, 0},
+		// A 64th: 63 pages left, ten or more for each of 6 lanes.
+		{"63 pages left", common.Hash{}, common.BigToHash(new(big.Int).Lsh(big.NewInt(1), 250)), 8, 6},
+		{"63 pages left, fewer lanes asked", common.Hash{}, common.BigToHash(new(big.Int).Lsh(big.NewInt(1), 250)), 4, 4},
+		// A 16th: 15 pages left, too few for two lanes of ten.
+		{"15 pages left", common.Hash{}, common.BigToHash(new(big.Int).Lsh(big.NewInt(1), 252)), 8, 0},
 		{"one page left", quarter, common.BigToHash(new(big.Int).Lsh(big.NewInt(1), 255)), 4, 0},
 		{"cursor at the top", common.Hash{}, common.HexToHash("0x" + "ff" + "ff" + "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"), 4, 0},
 		{"cursor did not move", quarter, quarter, 4, 0},
