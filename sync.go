@@ -134,6 +134,10 @@ type exchange struct {
 	// nothing more is written on it.
 	completed bool
 	pages     int // taken on this stream
+	// first is the first request of a sync from the beginning, built
+	// before the stream opened; nil once written, or when the sync
+	// resumes.
+	first *rawRequest
 }
 
 // sentRequest is a request written on a stream.
@@ -147,6 +151,17 @@ type sentRequest struct {
 // the sync does next.
 func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 	s := ps.s
+	// A sync from the beginning builds its first request before the
+	// stream opens: the subprotocols' first-request metadata may take a
+	// while (reconcile counts what the store holds), and a provider's
+	// host resets a stream whose protocol is not negotiated, by the first
+	// write, within its negotiation timeout (10 s in go-libp2p).
+	var first *rawRequest
+	if ps.sub == nil {
+		if first, err = ps.rawRequest(nil); err != nil {
+			return abort, fmt.Errorf("ordersync: first request to %s: %w", ps.p, err)
+		}
+	}
 	stream, err := s.node.NewStream(ctx, ps.p, ID)
 	if err != nil {
 		s.score.unexpectedDisconnect(ps.p)
@@ -158,7 +173,7 @@ func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
 	defer stopReset()
 
-	x := &exchange{stream: stream}
+	x := &exchange{stream: stream, first: first}
 	for _, l := range ps.lanes {
 		l.written = false
 	}
@@ -298,6 +313,9 @@ func (ps *peerSync) fill(x *exchange) error {
 // send writes req, a request of lane l, whose metadata is raw if it was
 // already encoded.
 func (ps *peerSync) send(x *exchange, l *lane, req *Request, raw *rawRequest) error {
+	if raw == nil && x.first != nil {
+		raw, x.first = x.first, nil
+	}
 	if raw == nil {
 		var err error
 		if raw, err = ps.rawRequest(req); err != nil {
