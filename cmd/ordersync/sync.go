@@ -194,8 +194,11 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 		subprotocols = append(subprotocols, sub)
 	}
 	// The service also serves what it has stored to peers that ask; it
-	// stops when this function returns.
-	serviceCtx, stop := context.WithCancel(ctx)
+	// stops when this function returns. Its context leaves out ctx's
+	// deadline: when --timeout passes, GetOrders must see the deadline,
+	// not its Service closing at the same instant (which it reports as
+	// ErrClosed, and which made a timeout read as another error).
+	serviceCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	// A one-shot sync serves peers only while it runs: caching each
 	// order's encoding for them would hold a kilobyte more per order.
