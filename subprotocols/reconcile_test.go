@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -89,18 +91,21 @@ func TestReconcileRandomDifferences(t *testing.T) {
 			}
 			hosts := testnet.New(t, 2)
 			provider := startNode(t, hosts[0], provSet, filter, all3)
-			requester := startNode(t, hosts[1], reqSet, filter, all3)
-			timeout := 30 * time.Second
+			var serviceOpts []ordersync.Option
 			if len(provSet) == 0 {
-				timeout = time.Second // GetOrders tries again until it ends
+				// GetOrders would try an empty provider again until its
+				// context ended, perhaps in the middle of a sync: one
+				// round, then ErrTooFewPeers.
+				serviceOpts = append(serviceOpts, ordersync.WithBackoffFactory(func() backoff.BackOff { return &backoff.StopBackOff{} }))
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			requester := startNodeWith(t, hosts[1], reqSet, filter, all3, serviceOpts)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			err := requester.service.GetOrders(ctx, 1)
 			ps := requester.service.Stats().Providers[provider.host.ID()]
 			if len(provSet) == 0 {
-				if err == nil || ps.LastError != ordersync.ErrNoOrdersFromPeer.Error() {
-					t.Fatalf("empty provider: err %v, last error %q", err, ps.LastError)
+				if !errors.Is(err, ordersync.ErrTooFewPeers) || ps.LastError != ordersync.ErrNoOrdersFromPeer.Error() {
+					t.Fatalf("empty provider: err %v, last error %q; want ErrTooFewPeers and %q", err, ps.LastError, ordersync.ErrNoOrdersFromPeer)
 				}
 			} else if err != nil {
 				t.Fatalf("GetOrders: %v (%+v)", err, ps)
