@@ -140,8 +140,18 @@ func FuzzHandleResponse(f *testing.F) {
 			sub, resp, err := ps.parseResponse(msg)
 			grew := totalAlloc() - before
 			// Decoding allocates the orders' fields and the decoder's
-			// state: a small multiple of the message, never more.
-			if limit := uint64(64*len(msg) + 256<<10); grew > limit {
+			// state: a small multiple of the message, never more. The
+			// counter is the process's, so a goroutine of another test
+			// winding down can add to it: a parse over the limit is
+			// measured twice more, and only the least of the three
+			// counts.
+			limit := uint64(64*len(msg) + 256<<10)
+			for try := 0; try < 2 && grew > limit; try++ {
+				before := totalAlloc()
+				_, _, _ = ps.parseResponse(msg)
+				grew = min(grew, totalAlloc()-before)
+			}
+			if grew > limit {
 				t.Errorf("parsing a %d-byte response allocated %d bytes, over %d", len(msg), grew, limit)
 			}
 			if err != nil {
