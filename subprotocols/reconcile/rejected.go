@@ -74,10 +74,3 @@ func (r *rejectedSet) compact() {
 	clear(r.fifo[len(kept):])
 	r.fifo = kept
 }
-
-// len is how many hashes the set holds, expired or not.
-func (r *rejectedSet) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.until)
-}
