@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -75,17 +76,102 @@ type chunk struct {
 	due  time.Time
 }
 
-// delayCopy copies src to dst, each chunk delay after it was read. When
-// src ends it half-closes dst; when dst fails it closes src.
+// delayQueue holds the chunks of one direction between their read and
+// their write. It bounds the bytes it holds, not the chunks: a sender that
+// writes in small pieces (a muxer's frames, say) must get as much in flight
+// as one that writes in large ones, or the relay would be a narrower link
+// than the one it emulates.
+type delayQueue struct {
+	mu      sync.Mutex
+	changed sync.Cond
+	chunks  []chunk
+	bytes   int
+	max     int
+	closed  bool // the reader has ended
+	failed  bool // the writer has ended: take nothing more
+}
+
+func newDelayQueue(max int) *delayQueue {
+	q := &delayQueue{max: max}
+	q.changed.L = &q.mu
+	return q
+}
+
+// push adds c once the queue has room for it; a chunk always fits an
+// empty queue. It returns false, dropping c, once the writer has failed.
+func (q *delayQueue) push(c chunk) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for !q.failed && q.bytes > 0 && q.bytes+len(c.data) > q.max {
+		q.changed.Wait()
+	}
+	if q.failed {
+		return false
+	}
+	q.chunks = append(q.chunks, c)
+	q.bytes += len(c.data)
+	q.changed.Broadcast()
+	return true
+}
+
+// pop takes the oldest chunk, waiting for one; ok is false once the queue
+// is closed and empty.
+func (q *delayQueue) pop() (c chunk, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.chunks) == 0 && !q.closed {
+		q.changed.Wait()
+	}
+	if len(q.chunks) == 0 {
+		return chunk{}, false
+	}
+	c = q.chunks[0]
+	q.chunks[0] = chunk{}
+	q.chunks = q.chunks[1:]
+	q.bytes -= len(c.data)
+	q.changed.Broadcast()
+	return c, true
+}
+
+// close tells pop that no more chunks come.
+func (q *delayQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.changed.Broadcast()
+}
+
+// fail makes every push from now on return false at once.
+func (q *delayQueue) fail() {
+	q.mu.Lock()
+	q.failed = true
+	q.chunks, q.bytes = nil, 0
+	q.mu.Unlock()
+	q.changed.Broadcast()
+}
+
+// delayCopy copies src to dst, each chunk delay after it was read, with at
+// most about maxQueued bytes read and not yet written. When src ends it
+// half-closes dst; when dst fails it closes src.
 func delayCopy(dst, src net.Conn, delay time.Duration, maxQueued int) {
-	queue := make(chan chunk, max(1, maxQueued/relayChunk))
+	q := newDelayQueue(maxQueued)
 	go func() {
-		defer close(queue)
+		defer q.close()
+		buf := make([]byte, relayChunk)
 		for {
-			buf := make([]byte, relayChunk)
 			n, err := src.Read(buf)
 			if n > 0 {
-				queue <- chunk{data: buf[:n], due: time.Now().Add(delay)}
+				data := buf[:n]
+				if n < relayChunk/2 {
+					// A small read gets its own small copy: the
+					// queue would hold a whole buffer for it.
+					data = bytes.Clone(data)
+				} else {
+					buf = make([]byte, relayChunk)
+				}
+				if !q.push(chunk{data: data, due: time.Now().Add(delay)}) {
+					return
+				}
 			}
 			if err != nil {
 				return
@@ -93,15 +179,17 @@ func delayCopy(dst, src net.Conn, delay time.Duration, maxQueued int) {
 		}
 	}()
 	failed := false
-	for c := range queue {
-		if failed {
-			continue // drain, so the reader's sends never block forever
+	for {
+		c, ok := q.pop()
+		if !ok {
+			break // the reader has ended and everything it read is written
 		}
 		if wait := time.Until(c.due); wait > 0 {
 			time.Sleep(wait) // the delay is the point
 		}
 		if _, err := dst.Write(c.data); err != nil {
 			failed = true
+			q.fail() // the reader stops at its next chunk or at src's close
 			src.Close()
 		}
 	}

@@ -137,3 +137,58 @@ func TestSourceAndFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// waitDone fails the test if done is not closed within a generous bound:
+// it guards against a push that blocks for ever, not against slowness.
+func waitDone(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not return", what)
+	}
+}
+
+func TestDelayQueueBoundsBytesNotChunks(t *testing.T) {
+	const max = 64 << 10
+	q := newDelayQueue(max)
+	small := make([]byte, 1<<10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range max / len(small) {
+			q.push(chunk{data: small})
+		}
+	}()
+	// A queue counted in 32 KiB chunks would take two of these and block.
+	waitDone(t, done, "pushing 64 chunks of 1 KiB into a 64 KiB queue")
+
+	full := make(chan struct{})
+	go func() {
+		defer close(full)
+		q.push(chunk{data: small})
+	}()
+	if _, ok := q.pop(); !ok {
+		t.Fatal("pop from a full queue: closed")
+	}
+	waitDone(t, full, "a push once a pop made room")
+	q.mu.Lock()
+	held, n := q.bytes, len(q.chunks)
+	q.mu.Unlock()
+	if held != max || n != max/len(small) {
+		t.Errorf("queue holds %d bytes in %d chunks, want %d in %d", held, n, max, max/len(small))
+	}
+
+	big := newDelayQueue(1 << 10)
+	if !big.push(chunk{data: make([]byte, 4<<10)}) {
+		t.Error("a chunk larger than the bound was refused by an empty queue")
+	}
+	big.fail()
+	if big.push(chunk{data: small}) {
+		t.Error("push after fail took a chunk")
+	}
+	big.close()
+	if _, ok := big.pop(); ok {
+		t.Error("pop after fail and close returned a chunk")
+	}
+}
