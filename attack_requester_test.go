@@ -229,6 +229,10 @@ var hostileProviders = []hostileProvider{
 				return
 			}
 			_, _ = s.Write(attacktest.RandomBytes(3, 1<<20))
+			// Keep the stream open until the requester gives up on it: a
+			// reset would race the requester's read of the garbage (the
+			// whole megabyte fits the stream's window).
+			nextRequest()
 		}},
 	{name: "silent", lastError: "deadline",
 		script: func(s network.Stream, nextRequest func() []byte) {

@@ -363,7 +363,11 @@ func WithMaxOrdersPerResponse(n int) Option {
 // a time. n = 1 keeps one lane: with a Pipeliner, the next request goes
 // out as soon as a page has been read. Memory does not grow with n: the
 // requester still reads one response ahead, and the others wait in the
-// stream's flow-control window. Default DefaultLanes (8); at most MaxLanes.
+// stream's flow-control window. That window then sets the pace over a
+// long round trip: with yamux's 256 KiB starting window a sync over a
+// 100 ms, 50 Mbit/s link ran at 80 % of the link, with 2 MiB (yamux's
+// InitialStreamWindowSize on the host's muxer; the README shows how) at
+// 97 %. Default DefaultLanes (8); at most MaxLanes.
 func WithLanes(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > MaxLanes {

@@ -259,7 +259,7 @@ var serveRequestFlood = onStream(func(s network.Stream, _ func(), _ <-chan struc
 
 var serveAttacks = []serveAttack{
 	{"unterminated-256MiB", serveFlood(`{"type":"Request","subprotocols":["`, bytes.Repeat([]byte("a"), 64<<10), 256<<20)},
-	{"random-bytes", serveFlood("", attacktest.RandomBytes(1, 1<<20), 1<<20)},
+	{"random-bytes", serveFlood("", attacktest.RandomBytes(1, 1<<20), 4<<20)}, // more than a stream window
 	{"4MiB-of-[", serveFlood("", bytes.Repeat([]byte("["), 4<<20), 4<<20)},
 	{"4MiB-of-[-in-object", serveFlood(`{"metadata":`, bytes.Repeat([]byte("["), 4<<20), 4<<20)},
 	{"whitespace-256MiB", serveFlood("", bytes.Repeat([]byte(" \n"), 32<<10), 256<<20)},

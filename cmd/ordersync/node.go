@@ -17,6 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -202,23 +203,15 @@ func nodeSubprotocols(cfg *nodeConfig, store orderstore.Store, node *ordersync.H
 // newNodeHost starts the node's libp2p host; with --announce it tells peers
 // those addresses instead of the ones it listens on.
 func newNodeHost(cfg *nodeConfig, priv crypto.PrivKey) (host.Host, error) {
-	opts := []libp2p.Option{
-		libp2p.DisableRelay(),
-		libp2p.DisableMetrics(),
-		libp2p.ListenAddrs(cfg.listen),
-	}
+	opts := []p2phost.Option{p2phost.ListenOn(cfg.listen)}
 	if priv != nil {
-		opts = append(opts, libp2p.Identity(priv))
+		opts = append(opts, p2phost.WithIdentity(priv))
 	}
 	if len(cfg.announce) > 0 {
 		announce := cfg.announce
-		opts = append(opts, libp2p.AddrsFactory(func([]ma.Multiaddr) []ma.Multiaddr { return announce }))
+		opts = append(opts, p2phost.WithLibp2pOptions(libp2p.AddrsFactory(func([]ma.Multiaddr) []ma.Multiaddr { return announce })))
 	}
-	h, err := libp2p.New(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("start libp2p host: %w", err)
-	}
-	return h, nil
+	return p2phost.New(opts...)
 }
 
 // keepPeersConnected dials every bootstrap peer that is not connected, at

@@ -3,6 +3,9 @@ package p2phost
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
 )
 
 func TestLoopbackHost(t *testing.T) {
@@ -46,5 +49,45 @@ func TestDialOnlyHostConnects(t *testing.T) {
 	}
 	if len(dialer.Network().ConnsToPeer(listener.ID())) == 0 {
 		t.Fatal("no connection after Connect")
+	}
+}
+
+// A peer may send a whole StreamWindow on a new stream before its reader
+// reads: with yamux's default window the write below stops at 256 KiB.
+func TestStreamWindow(t *testing.T) {
+	receiver, err := New(Loopback())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer receiver.Close()
+	sender, err := New(Loopback())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Close()
+	const proto = "/p2phost-test/window"
+	release := make(chan struct{})
+	defer close(release)
+	receiver.SetStreamHandler(proto, func(s network.Stream) {
+		<-release // read nothing until the test ends
+		s.Reset()
+	})
+	ctx := context.Background()
+	if err := Connect(ctx, sender, receiver); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sender.NewStream(ctx, receiver.ID(), proto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Reset()
+	// Generous: the write either fits the window at once or waits for a
+	// read that never comes.
+	if err := s.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, StreamWindow-64<<10)
+	if n, err := s.Write(data); err != nil {
+		t.Fatalf("wrote %d of %d bytes to a stream whose reader had read nothing: %v", n, len(data), err)
 	}
 }
