@@ -58,12 +58,13 @@ func WithLibp2pOptions(opts ...libp2p.Option) Option {
 // starts with, instead of yamux's 256 KiB.
 //
 // A sync keeps several pages in flight on one stream (ordersync.WithLanes),
-// so the requester's stream window, not the link, sets its pace once the
-// window is smaller than what the link holds in flight. yamux grows a
-// window only while it empties within four of its measured round trips,
-// and behind a sender's socket buffers it stops growing too early: over a
-// 100 ms, 50 Mbit/s emulated link a sync stalled at 38 Mbit/s (netsim
-// bench: ratio 0.79); with this window it reaches 0.97.
+// so the stream's flow control can set its pace instead of the link.
+// yamux doubles a window only while each window empties within four of its
+// measured round trips. Over a 100 ms, 50 Mbit/s emulated link the
+// requester's window stopped at 4–8 MiB and the provider waited for every
+// window update, leaving the link idle about 135 ms in every 4 MiB: the
+// sync ran at 38 Mbit/s (netsim bench: ratio 0.79). Starting at this
+// window it reaches 0.97.
 //
 // The cost is memory a peer may fill: up to StreamWindow of data a stream's
 // reader has not read yet, where yamux's default allows 256 KiB (yamux
