@@ -24,6 +24,7 @@ import (
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/attacktest"
 	"github.com/ordersync/ordersync/internal/leakcheck"
+	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
@@ -34,7 +35,10 @@ import (
 // newAttackerHost starts a host without resource limits of its own: an
 // attacker does not limit itself, so only the provider's limits count.
 func newAttackerHost(t testing.TB) host.Host {
-	return testnet.NewHost(t, libp2p.ResourceManager(&network.NullResourceManager{}))
+	// yamux's own window: what an attacker's streams buffer is its own
+	// business, but this process's heap, which the attacks bound, holds it.
+	return testnet.NewHostWith(t, p2phost.WithStreamWindow(0),
+		p2phost.WithLibp2pOptions(libp2p.ResourceManager(&network.NullResourceManager{})))
 }
 
 // attackEnv is what an attack works with.

@@ -230,8 +230,8 @@ var hostileProviders = []hostileProvider{
 			}
 			_, _ = s.Write(attacktest.RandomBytes(3, 1<<20))
 			// Keep the stream open until the requester gives up on it: a
-			// reset would race the requester's read of the garbage (the
-			// whole megabyte fits the stream's window).
+			// reset would race the requester's read of the garbage, which
+			// the stream's window takes in nearly whole.
 			nextRequest()
 		}},
 	{name: "silent", lastError: "deadline",

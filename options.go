@@ -365,9 +365,9 @@ func WithMaxOrdersPerResponse(n int) Option {
 // requester still reads one response ahead, and the others wait in the
 // stream's flow-control window. That window then sets the pace over a
 // long round trip: with yamux's 256 KiB starting window a sync over a
-// 100 ms, 50 Mbit/s link ran at 80 % of the link, with 2 MiB (yamux's
+// 100 ms, 50 Mbit/s link ran at 80 % of the link, with 1 MiB (yamux's
 // InitialStreamWindowSize on the host's muxer; the README shows how) at
-// 97 %. Default DefaultLanes (8); at most MaxLanes.
+// 95 %. Default DefaultLanes (8); at most MaxLanes.
 func WithLanes(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > MaxLanes {

@@ -52,10 +52,12 @@ func TestDialOnlyHostConnects(t *testing.T) {
 	}
 }
 
-// A peer may send a whole StreamWindow on a new stream before its reader
-// reads: with yamux's default window the write below stops at 256 KiB.
-func TestStreamWindow(t *testing.T) {
-	receiver, err := New(Loopback())
+// writeUnread writes n bytes from a fresh host to one built with opts, on a
+// stream whose reader reads nothing, and reports how many went before the
+// write gave up at deadline.
+func writeUnread(t *testing.T, n int, deadline time.Duration, opts ...Option) (int, error) {
+	t.Helper()
+	receiver, err := New(append([]Option{Loopback()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +83,24 @@ func TestStreamWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Reset()
-	// Generous: the write either fits the window at once or waits for a
-	// read that never comes.
-	if err := s.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	if err := s.SetWriteDeadline(time.Now().Add(deadline)); err != nil {
 		t.Fatal(err)
 	}
-	data := make([]byte, StreamWindow-64<<10)
-	if n, err := s.Write(data); err != nil {
-		t.Fatalf("wrote %d of %d bytes to a stream whose reader had read nothing: %v", n, len(data), err)
+	return s.Write(make([]byte, n))
+}
+
+// A peer may send a whole StreamWindow on a new stream before its reader
+// reads; with WithStreamWindow(0), only yamux's 256 KiB.
+func TestStreamWindow(t *testing.T) {
+	// Generous: the write either fits the window at once or waits for a
+	// read that never comes.
+	n := StreamWindow - 64<<10
+	if wrote, err := writeUnread(t, n, 10*time.Second); err != nil {
+		t.Fatalf("wrote %d of %d bytes to a stream whose reader had read nothing: %v", wrote, n, err)
+	}
+	// The write must stop at yamux's window and wait out the deadline.
+	n = yamuxWindow + 64<<10
+	if wrote, err := writeUnread(t, n, time.Second, WithStreamWindow(0)); err == nil || wrote > yamuxWindow {
+		t.Fatalf("with yamux's window, wrote %d of %d bytes unread (error %v); want at most %d", wrote, n, err, yamuxWindow)
 	}
 }

@@ -66,7 +66,13 @@ func New(t testing.TB, n int, opts ...Option) []host.Host {
 // all (see leakcheck).
 func NewHost(t testing.TB, extra ...libp2p.Option) host.Host {
 	t.Helper()
-	h, err := p2phost.New(p2phost.Loopback(), p2phost.WithLibp2pOptions(extra...))
+	return NewHostWith(t, p2phost.WithLibp2pOptions(extra...))
+}
+
+// NewHostWith is NewHost with p2phost options, which come after Loopback.
+func NewHostWith(t testing.TB, opts ...p2phost.Option) host.Host {
+	t.Helper()
+	h, err := p2phost.New(append([]p2phost.Option{p2phost.Loopback()}, opts...)...)
 	if err != nil {
 		t.Fatalf("testnet: %v", err)
 	}
