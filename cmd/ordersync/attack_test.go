@@ -27,6 +27,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/attacktest"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/zeroex"
@@ -376,7 +377,7 @@ func TestServeUnderAttack(t *testing.T) {
 	// Rate limits off: every attack lands, as when the attackers have as
 	// many identities as they like, instead of being turned away at once.
 	serve := startServer(t, bin, "--orders", ordersFile, "--log-level", "error", "--rate-limit", "0", "--peer-rate-limit", "0")
-	serveAddr, err := parsePeerAddr(serve.addrs[0])
+	serveAddr, err := cli.ParsePeerAddr(serve.addrs[0])
 	if err != nil {
 		t.Fatalf("serve's address line: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
@@ -142,7 +143,7 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	// Prometheus tracer on, right after it; best is of the syncs without.
 	var best benchRow
 	var tracerCost []string
-	for _, sub := range paginationPreference() {
+	for _, sub := range cli.PaginationPreference() {
 		var off benchRow
 		for _, v := range []struct{ lifted, tracer bool }{{false, false}, {true, false}, {true, true}} {
 			limit := "default rate limit"
@@ -152,25 +153,25 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 			if v.tracer {
 				limit += ", metrics tracer on"
 			}
-			fmt.Fprintf(log, "3/4 full sync, %s, %s (%d runs)...\n", shortSubprotocolName(sub), limit, cfg.runs)
+			fmt.Fprintf(log, "3/4 full sync, %s, %s (%d runs)...\n", cli.ShortSubprotocolName(sub), limit, cfg.runs)
 			row, err := measureSyncRuns(ctx, cfg.runs, syncRun{
 				subprotocol: sub, perPage: cfg.perPage, noRateLimit: v.lifted, tracer: v.tracer,
 				provided: orders, filter: filter,
 			}, func(res syncResult) error {
 				if res.held != cfg.orders {
-					return fmt.Errorf("full sync %s, %s: requester holds %d orders, want %d", shortSubprotocolName(sub), limit, res.held, cfg.orders)
+					return fmt.Errorf("full sync %s, %s: requester holds %d orders, want %d", cli.ShortSubprotocolName(sub), limit, res.held, cfg.orders)
 				}
 				return nil
 			})
 			if err != nil {
 				return err
 			}
-			row.name = fmt.Sprintf("3. full sync %s, %s", shortSubprotocolName(sub), limit)
+			row.name = fmt.Sprintf("3. full sync %s, %s", cli.ShortSubprotocolName(sub), limit)
 			rows = append(rows, row)
 			switch {
 			case v.tracer && off.ordersPerSec() > 0:
 				tracerCost = append(tracerCost, fmt.Sprintf("%s %.0f orders/s on, %.0f off (%+.1f%%)",
-					shortSubprotocolName(sub), row.ordersPerSec(), off.ordersPerSec(), 100*(row.ordersPerSec()/off.ordersPerSec()-1)))
+					cli.ShortSubprotocolName(sub), row.ordersPerSec(), off.ordersPerSec(), 100*(row.ordersPerSec()/off.ordersPerSec()-1)))
 			case v.lifted:
 				off = row
 				if row.ordersPerSec() > best.ordersPerSec() {
@@ -184,22 +185,22 @@ func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) erro
 	if err != nil {
 		return err
 	}
-	for _, sub := range paginationPreference() {
-		fmt.Fprintf(log, "4/4 re-sync, %s, requester holds %d of %d (%d runs)...\n", shortSubprotocolName(sub), len(held), cfg.orders, cfg.runs)
+	for _, sub := range cli.PaginationPreference() {
+		fmt.Fprintf(log, "4/4 re-sync, %s, requester holds %d of %d (%d runs)...\n", cli.ShortSubprotocolName(sub), len(held), cfg.orders, cfg.runs)
 		row, err := measureSyncRuns(ctx, cfg.runs, syncRun{
 			subprotocol: sub, perPage: cfg.perPage, noRateLimit: true,
 			provided: orders, held: held, filter: filter,
 		}, func(res syncResult) error {
 			if res.held != cfg.orders || res.added != uint64(missing) {
 				return fmt.Errorf("re-sync %s: requester added %d orders and holds %d, want %d and %d",
-					shortSubprotocolName(sub), res.added, res.held, missing, cfg.orders)
+					cli.ShortSubprotocolName(sub), res.added, res.held, missing, cfg.orders)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		row.name = fmt.Sprintf("4. re-sync %s, %.0f%% held, rate limit lifted", shortSubprotocolName(sub), 100*cfg.resyncHeld)
+		row.name = fmt.Sprintf("4. re-sync %s, %.0f%% held, rate limit lifted", cli.ShortSubprotocolName(sub), 100*cfg.resyncHeld)
 		rows = append(rows, row)
 	}
 
@@ -302,10 +303,10 @@ func writeBenchTable(w io.Writer, cfg benchConfig, rows []benchRow) {
 			added = fmt.Sprintf("%d", r.ordersNew)
 		}
 		if r.cpu > 0 {
-			cpu = formatDuration(r.cpu)
+			cpu = cli.FormatDuration(r.cpu)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.name, r.orders, formatDuration(r.elapsed), r.ordersPerSec(), runs, mbps, perOrder, added, heap, cpu)
+			r.name, r.orders, cli.FormatDuration(r.elapsed), r.ordersPerSec(), runs, mbps, perOrder, added, heap, cpu)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\nevery row: the median of %d runs (its time, orders/s, heap and CPU),\n", cfg.runs)

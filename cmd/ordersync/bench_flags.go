@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+
+	"github.com/ordersync/ordersync/internal/cli"
 )
 
 // benchConfig is what the bench's flags choose.
@@ -48,7 +50,7 @@ func defaultBenchConfig() benchConfig {
 // parseBenchFlags reads the bench's command line. Usage goes to usage.
 func parseBenchFlags(args []string, usage io.Writer) (benchConfig, error) {
 	cfg := defaultBenchConfig()
-	fs := newTextFlagSet("bench", `Usage: ordersync bench [flags]
+	fs := cli.NewTextFlagSet("bench", `Usage: ordersync bench [flags]
 
 Measures, with the same generated orders, on 127.0.0.1 in this process:
   1. transport: the provider's encoded pages pushed over one libp2p stream;
@@ -72,26 +74,26 @@ missing orders' JSON) and "re-sync bytes when in sync: N (n=...)".
 Flags:
 `, usage, "cpuprofile")
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "generated signed orders to measure with")
-	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page in the syncs"))
+	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, cli.PerPageUsage("orders per page in the syncs"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
 	fs.IntVar(&cfg.runs, "runs", cfg.runs, fmt.Sprintf("times each limit and sync is measured (median and spread shown), 1 to %d", benchMaxRuns))
 	fs.IntVar(&cfg.resyncOrders, "resync-orders", cfg.resyncOrders, fmt.Sprintf("n of the re-sync table, 1000 to %d (0: no table)", benchMaxOrders))
 	// Hidden: for profiling the bench itself, not for users.
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return cfg, err
 	}
 	if cfg.orders < 100 || cfg.orders > benchMaxOrders {
-		return cfg, usagef("--orders %d: want 100..%d", cfg.orders, benchMaxOrders)
+		return cfg, cli.Usagef("--orders %d: want 100..%d", cfg.orders, benchMaxOrders)
 	}
-	if err := checkPerPage(cfg.perPage); err != nil {
+	if err := cli.CheckPerPage(cfg.perPage); err != nil {
 		return cfg, err
 	}
 	if cfg.resyncOrders != 0 && (cfg.resyncOrders < 1000 || cfg.resyncOrders > benchMaxOrders) {
-		return cfg, usagef("--resync-orders %d: want 0 or 1000..%d", cfg.resyncOrders, benchMaxOrders)
+		return cfg, cli.Usagef("--resync-orders %d: want 0 or 1000..%d", cfg.resyncOrders, benchMaxOrders)
 	}
 	if cfg.runs < 1 || cfg.runs > benchMaxRuns {
-		return cfg, usagef("--runs %d: want 1 to %d", cfg.runs, benchMaxRuns)
+		return cfg, cli.Usagef("--runs %d: want 1 to %d", cfg.runs, benchMaxRuns)
 	}
 	return cfg, nil
 }

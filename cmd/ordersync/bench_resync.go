@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderfilter"
@@ -58,17 +59,17 @@ func runResyncBench(ctx context.Context, cfg benchConfig, out, log io.Writer) er
 		return fmt.Errorf("order filter: %w", err)
 	}
 	provTimer := new(subTimer)
-	provider, err := startSyncNode(ctx, syncNodeConfig{
-		name: "provider", subprotocols: []string{reconcile.Name, filteredpagination.Name}, perPage: cfg.perPage,
-		filter: filter, orders: orders, noRateLimit: true, wrap: provTimer.wrap,
+	provider, err := cli.StartSyncNode(ctx, cli.SyncNodeConfig{
+		Name: "provider", Subprotocols: []string{reconcile.Name, filteredpagination.Name}, PerPage: cfg.perPage,
+		Filter: filter, Orders: orders, NoRateLimit: true, Wrap: provTimer.wrap,
 	})
 	if err != nil {
 		return err
 	}
 	defer provider.Close()
 	class := orderstore.Class{ChainID: int64(filter.ChainID()), Exchange: filter.ExchangeAddress()}
-	build := timeIt(func() { provider.store.ReconcileSnapshot(class, 1) })
-	update := measureIndexUpdate(ctx, provider.store, cfg.seed)
+	build := timeIt(func() { provider.Store.ReconcileSnapshot(class, 1) })
+	update := measureIndexUpdate(ctx, provider.Store, cfg.seed)
 
 	var rows []resyncRow
 	for _, d := range resyncMissing {
@@ -80,7 +81,7 @@ func runResyncBench(ctx context.Context, cfg benchConfig, out, log io.Writer) er
 			return err
 		}
 		for _, sub := range []string{reconcile.Name, filteredpagination.Name} {
-			fmt.Fprintf(log, "re-sync: %s, %d of %d missing...\n", shortSubprotocolName(sub), d, n)
+			fmt.Fprintf(log, "re-sync: %s, %d of %d missing...\n", cli.ShortSubprotocolName(sub), d, n)
 			row, err := measureResync(ctx, cfg, provider, provTimer, sub, held, filter, class)
 			if err != nil {
 				return err
@@ -132,35 +133,35 @@ func heldExcept(orders []*zeroex.SignedOrder, d int) ([]*zeroex.SignedOrder, int
 
 // measureResync runs one re-sync of a requester holding held from the
 // provider, speaking sub only, with its store's index built beforehand.
-func measureResync(ctx context.Context, cfg benchConfig, provider *syncNode, provTimer *subTimer, sub string, held []*zeroex.SignedOrder, filter *orderfilter.Filter, class orderstore.Class) (resyncRow, error) {
+func measureResync(ctx context.Context, cfg benchConfig, provider *cli.SyncNode, provTimer *subTimer, sub string, held []*zeroex.SignedOrder, filter *orderfilter.Filter, class orderstore.Class) (resyncRow, error) {
 	reqTimer := new(subTimer)
-	requester, err := startSyncNode(ctx, syncNodeConfig{
-		name: "requester", subprotocols: []string{sub}, perPage: cfg.perPage, filter: filter, orders: held, wrap: reqTimer.wrap,
+	requester, err := cli.StartSyncNode(ctx, cli.SyncNodeConfig{
+		Name: "requester", Subprotocols: []string{sub}, PerPage: cfg.perPage, Filter: filter, Orders: held, Wrap: reqTimer.wrap,
 	})
 	if err != nil {
 		return resyncRow{}, err
 	}
 	defer requester.Close()
-	requester.store.ReconcileSnapshot(class, 1) // a live node keeps it current
-	if err := p2phost.Connect(ctx, requester.host, provider.host); err != nil {
+	requester.Store.ReconcileSnapshot(class, 1) // a live node keeps it current
+	if err := p2phost.Connect(ctx, requester.Host, provider.Host); err != nil {
 		return resyncRow{}, err
 	}
 	provTimer.reset()
 	cpu0 := processCPUTime()
 	start := time.Now()
-	err = requester.service.GetOrders(ctx, 1)
+	err = requester.Service.GetOrders(ctx, 1)
 	elapsed := time.Since(start)
 	cpu := processCPUTime() - cpu0
 	if err != nil {
-		return resyncRow{}, fmt.Errorf("re-sync %s: GetOrders: %w", shortSubprotocolName(sub), err)
+		return resyncRow{}, fmt.Errorf("re-sync %s: GetOrders: %w", cli.ShortSubprotocolName(sub), err)
 	}
-	if got := requester.store.Len(); got != provider.store.Len() {
-		return resyncRow{}, fmt.Errorf("re-sync %s: requester holds %d orders, want %d", shortSubprotocolName(sub), got, provider.store.Len())
+	if got := requester.Store.Len(); got != provider.Store.Len() {
+		return resyncRow{}, fmt.Errorf("re-sync %s: requester holds %d orders, want %d", cli.ShortSubprotocolName(sub), got, provider.Store.Len())
 	}
-	st := requester.service.Stats()
+	st := requester.Service.Stats()
 	return resyncRow{
 		subprotocol: sub, in: st.BytesRead, out: st.BytesWritten,
-		roundTrips: st.Providers[provider.host.ID()].Pages, elapsed: elapsed,
+		roundTrips: st.Providers[provider.Host.ID()].Pages, elapsed: elapsed,
 		providerCPU: provTimer.total(), requesterCPU: reqTimer.total(), processCPU: cpu,
 	}, nil
 }
@@ -201,7 +202,7 @@ func writeResyncTable(w io.Writer, n int, rows []resyncRow, build, update time.D
 		if r.missingBytes > 0 {
 			ratio = fmt.Sprintf("%.3f", r.ratio())
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t\n", r.missing, shortSubprotocolName(r.subprotocol),
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t\n", r.missing, cli.ShortSubprotocolName(r.subprotocol),
 			r.in, r.out, r.missingBytes, ratio, r.roundTrips, r.elapsed.Round(10*time.Microsecond),
 			r.providerCPU.Round(10*time.Microsecond), r.requesterCPU.Round(10*time.Microsecond), r.processCPU.Round(time.Millisecond))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/zeroex"
@@ -54,50 +55,50 @@ type syncResult struct {
 func measureSync(ctx context.Context, run syncRun) (syncResult, error) {
 	// Both ends speak the one subprotocol measured; the limit that paces
 	// the sync, and that run.noRateLimit lifts, is the provider's.
-	cfg := syncNodeConfig{
-		subprotocols: []string{run.subprotocol},
-		perPage:      run.perPage,
-		filter:       run.filter,
+	cfg := cli.SyncNodeConfig{
+		Subprotocols: []string{run.subprotocol},
+		PerPage:      run.perPage,
+		Filter:       run.filter,
 	}
 	if run.tracer {
 		tracer := ordersync.NewMetricsTracer(ordersync.WithRegisterer(prometheus.NewRegistry()))
-		cfg.serviceOpts = []ordersync.Option{ordersync.WithMetricsTracer(tracer)}
+		cfg.ServiceOpts = []ordersync.Option{ordersync.WithMetricsTracer(tracer)}
 	}
 	providerCfg, requesterCfg := cfg, cfg
-	providerCfg.name, providerCfg.orders, providerCfg.noRateLimit = "provider", run.provided, run.noRateLimit
-	requesterCfg.name, requesterCfg.orders = "requester", run.held
-	provider, err := startSyncNode(ctx, providerCfg)
+	providerCfg.Name, providerCfg.Orders, providerCfg.NoRateLimit = "provider", run.provided, run.noRateLimit
+	requesterCfg.Name, requesterCfg.Orders = "requester", run.held
+	provider, err := cli.StartSyncNode(ctx, providerCfg)
 	if err != nil {
 		return syncResult{}, err
 	}
 	defer provider.Close()
-	requester, err := startSyncNode(ctx, requesterCfg)
+	requester, err := cli.StartSyncNode(ctx, requesterCfg)
 	if err != nil {
 		return syncResult{}, err
 	}
 	defer requester.Close()
-	if err := p2phost.Connect(ctx, requester.host, provider.host); err != nil {
+	if err := p2phost.Connect(ctx, requester.Host, provider.Host); err != nil {
 		return syncResult{}, err
 	}
 
 	sampler := startHeapSampler()
 	cpu0 := processCPUTime()
 	start := time.Now()
-	err = requester.service.GetOrders(ctx, 1)
+	err = requester.Service.GetOrders(ctx, 1)
 	elapsed := time.Since(start)
 	cpu := processCPUTime() - cpu0
 	peak := sampler.stop()
 	if err != nil {
-		return syncResult{}, fmt.Errorf("%s sync: GetOrders: %w", shortSubprotocolName(run.subprotocol), err)
+		return syncResult{}, fmt.Errorf("%s sync: GetOrders: %w", cli.ShortSubprotocolName(run.subprotocol), err)
 	}
-	c := requester.counts()
+	c := requester.Counts()
 	return syncResult{
 		elapsed:  elapsed,
-		bytesIn:  requester.bytesIn(),
+		bytesIn:  requester.BytesIn(),
 		received: uint64(c.OrdersAccepted),
 		added:    uint64(c.OrdersNew),
 		peakHeap: peak,
-		held:     requester.store.Len(),
+		held:     requester.Store.Len(),
 		cpu:      cpu,
 	}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
@@ -62,7 +63,7 @@ func TestBenchFlags(t *testing.T) {
 		t.Errorf("default --runs %d, want 3", def.runs)
 	}
 	for _, args := range [][]string{{"--orders", "10"}, {"--per-page", "0"}, {"--runs", "0"}, {"x"}} {
-		if _, err := parseBenchFlags(args, new(bytes.Buffer)); err == nil || !isUsageError(err) {
+		if _, err := parseBenchFlags(args, new(bytes.Buffer)); err == nil || !cli.IsUsageError(err) {
 			t.Errorf("%q: got %v, want a usage error", args, err)
 		}
 	}

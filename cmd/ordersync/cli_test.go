@@ -17,6 +17,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -231,7 +232,7 @@ func TestCLI(t *testing.T) {
 	all := append(slices.Clone(valid[:150]), bad)
 	all = append(all, valid[150:]...)
 	ordersPath := filepath.Join(dir, "orders.jsonl")
-	if _, err := writeOrderFile(ordersPath, slices.Values(all)); err != nil {
+	if _, err := cli.WriteOrderFile(ordersPath, slices.Values(all)); err != nil {
 		t.Fatal(err)
 	}
 	wantHashes := orderHashes(t, valid)
@@ -267,7 +268,7 @@ func TestCLI(t *testing.T) {
 			}
 			mustContain(t, "sync's summary", res.stdout, "sync: rejected 0 orders: none", tc.want, " pages, 300 orders, ", "sync: wrote 300 orders to "+outPath)
 
-			got, err := readOrderFile(outPath)
+			got, err := cli.ReadOrderFile(outPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +282,7 @@ func TestCLI(t *testing.T) {
 		// A snapshot of 250 of the orders, refreshed: only the 50 missing
 		// travel, and the file ends with the union.
 		outPath := filepath.Join(t.TempDir(), "snapshot.jsonl")
-		if _, err := writeOrderFile(outPath, slices.Values(valid[:250])); err != nil {
+		if _, err := cli.WriteOrderFile(outPath, slices.Values(valid[:250])); err != nil {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"sync: accepted 50 orders (50 new) from 1 of 1 peers in ", "sync: accepted 0 orders (0 new) from 1 of 1 peers in "} {
@@ -290,7 +291,7 @@ func TestCLI(t *testing.T) {
 				t.Fatalf("sync --update exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 			}
 			mustContain(t, "sync --update's summary", res.stdout, want, "/reconcile-riblt/version/1, ", "sync: wrote 300 orders to "+outPath)
-			got, err := readOrderFile(outPath)
+			got, err := cli.ReadOrderFile(outPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -305,7 +306,7 @@ func TestCLI(t *testing.T) {
 		// shared with the first, 100 of its own, in a JSON array file.
 		more := ordergen.Generate(ordergen.Options{Seed: 42, First: 200, Count: 200})
 		var lines bytes.Buffer
-		if _, err := writeOrders(&lines, slices.Values(more)); err != nil {
+		if _, err := cli.WriteOrders(&lines, slices.Values(more)); err != nil {
 			t.Fatal(err)
 		}
 		array := "[\n" + strings.ReplaceAll(strings.TrimSpace(lines.String()), "\n", ",\n") + "\n]\n"
@@ -322,7 +323,7 @@ func TestCLI(t *testing.T) {
 			t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 		}
 		mustContain(t, "sync's summary", res.stdout, "sync: accepted 500 orders (400 new) from 2 of 2 peers", "sync: wrote 400 orders to "+outPath)
-		got, err := readOrderFile(outPath)
+		got, err := cli.ReadOrderFile(outPath)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +355,7 @@ func TestCLI(t *testing.T) {
 		other := ordergen.Generate(ordergen.Options{Seed: 8, Count: 30, ChainID: 1,
 			Exchange: common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48")})
 		path := filepath.Join(t.TempDir(), "chain1.jsonl")
-		if _, err := writeOrderFile(path, slices.Values(slices.Concat(mainnet, other))); err != nil {
+		if _, err := cli.WriteOrderFile(path, slices.Values(slices.Concat(mainnet, other))); err != nil {
 			t.Fatal(err)
 		}
 		srv1 := startServer(t, bin, "--orders", path)
@@ -364,7 +365,7 @@ func TestCLI(t *testing.T) {
 		if res.code != 0 {
 			t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 		}
-		got, err := readOrderFile(outPath)
+		got, err := cli.ReadOrderFile(outPath)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -385,7 +386,7 @@ func TestCLI(t *testing.T) {
 		}
 		mustContain(t, "sync's error", res.stderr, "ordersync sync: timed out after 1s: 0 of 1 required peers synced, ", " orders written to "+outPath)
 		// What arrived before the timeout is kept, and is all genuine.
-		got, err := readOrderFile(outPath)
+		got, err := cli.ReadOrderFile(outPath)
 		if err != nil {
 			t.Fatal(err)
 		}

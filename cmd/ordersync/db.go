@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sirupsen/logrus"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/zeroex"
@@ -54,7 +55,7 @@ func importOrders(ctx context.Context, cmd, path string, db *sqlstore.Store, std
 // importResult counts what an import did.
 type importResult struct {
 	read, verified, added int
-	dropped               rejections
+	dropped               cli.Rejections
 	firstBad              error // the first rejected order's error, if any
 }
 
@@ -66,14 +67,14 @@ type importResult struct {
 func importFrom(ctx context.Context, r io.Reader, name string, store orderstore.Store, chunkSize int) (importResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	res := importResult{dropped: rejections{}}
+	res := importResult{dropped: cli.Rejections{}}
 	chunks := make(chan []*zeroex.SignedOrder, 1) // verified, for the writer
 	scanned := make(chan error, 1)
 	go func() {
 		defer close(chunks)
 		chunk := make([]*zeroex.SignedOrder, 0, chunkSize)
 		send := func() error {
-			valid, bad, first := verifyOrders(chunk)
+			valid, bad, first := cli.VerifyOrders(chunk)
 			if res.firstBad == nil && first != nil {
 				res.firstBad = fmt.Errorf("in the orders from %d on: %w", res.read-len(chunk), first)
 			}
@@ -91,7 +92,7 @@ func importFrom(ctx context.Context, r io.Reader, name string, store orderstore.
 				return ctx.Err()
 			}
 		}
-		err := scanOrders(r, name, func(o *zeroex.SignedOrder) error {
+		err := cli.ScanOrders(r, name, func(o *zeroex.SignedOrder) error {
 			res.read++
 			chunk = append(chunk, o)
 			if len(chunk) < chunkSize {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/pgtest"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
@@ -53,7 +54,7 @@ func TestCLIDatabase(t *testing.T) {
 	bad.Salt.Add(bad.Salt, common.Big1)
 	bad.ResetHash()
 	ordersPath := filepath.Join(dir, "orders.jsonl")
-	if _, err := writeOrderFile(ordersPath, slices.Values(append(slices.Clone(valid), bad))); err != nil {
+	if _, err := cli.WriteOrderFile(ordersPath, slices.Values(append(slices.Clone(valid), bad))); err != nil {
 		t.Fatal(err)
 	}
 	want := orderHashes(t, valid)
@@ -97,7 +98,7 @@ func TestCLIDatabase(t *testing.T) {
 				t.Fatalf("sync --out exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 			}
 			mustContain(t, "sync's summary", res.stdout, "(0 new)", "sync: wrote 400 orders to "+outPath)
-			got, err := readOrderFile(outPath)
+			got, err := cli.ReadOrderFile(outPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +130,7 @@ func TestSyncSurvivesKill(t *testing.T) {
 	bin := buildCLI(t, dir)
 	orders := ordergen.Generate(ordergen.Options{Seed: 9, Count: count})
 	ordersPath := filepath.Join(dir, "orders.jsonl")
-	if _, err := writeOrderFile(ordersPath, slices.Values(orders)); err != nil {
+	if _, err := cli.WriteOrderFile(ordersPath, slices.Values(orders)); err != nil {
 		t.Fatal(err)
 	}
 	want := orderHashes(t, orders)

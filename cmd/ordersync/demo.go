@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderfilter"
@@ -53,7 +54,7 @@ type demoResult struct {
 
 // demoPeer is a node of the demo and how its syncs went.
 type demoPeer struct {
-	*syncNode
+	*cli.SyncNode
 	role string
 	// getOrders is how long GetOrders took; round how long the
 	// PeriodicallyGetOrders round after it took.
@@ -88,7 +89,7 @@ func (p *demoPeer) note() string {
 	case stepGetOrders:
 		return "GetOrders"
 	case stepRound:
-		return fmt.Sprintf("periodic round, %d received again", p.counts().OrdersReceived-p.receivedBefore.Load())
+		return fmt.Sprintf("periodic round, %d received again", p.Counts().OrdersReceived-p.receivedBefore.Load())
 	case stepDone:
 		return "done"
 	}
@@ -125,37 +126,37 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	// Every node speaks the same subprotocols with the same filter and
 	// pages; providers differ by their orders, requesters by the watch on
 	// their periodic round.
-	base := syncNodeConfig{
-		subprotocols: cfg.subprotocols,
-		perPage:      cfg.perPage,
-		filter:       filter,
-		noRateLimit:  cfg.noRateLimit,
+	base := cli.SyncNodeConfig{
+		Subprotocols: cfg.subprotocols,
+		PerPage:      cfg.perPage,
+		Filter:       filter,
+		NoRateLimit:  cfg.noRateLimit,
 	}
 	for i, set := range [][]*zeroex.SignedOrder{setA, setB} {
 		nc := base
-		nc.name, nc.orders = fmt.Sprintf("node-%d", i+1), set
-		n, err := startSyncNode(ctx, nc)
+		nc.Name, nc.Orders = fmt.Sprintf("node-%d", i+1), set
+		n, err := cli.StartSyncNode(ctx, nc)
 		if err != nil {
 			return nil, err
 		}
-		res.providers = append(res.providers, &demoPeer{syncNode: n, role: "provider"})
+		res.providers = append(res.providers, &demoPeer{SyncNode: n, role: "provider"})
 	}
 	for i := len(res.providers); i < cfg.nodes; i++ {
 		watch := newRoundWatch()
 		nc := base
-		nc.name, nc.serviceOpts = fmt.Sprintf("node-%d", i+1), []ordersync.Option{watch.option()}
-		n, err := startSyncNode(ctx, nc)
+		nc.Name, nc.ServiceOpts = fmt.Sprintf("node-%d", i+1), []ordersync.Option{watch.option()}
+		n, err := cli.StartSyncNode(ctx, nc)
 		if err != nil {
 			return nil, err
 		}
-		res.requesters = append(res.requesters, &demoPeer{syncNode: n, role: "requester", watch: watch})
+		res.requesters = append(res.requesters, &demoPeer{SyncNode: n, role: "requester", watch: watch})
 	}
 	// Requesters connect to both providers and to nothing else, so that
 	// GetOrders with minPeers 2 (every provider) must sync with both of
 	// them, and what a requester ends with is exactly the union.
 	for _, r := range res.requesters {
 		for _, p := range res.providers {
-			if err := p2phost.Connect(ctx, r.host, p.host); err != nil {
+			if err := p2phost.Connect(ctx, r.Host, p.Host); err != nil {
 				return nil, err
 			}
 		}
@@ -166,8 +167,8 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	counts := make([]func() int64, len(res.requesters))
 	notes := make([]func() string, len(res.requesters))
 	for i, r := range res.requesters {
-		names[i] = r.name
-		counts[i] = func() int64 { return int64(r.store.Len()) }
+		names[i] = r.Name
+		counts[i] = func() int64 { return int64(r.Store.Len()) }
 		notes[i] = r.note
 	}
 	interval := time.Second
@@ -197,17 +198,17 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 // and says how long each took.
 func runRequester(ctx context.Context, n *demoPeer, minPeers int) (getOrders, round time.Duration, err error) {
 	t0 := time.Now()
-	if err := n.service.GetOrders(ctx, minPeers); err != nil {
+	if err := n.Service.GetOrders(ctx, minPeers); err != nil {
 		n.step.Store(stepFailed)
 		return time.Since(t0), 0, fmt.Errorf("GetOrders: %w", err)
 	}
 	getOrders = time.Since(t0)
-	n.receivedBefore.Store(n.counts().OrdersReceived)
-	st := n.service.Stats()
+	n.receivedBefore.Store(n.Counts().OrdersReceived)
+	st := n.Service.Stats()
 	n.bytesGetOrders, n.sentGetOrders = st.BytesRead, st.BytesWritten
 	n.step.Store(stepRound)
 	t1 := time.Now()
-	if err := periodicRound(ctx, n.syncNode, n.watch, minPeers); err != nil {
+	if err := periodicRound(ctx, n.SyncNode, n.watch, minPeers); err != nil {
 		n.step.Store(stepFailed)
 		return getOrders, time.Since(t1), fmt.Errorf("PeriodicallyGetOrders: %w", err)
 	}
@@ -237,10 +238,10 @@ func (r *demoResult) check(ctx context.Context) error {
 	var errs []error
 	for _, p := range r.requesters {
 		if p.err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p.name, p.err))
+			errs = append(errs, fmt.Errorf("%s: %w", p.Name, p.err))
 		}
-		if err := checkHoldsExactly(ctx, p.store, r.union); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p.name, err))
+		if err := checkHoldsExactly(ctx, p.Store, r.union); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.Name, err))
 		}
 	}
 	return errors.Join(errs...)

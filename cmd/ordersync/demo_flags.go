@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+
+	"github.com/ordersync/ordersync/internal/cli"
 )
 
 // demoConfig is what the demo's flags choose.
@@ -38,7 +40,7 @@ func defaultDemoConfig() demoConfig {
 		orders:       20_000,
 		overlap:      0.25,
 		perPage:      500,
-		subprotocols: defaultSubprotocolPreference(),
+		subprotocols: cli.DefaultSubprotocolPreference(),
 		seed:         1,
 	}
 }
@@ -47,7 +49,7 @@ func defaultDemoConfig() demoConfig {
 // or a bad flag).
 func parseDemoFlags(args []string, usage io.Writer) (demoConfig, error) {
 	cfg := defaultDemoConfig()
-	fs := newTextFlagSet("demo", `Usage: ordersync demo [flags]
+	fs := cli.NewTextFlagSet("demo", `Usage: ordersync demo [flags]
 
 Starts several libp2p nodes in this process on 127.0.0.1. The first two
 hold generated signed orders (partly the same ones); every other node
@@ -59,25 +61,25 @@ Flags:
 `, usage)
 	fs.IntVar(&cfg.nodes, "nodes", cfg.nodes, fmt.Sprintf("number of nodes, two providers and the rest requesters (%d..%d)", demoMinNodes, demoMaxNodes))
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "signed orders each provider holds")
-	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders a provider answers per page"))
-	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols every node speaks"))
+	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, cli.PerPageUsage("orders a provider answers per page"))
+	subs := fs.String("subprotocols", cli.DefaultSubprotocols, cli.SubprotocolsUsage("subprotocols every node speaks"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders and keys (same seed, same orders)")
 	fs.BoolVar(&cfg.noRateLimit, "no-rate-limit", false, "lift the providers' request rate limits (default 30/s burst 10, shared fairly by all peers)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return cfg, err
 	}
 	if cfg.nodes < demoMinNodes || cfg.nodes > demoMaxNodes {
-		return cfg, usagef("--nodes %d: want %d..%d (two providers and at least one requester)", cfg.nodes, demoMinNodes, demoMaxNodes)
+		return cfg, cli.Usagef("--nodes %d: want %d..%d (two providers and at least one requester)", cfg.nodes, demoMinNodes, demoMaxNodes)
 	}
 	if cfg.orders < 1 || cfg.orders > demoMaxOrders {
-		return cfg, usagef("--orders %d: want 1..%d", cfg.orders, demoMaxOrders)
+		return cfg, cli.Usagef("--orders %d: want 1..%d", cfg.orders, demoMaxOrders)
 	}
-	if err := checkPerPage(cfg.perPage); err != nil {
+	if err := cli.CheckPerPage(cfg.perPage); err != nil {
 		return cfg, err
 	}
-	names, err := parseSubprotocols(*subs)
+	names, err := cli.ParseSubprotocols(*subs)
 	if err != nil {
-		return cfg, usageError{fmt.Errorf("--subprotocols %q: %w", *subs, err)}
+		return cfg, cli.Usage(fmt.Errorf("--subprotocols %q: %w", *subs, err))
 	}
 	cfg.subprotocols = names
 	return cfg, nil

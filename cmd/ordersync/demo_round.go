@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 )
 
 // demoPeriodicDelay is the approxDelay the demo gives PeriodicallyGetOrders:
@@ -48,12 +49,12 @@ func (w *roundWatch) GetOrdersEnded(_, _ int, _ time.Duration, err error) {
 
 // periodicRound runs PeriodicallyGetOrders until its first round of
 // GetOrders is over, then stops it. A failure of that round is returned.
-func periodicRound(ctx context.Context, n *syncNode, w *roundWatch, minPeers int) error {
+func periodicRound(ctx context.Context, n *cli.SyncNode, w *roundWatch, minPeers int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w.arm()
 	errc := make(chan error, 1)
-	go func() { errc <- n.service.PeriodicallyGetOrders(ctx, minPeers, demoPeriodicDelay) }()
+	go func() { errc <- n.Service.PeriodicallyGetOrders(ctx, minPeers, demoPeriodicDelay) }()
 	select {
 	case <-w.done:
 		cancel()

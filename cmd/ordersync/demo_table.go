@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 )
 
 // writeTable prints one row per node: what it holds, what it received and
@@ -18,15 +19,15 @@ func (r *demoResult) writeTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "node\trole\theld\treceived\tnew\trejected\tsubprotocol\tbytes in\tout\tGetOrders\t+1 round in\tout\t+1 round\torders/s\tresult\t")
 	for _, p := range r.providers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", p.name, p.role, p.store.Len())
+		fmt.Fprintf(tw, "%s\t%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", p.Name, p.role, p.Store.Len())
 	}
 	for _, p := range r.requesters {
-		c := p.counts()
+		c := p.Counts()
 		agreed := "-"
-		if names := p.agreed(); len(names) > 0 {
+		if names := p.Agreed(); len(names) > 0 {
 			short := make([]string, len(names))
 			for i, n := range names {
-				short[i] = shortSubprotocolName(n)
+				short[i] = cli.ShortSubprotocolName(n)
 			}
 			agreed = strings.Join(short, "+")
 		}
@@ -35,18 +36,18 @@ func (r *demoResult) writeTable(w io.Writer) {
 		if p.err != nil {
 			result = "FAILED"
 		}
-		st := p.service.Stats()
+		st := p.Service.Stats()
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			p.name, p.role, p.store.Len(), c.OrdersReceived, c.OrdersNew, rejectedSummary(c), agreed,
-			formatBytes(p.bytesGetOrders), formatBytes(p.sentGetOrders), formatDuration(p.getOrders),
-			formatBytes(st.BytesRead-p.bytesGetOrders), formatBytes(st.BytesWritten-p.sentGetOrders), formatDuration(p.round),
+			p.Name, p.role, p.Store.Len(), c.OrdersReceived, c.OrdersNew, rejectedSummary(c), agreed,
+			formatBytes(p.bytesGetOrders), formatBytes(p.sentGetOrders), cli.FormatDuration(p.getOrders),
+			formatBytes(st.BytesRead-p.bytesGetOrders), formatBytes(st.BytesWritten-p.sentGetOrders), cli.FormatDuration(p.round),
 			formatRate(float64(c.OrdersReceived), total), result)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
 	for _, p := range r.providers {
-		st := p.service.Stats()
-		fmt.Fprintf(w, "%s served %d requests and rejected %d streams (rate limit or stream cap)\n", p.name, st.RequestsServed, st.StreamsRejected)
+		st := p.Service.Stats()
+		fmt.Fprintf(w, "%s served %d requests and rejected %d streams (rate limit or stream cap)\n", p.Name, st.RequestsServed, st.StreamsRejected)
 	}
 	fmt.Fprintln(w, "\nreceived: orders the providers sent, both rounds; new: orders the store did not hold yet;")
 	fmt.Fprintln(w, "bytes in, out: ordersync stream bytes received and sent by GetOrders, then by the periodic round after it")
@@ -77,13 +78,6 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%d B", n)
-}
-
-func formatDuration(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
 func formatRate(n float64, d time.Duration) string {

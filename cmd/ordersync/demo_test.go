@@ -11,6 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
@@ -64,14 +65,14 @@ func TestDemoRequestersEndWithTheUnion(t *testing.T) {
 				t.Fatalf("%d requesters, want 2", len(res.requesters))
 			}
 			for _, r := range res.requesters {
-				c := r.counts()
+				c := r.Counts()
 				// Both providers, both rounds: every order of each, twice.
 				if c.OrdersReceived != 4*500 || c.OrdersAccepted != 4*500 || c.OrdersNew != 875 {
-					t.Errorf("%s: received %d, accepted %d, new %d; want 2000, 2000, 875", r.name, c.OrdersReceived, c.OrdersAccepted, c.OrdersNew)
+					t.Errorf("%s: received %d, accepted %d, new %d; want 2000, 2000, 875", r.Name, c.OrdersReceived, c.OrdersAccepted, c.OrdersNew)
 				}
 				// Four syncs of 500 orders: well over 400 bytes an order.
-				if got := r.bytesIn(); got < 4*500*400 {
-					t.Errorf("%s: read %d bytes, too few for 2000 orders", r.name, got)
+				if got := r.BytesIn(); got < 4*500*400 {
+					t.Errorf("%s: read %d bytes, too few for 2000 orders", r.Name, got)
 				}
 			}
 			if !strings.Contains(progress, "held (final): node-3 875/875 (100%, done) node-4 875/875 (100%, done)") {
@@ -93,25 +94,25 @@ func TestDemoCheckCatchesAMissingOrder(t *testing.T) {
 	ctx := context.Background()
 	victim := res.requesters[1]
 	var first common.Hash
-	if err := victim.store.Each(ctx, func(h common.Hash, _ *zeroex.SignedOrder) bool {
+	if err := victim.Store.Each(ctx, func(h common.Hash, _ *zeroex.SignedOrder) bool {
 		first = h
 		return false
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := victim.store.Remove(ctx, first); n != 1 || err != nil {
+	if n, err := victim.Store.Remove(ctx, first); n != 1 || err != nil {
 		t.Fatalf("Remove: %d, %v", n, err)
 	}
 	err := res.check(ctx)
 	if err == nil {
 		t.Fatal("check passed with an order missing")
 	}
-	for _, want := range []string{victim.name, "874 of the providers' 875", "1 missing", first.Hex()} {
+	for _, want := range []string{victim.Name, "874 of the providers' 875", "1 missing", first.Hex()} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if strings.Contains(err.Error(), res.requesters[0].name) {
+	if strings.Contains(err.Error(), res.requesters[0].Name) {
 		t.Errorf("error %q blames the good requester too", err)
 	}
 }
@@ -163,7 +164,7 @@ func TestDemoFlags(t *testing.T) {
 		{"--bogus"},
 	} {
 		_, err := parseDemoFlags(args, new(bytes.Buffer))
-		if err == nil || !isUsageError(err) {
+		if err == nil || !cli.IsUsageError(err) {
 			t.Errorf("%q: got %v, want a usage error", args, err)
 		}
 	}

@@ -13,10 +13,12 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 func newPeerID(t *testing.T) peer.ID {
@@ -143,7 +145,7 @@ func TestParseSyncFlags(t *testing.T) {
 	if cfg.filter == nil || cfg.filter.ChainID() != 99 || strings.ToLower(cfg.filter.ExchangeAddress().Hex()) != mainnetExchange {
 		t.Errorf("--chain-id 99 --exchange: filter %+v, want chain 99 with the exchange given", cfg.filter)
 	}
-	if _, err := parse("--peer", addrA, "--out", "o", "--chain-id", "99"); !isUsageError(err) || !strings.Contains(err.Error(), "--chain-id 99") || !strings.Contains(err.Error(), "--exchange") {
+	if _, err := parse("--peer", addrA, "--out", "o", "--chain-id", "99"); !cli.IsUsageError(err) || !strings.Contains(err.Error(), "--chain-id 99") || !strings.Contains(err.Error(), "--exchange") {
 		t.Errorf("--chain-id 99 without --exchange: err %v, want a usage error naming the chain and --exchange", err)
 	}
 
@@ -194,46 +196,6 @@ func TestParseSyncFlags(t *testing.T) {
 	}
 }
 
-func TestIdentityFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "node.key")
-	first, err := loadOrCreateIdentity(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o600 {
-		t.Errorf("key file mode %v, want 0600", perm)
-	}
-	again, err := loadOrCreateIdentity(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !first.Equals(again) {
-		t.Error("second load gave a different key: the peer ID would change between runs")
-	}
-
-	garbage := filepath.Join(t.TempDir(), "garbage.key")
-	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := loadOrCreateIdentity(garbage); err == nil || !strings.Contains(err.Error(), garbage) {
-		t.Errorf("garbage key file: got %v, want an error naming the file", err)
-	}
-	huge := filepath.Join(t.TempDir(), "huge.key")
-	if err := os.WriteFile(huge, make([]byte, maxIdentitySize+1), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := loadOrCreateIdentity(huge); err == nil || !strings.Contains(err.Error(), "larger than") {
-		t.Errorf("oversized key file: got %v, want a size error", err)
-	}
-	if _, err := loadOrCreateIdentity(filepath.Join(t.TempDir(), "no", "such", "dir", "k")); err == nil {
-		t.Error("key file in a missing directory: no error")
-	}
-}
-
 func TestGen(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "gen.jsonl")
 	code, stdout, stderr := runCLI("gen", "--count", "25", "--seed", "3", "--first", "5", "--makers", "2", "--out", out)
@@ -243,7 +205,7 @@ func TestGen(t *testing.T) {
 	if !strings.Contains(stdout, "wrote 25 orders to "+out) {
 		t.Errorf("gen said %q", stdout)
 	}
-	got, err := readOrderFile(out)
+	got, err := cli.ReadOrderFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +217,7 @@ func TestGen(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("gen --chain-id 1 exited %d: %s", code, stderr)
 	}
-	if got, err = readOrderFile(out); err != nil {
+	if got, err = cli.ReadOrderFile(out); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range got {
@@ -278,7 +240,7 @@ func TestParseSubprotocols(t *testing.T) {
 		ordinal.Name + "," + "v1":             {ordinal.Name, filteredpagination.Name},
 		"Ordinal, " + filteredpagination.Name: {ordinal.Name, filteredpagination.Name},
 	} {
-		got, err := parseSubprotocols(list)
+		got, err := cli.ParseSubprotocols(list)
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("%q: got %v, %v; want %v", list, got, err, want)
 		}
@@ -288,8 +250,22 @@ func TestParseSubprotocols(t *testing.T) {
 		}
 	}
 	for _, list := range []string{"", "v1,", "v2", "v1,filtered-pagination", "ordinal,V0"} {
-		if got, err := parseSubprotocols(list); err == nil {
+		if got, err := cli.ParseSubprotocols(list); err == nil {
 			t.Errorf("%q: got %v, want an error", list, got)
+		}
+	}
+}
+
+// assertSameOrders fails the test unless got and want hold equal orders in
+// the same order.
+func assertSameOrders(t *testing.T, got, want []*zeroex.SignedOrder) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d orders, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Equal(want[i]) {
+			t.Fatalf("order %d differs from the one generated", i)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -16,7 +17,7 @@ const genChunk = 10000
 // runGen writes deterministic signed orders (internal/ordergen) to a file,
 // for trying serve and sync, and for measurements.
 func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, logLevel := newFlagSet("gen", "--count N --out FILE [--seed S] [--first K] [--makers M] [--chain-id N] [--exchange ADDR]", stderr)
+	fs, logLevel := cli.NewFlagSet("gen", "--count N --out FILE [--seed S] [--first K] [--makers M] [--chain-id N] [--exchange ADDR]", stderr)
 	count := fs.Int("count", 1000, "how many orders to write")
 	seed := fs.Int64("seed", 1, "seed of the order stream: the same seed gives the same orders")
 	first := fs.Int("first", 0, "index of the first order in the stream (files with overlapping ranges share orders)")
@@ -24,25 +25,25 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	chainID := fs.Int("chain-id", ordergen.DefaultChainID, "chain `ID` of the orders")
 	exchange := fs.String("exchange", "", "exchange `address` the orders are signed for (default: the 0x v3 Exchange of --chain-id)")
 	out := fs.String("out", "", "`file` to write, as JSON lines (required)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if _, err := newLogger(*logLevel, stderr); err != nil {
+	if _, err := cli.NewLogger(*logLevel, stderr); err != nil {
 		return err
 	}
 	switch {
 	case *out == "":
-		return usagef("--out is required")
+		return cli.Usagef("--out is required")
 	case *count < 0:
-		return usagef("--count %d: must not be negative", *count)
+		return cli.Usagef("--count %d: must not be negative", *count)
 	case *first < 0:
-		return usagef("--first %d: must not be negative", *first)
+		return cli.Usagef("--first %d: must not be negative", *first)
 	case *makers < 1:
-		return usagef("--makers %d: want at least 1", *makers)
+		return cli.Usagef("--makers %d: want at least 1", *makers)
 	}
-	exchangeAddr, err := chainExchange(*chainID, *exchange)
+	exchangeAddr, err := cli.ChainExchange(*chainID, *exchange)
 	if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 
 	var genErr error
@@ -66,7 +67,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 	}
-	n, err := writeOrderFile(*out, orders)
+	n, err := cli.WriteOrderFile(*out, orders)
 	if err == nil {
 		err = genErr
 	}

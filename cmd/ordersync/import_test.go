@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"go.uber.org/goleak"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/zeroex"
@@ -33,7 +34,7 @@ func importFile(t *testing.T, n int, bad ...int) ([]byte, []common.Hash) {
 		valid = append(valid, o)
 	}
 	var file bytes.Buffer
-	if _, err := writeOrders(&file, slices.Values(orders)); err != nil {
+	if _, err := cli.WriteOrders(&file, slices.Values(orders)); err != nil {
 		t.Fatal(err)
 	}
 	return file.Bytes(), orderHashes(t, valid)

@@ -85,6 +85,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/ordersync/ordersync/internal/cli"
 )
 
 // Exit codes. A usage error (unknown command, bad flag) is 2, as with the
@@ -165,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		// -h: the flag set has printed the command's usage already.
 		return exitOK
-	case isUsageError(err):
+	case cli.IsUsageError(err):
 		fmt.Fprintf(stderr, "ordersync %s: %s\n", name, oneLine(err))
 		fmt.Fprintf(stderr, "run 'ordersync %s -h' for usage\n", name)
 		return exitUsage

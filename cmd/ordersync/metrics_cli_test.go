@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 )
 
@@ -160,7 +161,7 @@ func TestServeMetrics(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildCLI(t, dir)
 	ordersPath := filepath.Join(dir, "orders.jsonl")
-	if _, err := writeOrderFile(ordersPath, slices.Values(ordergen.Generate(ordergen.Options{Seed: 43, Count: 200}))); err != nil {
+	if _, err := cli.WriteOrderFile(ordersPath, slices.Values(ordergen.Generate(ordergen.Options{Seed: 43, Count: 200}))); err != nil {
 		t.Fatal(err)
 	}
 	srv := startMonitoredServer(t, bin, "--orders", ordersPath, "--per-page", "40")
@@ -251,11 +252,11 @@ func TestMonitorFlags(t *testing.T) {
 		t.Fatalf("node: %+v, %v", cfg, err)
 	}
 	for _, args := range [][]string{{"--orders", "x", "--metrics", "9090"}, {"--orders", "x", "--pprof", "localhost"}} {
-		if _, err := parseServeFlags(args, &stderr); !isUsageError(err) || !strings.Contains(err.Error(), "want host:port") {
+		if _, err := parseServeFlags(args, &stderr); !cli.IsUsageError(err) || !strings.Contains(err.Error(), "want host:port") {
 			t.Errorf("serve %q: %v, want a usage error", args, err)
 		}
 	}
-	if _, err := parseNodeFlags([]string{"--metrics", "nope"}, &stderr); !isUsageError(err) {
+	if _, err := parseNodeFlags([]string{"--metrics", "nope"}, &stderr); !cli.IsUsageError(err) {
 		t.Errorf("node --metrics nope: %v, want a usage error", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 )
 
 // monitorFlags are the --metrics and --pprof flags of the commands that run
@@ -39,7 +40,7 @@ func (m *monitorFlags) check() error {
 			continue
 		}
 		if _, _, err := net.SplitHostPort(f.addr); err != nil {
-			return usagef("%s %q: want host:port: %v", f.name, f.addr, err)
+			return cli.Usagef("%s %q: want host:port: %v", f.name, f.addr, err)
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/netsim"
 )
 
@@ -274,16 +275,16 @@ func formatMB(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
 // runNetsimRelay is the relay netsim starts in each node's namespace; it
 // prints "relay: listening" once it listens.
 func runNetsimRelay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newTextFlagSet("netsim relay", "Usage: ordersync netsim relay --listen HOST:PORT --to HOST:PORT --delay D [--max-queued BYTES]\n\nnetsim's delaying TCP relay (internal).\n\nFlags:\n", stderr)
+	fs := cli.NewTextFlagSet("netsim relay", "Usage: ordersync netsim relay --listen HOST:PORT --to HOST:PORT --delay D [--max-queued BYTES]\n\nnetsim's delaying TCP relay (internal).\n\nFlags:\n", stderr)
 	listen := fs.String("listen", "", "address to accept connections on")
 	to := fs.String("to", "", "address to relay them to")
 	delay := fs.Duration("delay", 0, "how long every byte is held, each way")
 	queued := fs.Int("max-queued", 1<<20, "bytes held at most per connection and direction")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *listen == "" || *to == "" || *delay < 0 || *queued < 1 {
-		return usagef("want --listen, --to, a --delay of 0 or more and a positive --max-queued")
+		return cli.Usagef("want --listen, --to, a --delay of 0 or more and a positive --max-queued")
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

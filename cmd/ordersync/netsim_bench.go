@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/netsim"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -54,32 +55,32 @@ Flags:
 
 // runNetsimBench is "ordersync netsim bench".
 func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, subs: defaultSubprotocols, seed: 1, lanes: ordersync.DefaultLanes}
-	fs := newTextFlagSet("netsim bench", netsimBenchUsage, stderr)
+	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, subs: cli.DefaultSubprotocols, seed: 1, lanes: ordersync.DefaultLanes}
+	fs := cli.NewTextFlagSet("netsim bench", netsimBenchUsage, stderr)
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "orders the provider holds")
 	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay of the link")
 	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of the link, each direction: e.g. 50mbit (0: unshaped)")
-	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, perPageUsage("orders per page the provider serves"))
-	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, subprotocolsUsage("the requester's subprotocols"))
+	fs.IntVar(&cfg.perPage, "per-page", cfg.perPage, cli.PerPageUsage("orders per page the provider serves"))
+	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, cli.SubprotocolsUsage("the requester's subprotocols"))
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the generated orders")
 	fs.IntVar(&cfg.lanes, "lanes", cfg.lanes, fmt.Sprintf("requests in flight of the first sync, 2 to %d", ordersync.MaxLanes))
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if cfg.lanes < 2 || cfg.lanes > ordersync.MaxLanes {
-		return usagef("--lanes %d: want 2 to %d (the second sync is the one-lane one)", cfg.lanes, ordersync.MaxLanes)
+		return cli.Usagef("--lanes %d: want 2 to %d (the second sync is the one-lane one)", cfg.lanes, ordersync.MaxLanes)
 	}
 	if cfg.orders < 1 || cfg.orders > benchMaxOrders {
-		return usagef("--orders %d: want 1 to %d", cfg.orders, benchMaxOrders)
+		return cli.Usagef("--orders %d: want 1 to %d", cfg.orders, benchMaxOrders)
 	}
 	if cfg.rtt < 0 {
-		return usagef("--rtt %v: want 0 or more", cfg.rtt)
+		return cli.Usagef("--rtt %v: want 0 or more", cfg.rtt)
 	}
-	if err := checkPerPage(cfg.perPage); err != nil {
+	if err := cli.CheckPerPage(cfg.perPage); err != nil {
 		return err
 	}
-	if _, err := parseSubprotocols(cfg.subs); err != nil {
-		return usageError{fmt.Errorf("--subprotocols %q: %w", cfg.subs, err)}
+	if _, err := cli.ParseSubprotocols(cfg.subs); err != nil {
+		return cli.Usage(fmt.Errorf("--subprotocols %q: %w", cfg.subs, err))
 	}
 
 	net, dir, exe, err := netsimSetup(ctx, 2, cfg.bandwidth, stderr)
@@ -94,11 +95,11 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	const requester, provider = 0, 1
 	ordersFile := filepath.Join(dir, "orders.jsonl")
 	orders := ordergen.Generate(ordergen.Options{Seed: cfg.seed, Count: cfg.orders})
-	if _, err := writeOrderFile(ordersFile, slices.Values(orders)); err != nil {
+	if _, err := cli.WriteOrderFile(ordersFile, slices.Values(orders)); err != nil {
 		return err
 	}
 	keyFile := filepath.Join(dir, "provider.key")
-	key, err := loadOrCreateIdentity(keyFile)
+	key, err := cli.LoadOrCreateIdentity(keyFile)
 	if err != nil {
 		return err
 	}
@@ -243,9 +244,9 @@ func benchSyncOnce(ctx context.Context, net *netsim.Net, i int, exe, peerAddr st
 // runNetsimSource is netsim bench's byte source (internal); it prints
 // "source: listening" once it listens.
 func runNetsimSource(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newTextFlagSet("netsim source", "Usage: ordersync netsim source --listen HOST:PORT (internal)\n\nFlags:\n", stderr)
+	fs := cli.NewTextFlagSet("netsim source", "Usage: ordersync netsim source --listen HOST:PORT (internal)\n\nFlags:\n", stderr)
 	listen := fs.String("listen", "", "address to serve on")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *listen)
@@ -259,10 +260,10 @@ func runNetsimSource(ctx context.Context, args []string, stdout, stderr io.Write
 // runNetsimFetch is netsim bench's byte sink (internal): it prints
 // "fetch: N bytes in D".
 func runNetsimFetch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newTextFlagSet("netsim fetch", "Usage: ordersync netsim fetch --from HOST:PORT --bytes N (internal)\n\nFlags:\n", stderr)
+	fs := cli.NewTextFlagSet("netsim fetch", "Usage: ordersync netsim fetch --from HOST:PORT --bytes N (internal)\n\nFlags:\n", stderr)
 	from := fs.String("from", "", "source address")
 	n := fs.Uint64("bytes", 0, "bytes to fetch")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	took, err := netsim.Fetch(ctx, *from, *n)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/netsim"
 )
 
@@ -42,7 +43,7 @@ func defaultNetsimConfig() netsimConfig {
 		interval:   10 * time.Second,
 		minPeers:   3,
 		bootstrap:  3,
-		subs:       defaultSubprotocols,
+		subs:       cli.DefaultSubprotocols,
 		churnEvery: 5 * time.Second,
 		deadline:   5 * time.Minute,
 		seed:       1,
@@ -130,7 +131,7 @@ Flags:
 // parseNetsimFlags reads netsim's command line. Usage goes to usage.
 func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	cfg := defaultNetsimConfig()
-	fs := newTextFlagSet("netsim", netsimUsage, usage)
+	fs := cli.NewTextFlagSet("netsim", netsimUsage, usage)
 	fs.IntVar(&cfg.nodes, "nodes", cfg.nodes, fmt.Sprintf("node processes, 2 to %d", netsim.MaxNodes))
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "generated orders of each node's own")
 	fs.Float64Var(&cfg.overlap, "overlap", cfg.overlap, "share, 0 to 1, of the next node's own orders each node also starts with")
@@ -138,7 +139,7 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of every node link, each direction: e.g. 20mbit (0: unshaped)")
 	fs.DurationVar(&cfg.interval, "interval", cfg.interval, "the nodes' --interval between periodic sync rounds")
 	fs.IntVar(&cfg.minPeers, "min-peers", cfg.minPeers, "the nodes' --min-peers (at most --nodes - 1)")
-	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, subprotocolsUsage("every node's subprotocols"))
+	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, cli.SubprotocolsUsage("every node's subprotocols"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "run every node with --no-pipeline (one page at a time, as the original network)")
 	fs.IntVar(&cfg.bootstrap, "bootstrap", cfg.bootstrap, "random bootstrap peers each node gets (0 needs --mdns)")
 	fs.BoolVar(&cfg.mdns, "mdns", false, "run every node with --mdns: they find each other by multicast on the bridge")
@@ -148,39 +149,39 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.StringVar(&cfg.plot, "plot", "", "write a picture of the run to `file` (.svg or .png): orders held per node over time, and bytes in per node")
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the orders and the topology")
 	fs.StringVar(&cfg.logLevel, "log-level", cfg.logLevel, "the nodes' --log-level (their stderr goes to netsim's)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return cfg, err
 	}
 	switch {
 	case cfg.nodes < 2 || cfg.nodes > netsim.MaxNodes:
-		return cfg, usagef("--nodes %d: want 2 to %d", cfg.nodes, netsim.MaxNodes)
+		return cfg, cli.Usagef("--nodes %d: want 2 to %d", cfg.nodes, netsim.MaxNodes)
 	case cfg.orders < 1 || cfg.orders > 1_000_000:
-		return cfg, usagef("--orders %d: want 1 to 1000000", cfg.orders)
+		return cfg, cli.Usagef("--orders %d: want 1 to 1000000", cfg.orders)
 	case cfg.overlap < 0 || cfg.overlap > 1:
-		return cfg, usagef("--overlap %v: want 0 to 1", cfg.overlap)
+		return cfg, cli.Usagef("--overlap %v: want 0 to 1", cfg.overlap)
 	case cfg.rtt < 0:
-		return cfg, usagef("--rtt %v: want 0 or more", cfg.rtt)
+		return cfg, cli.Usagef("--rtt %v: want 0 or more", cfg.rtt)
 	case cfg.interval <= 0:
-		return cfg, usagef("--interval %v: want a positive duration", cfg.interval)
+		return cfg, cli.Usagef("--interval %v: want a positive duration", cfg.interval)
 	case cfg.minPeers < 1:
-		return cfg, usagef("--min-peers %d: want 1 or more", cfg.minPeers)
+		return cfg, cli.Usagef("--min-peers %d: want 1 or more", cfg.minPeers)
 	case cfg.bootstrap < 0 || (cfg.bootstrap == 0 && !cfg.mdns):
-		return cfg, usagef("--bootstrap %d: want 1 or more, or 0 with --mdns", cfg.bootstrap)
+		return cfg, cli.Usagef("--bootstrap %d: want 1 or more, or 0 with --mdns", cfg.bootstrap)
 	case cfg.churn < 0:
-		return cfg, usagef("--churn %d: want 0 or more", cfg.churn)
+		return cfg, cli.Usagef("--churn %d: want 0 or more", cfg.churn)
 	case cfg.churnEvery <= 0:
-		return cfg, usagef("--churn-every %v: want a positive duration", cfg.churnEvery)
+		return cfg, cli.Usagef("--churn-every %v: want a positive duration", cfg.churnEvery)
 	case cfg.deadline <= 0:
-		return cfg, usagef("--deadline %v: want a positive duration", cfg.deadline)
+		return cfg, cli.Usagef("--deadline %v: want a positive duration", cfg.deadline)
 	}
-	if _, err := parseSubprotocols(cfg.subs); err != nil {
-		return cfg, usageError{fmt.Errorf("--subprotocols %q: %w", cfg.subs, err)}
+	if _, err := cli.ParseSubprotocols(cfg.subs); err != nil {
+		return cfg, cli.Usage(fmt.Errorf("--subprotocols %q: %w", cfg.subs, err))
 	}
-	if _, err := newLogger(cfg.logLevel, io.Discard); err != nil {
+	if _, err := cli.NewLogger(cfg.logLevel, io.Discard); err != nil {
 		return cfg, err
 	}
 	if cfg.plot != "" && !strings.HasSuffix(cfg.plot, ".svg") && !strings.HasSuffix(cfg.plot, ".png") {
-		return cfg, usagef("--plot %q: want a file name ending in .svg or .png", cfg.plot)
+		return cfg, cli.Usagef("--plot %q: want a file name ending in .svg or .png", cfg.plot)
 	}
 	cfg.bootstrap = min(cfg.bootstrap, cfg.nodes-1)
 	// A node has at most nodes-1 peers. Asking for more would keep every

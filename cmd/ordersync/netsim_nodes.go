@@ -16,6 +16,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/netsim"
 	"github.com/ordersync/ordersync/internal/ordergen"
 )
@@ -72,7 +73,7 @@ func (n *simNode) totals() (held int, in, out int64, rounds int) {
 func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*simNode, int, error) {
 	nodes := make([]*simNode, cfg.nodes)
 	for i := range nodes {
-		key, err := loadOrCreateIdentity(filepath.Join(dir, fmt.Sprintf("node%d.key", i)))
+		key, err := cli.LoadOrCreateIdentity(filepath.Join(dir, fmt.Sprintf("node%d.key", i)))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -88,7 +89,7 @@ func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*sim
 		next := (i + 1) % cfg.nodes
 		shared := ordergen.Generate(ordergen.Options{Seed: cfg.seed, First: next * cfg.orders, Count: extra})
 		file := filepath.Join(dir, fmt.Sprintf("node%d.jsonl", i))
-		if _, err := writeOrderFile(file, slices.Values(append(own, shared...))); err != nil {
+		if _, err := cli.WriteOrderFile(file, slices.Values(append(own, shared...))); err != nil {
 			return nil, 0, err
 		}
 		n.args = []string{"node",

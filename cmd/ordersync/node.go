@@ -17,6 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
@@ -39,7 +40,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log := cfg.log
-	priv, err := loadKeyOrNil(cfg.identity)
+	priv, err := cli.LoadKeyOrNil(cfg.identity)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer closeStore()
 	if cfg.orders != "" {
-		if err := loadOrdersInto(ctx, store, "node", cfg.orders, stderr, log); err != nil {
+		if err := cli.LoadOrdersInto(ctx, store, "node", cfg.orders, stderr, log); err != nil {
 			return err
 		}
 	}
@@ -87,14 +88,14 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ordersync.WithLanes(cfg.lanes))
 	rep.service = service
 
-	if err := printAddrs(stdout, h); err != nil {
+	if err := cli.PrintAddrs(stdout, h); err != nil {
 		return err
 	}
 	// Dial the bootstrap peers before the first sync, so that it does not
 	// begin with a backoff for want of peers; one that cannot be reached
 	// now is dialled again later.
 	dialCtx, cancelDial := context.WithTimeout(ctx, 10*time.Second)
-	_ = connectPeers(dialCtx, h, cfg.peers, 0, log)
+	_ = cli.ConnectPeers(dialCtx, h, cfg.peers, 0, log)
 	cancelDial()
 
 	var wg sync.WaitGroup
@@ -188,7 +189,7 @@ func openNodeStore(ctx context.Context, dsn string) (store orderstore.Store, hel
 func nodeSubprotocols(cfg *nodeConfig, store orderstore.Store, node *ordersync.HostNode) ([]ordersync.Subprotocol, error) {
 	subs := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
-		sub, err := newSubprotocol(name, store, nil, node, pagination.WithPerPage(cfg.perPage))
+		sub, err := cli.NewSubprotocol(name, store, nil, node, pagination.WithPerPage(cfg.perPage))
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
@@ -16,7 +17,7 @@ import (
 type nodeConfig struct {
 	listen   ma.Multiaddr
 	announce []ma.Multiaddr // addresses to tell peers instead of listen's
-	peers    peerAddrs
+	peers    cli.PeerAddrs
 	orders   string // initial orders; "" starts empty
 	db       string // sqlstore DSN; "" keeps the orders in memory
 	identity string
@@ -61,7 +62,7 @@ func (a *announceAddrs) Set(s string) error {
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
-	fs, logLevel := newFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--db DSN] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR] [--pprof ADDR]", stderr)
+	fs, logLevel := cli.NewFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--db DSN] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR] [--pprof ADDR]", stderr)
 	cfg := &nodeConfig{}
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	var announce announceAddrs
@@ -71,16 +72,16 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	fs.StringVar(&cfg.db, "db", "", "keep the orders in a database: sqlite:`PATH` or a postgres:// URL (created or migrated as needed); default in memory, lost at exit")
 	fs.StringVar(&cfg.identity, "identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	fs.IntVar(&cfg.minPeers, "min-peers", 0, fmt.Sprintf("peers each sync round must complete with (default: the number of --peer, at most %d, at least 1)", defaultNodeMinPeers))
-	fs.IntVar(&cfg.perPage, "per-page", pagination.DefaultPerPage, perPageUsage("orders per page served to peers"))
+	fs.IntVar(&cfg.perPage, "per-page", pagination.DefaultPerPage, cli.PerPageUsage("orders per page served to peers"))
 	fs.DurationVar(&cfg.interval, "interval", defaultNodeInterval, "approximate `delay` between periodic sync rounds (10% jitter)")
-	subs := fs.String("subprotocols", defaultSubprotocols, subprotocolsUsage("subprotocols to offer and ask for"))
+	subs := fs.String("subprotocols", cli.DefaultSubprotocols, cli.SubprotocolsUsage("subprotocols to offer and ask for"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "ask for one page at a time, as the original network's nodes do")
 	fs.IntVar(&cfg.lanes, "lanes", ordersync.DefaultLanes, fmt.Sprintf("requests to keep in flight with a provider when paging: lanes of the hash space paged side by side, 1 to %d (1: one page ahead; ignored with --no-pipeline)", ordersync.MaxLanes))
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "only serve the store: never ask peers for orders (a bench's provider)")
 	fs.DurationVar(&cfg.statusEvery, "status-every", 0, "also print a status line on stdout this often (0: only one line per round)")
 	fs.BoolVar(&cfg.mdns, "mdns", false, "discover and connect to peers on the local network with mDNS (multicast on every interface)")
 	cfg.monitor = addMonitorFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if err := cfg.monitor.check(); err != nil {
@@ -88,31 +89,31 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	}
 	addr, err := ma.NewMultiaddr(*listen)
 	if err != nil {
-		return nil, usagef("--listen %q: bad multiaddr: %v", *listen, err)
+		return nil, cli.Usagef("--listen %q: bad multiaddr: %v", *listen, err)
 	}
 	cfg.listen, cfg.announce = addr, announce
 	switch {
 	case cfg.minPeers == 0:
 		cfg.minPeers = max(1, min(defaultNodeMinPeers, len(cfg.peers)))
 	case cfg.minPeers < 0:
-		return nil, usagef("--min-peers %d: want a positive number", cfg.minPeers)
+		return nil, cli.Usagef("--min-peers %d: want a positive number", cfg.minPeers)
 	}
-	if err := checkPerPage(cfg.perPage); err != nil {
+	if err := cli.CheckPerPage(cfg.perPage); err != nil {
 		return nil, err
 	}
 	if err := ordersync.CheckOptions(ordersync.WithLanes(cfg.lanes)); err != nil {
-		return nil, usagef("--lanes %d: want 1 to %d", cfg.lanes, ordersync.MaxLanes)
+		return nil, cli.Usagef("--lanes %d: want 1 to %d", cfg.lanes, ordersync.MaxLanes)
 	}
 	if cfg.interval <= 0 {
-		return nil, usagef("--interval %v: want a positive duration", cfg.interval)
+		return nil, cli.Usagef("--interval %v: want a positive duration", cfg.interval)
 	}
 	if cfg.statusEvery < 0 {
-		return nil, usagef("--status-every %v: want a positive duration or 0", cfg.statusEvery)
+		return nil, cli.Usagef("--status-every %v: want a positive duration or 0", cfg.statusEvery)
 	}
-	if cfg.subprotocols, err = parseSubprotocols(*subs); err != nil {
-		return nil, usageError{fmt.Errorf("--subprotocols %q: %w", *subs, err)}
+	if cfg.subprotocols, err = cli.ParseSubprotocols(*subs); err != nil {
+		return nil, cli.Usage(fmt.Errorf("--subprotocols %q: %w", *subs, err))
 	}
-	if cfg.log, err = newLogger(*logLevel, stderr); err != nil {
+	if cfg.log, err = cli.NewLogger(*logLevel, stderr); err != nil {
 		return nil, err
 	}
 	return cfg, nil

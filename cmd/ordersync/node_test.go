@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -166,7 +167,7 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 	const union = 450
 	fileA, fileB := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
 	for file, orders := range map[string][]*zeroex.SignedOrder{fileA: a, fileB: b} {
-		if _, err := writeOrderFile(file, slices.Values(orders)); err != nil {
+		if _, err := cli.WriteOrderFile(file, slices.Values(orders)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,12 +6,12 @@ import (
 	"io"
 	"math"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
@@ -36,33 +36,33 @@ type serveConfig struct {
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
-	fs, logLevel := newFlagSet("serve", "--orders FILE | --db DSN [--orders FILE] [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R] [--metrics ADDR] [--pprof ADDR]", stderr)
+	fs, logLevel := cli.NewFlagSet("serve", "--orders FILE | --db DSN [--orders FILE] [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R] [--metrics ADDR] [--pprof ADDR]", stderr)
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	orders := fs.String("orders", "", "`file` of signed orders to serve, JSON lines or one JSON array; with --db, imported into the database")
 	db := fs.String("db", "", dbUsage+"; serves what it holds, without checking it again")
-	perPage := fs.Int("per-page", pagination.DefaultPerPage, perPageUsage("orders per response page"))
+	perPage := fs.Int("per-page", pagination.DefaultPerPage, cli.PerPageUsage("orders per response page"))
 	identity := fs.String("identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d, shared fairly: all to a peer alone, in turns when several wait (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
 	peerRateLimit := fs.Float64("peer-rate-limit", 0, fmt.Sprintf("requests per second served to one peer at most, burst %d, on top of --rate-limit (0: no such cap, the default)", ordersync.DefaultPeerRateBurst))
 	monitor := addMonitorFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if err := monitor.check(); err != nil {
 		return nil, err
 	}
 	if *orders == "" && *db == "" {
-		return nil, usagef("--orders or --db is required")
+		return nil, cli.Usagef("--orders or --db is required")
 	}
-	if err := checkPerPage(*perPage); err != nil {
+	if err := cli.CheckPerPage(*perPage); err != nil {
 		return nil, err
 	}
 	addr, err := ma.NewMultiaddr(*listen)
 	if err != nil {
-		return nil, usagef("--listen %q: bad multiaddr: %v", *listen, err)
+		return nil, cli.Usagef("--listen %q: bad multiaddr: %v", *listen, err)
 	}
 	cfg := &serveConfig{listen: addr, orders: *orders, db: *db, perPage: *perPage, identity: *identity, monitor: monitor}
-	if cfg.log, err = newLogger(*logLevel, stderr); err != nil {
+	if cfg.log, err = cli.NewLogger(*logLevel, stderr); err != nil {
 		return nil, err
 	}
 	if cfg.rateLimit, err = requestRate("--rate-limit", *rateLimit); err != nil {
@@ -80,7 +80,7 @@ func requestRate(flag string, perSecond float64) (rate.Limit, error) {
 	case perSecond == 0:
 		return rate.Inf, nil
 	case perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0):
-		return 0, usagef("%s %v: want a positive number of requests per second, or 0 for no limit", flag, perSecond)
+		return 0, cli.Usagef("%s %v: want a positive number of requests per second, or 0 for no limit", flag, perSecond)
 	}
 	return rate.Limit(perSecond), nil
 }
@@ -96,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Identity and listener first: a bad key file or a busy port should
 	// not wait for a large order file to load. Until the service is
 	// registered below, the host turns ordersync streams away.
-	priv, err := loadKeyOrNil(cfg.identity)
+	priv, err := cli.LoadKeyOrNil(cfg.identity)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	// The address lines are the one thing serve writes to stdout (os.Stdout
 	// is unbuffered): scripts and tests read them to know whom to dial.
-	if err := printAddrs(stdout, h); err != nil {
+	if err := cli.PrintAddrs(stdout, h); err != nil {
 		return err
 	}
 
@@ -188,37 +188,8 @@ func loadStore(ctx context.Context, path string, stderr io.Writer, log logrus.Fi
 // stderr starts with.
 func loadStoreAs(ctx context.Context, cmd, path string, stderr io.Writer, log logrus.FieldLogger) (*orderstore.Memory, error) {
 	store := orderstore.NewMemory()
-	if err := loadOrdersInto(ctx, store, cmd, path, stderr, log); err != nil {
+	if err := cli.LoadOrdersInto(ctx, store, cmd, path, stderr, log); err != nil {
 		return nil, err
 	}
 	return store, nil
-}
-
-// loadOrdersInto reads and verifies the order file and adds the orders
-// that verify to store, reporting on stderr, as loadStoreAs does.
-func loadOrdersInto(ctx context.Context, store orderstore.Store, cmd, path string, stderr io.Writer, log logrus.FieldLogger) error {
-	orders, err := readOrderFile(path)
-	if err != nil {
-		return err
-	}
-	valid, dropped, firstBad := verifyOrders(orders)
-	if firstBad != nil {
-		log.WithError(firstBad).Warn("dropping orders whose signature does not verify")
-	}
-	added, err := store.AddOrders(ctx, valid)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "%s: %s: %d orders, %d verified, %d rejected (%s), %d duplicates\n",
-		cmd, path, len(orders), len(valid), dropped.Total(), dropped, len(valid)-added)
-	return nil
-}
-
-// loadKeyOrNil returns the key in the identity file, or nil (a fresh
-// identity) when no file is named.
-func loadKeyOrNil(path string) (crypto.PrivKey, error) {
-	if path == "" {
-		return nil, nil
-	}
-	return loadOrCreateIdentity(path)
 }

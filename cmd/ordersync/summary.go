@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 )
 
 // printSyncSummary writes what a sync did: first one line with the totals
@@ -62,8 +63,8 @@ var rejectNames = map[ordersync.RejectReason]string{
 }
 
 // rejectedByReason names the counts of dropped orders.
-func rejectedByReason(st ordersync.Stats) rejections {
-	r := rejections{}
+func rejectedByReason(st ordersync.Stats) cli.Rejections {
+	r := cli.Rejections{}
 	for reason, n := range st.OrdersRejected {
 		if n > 0 {
 			r[rejectNames[reason]] += int(n)

@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -76,7 +77,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // writeOutFile writes the accepted orders to out and renames it to path.
 func writeOutFile(ctx context.Context, out *os.File, res *syncOutcome, path string) (int, error) {
-	written, err := writeOrders(out, res.orders(context.WithoutCancel(ctx)))
+	written, err := cli.WriteOrders(out, res.orders(context.WithoutCancel(ctx)))
 	if err == nil {
 		err = out.Chmod(0o644)
 	}
@@ -154,7 +155,7 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 	}
 	defer h.Close()
 
-	if err := connectPeers(ctx, h, cfg.peers, cfg.minPeers, log); err != nil {
+	if err := cli.ConnectPeers(ctx, h, cfg.peers, cfg.minPeers, log); err != nil {
 		return nil, err
 	}
 
@@ -187,7 +188,7 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 	var opts []pagination.Option
 	subprotocols := make([]ordersync.Subprotocol, 0, len(cfg.subprotocols))
 	for _, name := range cfg.subprotocols {
-		sub, err := newSubprotocol(name, store, cfg.filter, node, opts...)
+		sub, err := cli.NewSubprotocol(name, store, cfg.filter, node, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +221,7 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 // (a line that cannot be hashed is an error naming it); their signatures
 // were checked when the file was written.
 func loadUpdate(ctx context.Context, store *orderstore.Memory, path string) error {
-	orders, err := readOrderFile(path)
+	orders, err := cli.ReadOrderFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -44,7 +45,7 @@ func assertSameOrders(t *testing.T, got, want []*zeroex.SignedOrder) {
 func TestOrderFileRoundTrip(t *testing.T) {
 	want := testOrders(t, 25)
 	path := filepath.Join(t.TempDir(), "orders.jsonl")
-	n, err := writeOrderFile(path, slices.Values(want))
+	n, err := WriteOrderFile(path, slices.Values(want))
 	if err != nil || n != len(want) {
 		t.Fatalf("writeOrderFile = %d, %v; want %d, nil", n, err, len(want))
 	}
@@ -55,7 +56,7 @@ func TestOrderFileRoundTrip(t *testing.T) {
 	if lines := bytes.Count(raw, []byte("\n")); lines != len(want) {
 		t.Fatalf("file has %d lines, want one per order (%d)", lines, len(want))
 	}
-	got, err := readOrderFile(path)
+	got, err := ReadOrderFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestReadOrdersFormats(t *testing.T) {
 		{"only white space", " \n\r\n\t", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := readOrders(strings.NewReader(tc.input), "test")
+			got, err := ReadOrders(strings.NewReader(tc.input), "test")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +97,7 @@ func TestReadOrdersErrors(t *testing.T) {
 	if badFee == b {
 		t.Fatal("test order has no makerFee 0 to break")
 	}
-	long := `{"salt":"` + strings.Repeat("1", maxOrderSize) + `"}`
+	long := `{"salt":"` + strings.Repeat("1", MaxOrderSize) + `"}`
 	for _, tc := range []struct {
 		name, input string
 		want        []string // substrings of the error
@@ -118,7 +119,7 @@ func TestReadOrdersErrors(t *testing.T) {
 		{"data after array", "[" + a + "]\n" + b, []string{"orders.jsonl:2:", "after the JSON array"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := readOrders(strings.NewReader(tc.input), "orders.jsonl")
+			got, err := ReadOrders(strings.NewReader(tc.input), "orders.jsonl")
 			if err == nil {
 				t.Fatalf("read %d orders, want an error", len(got))
 			}
@@ -133,7 +134,7 @@ func TestReadOrdersErrors(t *testing.T) {
 
 func TestReadOrderFileMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope.jsonl")
-	_, err := readOrderFile(path)
+	_, err := ReadOrderFile(path)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("got %v, want a not-exist error naming %s", err, path)
 	}
@@ -147,7 +148,7 @@ func TestScanOrdersStopsOnCallbackError(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err := scanOrders(strings.NewReader(input.String()), "test", func(*zeroex.SignedOrder) error {
+	err := ScanOrders(strings.NewReader(input.String()), "test", func(*zeroex.SignedOrder) error {
 		calls++
 		return stop
 	})
@@ -169,7 +170,7 @@ func TestVerifyOrdersCountsReasons(t *testing.T) {
 	short.ResetHash()
 	orders[7] = &short
 
-	valid, dropped, firstBad := verifyOrders(orders)
+	valid, dropped, firstBad := VerifyOrders(orders)
 	if len(valid) != 38 {
 		t.Fatalf("%d valid, want 38", len(valid))
 	}
@@ -189,7 +190,7 @@ func TestVerifyOrdersCountsReasons(t *testing.T) {
 func TestOrderWriterMatchesMarshalJSON(t *testing.T) {
 	orders := testOrders(t, 20)
 	var lines bytes.Buffer
-	n, err := writeOrders(&lines, slices.Values(orders))
+	n, err := WriteOrders(&lines, slices.Values(orders))
 	if err != nil || n != len(orders) {
 		t.Fatalf("wrote %d orders, %v", n, err)
 	}
@@ -212,7 +213,7 @@ func TestOrderWriterMatchesMarshalJSON(t *testing.T) {
 // (or a cached encoding) per order would double its peak memory.
 func TestOrderWriterAllocatesNothingPerOrder(t *testing.T) {
 	orders := testOrders(t, 2)
-	ow := newOrderWriter(io.Discard)
+	ow := NewOrderWriter(io.Discard)
 	if err := ow.Write(orders[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func TestOrderWriterAllocatesNothingPerOrder(t *testing.T) {
 func BenchmarkReadOrders(b *testing.B) {
 	orders := testOrders(b, 5000)
 	var lines bytes.Buffer
-	if _, err := writeOrders(&lines, slices.Values(orders)); err != nil {
+	if _, err := WriteOrders(&lines, slices.Values(orders)); err != nil {
 		b.Fatal(err)
 	}
 	array := append([]byte{'['}, bytes.ReplaceAll(bytes.TrimSpace(lines.Bytes()), []byte("\n"), []byte(",\n"))...)
@@ -243,7 +244,7 @@ func BenchmarkReadOrders(b *testing.B) {
 		b.Run(input.name, func(b *testing.B) {
 			b.SetBytes(int64(len(input.data)))
 			for b.Loop() {
-				got, err := readOrders(bytes.NewReader(input.data), "bench")
+				got, err := ReadOrders(bytes.NewReader(input.data), "bench")
 				if err != nil || len(got) != len(orders) {
 					b.Fatalf("read %d orders, %v", len(got), err)
 				}
@@ -263,14 +264,14 @@ func BenchmarkWriteOrders(b *testing.B) {
 			o.ResetHash()
 		}
 		b.StartTimer()
-		if _, err := writeOrders(io.Discard, slices.Values(orders)); err != nil {
+		if _, err := WriteOrders(io.Discard, slices.Values(orders)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orders)), "ns/order")
 }
 
-func TestLoadStoreReports(t *testing.T) {
+func TestLoadOrdersIntoReports(t *testing.T) {
 	orders := testOrders(t, 10)
 	bad := *orders[4]
 	bad.Signature = slices.Clone(bad.Signature)
@@ -278,13 +279,13 @@ func TestLoadStoreReports(t *testing.T) {
 	bad.ResetHash()
 	file := slices.Concat(orders, orders[:3], []*zeroex.SignedOrder{&bad})
 	path := filepath.Join(t.TempDir(), "orders.jsonl")
-	if _, err := writeOrderFile(path, slices.Values(file)); err != nil {
+	if _, err := WriteOrderFile(path, slices.Values(file)); err != nil {
 		t.Fatal(err)
 	}
 	var report bytes.Buffer
-	log, _ := newLogger("error", io.Discard)
-	store, err := loadStore(t.Context(), path, &report, log)
-	if err != nil {
+	log, _ := NewLogger("error", io.Discard)
+	store := orderstore.NewMemory()
+	if err := LoadOrdersInto(t.Context(), store, "serve", path, &report, log); err != nil {
 		t.Fatal(err)
 	}
 	if store.Len() != 10 {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -12,27 +12,32 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// usageError is a bad command line: the command exits 2 and points at -h.
-type usageError struct{ err error }
+// UsageError is a bad command line: the command exits 2 and points at -h.
+type UsageError struct{ err error }
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+func (e UsageError) Error() string { return e.err.Error() }
+func (e UsageError) Unwrap() error { return e.err }
 
-// usagef returns a usageError with a formatted message.
-func usagef(format string, args ...interface{}) error {
-	return usageError{fmt.Errorf(format, args...)}
+// Usage marks err as a usage error.
+func Usage(err error) error { return UsageError{err} }
+
+// Usagef returns a usage error with a formatted message.
+func Usagef(format string, args ...interface{}) error {
+	return UsageError{fmt.Errorf(format, args...)}
 }
 
-func isUsageError(err error) bool {
-	var u usageError
+// IsUsageError reports whether err, or an error it wraps, is a usage
+// error.
+func IsUsageError(err error) bool {
+	var u UsageError
 	return errors.As(err, &u)
 }
 
-// newFlagSet returns a flag set for a command that reports errors to the
+// NewFlagSet returns a flag set for a command that reports errors to the
 // caller instead of exiting, prints its usage (synopsis, then flags) to
 // stderr on -h or a bad flag, and has the --log-level flag every command
 // shares.
-func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
+func NewFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("ordersync "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -44,10 +49,10 @@ func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string
 	return fs, level
 }
 
-// newTextFlagSet returns a flag set, like newFlagSet's but without
+// NewTextFlagSet returns a flag set, like newFlagSet's but without
 // --log-level, whose usage (on -h or a bad flag, to usage) is text and then
 // the flags other than the hidden ones.
-func newTextFlagSet(name, text string, usage io.Writer, hidden ...string) *flag.FlagSet {
+func NewTextFlagSet(name, text string, usage io.Writer, hidden ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet("ordersync "+name, flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.Usage = func() {
@@ -72,41 +77,41 @@ func printVisibleFlags(fs *flag.FlagSet, hidden ...string) {
 	full.PrintDefaults()
 }
 
-// perPageUsage and checkPerPage are --per-page's text and check, the same
+// PerPageUsage and checkPerPage are --per-page's text and check, the same
 // in serve, demo and bench.
-func perPageUsage(what string) string {
-	return fmt.Sprintf("%s, 1 to %d", what, maxPerPage)
+func PerPageUsage(what string) string {
+	return fmt.Sprintf("%s, 1 to %d", what, MaxPerPage)
 }
 
-func checkPerPage(n int) error {
-	if n < 1 || n > maxPerPage {
-		return usagef("--per-page %d: want 1 to %d", n, maxPerPage)
+func CheckPerPage(n int) error {
+	if n < 1 || n > MaxPerPage {
+		return Usagef("--per-page %d: want 1 to %d", n, MaxPerPage)
 	}
 	return nil
 }
 
-// parseFlags parses args into fs and rejects positional arguments, which no
+// ParseFlags parses args into fs and rejects positional arguments, which no
 // command takes. Errors from the flag package (already printed with the
 // usage) come back as usage errors; -h comes back as flag.ErrHelp.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func ParseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err}
+		return UsageError{err}
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (every input is a flag)", fs.Arg(0))
+		return Usagef("unexpected argument %q (every input is a flag)", fs.Arg(0))
 	}
 	return nil
 }
 
-// newLogger returns a logrus logger that writes to stderr at the named
+// NewLogger returns a logrus logger that writes to stderr at the named
 // level.
-func newLogger(level string, stderr io.Writer) (*logrus.Logger, error) {
+func NewLogger(level string, stderr io.Writer) (*logrus.Logger, error) {
 	lvl, err := logrus.ParseLevel(level)
 	if err != nil {
-		return nil, usagef("--log-level %q: not a level (try warn, info or debug)", level)
+		return nil, Usagef("--log-level %q: not a level (try warn, info or debug)", level)
 	}
 	log := logrus.New()
 	log.SetOutput(stderr)
@@ -114,12 +119,12 @@ func newLogger(level string, stderr io.Writer) (*logrus.Logger, error) {
 	return log, nil
 }
 
-// peerAddrs is a repeatable flag of peer multiaddrs that end in /p2p/ID.
+// PeerAddrs is a repeatable flag of peer multiaddrs that end in /p2p/ID.
 // Each value is checked when it is set, so a bad one fails flag parsing with
 // the flag's name in the message.
-type peerAddrs []peer.AddrInfo
+type PeerAddrs []peer.AddrInfo
 
-func (p *peerAddrs) String() string {
+func (p *PeerAddrs) String() string {
 	if p == nil {
 		return ""
 	}
@@ -130,8 +135,8 @@ func (p *peerAddrs) String() string {
 	return strings.Join(parts, ",")
 }
 
-func (p *peerAddrs) Set(s string) error {
-	ai, err := parsePeerAddr(s)
+func (p *PeerAddrs) Set(s string) error {
+	ai, err := ParsePeerAddr(s)
 	if err != nil {
 		return err
 	}
@@ -147,9 +152,9 @@ func (p *peerAddrs) Set(s string) error {
 	return nil
 }
 
-// parsePeerAddr parses a full peer address such as
+// ParsePeerAddr parses a full peer address such as
 // /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW....
-func parsePeerAddr(s string) (peer.AddrInfo, error) {
+func ParsePeerAddr(s string) (peer.AddrInfo, error) {
 	addr, err := ma.NewMultiaddr(strings.TrimSpace(s))
 	if err != nil {
 		return peer.AddrInfo{}, fmt.Errorf("bad multiaddr %q: %v", s, err)

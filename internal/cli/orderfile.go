@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -12,12 +12,12 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// maxOrderSize bounds one order in an order file (a line of a JSON-lines
+// MaxOrderSize bounds one order in an order file (a line of a JSON-lines
 // file, an element of an array). A real signed order is about 1.3 KB; the
 // bound only keeps a broken or hostile file from taking all memory.
-const maxOrderSize = 1 << 20
+const MaxOrderSize = 1 << 20
 
-// readOrderFile reads every signed order in the file at path. The file is
+// ReadOrderFile reads every signed order in the file at path. The file is
 // either JSON lines (one signed order per line; blank lines are skipped) or
 // one JSON array of signed orders; the first byte that is not white space
 // tells which. An error names the file, the line where the bad order starts
@@ -26,20 +26,20 @@ const maxOrderSize = 1 << 20
 //	orders.jsonl:17: zeroex: field "makerFee": not a decimal number: "12a"
 //
 // Signatures are not checked here (see verifyOrders).
-func readOrderFile(path string) ([]*zeroex.SignedOrder, error) {
+func ReadOrderFile(path string) ([]*zeroex.SignedOrder, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readOrders(f, path)
+	return ReadOrders(f, path)
 }
 
-// readOrders is readOrderFile on any reader; name stands for the input in
+// ReadOrders is readOrderFile on any reader; name stands for the input in
 // errors.
-func readOrders(r io.Reader, name string) ([]*zeroex.SignedOrder, error) {
+func ReadOrders(r io.Reader, name string) ([]*zeroex.SignedOrder, error) {
 	var orders []*zeroex.SignedOrder
-	err := scanOrders(r, name, func(o *zeroex.SignedOrder) error {
+	err := ScanOrders(r, name, func(o *zeroex.SignedOrder) error {
 		orders = append(orders, o)
 		return nil
 	})
@@ -49,10 +49,10 @@ func readOrders(r io.Reader, name string) ([]*zeroex.SignedOrder, error) {
 	return orders, nil
 }
 
-// scanOrders decodes the orders of r (JSON lines or one JSON array) one at
+// ScanOrders decodes the orders of r (JSON lines or one JSON array) one at
 // a time and hands each to fn; an error from fn stops the scan and is
 // returned as it is.
-func scanOrders(r io.Reader, name string, fn func(*zeroex.SignedOrder) error) error {
+func ScanOrders(r io.Reader, name string, fn func(*zeroex.SignedOrder) error) error {
 	s := &orderScanner{r: bufio.NewReaderSize(r, 64<<10), name: name, line: 1}
 	if bom, err := s.r.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		s.r.Discard(3) // A UTF-8 byte-order mark, as some editors write.
@@ -139,8 +139,8 @@ func (s *orderScanner) readLine() ([]byte, error) {
 	s.buf = s.buf[:0]
 	for {
 		chunk, err := s.r.ReadSlice('\n')
-		if len(s.buf)+len(chunk) > maxOrderSize {
-			return nil, fmt.Errorf("line longer than %d bytes (one signed order per line, please)", maxOrderSize)
+		if len(s.buf)+len(chunk) > MaxOrderSize {
+			return nil, fmt.Errorf("line longer than %d bytes (one signed order per line, please)", MaxOrderSize)
 		}
 		s.buf = append(s.buf, chunk...)
 		switch {
@@ -260,8 +260,8 @@ func (s *orderScanner) readObject() ([]byte, error) {
 		if end >= 0 {
 			chunk = chunk[:end]
 		}
-		if len(s.buf)+len(chunk) > maxOrderSize {
-			return nil, fmt.Errorf("signed order longer than %d bytes", maxOrderSize)
+		if len(s.buf)+len(chunk) > MaxOrderSize {
+			return nil, fmt.Errorf("signed order longer than %d bytes", MaxOrderSize)
 		}
 		s.buf = append(s.buf, chunk...)
 		s.r.Discard(len(chunk))
@@ -271,7 +271,7 @@ func (s *orderScanner) readObject() ([]byte, error) {
 	}
 }
 
-// orderWriter writes signed orders as JSON lines through a buffer, in the
+// OrderWriter writes signed orders as JSON lines through a buffer, in the
 // encoding peers send (zeroex's SignedOrder.MarshalJSON).
 //
 // It encodes with AppendJSONUncached into one reused buffer: AppendJSON
@@ -279,18 +279,18 @@ func (s *orderScanner) readObject() ([]byte, error) {
 // 100k orders held by sync's store), and a fresh buffer per order would be a
 // kilobyte of garbage each, which lets the heap grow to twice the store
 // before the collector reclaims it.
-type orderWriter struct {
+type OrderWriter struct {
 	w   *bufio.Writer
 	buf []byte // one order's encoding, reused
 	n   int
 }
 
-func newOrderWriter(w io.Writer) *orderWriter {
-	return &orderWriter{w: bufio.NewWriterSize(w, 256<<10)}
+func NewOrderWriter(w io.Writer) *OrderWriter {
+	return &OrderWriter{w: bufio.NewWriterSize(w, 256<<10)}
 }
 
 // Write writes one order and a newline.
-func (ow *orderWriter) Write(o *zeroex.SignedOrder) error {
+func (ow *OrderWriter) Write(o *zeroex.SignedOrder) error {
 	enc, err := o.AppendJSONUncached(ow.buf[:0])
 	if err != nil {
 		return fmt.Errorf("order %d: %w", ow.n, err)
@@ -304,20 +304,20 @@ func (ow *orderWriter) Write(o *zeroex.SignedOrder) error {
 }
 
 // Count is the number of orders written so far.
-func (ow *orderWriter) Count() int { return ow.n }
+func (ow *OrderWriter) Count() int { return ow.n }
 
 // Flush writes out what is buffered.
-func (ow *orderWriter) Flush() error { return ow.w.Flush() }
+func (ow *OrderWriter) Flush() error { return ow.w.Flush() }
 
-// writeOrderFile creates (or truncates) the file at path and writes the
+// WriteOrderFile creates (or truncates) the file at path and writes the
 // orders to it as JSON lines, which readOrderFile reads back. It returns how
 // many orders it wrote.
-func writeOrderFile(path string, orders iter.Seq[*zeroex.SignedOrder]) (int, error) {
+func WriteOrderFile(path string, orders iter.Seq[*zeroex.SignedOrder]) (int, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
-	n, err := writeOrders(f, orders)
+	n, err := WriteOrders(f, orders)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -327,10 +327,10 @@ func writeOrderFile(path string, orders iter.Seq[*zeroex.SignedOrder]) (int, err
 	return n, nil
 }
 
-// writeOrders writes the orders to w as JSON lines, through a buffer that
+// WriteOrders writes the orders to w as JSON lines, through a buffer that
 // it flushes at the end, and returns how many it wrote.
-func writeOrders(w io.Writer, orders iter.Seq[*zeroex.SignedOrder]) (int, error) {
-	ow := newOrderWriter(w)
+func WriteOrders(w io.Writer, orders iter.Seq[*zeroex.SignedOrder]) (int, error) {
+	ow := NewOrderWriter(w)
 	for o := range orders {
 		if err := ow.Write(o); err != nil {
 			return ow.Count(), err

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -13,11 +13,11 @@ import (
 // bytes and an RSA one a few KB.
 const maxIdentitySize = 64 << 10
 
-// loadOrCreateIdentity returns the libp2p private key in the file at path
+// LoadOrCreateIdentity returns the libp2p private key in the file at path
 // (crypto.MarshalPrivateKey format), creating the file with a new Ed25519
 // key and mode 0600 if it does not exist, so that a node keeps its peer ID
 // across runs.
-func loadOrCreateIdentity(path string) (crypto.PrivKey, error) {
+func LoadOrCreateIdentity(path string) (crypto.PrivKey, error) {
 	key, err := readIdentity(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return key, err
@@ -53,7 +53,7 @@ func loadOrCreateIdentity(path string) (crypto.PrivKey, error) {
 // readIdentity reads a key written by loadOrCreateIdentity. A missing file
 // gives an error that matches fs.ErrNotExist.
 func readIdentity(path string) (crypto.PrivKey, error) {
-	raw, err := readBounded(path, maxIdentitySize)
+	raw, err := ReadBounded(path, maxIdentitySize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// printAddrs writes each address h listens on as a full peer address
+// PrintAddrs writes each address h listens on as a full peer address
 // (/ip4/.../tcp/N/p2p/ID), one per line, which sync --peer takes as it is.
-func printAddrs(w io.Writer, h host.Host) error {
+func PrintAddrs(w io.Writer, h host.Host) error {
 	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()})
 	if err != nil {
 		return err
@@ -30,10 +30,10 @@ func printAddrs(w io.Writer, h host.Host) error {
 	return nil
 }
 
-// connectPeers dials every peer at once. It fails when fewer than minPeers
+// ConnectPeers dials every peer at once. It fails when fewer than minPeers
 // can be reached, naming each failure; otherwise it logs the failures and
 // goes on with the peers it reached.
-func connectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPeers int, log logrus.FieldLogger) error {
+func ConnectPeers(ctx context.Context, h host.Host, peers []peer.AddrInfo, minPeers int, log logrus.FieldLogger) error {
 	errs := make([]error, len(peers))
 	var wg sync.WaitGroup
 	for i, ai := range peers {

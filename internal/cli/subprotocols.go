@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -13,54 +13,54 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 )
 
-// maxPerPage is the largest page the subprotocols allow.
-const maxPerPage = pagination.MaxPerPage
+// MaxPerPage is the largest page the subprotocols allow.
+const MaxPerPage = pagination.MaxPerPage
 
 // Subprotocol names on the command line. Every command that takes
 // --subprotocols (sync, demo) parses it with parseSubprotocols, so they all
 // accept the same names: these, their aliases and the wire names.
 const (
-	nameReconcile          = "reconcile"
-	nameFilteredPagination = "filtered-pagination"
-	nameOrdinal            = "ordinal"
-	defaultSubprotocols    = nameReconcile + "," + nameFilteredPagination + "," + nameOrdinal
+	NameReconcile          = "reconcile"
+	NameFilteredPagination = "filtered-pagination"
+	NameOrdinal            = "ordinal"
+	DefaultSubprotocols    = NameReconcile + "," + NameFilteredPagination + "," + NameOrdinal
 )
 
 // subprotocolNames maps every accepted name, lower case, to the wire name.
 var subprotocolNames = map[string]string{
-	nameReconcile:           reconcile.Name,
+	NameReconcile:           reconcile.Name,
 	reconcile.Name:          reconcile.Name,
-	nameFilteredPagination:  filteredpagination.Name,
+	NameFilteredPagination:  filteredpagination.Name,
 	"filteredpagination":    filteredpagination.Name,
 	"v1":                    filteredpagination.Name,
 	filteredpagination.Name: filteredpagination.Name,
-	nameOrdinal:             ordinal.Name,
+	NameOrdinal:             ordinal.Name,
 	"v0":                    ordinal.Name,
 	ordinal.Name:            ordinal.Name,
 }
 
-// subprotocolsUsage documents the --subprotocols flag, the same for every
+// SubprotocolsUsage documents the --subprotocols flag, the same for every
 // command that has it.
-func subprotocolsUsage(what string) string {
+func SubprotocolsUsage(what string) string {
 	return fmt.Sprintf("%s, most preferred first: a comma-separated `list` of %s (also %s), %s (also v1, filteredpagination or %s) and %s (also v0 or %s)",
-		what, nameReconcile, reconcile.Name, nameFilteredPagination, filteredpagination.Name, nameOrdinal, ordinal.Name)
+		what, NameReconcile, reconcile.Name, NameFilteredPagination, filteredpagination.Name, NameOrdinal, ordinal.Name)
 }
 
-// defaultSubprotocolPreference is the default preference, as wire names:
+// DefaultSubprotocolPreference is the default preference, as wire names:
 // set reconciliation, then what existing nodes prefer (the order-hash
 // cursor, then page numbers), so that old peers answer with those.
-func defaultSubprotocolPreference() []string {
+func DefaultSubprotocolPreference() []string {
 	return []string{reconcile.Name, filteredpagination.Name, ordinal.Name}
 }
 
-// paginationPreference is what existing nodes prefer: the full syncs of the
+// PaginationPreference is what existing nodes prefer: the full syncs of the
 // bench measure these.
-func paginationPreference() []string {
+func PaginationPreference() []string {
 	return []string{filteredpagination.Name, ordinal.Name}
 }
 
-// shortSubprotocolName is the name the tables show.
-func shortSubprotocolName(name string) string {
+// ShortSubprotocolName is the name the tables show.
+func ShortSubprotocolName(name string) string {
 	switch name {
 	case filteredpagination.Name:
 		return "v1 (order-hash cursor)"
@@ -72,21 +72,21 @@ func shortSubprotocolName(name string) string {
 	return name
 }
 
-// parseSubprotocols reads a comma-separated preference list of the names
+// ParseSubprotocols reads a comma-separated preference list of the names
 // subprotocolNames accepts, in any case, and returns the wire names, most
 // preferred first. An empty entry, an unknown name or one subprotocol named
 // twice is an error.
-func parseSubprotocols(list string) ([]string, error) {
+func ParseSubprotocols(list string) ([]string, error) {
 	var names []string
 	seen := map[string]bool{}
 	for _, entry := range strings.Split(list, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
-			return nil, fmt.Errorf("empty name (want a comma-separated list of %s, %s and %s)", nameReconcile, nameFilteredPagination, nameOrdinal)
+			return nil, fmt.Errorf("empty name (want a comma-separated list of %s, %s and %s)", NameReconcile, NameFilteredPagination, NameOrdinal)
 		}
 		name, ok := subprotocolNames[strings.ToLower(entry)]
 		if !ok {
-			return nil, fmt.Errorf("unknown subprotocol %q (want %s, %s or %s)", entry, nameReconcile, nameFilteredPagination, nameOrdinal)
+			return nil, fmt.Errorf("unknown subprotocol %q (want %s, %s or %s)", entry, NameReconcile, NameFilteredPagination, NameOrdinal)
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("%q: %s listed twice", entry, name)
@@ -97,9 +97,9 @@ func parseSubprotocols(list string) ([]string, error) {
 	return names, nil
 }
 
-// newSubprotocol builds the subprotocol of a wire name (as parseSubprotocols
+// NewSubprotocol builds the subprotocol of a wire name (as parseSubprotocols
 // returns them) over store, scoring providers through scorer (nil: none).
-func newSubprotocol(name string, store orderstore.Store, filter *orderfilter.Filter, scorer pagination.PeerScorer, opts ...pagination.Option) (ordersync.Subprotocol, error) {
+func NewSubprotocol(name string, store orderstore.Store, filter *orderfilter.Filter, scorer pagination.PeerScorer, opts ...pagination.Option) (ordersync.Subprotocol, error) {
 	if scorer != nil {
 		opts = append(opts, pagination.WithPeerScorer(scorer))
 	}

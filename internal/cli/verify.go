@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -9,11 +9,11 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// rejections counts dropped orders by reason.
-type rejections map[string]int
+// Rejections counts dropped orders by reason.
+type Rejections map[string]int
 
 // Total is the number of rejected orders.
-func (r rejections) Total() int {
+func (r Rejections) Total() int {
 	n := 0
 	for _, c := range r {
 		n += c
@@ -23,7 +23,7 @@ func (r rejections) Total() int {
 
 // String lists the reasons, most frequent first, as
 // "bad signature length 2, wrong signer 1", or "none".
-func (r rejections) String() string {
+func (r Rejections) String() string {
 	if len(r) == 0 {
 		return "none"
 	}
@@ -67,14 +67,14 @@ func rejectionReason(err error) string {
 	return "malformed order"
 }
 
-// verifyOrders checks every order's hash and signature on all cores and
+// VerifyOrders checks every order's hash and signature on all cores and
 // returns, in input order, the orders that verify, and what was dropped by
 // reason. firstBad is the first rejected order's error (nil if none), for a
 // log line that shows a concrete example.
-func verifyOrders(orders []*zeroex.SignedOrder) (valid []*zeroex.SignedOrder, dropped rejections, firstBad error) {
+func VerifyOrders(orders []*zeroex.SignedOrder) (valid []*zeroex.SignedOrder, dropped Rejections, firstBad error) {
 	errs := zeroex.VerifySignatures(orders)
 	valid = make([]*zeroex.SignedOrder, 0, len(orders))
-	dropped = rejections{}
+	dropped = Rejections{}
 	for i, err := range errs {
 		if err == nil {
 			valid = append(valid, orders[i])
