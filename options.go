@@ -120,6 +120,8 @@ type config struct {
 	// uncachedEncodings: a provider encodes orders without keeping the
 	// encoding on them (WithEncodingCache(false)).
 	uncachedEncodings bool
+	// unpipelined: the requester ignores Pipeliner (WithPipelining(false)).
+	unpipelined bool
 }
 
 // CheckOptions reports the first invalid option, naming it, so that a
@@ -389,6 +391,21 @@ func WithLanes(n int) Option {
 func WithEncodingCache(keep bool) Option {
 	return func(c *config) error {
 		c.uncachedEncodings = !keep
+		return nil
+	}
+}
+
+// WithPipelining sets whether the requester asks a Pipeliner subprotocol
+// for its next request before the page in hand is validated, and so keeps
+// the provider busy (and, with a Spreader, spreads a sync over lanes).
+// Default true. With false every subprotocol is driven as the original
+// nodes drive theirs: the next request goes out once
+// HandleOrderSyncResponse has returned it, one round trip per page. It is
+// there to measure what pipelining is worth, and for a node that wants the
+// original's pace.
+func WithPipelining(on bool) Option {
+	return func(c *config) error {
+		c.unpipelined = !on
 		return nil
 	}
 }

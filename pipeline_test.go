@@ -94,6 +94,27 @@ func TestPipelinedRequestIsSentBeforeValidation(t *testing.T) {
 	}
 }
 
+func TestWithPipeliningFalseAsksOnePageAtATime(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	providerSub := newPager("/test/a", orders(1, 25), 10)
+	newService(t, hosts[1], []Subprotocol{providerSub}, testOptions(t, 1)...)
+	requesterSub := &pipelinedPager{pager: newPager("/test/a", nil, 10)}
+	opts := append(testOptions(t, 1), WithPipelining(false))
+	requester := newService(t, hosts[0], []Subprotocol{requesterSub}, opts...)
+
+	if err := requester.GetOrders(guardCtx(t), 1); err != nil {
+		t.Fatalf("GetOrders: %v", err)
+	}
+	if got := requesterSub.receivedCount(); got != 25 {
+		t.Errorf("requester kept %d orders, want 25", got)
+	}
+	requesterSub.mu.Lock()
+	defer requesterSub.mu.Unlock()
+	if len(requesterSub.early) != 0 {
+		t.Errorf("NextRequest was asked for offsets %v with pipelining off", requesterSub.early)
+	}
+}
+
 func TestPipelineMismatchEndsSync(t *testing.T) {
 	hosts := testnet.New(t, 2)
 	providerSub := newPager("/test/a", orders(1, 25), 10)

@@ -375,7 +375,7 @@ func (ps *peerSync) followInLane(ctx context.Context, sent sentRequest, resp *Re
 // sync may spread, for the lanes' first requests (Spreader).
 func (ps *peerSync) follow(ctx context.Context, resp *Response) (followers, error) {
 	pl, ok := ps.sub.(Pipeliner)
-	if !ok || resp.Complete {
+	if !ok || resp.Complete || ps.s.cfg.unpipelined {
 		return followers{endsLane: resp.Complete}, nil
 	}
 	next, err := pl.NextRequest(ctx, resp)

@@ -85,7 +85,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	service := ordersync.New(ctx, node, subs,
 		ordersync.WithMetricsTracer(roundTracer{MetricsTracer: inner, rep: rep}),
 		ordersync.WithLogger(log),
-		ordersync.WithLanes(cfg.lanes))
+		ordersync.WithLanes(cfg.lanes),
+		ordersync.WithPipelining(!cfg.noPipeline))
 	rep.service = service
 
 	if err := cli.PrintAddrs(stdout, h); err != nil {
@@ -192,9 +193,6 @@ func nodeSubprotocols(cfg *nodeConfig, store orderstore.Store, node *ordersync.H
 		sub, err := cli.NewSubprotocol(name, store, nil, node, pagination.WithPerPage(cfg.perPage))
 		if err != nil {
 			return nil, err
-		}
-		if _, ok := sub.(ordersync.Pipeliner); ok && cfg.noPipeline {
-			sub = unpipelined(sub)
 		}
 		subs = append(subs, sub)
 	}
@@ -341,31 +339,5 @@ func (r *nodeReporter) statusEvery(ctx context.Context, d time.Duration) {
 		case <-ctx.Done():
 			return
 		}
-	}
-}
-
-// unpipelined hides a subprotocol's Pipeliner (and so its Spreader), so
-// that the requester writes a request only once it has handled the
-// previous page. It keeps the other interfaces the Service looks for:
-// where the subprotocol lacks one, its method does what the Service does
-// without it.
-func unpipelined(sub ordersync.Subprotocol) ordersync.Subprotocol { return unpipelinedSub{sub} }
-
-type unpipelinedSub struct{ ordersync.Subprotocol }
-
-func (u unpipelinedSub) ResetSync(p peer.ID) {
-	if r, ok := u.Subprotocol.(ordersync.SyncResetter); ok {
-		r.ResetSync(p)
-	}
-}
-
-func (u unpipelinedSub) InSync(p peer.ID) bool {
-	r, ok := u.Subprotocol.(ordersync.InSyncReporter)
-	return ok && r.InSync(p)
-}
-
-func (u unpipelinedSub) ReportMetricsTo(t ordersync.MetricsTracer) {
-	if r, ok := u.Subprotocol.(ordersync.MetricsReporter); ok {
-		r.ReportMetricsTo(t)
 	}
 }

@@ -26,8 +26,9 @@ type nodeConfig struct {
 	interval time.Duration
 	// subprotocols are wire names, most preferred first.
 	subprotocols []string
-	// noPipeline hides the subprotocols' Pipeliner, so that the requester
-	// asks for one page at a time, as the original network's nodes do.
+	// noPipeline turns the requester's pipelining off
+	// (ordersync.WithPipelining(false)): one page at a time, as the
+	// original network's nodes ask.
 	noPipeline bool
 	// lanes is how many requests the requester keeps in flight with a
 	// provider (ordersync.WithLanes).
