@@ -5,9 +5,9 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 
-	"github.com/ordersync/ordersync/internal/attacktest"
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/attacktest"
 )
 
 // Hostile providers that speak /reconcile-riblt/version/1 to a requester

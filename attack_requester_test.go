@@ -21,10 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/internal/attacktest"
-	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/peerscore"
@@ -32,6 +29,9 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/attacktest"
+	"github.com/ordersync/ordersync/testing/leakcheck"
+	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
 )
 

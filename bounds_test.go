@@ -14,10 +14,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/time/rate"
 
-	"github.com/ordersync/ordersync/internal/leakcheck"
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/internal/wire/framing"
 	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/testing/leakcheck"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // hangGuard bounds how long a test waits for something that should happen

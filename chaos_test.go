@@ -22,14 +22,14 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/testing/leakcheck"
+	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // Close cuts off a sync under way and a stream being served, waits for

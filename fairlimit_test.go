@@ -9,7 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/time/rate"
 
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // fakeClock drives a fairLimiter's time: wake-ups run when the test moves

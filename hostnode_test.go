@@ -6,7 +6,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 func TestHostNodeScoresAreConnManagerTags(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
 )
 

@@ -18,11 +18,11 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
 )
 

@@ -10,9 +10,9 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/host"
 
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 func TestMultiPageSync(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // inTurns hides a subprotocol's Pipeliner, so that the requester asks for

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // pipelinedPager is the tests' pager with Pipeliner: its early next request

@@ -13,8 +13,8 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/libp2p/go-libp2p/core/network"
 
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/internal/wire/framing"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // droppingStream resets itself instead of making its write number dropAt,

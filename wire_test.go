@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/internal/wire/framing"
 	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // TestOldStyleFirstRequest speaks to a provider as requesters before

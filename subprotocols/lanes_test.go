@@ -9,12 +9,12 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // cursorLog wraps a provider's subprotocol and records the cursor of each

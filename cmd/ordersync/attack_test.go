@@ -26,10 +26,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/internal/attacktest"
 	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/testing/attacktest"
+	"github.com/ordersync/ordersync/testing/proctest"
+	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -342,7 +343,7 @@ func honestSyncProcess(t *testing.T, bin, dir string, serve peer.AddrInfo, want 
 	ctx, cancel := context.WithTimeout(context.Background(), serveGuard)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "sync", "--peer", addrs[0].String(), "--out", out, "--timeout", "45s", "--log-level", "error")
-	cmd.SysProcAttr = testCommand(bin).SysProcAttr // it dies with the test process
+	cmd.SysProcAttr = proctest.Command(bin).SysProcAttr // it dies with the test process
 	start := time.Now()
 	combined, err := cmd.CombinedOutput()
 	took := time.Since(start)
@@ -366,7 +367,7 @@ func TestServeUnderAttack(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildCLI(t, dir)
 	ordersFile := filepath.Join(dir, "orders.jsonl")
-	if out, err := testCommand(bin, "gen", "--count", strconv.Itoa(serveAttackOrders), "--seed", "5", "--out", ordersFile).CombinedOutput(); err != nil {
+	if out, err := proctest.Command(bin, "gen", "--count", strconv.Itoa(serveAttackOrders), "--seed", "5", "--out", ordersFile).CombinedOutput(); err != nil {
 		t.Fatalf("gen: %v\n%s", err, out)
 	}
 	want := fileHashes(t, ordersFile)

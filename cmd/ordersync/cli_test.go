@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,90 +17,9 @@ import (
 
 	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/testing/proctest"
 	"github.com/ordersync/ordersync/zeroex"
 )
-
-// processTimeout bounds how long the test waits for a process to say or do
-// something: a hang fails the test instead of blocking it.
-const processTimeout = 60 * time.Second
-
-// buildCLI puts the ordersync binary, built once per test process, into
-// dir.
-func buildCLI(t *testing.T, dir string) string {
-	t.Helper()
-	built, err := cliBuild.get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "ordersync")
-	// A hard link costs nothing; a copy is the fallback across file systems.
-	if err := os.Link(built, bin); err != nil {
-		if err := copyFile(built, bin); err != nil {
-			t.Fatalf("copy the built ordersync to %s: %v", dir, err)
-		}
-	}
-	return bin
-}
-
-// cliBuild builds the program once per test process: under -count=20 a
-// link per test was a third of this package's run time.
-var cliBuild builtCLI
-
-type builtCLI struct {
-	mu   sync.Mutex
-	dir  string // the build's own temporary directory; TestMain removes it
-	path string
-	err  error
-}
-
-func (b *builtCLI) get() (string, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.path != "" || b.err != nil {
-		return b.path, b.err
-	}
-	dir, err := os.MkdirTemp("", "ordersync-cli-test-")
-	if err != nil {
-		b.err = err
-		return "", err
-	}
-	b.dir = dir
-	path := filepath.Join(dir, "ordersync")
-	if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
-		b.err = fmt.Errorf("go build: %v\n%s", err, out)
-		return "", b.err
-	}
-	b.path = path
-	return path, nil
-}
-
-// remove deletes the build, if there was one.
-func (b *builtCLI) remove() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.dir != "" {
-		_ = os.RemoveAll(b.dir)
-	}
-}
-
-// copyFile copies an executable file.
-func copyFile(from, to string) error {
-	data, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, data, 0o755)
-}
-
-// testCommand is exec.Command for a program the test starts. The program
-// gets SIGTERM when the test process dies, so that a test binary killed in
-// the middle (a timeout, a ^C, a killed go test) leaves no serve or node
-// running; each of them shuts down cleanly on SIGTERM.
-func testCommand(bin string, args ...string) *exec.Cmd {
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	return cmd
-}
 
 // cliResult is a finished process.
 type cliResult struct {
@@ -114,12 +31,12 @@ type cliResult struct {
 func runBinary(t *testing.T, bin string, args ...string) cliResult {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := testCommand(bin, args...)
+	cmd := proctest.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	timer := time.AfterFunc(processTimeout, func() { cmd.Process.Kill() })
+	timer := time.AfterFunc(proctest.Timeout, func() { cmd.Process.Kill() })
 	defer timer.Stop()
 	err := cmd.Wait()
 	var exitErr *exec.ExitError
@@ -139,7 +56,7 @@ type server struct {
 // startServer runs serve and waits for the address lines on its stdout.
 func startServer(t *testing.T, bin string, args ...string) *server {
 	t.Helper()
-	s := &server{cmd: testCommand(bin, append([]string{"serve"}, args...)...)}
+	s := &server{cmd: proctest.Command(bin, append([]string{"serve"}, args...)...)}
 	s.cmd.Stderr = &s.stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
@@ -169,7 +86,7 @@ func startServer(t *testing.T, bin string, args ...string) *server {
 			t.Fatalf("serve printed no address and exited: %s", s.stderr.String())
 		}
 		s.addrs = append(s.addrs, line)
-	case <-time.After(processTimeout):
+	case <-time.After(proctest.Timeout):
 		t.Fatal("serve printed no address")
 	}
 	// Further lines (other addresses) are drained so serve never blocks.
@@ -186,7 +103,7 @@ func (s *server) stop(t *testing.T) int {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	timer := time.AfterFunc(processTimeout, func() { s.cmd.Process.Kill() })
+	timer := time.AfterFunc(proctest.Timeout, func() { s.cmd.Process.Kill() })
 	defer timer.Stop()
 	s.cmd.Wait()
 	return s.cmd.ProcessState.ExitCode()
@@ -204,15 +121,6 @@ func orderHashes(t *testing.T, orders []*zeroex.SignedOrder) []common.Hash {
 	}
 	slices.SortFunc(hashes, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
 	return hashes
-}
-
-func mustContain(t *testing.T, what, text string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("%s does not say %q:\n%s", what, w, text)
-		}
-	}
 }
 
 // TestCLI runs serve and sync as processes, as a user would.
@@ -262,11 +170,11 @@ func TestCLI(t *testing.T) {
 				t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 			}
 			firstLine, _, _ := strings.Cut(res.stdout, "\n")
-			mustContain(t, "sync's summary line", firstLine, "sync: accepted 300 orders (300 new) from 1 of 1 peers in ", " orders/s), ", " bytes received, ")
+			proctest.MustContain(t, "sync's summary line", firstLine, "sync: accepted 300 orders (300 new) from 1 of 1 peers in ", " orders/s), ", " bytes received, ")
 			if !strings.HasSuffix(firstLine, " bytes sent") {
 				t.Errorf("sync's summary line %q does not end with the bytes sent", firstLine)
 			}
-			mustContain(t, "sync's summary", res.stdout, "sync: rejected 0 orders: none", tc.want, " pages, 300 orders, ", "sync: wrote 300 orders to "+outPath)
+			proctest.MustContain(t, "sync's summary", res.stdout, "sync: rejected 0 orders: none", tc.want, " pages, 300 orders, ", "sync: wrote 300 orders to "+outPath)
 
 			got, err := cli.ReadOrderFile(outPath)
 			if err != nil {
@@ -290,7 +198,7 @@ func TestCLI(t *testing.T) {
 			if res.code != 0 {
 				t.Fatalf("sync --update exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 			}
-			mustContain(t, "sync --update's summary", res.stdout, want, "/reconcile-riblt/version/1, ", "sync: wrote 300 orders to "+outPath)
+			proctest.MustContain(t, "sync --update's summary", res.stdout, want, "/reconcile-riblt/version/1, ", "sync: wrote 300 orders to "+outPath)
 			got, err := cli.ReadOrderFile(outPath)
 			if err != nil {
 				t.Fatal(err)
@@ -322,7 +230,7 @@ func TestCLI(t *testing.T) {
 		if res.code != 0 {
 			t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 		}
-		mustContain(t, "sync's summary", res.stdout, "sync: accepted 500 orders (400 new) from 2 of 2 peers", "sync: wrote 400 orders to "+outPath)
+		proctest.MustContain(t, "sync's summary", res.stdout, "sync: accepted 500 orders (400 new) from 2 of 2 peers", "sync: wrote 400 orders to "+outPath)
 		got, err := cli.ReadOrderFile(outPath)
 		if err != nil {
 			t.Fatal(err)
@@ -343,8 +251,8 @@ func TestCLI(t *testing.T) {
 		if res.code != exitFailure {
 			t.Fatalf("sync exited %d, want %d:\n%s%s", res.code, exitFailure, res.stdout, res.stderr)
 		}
-		mustContain(t, "sync's error", res.stderr, "ordersync sync: gave up: nothing received", "peer sent no valid orders")
-		mustContain(t, "sync's summary", res.stdout, "sync: accepted 0 orders")
+		proctest.MustContain(t, "sync's error", res.stderr, "ordersync sync: gave up: nothing received", "peer sent no valid orders")
+		proctest.MustContain(t, "sync's summary", res.stdout, "sync: accepted 0 orders")
 	})
 
 	t.Run("mainnet orders", func(t *testing.T) {
@@ -384,7 +292,7 @@ func TestCLI(t *testing.T) {
 		if res.code != exitFailure {
 			t.Fatalf("sync exited %d, want %d:\n%s%s", res.code, exitFailure, res.stdout, res.stderr)
 		}
-		mustContain(t, "sync's error", res.stderr, "ordersync sync: timed out after 1s: 0 of 1 required peers synced, ", " orders written to "+outPath)
+		proctest.MustContain(t, "sync's error", res.stderr, "ordersync sync: timed out after 1s: 0 of 1 required peers synced, ", " orders written to "+outPath)
 		// What arrived before the timeout is kept, and is all genuine.
 		got, err := cli.ReadOrderFile(outPath)
 		if err != nil {
@@ -404,7 +312,7 @@ func TestCLI(t *testing.T) {
 	if code := srv.stop(t); code != 0 {
 		t.Errorf("serve exited %d after SIGTERM, want 0; stderr:\n%s", code, srv.stderr.String())
 	}
-	mustContain(t, "serve's report", srv.stderr.String(), "301 orders, 300 verified, 1 rejected (wrong signer 1)", "serve: stopping: served ")
+	proctest.MustContain(t, "serve's report", srv.stderr.String(), "301 orders, 300 verified, 1 rejected (wrong signer 1)", "serve: stopping: served ")
 
 	t.Run("identity file keeps the peer ID", func(t *testing.T) {
 		keyPath := filepath.Join(t.TempDir(), "node.key")
@@ -432,7 +340,7 @@ func TestCLI(t *testing.T) {
 		if res.code != exitFailure {
 			t.Fatalf("sync exited %d, want %d:\n%s", res.code, exitFailure, res.stderr)
 		}
-		mustContain(t, "sync's error", res.stderr, "ordersync sync: cannot reach peer", "connection refused")
+		proctest.MustContain(t, "sync's error", res.stderr, "ordersync sync: cannot reach peer", "connection refused")
 		if lines := strings.Count(strings.TrimSpace(res.stderr), "\n") + 1; lines != 1 {
 			t.Errorf("the error takes %d lines, want one:\n%s", lines, res.stderr)
 		}
@@ -480,7 +388,7 @@ func TestCLI(t *testing.T) {
 				if res.code != tc.code {
 					t.Errorf("exit code %d, want %d", res.code, tc.code)
 				}
-				mustContain(t, "stderr", res.stderr, tc.want...)
+				proctest.MustContain(t, "stderr", res.stderr, tc.want...)
 			})
 		}
 	})

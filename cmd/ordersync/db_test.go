@@ -15,8 +15,9 @@ import (
 
 	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/pgtest"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
+	"github.com/ordersync/ordersync/testing/pgtest"
+	"github.com/ordersync/ordersync/testing/proctest"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -73,7 +74,7 @@ func TestCLIDatabase(t *testing.T) {
 			if code := srv.stop(t); code != 0 {
 				t.Fatalf("serve exited %d: %s", code, srv.stderr.String())
 			}
-			mustContain(t, "serve's import report", srv.stderr.String(), "401 orders, 400 verified, 1 rejected (wrong signer 1), 400 new in ", "serving 400 orders")
+			proctest.MustContain(t, "serve's import report", srv.stderr.String(), "401 orders, 400 verified, 1 rejected (wrong signer 1), 400 new in ", "serving 400 orders")
 
 			// Restarted without the file, serve serves what it stored and
 			// checks nothing.
@@ -85,7 +86,7 @@ func TestCLIDatabase(t *testing.T) {
 				if res.code != 0 {
 					t.Fatalf("sync %d exited %d:\n%s%s", i, res.code, res.stdout, res.stderr)
 				}
-				mustContain(t, "sync's summary", res.stdout, want, " holds 400 orders")
+				proctest.MustContain(t, "sync's summary", res.stdout, want, " holds 400 orders")
 				if strings.Contains(res.stdout, "wrote") {
 					t.Errorf("sync without --out says it wrote a file:\n%s", res.stdout)
 				}
@@ -97,7 +98,7 @@ func TestCLIDatabase(t *testing.T) {
 			if res.code != 0 {
 				t.Fatalf("sync --out exited %d:\n%s%s", res.code, res.stdout, res.stderr)
 			}
-			mustContain(t, "sync's summary", res.stdout, "(0 new)", "sync: wrote 400 orders to "+outPath)
+			proctest.MustContain(t, "sync's summary", res.stdout, "(0 new)", "sync: wrote 400 orders to "+outPath)
 			got, err := cli.ReadOrderFile(outPath)
 			if err != nil {
 				t.Fatal(err)
@@ -166,7 +167,7 @@ func TestSyncSurvivesKill(t *testing.T) {
 	}
 	// What it accepts depends on the subprotocol (reconcile sends only
 	// the difference); what it holds does not.
-	mustContain(t, "the second sync's summary", res.stdout, " holds 6000 orders")
+	proctest.MustContain(t, "the second sync's summary", res.stdout, " holds 6000 orders")
 	if got := dbHashes(t, "sqlite:"+dbPath); !slices.Equal(got, want) {
 		t.Fatalf("after the second sync the database holds %d orders, want the %d served", len(got), count)
 	}
@@ -176,7 +177,7 @@ func TestSyncSurvivesKill(t *testing.T) {
 // it holds at least n orders.
 func waitForRows(t *testing.T, path string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(processTimeout)
+	deadline := time.Now().Add(proctest.Timeout)
 	for time.Now().Before(deadline) {
 		if countRows(path) >= n {
 			return
@@ -216,7 +217,7 @@ func checkSQLiteIntegrity(t *testing.T, path string) {
 // if it is still running.
 func startSyncProcess(t *testing.T, bin string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := testCommand(bin, append([]string{"sync"}, args...)...)
+	cmd := proctest.Command(bin, append([]string{"sync"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

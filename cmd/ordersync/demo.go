@@ -19,9 +19,6 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// demoMakers is how many maker keys sign the demo's orders.
-const demoMakers = 4
-
 // runDemo is "ordersync demo": a small network in this process that syncs
 // generated orders, shows it live, prints a table per node and checks that
 // every requester ends with exactly the union of the providers' orders.
@@ -104,8 +101,8 @@ func runDemoNetwork(ctx context.Context, cfg demoConfig, progressOut io.Writer, 
 	start := time.Now()
 	shared := int(float64(cfg.orders) * cfg.overlap)
 	fmt.Fprintf(progressOut, "generating 2 x %d signed orders (%d shared, %d maker keys, seed %d)...\n",
-		cfg.orders, shared, demoMakers, cfg.seed)
-	genOpts := ordergen.Options{Seed: cfg.seed, Makers: demoMakers}
+		cfg.orders, shared, cli.Makers, cfg.seed)
+	genOpts := ordergen.Options{Seed: cfg.seed, Makers: cli.Makers}
 	setA, setB := ordergen.Overlapping(genOpts, cfg.orders, shared)
 	union, err := unionOf(setA, setB)
 	if err != nil {

@@ -1,7 +1,9 @@
 // Command ordersync runs the 0x Mesh order-sharing protocol
 // (/0x-mesh/order-sync/version/0) from a shell: serve a file of signed 0x v3
-// orders to libp2p peers, fetch peers' orders into a file, and show or
-// measure the protocol with a built-in demo and bench.
+// orders to libp2p peers, fetch peers' orders into a file, run a long-lived
+// node, and show the protocol with a built-in demo. The measuring tools
+// (bench, netsim) are the lab's, in the module at lab/ beside this one, so
+// that this program links no plotting and no network emulator.
 //
 // Usage:
 //
@@ -15,11 +17,8 @@
 //	       [--subprotocols filtered-pagination,ordinal]
 //	       [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D]
 //	demo   several nodes in one process on loopback, checked
-//	bench  sync throughput against its transport and verification limits
 //	node   [--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--db DSN] [--min-peers N]
 //	       [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR]
-//	netsim [--nodes N] [--orders N] [--rtt D] [--bandwidth R] [--churn N] [--plot FILE] (root)
-//	netsim bench [--orders N] [--rtt D] [--bandwidth R] (root)
 //	gen    --count N --out FILE [--seed S] [--first K] [--makers M]
 //	       [--chain-id N] [--exchange ADDR]
 //	help   [command]
@@ -77,133 +76,16 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 
 	"github.com/ordersync/ordersync/internal/cli"
 )
 
-// Exit codes. A usage error (unknown command, bad flag) is 2, as with the
-// flag package; any other failure is 1.
-const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
-)
-
-// command is one subcommand: run gets the arguments after the command name.
-type command struct {
-	name    string
-	summary string
-	hidden  bool
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-// commands lists the subcommands in the order usage shows them. demo and
-// bench live in demo*.go and bench*.go.
-var commands = []command{
-	{name: "serve", summary: "serve signed orders from a file to ordersync peers", run: runServe},
-	{name: "sync", summary: "fetch orders from ordersync peers into a file", run: runSync},
-	{name: "node", summary: "run a long-running node that serves and syncs orders with its peers", run: runNode},
-	{name: "netsim", summary: "run many nodes in network namespaces over slow links until they converge (root)", run: runNetsim},
-	{name: "demo", summary: "run several nodes in this process and show a sync", run: runDemo},
-	{name: "bench", summary: "measure sync throughput against its limits", run: runBench},
-	{name: "gen", summary: "write generated signed orders to a file (for tests and measurements)", run: runGen},
-}
-
-func main() {
-	// The first signal cancels the context so that a command can close its
-	// host and exit cleanly; stop() restores the default so that a second
-	// one kills a stuck process.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
-
-// run dispatches args to a command and turns its result into an exit code,
-// printing a failure as one line "ordersync <cmd>: <reason>" on stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		printUsage(stderr)
-		return exitUsage
-	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			if cmd := lookupCommand(args[1]); cmd != nil {
-				// A command prints its own flags on -h; asked for, they
-				// are output, not a diagnostic.
-				return run(ctx, []string{cmd.name, "-h"}, stdout, stdout)
-			}
-			fmt.Fprintf(stderr, "ordersync help: unknown command %q\n", args[1])
-			printUsage(stderr)
-			return exitUsage
-		}
-		printUsage(stdout)
-		return exitOK
-	}
-	cmd := lookupCommand(name)
-	if cmd == nil {
-		fmt.Fprintf(stderr, "ordersync: unknown command %q\n", name)
-		printUsage(stderr)
-		return exitUsage
-	}
-	err := cmd.run(ctx, args[1:], stdout, stderr)
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		// -h: the flag set has printed the command's usage already.
-		return exitOK
-	case cli.IsUsageError(err):
-		fmt.Fprintf(stderr, "ordersync %s: %s\n", name, oneLine(err))
-		fmt.Fprintf(stderr, "run 'ordersync %s -h' for usage\n", name)
-		return exitUsage
-	default:
-		fmt.Fprintf(stderr, "ordersync %s: %s\n", name, oneLine(err))
-		return exitFailure
-	}
-}
-
-// oneLine flattens an error message onto one line: some errors (libp2p's
-// dial errors, errors.Join) list their parts on lines of their own.
-func oneLine(err error) string { return flatten(err.Error()) }
-
-// flatten joins the non-blank lines of msg with "; ".
-func flatten(msg string) string {
-	lines := strings.Split(msg, "\n")
-	parts := lines[:0]
-	for _, l := range lines {
-		if l = strings.TrimSpace(l); l != "" {
-			parts = append(parts, l)
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-func lookupCommand(name string) *command {
-	for i := range commands {
-		if commands[i].name == name {
-			return &commands[i]
-		}
-	}
-	return nil
-}
-
-func printUsage(w io.Writer) {
-	fmt.Fprint(w, `ordersync shares signed 0x v3 orders with libp2p peers over the
+// program is the ordersync command: its subcommands in the order usage
+// shows them.
+var program = cli.Program{
+	Name: "ordersync",
+	Intro: `ordersync shares signed 0x v3 orders with libp2p peers over the
 0x Mesh ordersync protocol (/0x-mesh/order-sync/version/0).
 
 Usage:
@@ -212,13 +94,15 @@ Usage:
 
 Commands:
 
-`)
-	for _, c := range commands {
-		if !c.hidden {
-			fmt.Fprintf(w, "\t%-6s %s\n", c.name, c.summary)
-		}
-	}
-	fmt.Fprint(w, `	help   show this text, or "help <command>" for a command's flags
+`,
+	Commands: []cli.Command{
+		{Name: "serve", Summary: "serve signed orders from a file to ordersync peers", Run: runServe},
+		{Name: "sync", Summary: "fetch orders from ordersync peers into a file", Run: runSync},
+		{Name: "node", Summary: "run a long-running node that serves and syncs orders with its peers", Run: runNode},
+		{Name: "demo", Summary: "run several nodes in this process and show a sync", Run: runDemo},
+		{Name: "gen", Summary: "write generated signed orders to a file (for tests and measurements)", Run: runGen},
+	},
+	Outro: `	help   show this text, or "help <command>" for a command's flags
 
 Examples:
 
@@ -228,5 +112,20 @@ Examples:
 
 Order files hold one signed order per line (JSON lines) or one JSON array.
 Exit status: 0 on success, 1 on failure, 2 on a usage error.
-`)
+The measuring tools are the lab's: go -C lab run . help (from the repository).
+`,
 }
+
+func main() { program.Main() }
+
+// run is program.Run: the tests call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
+}
+
+// Exit codes, as the tests name them.
+const (
+	exitOK      = cli.ExitOK
+	exitFailure = cli.ExitFailure
+	exitUsage   = cli.ExitUsage
+)

@@ -4,12 +4,19 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ordersync/ordersync/internal/pgtest"
+	"github.com/ordersync/ordersync/testing/pgtest"
+	"github.com/ordersync/ordersync/testing/proctest"
 )
+
+// cliBuild is the ordersync program the process tests run, built once.
+var cliBuild = proctest.Build{Pkg: ".", Name: "ordersync"}
+
+// buildCLI puts the ordersync program into dir.
+func buildCLI(t *testing.T, dir string) string { return cliBuild.Into(t, dir) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	pgtest.Stop() // The PostgreSQL cluster of db_test.go, if it started.
-	cliBuild.remove()
+	cliBuild.Remove()
 	os.Exit(code)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/testing/proctest"
 )
 
 // monitoredServer is "ordersync serve --metrics 127.0.0.1:0 --pprof
@@ -34,7 +35,7 @@ var monitorLine = regexp.MustCompile(`^serve: (metrics|profiler) on (http://\S+)
 
 func startMonitoredServer(t *testing.T, bin string, args ...string) *monitoredServer {
 	t.Helper()
-	s := &monitoredServer{cmd: testCommand(bin, append([]string{"serve", "--metrics", "127.0.0.1:0", "--pprof", "127.0.0.1:0"}, args...)...)}
+	s := &monitoredServer{cmd: proctest.Command(bin, append([]string{"serve", "--metrics", "127.0.0.1:0", "--pprof", "127.0.0.1:0"}, args...)...)}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func startMonitoredServer(t *testing.T, bin string, args ...string) *monitoredSe
 			}
 		}
 	}()
-	deadline := time.After(processTimeout)
+	deadline := time.After(proctest.Timeout)
 	for s.addr == "" || s.metricsURL == "" || s.pprofURL == "" {
 		select {
 		case s.addr = <-addrs:
@@ -110,7 +111,7 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 // at most processTimeout.
 func scrapeUntil(t *testing.T, url string, done func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
 	t.Helper()
-	deadline := time.Now().Add(processTimeout)
+	deadline := time.Now().Add(proctest.Timeout)
 	for {
 		families := scrape(t, url)
 		if done(families) || time.Now().After(deadline) {

@@ -1,143 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/testing/proctest"
 	"github.com/ordersync/ordersync/zeroex"
 )
-
-// lineProcess is a running command whose stdout lines the test reads as
-// they come.
-type lineProcess struct {
-	cmd    *exec.Cmd
-	lines  chan string // closed at EOF
-	stderr syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while a test reads.
-type syncBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{} // gets a value after a write, if it has none
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.changed == nil {
-		b.changed = make(chan struct{}, 1)
-	}
-	select {
-	case b.changed <- struct{}{}:
-	default:
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) changes() chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.changed == nil {
-		b.changed = make(chan struct{}, 1)
-	}
-	return b.changed
-}
-
-// waitFor waits until the buffer holds sub, at most processTimeout.
-func (b *syncBuffer) waitFor(t *testing.T, sub string) {
-	t.Helper()
-	timeout := time.After(processTimeout)
-	for !strings.Contains(b.String(), sub) {
-		select {
-		case <-b.changes():
-		case <-timeout:
-			t.Fatalf("no %q after %v in:\n%s", sub, processTimeout, b.String())
-		}
-	}
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func startLines(t *testing.T, cmd *exec.Cmd) *lineProcess {
-	t.Helper()
-	p := &lineProcess{cmd: cmd, lines: make(chan string, 1024)}
-	cmd.Stderr = &p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	go func() {
-		defer close(p.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-	}()
-	return p
-}
-
-// waitLine returns the first line (from here on) that match accepts, and
-// fails the test if the process ends or processTimeout passes first.
-func (p *lineProcess) waitLine(t *testing.T, what string, match func(string) bool) string {
-	t.Helper()
-	timeout := time.After(processTimeout)
-	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("process ended before %s; stderr:\n%s", what, p.stderr.String())
-			}
-			if match(line) {
-				return line
-			}
-		case <-timeout:
-			t.Fatalf("no %s after %v; stderr:\n%s", what, processTimeout, p.stderr.String())
-		}
-	}
-}
-
-// signal sends sig and returns the exit code.
-func (p *lineProcess) signal(t *testing.T, sig syscall.Signal) int {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for range p.lines { // drain, so the process never blocks on stdout
-		}
-	}()
-	timer := time.AfterFunc(processTimeout, func() { p.cmd.Process.Kill() })
-	defer timer.Stop()
-	_ = p.cmd.Wait()
-	return p.cmd.ProcessState.ExitCode()
-}
 
 // holds matches a node's status line that reports n orders held.
 func holds(n int) func(string) bool {
@@ -146,10 +24,10 @@ func holds(n int) func(string) bool {
 	}
 }
 
-func startNode(t *testing.T, bin string, args ...string) (*lineProcess, string) {
+func startNode(t *testing.T, bin string, args ...string) (*proctest.Process, string) {
 	t.Helper()
-	p := startLines(t, testCommand(bin, append([]string{"node", "--status-every", "100ms", "--interval", "300ms"}, args...)...))
-	addr := p.waitLine(t, "address line", func(l string) bool { return strings.HasPrefix(l, "/ip4/") })
+	p := proctest.Start(t, proctest.Command(bin, append([]string{"node", "--status-every", "100ms", "--interval", "300ms"}, args...)...))
+	addr := p.WaitLine(t, "address line", func(l string) bool { return strings.HasPrefix(l, "/ip4/") })
 	return p, addr
 }
 
@@ -176,21 +54,21 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 	keyB := filepath.Join(dir, "b.key")
 	db := "sqlite:" + filepath.Join(dir, "b.db")
 	nodeB, addrB := startNode(t, bin, "--orders", fileB, "--identity", keyB, "--peer", addrA, "--db", db)
-	nodeB.waitLine(t, "node B holding the union", holds(union))
-	nodeA.waitLine(t, "node A holding the union (synced with an inbound peer)", holds(union))
-	nodeB.waitLine(t, "a round line", func(l string) bool { return strings.HasPrefix(l, "node: round ") })
+	nodeB.WaitLine(t, "node B holding the union", holds(union))
+	nodeA.WaitLine(t, "node A holding the union (synced with an inbound peer)", holds(union))
+	nodeB.WaitLine(t, "a round line", func(l string) bool { return strings.HasPrefix(l, "node: round ") })
 	checkNodeMetrics(t, nodeA)
 
-	if code := nodeB.signal(t, syscall.SIGTERM); code != 0 {
-		t.Fatalf("node B exited %d on SIGTERM; stderr:\n%s", code, nodeB.stderr.String())
+	if code := nodeB.Signal(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("node B exited %d on SIGTERM; Stderr:\n%s", code, nodeB.Stderr.String())
 	}
-	mustContain(t, "node B's stderr", nodeB.stderr.String(), fmt.Sprintf("node: stopping: %d orders held", union))
+	proctest.MustContain(t, "node B's stderr", nodeB.Stderr.String(), fmt.Sprintf("node: stopping: %d orders held", union))
 
 	// Restarted on its database, with no peer to ask, it still holds them.
 	nodeBdb, _ := startNode(t, bin, "--db", db)
-	nodeBdb.waitLine(t, "node B holding the union from its database", holds(union))
-	if code := nodeBdb.signal(t, syscall.SIGINT); code != 0 {
-		t.Fatalf("node B on its database exited %d on SIGINT; stderr:\n%s", code, nodeBdb.stderr.String())
+	nodeBdb.WaitLine(t, "node B holding the union from its database", holds(union))
+	if code := nodeBdb.Signal(t, syscall.SIGINT); code != 0 {
+		t.Fatalf("node B on its database exited %d on SIGINT; Stderr:\n%s", code, nodeBdb.Stderr.String())
 	}
 
 	// Restarted in memory, without orders, it gets them all back from A.
@@ -200,7 +78,7 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 	}
 	// The start-up GetOrders is one round, reported once.
 	roundsBefore := 0
-	nodeB2.waitLine(t, "restarted node B's start-up line", func(l string) bool {
+	nodeB2.WaitLine(t, "restarted node B's start-up line", func(l string) bool {
 		if strings.HasPrefix(l, "node: round ") {
 			roundsBefore++
 		}
@@ -209,13 +87,13 @@ func TestNodeShutdownAndRestart(t *testing.T) {
 	if roundsBefore != 1 {
 		t.Errorf("%d round lines before the start-up line, want 1", roundsBefore)
 	}
-	nodeB2.waitLine(t, "restarted node B holding the union", holds(union))
+	nodeB2.WaitLine(t, "restarted node B holding the union", holds(union))
 
-	if code := nodeA.signal(t, syscall.SIGINT); code != 0 {
-		t.Fatalf("node A exited %d on SIGINT; stderr:\n%s", code, nodeA.stderr.String())
+	if code := nodeA.Signal(t, syscall.SIGINT); code != 0 {
+		t.Fatalf("node A exited %d on SIGINT; Stderr:\n%s", code, nodeA.Stderr.String())
 	}
-	if code := nodeB2.signal(t, syscall.SIGTERM); code != 0 {
-		t.Fatalf("restarted node B exited %d on SIGTERM; stderr:\n%s", code, nodeB2.stderr.String())
+	if code := nodeB2.Signal(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("restarted node B exited %d on SIGTERM; Stderr:\n%s", code, nodeB2.Stderr.String())
 	}
 }
 
@@ -250,11 +128,11 @@ func TestNodeFlags(t *testing.T) {
 
 // checkNodeMetrics fetches the metrics of a node started with --metrics
 // and looks for ordersync's own among them.
-func checkNodeMetrics(t *testing.T, p *lineProcess) {
+func checkNodeMetrics(t *testing.T, p *proctest.Process) {
 	t.Helper()
 	const said = "node: metrics on "
-	p.stderr.waitFor(t, said)
-	text := p.stderr.String()
+	p.Stderr.WaitFor(t, said)
+	text := p.Stderr.String()
 	url := strings.Fields(text[strings.Index(text, said)+len(said):])[0]
 	resp, err := http.Get(url)
 	if err != nil {
@@ -265,5 +143,5 @@ func checkNodeMetrics(t *testing.T, p *lineProcess) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, "the node's metrics", string(body), "ordersync_")
+	proctest.MustContain(t, "the node's metrics", string(body), "ordersync_")
 }

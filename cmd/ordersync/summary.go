@@ -26,7 +26,7 @@ func printSyncSummary(w io.Writer, res *syncOutcome, elapsed time.Duration, writ
 		}
 		status := "ok"
 		if ps.LastError != "" {
-			status = flatten(ps.LastError)
+			status = cli.Flatten(ps.LastError)
 		}
 		fmt.Fprintf(w, "sync: peer %s: %s, %d pages, %d orders, %d bytes: %s\n",
 			ai.ID, ps.Subprotocol, ps.Pages, ps.Orders, ps.BytesReceived, status)

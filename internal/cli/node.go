@@ -16,6 +16,10 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
+// Makers is how many maker keys sign the orders the demo and the lab's
+// bench generate.
+const Makers = 4
+
 // SyncNode is one ordersync node of the demo or the bench: a loopback host,
 // its order store and the ordersync service on top.
 type SyncNode struct {
@@ -41,8 +45,6 @@ type SyncNodeConfig struct {
 	NoRateLimit bool
 	// ServiceOpts are more options for ordersync.New.
 	ServiceOpts []ordersync.Option
-	// Wrap, when set, wraps each subprotocol (the bench times them).
-	Wrap func(ordersync.Subprotocol) ordersync.Subprotocol
 }
 
 // StartSyncNode starts a host on 127.0.0.1 and an ordersync service on it.
@@ -73,9 +75,6 @@ func StartSyncNode(ctx context.Context, cfg SyncNodeConfig) (*SyncNode, error) {
 		if err != nil {
 			n.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.Name, err)
-		}
-		if cfg.Wrap != nil {
-			sub = cfg.Wrap(sub)
 		}
 		subs = append(subs, sub)
 	}

@@ -1,7 +1,7 @@
 // Package p2phost builds the libp2p hosts of the ordersync command: a node
 // with go-libp2p's defaults for serve and sync, and a TCP host on
 // 127.0.0.1 for the demo and the bench. It does not import testing, so
-// that the command does not link it; internal/testnet wraps it for tests.
+// that the command does not link it; testing/testnet wraps it for tests.
 package p2phost
 
 import (

@@ -5,10 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ordersync/ordersync/internal/pgtest"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/orderstore/storetest"
+	"github.com/ordersync/ordersync/testing/pgtest"
 )
 
 // openSQLite opens a new SQLite store in t's temporary directory.

@@ -10,9 +10,9 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // hostSyncOrders is how many orders TestHostSync moves into each store;

@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/ordersync/ordersync/internal/pgtest"
+	"github.com/ordersync/ordersync/testing/pgtest"
 )
 
 func TestMain(m *testing.M) {

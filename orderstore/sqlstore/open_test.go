@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordersync/ordersync/internal/pgtest"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/orderstore/storetest"
+	"github.com/ordersync/ordersync/testing/pgtest"
 )
 
 func TestOpenRefusesUnknownDatabases(t *testing.T) {

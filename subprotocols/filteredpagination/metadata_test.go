@@ -8,7 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/orderstore"
-	"github.com/ordersync/ordersync/subprotocols/internal/subtest"
+	"github.com/ordersync/ordersync/testing/subtest"
 )
 
 const (

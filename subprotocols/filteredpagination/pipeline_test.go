@@ -3,7 +3,7 @@ package filteredpagination
 import (
 	"testing"
 
-	"github.com/ordersync/ordersync/subprotocols/internal/subtest"
+	"github.com/ordersync/ordersync/testing/subtest"
 )
 
 func TestNextRequestIsHandlesNext(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ordersync/ordersync/orderstore"
-	"github.com/ordersync/ordersync/subprotocols/internal/subtest"
+	"github.com/ordersync/ordersync/testing/subtest"
 )
 
 const someHashHex = "0xcb36e4fedb36508fb707e2c05e21bffc7a72766ccae93f8ff096693fff7f1714"

@@ -9,8 +9,8 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
-	"github.com/ordersync/ordersync/subprotocols/internal/subtest"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/testing/subtest"
 )
 
 // seed is this package's ordergen stream.

@@ -34,7 +34,7 @@
 //
 // Symbols are 41 bytes, base64 in the JSON; at 1.4 symbols per difference
 // plus 43 bytes of fetch request per hash, a re-sync costs about 1.13 times
-// the JSON of the missing orders. Measured by "ordersync bench" at
+// the JSON of the missing orders. Measured by the lab's bench at
 // n = 100 000 (docs/protocol.md has the wire format): in sync, 1 239 bytes
 // both ways in one round trip, 0.3-0.4 ms inside the provider; 1 missing,
 // 2 626 bytes in 2; 100 missing, 1.148 times their JSON; 1 000 missing,

@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/ordersync/ordersync/internal/cli"
-	"github.com/ordersync/ordersync/internal/netsim"
+	"github.com/ordersync/ordersync/lab/internal/netsim"
 )
 
 // netsimConfig is what netsim's flags choose.
 type netsimConfig struct {
+	// program is the operator's ordersync to run as the nodes ("" finds
+	// or builds it: see findOrdersync).
+	program   string
 	nodes     int
 	orders    int     // each node's own orders
 	overlap   float64 // share of the next node's own orders a node also starts with
@@ -104,8 +107,8 @@ func formatBandwidth(bits int64) string {
 	return fmt.Sprintf("%dbit", bits)
 }
 
-const netsimUsage = `Usage: ordersync netsim [flags]
-       ordersync netsim bench [flags]
+const netsimUsage = `Usage: ordersync-lab netsim [flags]
+       ordersync-lab netsim bench [flags]
 
 Runs --nodes "ordersync node" processes, each in its own Linux network
 namespace, joined by veth pairs to a bridge in a namespace of its own.
@@ -123,7 +126,7 @@ in 198.18.0.0/24 inside the namespaces only; everything it made is removed
 at the end, also on SIGINT, and leftovers of a crashed run at the start.
 
 "netsim bench" measures a full sync between two nodes over one emulated
-link next to the link's own limit; see "ordersync netsim bench -h".
+link next to the link's own limit; see "ordersync-lab netsim bench -h".
 
 Flags:
 `
@@ -132,6 +135,7 @@ Flags:
 func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	cfg := defaultNetsimConfig()
 	fs := cli.NewTextFlagSet("netsim", netsimUsage, usage)
+	fs.StringVar(&cfg.program, "ordersync", "", orderSyncUsage)
 	fs.IntVar(&cfg.nodes, "nodes", cfg.nodes, fmt.Sprintf("node processes, 2 to %d", netsim.MaxNodes))
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "generated orders of each node's own")
 	fs.Float64Var(&cfg.overlap, "overlap", cfg.overlap, "share, 0 to 1, of the next node's own orders each node also starts with")

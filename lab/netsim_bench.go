@@ -18,13 +18,16 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/cli"
-	"github.com/ordersync/ordersync/internal/netsim"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/lab/internal/netsim"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
 // netsimBenchConfig is what netsim bench's flags choose.
 type netsimBenchConfig struct {
+	// program is the operator's ordersync to run as the nodes ("" finds
+	// or builds it: see findOrdersync).
+	program   string
 	orders    int
 	rtt       time.Duration
 	bandwidth int64
@@ -34,10 +37,10 @@ type netsimBenchConfig struct {
 	lanes     int
 }
 
-const netsimBenchUsage = `Usage: ordersync netsim bench [flags]
+const netsimBenchUsage = `Usage: ordersync-lab netsim bench [flags]
 
 Two nodes, each in its own network namespace, joined by one emulated link
-(--bandwidth each way, --rtt round trip; see "ordersync netsim -h"). The
+(--bandwidth each way, --rtt round trip; see "ordersync-lab netsim -h"). The
 provider holds --orders generated orders; an empty requester syncs them all
 at start-up three times: pipelined in --lanes lanes (the default: that many
 requests in flight), pipelined in one lane (the next request goes out once
@@ -53,10 +56,11 @@ It needs root.
 Flags:
 `
 
-// runNetsimBench is "ordersync netsim bench".
+// runNetsimBench is "ordersync-lab netsim bench".
 func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := netsimBenchConfig{orders: 100_000, rtt: 100 * time.Millisecond, bandwidth: 50_000_000, perPage: pagination.DefaultPerPage, subs: cli.DefaultSubprotocols, seed: 1, lanes: ordersync.DefaultLanes}
 	fs := cli.NewTextFlagSet("netsim bench", netsimBenchUsage, stderr)
+	fs.StringVar(&cfg.program, "ordersync", "", orderSyncUsage)
 	fs.IntVar(&cfg.orders, "orders", cfg.orders, "orders the provider holds")
 	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay of the link")
 	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of the link, each direction: e.g. 50mbit (0: unshaped)")
@@ -83,13 +87,13 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 		return cli.Usage(fmt.Errorf("--subprotocols %q: %w", cfg.subs, err))
 	}
 
-	net, dir, exe, err := netsimSetup(ctx, 2, cfg.bandwidth, stderr)
+	net, dir, progs, err := netsimSetup(ctx, 2, cfg.bandwidth, cfg.program, stderr)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	defer net.Close()
-	if err := startRelays(ctx, net, exe, cfg.rtt, cfg.bandwidth, stderr); err != nil {
+	if err := startRelays(ctx, net, progs.lab, cfg.rtt, cfg.bandwidth, stderr); err != nil {
 		return err
 	}
 	const requester, provider = 0, 1
@@ -109,7 +113,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "netsim bench: %d orders over one link of %s each way, rtt %v, %d orders per page, requester's subprotocols %s\n", cfg.orders, formatBandwidth(cfg.bandwidth), cfg.rtt, cfg.perPage, cfg.subs)
 
-	prov := net.Command(ctx, provider, exe, "node",
+	prov := net.Command(ctx, provider, progs.node, "node",
 		"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort),
 		"--announce", fmt.Sprintf("/ip4/%s/tcp/%d", net.Addr(provider), netsimPublicPort),
 		"--identity", keyFile, "--orders", ordersFile, "--serve-only", "--per-page", strconv.Itoa(cfg.perPage))
@@ -142,7 +146,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 		{"1 lane", []string{"--lanes", "1"}},
 		{"one page at a time", []string{"--no-pipeline"}},
 	} {
-		bytes, took, err := benchSyncOnce(ctx, net, requester, exe, peerAddr, cfg.orders, append([]string{"--subprotocols", cfg.subs}, mode.args...), stderr)
+		bytes, took, err := benchSyncOnce(ctx, net, requester, progs.node, peerAddr, cfg.orders, append([]string{"--subprotocols", cfg.subs}, mode.args...), stderr)
 		if err != nil {
 			return fmt.Errorf("sync, %s: %w", mode.name, err)
 		}
@@ -158,7 +162,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, r := range runs {
 		limitBytes = min(limitBytes, r.bytes)
 	}
-	src := net.Command(ctx, provider, exe, "netsim", "source", "--listen", fmt.Sprintf("127.0.0.1:%d", netsimNodePort))
+	src := net.Command(ctx, provider, progs.lab, "netsim", "source", "--listen", fmt.Sprintf("127.0.0.1:%d", netsimNodePort))
 	src.Stderr = stderr
 	srcOut, err := src.StdoutPipe()
 	if err != nil {
@@ -173,7 +177,7 @@ func runNetsimBench(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	limit := time.Duration(0)
 	for range 2 { // the faster of two: the limit is what the link can do
-		out, err := net.Command(ctx, requester, exe, "netsim", "fetch",
+		out, err := net.Command(ctx, requester, progs.lab, "netsim", "fetch",
 			"--from", fmt.Sprintf("%s:%d", net.Addr(provider), netsimPublicPort),
 			"--bytes", strconv.FormatInt(limitBytes, 10)).Output()
 		if err != nil {
@@ -244,7 +248,7 @@ func benchSyncOnce(ctx context.Context, net *netsim.Net, i int, exe, peerAddr st
 // runNetsimSource is netsim bench's byte source (internal); it prints
 // "source: listening" once it listens.
 func runNetsimSource(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewTextFlagSet("netsim source", "Usage: ordersync netsim source --listen HOST:PORT (internal)\n\nFlags:\n", stderr)
+	fs := cli.NewTextFlagSet("netsim source", "Usage: ordersync-lab netsim source --listen HOST:PORT (internal)\n\nFlags:\n", stderr)
 	listen := fs.String("listen", "", "address to serve on")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
@@ -260,7 +264,7 @@ func runNetsimSource(ctx context.Context, args []string, stdout, stderr io.Write
 // runNetsimFetch is netsim bench's byte sink (internal): it prints
 // "fetch: N bytes in D".
 func runNetsimFetch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewTextFlagSet("netsim fetch", "Usage: ordersync netsim fetch --from HOST:PORT --bytes N (internal)\n\nFlags:\n", stderr)
+	fs := cli.NewTextFlagSet("netsim fetch", "Usage: ordersync-lab netsim fetch --from HOST:PORT --bytes N (internal)\n\nFlags:\n", stderr)
 	from := fs.String("from", "", "source address")
 	n := fs.Uint64("bytes", 0, "bytes to fetch")
 	if err := cli.ParseFlags(fs, args); err != nil {

@@ -144,7 +144,7 @@ var benchSyncOrders = flag.Int("sync-orders", 10_000, "orders in BenchmarkSync*"
 // limit lifted: the code path to profile (go test -bench Sync -cpuprofile).
 func benchmarkSync(b *testing.B, subprotocol string) {
 	ctx := context.Background()
-	orders := ordergen.Generate(ordergen.Options{Seed: 1, Count: *benchSyncOrders, Makers: demoMakers})
+	orders := ordergen.Generate(ordergen.Options{Seed: 1, Count: *benchSyncOrders, Makers: cli.Makers})
 	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
 	if err != nil {
 		b.Fatal(err)

@@ -13,7 +13,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/ordersync/ordersync/internal/netsim"
+	"github.com/ordersync/ordersync/lab/internal/netsim"
+	"github.com/ordersync/ordersync/testing/proctest"
 )
 
 // needNetns skips a test where network namespaces cannot be made; CI
@@ -31,7 +32,7 @@ func netsimCommand(bin string, args ...string) (*exec.Cmd, string) {
 	raw := make([]byte, 8)
 	_, _ = rand.Read(raw)
 	token := "ORDERSYNC_NETSIM_TEST=" + hex.EncodeToString(raw)
-	cmd := testCommand(bin, append([]string{"netsim"}, args...)...)
+	cmd := proctest.Command(bin, append([]string{"netsim"}, args...)...)
 	cmd.Env = append(os.Environ(), token)
 	return cmd, token
 }
@@ -67,7 +68,7 @@ var netsimClosing = regexp.MustCompile(`(?m)^netsim: 3/3 nodes hold all 900 orde
 func TestNetsimConvergesThroughChurnAndCleansUp(t *testing.T) {
 	needNetns(t)
 	dir := t.TempDir()
-	bin := buildCLI(t, dir)
+	bin := buildLab(t, dir)
 	plot := filepath.Join(dir, "run.svg")
 	cmd, token := netsimCommand(bin, "--nodes", "3", "--orders", "300", "--overlap", "0.2",
 		"--rtt", "20ms", "--bandwidth", "20mbit", "--interval", "1s",
@@ -82,7 +83,7 @@ func TestNetsimConvergesThroughChurnAndCleansUp(t *testing.T) {
 	if !netsimClosing.MatchString(stdout.String()) {
 		t.Errorf("no closing line like %q in:\n%s", netsimClosing, stdout.String())
 	}
-	mustContain(t, "netsim's stderr", stderr.String(), "churn: killing node")
+	proctest.MustContain(t, "netsim's stderr", stderr.String(), "churn: killing node")
 	svg, err := os.ReadFile(plot)
 	if err != nil {
 		t.Fatal(err)
@@ -97,17 +98,17 @@ func TestNetsimConvergesThroughChurnAndCleansUp(t *testing.T) {
 func TestNetsimInterruptedCleansUp(t *testing.T) {
 	needNetns(t)
 	dir := t.TempDir()
-	bin := buildCLI(t, dir)
+	bin := buildLab(t, dir)
 	cmd, token := netsimCommand(bin, "--nodes", "3", "--orders", "3000", "--rtt", "50ms",
 		"--bandwidth", "1mbit", "--deadline", "2m")
-	p := startLines(t, cmd)
+	p := proctest.Start(t, cmd)
 	// A node's line on stderr: the nodes run.
-	p.stderr.waitFor(t, "node0: node:")
-	code := p.signal(t, syscall.SIGINT)
+	p.Stderr.WaitFor(t, "node0: node:")
+	code := p.Signal(t, syscall.SIGINT)
 	if code == 0 {
 		t.Errorf("netsim exited 0 when interrupted")
 	}
-	mustContain(t, "netsim's stderr", p.stderr.String(), "interrupted")
+	proctest.MustContain(t, "netsim's stderr", p.Stderr.String(), "interrupted")
 	checkNothingLeft(t, cmd.Process.Pid, token)
 }
 
@@ -116,7 +117,7 @@ func TestNetsimInterruptedCleansUp(t *testing.T) {
 func TestNetsimMDNS(t *testing.T) {
 	needNetns(t)
 	dir := t.TempDir()
-	bin := buildCLI(t, dir)
+	bin := buildLab(t, dir)
 	// --min-peers 1: a node's start-up sync ends with the first peer mDNS
 	// finds, and the periodic rounds bring the rest, so the run does not
 	// depend on every pair of nodes finding each other at start-up.
@@ -128,5 +129,5 @@ func TestNetsimMDNS(t *testing.T) {
 		t.Fatalf("netsim: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
 	checkNothingLeft(t, cmd.Process.Pid, token)
-	mustContain(t, "netsim's report", stdout.String(), "netsim: 3/3 nodes hold all 300 orders")
+	proctest.MustContain(t, "netsim's report", stdout.String(), "netsim: 3/3 nodes hold all 300 orders")
 }

@@ -12,6 +12,10 @@
 // before looking, is what makes the check exact: nothing that belongs to a
 // host still open can appear after the baseline, and nothing of a closed
 // host is left to find.
+//
+// It is test support for this repository's tests, kept under testing/
+// with the rest of it so that internal/ holds production code only; it
+// makes no compatibility promise (see CHANGELOG.md).
 package leakcheck
 
 import (

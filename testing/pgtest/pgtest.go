@@ -7,6 +7,10 @@
 // Where no PostgreSQL server binary can be found the tests skip, saying so,
 // except under CI=true, where they fail: CI installs the server, so a skip
 // there is a broken CI.
+//
+// It is test support for this repository's tests, kept under testing/
+// with the rest of it so that internal/ holds production code only; it
+// makes no compatibility promise (see CHANGELOG.md).
 package pgtest
 
 import (

@@ -50,7 +50,7 @@ func defaultBenchConfig() benchConfig {
 // parseBenchFlags reads the bench's command line. Usage goes to usage.
 func parseBenchFlags(args []string, usage io.Writer) (benchConfig, error) {
 	cfg := defaultBenchConfig()
-	fs := cli.NewTextFlagSet("bench", `Usage: ordersync bench [flags]
+	fs := cli.NewTextFlagSet("bench", `Usage: ordersync-lab bench [flags]
 
 Measures, with the same generated orders, on 127.0.0.1 in this process:
   1. transport: the provider's encoded pages pushed over one libp2p stream;

@@ -3,6 +3,10 @@
 // written once.
 // Each subprotocol's _test files call them with what is its own: its New,
 // its metadata JSON and types, its cursor. Only _test files import it.
+//
+// It is test support for this repository's tests, kept under testing/
+// with the rest of it so that internal/ holds production code only; it
+// makes no compatibility promise (see CHANGELOG.md).
 package subtest
 
 import (

@@ -2,6 +2,10 @@
 // of cmd/ordersync share: the requests a hostile requester builds on, the
 // garbage it floods with, and the checks of how a provider ends a stream.
 // Only tests import it.
+//
+// It is test support for this repository's tests, kept under testing/
+// with the rest of it so that internal/ holds production code only; it
+// makes no compatibility promise (see CHANGELOG.md).
 package attacktest
 
 import (

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/ordersync/ordersync/internal/cli"
-	"github.com/ordersync/ordersync/internal/netsim"
+	"github.com/ordersync/ordersync/lab/internal/netsim"
 )
 
-// runNetsim is "ordersync netsim": many nodes, each in its own network
+// runNetsim is "ordersync-lab netsim": many nodes, each in its own network
 // namespace, over shaped and delayed links, until they all hold every
 // order. "netsim bench" and the internal "netsim relay" are its
 // subcommands.
@@ -65,7 +65,7 @@ type simResult struct {
 // simulate sets the network up, runs the nodes until they converge (or the
 // deadline, or ctx), prints the report and removes everything.
 func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (*simResult, error) {
-	net, dir, exe, err := netsimSetup(ctx, cfg.nodes, cfg.bandwidth, stderr)
+	net, dir, progs, err := netsimSetup(ctx, cfg.nodes, cfg.bandwidth, cfg.program, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	if err := startRelays(ctx, net, exe, cfg.rtt, cfg.bandwidth, stderr); err != nil {
+	if err := startRelays(ctx, net, progs.lab, cfg.rtt, cfg.bandwidth, stderr); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(stderr, "netsim: %d nodes, %d orders each (+%.0f%% of a neighbour's), %d distinct; links %s, rtt %v; subprotocols %s\n",
@@ -89,12 +89,12 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 		}
 	}()
 	for _, n := range nodes {
-		if err := n.start(ctx, net, exe, stderr, began); err != nil {
+		if err := n.start(ctx, net, progs.node, stderr, began); err != nil {
 			return nil, err
 		}
 	}
 	res := &simResult{nodes: nodes, union: union, cfg: cfg}
-	runErr := watch(ctx, cfg, net, exe, res, began, stderr)
+	runErr := watch(ctx, cfg, net, progs.node, res, began, stderr)
 	res.elapsed = time.Since(began)
 	for _, n := range nodes {
 		n.stop(false)
@@ -108,32 +108,39 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 
 // netsimSetup checks that netsim can run, removes what a crashed run left,
 // and builds the network. It returns a temporary directory for the run's
-// files and this program's path, to run in the namespaces.
-func netsimSetup(ctx context.Context, nodes int, bandwidth int64, stderr io.Writer) (*netsim.Net, string, string, error) {
+// files and the programs to run in the namespaces: this one for the relays,
+// the operator's ordersync for the nodes (program, or found or built; see
+// findOrdersync).
+func netsimSetup(ctx context.Context, nodes int, bandwidth int64, program string, stderr io.Writer) (*netsim.Net, string, programs, error) {
 	if err := netsim.Available(); err != nil {
-		return nil, "", "", err
+		return nil, "", programs{}, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", programs{}, err
 	}
 	removed, err := netsim.Cleanup()
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", programs{}, err
 	}
 	if len(removed) > 0 {
 		fmt.Fprintf(stderr, "netsim: removed %d namespaces an earlier run left behind\n", len(removed))
 	}
 	dir, err := os.MkdirTemp("", "ordersync-netsim-")
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", programs{}, err
+	}
+	node, err := findOrdersync(ctx, program, dir, stderr)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", programs{}, err
 	}
 	net, err := netsim.Setup(ctx, netsim.Config{Nodes: nodes, Bandwidth: bandwidth})
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, "", "", err
+		return nil, "", programs{}, err
 	}
-	return net, dir, exe, nil
+	return net, dir, programs{lab: exe, node: node}, nil
 }
 
 // startRelays starts, in every node's namespace, the relay that delays
@@ -275,7 +282,7 @@ func formatMB(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
 // runNetsimRelay is the relay netsim starts in each node's namespace; it
 // prints "relay: listening" once it listens.
 func runNetsimRelay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewTextFlagSet("netsim relay", "Usage: ordersync netsim relay --listen HOST:PORT --to HOST:PORT --delay D [--max-queued BYTES]\n\nnetsim's delaying TCP relay (internal).\n\nFlags:\n", stderr)
+	fs := cli.NewTextFlagSet("netsim relay", "Usage: ordersync-lab netsim relay --listen HOST:PORT --to HOST:PORT --delay D [--max-queued BYTES]\n\nnetsim's delaying TCP relay (internal).\n\nFlags:\n", stderr)
 	listen := fs.String("listen", "", "address to accept connections on")
 	to := fs.String("to", "", "address to relay them to")
 	delay := fs.Duration("delay", 0, "how long every byte is held, each way")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -35,8 +34,7 @@ type resyncRow struct {
 	missingBytes int64 // JSON of the missing orders
 	roundTrips   int64
 	elapsed      time.Duration
-	providerCPU  time.Duration // inside the provider's subprotocol
-	requesterCPU time.Duration // inside the requester's subprotocol
+	serving      time.Duration // the provider's time serving requests
 	processCPU   time.Duration
 }
 
@@ -53,7 +51,7 @@ func (r resyncRow) ratio() float64 {
 func runResyncBench(ctx context.Context, cfg benchConfig, out, log io.Writer) error {
 	n := cfg.resyncOrders
 	fmt.Fprintf(log, "re-sync: generating %d signed orders (seed %d)...\n", n, cfg.seed)
-	orders := ordergen.Generate(ordergen.Options{Seed: cfg.seed + 1, Count: n, Makers: demoMakers})
+	orders := ordergen.Generate(ordergen.Options{Seed: cfg.seed + 1, Count: n, Makers: cli.Makers})
 	filter, err := orderfilter.NewDefault(ordergen.DefaultChainID, ordergen.DefaultExchange)
 	if err != nil {
 		return fmt.Errorf("order filter: %w", err)
@@ -61,7 +59,8 @@ func runResyncBench(ctx context.Context, cfg benchConfig, out, log io.Writer) er
 	provTimer := new(subTimer)
 	provider, err := cli.StartSyncNode(ctx, cli.SyncNodeConfig{
 		Name: "provider", Subprotocols: []string{reconcile.Name, filteredpagination.Name}, PerPage: cfg.perPage,
-		Filter: filter, Orders: orders, NoRateLimit: true, Wrap: provTimer.wrap,
+		Filter: filter, Orders: orders, NoRateLimit: true,
+		ServiceOpts: []ordersync.Option{ordersync.WithMetricsTracer(provTimer)},
 	})
 	if err != nil {
 		return err
@@ -134,9 +133,8 @@ func heldExcept(orders []*zeroex.SignedOrder, d int) ([]*zeroex.SignedOrder, int
 // measureResync runs one re-sync of a requester holding held from the
 // provider, speaking sub only, with its store's index built beforehand.
 func measureResync(ctx context.Context, cfg benchConfig, provider *cli.SyncNode, provTimer *subTimer, sub string, held []*zeroex.SignedOrder, filter *orderfilter.Filter, class orderstore.Class) (resyncRow, error) {
-	reqTimer := new(subTimer)
 	requester, err := cli.StartSyncNode(ctx, cli.SyncNodeConfig{
-		Name: "requester", Subprotocols: []string{sub}, PerPage: cfg.perPage, Filter: filter, Orders: held, Wrap: reqTimer.wrap,
+		Name: "requester", Subprotocols: []string{sub}, PerPage: cfg.perPage, Filter: filter, Orders: held,
 	})
 	if err != nil {
 		return resyncRow{}, err
@@ -162,7 +160,7 @@ func measureResync(ctx context.Context, cfg benchConfig, provider *cli.SyncNode,
 	return resyncRow{
 		subprotocol: sub, in: st.BytesRead, out: st.BytesWritten,
 		roundTrips: st.Providers[provider.Host.ID()].Pages, elapsed: elapsed,
-		providerCPU: provTimer.total(), requesterCPU: reqTimer.total(), processCPU: cpu,
+		serving: provTimer.total(), processCPU: cpu,
 	}, nil
 }
 
@@ -170,7 +168,7 @@ func measureResync(ctx context.Context, cfg benchConfig, provider *cli.SyncNode,
 // added or removed: 1 000 orders added and removed again.
 func measureIndexUpdate(ctx context.Context, store *orderstore.Memory, seed int64) time.Duration {
 	const k = 1000
-	extra := ordergen.Generate(ordergen.Options{Seed: seed + 2, Count: k, Makers: demoMakers})
+	extra := ordergen.Generate(ordergen.Options{Seed: seed + 2, Count: k, Makers: cli.Makers})
 	hashes := make([]common.Hash, 0, k)
 	for _, o := range extra {
 		h, _ := o.ComputeOrderHash()
@@ -196,19 +194,19 @@ func writeResyncTable(w io.Writer, n int, rows []resyncRow, build, update time.D
 	fmt.Fprintf(w, "\nre-sync of a requester missing d of n=%d orders (provider's Memory index built in %v, kept current at %v per order added or removed):\n\n",
 		n, build.Round(time.Millisecond), update.Round(100*time.Nanosecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "d\tsubprotocol\tbytes in\tbytes out\tmissing JSON\t(in+out)/missing\tround trips\ttime\tprovider CPU\trequester CPU\tprocess CPU\t")
+	fmt.Fprintln(tw, "d\tsubprotocol\tbytes in\tbytes out\tmissing JSON\t(in+out)/missing\tround trips\ttime\tserving\tprocess CPU\t")
 	for _, r := range rows {
 		ratio := "-"
 		if r.missingBytes > 0 {
 			ratio = fmt.Sprintf("%.3f", r.ratio())
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t\n", r.missing, cli.ShortSubprotocolName(r.subprotocol),
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t\n", r.missing, cli.ShortSubprotocolName(r.subprotocol),
 			r.in, r.out, r.missingBytes, ratio, r.roundTrips, r.elapsed.Round(10*time.Microsecond),
-			r.providerCPU.Round(10*time.Microsecond), r.requesterCPU.Round(10*time.Microsecond), r.processCPU.Round(time.Millisecond))
+			r.serving.Round(10*time.Microsecond), r.processCPU.Round(time.Millisecond))
 	}
 	_ = tw.Flush()
-	fmt.Fprintln(w, "\nprovider and requester CPU: time inside each side's subprotocol (building answers, decoding, validating, storing),")
-	fmt.Fprintln(w, "without framing and JSON; process CPU: both sides and everything else in this process")
+	fmt.Fprintln(w, "\nserving: the provider's time from reading each request to writing its response (its metrics tracer's RequestServed);")
+	fmt.Fprintln(w, "process CPU: both sides and everything else in this process")
 }
 
 func timeIt(fn func()) time.Duration {
@@ -217,73 +215,24 @@ func timeIt(fn func()) time.Duration {
 	return time.Since(t0)
 }
 
-// subTimer sums the time spent inside the subprotocols it wraps.
+// subTimer sums, as the provider's metrics tracer, the time it spends
+// serving requests.
 type subTimer struct {
+	ordersync.NoopMetricsTracer
 	mu  sync.Mutex
 	sum time.Duration
 }
 
-func (t *subTimer) add(d time.Duration) { t.mu.Lock(); t.sum += d; t.mu.Unlock() }
-func (t *subTimer) reset()              { t.mu.Lock(); t.sum = 0; t.mu.Unlock() }
+// RequestServed adds the time one response took.
+func (t *subTimer) RequestServed(_ peer.ID, _ string, d time.Duration, _ int) {
+	t.mu.Lock()
+	t.sum += d
+	t.mu.Unlock()
+}
+
+func (t *subTimer) reset() { t.mu.Lock(); t.sum = 0; t.mu.Unlock() }
 func (t *subTimer) total() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.sum
-}
-
-// wrap returns sub timed, with the optional interfaces it has.
-func (t *subTimer) wrap(sub ordersync.Subprotocol) ordersync.Subprotocol {
-	return &timedSubprotocol{Subprotocol: sub, t: t}
-}
-
-type timedSubprotocol struct {
-	ordersync.Subprotocol
-	t *subTimer
-}
-
-func (s *timedSubprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
-	t0 := time.Now()
-	defer func() { s.t.add(time.Since(t0)) }()
-	return s.Subprotocol.HandleOrderSyncRequest(ctx, req)
-}
-
-func (s *timedSubprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersync.Response) (*ordersync.Request, int, error) {
-	t0 := time.Now()
-	defer func() { s.t.add(time.Since(t0)) }()
-	return s.Subprotocol.HandleOrderSyncResponse(ctx, res)
-}
-
-func (s *timedSubprotocol) GenerateFirstRequestMetadata() (json.RawMessage, error) {
-	t0 := time.Now()
-	defer func() { s.t.add(time.Since(t0)) }()
-	return s.Subprotocol.GenerateFirstRequestMetadata()
-}
-
-// NextRequest keeps a pipelining subprotocol pipelined (nil when the
-// wrapped one cannot tell).
-func (s *timedSubprotocol) NextRequest(ctx context.Context, res *ordersync.Response) (*ordersync.Request, error) {
-	p, ok := s.Subprotocol.(ordersync.Pipeliner)
-	if !ok {
-		return nil, nil
-	}
-	t0 := time.Now()
-	defer func() { s.t.add(time.Since(t0)) }()
-	return p.NextRequest(ctx, res)
-}
-
-func (s *timedSubprotocol) ResetSync(p peer.ID) {
-	if r, ok := s.Subprotocol.(ordersync.SyncResetter); ok {
-		r.ResetSync(p)
-	}
-}
-
-func (s *timedSubprotocol) InSync(p peer.ID) bool {
-	r, ok := s.Subprotocol.(ordersync.InSyncReporter)
-	return ok && r.InSync(p)
-}
-
-func (s *timedSubprotocol) ReportMetricsTo(t ordersync.MetricsTracer) {
-	if r, ok := s.Subprotocol.(ordersync.MetricsReporter); ok {
-		r.ReportMetricsTo(t)
-	}
 }

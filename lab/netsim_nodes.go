@@ -17,8 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync/internal/cli"
-	"github.com/ordersync/ordersync/internal/netsim"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/lab/internal/netsim"
 )
 
 // Ports inside every node's namespace: the relay listens on the node's

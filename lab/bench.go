@@ -21,7 +21,7 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// runBench is "ordersync bench": how fast a verified sync runs, next to the
+// runBench is "ordersync-lab bench": how fast a verified sync runs, next to the
 // two limits it cannot beat (the transport and signature verification),
 // with the same orders throughout.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -78,7 +78,7 @@ func (r benchRow) ordersPerCPUSec() float64 {
 // and the table and the ratio line to out.
 func runBenchWith(ctx context.Context, cfg benchConfig, out, log io.Writer) error {
 	fmt.Fprintf(log, "generating %d signed orders (seed %d)...\n", cfg.orders, cfg.seed)
-	orders := ordergen.Generate(ordergen.Options{Seed: cfg.seed, Count: cfg.orders, Makers: demoMakers})
+	orders := ordergen.Generate(ordergen.Options{Seed: cfg.seed, Count: cfg.orders, Makers: cli.Makers})
 	if err := sortByHash(orders); err != nil {
 		return err
 	}

@@ -4,6 +4,10 @@
 // can be read back with h.ConnManager().GetTagInfo(p). The hosts are
 // internal/p2phost's loopback hosts, which the ordersync command's demo
 // and bench start without this package (and so without testing).
+//
+// It is test support for this repository's tests, kept under testing/
+// with the rest of it so that internal/ holds production code only; it
+// makes no compatibility promise (see CHANGELOG.md).
 package testnet
 
 import (
@@ -13,8 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 
-	"github.com/ordersync/ordersync/internal/leakcheck"
 	"github.com/ordersync/ordersync/internal/p2phost"
+	"github.com/ordersync/ordersync/testing/leakcheck"
 )
 
 // Option changes how New builds a network.
