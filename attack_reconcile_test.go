@@ -6,6 +6,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/testing/attacktest"
 )
@@ -16,7 +17,7 @@ func init() {
 	hostileProviders = append(hostileProviders,
 		// Symbols and a digest, all consistent, of 2 000 orders it does
 		// not have: every fetch comes back empty.
-		hostileProvider{name: "reconcile-claims-never-delivered", reconcile: true, lastError: "never came", tag: reconcile.TagUndelivered,
+		hostileProvider{name: "reconcile-claims-never-delivered", reconcile: true, lastError: "never came", tag: peerscore.UndeliveredOrders,
 			script: answerReconcile(func(op string, from int) []byte {
 				if op == reconcile.OpFetch {
 					return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpFetch})

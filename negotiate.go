@@ -14,6 +14,12 @@ import (
 // Service supports, with its index in that list, so that the requester's
 // preference wins. If there is none, the error is a
 // NoMatchingSubprotocolsError.
+//
+// The name, the unexported parameter type and the index result are those
+// of the original 0x Mesh Service, which nodes were written against, and
+// are kept as they were: since rawRequest (the wire envelope) is
+// unexported, code outside this package cannot build one to call it with;
+// the Service calls it on every stream's first request.
 func (s *Service) GetMatchingSubprotocol(rawReq *rawRequest) (Subprotocol, int, error) {
 	for i, name := range rawReq.Subprotocols {
 		if sub, ok := s.byName[name]; ok {

@@ -12,9 +12,6 @@ import (
 	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
-// serviceName is the Service's name in libp2p's resource manager.
-const serviceName = "ordersync"
-
 // HandleStream serves one inbound ordersync stream as a provider: it answers
 // requests until the requester has no more, the exchange goes wrong, the
 // stream has reached WithMaxRequestsPerStream pages, or the Service's context
@@ -58,7 +55,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 		return
 	}
 
-	if err := stream.Scope().SetService(serviceName); err != nil {
+	if err := stream.Scope().SetService(ServiceName); err != nil {
 		log.WithError(err).Debug("ordersync: resource manager refused the stream")
 		s.reject(stream, log, StreamResourceLimit)
 		return
@@ -87,7 +84,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 // reject resets a stream the provider will not serve.
 func (s *Service) reject(stream network.Stream, log logrus.FieldLogger, why StreamRejectReason) {
 	s.tracer.StreamRejected(stream.Conn().RemotePeer(), why)
-	log.WithField("reason", why).WithError(ErrRateLimited).Debug("ordersync: stream rejected")
+	log.WithField("reason", why).Debug("ordersync: stream rejected")
 	_ = stream.Reset()
 }
 

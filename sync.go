@@ -189,7 +189,7 @@ func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 		}
 		mem.release()
 	}()
-	if err := stream.Scope().SetService(serviceName); err != nil {
+	if err := stream.Scope().SetService(ServiceName); err != nil {
 		return resumeLater, fmt.Errorf("ordersync: stream to %s: resource manager: %w", ps.p, err)
 	}
 	if x.reader, err = framing.NewReader(stream, s.cfg.maxResponseSize, mem.reserve); err != nil {

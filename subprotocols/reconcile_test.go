@@ -340,7 +340,7 @@ func TestReconcileHostileProviders(t *testing.T) {
 		wantAll bool // the requester still gets every order, by paging
 	}{
 		// Symbols of the requester's own set: "in sync", which the digest denies.
-		{name: "forged fingerprints", forger: forger{symbolsOf: itemsOf(t, held)}, tag: reconcile.TagInvalidSketch, wantAll: true},
+		{name: "forged fingerprints", forger: forger{symbolsOf: itemsOf(t, held)}, tag: peerscore.InvalidSketch, wantAll: true},
 		{name: "endless rounds", forger: forger{empty: true}, wantAll: true},
 		// Claims orders it does not have: the digest matches the symbols
 		// only when it is honest, so claim via wrong fetch answers.
@@ -397,8 +397,8 @@ func TestReconcileClaimsNeverDelivered(t *testing.T) {
 		t.Fatal("GetOrders synced with a provider that delivers nothing it claims")
 	}
 	sameOrders(t, requester.store, orders)
-	if got := tag(requester.host, hosts[0].ID(), reconcile.TagUndelivered); got >= 0 {
-		t.Errorf("%s tag = %d", reconcile.TagUndelivered, got)
+	if got := tag(requester.host, hosts[0].ID(), peerscore.UndeliveredOrders); got >= 0 {
+		t.Errorf("%s tag = %d", peerscore.UndeliveredOrders, got)
 	}
 }
 

@@ -72,12 +72,12 @@
 //     snapshot, WithMaxRounds sketch rounds per sync, then paging;
 //   - claimed hashes: at most WithMaxDifferences per sync, then paging;
 //   - claims never delivered: a fetch that delivers under half of what it
-//     asked for scores TagUndelivered, and once more than 16 plus a quarter
+//     asked for scores peerscore.UndeliveredOrders, and once more than 16 plus a quarter
 //     of all hashes asked for are missing the sync ends with
 //     ErrUndelivered;
 //   - symbols that decode one item twice (no set does that) score
-//     TagInvalidSketch and end the sync; a digest that denies the decoded
-//     difference scores TagInvalidSketch and pages.
+//     peerscore.InvalidSketch and end the sync; a digest that denies the decoded
+//     difference scores peerscore.InvalidSketch and pages.
 //
 // As a provider it keeps nothing per requester: every request names its
 // snapshot and range, and at most 8 snapshots are cached for everyone. A

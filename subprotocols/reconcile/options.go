@@ -24,18 +24,6 @@ const (
 	DefaultRejectedFor    = time.Hour
 )
 
-// Tags and score changes of the PeerScorer, on top of pagination's.
-const (
-	// TagUndelivered: a provider did not deliver most of the orders it
-	// claimed in a fetch.
-	TagUndelivered   = "ordersync/undelivered-orders"
-	ScoreUndelivered = -5
-	// TagInvalidSketch: a provider's coded symbols were inconsistent, or
-	// decoded to a set that its digest denies.
-	TagInvalidSketch   = "ordersync/invalid-sketch"
-	ScoreInvalidSketch = -5
-)
-
 // Option configures the subprotocol.
 type Option func(*config)
 

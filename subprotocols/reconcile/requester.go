@@ -161,7 +161,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 	s.metrics().ReconciliationRound(provider, ordersync.RoleRequester, Name, st.dec.Differences())
 	if err != nil {
 		if errors.Is(err, riblt.ErrInconsistent) {
-			s.cfg.scorer.AddPeerScore(provider, TagInvalidSketch, ScoreInvalidSketch)
+			s.cfg.scorer.AddPeerScore(provider, peerscore.InvalidSketch, peerscore.InvalidSketchDelta)
 			return nil, err
 		}
 		return s.pageInstead(st), nil // too many differences, or the local set moved
@@ -193,7 +193,7 @@ func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Reques
 	if d != st.remote {
 		// Symbols that cancel where the sets differ: a forgery, or a
 		// faulty provider. Paging cannot be fooled.
-		s.cfg.scorer.AddPeerScore(provider, TagInvalidSketch, ScoreInvalidSketch)
+		s.cfg.scorer.AddPeerScore(provider, peerscore.InvalidSketch, peerscore.InvalidSketchDelta)
 		return s.pageInstead(st)
 	}
 	getter, _ := s.store.(orderstore.Getter)
@@ -265,7 +265,7 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	missing := len(asked) - len(delivered)
 	st.undelivered += missing
 	if missing > 0 && 2*missing > len(asked) && len(asked) >= 8 {
-		s.cfg.scorer.AddPeerScore(res.ProviderID, TagUndelivered, ScoreUndelivered)
+		s.cfg.scorer.AddPeerScore(res.ProviderID, peerscore.UndeliveredOrders, peerscore.UndeliveredOrdersDelta)
 	}
 	if st.undelivered > 16+st.askedTotal/4 {
 		return nil, acc.Valid, fmt.Errorf("%w: %d of %d orders asked for never came", ErrUndelivered, st.undelivered, st.askedTotal)
