@@ -63,7 +63,9 @@ func newConfig(opts []Option) (config, error) {
 	if c.slots == nil {
 		c.slots = processScanSlots
 	}
-	c.maxScan = max(c.maxScan, c.perPage)
+	if c.maxScan < c.perPage {
+		return c, fmt.Errorf("pagination: max scan %d orders: less than a page (%d)", c.maxScan, c.perPage)
+	}
 	return c, nil
 }
 
@@ -79,35 +81,27 @@ func WithPerPage(n int) Option {
 	}
 }
 
-// WithMaxScan bounds how many stored orders a provider scans for one
-// request (default DefaultMaxScan; never less than the page size). When the
-// bound is reached with some matches, the provider answers with them; with
-// none, it gives up on the request (ErrScanLimit) rather than send an empty
-// page, which would tell the requester that nothing is left.
-func WithMaxScan(n int) Option {
+// WithMaxScan is a provider's scan budget for one request: it looks at
+// no more than orders stored orders (default DefaultMaxScan; at least a
+// page) for no longer than d (default DefaultMaxScanTime; positive),
+// whichever comes first. The scan looks at its clock and at the request's
+// context every few dozen orders. When the budget runs out with some
+// matches, the provider answers with them (the response says where the
+// scan stopped, so the requester goes on from there); with none, it gives
+// up on the request (ErrScanLimit) rather than send an empty page, which
+// would tell the requester that nothing is left. A scan with a costly
+// filter may first wait as long as d again for one of the ScanSlots (see
+// WithScanSlots). reconcile.WithMaxScan is the same budget for reconcile's
+// snapshots.
+func WithMaxScan(orders int, d time.Duration) Option {
 	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("pagination: max scan %d: must be positive", n)
+		if orders < 1 {
+			return fmt.Errorf("pagination: max scan %d orders: must be positive", orders)
 		}
-		c.maxScan = n
-		return nil
-	}
-}
-
-// WithMaxScanTime bounds how long a provider scans the store for one
-// request (default DefaultMaxScanTime; it must be positive). The
-// scan looks at its clock and at the request's context every few dozen
-// orders. When the time is up with some matches, the provider answers with
-// them (the response says where the scan stopped, so the requester goes on
-// from there); with none, it gives up on the request (ErrScanLimit). A
-// scan with a costly filter may first wait as long again for one of the
-// ScanSlots (see WithScanSlots).
-func WithMaxScanTime(d time.Duration) Option {
-	return func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("pagination: max scan time %v: must be positive", d)
 		}
-		c.maxScanTime = d
+		c.maxScan, c.maxScanTime = orders, d
 		return nil
 	}
 }
