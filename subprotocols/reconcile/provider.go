@@ -114,13 +114,18 @@ func pageInstead(held, total int) bool { return held < total/10 }
 // firstBatch is how many symbols a sync's first answer carries: enough to
 // decode the difference that the two counts show with high probability (1.4
 // symbols per difference, and a margin), but at least a few, for a
-// difference the counts hide.
+// difference the counts hide. held is the requester's word, any
+// non-negative int: the difference is capped at MaxSymbols before the
+// margin is added, so no claim makes the count overflow (a held near the
+// largest int once made it negative, and the provider panicked slicing its
+// symbols).
 func firstBatch(held, total int) int {
-	d := total - held
+	d := total - held // both are non-negative: no overflow
 	if d < 0 {
 		d = -d
 	}
-	return 12 + d + d/2
+	d = min(d, MaxSymbols)
+	return min(12+d+d/2, MaxSymbolsPerResponse)
 }
 
 // serveFetch answers with the orders of the hashes asked for that the

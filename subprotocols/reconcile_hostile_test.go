@@ -1,0 +1,79 @@
+package subprotocols_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/internal/testnet"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+)
+
+// reconcileAnswer is the part of a reconcile response these tests read.
+type reconcileAnswer struct {
+	Subprotocol string `json:"subprotocol"`
+	Orders      []json.RawMessage
+	Metadata    reconcile.ResponseMetadata `json:"metadata"`
+}
+
+// ask sends one reconcile request with the given metadata on a raw stream
+// and reads the answer; it fails the test when the provider sends none.
+func (w *wireStream) ask(metadata string) (*reconcileAnswer, int) {
+	w.t.Helper()
+	w.request([]string{v2}, metadata)
+	line, err := w.lines.ReadBytes('\n')
+	if err != nil {
+		w.t.Fatalf("no answer to %s: %v", metadata, err)
+	}
+	var a reconcileAnswer
+	if err := json.Unmarshal(line, &a); err != nil {
+		w.t.Fatalf("answer %.200s: %v", line, err)
+	}
+	return &a, len(line)
+}
+
+// A first request claiming the largest held count (or any from about
+// 6.15·10¹⁸) once made the provider compute a negative symbol count and
+// panic slicing its symbols, killing the process. Every such claim gets a
+// sketch within the bounds, and the provider goes on serving.
+func TestReconcileHeldOverflow(t *testing.T) {
+	orders := testOrders(1000)
+	hosts := testnet.New(t, 2)
+	startNode(t, hosts[0], orders, nil, all3)
+	for _, held := range []int64{math.MaxInt64, math.MaxInt64 / 3 * 2, 6_150_000_000_000_000_000, math.MaxInt64 - 1000} {
+		w := openWireStream(t, hosts[1], hosts[0].ID())
+		a, _ := w.ask(fmt.Sprintf(`{"op":"sketch","orderfilter":null,"held":%d}`, held))
+		n := len(a.Metadata.Symbols) / riblt.SymbolSize
+		if a.Metadata.Op != reconcile.OpSketch || n == 0 || n > reconcile.MaxSymbolsPerResponse {
+			t.Fatalf("held %d: answer %s with %d symbols", held, a.Metadata.Op, n)
+		}
+		_ = w.stream.Close()
+	}
+	// Symbols asked for at the very end of the range, with a count that
+	// would wrap: none past MaxSymbols.
+	w := openWireStream(t, hosts[1], hosts[0].ID())
+	first, _ := w.ask(`{"op":"sketch","orderfilter":null,"held":990}`)
+	a, _ := w.ask(fmt.Sprintf(`{"op":"sketch","orderfilter":null,"snapshot":%d,"from":%d,"count":%d}`,
+		first.Metadata.Snapshot, reconcile.MaxSymbols, int64(math.MaxInt64)))
+	if n := len(a.Metadata.Symbols) / riblt.SymbolSize; n != 0 {
+		t.Fatalf("%d symbols past the last index", n)
+	}
+	// The provider still serves an honest requester.
+	requester := startNode(t, testnet.New(t, 1)[0], orders[:900], nil, all3)
+	testnet.Connect(t, requester.host, hosts[0])
+	requester.getOrders(t, 1)
+	sameOrders(t, requester.store, orders)
+}
+
+// Response metadata whose From+len(symbols) wraps past the largest int is
+// refused as out of range, not passed on to the requester's decoder.
+func TestReconcileResponseFromOverflow(t *testing.T) {
+	sub := reconcile.New(memoryWith(t, nil), nil)
+	syms := make([]byte, 2*riblt.SymbolSize)
+	raw, _ := json.Marshal(map[string]any{"op": "sketch", "snapshot": 1, "total": 5, "from": int64(math.MaxInt64), "symbols": syms})
+	if _, err := sub.ParseResponseMetadata(raw); err == nil {
+		t.Fatalf("metadata %s parsed", raw)
+	}
+}
