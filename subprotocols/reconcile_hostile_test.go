@@ -1,11 +1,16 @@
 package subprotocols_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
+	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
@@ -75,5 +80,52 @@ func TestReconcileResponseFromOverflow(t *testing.T) {
 	raw, _ := json.Marshal(map[string]any{"op": "sketch", "snapshot": 1, "total": 5, "from": int64(math.MaxInt64), "symbols": syms})
 	if _, err := sub.ParseResponseMetadata(raw); err == nil {
 		t.Fatalf("metadata %s parsed", raw)
+	}
+}
+
+// A provider that delivers real orders with a broken signature cannot hide
+// them: the requester remembers those rejections for that provider only,
+// and fetches the orders from an honest provider, whichever it syncs with
+// first. (Remembered for every provider, they once made the requester
+// count them as held with the honest one too: with the hostile provider
+// synced first, it ended with 1 960 of 2 000 orders.)
+func TestReconcileSpoiledCopiesDoNotHideOrders(t *testing.T) {
+	orders := testOrders(2000)
+	for _, tc := range []struct {
+		name         string
+		held         int
+		hostileFirst bool
+	}{{"hostile first", 1960, true}, {"honest first", 1960, false}, {"empty, hostile first", 0, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts := testnet.New(t, 3, testnet.WithoutConnecting())
+			hostile, honest := hosts[0], hosts[1]
+			startReconcileProvider(t, hostile, memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+				return &tamperer{Subprotocol: s, badSignatureEvery: 1}
+			})
+			startNode(t, honest, orders, nil, all3)
+			oneRound := ordersync.WithBackoffFactory(func() backoff.BackOff { return &backoff.StopBackOff{} })
+			requester := startNodeWith(t, hosts[2], orders[:tc.held], nil, all3, []ordersync.Option{oneRound})
+			first, second := hostile, honest
+			if !tc.hostileFirst {
+				first, second = honest, hostile
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			testnet.Connect(t, requester.host, first)
+			err := requester.service.GetOrders(ctx, 1)
+			if tc.hostileFirst == (err == nil) {
+				t.Fatalf("first round, with the %s provider alone: %v", map[bool]string{true: "hostile", false: "honest"}[tc.hostileFirst], err)
+			}
+			if tc.hostileFirst {
+				// Its copies rejected, the hostile provider is not one
+				// the requester is in sync with in the next round either.
+				if err := requester.service.GetOrders(ctx, 1); err == nil {
+					t.Fatalf("second round with the hostile provider alone synced: %+v", requester.service.Stats().Providers[hostile.ID()])
+				}
+			}
+			testnet.Connect(t, requester.host, second)
+			_ = requester.service.GetOrders(ctx, 2) // the hostile provider may fail
+			sameOrders(t, requester.store, orders)
+		})
 	}
 }

@@ -19,7 +19,9 @@ const (
 	DefaultMaxRounds = 32
 	// DefaultRejectedHashes and DefaultRejectedFor bound the requester's
 	// memory of orders it rejected, which it reconciles as if it held
-	// them so that they are not fetched again every round.
+	// them so that they are not fetched again every round (with every
+	// provider, or only the one that sent the copy: see the package
+	// documentation, "Rejected orders").
 	DefaultRejectedHashes = 10_000
 	DefaultRejectedFor    = time.Hour
 )
