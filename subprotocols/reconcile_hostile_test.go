@@ -1,14 +1,19 @@
 package subprotocols_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/libp2p/go-libp2p/core/host"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/riblt"
@@ -127,5 +132,93 @@ func TestReconcileSpoiledCopiesDoNotHideOrders(t *testing.T) {
 			_ = requester.service.GetOrders(ctx, 2) // the hostile provider may fail
 			sameOrders(t, requester.store, orders)
 		})
+	}
+}
+
+// amplification sends sketch requests claiming 2^40 held orders to
+// a provider of orders for d, each as soon as the last is answered, on one
+// stream (a new one when the provider's page cap ends it), and returns the bytes written and read and the time taken.
+func amplification(t *testing.T, provider host.Host, from host.Host, d time.Duration) (in, out int64, took time.Duration) {
+	t.Helper()
+	w := openWireStream(t, from, provider.ID())
+	start := time.Now()
+	for time.Since(start) < d {
+		msg := `{"type":"Request","subprotocols":["` + v2 + `"],"metadata":{"op":"sketch","orderfilter":null,"held":1099511627776}}` + "\n"
+		if _, err := w.stream.Write([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		line, err := w.lines.ReadBytes('\n')
+		if err == io.EOF && len(line) == 0 {
+			// The provider's page cap per stream: on to a new one.
+			w = openWireStream(t, from, provider.ID())
+			continue
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", out, err)
+		}
+		in += int64(len(msg))
+		out += int64(len(line))
+	}
+	return in, out, time.Since(start)
+}
+
+// Sketch answers to one requester are held to its answer budget however
+// it asks: bytes of symbols out at most the burst plus the rate times the
+// time taken (the limiter's promise; no timing is asserted), and a claim of
+// more held orders than anyone has draws no more symbols than the
+// provider's own set needs.
+func TestReconcileAnswerBudget(t *testing.T) {
+	orders := testOrders(2000)
+	hosts := testnet.New(t, 2)
+	const rateBytes, burst = 64 << 10, 128 << 10
+	startService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
+		reconcile.New(memoryWith(t, orders), nil, reconcile.WithAnswerRate(rateBytes, burst))})
+	w := openWireStream(t, hosts[1], hosts[0].ID())
+	a, _ := w.ask(`{"op":"sketch","orderfilter":null,"held":9223372036854775807}`)
+	if n := len(a.Metadata.Symbols) / riblt.SymbolSize; n > 12+len(orders)*3/2 {
+		t.Errorf("a claim of the largest held count drew %d symbols for a set of %d", n, len(orders))
+	}
+	_ = w.stream.Close()
+
+	in, out, took := amplification(t, hosts[0], hosts[1], time.Second)
+	if limit := burst + int64(took.Seconds()*rateBytes); out > limit {
+		t.Errorf("%d bytes out in %v, over the budget's %d", out, took, limit)
+	}
+	t.Logf("%d bytes in, %d out (x%.1f) in %v", in, out, float64(out)/float64(in), took)
+}
+
+// A fetch naming one hash many times gets its order once.
+func TestReconcileFetchDeduplicates(t *testing.T) {
+	orders := testOrders(10)
+	hosts := testnet.New(t, 2)
+	startNode(t, hosts[0], orders, nil, all3)
+	h, _ := orders[3].ComputeOrderHash()
+	hashes := bytes.Repeat(h[:], reconcile.MaxFetch)
+	w := openWireStream(t, hosts[1], hosts[0].ID())
+	a, _ := w.ask(`{"op":"fetch","orderfilter":null,"hashes":"` + base64.StdEncoding.EncodeToString(hashes) + `"}`)
+	if len(a.Orders) != 1 {
+		t.Fatalf("a fetch naming one hash %d times drew %d orders", reconcile.MaxFetch, len(a.Orders))
+	}
+}
+
+// TestReconcileAmplificationFigures measures what a requester claiming the
+// largest held count draws from a provider of 10 000 orders with the
+// default settings, over 5 s: bytes out per byte in and per second. It
+// asserts nothing; set ORDERSYNC_FIGURES to run it.
+func TestReconcileAmplificationFigures(t *testing.T) {
+	if os.Getenv("ORDERSYNC_FIGURES") == "" {
+		t.Skip("set ORDERSYNC_FIGURES to measure")
+	}
+	for _, limits := range []string{"lifted", "default"} {
+		hosts := testnet.New(t, 2)
+		var opts []ordersync.Option
+		if limits == "default" {
+			opts = append(opts, ordersync.WithRateLimit(ordersync.DefaultRateLimit, ordersync.DefaultRateBurst),
+				ordersync.WithPeerRateLimit(ordersync.DefaultPeerRateLimit, ordersync.DefaultPeerRateBurst))
+		}
+		startNodeWith(t, hosts[0], testOrders(10_000), nil, all3, opts)
+		in, out, took := amplification(t, hosts[0], hosts[1], 5*time.Second)
+		t.Logf("FIGURE amplification, Service rate limits %s: %d bytes in, %d out, x%.0f, %.2f MiB/s over %v", limits,
+			in, out, float64(out)/float64(in), float64(out)/took.Seconds()/(1<<20), took.Round(time.Millisecond))
 	}
 }
