@@ -142,6 +142,13 @@ func firstBatch(held, total int) int {
 // serveFetch answers with the orders of the hashes asked for that the
 // store holds and that match the filter, in the order asked.
 func (s *Subprotocol) serveFetch(ctx context.Context, md *RequestMetadata) (*ordersync.Response, error) {
+	// The requester's filter runs on up to MaxFetch orders: a costly one
+	// takes a scan slot, as a snapshot's scan does.
+	release, err := s.pager.HoldScanSlot(ctx, md.OrderFilter, s.cfg.maxScanTime)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	n := len(md.Hashes) / 32
 	orders := make([]*zeroex.SignedOrder, 0, n)
 	getter, _ := s.store.(orderstore.Getter)

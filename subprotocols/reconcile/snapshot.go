@@ -133,7 +133,14 @@ func (c *snapshots) take(ctx context.Context, filter *orderfilter.Filter, key st
 			digest: snap.Digest, prefix: snap.Symbols, class: class, indexed: true}, nil
 	}
 	version, _ := c.version()
+	// A costly filter runs on every stored order: it takes one of the
+	// process's scan slots, as a version 1 page does.
+	release, err := c.s.pager.HoldScanSlot(ctx, filter, c.s.cfg.maxScanTime)
+	if err != nil {
+		return nil, err
+	}
 	hashes, err := c.s.scanHashes(ctx, filter, nil)
+	release()
 	if err != nil {
 		return nil, err
 	}
