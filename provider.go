@@ -21,6 +21,7 @@ import (
 func (s *Service) HandleStream(stream network.Stream) {
 	remote := stream.Conn().RemotePeer()
 	log := s.log.WithField("requester", remote)
+	defer s.recoverServing(stream, log)
 
 	if !s.life.enter() {
 		s.reject(stream, log, StreamStopped) // closed

@@ -150,6 +150,7 @@ type sentRequest struct {
 // runStream runs the sync on one new stream, until the outcome says what
 // the sync does next.
 func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
+	defer ps.recoverSyncing(&out, &err)
 	s := ps.s
 	// A sync from the beginning builds its first request before the
 	// stream opens: the subprotocols' first-request metadata may take a
@@ -702,7 +703,7 @@ func (ps *peerSync) fetch(x *exchange) fetched {
 // reads from the stream again or releases the stream's memory.
 func (ps *peerSync) fetchAhead(x *exchange) <-chan fetched {
 	ch := make(chan fetched, 1)
-	go func() { ch <- ps.fetch(x) }()
+	go func() { ch <- ps.fetchRecovered(x) }()
 	return ch
 }
 

@@ -264,20 +264,27 @@ func TestReconcileResumesFetch(t *testing.T) {
 }
 
 // TestReconcileRejectedNotFetchedAgain: orders with bad signatures are
-// fetched once; the next round reconciles them as held and is in sync.
+// fetched once; the next round reconciles them as held with that provider
+// and fetches nothing, but does not count the provider as synced: it
+// holds orders the requester lacks and only ever sends them spoiled.
 func TestReconcileRejectedNotFetchedAgain(t *testing.T) {
 	orders := testOrders(1000)
 	hosts := testnet.New(t, 2)
 	startReconcileProvider(t, hosts[0], memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
 		return &tamperer{Subprotocol: s, badSignatureEvery: 5}
 	})
-	requester := startNode(t, hosts[1], orders[:900], nil, all3)
+	oneRound := ordersync.WithBackoffFactory(func() backoff.BackOff { return &backoff.StopBackOff{} })
+	requester := startNodeWith(t, hosts[1], orders[:900], nil, all3, []ordersync.Option{oneRound})
 	requester.getOrders(t, 1)
 	first := requester.counts()
 	if first.Received != 100 || first.BadSignature != 20 {
 		t.Fatalf("first round: counts %+v, want 100 received and 20 bad", first)
 	}
-	requester.getOrders(t, 1) // in sync: counts as synced with no order
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := requester.service.GetOrders(ctx, 1); err == nil {
+		t.Fatal("second round: the provider of the spoiled copies counts as synced")
+	}
 	if again := requester.counts(); again.Received != first.Received {
 		t.Fatalf("second round fetched %d orders again", again.Received-first.Received)
 	}

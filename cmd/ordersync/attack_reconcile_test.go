@@ -18,6 +18,11 @@ func init() {
 			// Ever more symbols of snapshots serve never made.
 			return fmt.Sprintf(`{"op":"sketch","orderfilter":null,"snapshot":%d,"from":%d,"count":1000000000}`, 1000+i, i*reconcile.MaxSymbolsPerResponse)
 		})},
+		// The largest held count: once a negative symbol count, a panic
+		// and a dead serve process.
+		serveAttack{"reconcile-held-overflow", serveReconcileRequests(func(int) string {
+			return `{"op":"sketch","orderfilter":null,"held":9223372036854775807}`
+		})},
 		serveAttack{"reconcile-fetch-unknown", serveReconcileRequests(func(i int) string {
 			r := rand.New(rand.NewPCG(uint64(i), 1))
 			hashes := make([]byte, 32*reconcile.MaxFetch)

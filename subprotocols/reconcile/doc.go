@@ -57,6 +57,22 @@
 // An empty provider set is still ordersync.ErrNoOrdersFromPeer, and so is a
 // sync whose missing orders were all rejected.
 //
+// # Rejected orders
+//
+// The requester reconciles the hashes of orders it rejected within the
+// last hour (WithRejectedHashes) as if it held them, so that a provider
+// that holds them is not asked for them every round. What a rejection is
+// remembered for depends on what it was judged on. The order hash covers
+// the order's content, not its signature: a rejection judged on the
+// content (the requester's filter: chain, exchange, custom schema; later
+// a node's validator) holds for every copy, and counts as held with every
+// provider; a rejection a copy can fake (a broken signature, an order out
+// of order) counts as held only with the provider that sent that copy.
+// Remembered for everyone, one provider delivering real orders with one
+// flipped signature byte hid them from every other provider for an hour.
+// A provider whose set holds hashes rejected from its own copies is not
+// in sync with the requester (see InSync).
+//
 // # Strangers
 //
 // Coded symbols and the digest are unkeyed (internal/riblt says why), so

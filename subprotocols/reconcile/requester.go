@@ -135,7 +135,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 			st.restarts++
 		}
 		if st.local == nil {
-			local, err := s.newLocalSet(ctx)
+			local, err := s.newLocalSet(ctx, provider)
 			if err != nil {
 				return nil, err
 			}
@@ -208,13 +208,33 @@ func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Reques
 		want = append(want, h)
 	}
 	slices.SortFunc(want, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
+	inSync := len(remoteOnly) == 0 && !holdsOwnRejected(st.local, localOnly)
 	st.dec, st.local = nil, nil // free them
 	if len(want) == 0 {
-		st.inSync = len(remoteOnly) == 0
+		st.inSync = inSync
 		return nil
 	}
 	st.phase, st.want = phaseFetch, want
 	return s.nextFetch(st)
+}
+
+// holdsOwnRejected reports whether the provider's set, as decoded, holds
+// a hash rejected from that provider's own copies: the requester counted
+// it as held, but does not hold it, so the two are not in sync.
+func holdsOwnRejected(local *localSet, localOnly []riblt.Item) bool {
+	if len(local.ownRejected) == 0 {
+		return false
+	}
+	only := make(map[common.Hash]bool, len(localOnly))
+	for _, x := range localOnly {
+		only[common.Hash(x)] = true
+	}
+	for _, h := range local.ownRejected {
+		if !only[h] {
+			return true
+		}
+	}
+	return false
 }
 
 // nextFetch is the request for the next page of wanted hashes, or nil.
@@ -260,7 +280,7 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	if err != nil {
 		return nil, acc.Valid, err
 	}
-	s.noteRejected(kept)
+	s.noteRejected(res.ProviderID, kept)
 
 	missing := len(asked) - len(delivered)
 	st.undelivered += missing
@@ -274,9 +294,15 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	return s.nextFetch(st), acc.Valid, nil
 }
 
-// noteRejected remembers the fetched orders that the pipeline did not
-// store: their hashes count as held in the next rounds.
-func (s *Subprotocol) noteRejected(orders []*zeroex.SignedOrder) {
+// noteRejected remembers the orders fetched from provider that the
+// pipeline did not store: their hashes count as held in the next rounds.
+// An order that fails the requester's filter fails it in every copy (the
+// filter reads what the order hash covers), so it counts as held with
+// every provider. Any other rejection (a broken signature, an order out of
+// order) is of this copy, which the provider may have spoiled on purpose:
+// it counts as held with that provider only, so that the order is still
+// fetched from the others.
+func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrder) {
 	getter, ok := s.store.(orderstore.Getter)
 	if !ok {
 		return
@@ -286,8 +312,13 @@ func (s *Subprotocol) noteRejected(orders []*zeroex.SignedOrder) {
 		if err != nil {
 			continue
 		}
-		if _, held := getter.Get(h); !held {
-			s.rejected.add(h)
+		if _, held := getter.Get(h); held {
+			continue
+		}
+		if !wanted(o, s.filter, nil) {
+			s.rejected.add("", h)
+		} else {
+			s.rejected.add(provider, h)
 		}
 	}
 }

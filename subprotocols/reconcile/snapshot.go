@@ -133,7 +133,14 @@ func (c *snapshots) take(ctx context.Context, filter *orderfilter.Filter, key st
 			digest: snap.Digest, prefix: snap.Symbols, class: class, indexed: true}, nil
 	}
 	version, _ := c.version()
+	// A costly filter runs on every stored order: it takes one of the
+	// process's scan slots, as a version 1 page does.
+	release, err := c.s.pager.HoldScanSlot(ctx, filter, c.s.cfg.maxScanTime)
+	if err != nil {
+		return nil, err
+	}
 	hashes, err := c.s.scanHashes(ctx, filter, nil)
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +156,11 @@ func (c *snapshots) take(ctx context.Context, filter *orderfilter.Filter, key st
 // indexed snapshot can no longer be extended past its prefix because the
 // store has changed since: the requester must start over from a new one.
 func (sn *snapshot) symbols(ctx context.Context, s *Subprotocol, from, to int) ([]riblt.Symbol, bool, error) {
+	if from < 0 || to < from || to > MaxSymbols {
+		// The callers bound both; a range past them is a bug, not a
+		// reason to panic on a peer's request.
+		return nil, false, fmt.Errorf("reconcile: symbols [%d, %d) out of range", from, to)
+	}
 	if to <= len(sn.prefix) {
 		return sn.prefix[from:to], true, nil
 	}

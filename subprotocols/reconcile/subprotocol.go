@@ -27,6 +27,7 @@ type Subprotocol struct {
 	snapshots snapshots
 	syncs     syncTable
 	rejected  *rejectedSet
+	budgets   *answerBudgets
 	tracer    atomic.Pointer[tracerBox]
 }
 
@@ -58,6 +59,7 @@ func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Su
 		pager:    pagination.NewPager(store, filter, cfg.pagerOpts...),
 		syncs:    syncTable{byPeer: make(map[peer.ID]*syncState)},
 		rejected: newRejectedSet(cfg.rejectedMax, cfg.rejectedTTL, cfg.now),
+		budgets:  newAnswerBudgets(cfg.answerRate, cfg.answerBurst),
 	}
 	s.snapshots.s = s
 	return s
