@@ -125,9 +125,9 @@ func (m *Memory) lifeAdmit(items []memoryItem, lanes []OrderLanes, pinned bool, 
 	if m.cfg.expiry {
 		cutoff = m.expiry().Cutoff()
 		m.expireLocked(cutoff)
-		defer m.afterLeaving()
 	}
 	if err := m.checkRoom(items, pinned, cutoff); err != nil {
+		m.afterLeaving() // for what expired
 		return err
 	}
 	for i, item := range items {

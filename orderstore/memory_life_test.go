@@ -11,6 +11,7 @@ import (
 
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/orderstore/storetest"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -129,21 +130,7 @@ func TestMemoryCapacityFlood(t *testing.T) {
 	}
 
 	// The reconciliation index is that of the orders held.
-	class, _ := orderstore.ClassOf(flood[0])
-	want := orderstore.NewReconcileIndex(0)
-	for _, o := range kept {
-		h := hash(t, o)
-		lanes := orderstore.LanesOf(h)
-		want.Add(h, o, &lanes)
-	}
-	for _, o := range pinned {
-		h := hash(t, o)
-		lanes := orderstore.LanesOf(h)
-		want.Add(h, o, &lanes)
-	}
-	if got, w := m.ReconcileSnapshot(class, 0), want.Snapshot(class, 0); got.Count != w.Count || got.Digest != w.Digest {
-		t.Fatalf("reconciliation snapshot of %d orders, want %d (or another digest)", got.Count, w.Count)
-	}
+	storetest.CheckReconcileIndex(t, m, append(kept, pinned...))
 }
 
 // TestMemoryPrunerExpiresUnread: with nobody reading, the pruner drops an

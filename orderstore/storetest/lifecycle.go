@@ -139,7 +139,7 @@ func testExpiry(t *testing.T, newStore NewConfiguredStore) {
 		}
 	}
 	expectHeld(t, s, orders[:4])
-	checkReconcileIndex(t, s, orders[:4])
+	CheckReconcileIndex(t, s, orders[:4])
 
 	var sub *orderstore.Subscription
 	if sb, ok := s.(orderstore.Subscriber); ok {
@@ -154,7 +154,7 @@ func testExpiry(t *testing.T, newStore NewConfiguredStore) {
 			t.Fatal("Get finds an expired order")
 		}
 	}
-	checkReconcileIndex(t, s, orders[2:4])
+	CheckReconcileIndex(t, s, orders[2:4])
 	if sub != nil {
 		expectChanges(t, sub, orderstore.ChangeExpired, hashesOf(t, orders[:2])...)
 	}
@@ -231,7 +231,7 @@ func testCapacity(t *testing.T, newStore NewConfiguredStore) {
 		t.Fatalf("filling the store: %d new, want 4", n)
 	}
 	expectMaxExpiration(t, c, -1)
-	checkReconcileIndex(t, s, orders)
+	CheckReconcileIndex(t, s, orders)
 	var sub *orderstore.Subscription
 	if sb, ok := s.(orderstore.Subscriber); ok {
 		sub = sb.Subscribe(0)
@@ -245,7 +245,7 @@ func testCapacity(t *testing.T, newStore NewConfiguredStore) {
 	}
 	expectHeld(t, s, []*zeroex.SignedOrder{orders[0], orders[1], fifth[0], orders[2]})
 	expectMaxExpiration(t, c, 399)
-	checkReconcileIndex(t, s, []*zeroex.SignedOrder{orders[0], orders[1], fifth[0], orders[2]})
+	CheckReconcileIndex(t, s, []*zeroex.SignedOrder{orders[0], orders[1], fifth[0], orders[2]})
 	if sub != nil {
 		if ch := nextChange(t, sub); ch.Kind != orderstore.ChangeEvicted || ch.Hash != hashOf(t, orders[3]) {
 			t.Fatalf("first change %v of %s, want the eviction of the latest order", ch.Kind, ch.Hash)

@@ -25,7 +25,7 @@ func testRemover(t *testing.T, s orderstore.Store) {
 	ctx := context.Background()
 	orders := Orders(0, 10)
 	add(t, s, orders)
-	checkReconcileIndex(t, s, orders) // builds the index where it is built on first use
+	CheckReconcileIndex(t, s, orders) // builds the index where it is built on first use
 	gone := []common.Hash{hashOf(t, orders[2]), hashOf(t, orders[5]), hashOf(t, orders[7]), {0x42}}
 	n, err := r.Remove(ctx, gone...)
 	if err != nil || n != 3 {
@@ -40,7 +40,7 @@ func testRemover(t *testing.T, s orderstore.Store) {
 			t.Fatal("Get finds a removed order")
 		}
 	}
-	checkReconcileIndex(t, s, kept)
+	CheckReconcileIndex(t, s, kept)
 	if n, err := r.Remove(ctx, gone...); err != nil || n != 0 {
 		t.Fatalf("Remove again = %d, %v; want 0", n, err)
 	}
@@ -201,9 +201,11 @@ func equalHashes(a, b []common.Hash) bool {
 	return true
 }
 
-// checkReconcileIndex checks that a Reconciler's snapshot is that of
-// exactly the orders held (all of one class, as Orders makes them).
-func checkReconcileIndex(t *testing.T, s orderstore.Store, held []*zeroex.SignedOrder) {
+// CheckReconcileIndex fails t unless s, when it is a Reconciler, has the
+// reconciliation snapshot of exactly the orders held, which are all of one
+// class (as Orders makes them): a store's own tests call it after the
+// changes they make.
+func CheckReconcileIndex(t testing.TB, s orderstore.Store, held []*zeroex.SignedOrder) {
 	t.Helper()
 	r, ok := s.(orderstore.Reconciler)
 	if !ok || len(held) == 0 {
