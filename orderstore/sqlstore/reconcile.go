@@ -14,8 +14,8 @@ import (
 )
 
 var (
-	_ orderstore.Reconciler = (*Store)(nil)
-	_ orderstore.Versioned  = (*Store)(nil)
+	_ orderstore.WholeReconciler = (*Store)(nil)
+	_ orderstore.Versioned       = (*Store)(nil)
 )
 
 // Version returns a number that changes whenever this Store adds or
@@ -43,6 +43,19 @@ func (s *Store) ReconcileSnapshot(class orderstore.Class, symbols int) orderstor
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
 	snap := s.rec.Snapshot(class, symbols)
+	snap.Version = s.version
+	return snap
+}
+
+// ReconcileSnapshotAll is ReconcileSnapshot of every stored order, whatever
+// its class (see orderstore.WholeReconciler), from the same index.
+func (s *Store) ReconcileSnapshotAll(symbols int) orderstore.ReconcileSnapshot {
+	if err := s.BuildReconcileIndex(s.life); err != nil {
+		return orderstore.ReconcileSnapshot{Version: s.Version()}
+	}
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	snap := s.rec.SnapshotAll(symbols)
 	snap.Version = s.version
 	return snap
 }
