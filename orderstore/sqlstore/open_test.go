@@ -15,6 +15,27 @@ import (
 	"github.com/ordersync/ordersync/orderstore/storetest"
 )
 
+func TestOpenRefusesOutOfRangeOptions(t *testing.T) {
+	path := "sqlite:" + filepath.Join(t.TempDir(), "s.db")
+	for name, opt := range map[string]sqlstore.Option{
+		"WithBusyTimeout": sqlstore.WithBusyTimeout(-time.Second),
+		"WithReaders":     sqlstore.WithReaders(0),
+		"WithReaders(":    sqlstore.WithReaders(sqlstore.MaxReaders + 1),
+	} {
+		s, err := sqlstore.Open(context.Background(), path, opt)
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: an out-of-range value was accepted", name)
+		}
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: the error does not name the option: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(strings.TrimPrefix(path, "sqlite:")); !os.IsNotExist(err) {
+		t.Errorf("a refused Open created the database (%v)", err)
+	}
+}
+
 func TestOpenRefusesUnknownDatabases(t *testing.T) {
 	for _, dsn := range []string{"", "orders.db", "mysql://x", "sqlite:", "sqlite:/tmp/a?b"} {
 		if s, err := sqlstore.Open(context.Background(), dsn); err == nil {

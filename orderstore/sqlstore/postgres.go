@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
-	// The database/sql driver "pgx".
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // openPostgres opens the PostgreSQL database that url names, through pgx's
