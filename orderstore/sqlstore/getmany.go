@@ -21,10 +21,10 @@ const hashesPerLookup = 500
 // each on PostgreSQL).
 func (s *Store) GetMany(ctx context.Context, hashes []common.Hash) ([]*zeroex.SignedOrder, error) {
 	out := make([]*zeroex.SignedOrder, len(hashes))
-	at := make(map[common.Hash]int, min(len(hashes), hashesPerLookup))
+	found := make(map[common.Hash]*zeroex.SignedOrder, min(len(hashes), hashesPerLookup))
 	for start := 0; start < len(hashes); start += hashesPerLookup {
 		chunk := hashes[start:min(start+hashesPerLookup, len(hashes))]
-		clear(at)
+		clear(found)
 		args := make([]any, len(chunk))
 		var q strings.Builder
 		q.WriteString("SELECT hash, order_json FROM orders WHERE hash IN (")
@@ -34,19 +34,20 @@ func (s *Store) GetMany(ctx context.Context, hashes []common.Hash) ([]*zeroex.Si
 			}
 			q.WriteString(s.d.placeholder(i + 1))
 			args[i] = h.Bytes()
-			at[h] = start + i
 		}
 		q.WriteByte(')')
-		if err := s.lookupInto(ctx, q.String(), args, at, out); err != nil {
+		if err := s.lookupInto(ctx, q.String(), args, found); err != nil {
 			return nil, err
+		}
+		for i, h := range chunk {
+			out[start+i] = found[h]
 		}
 	}
 	return out, nil
 }
 
-// lookupInto runs a GetMany query and puts each order found at its hash's
-// position in out.
-func (s *Store) lookupInto(ctx context.Context, query string, args []any, at map[common.Hash]int, out []*zeroex.SignedOrder) error {
+// lookupInto runs a GetMany query and puts each order found into found.
+func (s *Store) lookupInto(ctx context.Context, query string, args []any, found map[common.Hash]*zeroex.SignedOrder) error {
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return s.readError(ctx, err)
@@ -58,9 +59,7 @@ func (s *Store) lookupInto(ctx context.Context, query string, args []any, at map
 			return s.errorf("%w", err)
 		}
 		h, _ := o.ComputeOrderHash() // Cached by scanOrder.
-		if i, ok := at[h]; ok {
-			out[i] = o
-		}
+		found[h] = o
 	}
 	return s.readError(ctx, rows.Err())
 }
