@@ -25,5 +25,10 @@ func openPostgres(ctx context.Context, url string, cfg config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
 	}
-	return newStore(postgresDialect, name, db, db), nil
+	s := newStore(postgresDialect, name, db, db)
+	if err := s.startFollowing(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
+	}
+	return s, nil
 }

@@ -71,10 +71,41 @@ func (s *Store) BuildReconcileIndex(ctx context.Context) error {
 	if s.rec != nil {
 		return nil
 	}
-	rows, err := s.read.QueryContext(ctx, "SELECT hash, chain_id, exchange_address FROM orders")
+	rec, head, err := s.readIndex(ctx)
 	if err != nil {
-		return s.readError(ctx, err)
+		return err
 	}
+	s.rec = rec
+	s.seen = head // what the table showed; the follower goes on from there
+	s.indexed.Store(true)
+	return nil
+}
+
+// readIndex reads the reconciliation index from the table, and (on a
+// database with a change log) the log's head as of the same snapshot. The
+// caller holds recMu, so this Store commits nothing meanwhile.
+func (s *Store) readIndex(ctx context.Context) (*orderstore.ReconcileIndex, int64, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.d.changeLog {
+		// The head and the table as of one moment.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, 0, s.readError(ctx, err)
+	}
+	defer tx.Rollback()
+	var head int64
+	if s.d.changeLog {
+		if err := tx.QueryRowContext(ctx, "SELECT seq FROM ordersync_change_head").Scan(&head); err != nil {
+			return nil, 0, s.readError(ctx, fmt.Errorf("read the change log's head: %w", err))
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT hash, chain_id, exchange_address FROM orders")
+	if err != nil {
+		return nil, 0, s.readError(ctx, err)
+	}
+	defer rows.Close()
 	rec := orderstore.NewReconcileIndex(0)
 	batch := make([]change, 0, 4096)
 	lanes := make([]orderstore.OrderLanes, 4096)
@@ -89,8 +120,7 @@ func (s *Store) BuildReconcileIndex(ctx context.Context) error {
 		var c change
 		var hash []byte
 		if err := rows.Scan(&hash, &c.chainID, &c.exchange); err != nil {
-			rows.Close()
-			return s.errorf("build the reconciliation index: %w", err)
+			return nil, 0, s.errorf("build the reconciliation index: %w", err)
 		}
 		c.hash = common.BytesToHash(hash)
 		batch = append(batch, c)
@@ -98,14 +128,11 @@ func (s *Store) BuildReconcileIndex(ctx context.Context) error {
 			flush()
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return s.readError(ctx, fmt.Errorf("build the reconciliation index: %w", err))
+		return nil, 0, s.readError(ctx, fmt.Errorf("build the reconciliation index: %w", err))
 	}
 	flush()
-	s.rec = rec
-	s.indexed.Store(true)
-	return nil
+	return rec, head, nil
 }
 
 // commitIndexed commits tx and, under the index's lock (so that a build

@@ -34,12 +34,21 @@ type Store struct {
 	closeErr   error
 	closeOnce  sync.Once
 
-	// recMu guards the reconciliation index rec (nil until built) and
-	// version, which moves on every commit that changes the table.
+	// recMu guards the reconciliation index rec (nil until built),
+	// version, which moves on every commit that changes the table, and
+	// seen, the last change of the database's change log (PostgreSQL) that
+	// rec and version reflect.
 	recMu   sync.Mutex
 	rec     *orderstore.ReconcileIndex
 	version uint64
 	indexed atomic.Bool // rec != nil
+	seen    int64
+
+	// writerID marks this Store's changes in the change log;
+	// followDone is closed when the goroutine that follows the log ends
+	// (nil when there is none). See follow.go.
+	writerID   int64
+	followDone chan struct{}
 }
 
 var (
@@ -56,6 +65,7 @@ func newStore(d *dialect, name string, read, write *sql.DB) *Store {
 		write:      write,
 		writes:     make(chan *writeRequest, 64),
 		writerDone: make(chan struct{}),
+		writerID:   newWriterID(),
 	}
 	s.life, s.stopLife = context.WithCancel(context.Background())
 	go s.runWriter()
@@ -80,6 +90,9 @@ func (s *Store) Close() error {
 		close(s.writes)
 		<-s.writerDone
 		s.stopLife()
+		if s.followDone != nil {
+			<-s.followDone
+		}
 		err := s.read.Close()
 		if s.write != s.read {
 			err = errors.Join(err, s.write.Close())

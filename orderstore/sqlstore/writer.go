@@ -169,6 +169,9 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 			counts[i] += len(removed) - before
 		}
 	}
+	if err := s.logChanges(ctx, tx, added, removed); err != nil {
+		return nil, err
+	}
 	if err := s.commitIndexed(tx, added, removed); err != nil {
 		return nil, err
 	}
