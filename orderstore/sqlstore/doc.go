@@ -31,4 +31,9 @@
 // in WAL mode, it survives the process being killed and the machine losing
 // power. A crash mid-transaction leaves none of that transaction's orders.
 // Readers run concurrently with the writer and with each other.
+//
+// Several processes may share one PostgreSQL database: each commit also
+// appends its changes to a change log in the database, and every Store
+// reads the others' changes from it a few times a second, so that its
+// reconciliation index and Version follow their writes and removals.
 package sqlstore
