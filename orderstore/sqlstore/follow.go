@@ -143,6 +143,7 @@ func (s *Store) followOnce(ctx context.Context) bool {
 	if err != nil || len(got) == 0 {
 		return false
 	}
+	s.fetchAdded(ctx, got)
 	var lanes []orderstore.OrderLanes
 	if s.indexed.Load() {
 		lanes = make([]orderstore.OrderLanes, len(got))
@@ -179,6 +180,7 @@ func (s *Store) followOnce(ctx context.Context) bool {
 			continue
 		}
 		foreign = true
+		s.publishLogged(g)
 		if s.rec == nil {
 			continue
 		}
@@ -199,6 +201,46 @@ func (s *Store) followOnce(ctx context.Context) bool {
 	}
 	s.seen = got[len(got)-1].seq
 	return len(got) == followBatch
+}
+
+// fetchAdded reads the orders other processes added, for the change feed
+// when it has subscribers. An order removed since stays nil, as does every
+// order when the read fails: the feed still reports the hash.
+func (s *Store) fetchAdded(ctx context.Context, got []logged) {
+	if !s.feed.Active() {
+		return
+	}
+	var at []int
+	var hashes []common.Hash
+	for i := range got {
+		if got[i].writer != s.writerID && !got[i].removed {
+			at = append(at, i)
+			hashes = append(hashes, got[i].c.hash)
+		}
+	}
+	if len(hashes) == 0 {
+		return
+	}
+	orders, err := s.GetMany(ctx, hashes)
+	if err != nil {
+		return
+	}
+	for k, i := range at {
+		got[i].c.order = orders[k]
+	}
+}
+
+// publishLogged hands another process's change to the change feed. The
+// caller holds recMu.
+func (s *Store) publishLogged(g *logged) {
+	if !s.feed.Active() {
+		return
+	}
+	kind := orderstore.ChangeAdded
+	if g.removed {
+		kind = orderstore.ChangeRemoved
+	}
+	s.feed.Publish(orderstore.Change{Kind: kind, Hash: g.c.hash, Order: g.c.order})
 }
 
 // readLog reads up to followBatch changes logged after seq from.

@@ -148,6 +148,8 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	url := pgtestDatabase(t)
 	served := open(t, url)
 	served.ReconcileSnapshotAll(0) // builds the index now, before the writes
+	feed := served.Subscribe(10_000)
+	defer feed.Close()
 	in := startIntake(t, url)
 
 	const n, gone = 3_000, 500
@@ -156,11 +158,13 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	}
 	took := waitForCount(t, served, n)
 	t.Logf("the other process's %d orders reached this one's index in %s", n, took.Round(time.Millisecond))
+	expectFeed(t, feed, orderstore.ChangeAdded, n, true)
 	if got := in.do("remove", 0, gone); got != gone {
 		t.Fatalf("the other process removed %d orders, want %d", got, gone)
 	}
 	took = waitForCount(t, served, n-gone)
 	t.Logf("its %d removals reached this one's index in %s", gone, took.Round(time.Millisecond))
+	expectFeed(t, feed, orderstore.ChangeRemoved, gone, false)
 	// Both add some orders at once, overlapping: each is stored and
 	// counted once.
 	if got, err := served.AddOrders(context.Background(), intakeOrders(n-100, 300)); err != nil || got != 200 {
@@ -171,6 +175,10 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	}
 	total := n - gone + 300
 	waitForCount(t, served, total)
+	expectFeed(t, feed, orderstore.ChangeAdded, 300, true)
+	if feed.Missed() != 0 {
+		t.Fatalf("the feed missed %d changes", feed.Missed())
+	}
 
 	fresh := open(t, url)
 	want, have := fresh.ReconcileSnapshotAll(256), served.ReconcileSnapshotAll(256)
@@ -193,6 +201,39 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	}
 	if got, want := pageAllHashes(t, requesterStore), pageAllHashes(t, fresh); !slices.Equal(got, want) || len(got) != total {
 		t.Fatalf("the requester holds %d orders, the database %d (want %d)", len(got), len(want), total)
+	}
+}
+
+// expectFeed reads count changes of kind, of distinct orders (carrying the
+// order, when withOrder), and then finds the feed empty. The changes were
+// all applied before: nothing is on its way.
+func expectFeed(t *testing.T, sub *orderstore.Subscription, kind orderstore.ChangeKind, count int, withOrder bool) {
+	t.Helper()
+	seen := make(map[common.Hash]bool, count)
+	for range count {
+		var c orderstore.Change
+		select {
+		case c = <-sub.Changes():
+		default:
+			t.Fatalf("the feed has %d changes, want %d", len(seen), count)
+		}
+		if c.Kind != kind || seen[c.Hash] {
+			t.Fatalf("change %v of %s (seen before: %v); want %v of distinct orders", c.Kind, c.Hash, seen[c.Hash], kind)
+		}
+		if withOrder {
+			if c.Order == nil {
+				t.Fatalf("change %v of %s carries no order", c.Kind, c.Hash)
+			}
+			if h, err := c.Order.ComputeOrderHash(); err != nil || h != c.Hash {
+				t.Fatalf("change %v of %s carries another order", c.Kind, c.Hash)
+			}
+		}
+		seen[c.Hash] = true
+	}
+	select {
+	case c := <-sub.Changes():
+		t.Fatalf("an extra change %v of %s", c.Kind, c.Hash)
+	default:
 	}
 }
 

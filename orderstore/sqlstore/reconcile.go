@@ -154,6 +154,7 @@ func (s *Store) commitIndexed(tx *sql.Tx, added, removed []change) error {
 		return nil
 	}
 	s.version++
+	s.publish(added, removed)
 	if s.rec == nil {
 		return nil
 	}
@@ -167,6 +168,20 @@ func (s *Store) commitIndexed(tx *sql.Tx, added, removed []change) error {
 		s.rec.Remove(removed[i].hash, classOrder(removed[i]), &removeLanes[i])
 	}
 	return nil
+}
+
+// publish hands committed changes to the change feed. The caller holds
+// recMu, so that subscribers see changes in the order they committed.
+func (s *Store) publish(added, removed []change) {
+	if !s.feed.Active() {
+		return
+	}
+	for _, c := range added {
+		s.feed.Publish(orderstore.Change{Kind: orderstore.ChangeAdded, Hash: c.hash, Order: c.order})
+	}
+	for _, c := range removed {
+		s.feed.Publish(orderstore.Change{Kind: orderstore.ChangeRemoved, Hash: c.hash, Order: c.order})
+	}
 }
 
 func lanesOf(changes []change) []orderstore.OrderLanes {
