@@ -12,6 +12,8 @@ import (
 	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
+	_ "github.com/ordersync/ordersync/orderstore/sqlstore/postgres" // --db postgres://
+	_ "github.com/ordersync/ordersync/orderstore/sqlstore/sqlite"   // --db sqlite:
 	"github.com/ordersync/ordersync/zeroex"
 )
 

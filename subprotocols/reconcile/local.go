@@ -23,15 +23,6 @@ type localSet struct {
 	ownRejected []common.Hash
 }
 
-// class is the class of orders the requester's filter selects, when the
-// filter's custom schema accepts everything.
-func (s *Subprotocol) class() (orderstore.Class, bool) {
-	if !s.filter.IsTrivial() {
-		return orderstore.Class{}, false
-	}
-	return orderstore.Class{ChainID: int64(s.filter.ChainID()), Exchange: s.filter.ExchangeAddress()}, true
-}
-
 // ownScanTime is the budget of a scan of the requester's own store: none.
 const ownScanTime = 100 * 365 * 24 * time.Hour
 
@@ -39,10 +30,8 @@ const ownScanTime = 100 * 365 * 24 * time.Hour
 func (s *Subprotocol) heldCount() (int, error) {
 	all, _ := s.rejectedNotHeld("")
 	rejected := len(all)
-	if rec, ok := s.store.(orderstore.Reconciler); ok {
-		if class, ok := s.class(); ok {
-			return rec.ReconcileSnapshot(class, 0).Count + rejected, nil
-		}
+	if ix, ok := fromIndex(s.store, s.filter, 0); ok {
+		return ix.count + rejected, nil
 	}
 	hashes, err := s.scanOwn(context.Background())
 	if err != nil {
@@ -80,22 +69,21 @@ func (s *Subprotocol) rejectedNotHeld(provider peer.ID) (all, own []common.Hash)
 }
 
 // newLocalSet reads the local set: from the store's index when it has one
-// and the filter selects a class, by scanning otherwise.
+// of the set (the filter's class, or every order without a filter), by
+// scanning otherwise.
 func (s *Subprotocol) newLocalSet(ctx context.Context, provider peer.ID) (*localSet, error) {
 	ls := &localSet{}
-	if rec, ok := s.store.(orderstore.Reconciler); ok {
-		if class, ok := s.class(); ok {
-			snap := rec.ReconcileSnapshot(class, riblt.DefaultIndexSymbols)
-			ls.digest = snap.Digest
-			ls.source = riblt.Prefixed(snap.Symbols, func() *riblt.Encoder {
-				// Its own store: no budget, as in scanOwn.
-				hashes, err := s.scan(context.Background(), nil, &class, math.MaxInt, ownScanTime)
-				if err != nil || rec.Version() != snap.Version || len(hashes) != snap.Count {
-					return nil // the store moved on: Decoder.Add fails, the sync pages
-				}
-				return riblt.NewEncoder(hashes)
-			})
-		}
+	if ix, ok := fromIndex(s.store, s.filter, riblt.DefaultIndexSymbols); ok {
+		versioned := s.store.(orderstore.Versioned) // every index is
+		ls.digest = ix.digest
+		ls.source = riblt.Prefixed(ix.prefix, func() *riblt.Encoder {
+			// Its own store: no budget, as in scanOwn.
+			hashes, err := s.scan(context.Background(), nil, ix.class, math.MaxInt, ownScanTime)
+			if err != nil || versioned.Version() != ix.version || len(hashes) != ix.count {
+				return nil // the store moved on: Decoder.Add fails, the sync pages
+			}
+			return riblt.NewEncoder(hashes)
+		})
 	}
 	if ls.source == nil {
 		hashes, err := s.scanOwn(ctx)
