@@ -73,7 +73,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
-	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -122,10 +121,3 @@ type Response struct {
 type FirstRequestsForSubprotocols struct {
 	MetadataForSubprotocol []json.RawMessage `json:"metadata"`
 }
-
-// rawRequest and rawResponse are the messages as they travel on the wire;
-// internal/wire encodes and decodes them.
-type (
-	rawRequest  = wire.Request
-	rawResponse = wire.Response
-)

@@ -210,7 +210,9 @@ func (p *providerStream) readRequest(timeout time.Duration) ([]byte, error) {
 	if err == nil || err == io.EOF {
 		return msg, err
 	}
-	switch s.score.readFailed(remote, err) {
+	fault := classifyRead(err)
+	s.score.badRead(remote, fault)
+	switch fault {
 	case readTooLarge:
 		s.tracer.StreamRejected(remote, StreamRequestTooLarge)
 		p.log.WithField("limit", s.cfg.maxRequestSize).Warn("ordersync: request too large")
