@@ -16,7 +16,7 @@ import (
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/internal/meta"
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -276,7 +276,7 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	if unasked {
 		s.cfg.scorer.AddPeerScore(res.ProviderID, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
-	acc, err := s.pager.Accept(ctx, pagination.Page{Provider: res.ProviderID, Orders: kept, Complete: true})
+	acc, err := s.pager.Accept(ctx, paging.Page{Provider: res.ProviderID, Orders: kept, Complete: true})
 	if err != nil {
 		return nil, acc.Valid, err
 	}
@@ -325,7 +325,7 @@ func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrde
 
 // takePage validates and stores a page of orders.
 func (s *Subprotocol) takePage(ctx context.Context, res *ordersync.Response, md *ResponseMetadata) (*ordersync.Request, int, error) {
-	page := pagination.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
+	page := paging.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
 	copy(page.Through[:], md.Next)
 	acc, err := s.pager.Accept(ctx, page)
 	if err != nil || acc.Done {

@@ -11,6 +11,7 @@ import (
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
@@ -32,9 +33,9 @@ func TestCostlyFilterTakesAScanSlot(t *testing.T) {
 	if costly.IsTrivial() {
 		t.Fatal("the filter is trivial")
 	}
-	slots := pagination.NewScanSlots(1)
-	s := New(store, nil, WithPagination(pagination.WithScanSlots(slots)), WithMaxScan(0, 50*time.Millisecond))
-	other := pagination.NewPager(store, nil, pagination.WithScanSlots(slots))
+	slots := paging.NewScanSlots(1)
+	s := New(store, nil, WithPagination(paging.WithScanSlots(slots)), WithMaxScan(0, 50*time.Millisecond))
+	other := paging.NewPager(store, nil, paging.WithScanSlots(slots))
 	h, _ := orders[0].ComputeOrderHash()
 	requests := map[string]*RequestMetadata{
 		"sketch": {Op: OpSketch, OrderFilter: costly, Held: len(orders)},
