@@ -1,4 +1,4 @@
-package subprotocols_test
+package reconcile_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
 )
 
@@ -30,16 +31,16 @@ type reconcileAnswer struct {
 
 // ask sends one reconcile request with the given metadata on a raw stream
 // and reads the answer; it fails the test when the provider sends none.
-func (w *wireStream) ask(metadata string) (*reconcileAnswer, int) {
-	w.t.Helper()
-	w.request([]string{v2}, metadata)
-	line, err := w.lines.ReadBytes('\n')
+func ask(t testing.TB, w *nodetest.WireStream, metadata string) (*reconcileAnswer, int) {
+	t.Helper()
+	w.Request([]string{v2}, metadata)
+	line, err := w.ReadLine()
 	if err != nil {
-		w.t.Fatalf("no answer to %s: %v", metadata, err)
+		t.Fatalf("no answer to %s: %v", metadata, err)
 	}
 	var a reconcileAnswer
 	if err := json.Unmarshal(line, &a); err != nil {
-		w.t.Fatalf("answer %.200s: %v", line, err)
+		t.Fatalf("answer %.200s: %v", line, err)
 	}
 	return &a, len(line)
 }
@@ -49,32 +50,32 @@ func (w *wireStream) ask(metadata string) (*reconcileAnswer, int) {
 // panic slicing its symbols, killing the process. Every such claim gets a
 // sketch within the bounds, and the provider goes on serving.
 func TestReconcileHeldOverflow(t *testing.T) {
-	orders := testOrders(1000)
+	orders := nodetest.Orders(1000)
 	hosts := testnet.New(t, 2)
-	startNode(t, hosts[0], orders, nil, all3)
+	nodetest.StartNode(t, hosts[0], orders, nil, all3)
 	for _, held := range []int64{math.MaxInt64, math.MaxInt64 / 3 * 2, 6_150_000_000_000_000_000, math.MaxInt64 - 1000} {
-		w := openWireStream(t, hosts[1], hosts[0].ID())
-		a, _ := w.ask(fmt.Sprintf(`{"op":"sketch","orderfilter":null,"held":%d}`, held))
+		w := nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
+		a, _ := ask(t, w, fmt.Sprintf(`{"op":"sketch","orderfilter":null,"held":%d}`, held))
 		n := len(a.Metadata.Symbols) / riblt.SymbolSize
 		if a.Metadata.Op != reconcile.OpSketch || n == 0 || n > reconcile.MaxSymbolsPerResponse {
 			t.Fatalf("held %d: answer %s with %d symbols", held, a.Metadata.Op, n)
 		}
-		_ = w.stream.Close()
+		_ = w.Stream.Close()
 	}
 	// Symbols asked for at the very end of the range, with a count that
 	// would wrap: none past MaxSymbols.
-	w := openWireStream(t, hosts[1], hosts[0].ID())
-	first, _ := w.ask(`{"op":"sketch","orderfilter":null,"held":990}`)
-	a, _ := w.ask(fmt.Sprintf(`{"op":"sketch","orderfilter":null,"snapshot":%d,"from":%d,"count":%d}`,
+	w := nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
+	first, _ := ask(t, w, `{"op":"sketch","orderfilter":null,"held":990}`)
+	a, _ := ask(t, w, fmt.Sprintf(`{"op":"sketch","orderfilter":null,"snapshot":%d,"from":%d,"count":%d}`,
 		first.Metadata.Snapshot, reconcile.MaxSymbols, int64(math.MaxInt64)))
 	if n := len(a.Metadata.Symbols) / riblt.SymbolSize; n != 0 {
 		t.Fatalf("%d symbols past the last index", n)
 	}
 	// The provider still serves an honest requester.
-	requester := startNode(t, testnet.New(t, 1)[0], orders[:900], nil, all3)
-	testnet.Connect(t, requester.host, hosts[0])
-	requester.getOrders(t, 1)
-	sameOrders(t, requester.store, orders)
+	requester := nodetest.StartNode(t, testnet.New(t, 1)[0], orders[:900], nil, all3)
+	testnet.Connect(t, requester.Host, hosts[0])
+	requester.GetOrders(t, 1)
+	nodetest.SameOrders(t, requester.Store, orders)
 }
 
 // Response metadata whose From+len(symbols) wraps past the largest int is
@@ -95,7 +96,7 @@ func TestReconcileResponseFromOverflow(t *testing.T) {
 // count them as held with the honest one too: with the hostile provider
 // synced first, it ended with 1 960 of 2 000 orders.)
 func TestReconcileSpoiledCopiesDoNotHideOrders(t *testing.T) {
-	orders := testOrders(2000)
+	orders := nodetest.Orders(2000)
 	for _, tc := range []struct {
 		name         string
 		held         int
@@ -105,32 +106,32 @@ func TestReconcileSpoiledCopiesDoNotHideOrders(t *testing.T) {
 			hosts := testnet.New(t, 3, testnet.WithoutConnecting())
 			hostile, honest := hosts[0], hosts[1]
 			startReconcileProvider(t, hostile, memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
-				return &tamperer{Subprotocol: s, badSignatureEvery: 1}
+				return &nodetest.Tamperer{Subprotocol: s, BadSignatureEvery: 1}
 			})
-			startNode(t, honest, orders, nil, all3)
+			nodetest.StartNode(t, honest, orders, nil, all3)
 			oneRound := ordersync.WithBackoffFactory(func() backoff.BackOff { return &backoff.StopBackOff{} })
-			requester := startNodeWith(t, hosts[2], orders[:tc.held], nil, all3, []ordersync.Option{oneRound})
+			requester := nodetest.StartNodeWith(t, hosts[2], orders[:tc.held], nil, all3, []ordersync.Option{oneRound})
 			first, second := hostile, honest
 			if !tc.hostileFirst {
 				first, second = honest, hostile
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			testnet.Connect(t, requester.host, first)
-			err := requester.service.GetOrders(ctx, 1)
+			testnet.Connect(t, requester.Host, first)
+			err := requester.Service.GetOrders(ctx, 1)
 			if tc.hostileFirst == (err == nil) {
 				t.Fatalf("first round, with the %s provider alone: %v", map[bool]string{true: "hostile", false: "honest"}[tc.hostileFirst], err)
 			}
 			if tc.hostileFirst {
 				// Its copies rejected, the hostile provider is not one
 				// the requester is in sync with in the next round either.
-				if err := requester.service.GetOrders(ctx, 1); err == nil {
-					t.Fatalf("second round with the hostile provider alone synced: %+v", requester.service.Stats().Providers[hostile.ID()])
+				if err := requester.Service.GetOrders(ctx, 1); err == nil {
+					t.Fatalf("second round with the hostile provider alone synced: %+v", requester.Service.Stats().Providers[hostile.ID()])
 				}
 			}
-			testnet.Connect(t, requester.host, second)
-			_ = requester.service.GetOrders(ctx, 2) // the hostile provider may fail
-			sameOrders(t, requester.store, orders)
+			testnet.Connect(t, requester.Host, second)
+			_ = requester.Service.GetOrders(ctx, 2) // the hostile provider may fail
+			nodetest.SameOrders(t, requester.Store, orders)
 		})
 	}
 }
@@ -140,17 +141,17 @@ func TestReconcileSpoiledCopiesDoNotHideOrders(t *testing.T) {
 // stream (a new one when the provider's page cap ends it), and returns the bytes written and read and the time taken.
 func amplification(t *testing.T, provider host.Host, from host.Host, d time.Duration) (in, out int64, took time.Duration) {
 	t.Helper()
-	w := openWireStream(t, from, provider.ID())
+	w := nodetest.OpenWireStream(t, from, provider.ID())
 	start := time.Now()
 	for time.Since(start) < d {
 		msg := `{"type":"Request","subprotocols":["` + v2 + `"],"metadata":{"op":"sketch","orderfilter":null,"held":1099511627776}}` + "\n"
-		if _, err := w.stream.Write([]byte(msg)); err != nil {
+		if _, err := w.Stream.Write([]byte(msg)); err != nil {
 			t.Fatal(err)
 		}
-		line, err := w.lines.ReadBytes('\n')
+		line, err := w.ReadLine()
 		if err == io.EOF && len(line) == 0 {
 			// The provider's page cap per stream: on to a new one.
-			w = openWireStream(t, from, provider.ID())
+			w = nodetest.OpenWireStream(t, from, provider.ID())
 			continue
 		}
 		if err != nil {
@@ -168,17 +169,17 @@ func amplification(t *testing.T, provider host.Host, from host.Host, d time.Dura
 // more held orders than anyone has draws no more symbols than the
 // provider's own set needs.
 func TestReconcileAnswerBudget(t *testing.T) {
-	orders := testOrders(2000)
+	orders := nodetest.Orders(2000)
 	hosts := testnet.New(t, 2)
 	const rateBytes, burst = 64 << 10, 128 << 10
-	startService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
+	nodetest.StartService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
 		reconcile.New(memoryWith(t, orders), nil, reconcile.WithAnswerRate(rateBytes, burst))})
-	w := openWireStream(t, hosts[1], hosts[0].ID())
-	a, _ := w.ask(`{"op":"sketch","orderfilter":null,"held":9223372036854775807}`)
+	w := nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
+	a, _ := ask(t, w, `{"op":"sketch","orderfilter":null,"held":9223372036854775807}`)
 	if n := len(a.Metadata.Symbols) / riblt.SymbolSize; n > 12+len(orders)*3/2 {
 		t.Errorf("a claim of the largest held count drew %d symbols for a set of %d", n, len(orders))
 	}
-	_ = w.stream.Close()
+	_ = w.Stream.Close()
 
 	in, out, took := amplification(t, hosts[0], hosts[1], time.Second)
 	if limit := burst + int64(took.Seconds()*rateBytes); out > limit {
@@ -189,13 +190,13 @@ func TestReconcileAnswerBudget(t *testing.T) {
 
 // A fetch naming one hash many times gets its order once.
 func TestReconcileFetchDeduplicates(t *testing.T) {
-	orders := testOrders(10)
+	orders := nodetest.Orders(10)
 	hosts := testnet.New(t, 2)
-	startNode(t, hosts[0], orders, nil, all3)
+	nodetest.StartNode(t, hosts[0], orders, nil, all3)
 	h, _ := orders[3].ComputeOrderHash()
 	hashes := bytes.Repeat(h[:], reconcile.MaxFetch)
-	w := openWireStream(t, hosts[1], hosts[0].ID())
-	a, _ := w.ask(`{"op":"fetch","orderfilter":null,"hashes":"` + base64.StdEncoding.EncodeToString(hashes) + `"}`)
+	w := nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
+	a, _ := ask(t, w, `{"op":"fetch","orderfilter":null,"hashes":"`+base64.StdEncoding.EncodeToString(hashes)+`"}`)
 	if len(a.Orders) != 1 {
 		t.Fatalf("a fetch naming one hash %d times drew %d orders", reconcile.MaxFetch, len(a.Orders))
 	}
@@ -216,7 +217,7 @@ func TestReconcileAmplificationFigures(t *testing.T) {
 			opts = append(opts, ordersync.WithRateLimit(ordersync.DefaultRateLimit, ordersync.DefaultRateBurst),
 				ordersync.WithPeerRateLimit(ordersync.DefaultPeerRateLimit, ordersync.DefaultPeerRateBurst))
 		}
-		startNodeWith(t, hosts[0], testOrders(10_000), nil, all3, opts)
+		nodetest.StartNodeWith(t, hosts[0], nodetest.Orders(10_000), nil, all3, opts)
 		in, out, took := amplification(t, hosts[0], hosts[1], 5*time.Second)
 		t.Logf("FIGURE amplification, Service rate limits %s: %d bytes in, %d out, x%.0f, %.2f MiB/s over %v", limits,
 			in, out, float64(out)/float64(in), float64(out)/took.Seconds()/(1<<20), took.Round(time.Millisecond))

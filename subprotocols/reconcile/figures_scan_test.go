@@ -1,4 +1,4 @@
-package subprotocols_test
+package reconcile_test
 
 import (
 	"fmt"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
 )
 
@@ -30,7 +31,7 @@ func TestCostlyFilterFigures(t *testing.T) {
 	const attackers, runFor = 4, 6 * time.Second
 	hosts := testnet.New(t, 2+attackers)
 	provider, fresh := hosts[0], hosts[1]
-	startNode(t, provider, testOrders(10_000), nil, all3)
+	nodetest.StartNode(t, provider, nodetest.Orders(10_000), nil, all3)
 	branch := `{"allOf":[{"$ref":"/signedOrder"},{"required":["noSuchField"]}]}`
 	costly := func(r *rand.Rand) string {
 		schema := `{"anyOf":[` + strings.TrimSuffix(strings.Repeat(branch+",", 23), ",") +
@@ -74,11 +75,11 @@ func TestCostlyFilterFigures(t *testing.T) {
 	tick := time.NewTicker(200 * time.Millisecond) // the fresh peer's pace, not a synchronisation
 	for time.Since(start) < runFor {
 		<-tick.C
-		w := openWireStream(t, fresh, provider.ID())
+		w := nodetest.OpenWireStream(t, fresh, provider.ID())
 		asked := time.Now()
-		w.ask(`{"op":"sketch","orderfilter":null,"held":10000}`)
+		ask(t, w, `{"op":"sketch","orderfilter":null,"held":10000}`)
 		waits = append(waits, time.Since(asked))
-		_ = w.stream.Reset()
+		_ = w.Stream.Reset()
 	}
 	tick.Stop()
 	wg.Wait()
