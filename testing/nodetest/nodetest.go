@@ -63,6 +63,7 @@ type OrderCounts struct {
 	Received, Accepted, New, BadSignature, FilterMismatch int64
 }
 
+// Counts are the node's Stats that the requester pipeline moves.
 func (n *Node) Counts() OrderCounts {
 	st := n.Service.Stats()
 	return OrderCounts{
@@ -106,6 +107,8 @@ func StartNodeWith(t *testing.T, h host.Host, orders []*zeroex.SignedOrder, filt
 	return n
 }
 
+// StartService runs a Service on n with subs, its rate limits lifted and
+// a quick backoff, until the test ends.
 func StartService(t *testing.T, n ordersync.Node, subs []ordersync.Subprotocol, opts ...ordersync.Option) *ordersync.Service {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -141,6 +144,7 @@ func Hashes(t *testing.T, s *orderstore.Memory) []common.Hash {
 	return out
 }
 
+// HashSet is the set of the orders' hashes.
 func HashSet(t *testing.T, orders []*zeroex.SignedOrder) map[common.Hash]bool {
 	t.Helper()
 	set := make(map[common.Hash]bool, len(orders))
@@ -169,6 +173,7 @@ func SameOrders(t *testing.T, got *orderstore.Memory, want []*zeroex.SignedOrder
 	}
 }
 
+// Tag is the score p has under the tag name in h's connection manager.
 func Tag(h host.Host, p peer.ID, name string) int {
 	info := h.ConnManager().GetTagInfo(p)
 	if info == nil {
@@ -194,6 +199,8 @@ type Tamperer struct {
 	failed bool
 }
 
+// HandleOrderSyncRequest answers as the wrapped subprotocol does, spoiled
+// as the Tamperer's fields say.
 func (tp *Tamperer) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
 	tp.mu.Lock()
 	if tp.FailAfter > 0 && tp.served == tp.FailAfter && !tp.failed {
@@ -240,6 +247,8 @@ type WireStream struct {
 	lines  *bufio.Reader
 }
 
+// OpenWireStream opens a raw ordersync stream from one host to a provider,
+// reset when the test ends.
 func OpenWireStream(t *testing.T, from host.Host, to peer.ID) *WireStream {
 	t.Helper()
 	s, err := from.NewStream(t.Context(), to, ordersync.ID)
@@ -281,6 +290,7 @@ func (w *WireStream) Response() ([]byte, *WireResponse, error) {
 	return line, &res, nil
 }
 
+// WireResponse is a pagination response as it travels on the wire.
 type WireResponse struct {
 	Type        string                `json:"type"`
 	Subprotocol string                `json:"subprotocol"`
