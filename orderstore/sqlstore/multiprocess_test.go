@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
@@ -191,9 +190,9 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	// A requester syncs from this process over reconcile and gets every
 	// order the database holds, most of which the other process wrote.
 	hosts := testnet.New(t, 2)
-	startReconcileService(t, ordersync.NewHostNode(hosts[0]), served)
+	startService(t, ordersync.NewHostNode(hosts[0]), reconcile.New(served, nil))
 	requesterStore := orderstore.NewMemory()
-	requester := startReconcileService(t, ordersync.NewHostNode(hosts[1]), requesterStore)
+	requester := startService(t, ordersync.NewHostNode(hosts[1]), reconcile.New(requesterStore, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := requester.GetOrders(ctx, 1); err != nil {
@@ -235,16 +234,4 @@ func expectFeed(t *testing.T, sub *orderstore.Subscription, kind orderstore.Chan
 		t.Fatalf("an extra change %v of %s", c.Kind, c.Hash)
 	default:
 	}
-}
-
-// startReconcileService runs a Service on h that offers only reconcile
-// over store, without a filter and without rate limits.
-func startReconcileService(t *testing.T, h ordersync.Node, store orderstore.Store) *ordersync.Service {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	return ordersync.New(ctx, h, []ordersync.Subprotocol{reconcile.New(store, nil)},
-		ordersync.WithRateLimit(rate.Inf, 1),
-		ordersync.WithPeerRateLimit(rate.Inf, 1),
-		ordersync.WithBackoff(time.Millisecond, 20*time.Millisecond))
 }
