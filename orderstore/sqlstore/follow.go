@@ -103,6 +103,7 @@ func (s *Store) startFollowing(ctx context.Context) error {
 	if err := s.read.QueryRowContext(ctx, "SELECT seq FROM ordersync_change_head").Scan(&s.seen); err != nil {
 		return fmt.Errorf("read the change log's head: %w", err)
 	}
+	s.fed = s.seen
 	s.followDone = make(chan struct{})
 	go s.follow()
 	return nil
@@ -132,12 +133,14 @@ type logged struct {
 	writer  int64
 }
 
-// followOnce reads the changes logged after the last one seen and applies
-// other Stores' to the index. It reports whether to read again at once.
-// An error (the database is away) is tried again on the next tick.
+// followOnce reads the changes logged after the last one both the index
+// and the feed have taken in, applies other Stores' changes to the index
+// (those after seen) and publishes them (those after fed). It reports
+// whether to read again at once. An error (the database is away) is tried
+// again on the next tick.
 func (s *Store) followOnce(ctx context.Context) bool {
 	s.recMu.Lock()
-	from := s.seen
+	from := min(s.seen, s.fed)
 	s.recMu.Unlock()
 	got, err := s.readLog(ctx, from)
 	if err != nil || len(got) == 0 {
@@ -155,40 +158,45 @@ func (s *Store) followOnce(ctx context.Context) bool {
 	}
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
-	if s.seen != from {
+	if min(s.seen, s.fed) != from {
 		return true // an index build moved on meanwhile: read from there
 	}
+	last := got[len(got)-1].seq
 	if got[0].seq != from+1 {
 		// Pruned past what this Store had seen: the log cannot say what
-		// changed, the table can.
+		// changed (the feed misses it), the table can.
 		s.version++
+		s.fed = last
 		if s.rec == nil {
-			s.seen = got[len(got)-1].seq
+			s.seen = last
 			return true
 		}
 		rec, head, err := s.readIndex(ctx)
 		if err != nil {
 			return false
 		}
-		s.rec, s.seen = rec, head
+		s.rec, s.seen, s.fed = rec, head, head
 		return true
 	}
-	foreign := false
+	changed := false
 	for i := range got {
 		g := &got[i]
 		if g.writer == s.writerID {
 			continue
 		}
-		foreign = true
-		s.publishLogged(g)
+		if g.seq > s.fed {
+			s.publishLogged(g)
+		}
+		if g.seq <= s.seen {
+			continue // in the index already: it was read from the table
+		}
+		changed = true
 		if s.rec == nil {
 			continue
 		}
-		var l orderstore.OrderLanes
+		l := orderstore.LanesOf(g.c.hash)
 		if lanes != nil {
 			l = lanes[i]
-		} else { // the index was built after the lanes were due
-			l = orderstore.LanesOf(g.c.hash)
 		}
 		if g.removed {
 			s.rec.Remove(g.c.hash, classOrder(g.c), &l)
@@ -196,10 +204,10 @@ func (s *Store) followOnce(ctx context.Context) bool {
 			s.rec.Add(g.c.hash, classOrder(g.c), &l)
 		}
 	}
-	if foreign {
+	if changed {
 		s.version++
 	}
-	s.seen = got[len(got)-1].seq
+	s.seen, s.fed = max(s.seen, last), max(s.fed, last)
 	return len(got) == followBatch
 }
 

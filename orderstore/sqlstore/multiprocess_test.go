@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"golang.org/x/time/rate"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
@@ -119,24 +118,28 @@ func (in *intake) do(verb string, first, count int) int {
 }
 
 // waitForCount waits until s's index of every order counts want orders and
-// returns how long that took. It polls the index: the change log is read on
-// a timer, so there is no event to wait on.
+// returns how long that took.
 func waitForCount(t *testing.T, s *sqlstore.Store, want int) time.Duration {
+	t.Helper()
+	return waitFor(t, func() bool { return s.ReconcileSnapshotAll(0).Count == want })
+}
+
+// waitFor waits until done and returns how long that took. It polls: the
+// change log is read on a timer, so there is no event to wait on.
+func waitFor(t *testing.T, done func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(30 * time.Second)
-	for {
-		if got := s.ReconcileSnapshotAll(0).Count; got == want {
-			return time.Since(start)
-		}
+	for !done() {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("after 30 s, the index counts %d orders, want %d", s.ReconcileSnapshotAll(0).Count, want)
+			t.Fatal("not done after 30 s")
 		}
 	}
+	return time.Since(start)
 }
 
 // TestPostgresTwoProcesses runs two processes on one PostgreSQL database:
@@ -150,21 +153,36 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	served.ReconcileSnapshotAll(0) // builds the index now, before the writes
 	feed := served.Subscribe(10_000)
 	defer feed.Close()
+	// late builds its index only after the other process's additions,
+	// most likely before it has read them on the log: they are in its
+	// index then, and its feed must still report each once.
+	late := open(t, url)
+	lateFeed := late.Subscribe(10_000)
+	defer lateFeed.Close()
 	in := startIntake(t, url)
 
 	const n, gone = 3_000, 500
 	if got := in.do("add", 0, n); got != n {
 		t.Fatalf("the other process added %d orders, want %d", got, n)
 	}
+	if got := late.ReconcileSnapshotAll(0).Count; got != n {
+		t.Fatalf("the late index counts %d orders, want %d", got, n)
+	}
 	took := waitForCount(t, served, n)
 	t.Logf("the other process's %d orders reached this one's index in %s", n, took.Round(time.Millisecond))
 	expectFeed(t, feed, orderstore.ChangeAdded, n, true)
+	expectFeedEmpty(t, feed)
 	if got := in.do("remove", 0, gone); got != gone {
 		t.Fatalf("the other process removed %d orders, want %d", got, gone)
 	}
 	took = waitForCount(t, served, n-gone)
 	t.Logf("its %d removals reached this one's index in %s", gone, took.Round(time.Millisecond))
 	expectFeed(t, feed, orderstore.ChangeRemoved, gone, false)
+	expectFeedEmpty(t, feed)
+	waitForCount(t, late, n-gone)
+	expectFeed(t, lateFeed, orderstore.ChangeAdded, n, true)
+	expectFeed(t, lateFeed, orderstore.ChangeRemoved, gone, false)
+	expectFeedEmpty(t, lateFeed)
 	// Both add some orders at once, overlapping: each is stored and
 	// counted once.
 	if got, err := served.AddOrders(context.Background(), intakeOrders(n-100, 300)); err != nil || got != 200 {
@@ -176,6 +194,7 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	total := n - gone + 300
 	waitForCount(t, served, total)
 	expectFeed(t, feed, orderstore.ChangeAdded, 300, true)
+	expectFeedEmpty(t, feed)
 	if feed.Missed() != 0 {
 		t.Fatalf("the feed missed %d changes", feed.Missed())
 	}
@@ -191,9 +210,9 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	// A requester syncs from this process over reconcile and gets every
 	// order the database holds, most of which the other process wrote.
 	hosts := testnet.New(t, 2)
-	startReconcileService(t, ordersync.NewHostNode(hosts[0]), served)
+	startService(t, ordersync.NewHostNode(hosts[0]), reconcile.New(served, nil))
 	requesterStore := orderstore.NewMemory()
-	requester := startReconcileService(t, ordersync.NewHostNode(hosts[1]), requesterStore)
+	requester := startService(t, ordersync.NewHostNode(hosts[1]), reconcile.New(requesterStore, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := requester.GetOrders(ctx, 1); err != nil {
@@ -205,8 +224,8 @@ func TestPostgresTwoProcesses(t *testing.T) {
 }
 
 // expectFeed reads count changes of kind, of distinct orders (carrying the
-// order, when withOrder), and then finds the feed empty. The changes were
-// all applied before: nothing is on its way.
+// order, when withOrder). The changes were all applied before: nothing is
+// on its way.
 func expectFeed(t *testing.T, sub *orderstore.Subscription, kind orderstore.ChangeKind, count int, withOrder bool) {
 	t.Helper()
 	seen := make(map[common.Hash]bool, count)
@@ -230,21 +249,14 @@ func expectFeed(t *testing.T, sub *orderstore.Subscription, kind orderstore.Chan
 		}
 		seen[c.Hash] = true
 	}
+}
+
+// expectFeedEmpty checks that nothing more is on the feed.
+func expectFeedEmpty(t *testing.T, sub *orderstore.Subscription) {
+	t.Helper()
 	select {
 	case c := <-sub.Changes():
 		t.Fatalf("an extra change %v of %s", c.Kind, c.Hash)
 	default:
 	}
-}
-
-// startReconcileService runs a Service on h that offers only reconcile
-// over store, without a filter and without rate limits.
-func startReconcileService(t *testing.T, h ordersync.Node, store orderstore.Store) *ordersync.Service {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	return ordersync.New(ctx, h, []ordersync.Subprotocol{reconcile.New(store, nil)},
-		ordersync.WithRateLimit(rate.Inf, 1),
-		ordersync.WithPeerRateLimit(rate.Inf, 1),
-		ordersync.WithBackoff(time.Millisecond, 20*time.Millisecond))
 }

@@ -207,14 +207,21 @@ func TestSQLiteMigratesVersion1(t *testing.T) {
 	checkIntegrity(t, path)
 }
 
-func TestSQLiteNewDatabaseSettings(t *testing.T) {
+// newSQLiteAndRaw opens a new SQLite store and, beside it, a plain
+// connection to its file for looking inside.
+func newSQLiteAndRaw(t *testing.T) *sql.DB {
 	path := filepath.Join(t.TempDir(), "orders.db")
 	open(t, "sqlite:"+path)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSQLiteNewDatabaseSettings(t *testing.T) {
+	db := newSQLiteAndRaw(t)
 	var pageSize int
 	var mode string
 	if err := db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
@@ -231,13 +238,7 @@ func TestSQLiteNewDatabaseSettings(t *testing.T) {
 // TestSQLiteQueryPlans checks that the store's reads use the indexes that
 // docs/schema.md says they use, not a scan of the table.
 func TestSQLiteQueryPlans(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "orders.db")
-	open(t, "sqlite:"+path)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newSQLiteAndRaw(t)
 	for query, want := range map[string]string{
 		"SELECT hash, order_json FROM orders WHERE hash > ? ORDER BY hash LIMIT ?": "USING INDEX orders_by_hash",
 		"SELECT hash, order_json FROM orders WHERE hash IN (?, ?)":                 "USING INDEX orders_by_hash",

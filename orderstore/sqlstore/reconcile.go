@@ -107,33 +107,54 @@ func (s *Store) readIndex(ctx context.Context) (*orderstore.ReconcileIndex, int6
 		return nil, 0, s.readError(ctx, err)
 	}
 	defer rows.Close()
+	// The scan is one thread; the lanes take all cores. Batches go from
+	// the one to the other, so that they overlap.
 	rec := orderstore.NewReconcileIndex(0)
-	batch := make([]change, 0, 4096)
-	lanes := make([]orderstore.OrderLanes, 4096)
-	flush := func() {
-		parallel.For(len(batch), 64, func(i int) { lanes[i] = orderstore.LanesOf(batch[i].hash) })
-		for i := range batch {
-			rec.Add(batch[i].hash, classOrder(batch[i]), &lanes[i])
+	batches := make(chan []change, 2)
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		lanes := make([]orderstore.OrderLanes, indexBatch)
+		for batch := range batches {
+			parallel.For(len(batch), 64, func(i int) { lanes[i] = orderstore.LanesOf(batch[i].hash) })
+			for i := range batch {
+				rec.Add(batch[i].hash, classOrder(batch[i]), &lanes[i])
+			}
 		}
-		batch = batch[:0]
+	}()
+	err = scanIndexRows(rows, batches)
+	close(batches)
+	<-indexed
+	if err != nil {
+		return nil, 0, s.readError(ctx, fmt.Errorf("build the reconciliation index: %w", err))
 	}
+	return rec, head, nil
+}
+
+// indexBatch is how many rows the index build hands on at a time.
+const indexBatch = 4096
+
+// scanIndexRows reads rows of hash, chain_id, exchange_address into
+// batches of indexBatch changes.
+func scanIndexRows(rows *sql.Rows, batches chan<- []change) error {
+	batch := make([]change, 0, indexBatch)
 	for rows.Next() {
 		var c change
 		var hash []byte
 		if err := rows.Scan(&hash, &c.chainID, &c.exchange); err != nil {
-			return nil, 0, s.errorf("build the reconciliation index: %w", err)
+			return err
 		}
 		c.hash = common.BytesToHash(hash)
 		batch = append(batch, c)
-		if len(batch) == cap(batch) {
-			flush()
+		if len(batch) == indexBatch {
+			batches <- batch
+			batch = make([]change, 0, indexBatch)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, s.readError(ctx, fmt.Errorf("build the reconciliation index: %w", err))
+	if len(batch) > 0 {
+		batches <- batch
 	}
-	flush()
-	return rec, head, nil
+	return rows.Err()
 }
 
 // commitIndexed commits tx and, under the index's lock (so that a build

@@ -38,16 +38,9 @@ const orderColumns = "hash, chain_id, exchange_address, maker_address, taker_add
 // numColumns is how many values one row has.
 const numColumns = 12
 
-var sqliteDialect = &dialect{
-	name:        "sqlite",
-	placeholder: func(int) string { return "?" },
-	migrations: [][]string{{
-		// WITHOUT ROWID keeps each row in the primary key's B-tree, so that
-		// a range of hashes is a range of pages. Rows of about 1 KiB fit
-		// in 8 KiB pages (Open sets page_size before the first table)
-		// without overflow pages.
-		`CREATE TABLE orders (
-			hash                    BLOB    NOT NULL PRIMARY KEY CHECK (length(hash) = 32),
+// sqliteColumnsAfterHash are the SQLite table's columns after hash, the
+// same in versions 1 and 3.
+const sqliteColumnsAfterHash = `
 			chain_id                INTEGER,
 			exchange_address        BLOB    NOT NULL,
 			maker_address           BLOB    NOT NULL,
@@ -59,7 +52,19 @@ var sqliteDialect = &dialect{
 			expiration_time_seconds INTEGER NOT NULL,
 			added_at                INTEGER NOT NULL,
 			order_json              BLOB    NOT NULL
-		) WITHOUT ROWID`,
+		`
+
+var sqliteDialect = &dialect{
+	name:        "sqlite",
+	placeholder: func(int) string { return "?" },
+	migrations: [][]string{{
+		// WITHOUT ROWID keeps each row in the primary key's B-tree, so that
+		// a range of hashes is a range of pages. Rows of about 1 KiB fit
+		// in 8 KiB pages (Open sets page_size before the first table)
+		// without overflow pages.
+		`CREATE TABLE orders (
+			hash                    BLOB    NOT NULL PRIMARY KEY CHECK (length(hash) = 32),
+` + sqliteColumnsAfterHash + `) WITHOUT ROWID`,
 		`CREATE INDEX orders_by_maker ON orders (maker_address)`,
 		`CREATE INDEX orders_by_expiration ON orders (expiration_time_seconds)`,
 	}, {
@@ -78,18 +83,7 @@ var sqliteDialect = &dialect{
 		// B-tree per insert.
 		`CREATE TABLE orders_v3 (
 			hash                    BLOB    NOT NULL CHECK (length(hash) = 32),
-			chain_id                INTEGER,
-			exchange_address        BLOB    NOT NULL,
-			maker_address           BLOB    NOT NULL,
-			taker_address           BLOB    NOT NULL,
-			fee_recipient_address   BLOB    NOT NULL,
-			sender_address          BLOB    NOT NULL,
-			maker_asset_data        BLOB    NOT NULL,
-			taker_asset_data        BLOB    NOT NULL,
-			expiration_time_seconds INTEGER NOT NULL,
-			added_at                INTEGER NOT NULL,
-			order_json              BLOB    NOT NULL
-		)`,
+` + sqliteColumnsAfterHash + `)`,
 		`INSERT INTO orders_v3 (` + orderColumns + `) SELECT ` + orderColumns + ` FROM orders ORDER BY added_at`,
 		`DROP TABLE orders`,
 		`ALTER TABLE orders_v3 RENAME TO orders`,

@@ -35,14 +35,15 @@ type Store struct {
 	closeOnce  sync.Once
 
 	// recMu guards the reconciliation index rec (nil until built),
-	// version, which moves on every commit that changes the table, and
-	// seen, the last change of the database's change log (PostgreSQL) that
-	// rec and version reflect.
+	// version, which moves on every commit that changes the table, seen,
+	// the last change of the database's change log (PostgreSQL) that rec
+	// and version reflect, and fed.
 	recMu   sync.Mutex
 	rec     *orderstore.ReconcileIndex
 	version uint64
 	indexed atomic.Bool // rec != nil
 	seen    int64
+	fed     int64 // the last change of the log the feed has had
 
 	// writerID marks this Store's changes in the change log;
 	// followDone is closed when the goroutine that follows the log ends
