@@ -18,18 +18,18 @@ import (
 const (
 	// DefaultPerPage is how many orders a provider answers per page, as
 	// existing nodes do.
-	DefaultPerPage = paging.DefaultPerPage
+	DefaultPerPage = 500
 	// MaxPerPage is the largest page WithPerPage allows: a page is one
 	// message, and peers bound message sizes.
-	MaxPerPage = paging.MaxPerPage
+	MaxPerPage = 5000
 	// DefaultMaxScan bounds how many stored orders a provider looks at for
 	// one request when the request's filter rejects most of them.
-	DefaultMaxScan = paging.DefaultMaxScan
+	DefaultMaxScan = 200 * DefaultPerPage
 	// DefaultMaxScanTime bounds how long a provider scans for one request:
 	// a filter at orderfilter's evaluation budget costs about 230 µs an
 	// order, so DefaultMaxScan orders would take 24 s of CPU. Honest
 	// custom filters (12-25 µs an order) scan 40 000 orders or more in it.
-	DefaultMaxScanTime = paging.DefaultMaxScanTime
+	DefaultMaxScanTime = time.Second
 )
 
 // Option configures a pagination subprotocol. As the root package's
