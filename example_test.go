@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
@@ -27,13 +28,19 @@ import (
 func newNode(ctx context.Context, store orderstore.Store) (host.Host, *ordersync.Service) {
 	h := newHost()
 	node := ordersync.NewHostNode(h)
+	// The filter a node of chain 1337 uses when told nothing else: every
+	// well-formed order for the chain's 0x Exchange. A provider serves, and
+	// a requester keeps, only orders that match it.
+	filter, err := orderfilter.NewDefaultForChain(chainID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	// The requester's preference: the order-hash cursor first, then page
-	// numbers. A nil filter keeps every order whose signature checks out;
-	// the node's scores move when a provider sends bad orders.
+	// numbers. The node's scores move when a provider sends bad orders.
 	scoring := pagination.WithPeerScorer(node)
 	subprotocols := []ordersync.Subprotocol{
-		filteredpagination.New(store, nil, scoring),
-		ordinal.New(store, nil, scoring),
+		filteredpagination.New(store, filter, scoring),
+		ordinal.New(store, filter, scoring),
 	}
 	return h, ordersync.New(ctx, node, subprotocols)
 }
@@ -117,10 +124,19 @@ func newHost() host.Host {
 	return h
 }
 
-// signedOrders are n orders of one maker, signed with its key; a real node
-// gets them from its makers or its peers.
+// chainID is the examples' chain: 0x's Ganache test snapshot.
+const chainID = 1337
+
+// signedOrders are n orders of one maker for the 0x Exchange of chainID,
+// signed with its key; a real node gets them from its makers or its
+// peers. An order signed for any other contract matches no default filter
+// of the chain: providers would leave it out.
 func signedOrders(n int) []*zeroex.SignedOrder {
 	key, err := crypto.HexToECDSA("4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d")
+	if err != nil {
+		log.Fatal(err)
+	}
+	exchange, err := zeroex.ExchangeAddress(chainID)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -130,8 +146,8 @@ func signedOrders(n int) []*zeroex.SignedOrder {
 	orders := make([]*zeroex.SignedOrder, n)
 	for i := range orders {
 		order := &zeroex.Order{
-			ChainID:               big.NewInt(1337),
-			ExchangeAddress:       common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48"),
+			ChainID:               big.NewInt(chainID),
+			ExchangeAddress:       exchange,
 			MakerAddress:          crypto.PubkeyToAddress(key.PublicKey),
 			MakerAssetData:        token("0x871dd7c2b4b25e1aa18728e9d5f2af4c4e431f5c"),
 			MakerFeeAssetData:     []byte{},

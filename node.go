@@ -28,3 +28,25 @@ type Node interface {
 	// UnsetPeerScore removes the score a peer has under tag.
 	UnsetPeerScore(id peer.ID, tag string)
 }
+
+// ProtocolNeighbors is implemented by a Node that knows which of its
+// neighbours speak a protocol, as a go-libp2p host learns through identify.
+// A Service given such a Node offers syncs only to the neighbours that
+// speak ordersync, so that a node's DHT or pubsub peers are never tried,
+// and never scored for a sync they could not have served. HostNode
+// implements it; a Node without it has every neighbour tried.
+type ProtocolNeighbors interface {
+	// NeighborsSupporting lists the connected peers that support protocol
+	// pid. It may wait, until ctx ends, for what it needs to know (a
+	// connection's identify).
+	NeighborsSupporting(ctx context.Context, pid protocol.ID) []peer.ID
+}
+
+// neighbors lists the peers a round offers syncs to: those that speak
+// ordersync, where the node can tell.
+func (s *Service) neighbors(ctx context.Context) []peer.ID {
+	if pn, ok := s.node.(ProtocolNeighbors); ok {
+		return pn.NeighborsSupporting(ctx, ID)
+	}
+	return s.node.Neighbors()
+}

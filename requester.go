@@ -128,7 +128,7 @@ func ended(ctx context.Context) error {
 // if all of them succeeded. It returns when every sync it started has ended.
 func (r *getOrdersRun) runRound(ctx context.Context, round int) {
 	s := r.s
-	peers := s.node.Neighbors()
+	peers := s.neighbors(ctx)
 	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
 	self := s.node.ID()
 

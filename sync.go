@@ -164,7 +164,9 @@ func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 	}
 	stream, err := s.node.NewStream(ctx, ps.p, ID)
 	if err != nil {
-		s.score.unexpectedDisconnect(ps.p)
+		if !protocolNotSupported(err) {
+			s.score.unexpectedDisconnect(ps.p)
+		}
 		return resumeLater, fmt.Errorf("ordersync: opening a stream to %s: %w", ps.p, err)
 	}
 	s.tracer.StreamOpened(RoleRequester)
@@ -505,7 +507,7 @@ func (ps *peerSync) endLanes(end func(*lane) bool) {
 
 // writeFailed is the outcome of a request that could not be written.
 func (ps *peerSync) writeFailed(ctx context.Context, err error) (outcome, error) {
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && !protocolNotSupported(err) {
 		ps.s.score.unexpectedDisconnect(ps.p)
 	}
 	return resumeLater, err

@@ -12,19 +12,33 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// The chain and exchange of the examples' orders: 0x's Ganache snapshot.
+// The chain and exchange of the examples' orders: 0x's Ganache snapshot
+// and its 0x v3 Exchange, the contract orders of that chain are signed for.
 const chainID = 1337
 
-var exchange = common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48")
+var exchange = mustExchange(chainID)
+
+func mustExchange(chainID int) common.Address {
+	a, err := zeroex.ExchangeAddress(chainID)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
 
 // erc20 is the asset data of an ERC-20 token.
 func erc20(token string) []byte {
 	return append(common.FromHex("0xf47261b0"), common.LeftPadBytes(common.FromHex(token), 32)...)
 }
 
-// order is a signed order selling 1000 of token for 2000 of another, with
-// the given taker fee.
+// order is a signed order for exchange selling 1000 of token for 2000 of
+// another, with the given taker fee.
 func order(token string, takerFee int64) *zeroex.SignedOrder {
+	return orderFor(exchange, token, takerFee)
+}
+
+// orderFor is order, signed for the given exchange contract.
+func orderFor(exchange common.Address, token string, takerFee int64) *zeroex.SignedOrder {
 	key, err := crypto.HexToECDSA("4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d")
 	if err != nil {
 		panic(err)
@@ -89,4 +103,26 @@ func ExampleFilter_ValidateOrder() {
 		fmt.Println(m.Rule, m.Keyword, m.InstancePointer)
 	}
 	// Output: customOrderSchema enum /takerFee
+}
+
+// A node that is told nothing else keeps the orders of its chain's 0x
+// Exchange. An order signed for another contract of the chain, such as the
+// Ganache snapshot's ERC-20 proxy, is not one of them.
+func ExampleNewDefaultForChain() {
+	f, err := orderfilter.NewDefaultForChain(chainID)
+	if err != nil {
+		panic(err)
+	}
+	const token = "0x871dd7c2b4b25e1aa18728e9d5f2af4c4e431f5c"
+	erc20Proxy := common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48")
+	for _, o := range []*zeroex.SignedOrder{order(token, 0), orderFor(erc20Proxy, token, 0)} {
+		ok, err := f.MatchOrder(o)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("0x%x: %v\n", o.ExchangeAddress.Bytes(), ok)
+	}
+	// Output:
+	// 0x48bacb9266a570d521063ef5dd96e61686dbe788: true
+	// 0x1dc4c1cefef38a777b15aa20260a54e584b16c48: false
 }

@@ -45,6 +45,7 @@ func (m *Memory) iterate(ctx context.Context, after common.Hash, inclusive bool,
 			return err
 		}
 		batch = batch[:0]
+		m.expireDue()
 		m.mu.RLock()
 		if inclusive {
 			m.tree.AscendGreaterOrEqual(probe(&after), collect)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/btree"
@@ -78,6 +79,11 @@ func lessByHash(a, b memoryItem) bool {
 //
 // Memory keeps the orders themselves, keyed by the hash cached on each
 // when it was added: a stored order must not be changed (see zeroex).
+//
+// Besides Store it is a Getter, Remover, Admitter, Subscriber (every
+// change, whoever makes it), Pinner, Capped and Expirer, and keeps its
+// reconciliation index current through all of them. Expiry and capacity
+// are off unless NewMemory is given WithExpiry or WithCapacity.
 type Memory struct {
 	mu   sync.RWMutex
 	tree *btree.BTreeG[memoryItem]
@@ -86,17 +92,46 @@ type Memory struct {
 	version uint64
 	rec     *ReconcileIndex
 	indexed atomic.Bool // rec != nil
+
+	cfg  memoryConfig
+	feed ChangeFeed
+	// life is the expiry-ordered index, with pinning and eviction
+	// (memory_life.go); nil without expiry and capacity.
+	life *memoryLife
+	// publish is whether changes go to the feed in the write under way:
+	// set under the write lock, so a write without subscribers builds no
+	// changes.
+	publish bool
+	// counts of orders that left, by cause.
+	expired, evicted, removed atomic.Uint64
 }
 
 var _ Store = (*Memory)(nil)
 
-// NewMemory returns an empty in-memory store.
-func NewMemory() *Memory {
-	return &Memory{tree: btree.NewG(btreeDegree, lessByHash)}
+// NewMemory returns an empty in-memory store. Without options it keeps
+// every order it is given until Remove; see WithExpiry and WithCapacity.
+// A store given WithExpiry runs a pruner and must be closed; Close is
+// harmless on any other.
+func NewMemory(opts ...MemoryOption) *Memory {
+	m := &Memory{tree: btree.NewG(btreeDegree, lessByHash)}
+	for _, o := range opts {
+		o(&m.cfg)
+	}
+	if m.cfg.now == nil {
+		m.cfg.now = time.Now
+	}
+	if m.cfg.expiry || m.cfg.capacity > 0 {
+		m.life = newMemoryLife()
+	}
+	if m.cfg.expiry {
+		m.life.startPruner(m)
+	}
+	return m
 }
 
 // Len returns how many orders the store holds.
 func (m *Memory) Len() int {
+	m.expireDue()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.tree.Len()
@@ -110,6 +145,7 @@ func (m *Memory) Has(hash common.Hash) bool {
 
 // Get returns the order with the given hash, if the store holds it.
 func (m *Memory) Get(hash common.Hash) (*zeroex.SignedOrder, bool) {
+	m.expireDue()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	item, ok := m.find(&hash)
@@ -137,40 +173,87 @@ func (m *Memory) find(h *common.Hash) (memoryItem, bool) {
 // cached on each order). An order whose hash is already stored is skipped,
 // so adding the same orders twice is harmless. It returns how many orders
 // were new. A nil order or one whose hash cannot be computed fails the
-// whole call before anything is stored.
+// whole call before anything is stored. With expiry or a capacity it
+// refuses orders as Store allows (AdmitOrders says which and why).
 func (m *Memory) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (int, error) {
+	adm, err := m.admit(ctx, orders, false)
+	return countAdmitted(adm), err
+}
+
+// AdmitOrders is AddOrders, saying what became of each order (see
+// Admitter).
+func (m *Memory) AdmitOrders(ctx context.Context, orders []*zeroex.SignedOrder) ([]Admission, error) {
+	return m.admit(ctx, orders, false)
+}
+
+// AddPinnedOrders is AddOrders for the operator's own orders (see Pinner).
+// Pinning matters only to a store WithCapacity.
+func (m *Memory) AddPinnedOrders(ctx context.Context, orders []*zeroex.SignedOrder) (int, error) {
+	adm, err := m.admit(ctx, orders, true)
+	return countAdmitted(adm), err
+}
+
+func countAdmitted(adm []Admission) int {
+	n := 0
+	for _, a := range adm {
+		if a == Admitted {
+			n++
+		}
+	}
+	return n
+}
+
+// admit adds orders, pinned or not, and says what became of each.
+func (m *Memory) admit(ctx context.Context, orders []*zeroex.SignedOrder, pinned bool) ([]Admission, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	// Hash outside the lock: it is the slow part, and readers should not
 	// wait for it.
 	items := make([]memoryItem, len(orders))
 	for i, o := range orders {
 		if o == nil {
-			return 0, fmt.Errorf("orderstore: order %d: nil", i)
+			return nil, fmt.Errorf("orderstore: order %d: nil", i)
 		}
 		hash, err := storedHash(o)
 		if err != nil {
-			return 0, fmt.Errorf("orderstore: order %d: %w", i, err)
+			return nil, fmt.Errorf("orderstore: order %d: %w", i, err)
 		}
 		items[i] = itemFor(&hash, o)
 	}
 	lanes := m.lanesToAdd(items)
+	adm := make([]Admission, len(items))
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	added := 0
+	m.publish = m.feed.Active()
+	if m.life != nil {
+		if err := m.lifeAdmit(items, lanes, pinned, adm); err != nil {
+			return nil, err
+		}
+		return adm, nil
+	}
 	for i, item := range items {
 		// One descent for a new order; a duplicate puts the first copy
 		// back, so that adding stays a no-op for it.
 		if old, replaced := m.tree.ReplaceOrInsert(item); replaced {
 			m.tree.ReplaceOrInsert(old)
+			adm[i] = AlreadyHeld
 			continue
 		}
-		added++
+		adm[i] = Admitted
 		m.indexAdd(item, lanes, i)
+		m.announce(ChangeAdded, item)
 	}
-	return added, nil
+	return adm, nil
+}
+
+// announce publishes a change to item, when the write under way publishes.
+// The caller holds the write lock.
+func (m *Memory) announce(kind ChangeKind, item memoryItem) {
+	if m.publish {
+		m.feed.Publish(Change{Kind: kind, Hash: item.hash(), Order: item.order})
+	}
 }
 
 // Remove deletes the orders with the given hashes, as when a provider's
@@ -183,16 +266,45 @@ func (m *Memory) Remove(ctx context.Context, hashes ...common.Hash) (int, error)
 	lanes := m.lanesToRemove(hashes)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.publish = m.feed.Active()
 	removed := 0
 	for i := range hashes {
 		if item, ok := m.find(&hashes[i]); ok {
-			m.tree.Delete(item)
+			var l *OrderLanes
+			if lanes != nil {
+				l = &lanes[i]
+			}
+			m.drop(item, l, ChangeRemoved)
 			removed++
-			m.indexRemove(item, lanes, i)
 		}
 	}
+	m.afterLeaving()
 	return removed, nil
 }
+
+// drop deletes item, which the store holds, for the reason kind; lanes
+// are its digest lanes, or nil to compute them. The caller holds the
+// write lock.
+func (m *Memory) drop(item memoryItem, lanes *OrderLanes, kind ChangeKind) {
+	m.tree.Delete(item)
+	if m.life != nil {
+		m.life.forget(item)
+	}
+	m.indexRemove(item, lanes)
+	switch kind {
+	case ChangeExpired:
+		m.expired.Add(1)
+	case ChangeEvicted:
+		m.evicted.Add(1)
+	case ChangeRemoved:
+		m.removed.Add(1)
+	}
+	m.announce(kind, item)
+}
+
+// Subscribe starts a subscription to the store's changes (see
+// Subscriber).
+func (m *Memory) Subscribe(buffer int) *Subscription { return m.feed.Subscribe(buffer) }
 
 // OrdersAfter returns up to limit orders whose hash is strictly greater than
 // after, ascending by hash. See Store.
@@ -203,6 +315,7 @@ func (m *Memory) OrdersAfter(ctx context.Context, after common.Hash, limit int) 
 	if limit < 0 {
 		return nil, fmt.Errorf("orderstore: limit %d: negative", limit)
 	}
+	m.expireDue()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	// Size the result by what the store holds, not by what the caller asks:
@@ -233,4 +346,12 @@ func (m *Memory) ascendAfter(after common.Hash, fn func(memoryItem) bool) {
 	})
 }
 
-var _ Getter = (*Memory)(nil)
+var (
+	_ Getter     = (*Memory)(nil)
+	_ Remover    = (*Memory)(nil)
+	_ Admitter   = (*Memory)(nil)
+	_ Subscriber = (*Memory)(nil)
+	_ Pinner     = (*Memory)(nil)
+	_ Capped     = (*Memory)(nil)
+	_ Expirer    = (*Memory)(nil)
+)

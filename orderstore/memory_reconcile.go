@@ -14,6 +14,7 @@ var (
 // Version returns a number that changes whenever an order is added or
 // removed.
 func (m *Memory) Version() uint64 {
+	m.expireDue()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.version
@@ -29,6 +30,7 @@ func (m *Memory) ReconcileSnapshot(class Class, symbols int) ReconcileSnapshot {
 	if !m.indexed.Load() {
 		m.buildIndex()
 	}
+	m.expireDue()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	snap := m.rec.Snapshot(class, symbols)
@@ -91,19 +93,18 @@ func (m *Memory) indexAdd(item memoryItem, lanes []OrderLanes, i int) {
 	m.rec.Add(item.hash(), item.order, &lanes[i])
 }
 
-// indexRemove records item, just removed as hashes[i], in the index. The
-// caller holds the write lock.
-func (m *Memory) indexRemove(item memoryItem, lanes []OrderLanes, i int) {
+// indexRemove records item, just removed, in the index; lanes are its
+// digest lanes, or nil to compute them. The caller holds the write lock.
+func (m *Memory) indexRemove(item memoryItem, lanes *OrderLanes) {
 	m.version++
 	if m.rec == nil {
 		return
 	}
 	if lanes == nil {
 		l := LanesOf(item.hash())
-		m.rec.Remove(item.hash(), item.order, &l)
-		return
+		lanes = &l
 	}
-	m.rec.Remove(item.hash(), item.order, &lanes[i])
+	m.rec.Remove(item.hash(), item.order, lanes)
 }
 
 // lanesOfItems computes the lanes of many hashes on all cores.

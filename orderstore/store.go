@@ -22,6 +22,17 @@ type Store interface {
 	// AddOrders stores orders that the caller has validated. Adding an
 	// order whose hash is already stored is a no-op. It returns how many
 	// orders were new.
+	//
+	// A store may refuse orders by its own rules (expired, beyond its
+	// MaxExpiration, its own checks): it then does not keep them and does
+	// not count them in added. It must not keep an order without counting
+	// it when it was new, nor change an order it holds, nor keep a copy
+	// the caller changes later. The caller treats an order that the store
+	// does not report as stored (see Admitter) as refused: it is neither
+	// counted as accepted nor announced. An error means the call as a
+	// whole failed (the store is closed, ctx ended, the database failed,
+	// it is full of pinned orders); a store that can should then have
+	// stored nothing.
 	AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (added int, err error)
 }
 
@@ -31,4 +42,13 @@ type Store interface {
 // hash per order instead of a signature recovery.
 type Getter interface {
 	Get(hash common.Hash) (*zeroex.SignedOrder, bool)
+}
+
+// Remover is implemented by stores that can delete orders: the node's
+// own code removes filled and cancelled orders through it, as 0x Mesh's
+// order watcher did. Memory and sqlstore implement it.
+type Remover interface {
+	// Remove deletes the orders with the given hashes; hashes the store
+	// does not hold are ignored. It returns how many orders it deleted.
+	Remove(ctx context.Context, hashes ...common.Hash) (int, error)
 }

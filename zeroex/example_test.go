@@ -22,6 +22,11 @@ func Example() {
 	token := func(addr string) []byte { // ERC-20 asset data
 		return append(common.FromHex("0xf47261b0"), common.LeftPadBytes(common.FromHex(addr), 32)...)
 	}
+	// The fields of the package's hash test vector (0x's), whose hash
+	// is printed below. Its exchange is the Ganache snapshot's ERC-20 proxy, not the
+	// chain's Exchange: an order a node shares is signed for
+	// zeroex.ExchangeAddress(1337) instead, or no default filter of the
+	// chain matches it.
 	order := &zeroex.Order{
 		ChainID:               big.NewInt(1337),
 		ExchangeAddress:       common.HexToAddress("0x1dc4c1cefef38a777b15aa20260a54e584b16c48"),

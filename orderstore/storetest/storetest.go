@@ -43,6 +43,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Getter", testGetter},
 		{"ConcurrentReadersAndWriters", testConcurrent},
 		{"ContextCancellation", testContextCancellation},
+		{"Remover", testRemover},
+		{"Admitter", testAdmitter},
+		{"ChangeFeed", testChangeFeed},
+		{"ChangeFeedSlowSubscriber", testSlowSubscriber},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
