@@ -65,17 +65,28 @@ func (s *Server) streamOrders(notifier *rpc.Notifier, rpcSub *rpc.Subscription, 
 				break drain
 			}
 		}
-		if missed := feed.Missed(); missed > 0 {
-			s.log.Warnf("rpc: dropped an orders subscriber on %s: it fell %d changes behind", key, missed)
-			s.conns.drop(key)
+		if s.droppedBehind(feed, key) {
 			return
 		}
 		// Notify waits for the connection's write (go-ethereum bounds it
 		// at 10 s and closes the connection when it fails).
 		if err := notifier.Notify(rpcSub.ID, events); err != nil {
+			s.droppedBehind(feed, key)
 			return
 		}
 	}
+}
+
+// droppedBehind drops the subscriber on key's connection if it missed
+// changes, and says so.
+func (s *Server) droppedBehind(feed *orderstore.Subscription, key string) bool {
+	missed := feed.Missed()
+	if missed == 0 {
+		return false
+	}
+	s.log.Warnf("rpc: dropped an orders subscriber on %s: it fell %d changes behind", key, missed)
+	s.conns.drop(key)
+	return true
 }
 
 // eventOf is the order event of a store change seen at now.
