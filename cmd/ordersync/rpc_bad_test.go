@@ -83,13 +83,14 @@ func TestRPCBadInput(t *testing.T) {
 	call(t, c, &st, "mesh_getStats") // still serving
 }
 
-// TestRPCSnapshotBound: 64 snapshots open at most, all clients together.
+// TestRPCSnapshotBound: 16 snapshots open at most, all clients together
+// (4 per connection).
 func TestRPCSnapshotBound(t *testing.T) {
 	bin := buildCLI(t, t.TempDir())
 	node := startRPCNode(t, bin, false)
 	var err error
 	opened := 0
-	for conn := 0; conn < 17 && err == nil; conn++ {
+	for conn := 0; conn < 5 && err == nil; conn++ {
 		c := dial(t, node.wsURL())
 		for i := 0; i < 4 && err == nil; i++ {
 			if err = callErr(c, nil, "mesh_getOrders", 0, 10, ""); err == nil {
@@ -97,8 +98,8 @@ func TestRPCSnapshotBound(t *testing.T) {
 			}
 		}
 	}
-	if opened != 64 || err == nil || !strings.Contains(err.Error(), "too many snapshots") {
-		t.Errorf("opened %d snapshots, then %v; want 64, then 'too many snapshots'", opened, err)
+	if opened != 16 || err == nil || !strings.Contains(err.Error(), "too many snapshots") {
+		t.Errorf("opened %d snapshots, then %v; want 16, then 'too many snapshots'", opened, err)
 	}
 }
 

@@ -91,7 +91,7 @@ var DefaultLimits = Limits{
 	MaxRequestBytes:          8 << 20,
 	MaxOrdersPerCall:         1000,
 	MaxPerPage:               1000,
-	MaxSnapshots:             64,
+	MaxSnapshots:             16,
 	MaxSnapshotsPerConn:      4,
 	SnapshotIdle:             time.Minute,
 	SnapshotLifetime:         10 * time.Minute,
