@@ -151,7 +151,7 @@ func (s *Server) store(ctx context.Context, cands []candidate, pinned bool, res 
 		orders[i] = c.order
 	}
 	getter, _ := s.cfg.Store.(orderstore.Getter)
-	heldBefore := func(h common.Hash) bool {
+	held := func(h common.Hash) bool {
 		if getter == nil {
 			return false
 		}
@@ -170,21 +170,12 @@ func (s *Server) store(ctx context.Context, cands []candidate, pinned bool, res 
 		}
 	}
 
+	admitter, admits := s.cfg.Store.(orderstore.Admitter)
+	add := s.cfg.Store.AddOrders
 	if pinner, ok := s.cfg.Store.(orderstore.Pinner); ok && pinned {
-		before := make([]bool, len(cands))
-		for i, c := range cands {
-			before[i] = heldBefore(c.hash)
-		}
-		if _, err := pinner.AddPinnedOrders(ctx, orders); err != nil {
-			failed(err)
-			return
-		}
-		for i, c := range cands {
-			s.accepted(c, !before[i], res)
-		}
-		return
+		add, admits = pinner.AddPinnedOrders, false
 	}
-	if admitter, ok := s.cfg.Store.(orderstore.Admitter); ok {
+	if admits {
 		admissions, err := admitter.AdmitOrders(ctx, orders)
 		if err != nil {
 			failed(err)
@@ -208,21 +199,22 @@ func (s *Server) store(ctx context.Context, cands []candidate, pinned bool, res 
 	}
 	before := make([]bool, len(cands))
 	for i, c := range cands {
-		before[i] = heldBefore(c.hash)
+		before[i] = held(c.hash)
 	}
-	added, err := s.cfg.Store.AddOrders(ctx, orders)
+	added, err := add(ctx, orders)
 	if err != nil {
 		failed(err)
 		return
 	}
 	for i, c := range cands {
 		switch {
-		case getter != nil && !heldBefore(c.hash):
-			// Accepted means stored: a store that kept it not refused it
-			// by a rule of its own, which it did not say.
-			res.reject(c.order, c.hash, Rejection{KindMeshValidation, "InternalError", "the store refused the order"})
 		case getter == nil:
+			// The store cannot say which were new: all or none, by count.
 			s.accepted(c, added == len(cands), res)
+		case !held(c.hash):
+			// Accepted means stored: the store refused it by a rule of its
+			// own (an order expiring as it arrived) without saying which.
+			res.reject(c.order, c.hash, rejectRefused)
 		default:
 			s.accepted(c, !before[i], res)
 		}

@@ -23,6 +23,8 @@ var (
 	rejectMaxExpiration    = Rejection{KindMeshValidation, "OrderMaxExpirationExceeded", "order expiration too far in the future"}
 	rejectDatabaseFull     = Rejection{KindMeshError, "DatabaseFullOfOrders", "the store is full of pinned orders and none can be evicted to make room"}
 	rejectInternal         = Rejection{KindMeshError, "InternalError", "an unexpected internal error has occurred"}
+	// rejectRefused: the store did not keep an order and gave no reason.
+	rejectRefused = Rejection{KindMeshError, "InternalError", "the store refused the order"}
 )
 
 // rejectSchema is an order that is not well formed or not wanted by the
