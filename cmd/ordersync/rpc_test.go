@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -312,5 +313,32 @@ func TestRPCDatabase(t *testing.T) {
 	call(t, dial(t, again.httpURL()), &page, "mesh_getOrders", 0, 10, "")
 	if len(page.OrdersInfos) != 4 {
 		t.Errorf("restarted on its database, the node pages %d orders, want 4", len(page.OrdersInfos))
+	}
+}
+
+// TestRPCFlags: node's API and store flags refuse what cannot work, and
+// --rpc :PORT means loopback.
+func TestRPCFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rpc", "nope"}, `--rpc "nope": want host:port`},
+		{[]string{"--rpc-chain-id", "5"}, "--rpc-chain-id 5"},
+		{[]string{"--max-orders", "-1"}, "--max-orders -1: want 0 or more"},
+		{[]string{"--max-orders", "10", "--db", "sqlite:x.db"}, "--max-orders: the database store (--db) has no capacity bound yet"},
+		{[]string{"--expiry-margin", "-1s"}, "--expiry-margin -1s: must not be negative"},
+	} {
+		_, err := parseNodeFlags(tc.args, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		}
+	}
+	cfg, err := parseNodeFlags([]string{"--rpc", ":60557"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.rpc.addr != "127.0.0.1:60557" {
+		t.Errorf("--rpc :60557 listens on %q, want 127.0.0.1:60557", cfg.rpc.addr)
 	}
 }
