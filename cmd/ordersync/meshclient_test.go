@@ -62,7 +62,7 @@ func TestMeshClient(t *testing.T) {
 	file := filepath.Join(dir, "orders.json")
 	b, err := json.Marshal(map[string][]json.RawMessage{
 		"good":     toJSON(ordergen.Generate(ordergen.Options{Seed: 600, Count: 7})),
-		"expiring": toJSON(expiringOrders(601, 3, now.Add(10*time.Second).Unix())),
+		"expiring": toJSON(expiringOrders(601, 3, now.Add(15*time.Second).Unix())),
 		"expired":  toJSON(expiringOrders(602, 1, now.Add(-time.Minute).Unix())),
 	})
 	if err != nil {

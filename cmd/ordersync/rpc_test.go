@@ -174,7 +174,7 @@ func TestRPCSubscribe(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 
-	soon := expiringOrders(200, 2, time.Now().Add(3*time.Second).Unix())
+	soon := expiringOrders(200, 2, time.Now().Add(8*time.Second).Unix())
 	var res rpcResults
 	call(t, c, &res, "mesh_addOrders", soon, map[string]bool{"pinned": false})
 	if len(res.Accepted) != 2 {
