@@ -27,10 +27,15 @@ func newConnTracker() *connTracker { return &connTracker{conns: make(map[string]
 // connKey is the key of the connection a call came on.
 func connKey(ctx context.Context) string { return rpc.PeerInfoFromContext(ctx).RemoteAddr }
 
-func (t *connTracker) add(c net.Conn) {
+// add registers c, and reports false when max connections are open.
+func (t *connTracker) add(c net.Conn, max int) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(t.conns) >= max {
+		return false
+	}
 	t.conns[c.RemoteAddr().String()] = &connState{conn: c}
+	return true
 }
 
 func (t *connTracker) remove(c net.Conn) {
@@ -89,19 +94,24 @@ func (t *connTracker) closeAll() {
 }
 
 // trackingListener registers every connection it accepts with t until the
-// connection is closed.
+// connection is closed, and closes at once those beyond max.
 type trackingListener struct {
 	net.Listener
-	t *connTracker
+	t   *connTracker
+	max int
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.t.add(c, l.max) {
+			return &trackedConn{Conn: c, t: l.t}, nil
+		}
+		_ = c.Close()
 	}
-	l.t.add(c)
-	return &trackedConn{Conn: c, t: l.t}, nil
 }
 
 type trackedConn struct {

@@ -84,6 +84,9 @@ type Limits struct {
 	Heartbeat time.Duration
 	// MaxBatch bounds the calls in one JSON-RPC batch.
 	MaxBatch int
+	// MaxConns bounds the connections open at once; one beyond it is
+	// closed as it is accepted.
+	MaxConns int
 }
 
 // DefaultLimits are the limits of a zero Limits.
@@ -100,32 +103,29 @@ var DefaultLimits = Limits{
 	MaxEventsPerNotification: 500,
 	Heartbeat:                5 * time.Second,
 	MaxBatch:                 100,
+	MaxConns:                 128,
 }
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
-	set := func(v *int, def int) {
-		if *v <= 0 {
-			*v = def
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxRequestBytes, &d.MaxRequestBytes}, {&l.MaxOrdersPerCall, &d.MaxOrdersPerCall},
+		{&l.MaxPerPage, &d.MaxPerPage}, {&l.MaxSnapshots, &d.MaxSnapshots},
+		{&l.MaxSnapshotsPerConn, &d.MaxSnapshotsPerConn}, {&l.MaxSubscriptionsPerConn, &d.MaxSubscriptionsPerConn},
+		{&l.EventBuffer, &d.EventBuffer}, {&l.MaxEventsPerNotification, &d.MaxEventsPerNotification},
+		{&l.MaxBatch, &d.MaxBatch}, {&l.MaxConns, &d.MaxConns},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
 		}
 	}
-	setD := func(v *time.Duration, def time.Duration) {
-		if *v <= 0 {
-			*v = def
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&l.SnapshotIdle, &d.SnapshotIdle}, {&l.SnapshotLifetime, &d.SnapshotLifetime}, {&l.Heartbeat, &d.Heartbeat},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
 		}
 	}
-	set(&l.MaxRequestBytes, d.MaxRequestBytes)
-	set(&l.MaxOrdersPerCall, d.MaxOrdersPerCall)
-	set(&l.MaxPerPage, d.MaxPerPage)
-	set(&l.MaxSnapshots, d.MaxSnapshots)
-	set(&l.MaxSnapshotsPerConn, d.MaxSnapshotsPerConn)
-	setD(&l.SnapshotIdle, d.SnapshotIdle)
-	setD(&l.SnapshotLifetime, d.SnapshotLifetime)
-	set(&l.MaxSubscriptionsPerConn, d.MaxSubscriptionsPerConn)
-	set(&l.EventBuffer, d.EventBuffer)
-	set(&l.MaxEventsPerNotification, d.MaxEventsPerNotification)
-	setD(&l.Heartbeat, d.Heartbeat)
-	set(&l.MaxBatch, d.MaxBatch)
 	return l
 }
 
@@ -201,7 +201,7 @@ func (s *Server) Listen(addr string) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		_ = s.http.Serve(&trackingListener{Listener: ln, t: s.conns})
+		_ = s.http.Serve(&trackingListener{Listener: ln, t: s.conns, max: s.limits.MaxConns})
 	}()
 	s.wg.Add(1)
 	go func() {

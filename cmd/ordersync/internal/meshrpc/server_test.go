@@ -160,3 +160,40 @@ func (s storeOnly) Subscribe(buffer int) *orderstore.Subscription { return s.s.S
 func (s storeOnly) Expiry() (orderstore.Expiry, bool) { return s.s.Expiry() }
 
 func (s storeOnly) ExpireOrders(ctx context.Context) (int, error) { return s.s.ExpireOrders(ctx) }
+
+// TestMaxConns: a connection beyond MaxConns is closed as it is accepted;
+// once one closes, a new one is served.
+func TestMaxConns(t *testing.T) {
+	store := orderstore.NewMemory()
+	srv, first := startServer(t, Config{Store: store, Limits: Limits{MaxConns: 1}})
+	var st map[string]any
+	if err := first.Call(&st, "mesh_getStats"); err != nil {
+		t.Fatal(err)
+	}
+	url := "ws://" + srv.Addr().String()
+	if c, err := rpc.Dial(url); err == nil {
+		c.Close()
+		t.Fatal("a second connection was served beyond MaxConns 1")
+	}
+	first.Close()
+	var second *rpc.Client
+	deadline := time.After(10 * time.Second)
+	for second == nil {
+		// The server sees the first connection close a moment after the
+		// client does; until then the dial is refused.
+		c, err := rpc.Dial(url)
+		if err == nil {
+			second = c
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("no connection served after the first closed: %v", err)
+		default:
+		}
+	}
+	defer second.Close()
+	if err := second.Call(&st, "mesh_getStats"); err != nil {
+		t.Fatal(err)
+	}
+}
