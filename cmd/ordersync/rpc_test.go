@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/testing/proctest"
 	"github.com/ordersync/ordersync/zeroex"
@@ -258,23 +260,47 @@ func TestRPCAddPeer(t *testing.T) {
 }
 
 // TestRPCReachesPeers: an order added through the API at one node reaches
-// a node synced with it at its next round, with no restart.
+// a node synced with it at its next round, with no restart, whether the
+// first node keeps its orders in memory or in SQLite: the provider serves
+// what its store holds now (reconcile's snapshots follow the store's
+// version).
 func TestRPCReachesPeers(t *testing.T) {
-	bin := buildCLI(t, t.TempDir())
-	a := startRPCNode(t, bin, false)
-	b := startRPCNode(t, bin, false, "--peer", a.p2p)
-	wsB := dial(t, b.wsURL())
-	events := make(chan []rpcEvent, 16)
-	sub, err := wsB.Subscribe(context.Background(), "mesh", events, "orders")
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	bin := buildCLI(t, dir)
+	for i, store := range []string{"memory", "sqlite"} {
+		t.Run(store, func(t *testing.T) {
+			// A starts with orders, so that B's first sync completes and
+			// the orders added later come in a periodic round.
+			initial := ordergen.Generate(ordergen.Options{Seed: 310 + int64(i), Count: 5})
+			file := filepath.Join(dir, store+".jsonl")
+			if _, err := cli.WriteOrderFile(file, slices.Values(initial)); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--orders", file}
+			if store == "sqlite" {
+				args = append(args, "--db", "sqlite:"+filepath.Join(dir, "a.db"))
+			}
+			a := startRPCNode(t, bin, false, args...)
+			b := startRPCNode(t, bin, true, "--peer", a.p2p)
+			b.WaitLine(t, "B's start-up sync", func(l string) bool { return strings.HasPrefix(l, "node: start-up sync: ") })
+			go func() {
+				for range b.Lines {
+				}
+			}()
+			wsB := dial(t, b.wsURL())
+			events := make(chan []rpcEvent, 16)
+			sub, err := wsB.Subscribe(context.Background(), "mesh", events, "orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Unsubscribe()
+			orders := ordergen.Generate(ordergen.Options{Seed: 300 + int64(i), Count: 3})
+			var res rpcResults
+			call(t, dial(t, a.httpURL()), &res, "mesh_addOrders", orders)
+			set := hashSet(t, orders)
+			waitEvents(t, "ADDED at the peer", events, sub, func(evs []rpcEvent) bool { return countState(evs, "ADDED", set) == 3 })
+		})
 	}
-	defer sub.Unsubscribe()
-	orders := ordergen.Generate(ordergen.Options{Seed: 300, Count: 3})
-	var res rpcResults
-	call(t, dial(t, a.httpURL()), &res, "mesh_addOrders", orders)
-	set := hashSet(t, orders)
-	waitEvents(t, "ADDED at the peer", events, sub, func(evs []rpcEvent) bool { return countState(evs, "ADDED", set) == 3 })
 }
 
 // TestRPCDatabase: with --db, accepted means stored: a node restarted on
