@@ -50,8 +50,29 @@ func TestRPCBadInput(t *testing.T) {
 		t.Errorf("a 9 MiB request: status %d, want 413", status)
 	}
 
-	// Over WebSocket, a message beyond the bound closes the connection.
+	// Over WebSocket: an unknown method is answered and the connection
+	// serves on; malformed JSON is answered, and then the connection is
+	// closed (go-ethereum cannot find the next message in a broken stream).
 	ws := dialWS(t, node.wsURL())
+	for _, tc := range []struct{ send, want string }{
+		{`{"jsonrpc":"2.0","id":2,"method":"mesh_mine","params":[]}`, `"code":-32601`},
+		{`{"jsonrpc":"2.0","id":3,"method":"mesh_getStats","params":[]}`, `"ethereumChainID":1337`},
+		{`{"jsonrpc":"2.0","id":1,"method":`, `"code":-32700`},
+	} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(tc.send)); err != nil {
+			t.Fatal(err)
+		}
+		ws.SetReadDeadline(time.Now().Add(proctest.Timeout))
+		if _, msg, err := ws.ReadMessage(); err != nil || !strings.Contains(string(msg), tc.want) {
+			t.Errorf("over WebSocket, %s: answer %.200s, %v; want %s", tc.send, msg, err, tc.want)
+		}
+	}
+	ws.SetReadDeadline(time.Now().Add(proctest.Timeout))
+	if _, msg, err := ws.ReadMessage(); err == nil {
+		t.Errorf("after malformed JSON the WebSocket still says %.200s", msg)
+	}
+
+	// A WebSocket message beyond the bound closes the connection.
 	if err := ws.WriteMessage(websocket.TextMessage, huge); err == nil {
 		ws.SetReadDeadline(time.Now().Add(proctest.Timeout))
 		if _, _, err := ws.ReadMessage(); err == nil {
