@@ -11,8 +11,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
-	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 func TestHostNodeScoresAreConnManagerTags(t *testing.T) {
