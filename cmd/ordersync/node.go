@@ -55,7 +55,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer mon.Close()
 
-	store, held, closeStore, err := openNodeStore(ctx, cfg.db)
+	store, held, closeStore, err := openNodeStore(ctx, cfg.db, cfg.rpc.memoryOptions()...)
 	if err != nil {
 		return err
 	}
@@ -88,6 +88,11 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ordersync.WithLanes(cfg.lanes),
 		ordersync.WithPipelining(!cfg.noPipeline))
 	rep.service = service
+	stopRPC, err := startRPC(cfg.rpc, store, held, h, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopRPC()
 
 	if err := cli.PrintAddrs(stdout, h); err != nil {
 		return err
@@ -164,13 +169,13 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 	return err
 }
 
-// openNodeStore opens the store --db names, or a memory store without it.
-// held counts the orders in it (-1 if the database cannot say); close
-// closes it.
-func openNodeStore(ctx context.Context, dsn string) (store orderstore.Store, held func() int, close func(), err error) {
+// openNodeStore opens the store --db names, or a memory store of opts
+// without it. held counts the orders in it (-1 if the database cannot
+// say); close closes it.
+func openNodeStore(ctx context.Context, dsn string, opts ...orderstore.MemoryOption) (store orderstore.Store, held func() int, close func(), err error) {
 	if dsn == "" {
-		m := orderstore.NewMemory()
-		return m, m.Len, func() {}, nil
+		m := orderstore.NewMemory(opts...)
+		return m, m.Len, func() { _ = m.Close() }, nil
 	}
 	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {

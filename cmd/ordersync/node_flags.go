@@ -39,6 +39,7 @@ type nodeConfig struct {
 	statusEvery time.Duration
 	mdns        bool
 	monitor     *monitorFlags
+	rpc         *rpcFlags
 	log         *logrus.Logger
 }
 
@@ -63,7 +64,7 @@ func (a *announceAddrs) Set(s string) error {
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
-	fs, logLevel := cli.NewFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--db DSN] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--metrics ADDR] [--pprof ADDR]", stderr)
+	fs, logLevel := cli.NewFlagSet("node", "[--listen MULTIADDR] [--peer MULTIADDR ...] [--orders FILE] [--db DSN] [--min-peers N] [--interval D] [--identity FILE] [--subprotocols LIST] [--mdns] [--rpc ADDR] [--metrics ADDR] [--pprof ADDR]", stderr)
 	cfg := &nodeConfig{}
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	var announce announceAddrs
@@ -82,10 +83,14 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	fs.DurationVar(&cfg.statusEvery, "status-every", 0, "also print a status line on stdout this often (0: only one line per round)")
 	fs.BoolVar(&cfg.mdns, "mdns", false, "discover and connect to peers on the local network with mDNS (multicast on every interface)")
 	cfg.monitor = addMonitorFlags(fs)
+	cfg.rpc = addRPCFlags(fs)
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if err := cfg.monitor.check(); err != nil {
+		return nil, err
+	}
+	if err := cfg.rpc.check(cfg.db); err != nil {
 		return nil, err
 	}
 	addr, err := ma.NewMultiaddr(*listen)

@@ -74,6 +74,10 @@ type Options struct {
 	// ExpirationTimeSeconds is the earliest expiration; orders expire up to
 	// 30 days later. Default DefaultExpirationTimeSeconds.
 	ExpirationTimeSeconds int64
+	// ExactExpiration makes every order expire at ExpirationTimeSeconds
+	// itself, for orders meant to expire during a run (gen --expires-in).
+	// The other fields stay those of the same stream without it.
+	ExactExpiration bool
 	// SignatureType is zeroex.SignatureTypeEthSign (the default when zero)
 	// or zeroex.SignatureTypeEIP712.
 	SignatureType zeroex.SignatureType
@@ -254,7 +258,7 @@ func (g *generator) signed(i int) *zeroex.SignedOrder {
 		TakerFee:              new(big.Int),
 		SenderAddress:         common.Address{},
 		FeeRecipientAddress:   feeRecipients[r.IntN(len(feeRecipients))],
-		ExpirationTimeSeconds: big.NewInt(g.opts.ExpirationTimeSeconds + r.Int64N(30*24*3600)),
+		ExpirationTimeSeconds: big.NewInt(g.opts.ExpirationTimeSeconds + g.spread(r.Int64N(30*24*3600))),
 		Salt:                  new(big.Int).SetBytes(salt[:]),
 	}
 	var s *zeroex.SignedOrder
@@ -283,4 +287,14 @@ func tokenAmount(r *mrand.Rand) *big.Int {
 	milli := big.NewInt(r.Int64N(1000))
 	whole.Mul(whole, big.NewInt(1000)).Add(whole, milli)
 	return whole.Mul(whole, unit)
+}
+
+// spread is how long after ExpirationTimeSeconds an order expires, given
+// the stream's draw: the draw itself, or 0 with ExactExpiration. The draw
+// is always made, so that the orders' other fields do not depend on it.
+func (g *generator) spread(draw int64) int64 {
+	if g.opts.ExactExpiration {
+		return 0
+	}
+	return draw
 }
