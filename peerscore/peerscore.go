@@ -23,8 +23,10 @@ const (
 	// that offered no subprotocol the provider speaks (P).
 	NegotiationFailed = "ordersync/subprotocol-negotiation-failed"
 	// UnexpectedDisconnect gets UnexpectedDisconnectDelta added when a
-	// stream to a provider cannot be opened or written; it is removed
-	// once the provider delivers a valid order (R).
+	// stream to a provider cannot be opened or written, but not when the
+	// peer answers that it does not speak ordersync (a DHT or pubsub
+	// neighbour is no provider); it is removed once the provider
+	// delivers a valid order (R).
 	UnexpectedDisconnect = "ordersync/unexpected-disconnect"
 	// ReceivedOrders is set to ReceivedOrdersScore once a sync has taken
 	// a valid order from the provider (R).
