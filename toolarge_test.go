@@ -9,8 +9,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 
-	"github.com/ordersync/ordersync/internal/testnet"
 	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // A response over the size bound scores its provider as an invalid
