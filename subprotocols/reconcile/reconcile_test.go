@@ -187,7 +187,7 @@ func TestReconcileCustomFilter(t *testing.T) {
 	hosts := testnet.New(t, 2)
 	// A budget that the race detector's slow filter runs fit in.
 	nodetest.StartService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
-		reconcile.New(memoryWith(t, orders), nil, reconcile.WithMaxScan(0, time.Minute))})
+		reconcile.New(memoryWith(t, orders), nil, reconcile.WithMaxScan(reconcile.DefaultMaxScan, time.Minute))})
 	requester := nodetest.StartNode(t, hosts[1], matching[:len(matching)-20], filter, all3)
 	requester.GetOrders(t, 1)
 	nodetest.SameOrders(t, requester.Store, matching)

@@ -34,7 +34,7 @@ func TestCostlyFilterTakesAScanSlot(t *testing.T) {
 		t.Fatal("the filter is trivial")
 	}
 	slots := paging.NewScanSlots(1)
-	s := New(store, nil, WithPagination(paging.WithScanSlots(slots)), WithMaxScan(0, 50*time.Millisecond))
+	s := New(store, nil, WithPagination(paging.WithScanSlots(slots)), WithMaxScan(DefaultMaxScan, 50*time.Millisecond))
 	other := paging.NewPager(store, nil, paging.WithScanSlots(slots))
 	h, _ := orders[0].ComputeOrderHash()
 	requests := map[string]*RequestMetadata{

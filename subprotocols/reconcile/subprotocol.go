@@ -50,9 +50,13 @@ var (
 // only those that match filter (nil keeps every valid order) and sending
 // filter to providers. It reconciles best over a store that implements
 // orderstore.Reconciler (Memory does) with a filter whose custom schema
-// accepts everything (orderfilter's IsTrivial).
+// accepts everything (orderfilter's IsTrivial). It panics if an option is
+// invalid (see CheckOptions).
 func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Subprotocol {
-	cfg := newConfig(opts)
+	cfg, err := newConfig(opts)
+	if err != nil {
+		panic(err)
+	}
 	s := &Subprotocol{
 		store:    store,
 		filter:   filter,

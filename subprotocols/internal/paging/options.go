@@ -42,6 +42,7 @@ type config struct {
 	now         func() time.Time // the scan budget's clock; tests step it
 	scorer      PeerScorer
 	onAccepted  func(provider peer.ID, orders []*zeroex.SignedOrder)
+	scanSet     bool // WithMaxScan was given
 }
 
 // CheckOptions reports the first invalid option, naming it, so that a
@@ -101,9 +102,17 @@ func WithMaxScan(orders int, d time.Duration) Option {
 		if d <= 0 {
 			return fmt.Errorf("pagination: max scan time %v: must be positive", d)
 		}
-		c.maxScan, c.maxScanTime = orders, d
+		c.maxScan, c.maxScanTime, c.scanSet = orders, d, true
 		return nil
 	}
+}
+
+// SetsScanBudget reports whether opts include WithMaxScan, so that a
+// subprotocol with a scan budget of its own (reconcile) can refuse a
+// second one passed through to its Pager.
+func SetsScanBudget(opts ...Option) bool {
+	c, _ := newConfig(opts)
+	return c.scanSet
 }
 
 // WithScanSlots caps the scans with a costly filter (one that runs the
