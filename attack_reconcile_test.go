@@ -2,10 +2,13 @@ package ordersync_test
 
 import (
 	"encoding/json"
+	"sync"
 
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/testing/attacktest"
 )
@@ -16,12 +19,27 @@ func init() {
 	hostileProviders = append(hostileProviders,
 		// Symbols and a digest, all consistent, of 2 000 orders it does
 		// not have: every fetch comes back empty.
-		hostileProvider{name: "reconcile-claims-never-delivered", reconcile: true, lastError: "never came", tag: reconcile.TagUndelivered,
+		hostileProvider{name: "reconcile-claims-never-delivered", reconcile: true, lastError: "never came", tag: peerscore.UndeliveredOrders,
 			script: answerReconcile(func(op string, from int) []byte {
 				if op == reconcile.OpFetch {
 					return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpFetch})
 				}
 				return ghostSketch(from)
+			})},
+		// An honest sketch of 500 real orders of its own, and a fetch
+		// answered with copies of them whose signatures are broken:
+		// rejected, scored, and remembered for this provider only. The
+		// next round it is not in sync with the requester, though the
+		// decoded difference is empty: it holds orders the requester
+		// lacks and sends them spoiled. (Remembered for every provider,
+		// such copies once hid real orders from honest providers, and the
+		// hostile one counted as synced.)
+		hostileProvider{name: "reconcile-spoiled-copies", reconcile: true, lastError: "no valid orders", tag: peerscore.InvalidOrderSignature,
+			script: answerReconcile(func(op string, from int) []byte {
+				if op == reconcile.OpFetch {
+					return spoiledFetch()
+				}
+				return realSketch(from)
 			})},
 		// Sketch after sketch with no symbols: the requester's page bound
 		// cuts it off.
@@ -85,16 +103,51 @@ func reconcileResponse(md *reconcile.ResponseMetadata) []byte {
 // ghostSketch is an honest-looking sketch of 2 000 hashes no order has.
 func ghostSketch(from int) []byte {
 	ghosts := make([]riblt.Item, 2000)
-	var digest riblt.Digest
 	for i := range ghosts {
 		ghosts[i][0], ghosts[i][1], ghosts[i][2] = 0xee, byte(i>>8), byte(i)
-		digest.AddItem(&ghosts[i])
 	}
-	n := 3200
-	md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: len(ghosts), From: from,
-		Symbols: riblt.AppendSymbols(nil, riblt.Encode(ghosts, from, from+n))}
+	return sketchOf(ghosts, from)
+}
+
+// sketchOf is an honest sketch of items: 3 200 symbols from from, and the
+// digest with the first.
+func sketchOf(items []riblt.Item, from int) []byte {
+	var digest riblt.Digest
+	for i := range items {
+		digest.AddItem(&items[i])
+	}
+	md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: len(items), From: from,
+		Symbols: riblt.AppendSymbols(nil, riblt.Encode(items, from, from+3200))}
 	if from == 0 {
 		md.Digest = riblt.AppendDigest(nil, &digest)
 	}
 	return reconcileResponse(md)
 }
+
+// spoiledOrders are real orders only the spoiling provider holds.
+var spoiledOrders = sync.OnceValue(func() []hashedOrder {
+	return hashed(ordergen.Generate(ordergen.Options{Seed: 8, Count: reconcile.MaxFetch}))
+})
+
+// realSketch is an honest sketch of spoiledOrders.
+func realSketch(from int) []byte {
+	orders := spoiledOrders()
+	items := make([]riblt.Item, len(orders))
+	for i, o := range orders {
+		items[i] = riblt.Item(o.hash)
+	}
+	return sketchOf(items, from)
+}
+
+// spoiledFetch answers a fetch with every one of spoiledOrders, ascending
+// (what a requester holding none asks for), each with a broken signature.
+var spoiledFetch = sync.OnceValue(func() []byte {
+	orders := spoiledOrders()
+	spoiled := make([]json.RawMessage, len(orders))
+	for i, o := range orders {
+		spoiled[i] = withBadSignature(o)
+	}
+	b, _ := json.Marshal(map[string]any{"type": "Response", "subprotocol": reconcile.Name, "orders": spoiled, "complete": false,
+		"metadata": &reconcile.ResponseMetadata{Op: reconcile.OpFetch}})
+	return append(b, '\n')
+})

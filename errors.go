@@ -44,11 +44,6 @@ var (
 	// sync past the most orders a requester takes in one sync
 	// (WithMaxOrdersPerSync).
 	ErrTooManyOrders = errors.New("ordersync: too many orders in one sync")
-
-	// ErrRateLimited means a provider turned a stream away because its
-	// rate limit or its stream cap was reached. A provider only logs it;
-	// a requester sees the stream reset.
-	ErrRateLimited = errors.New("ordersync: rate limited")
 )
 
 // ErrPipelineMismatch means that the request a Pipeliner subprotocol asked

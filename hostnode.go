@@ -3,6 +3,7 @@ package ordersync
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -41,13 +42,22 @@ func (n *HostNode) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID
 // Neighbors lists the peers the host is connected to.
 func (n *HostNode) Neighbors() []peer.ID { return n.h.Network().Peers() }
 
+// maxIdentifyWait bounds how long NeighborsSupporting waits for
+// connections' identify: a round should not wait on one slow peer for
+// long; a peer identified later is offered in a later round.
+const maxIdentifyWait = 5 * time.Second
+
 // NeighborsSupporting lists the connected peers that, by the host's
 // peerstore, support protocol pid (see ProtocolNeighbors). The peerstore
 // learns a peer's protocols from identify, which runs on every new
 // connection: for a peer it knows no protocols of yet, it waits for that
-// identify to end (or ctx), on a host that offers the wait as go-libp2p's
-// basic host does. On any other host such a peer is listed, and a sync
-// with it that finds the protocol unsupported costs it nothing.
+// identify to end (at most 5 s, or until ctx ends), on a host that offers
+// the wait as go-libp2p's basic host does. On any other host such a peer is
+// listed, and a sync with it that finds the protocol unsupported costs it
+// nothing. A peer that starts speaking pid after the connection is listed
+// once identify's push has told the host; go-libp2p v0.51 can store that
+// push before the connection's first, older identify response, and then the
+// peer is not listed until it connects again or its protocols change again.
 func (n *HostNode) NeighborsSupporting(ctx context.Context, pid protocol.ID) []peer.ID {
 	peers := n.h.Network().Peers()
 	ps := n.h.Peerstore()
@@ -60,10 +70,14 @@ func (n *HostNode) NeighborsSupporting(ctx context.Context, pid protocol.ID) []p
 			}
 		}
 	}
-	for _, w := range waits {
-		select {
-		case <-w:
-		case <-ctx.Done():
+	if len(waits) > 0 {
+		ctx, cancel := context.WithTimeout(ctx, maxIdentifyWait)
+		defer cancel()
+		for _, w := range waits {
+			select {
+			case <-w:
+			case <-ctx.Done():
+			}
 		}
 	}
 	out := peers[:0]

@@ -1,6 +1,7 @@
 package ordersync
 
 import (
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -115,8 +116,10 @@ const (
 	SyncCanceled SyncResult = "canceled"
 )
 
-// SyncResults lists every SyncResult.
-var SyncResults = []SyncResult{SyncOK, SyncNoOrders, SyncInvalidMessage, SyncRejectedPage, SyncCutOff, SyncTimeout, SyncStreamError, SyncCanceled}
+// SyncResults lists every SyncResult, in a new slice each call.
+func SyncResults() []SyncResult { return slices.Clone(syncResults[:]) }
+
+var syncResults = [...]SyncResult{SyncOK, SyncNoOrders, SyncInvalidMessage, SyncRejectedPage, SyncCutOff, SyncTimeout, SyncStreamError, SyncCanceled}
 
 // RejectReason says why a requester's subprotocol dropped an order.
 type RejectReason string
@@ -140,8 +143,10 @@ const (
 	RejectOther RejectReason = "other"
 )
 
-// RejectReasons lists every RejectReason.
-var RejectReasons = []RejectReason{RejectMalformed, RejectOutOfRange, RejectBadSignature, RejectUnverifiableSignature, RejectFilterMismatch, RejectOther}
+// RejectReasons lists every RejectReason, in a new slice each call.
+func RejectReasons() []RejectReason { return slices.Clone(rejectReasons[:]) }
+
+var rejectReasons = [...]RejectReason{RejectMalformed, RejectOutOfRange, RejectBadSignature, RejectUnverifiableSignature, RejectFilterMismatch, RejectOther}
 
 // StreamRejectReason says why a provider turned a stream away or cut it
 // off.
@@ -176,8 +181,11 @@ const (
 	StreamTimeout StreamRejectReason = "timeout"
 )
 
-// StreamRejectReasons lists every StreamRejectReason.
-var StreamRejectReasons = []StreamRejectReason{StreamMaxStreams, StreamMaxStreamsPerPeer, StreamPeerRateLimit, StreamRateLimit,
+// StreamRejectReasons lists every StreamRejectReason, in a new slice each
+// call.
+func StreamRejectReasons() []StreamRejectReason { return slices.Clone(streamRejectReasons[:]) }
+
+var streamRejectReasons = [...]StreamRejectReason{StreamMaxStreams, StreamMaxStreamsPerPeer, StreamPeerRateLimit, StreamRateLimit,
 	StreamResourceLimit, StreamStopped, StreamRequestTooLarge, StreamInvalidRequest, StreamTimeout}
 
 // turnedAway says whether r turns a stream away before reading it.
@@ -242,9 +250,9 @@ func (NoopMetricsTracer) BytesWritten(Role, peer.ID, int) {}
 // ReconciliationRound does nothing.
 func (NoopMetricsTracer) ReconciliationRound(peer.ID, Role, string, int) {}
 
-// knownReason is r if it is one of RejectReasons, RejectOther if not.
+// knownReason is r if it is one of RejectReasons(), RejectOther if not.
 func knownReason(r RejectReason) RejectReason {
-	for _, k := range RejectReasons {
+	for _, k := range rejectReasons {
 		if r == k {
 			return r
 		}

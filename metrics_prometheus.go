@@ -128,8 +128,8 @@ func newPrometheusTracer(reg prometheus.Registerer) *prometheusTracer {
 		reconDifferences: counterVec("reconciliation_differences_total", "Orders that set-reconciliation rounds found one side lacking.", "role", "subprotocol"),
 		streamsActive: registerOnce(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metricNamespace, Name: "streams_active",
 			Help: "Ordersync streams open now, by role."}, []string{"role"})),
-		rejectedByReason:    make(map[RejectReason]prometheus.Counter, len(RejectReasons)),
-		streamRejectedByWhy: make(map[StreamRejectReason]prometheus.Counter, len(StreamRejectReasons)),
+		rejectedByReason:    make(map[RejectReason]prometheus.Counter, len(rejectReasons)),
+		streamRejectedByWhy: make(map[StreamRejectReason]prometheus.Counter, len(streamRejectReasons)),
 	}
 	for i, role := range []Role{RoleRequester, RoleProvider} {
 		t.bytesIn[i] = t.bytes.WithLabelValues(string(role), "in")
@@ -137,10 +137,10 @@ func newPrometheusTracer(reg prometheus.Registerer) *prometheusTracer {
 		t.requestRoundTrip[i] = t.requestDuration.WithLabelValues(string(role))
 		t.active[i] = t.streamsActive.WithLabelValues(string(role))
 	}
-	for _, r := range RejectReasons {
+	for _, r := range rejectReasons {
 		t.rejectedByReason[r] = t.ordersRejected.WithLabelValues(string(r))
 	}
-	for _, r := range StreamRejectReasons {
+	for _, r := range streamRejectReasons {
 		t.streamRejectedByWhy[r] = t.streamsRejected.WithLabelValues(string(r))
 	}
 	return t

@@ -352,7 +352,7 @@ func TestMetricsStreamRejections(t *testing.T) {
 	if st.StreamsRejected != 1 || st.StreamsCutOff != 1 {
 		t.Errorf("stats: %d rejected, %d cut off; want 1 and 1", st.StreamsRejected, st.StreamsCutOff)
 	}
-	for _, reason := range ordersync.StreamRejectReasons {
+	for _, reason := range ordersync.StreamRejectReasons() {
 		want := map[ordersync.StreamRejectReason]float64{ordersync.StreamPeerRateLimit: 1, ordersync.StreamRequestTooLarge: 1}[reason]
 		got := series(t, reg, "ordersync_streams_rejected_total", "reason", string(reason))
 		if got != want || float64(st.StreamsRejectedBy[reason]) != want {

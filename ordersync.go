@@ -73,7 +73,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
-	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -115,14 +114,10 @@ type Response struct {
 
 // FirstRequestsForSubprotocols is the metadata of the first request on a
 // stream: one entry per subprotocol that the request lists, in the same
-// order, each that subprotocol's first-request metadata.
+// order, each that subprotocol's first-request metadata. The type's name
+// and its field's (MetadataForSubprotocol, "metadata" on the wire) are the
+// original 0x Mesh implementation's, kept for code written against it; a
+// name of our own would have been FirstRequestMetadata.
 type FirstRequestsForSubprotocols struct {
 	MetadataForSubprotocol []json.RawMessage `json:"metadata"`
 }
-
-// rawRequest and rawResponse are the messages as they travel on the wire;
-// internal/wire encodes and decodes them.
-type (
-	rawRequest  = wire.Request
-	rawResponse = wire.Response
-)

@@ -12,9 +12,6 @@ import (
 	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
-// serviceName is the Service's name in libp2p's resource manager.
-const serviceName = "ordersync"
-
 // HandleStream serves one inbound ordersync stream as a provider: it answers
 // requests until the requester has no more, the exchange goes wrong, the
 // stream has reached WithMaxRequestsPerStream pages, or the Service's context
@@ -24,6 +21,7 @@ const serviceName = "ordersync"
 func (s *Service) HandleStream(stream network.Stream) {
 	remote := stream.Conn().RemotePeer()
 	log := s.log.WithField("requester", remote)
+	defer s.recoverServing(stream, log)
 
 	if !s.life.enter() {
 		s.reject(stream, log, StreamStopped) // closed
@@ -58,7 +56,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 		return
 	}
 
-	if err := stream.Scope().SetService(serviceName); err != nil {
+	if err := stream.Scope().SetService(ServiceName); err != nil {
 		log.WithError(err).Debug("ordersync: resource manager refused the stream")
 		s.reject(stream, log, StreamResourceLimit)
 		return
@@ -87,7 +85,7 @@ func (s *Service) HandleStream(stream network.Stream) {
 // reject resets a stream the provider will not serve.
 func (s *Service) reject(stream network.Stream, log logrus.FieldLogger, why StreamRejectReason) {
 	s.tracer.StreamRejected(stream.Conn().RemotePeer(), why)
-	log.WithField("reason", why).WithError(ErrRateLimited).Debug("ordersync: stream rejected")
+	log.WithField("reason", why).Debug("ordersync: stream rejected")
 	_ = stream.Reset()
 }
 
@@ -212,7 +210,9 @@ func (p *providerStream) readRequest(timeout time.Duration) ([]byte, error) {
 	if err == nil || err == io.EOF {
 		return msg, err
 	}
-	switch s.score.readFailed(remote, err) {
+	fault := classifyRead(err)
+	s.score.badRead(remote, fault)
+	switch fault {
 	case readTooLarge:
 		s.tracer.StreamRejected(remote, StreamRequestTooLarge)
 		p.log.WithField("limit", s.cfg.maxRequestSize).Warn("ordersync: request too large")

@@ -29,13 +29,3 @@ func (r *reservation) release() {
 	r.scope.ReleaseMemory(r.n)
 	r.n = 0
 }
-
-// meter turns a running byte total into the increments since last asked,
-// so that Stats move message by message.
-type meter struct{ last int64 }
-
-func (m *meter) since(total int64) int64 {
-	d := total - m.last
-	m.last = total
-	return d
-}

@@ -21,22 +21,6 @@ type resumePoint struct {
 	valid  int
 }
 
-// lane is one chain of requests of a sync (see Spreader).
-type lane struct {
-	// index is the lane's place in Spread's order: a complete response
-	// ends this lane and those of higher index.
-	index int
-	// req is the lane's request whose response has not been taken in:
-	// unanswered, or answered and being validated. nil is the sync's
-	// first request, before a subprotocol is chosen.
-	req *Request
-	// written is true when req was written on the current stream.
-	written bool
-	// ended is true once the lane is done; responses still on their way
-	// to its requests are dropped.
-	ended bool
-}
-
 // resumePoints remembers broken-off syncs, a bounded number of them.
 type resumePoints struct {
 	max    int

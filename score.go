@@ -1,13 +1,8 @@
 package ordersync
 
 import (
-	"errors"
-	"net"
-	"os"
-
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/ordersync/ordersync/internal/wire/framing"
 	"github.com/ordersync/ordersync/peerscore"
 )
 
@@ -58,9 +53,6 @@ func (sc scorer) messageTimeout(p peer.ID) {
 	sc.node.AddPeerScore(p, peerscore.MessageTimeout, peerscore.MessageTimeoutDelta)
 }
 
-// readFault is who is to blame for a failed message read.
-type readFault int
-
 const (
 	readOther    readFault = iota // the stream broke, or the Service stopped
 	readTooLarge                  // the peer's message passed the size bound
@@ -68,25 +60,15 @@ const (
 	readTimeout                   // the peer let the message deadline pass
 )
 
-// readFailed scores p for a message read from it that failed with err
-// (not io.EOF) and says whose fault it was.
-func (sc scorer) readFailed(p peer.ID, err error) readFault {
-	switch {
-	case errors.Is(err, framing.ErrTooLarge):
+// badRead scores p for a message read from it that failed, by whose fault
+// it was (see classifyRead): a message too large or malformed is an
+// invalid message, a deadline passed a message timeout, anything else
+// nobody's.
+func (sc scorer) badRead(p peer.ID, fault readFault) {
+	switch fault {
+	case readTooLarge, readInvalid:
 		sc.invalidMessage(p)
-		return readTooLarge
-	case errors.Is(err, framing.ErrNotObject), errors.Is(err, framing.ErrMalformed), errors.Is(err, framing.ErrTooDeep):
-		sc.invalidMessage(p)
-		return readInvalid
-	case isTimeout(err):
+	case readTimeout:
 		sc.messageTimeout(p)
-		return readTimeout
 	}
-	return readOther
-}
-
-// isTimeout says whether err is a stream deadline passing.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }

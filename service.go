@@ -10,6 +10,12 @@ import (
 	"github.com/ordersync/ordersync/internal/wire"
 )
 
+// ServiceName is the Service's name in libp2p's resource manager: every
+// ordersync stream, served or opened, is put in this service's scope, so
+// that a node can limit ordersync apart from its other protocols (see
+// rcmgr's ServiceLimits), as go-libp2p's ping and identify do with theirs.
+const ServiceName = "ordersync"
+
 // Service runs ordersync on a Node: it serves its subprotocols to peers
 // that ask (the provider side) and asks peers for their orders with
 // GetOrders and PeriodicallyGetOrders (the requester side). Its methods are

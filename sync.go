@@ -1,9 +1,7 @@
 package ordersync
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/sirupsen/logrus"
 
-	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
@@ -23,8 +20,11 @@ import (
 // decides, with an outcome, whether the sync goes on, on this stream or a
 // new one, now or in a later round. With a Pipeliner subprotocol the loop
 // runs pipelined: it writes the next request and reads its response while
-// the subprotocol validates the page in hand. With a Spreader it runs
-// several lanes, each with a request in flight (see WithLanes).
+// the subprotocol validates the page in hand (pipeline.go). With a
+// Spreader it runs several lanes, each with a request in flight (lanes.go,
+// WithLanes). The functions follow the order a stream calls them in; the
+// messages' envelopes are messages.go's, the bounds bounds.go's, and the
+// classification of failures classify.go's.
 
 // errProviderClosed means the provider closed the stream cleanly before a
 // complete response: it had served its pages for this stream, or it went
@@ -109,14 +109,6 @@ func (ps *peerSync) run(ctx context.Context) error {
 	}
 }
 
-// heldEverything reports whether the chosen subprotocol showed, in a sync
-// that delivered no valid order, that the requester already held the
-// provider's non-empty set (see InSyncReporter).
-func (ps *peerSync) heldEverything() bool {
-	r, ok := ps.sub.(InSyncReporter)
-	return ok && r.InSync(ps.p)
-}
-
 // exchange is the requester's end of one stream of a sync.
 type exchange struct {
 	stream        network.Stream
@@ -150,6 +142,7 @@ type sentRequest struct {
 // runStream runs the sync on one new stream, until the outcome says what
 // the sync does next.
 func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
+	defer ps.recoverSyncing(&out, &err)
 	s := ps.s
 	// A sync from the beginning builds its first request before the
 	// stream opens: the subprotocols' first-request metadata may take a
@@ -191,7 +184,7 @@ func (ps *peerSync) runStream(ctx context.Context) (out outcome, err error) {
 		}
 		mem.release()
 	}()
-	if err := stream.Scope().SetService(serviceName); err != nil {
+	if err := stream.Scope().SetService(ServiceName); err != nil {
 		return resumeLater, fmt.Errorf("ordersync: stream to %s: resource manager: %w", ps.p, err)
 	}
 	if x.reader, err = framing.NewReader(stream, s.cfg.maxResponseSize, mem.reserve); err != nil {
@@ -335,242 +328,6 @@ func (ps *peerSync) send(x *exchange, l *lane, req *Request, raw *rawRequest) er
 	return nil
 }
 
-// followers is what the requester knows, before validating a response, of
-// the requests that follow it.
-type followers struct {
-	// known is true when the subprotocol told the request that follows
-	// (early, nil when the lane ends) before validation, so that
-	// HandleOrderSyncResponse or HandleLaneResponse must return the same.
-	known         bool
-	early         *Request
-	earlyRaw      *rawRequest
-	earlyMetadata []byte
-	// endsLane is true when the response ends its lane: it is complete,
-	// or a Spreader said so.
-	endsLane bool
-	// spread are the lanes' first requests when the response spreads the
-	// sync (Spread), and lanes those lanes; lanes[0] continues the lane
-	// the response came on.
-	spread []*Request
-	lanes  []*lane
-	// earlyWritten is true when early (or spread[0]) was written.
-	earlyWritten bool
-}
-
-// followInLane asks the Spreader, before the response is validated, what
-// follows it in its lane.
-func (ps *peerSync) followInLane(ctx context.Context, sent sentRequest, resp *Response) followers {
-	if resp.Complete {
-		return followers{endsLane: true}
-	}
-	next, err := ps.sub.(Spreader).NextLaneRequest(ctx, sent.req, resp)
-	if err != nil {
-		return followers{} // HandleLaneResponse decides
-	}
-	fo := followers{known: true, early: next, endsLane: next == nil}
-	ps.encodeEarly(&fo)
-	return fo
-}
-
-// follow asks the subprotocol of a sync in one lane, before the response
-// is validated, for the request that follows it (Pipeliner) and, if the
-// sync may spread, for the lanes' first requests (Spreader).
-func (ps *peerSync) follow(ctx context.Context, resp *Response) (followers, error) {
-	pl, ok := ps.sub.(Pipeliner)
-	if !ok || resp.Complete || ps.s.cfg.unpipelined {
-		return followers{endsLane: resp.Complete}, nil
-	}
-	next, err := pl.NextRequest(ctx, resp)
-	if err != nil || next == nil {
-		// HandleOrderSyncResponse decides: it reports the same error, or
-		// returns a request to write after it.
-		return followers{}, nil
-	}
-	fo := followers{known: true, early: next}
-	if !ps.encodeEarly(&fo) {
-		return fo, nil
-	}
-	if sp, ok := ps.sub.(Spreader); ok && !ps.spread && ps.s.cfg.lanes > 1 {
-		reqs, err := sp.Spread(ctx, resp, fo.early, ps.s.cfg.lanes)
-		if err != nil {
-			return fo, nil // one lane, as before
-		}
-		if len(reqs) > ps.s.cfg.lanes {
-			return followers{}, fmt.Errorf("ordersync: %s spread a sync with %s into %d lanes, more than the %d asked for", ps.sub.Name(), ps.p, len(reqs), ps.s.cfg.lanes)
-		}
-		if len(reqs) > 1 {
-			fo.spread = reqs
-		}
-	}
-	return fo, nil
-}
-
-// encodeEarly encodes fo's early request, if any, for writing and for
-// checking; it forgets a request it cannot encode (the subprotocol's
-// handling decides then) and reports whether fo has one.
-func (ps *peerSync) encodeEarly(fo *followers) bool {
-	if fo.early == nil {
-		return false
-	}
-	raw, err := ps.laterRawRequest(fo.early)
-	if err != nil {
-		*fo = followers{}
-		return false
-	}
-	fo.earlyRaw, fo.earlyMetadata = raw, raw.Metadata
-	return true
-}
-
-// writeFollowers writes, before the response in hand is validated, the
-// request that follows it in lane l, or the first requests of every lane
-// when it spreads the sync. Nothing is written after a complete response
-// on this stream: those lanes go on on the next one. A failed write is
-// returned for the caller to report once the response is handled: the page
-// in hand is still good, but the stream is not.
-func (ps *peerSync) writeFollowers(x *exchange, l *lane, fo *followers) error {
-	if fo.spread != nil {
-		fo.lanes = make([]*lane, len(fo.spread))
-		fo.lanes[0] = l
-		for i := 1; i < len(fo.spread); i++ {
-			fo.lanes[i] = &lane{index: l.index + i, req: fo.spread[i]}
-		}
-	}
-	if fo.early == nil || x.completed {
-		return nil
-	}
-	if fo.spread == nil {
-		if err := ps.send(x, l, fo.early, fo.earlyRaw); err != nil {
-			return err
-		}
-		fo.earlyWritten = true
-		return nil
-	}
-	for i, req := range fo.spread {
-		raw := fo.earlyRaw
-		if i > 0 {
-			raw = nil
-		}
-		if err := ps.send(x, fo.lanes[i], req, raw); err != nil {
-			return err
-		}
-		if i == 0 {
-			fo.earlyWritten = true
-		} else {
-			fo.lanes[i].written = true
-		}
-	}
-	return nil
-}
-
-// handle has the subprotocol validate and take in resp, the answer to
-// sent.
-func (ps *peerSync) handle(ctx context.Context, sub Subprotocol, sent sentRequest, resp *Response) (*Request, int, error) {
-	if ps.spread {
-		return sub.(Spreader).HandleLaneResponse(ctx, sent.req, resp)
-	}
-	return sub.HandleOrderSyncResponse(ctx, resp)
-}
-
-// advance moves lane l past the response it has taken in, whose next
-// request is next: to its next request, or to its end (and, after a
-// complete response, the end of every lane after it too).
-func (ps *peerSync) advance(x *exchange, l *lane, resp *Response, next *Request, fo *followers) {
-	switch {
-	case resp.Complete:
-		x.completed = true
-		ps.endLanes(func(o *lane) bool { return o.index >= l.index })
-	case next == nil:
-		ps.endLanes(func(o *lane) bool { return o == l })
-	case fo.spread != nil:
-		l.req, l.written = fo.spread[0], fo.earlyWritten
-		ps.lanes = append(ps.lanes, fo.lanes[1:]...)
-		ps.spread = true
-		ps.log.WithField("lanes", len(ps.lanes)).Debug("ordersync: sync spread into lanes")
-	default:
-		l.req, l.written = next, fo.earlyWritten
-	}
-}
-
-// endLanes ends the lanes that end says have.
-func (ps *peerSync) endLanes(end func(*lane) bool) {
-	kept := ps.lanes[:0]
-	for _, l := range ps.lanes {
-		if end(l) {
-			l.ended = true
-		} else {
-			kept = append(kept, l)
-		}
-	}
-	clear(ps.lanes[len(kept):])
-	ps.lanes = kept
-}
-
-// writeFailed is the outcome of a request that could not be written.
-func (ps *peerSync) writeFailed(ctx context.Context, err error) (outcome, error) {
-	if ctx.Err() == nil && !protocolNotSupported(err) {
-		ps.s.score.unexpectedDisconnect(ps.p)
-	}
-	return resumeLater, err
-}
-
-// fetchFailed is the outcome of a response that could not be read or
-// parsed.
-func (ps *peerSync) fetchFailed(ctx context.Context, x *exchange, f fetched) (outcome, error) {
-	switch {
-	case f.err == errProviderClosed && x.pages > 0 && ctx.Err() == nil:
-		// The provider has hit its per-stream limit, or it closes after a
-		// complete response as the original providers do, while lanes
-		// are left.
-		return nextStream, f.err
-	case f.resumable && x.completed && ctx.Err() == nil:
-		// After a complete response a provider may end the stream any
-		// way it likes; the lanes left go on on a new one. Each stream
-		// takes a response that ends a lane, so this happens at most once
-		// per lane.
-		return nextStream, f.err
-	case f.resumable:
-		return resumeLater, f.err
-	}
-	return abort, f.err
-}
-
-// recordPage counts a page that the subprotocol took in; counted tells
-// whether it counts towards the per-sync bounds.
-func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders, valid int, counted bool) {
-	if counted {
-		ps.pages++
-		ps.orders += orders
-	}
-	ps.valid += valid
-	if valid > 0 && !ps.scoredOrders {
-		ps.scoredOrders = true
-		ps.s.score.receivedOrders(ps.p)
-	}
-	ps.s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, orders, valid)
-	ps.log.WithFields(logrus.Fields{"subprotocol": sub.Name(), "orders": orders, "validOrders": valid}).Trace("ordersync: page received")
-}
-
-// checkBounds cuts off a provider whose response would take the sync past
-// its bounds, before the page is handed to the subprotocol. A response that
-// ends its lane (the one that completes the sync, and with lanes the last
-// of each lane) always passes and is not counted, so a provider holding
-// exactly the most orders (or pages) a sync takes is synced in full.
-func (ps *peerSync) checkBounds(resp *Response, endsLane bool) error {
-	if resp.Complete || endsLane {
-		return nil
-	}
-	cfg := &ps.s.cfg
-	if ps.pages+1 > cfg.maxPagesPerSync {
-		return fmt.Errorf("%w: %d pages from %s without a complete response", ErrTooManyPages, ps.pages, ps.p)
-	}
-	if ps.orders+len(resp.Orders) > cfg.maxOrdersPerSync {
-		return fmt.Errorf("%w: %d orders from %s, and %d more, without a complete response", ErrTooManyOrders, ps.orders, ps.p, len(resp.Orders))
-	}
-	return nil
-}
-
-// Requests.
-
 // writeRequest writes req within the message timeout.
 func (ps *peerSync) writeRequest(x *exchange, req *rawRequest) error {
 	defer func() {
@@ -585,74 +342,13 @@ func (ps *peerSync) writeRequest(x *exchange, req *rawRequest) error {
 	return nil
 }
 
-// rawRequest is req on the wire: the first request of a sync offers every
-// subprotocol; later ones, and the first one on a stream that resumes a
-// sync, name only the chosen subprotocol.
-func (ps *peerSync) rawRequest(req *Request) (*rawRequest, error) {
-	if ps.sub == nil {
-		ps.s.resetSyncState(ps.p)
-		return ps.s.firstRequest()
+// writeFailed is the outcome of a request that could not be written.
+func (ps *peerSync) writeFailed(ctx context.Context, err error) (outcome, error) {
+	if ctx.Err() == nil && !protocolNotSupported(err) {
+		ps.s.score.unexpectedDisconnect(ps.p)
 	}
-	return ps.laterRawRequest(req)
+	return resumeLater, err
 }
-
-// laterRawRequest is next as a request of the chosen subprotocol.
-func (ps *peerSync) laterRawRequest(next *Request) (*rawRequest, error) {
-	var metadata any
-	if next != nil {
-		metadata = next.Metadata
-	}
-	return wire.LaterRequest(ps.sub.Name(), metadata)
-}
-
-// resetSyncState tells the subprotocols that keep per-provider requester
-// state that a sync with p starts from the beginning.
-func (s *Service) resetSyncState(p peer.ID) {
-	for _, sub := range s.subprotocols {
-		if r, ok := sub.(SyncResetter); ok {
-			r.ResetSync(p)
-		}
-	}
-}
-
-// firstRequest is the request that starts a sync from the beginning.
-func (s *Service) firstRequest() (*rawRequest, error) {
-	metadata := make([]json.RawMessage, len(s.subprotocols))
-	for i, sub := range s.subprotocols {
-		m, err := sub.GenerateFirstRequestMetadata()
-		if err != nil {
-			return nil, fmt.Errorf("ordersync: %s first request metadata: %w", sub.Name(), err)
-		}
-		metadata[i] = m
-	}
-	return wire.FirstRequest(s.names, metadata)
-}
-
-// Pipelining.
-
-// checkPipelined checks that next, the request sub returned after
-// validating a response, is the early one it gave before (early, as
-// written; nil when it said the lane ends).
-func (ps *peerSync) checkPipelined(sub Subprotocol, early []byte, next *Request) error {
-	switch {
-	case next == nil && early == nil:
-		return nil
-	case next == nil:
-		return fmt.Errorf("%w: %s sent a request to %s and then returned none", ErrPipelineMismatch, sub.Name(), ps.p)
-	case early == nil:
-		return fmt.Errorf("%w: %s ended a lane with %s and then returned a request", ErrPipelineMismatch, sub.Name(), ps.p)
-	}
-	raw, err := ps.laterRawRequest(next)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(raw.Metadata, early) {
-		return fmt.Errorf("%w: %s sent %s to %s and then returned %s", ErrPipelineMismatch, sub.Name(), early, ps.p, raw.Metadata)
-	}
-	return nil
-}
-
-// Responses.
 
 // fetched is a response read and parsed, or why none was.
 type fetched struct {
@@ -699,15 +395,6 @@ func (ps *peerSync) fetch(x *exchange) fetched {
 	return fetched{sub: sub, resp: resp, at: at}
 }
 
-// fetchAhead fetches the next response on a goroutine of its own; the
-// channel yields it. The caller must receive from the channel before it
-// reads from the stream again or releases the stream's memory.
-func (ps *peerSync) fetchAhead(x *exchange) <-chan fetched {
-	ch := make(chan fetched, 1)
-	go func() { ch <- ps.fetch(x) }()
-	return ch
-}
-
 // readResponse reads the next response within the message timeout.
 func (ps *peerSync) readResponse(x *exchange) ([]byte, error) {
 	s := ps.s
@@ -721,7 +408,9 @@ func (ps *peerSync) readResponse(x *exchange) ([]byte, error) {
 	case err == io.EOF:
 		return nil, errProviderClosed
 	}
-	switch s.score.readFailed(ps.p, err) {
+	fault := classifyRead(err)
+	s.score.badRead(ps.p, fault)
+	switch fault {
 	case readTooLarge:
 		ps.log.WithField("limit", s.cfg.maxResponseSize).Warn("ordersync: response too large")
 		return nil, fmt.Errorf("%w: from %s: %w", ErrMessageTooLarge, ps.p, err)
@@ -732,56 +421,75 @@ func (ps *peerSync) readResponse(x *exchange) ([]byte, error) {
 	return nil, fmt.Errorf("ordersync: reading a response from %s: %w", ps.p, err)
 }
 
-// parseResponse checks a response and turns it into the Response for its
-// subprotocol. The error wraps ErrInvalidMessage.
-func (ps *peerSync) parseResponse(msg []byte) (Subprotocol, *Response, error) {
-	var raw rawResponse
-	if err := wire.DecodeResponse(msg, &raw, ps.s.cfg.maxOrdersPerResponse); err != nil {
-		return nil, nil, fmt.Errorf("%w: response from %s: %v", ErrInvalidMessage, ps.p, err)
+// fetchFailed is the outcome of a response that could not be read or
+// parsed.
+func (ps *peerSync) fetchFailed(ctx context.Context, x *exchange, f fetched) (outcome, error) {
+	switch {
+	case f.err == errProviderClosed && x.pages > 0 && ctx.Err() == nil:
+		// The provider has hit its per-stream limit, or it closes after a
+		// complete response as the original providers do, while lanes
+		// are left.
+		return nextStream, f.err
+	case f.resumable && x.completed && ctx.Err() == nil:
+		// After a complete response a provider may end the stream any
+		// way it likes; the lanes left go on on a new one. Each stream
+		// takes a response that ends a lane, so this happens at most once
+		// per lane.
+		return nextStream, f.err
+	case f.resumable:
+		return resumeLater, f.err
 	}
-	if raw.Type != TypeResponse {
-		return nil, nil, fmt.Errorf("%w: response from %s has type %q, want %q", ErrInvalidMessage, ps.p, raw.Type, TypeResponse)
-	}
-	sub := ps.sub
-	if sub == nil {
-		sub = ps.s.byName[raw.Subprotocol]
-		if sub == nil {
-			return nil, nil, fmt.Errorf("%w: response from %s names subprotocol %q, which was not offered", ErrInvalidMessage, ps.p, raw.Subprotocol)
-		}
-	} else if raw.Subprotocol != sub.Name() {
-		return nil, nil, fmt.Errorf("%w: response from %s names subprotocol %q, want %q", ErrInvalidMessage, ps.p, raw.Subprotocol, sub.Name())
-	}
-	parsed, err := sub.ParseResponseMetadata(wire.OrNull(raw.Metadata))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %s response metadata from %s: %v", ErrInvalidMessage, sub.Name(), ps.p, err)
-	}
-	return sub, &Response{ProviderID: ps.p, Orders: raw.Orders, Complete: raw.Complete, Metadata: parsed}, nil
+	return abort, f.err
 }
 
-// pageError is an error of the subprotocol's HandleOrderSyncResponse, so
-// that syncResult can tell it from a broken stream.
-type pageError struct{ error }
+// fetchAhead fetches the next response on a goroutine of its own; the
+// channel yields it. The caller must receive from the channel before it
+// reads from the stream again or releases the stream's memory.
+func (ps *peerSync) fetchAhead(x *exchange) <-chan fetched {
+	ch := make(chan fetched, 1)
+	go func() { ch <- ps.fetchRecovered(x) }()
+	return ch
+}
 
-func (e pageError) Unwrap() error { return e.error }
-
-// syncResult classifies how a sync ended, for the MetricsTracer.
-func syncResult(ctx context.Context, err error) SyncResult {
-	var pe pageError
-	switch {
-	case err == nil:
-		return SyncOK
-	case ctx.Err() != nil:
-		return SyncCanceled
-	case errors.Is(err, ErrNoOrdersFromPeer):
-		return SyncNoOrders
-	case errors.Is(err, ErrInvalidMessage), errors.Is(err, ErrMessageTooLarge):
-		return SyncInvalidMessage
-	case errors.Is(err, ErrTooManyPages), errors.Is(err, ErrTooManyOrders):
-		return SyncCutOff
-	case errors.As(err, &pe), errors.Is(err, ErrPipelineMismatch):
-		return SyncRejectedPage
-	case isTimeout(err):
-		return SyncTimeout
+// handle has the subprotocol validate and take in resp, the answer to
+// sent.
+func (ps *peerSync) handle(ctx context.Context, sub Subprotocol, sent sentRequest, resp *Response) (*Request, int, error) {
+	if ps.spread {
+		return sub.(Spreader).HandleLaneResponse(ctx, sent.req, resp)
 	}
-	return SyncStreamError
+	return sub.HandleOrderSyncResponse(ctx, resp)
+}
+
+// recordPage counts a page that the subprotocol took in; counted tells
+// whether it counts towards the per-sync bounds.
+func (ps *peerSync) recordPage(sub Subprotocol, roundTrip time.Duration, orders, valid int, counted bool) {
+	if counted {
+		ps.pages++
+		ps.orders += orders
+	}
+	ps.valid += valid
+	if valid > 0 && !ps.scoredOrders {
+		ps.scoredOrders = true
+		ps.s.score.receivedOrders(ps.p)
+	}
+	ps.s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, orders, valid)
+	ps.log.WithFields(logrus.Fields{"subprotocol": sub.Name(), "orders": orders, "validOrders": valid}).Trace("ordersync: page received")
+}
+
+// heldEverything reports whether the chosen subprotocol showed, in a sync
+// that delivered no valid order, that the requester already held the
+// provider's non-empty set (see InSyncReporter).
+func (ps *peerSync) heldEverything() bool {
+	r, ok := ps.sub.(InSyncReporter)
+	return ok && r.InSync(ps.p)
+}
+
+// resetSyncState tells the subprotocols that keep per-provider requester
+// state that a sync with p starts from the beginning.
+func (s *Service) resetSyncState(p peer.ID) {
+	for _, sub := range s.subprotocols {
+		if r, ok := sub.(SyncResetter); ok {
+			r.ResetSync(p)
+		}
+	}
 }

@@ -176,76 +176,76 @@ func (m *Memory) find(h *common.Hash) (memoryItem, bool) {
 // whole call before anything is stored. With expiry or a capacity it
 // refuses orders as Store allows (AdmitOrders says which and why).
 func (m *Memory) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (int, error) {
-	adm, err := m.admit(ctx, orders, false)
-	return countAdmitted(adm), err
+	return m.admit(ctx, orders, false, nil)
 }
 
 // AdmitOrders is AddOrders, saying what became of each order (see
 // Admitter).
 func (m *Memory) AdmitOrders(ctx context.Context, orders []*zeroex.SignedOrder) ([]Admission, error) {
-	return m.admit(ctx, orders, false)
+	adm := make([]Admission, len(orders))
+	if _, err := m.admit(ctx, orders, false, adm); err != nil {
+		return nil, err
+	}
+	return adm, nil
 }
 
 // AddPinnedOrders is AddOrders for the operator's own orders (see Pinner).
 // Pinning matters only to a store WithCapacity.
 func (m *Memory) AddPinnedOrders(ctx context.Context, orders []*zeroex.SignedOrder) (int, error) {
-	adm, err := m.admit(ctx, orders, true)
-	return countAdmitted(adm), err
+	return m.admit(ctx, orders, true, nil)
 }
 
-func countAdmitted(adm []Admission) int {
-	n := 0
-	for _, a := range adm {
-		if a == Admitted {
-			n++
-		}
-	}
-	return n
-}
-
-// admit adds orders, pinned or not, and says what became of each.
-func (m *Memory) admit(ctx context.Context, orders []*zeroex.SignedOrder, pinned bool) ([]Admission, error) {
+// admit adds orders, pinned or not, and returns how many were new; adm,
+// when not nil, gets what became of each.
+func (m *Memory) admit(ctx context.Context, orders []*zeroex.SignedOrder, pinned bool, adm []Admission) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return 0, err
 	}
 	// Hash outside the lock: it is the slow part, and readers should not
 	// wait for it.
 	items := make([]memoryItem, len(orders))
 	for i, o := range orders {
 		if o == nil {
-			return nil, fmt.Errorf("orderstore: order %d: nil", i)
+			return 0, fmt.Errorf("orderstore: order %d: nil", i)
 		}
 		hash, err := storedHash(o)
 		if err != nil {
-			return nil, fmt.Errorf("orderstore: order %d: %w", i, err)
+			return 0, fmt.Errorf("orderstore: order %d: %w", i, err)
 		}
 		items[i] = itemFor(&hash, o)
 	}
 	lanes := m.lanesToAdd(items)
-	adm := make([]Admission, len(items))
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.publish = m.feed.Active()
 	if m.life != nil {
-		if err := m.lifeAdmit(items, lanes, pinned, adm); err != nil {
-			return nil, err
+		if adm == nil {
+			adm = make([]Admission, len(items))
 		}
-		return adm, nil
+		return m.lifeAdmit(items, lanes, pinned, adm)
 	}
+	added := 0
 	for i, item := range items {
 		// One descent for a new order; a duplicate puts the first copy
 		// back, so that adding stays a no-op for it.
 		if old, replaced := m.tree.ReplaceOrInsert(item); replaced {
 			m.tree.ReplaceOrInsert(old)
-			adm[i] = AlreadyHeld
+			if adm != nil {
+				adm[i] = AlreadyHeld
+			}
 			continue
 		}
-		adm[i] = Admitted
+		added++
+		if adm != nil {
+			adm[i] = Admitted
+		}
 		m.indexAdd(item, lanes, i)
-		m.announce(ChangeAdded, item)
+		if m.publish {
+			m.announce(ChangeAdded, item)
+		}
 	}
-	return adm, nil
+	return added, nil
 }
 
 // announce publishes a change to item, when the write under way publishes.

@@ -117,9 +117,9 @@ func (l *memoryLife) earliest() (expiryItem, bool) {
 // expiry is the rule of the store's clock and margin.
 func (m *Memory) expiry() Expiry { return Expiry{Now: m.cfg.now, Margin: m.cfg.margin} }
 
-// lifeAdmit is admit for a store with expiry or a capacity. The caller
-// holds the write lock.
-func (m *Memory) lifeAdmit(items []memoryItem, lanes []OrderLanes, pinned bool, adm []Admission) error {
+// lifeAdmit is admit for a store with expiry or a capacity: it fills adm
+// and returns how many orders were new. The caller holds the write lock.
+func (m *Memory) lifeAdmit(items []memoryItem, lanes []OrderLanes, pinned bool, adm []Admission) (int, error) {
 	l := m.life
 	cutoff := int64(math.MinInt64)
 	if m.cfg.expiry {
@@ -128,7 +128,7 @@ func (m *Memory) lifeAdmit(items []memoryItem, lanes []OrderLanes, pinned bool, 
 	}
 	if err := m.checkRoom(items, pinned, cutoff); err != nil {
 		m.afterLeaving() // for what expired
-		return err
+		return 0, err
 	}
 	for i, item := range items {
 		k := keyOf(item)
@@ -160,13 +160,15 @@ func (m *Memory) lifeAdmit(items []memoryItem, lanes []OrderLanes, pinned bool, 
 		}
 	}
 	m.evict(items, adm)
+	added := 0
 	for i, a := range adm {
 		if a == Admitted {
+			added++
 			m.announce(ChangeAdded, items[i])
 		}
 	}
 	m.afterLeaving()
-	return nil
+	return added, nil
 }
 
 // ptrHash is item's hash, for find.

@@ -7,8 +7,8 @@ import (
 )
 
 var (
-	_ Reconciler = (*Memory)(nil)
-	_ Versioned  = (*Memory)(nil)
+	_ WholeReconciler = (*Memory)(nil)
+	_ Versioned       = (*Memory)(nil)
 )
 
 // Version returns a number that changes whenever an order is added or
@@ -34,6 +34,19 @@ func (m *Memory) ReconcileSnapshot(class Class, symbols int) ReconcileSnapshot {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	snap := m.rec.Snapshot(class, symbols)
+	snap.Version = m.version
+	return snap
+}
+
+// ReconcileSnapshotAll is ReconcileSnapshot of every stored order,
+// whatever its class (see WholeReconciler), from the same index.
+func (m *Memory) ReconcileSnapshotAll(symbols int) ReconcileSnapshot {
+	if !m.indexed.Load() {
+		m.buildIndex()
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	snap := m.rec.SnapshotAll(symbols)
 	snap.Version = m.version
 	return snap
 }

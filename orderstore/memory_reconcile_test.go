@@ -14,13 +14,14 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// freshSnapshot computes what m's index must say for class, from scratch.
-func freshSnapshot(t testing.TB, m *Memory, class Class, symbols int) ([]riblt.Symbol, riblt.Digest, int) {
+// freshSnapshot computes what m's index must say for class (every order
+// when class is nil), from scratch.
+func freshSnapshot(t testing.TB, m *Memory, class *Class, symbols int) ([]Symbol, Digest, int) {
 	t.Helper()
 	var items []riblt.Item
 	var d riblt.Digest
 	err := m.Each(context.Background(), func(h common.Hash, o *zeroex.SignedOrder) bool {
-		if c, ok := ClassOf(o); ok && c == class {
+		if c, ok := ClassOf(o); class == nil || ok && c == *class {
 			x := riblt.Item(h)
 			items = append(items, x)
 			d.AddItem(&x)
@@ -30,7 +31,11 @@ func freshSnapshot(t testing.TB, m *Memory, class Class, symbols int) ([]riblt.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	return riblt.Encode(items, 0, symbols), d, len(items)
+	var syms []Symbol
+	for _, s := range riblt.Encode(items, 0, symbols) {
+		syms = append(syms, Symbol(s))
+	}
+	return syms, Digest{d}, len(items)
 }
 
 func TestMemoryReconcileIndexStaysCurrent(t *testing.T) {
@@ -45,7 +50,7 @@ func TestMemoryReconcileIndexStaysCurrent(t *testing.T) {
 	class, _ := ClassOf(orders[1])
 	v0 := m.Version()
 	snap := m.ReconcileSnapshot(class, 64) // builds the index
-	checkSnapshot(t, m, class, snap)
+	checkSnapshot(t, m, &class, snap)
 
 	r := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 20; round++ {
@@ -58,20 +63,21 @@ func TestMemoryReconcileIndexStaysCurrent(t *testing.T) {
 		if _, err := m.Remove(ctx, gone...); err != nil {
 			t.Fatal(err)
 		}
-		checkSnapshot(t, m, class, m.ReconcileSnapshot(class, 64))
+		checkSnapshot(t, m, &class, m.ReconcileSnapshot(class, 64))
+		checkSnapshot(t, m, nil, m.ReconcileSnapshotAll(64))
 	}
 	if m.Version() == v0 {
 		t.Fatal("version did not move")
 	}
 	other, _ := ClassOf(orders[0])
-	checkSnapshot(t, m, other, m.ReconcileSnapshot(other, 64))
+	checkSnapshot(t, m, &other, m.ReconcileSnapshot(other, 64))
 	empty := m.ReconcileSnapshot(Class{ChainID: 99}, 8)
 	if empty.Count != 0 || len(empty.Symbols) != 8 {
 		t.Fatalf("empty class: %d orders, %d symbols", empty.Count, len(empty.Symbols))
 	}
 }
 
-func checkSnapshot(t *testing.T, m *Memory, class Class, snap ReconcileSnapshot) {
+func checkSnapshot(t *testing.T, m *Memory, class *Class, snap ReconcileSnapshot) {
 	t.Helper()
 	want, digest, n := freshSnapshot(t, m, class, len(snap.Symbols))
 	if snap.Count != n || snap.Digest != digest || !slices.Equal(snap.Symbols, want) {
@@ -108,7 +114,7 @@ func TestMemoryReconcileIndexConcurrent(t *testing.T) {
 		}
 	}()
 	wg.Wait()
-	checkSnapshot(t, m, class, m.ReconcileSnapshot(class, 128))
+	checkSnapshot(t, m, &class, m.ReconcileSnapshot(class, 128))
 }
 
 // BenchmarkMemoryReconcileIndex reports the three costs of the index at

@@ -1,7 +1,7 @@
 // Package peerscore names every tag under which ordersync moves a peer's
 // score in the node's connection manager, and by how much. Both roles of
-// the ordersync Service and the pagination subprotocols' requester
-// pipeline use these names, and so may a node that reads its peers' tags
+// the ordersync Service, the pagination subprotocols' requester pipeline
+// and reconcile's requester use these names, and so may a node that reads its peers' tags
 // or a test that checks them.
 //
 // Most tags and changes are those existing 0x Mesh nodes use; TooLongSync,
@@ -23,8 +23,10 @@ const (
 	// that offered no subprotocol the provider speaks (P).
 	NegotiationFailed = "ordersync/subprotocol-negotiation-failed"
 	// UnexpectedDisconnect gets UnexpectedDisconnectDelta added when a
-	// stream to a provider cannot be opened or written; it is removed
-	// once the provider delivers a valid order (R).
+	// stream to a provider cannot be opened or written, but not when the
+	// peer answers that it does not speak ordersync (a DHT or pubsub
+	// neighbour is no provider); it is removed once the provider
+	// delivers a valid order (R).
 	UnexpectedDisconnect = "ordersync/unexpected-disconnect"
 	// ReceivedOrders is set to ReceivedOrdersScore once a sync has taken
 	// a valid order from the provider (R).
@@ -53,6 +55,16 @@ const (
 	InvalidOrder = "ordersync/invalid-order"
 )
 
+// The reconcile subprotocol's tags, moved by its requester.
+const (
+	// UndeliveredOrders gets UndeliveredOrdersDelta added when a provider
+	// did not deliver most of the orders it claimed in a fetch.
+	UndeliveredOrders = "ordersync/undelivered-orders"
+	// InvalidSketch gets InvalidSketchDelta added when a provider's coded
+	// symbols were inconsistent, or decoded to a set its digest denies.
+	InvalidSketch = "ordersync/invalid-sketch"
+)
+
 // The changes: a Score is set, a Delta added.
 const (
 	InvalidMessageDelta          = -5
@@ -65,4 +77,6 @@ const (
 	OrderDoesNotMatchFilterScore = -10
 	InvalidOrderSignatureDelta   = -5
 	InvalidOrderDelta            = -5
+	UndeliveredOrdersDelta       = -5
+	InvalidSketchDelta           = -5
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
 )
 
@@ -62,7 +63,7 @@ func TestLanesSyncExactlyTheProvidersOrders(t *testing.T) {
 		for _, n := range []int{1, 99, 100, 101, 2600} {
 			for _, lanes := range []int{4, 8} {
 				t.Run(fmt.Sprintf("%s/%d orders/%d lanes", name, n, lanes), func(t *testing.T) {
-					orders := testOrders(n)
+					orders := nodetest.Orders(n)
 					hosts := testnet.New(t, 2)
 					store := orderstore.NewMemory()
 					if _, err := store.AddOrders(context.Background(), orders); err != nil {
@@ -83,17 +84,17 @@ func TestLanesSyncExactlyTheProvidersOrders(t *testing.T) {
 						inner = reconcile.New(store, nil, reconcile.WithPagination(per))
 					}
 					logged := &cursorLog{Subprotocol: inner}
-					startService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{logged})
-					requester := startNodeWith(t, hosts[1], nil, nil, []string{name}, []ordersync.Option{ordersync.WithLanes(lanes)})
-					requester.getOrders(t, 1)
+					nodetest.StartService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{logged})
+					requester := nodetest.StartNodeWith(t, hosts[1], nil, nil, []string{name}, []ordersync.Option{ordersync.WithLanes(lanes)})
+					requester.GetOrders(t, 1)
 
-					sameOrders(t, requester.store, orders)
-					c := requester.counts()
+					nodetest.SameOrders(t, requester.Store, orders)
+					c := requester.Counts()
 					if c.Accepted != int64(n) || c.New != int64(n) {
 						t.Errorf("counts %+v, want %d accepted and new", c, n)
 					}
 					// The sync spreads into every lane.
-					if starts := logged.laneStarts(hashSet(t, orders)); n == 2600 && starts != lanes-1 {
+					if starts := logged.laneStarts(nodetest.HashSet(t, orders)); n == 2600 && starts != lanes-1 {
 						t.Errorf("%d lanes started besides the first, want %d", starts, lanes-1)
 					}
 				})

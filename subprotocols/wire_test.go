@@ -1,23 +1,21 @@
 package subprotocols_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -27,66 +25,6 @@ import (
 // back.
 
 const zeroHash = "0x0000000000000000000000000000000000000000000000000000000000000000"
-
-// wireStream is a raw ordersync stream to a provider.
-type wireStream struct {
-	t      *testing.T
-	stream network.Stream
-	lines  *bufio.Reader
-}
-
-func openWireStream(t *testing.T, from host.Host, to peer.ID) *wireStream {
-	t.Helper()
-	s, err := from.NewStream(t.Context(), to, ordersync.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Reset() })
-	// A provider that never answers fails the test rather than hanging it.
-	if err := s.SetDeadline(time.Now().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	return &wireStream{t: t, stream: s, lines: bufio.NewReader(s)}
-}
-
-// request writes one request line.
-func (w *wireStream) request(subprotocols []string, metadata string) {
-	w.t.Helper()
-	names, _ := json.Marshal(subprotocols)
-	msg := `{"type":"Request","subprotocols":` + string(names) + `,"metadata":` + metadata + "}\n"
-	if _, err := io.WriteString(w.stream, msg); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-// response reads one response line, as its bytes and decoded. The error is
-// io.EOF when the provider closed the stream instead.
-func (w *wireStream) response() ([]byte, *wireResponse, error) {
-	line, err := w.lines.ReadBytes('\n')
-	if err != nil {
-		if err == io.EOF && len(line) == 0 {
-			return nil, nil, io.EOF
-		}
-		return nil, nil, fmt.Errorf("reading a response: %w (read %q)", err, line)
-	}
-	var res wireResponse
-	if err := json.Unmarshal(line, &res); err != nil {
-		return nil, nil, fmt.Errorf("response %s: %w", line, err)
-	}
-	return line, &res, nil
-}
-
-type wireResponse struct {
-	Type        string                `json:"type"`
-	Subprotocol string                `json:"subprotocol"`
-	Orders      []*zeroex.SignedOrder `json:"orders"`
-	Complete    bool                  `json:"complete"`
-	Metadata    struct {
-		NextMinOrderHash string `json:"nextMinOrderHash"`
-		Page             int    `json:"page"`
-		SnapshotID       string `json:"snapshotID"`
-	} `json:"metadata"`
-}
 
 // firstMetadata is the subprotocol metadata of a sync's first request, with
 // filter (JSON) as the orderfilter.
@@ -100,7 +38,7 @@ func firstMetadata(name, filter string) string {
 // nextMetadata is the subprotocol metadata of the request that follows res,
 // as an original requester makes it: the hash of the last order (v1), or
 // the next page and the response's snapshotID (v0).
-func nextMetadata(t *testing.T, name, filter string, res *wireResponse) string {
+func nextMetadata(t *testing.T, name, filter string, res *nodetest.WireResponse) string {
 	t.Helper()
 	if name == v1 {
 		last, err := res.Orders[len(res.Orders)-1].ComputeOrderHash()
@@ -115,26 +53,26 @@ func nextMetadata(t *testing.T, name, filter string, res *wireResponse) string {
 // The response that ends a sync carries the zero hash as its cursor, as
 // the original provider's does, not the request's cursor.
 func TestCompleteResponseBytes(t *testing.T) {
-	orders := testOrders(3)
+	orders := nodetest.Orders(3)
 	hosts := testnet.New(t, 2)
-	startNode(t, hosts[0], orders, nil, []string{v1, v0})
+	nodetest.StartNode(t, hosts[0], orders, nil, []string{v1, v0})
 	want := map[string]string{
 		v1: `{"type":"Response","subprotocol":"/pagination-with-filter/version/1","orders":[],"complete":true,"metadata":{"nextMinOrderHash":"` + zeroHash + `"}}` + "\n",
 		v0: `{"type":"Response","subprotocol":"/pagination-with-filter/version/0","orders":[],"complete":true,"metadata":{"page":1,"snapshotID":"` + zeroHash + `"}}` + "\n",
 	}
 	for _, name := range []string{v1, v0} {
 		t.Run(name, func(t *testing.T) {
-			w := openWireStream(t, hosts[1], hosts[0].ID())
-			w.request([]string{name}, firstMetadata(name, "null"))
-			_, res, err := w.response()
+			w := nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
+			w.Request([]string{name}, firstMetadata(name, "null"))
+			_, res, err := w.Response()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(res.Orders) != 3 || res.Complete {
 				t.Fatalf("first response: %d orders, complete %v", len(res.Orders), res.Complete)
 			}
-			w.request([]string{name}, nextMetadata(t, name, "null", res))
-			got, _, err := w.response()
+			w.Request([]string{name}, nextMetadata(t, name, "null", res))
+			got, _, err := w.Response()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +114,7 @@ func allMatch(t *testing.T, filter *orderfilter.Filter, orders []*zeroex.SignedO
 // {"metadata":[...]} reads as no filter, and it sends every order), ours
 // unwraps it and applies the filter inside.
 func TestSingleWrappedFirstRequestIsUnwrapped(t *testing.T) {
-	orders := testOrders(100)
+	orders := nodetest.Orders(100)
 	filter, filterJSON := makerFilter(t, orders)
 	var matching int
 	for _, o := range orders {
@@ -188,12 +126,12 @@ func TestSingleWrappedFirstRequestIsUnwrapped(t *testing.T) {
 		t.Fatalf("%d of %d orders match: the filter shows nothing", matching, len(orders))
 	}
 	hosts := testnet.New(t, 2)
-	startNode(t, hosts[0], orders, nil, []string{v1, v0}, pagination.WithPerPage(len(orders)))
+	nodetest.StartNode(t, hosts[0], orders, nil, []string{v1, v0}, pagination.WithPerPage(len(orders)))
 	for _, name := range []string{v1, v0} {
 		t.Run(name, func(t *testing.T) {
-			w := openWireStream(t, hosts[1], hosts[0].ID())
-			w.request([]string{name}, `{"metadata":[`+firstMetadata(name, filterJSON)+`]}`)
-			_, res, err := w.response()
+			w := nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
+			w.Request([]string{name}, `{"metadata":[`+firstMetadata(name, filterJSON)+`]}`)
+			_, res, err := w.Response()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,13 +147,13 @@ func TestSingleWrappedFirstRequestIsUnwrapped(t *testing.T) {
 // fills a response with up to perPage matches.
 func TestFilteredResponseIsFilledToPerPage(t *testing.T) {
 	const perPage = 10
-	orders := testOrders(300)
+	orders := nodetest.Orders(300)
 	filter, filterJSON := makerFilter(t, orders)
 	hosts := testnet.New(t, 2)
-	provider := startNode(t, hosts[0], orders, nil, []string{v1, v0}, pagination.WithPerPage(perPage))
+	provider := nodetest.StartNode(t, hosts[0], orders, nil, []string{v1, v0}, pagination.WithPerPage(perPage))
 	firstScan := 0 // the original's answer: matches among the first perPage stored
-	for _, h := range hashes(t, provider.store)[:perPage] {
-		o, _ := provider.store.Get(h)
+	for _, h := range nodetest.Hashes(t, provider.Store)[:perPage] {
+		o, _ := provider.Store.Get(h)
 		if ok, _ := filter.MatchOrder(o); ok {
 			firstScan++
 		}
@@ -225,10 +163,10 @@ func TestFilteredResponseIsFilledToPerPage(t *testing.T) {
 	}
 	for _, name := range []string{v1, v0} {
 		t.Run(name, func(t *testing.T) {
-			w := openWireStream(t, hosts[1], hosts[0].ID())
+			w := nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
 			other := map[string]string{v1: v0, v0: v1}[name]
-			w.request([]string{name, other}, `{"metadata":[`+firstMetadata(name, filterJSON)+`,`+firstMetadata(other, filterJSON)+`]}`)
-			_, res, err := w.response()
+			w.Request([]string{name, other}, `{"metadata":[`+firstMetadata(name, filterJSON)+`,`+firstMetadata(other, filterJSON)+`]}`)
+			_, res, err := w.Response()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,16 +189,16 @@ func originalSync(t *testing.T, from host.Host, provider peer.ID, name string, m
 	var got []*zeroex.SignedOrder
 	resume := "" // the request to resume from; "" starts a sync over
 	for round := 1; round <= maxRounds; round++ {
-		w := openWireStream(t, from, provider)
+		w := nodetest.OpenWireStream(t, from, provider)
 		if resume == "" {
 			got = got[:0]
-			w.request([]string{v1, v0}, `{"metadata":[`+firstMetadata(v1, "null")+`,`+firstMetadata(v0, "null")+`]}`)
+			w.Request([]string{v1, v0}, `{"metadata":[`+firstMetadata(v1, "null")+`,`+firstMetadata(v0, "null")+`]}`)
 		} else {
-			w.request([]string{name}, resume)
+			w.Request([]string{name}, resume)
 		}
 		onStream := 0
 		for {
-			_, res, err := w.response()
+			_, res, err := w.Response()
 			if errors.Is(err, io.EOF) {
 				break // a failed round: back off, resume from resume
 			}
@@ -274,16 +212,16 @@ func originalSync(t *testing.T, from host.Host, provider peer.ID, name string, m
 			onStream += len(res.Orders)
 			if res.Complete {
 				if onStream > 0 {
-					_ = w.stream.Close()
+					_ = w.Stream.Close()
 					return got, round
 				}
 				resume = "" // no orders from peer: over again
 				break
 			}
 			resume = nextMetadata(t, name, "null", res)
-			w.request([]string{name}, resume)
+			w.Request([]string{name}, resume)
 		}
-		_ = w.stream.Close()
+		_ = w.Stream.Close()
 	}
 	t.Fatalf("an original requester did not finish in %d rounds", maxRounds)
 	return nil, 0
@@ -295,12 +233,12 @@ func originalSync(t *testing.T, from host.Host, provider peer.ID, name string, m
 // pages and the complete one; with caps of 2 and 4 the last stream would
 // carry only the complete page if the provider closed at the cap.
 func TestOriginalRequesterFinishesUnderPageCap(t *testing.T) {
-	orders := testOrders(40)
+	orders := nodetest.Orders(40)
 	for _, name := range []string{v1, v0} {
 		for _, pageCap := range []int{1, 2, 3, 4, 5} {
 			t.Run(fmt.Sprintf("%s/cap %d", name, pageCap), func(t *testing.T) {
 				hosts := testnet.New(t, 2)
-				startNodeWith(t, hosts[0], orders, nil, []string{name},
+				nodetest.StartNodeWith(t, hosts[0], orders, nil, []string{name},
 					[]ordersync.Option{ordersync.WithMaxRequestsPerStream(pageCap)}, pagination.WithPerPage(10))
 				got, rounds := originalSync(t, hosts[1], hosts[0].ID(), name, 10)
 				if want := (4 + pageCap - 1) / pageCap; rounds != want {
@@ -315,7 +253,7 @@ func TestOriginalRequesterFinishesUnderPageCap(t *testing.T) {
 // sameHashes fails unless got are exactly want's orders, each once.
 func sameHashes(t *testing.T, got, want []*zeroex.SignedOrder) {
 	t.Helper()
-	gotSet, wantSet := hashSet(t, got), hashSet(t, want)
+	gotSet, wantSet := nodetest.HashSet(t, got), nodetest.HashSet(t, want)
 	if len(gotSet) != len(got) || len(gotSet) != len(wantSet) {
 		t.Fatalf("%d orders received, %d distinct; want the provider's %d", len(got), len(gotSet), len(wantSet))
 	}

@@ -45,7 +45,7 @@ func FuzzSignedOrderJSON(f *testing.F) {
 		// The prefix decoder takes what the whole-document one takes, and
 		// what it takes decodes whole to the same order.
 		var prefix SignedOrder
-		n, prefixErr := prefix.UnmarshalJSONPrefix(data)
+		n, prefixErr := prefix.unmarshalJSONPrefix(data)
 		if err == nil && (prefixErr != nil || len(bytes.TrimSpace(data[n:])) != 0 || !prefix.Equal(&s)) {
 			t.Fatalf("whole document decodes, prefix: %d bytes, %v\n%q", n, prefixErr, data)
 		}

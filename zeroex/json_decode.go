@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/internal/jsonlex"
+	"github.com/ordersync/ordersync/internal/orderprefix"
 )
 
 // The fields of a signed order, numbered in wire order; a decoder marks the
@@ -122,14 +123,22 @@ func (s *SignedOrder) unmarshalJSON(data []byte, generalOnly bool) error {
 	return nil
 }
 
-// UnmarshalJSONPrefix decodes the signed order whose JSON object begins
+// internal/wire's response decoder reaches unmarshalJSONPrefix through
+// orderprefix: it is no part of zeroex's API.
+func init() {
+	orderprefix.Decode = func(order any, data []byte) (int, error) {
+		return order.(*SignedOrder).unmarshalJSONPrefix(data)
+	}
+}
+
+// unmarshalJSONPrefix decodes the signed order whose JSON object begins
 // data (after any whitespace) exactly as UnmarshalJSON decodes a whole
 // document, and returns how many bytes of data it took, up to and
 // including the object's closing brace; what follows is the caller's. A
 // decoder of a larger document, such as a page of orders, decodes each
 // order where it lies with it, instead of first scanning for where the
 // order ends. On error s is left unchanged.
-func (s *SignedOrder) UnmarshalJSONPrefix(data []byte) (int, error) {
+func (s *SignedOrder) unmarshalJSONPrefix(data []byte) (int, error) {
 	d := decoder{Lexer: jsonlex.Lexer{Data: data}}
 	var out SignedOrder
 	if err := d.decodeOrder(&out); err != nil {

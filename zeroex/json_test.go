@@ -275,11 +275,11 @@ func TestUnmarshalJSONRejects(t *testing.T) {
 	}
 }
 
-func TestUnmarshalJSONPrefix(t *testing.T) {
+func TestUnmarshalJSONPrefixDecodesWhereTheOrderLies(t *testing.T) {
 	doc := " \n" + vectorJSON
 	for _, rest := range []string{"", ",", "] ", `,{"chainId":1}`, "x"} {
 		var s SignedOrder
-		n, err := s.UnmarshalJSONPrefix([]byte(doc + rest))
+		n, err := s.unmarshalJSONPrefix([]byte(doc + rest))
 		if err != nil || n != len(doc) {
 			t.Fatalf("followed by %q: %d bytes, %v; want %d", rest, n, err, len(doc))
 		}
@@ -289,7 +289,7 @@ func TestUnmarshalJSONPrefix(t *testing.T) {
 		}
 	}
 	var s SignedOrder
-	if n, err := s.UnmarshalJSONPrefix([]byte(vectorJSON[:len(vectorJSON)-1])); err == nil || n != 0 || s.ChainID != nil {
+	if n, err := s.unmarshalJSONPrefix([]byte(vectorJSON[:len(vectorJSON)-1])); err == nil || n != 0 || s.ChainID != nil {
 		t.Fatalf("cut-off order: %d bytes, %v, order changed: %v", n, err, s.ChainID != nil)
 	}
 }

@@ -58,7 +58,7 @@ func (r *demoResult) writeTable(w io.Writer) {
 // were.
 func rejectedSummary(st ordersync.Stats) string {
 	var parts []string
-	for _, reason := range ordersync.RejectReasons {
+	for _, reason := range ordersync.RejectReasons() {
 		if n := st.OrdersRejected[reason]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s=%d", reason, n))
 		}

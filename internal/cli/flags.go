@@ -15,7 +15,10 @@ import (
 // UsageError is a bad command line: the command exits 2 and points at -h.
 type UsageError struct{ err error }
 
+// Error is the bad command line's message.
 func (e UsageError) Error() string { return e.err.Error() }
+
+// Unwrap is the error the usage error marks.
 func (e UsageError) Unwrap() error { return e.err }
 
 // Usage marks err as a usage error.
@@ -77,12 +80,13 @@ func printVisibleFlags(fs *flag.FlagSet, hidden ...string) {
 	full.PrintDefaults()
 }
 
-// PerPageUsage and checkPerPage are --per-page's text and check, the same
+// PerPageUsage and CheckPerPage are --per-page's text and check, the same
 // in serve, demo and bench.
 func PerPageUsage(what string) string {
 	return fmt.Sprintf("%s, 1 to %d", what, MaxPerPage)
 }
 
+// CheckPerPage refuses a --per-page value out of range.
 func CheckPerPage(n int) error {
 	if n < 1 || n > MaxPerPage {
 		return Usagef("--per-page %d: want 1 to %d", n, MaxPerPage)
@@ -124,6 +128,7 @@ func NewLogger(level string, stderr io.Writer) (*logrus.Logger, error) {
 // the flag's name in the message.
 type PeerAddrs []peer.AddrInfo
 
+// String lists the addresses, for the flag package.
 func (p *PeerAddrs) String() string {
 	if p == nil {
 		return ""
@@ -135,6 +140,7 @@ func (p *PeerAddrs) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Set parses and adds one --peer address.
 func (p *PeerAddrs) Set(s string) error {
 	ai, err := ParsePeerAddr(s)
 	if err != nil {

@@ -285,6 +285,7 @@ type OrderWriter struct {
 	n   int
 }
 
+// NewOrderWriter returns an OrderWriter onto w.
 func NewOrderWriter(w io.Writer) *OrderWriter {
 	return &OrderWriter{w: bufio.NewWriterSize(w, 256<<10)}
 }

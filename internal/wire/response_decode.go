@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ordersync/ordersync/internal/jsonlex"
+	"github.com/ordersync/ordersync/internal/orderprefix"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -15,7 +16,8 @@ import (
 // json.Unmarshal, in one pass over its orders: json.Unmarshal would first
 // check the whole message, then skip over each order to find its end before
 // the order decodes itself, three passes where one does (each order decodes
-// itself where it lies, with zeroex's UnmarshalJSONPrefix). Each order decodes
+// itself where it lies, with zeroex's prefix decoder, which
+// internal/orderprefix hands over). Each order decodes
 // itself strictly (zeroex); every other value is checked as json.Unmarshal
 // would check it. FuzzDecodeResponse holds the two to the same results.
 //
@@ -143,7 +145,7 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 			orders = append(orders, nil)
 		case c.Peek() == '{':
 			o := new(zeroex.SignedOrder)
-			n, err := o.UnmarshalJSONPrefix(c.Data[c.Pos:])
+			n, err := orderprefix.Decode(o, c.Data[c.Pos:])
 			if err != nil {
 				return fmt.Errorf("response: order %d: %w", i, err)
 			}

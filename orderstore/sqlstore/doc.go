@@ -6,7 +6,15 @@
 //	sqlite:/var/lib/ordersync/orders.db
 //	postgres://user:password@127.0.0.1:5432/ordersync?sslmode=disable
 //
-// and creates or upgrades the schema (docs/schema.md) before it returns. A
+// and creates or upgrades the schema (docs/schema.md) before it returns.
+// Each database's code is linked by importing its subpackage, as
+// database/sql drivers are, so a program carries only the one it uses:
+//
+//	import _ "github.com/ordersync/ordersync/orderstore/sqlstore/sqlite"
+//	import _ "github.com/ordersync/ordersync/orderstore/sqlstore/postgres"
+//
+// Open of a database whose subpackage is not imported fails with
+// ErrDriverNotLinked and names the import to add. A
 // database whose schema is newer than this package's is refused with
 // ErrNewerSchema; one that cannot be read or written, or that another
 // process keeps locked, is refused with an error that says so.
@@ -23,4 +31,9 @@
 // in WAL mode, it survives the process being killed and the machine losing
 // power. A crash mid-transaction leaves none of that transaction's orders.
 // Readers run concurrently with the writer and with each other.
+//
+// Several processes may share one PostgreSQL database: each commit also
+// appends its changes to a change log in the database, and every Store
+// reads the others' changes from it a few times a second, so that its
+// reconciliation index and Version follow their writes and removals.
 package sqlstore

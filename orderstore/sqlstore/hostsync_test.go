@@ -74,10 +74,16 @@ func TestHostSync(t *testing.T) {
 
 // startSyncService runs a Service on h over store, without rate limits.
 func startSyncService(t *testing.T, h ordersync.Node, store orderstore.Store) *ordersync.Service {
+	return startService(t, h, filteredpagination.New(store, nil))
+}
+
+// startService runs a Service on h that offers only sub, without rate
+// limits.
+func startService(t *testing.T, h ordersync.Node, sub ordersync.Subprotocol) *ordersync.Service {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return ordersync.New(ctx, h, []ordersync.Subprotocol{filteredpagination.New(store, nil)},
+	return ordersync.New(ctx, h, []ordersync.Subprotocol{sub},
 		ordersync.WithRateLimit(rate.Inf, 1),
 		ordersync.WithPeerRateLimit(rate.Inf, 1),
 		ordersync.WithBackoff(time.Millisecond, 20*time.Millisecond))

@@ -15,6 +15,10 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
+	if os.Getenv(intakeChildEnv) != "" {
+		intakeChild()
+		return
+	}
 	code := m.Run()
 	pgtest.Stop()
 	if code == 0 {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ordersync/ordersync/orderstore/sqlstore/internal/driver"
 )
 
 // ErrNewerSchema is returned by Open for a database whose schema version is
@@ -17,47 +19,88 @@ var ErrNewerSchema = errors.New("the database schema is newer than this program'
 // ErrClosed is returned by a Store's methods after Close.
 var ErrClosed = errors.New("sqlstore: store is closed")
 
+// ErrDriverNotLinked is returned by Open for a database whose subpackage
+// the program does not import; the error names the import to add.
+var ErrDriverNotLinked = errors.New("the database's driver is not linked into this program")
+
 // DefaultBusyTimeout is how long Open and the writer wait for a SQLite
 // database that another connection holds locked before they give up.
 const DefaultBusyTimeout = 5 * time.Second
 
-// Option configures Open.
-type Option func(*config)
+// Option configures Open. An option given a value out of its range makes
+// Open fail with an error that names the option.
+type Option func(*config) error
 
 type config struct {
 	busyTimeout time.Duration
 	readers     int
 }
 
+// MaxReaders is the most connections WithReaders accepts.
+const MaxReaders = 256
+
 // WithBusyTimeout sets how long a SQLite store waits for a lock that
-// another process holds (default DefaultBusyTimeout). PostgreSQL ignores it.
+// another process holds (default DefaultBusyTimeout; 0 does not wait).
+// PostgreSQL ignores it. A negative d is refused.
 func WithBusyTimeout(d time.Duration) Option {
-	return func(c *config) { c.busyTimeout = max(d, 0) }
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("sqlstore: WithBusyTimeout(%s): negative", d)
+		}
+		c.busyTimeout = d
+		return nil
+	}
 }
 
-// WithReaders sets how many connections serve reads at once (default 4).
+// WithReaders sets how many connections serve reads at once, 1 to
+// MaxReaders (default 4).
 func WithReaders(n int) Option {
-	return func(c *config) { c.readers = max(n, 1) }
+	return func(c *config) error {
+		if n < 1 || n > MaxReaders {
+			return fmt.Errorf("sqlstore: WithReaders(%d): want 1 to %d", n, MaxReaders)
+		}
+		c.readers = n
+		return nil
+	}
 }
 
 // Open opens (creating it if need be) the order database that dsn names:
 // "sqlite:PATH" for a SQLite file, or a "postgres://" or "postgresql://"
-// URL for a PostgreSQL database that exists. It applies the schema
+// URL for a PostgreSQL database that exists. The database's subpackage
+// must be linked (imported for its side effect, like a database/sql
+// driver): orderstore/sqlstore/sqlite or orderstore/sqlstore/postgres;
+// without it Open fails with ErrDriverNotLinked. It applies the schema
 // migrations the database lacks before it returns. ctx bounds the opening
 // only; the store lives until Close.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	cfg := config{busyTimeout: DefaultBusyTimeout, readers: 4}
 	for _, opt := range opts {
-		opt(&cfg)
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
+		if err := linked("sqlite", dsn); err != nil {
+			return nil, err
+		}
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		return openSQLite(ctx, path, cfg)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if err := linked("postgres", dsn); err != nil {
+			return nil, err
+		}
 		return openPostgres(ctx, dsn, cfg)
 	}
 	return nil, fmt.Errorf("sqlstore: database %q: want sqlite:PATH or a postgres:// URL", redact(dsn))
+}
+
+// linked checks that the subpackage of the database kind is linked.
+func linked(kind, dsn string) error {
+	if _, ok := driver.Lookup(kind); ok {
+		return nil
+	}
+	return fmt.Errorf("sqlstore: %s: %w: add import _ \"github.com/ordersync/ordersync/orderstore/sqlstore/%s\"", redact(dsn), ErrDriverNotLinked, kind)
 }
 
 // redact hides the password of a database URL, for errors and logs.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,27 @@ import (
 	"github.com/ordersync/ordersync/orderstore/storetest"
 	"github.com/ordersync/ordersync/testing/pgtest"
 )
+
+func TestOpenRefusesOutOfRangeOptions(t *testing.T) {
+	path := "sqlite:" + filepath.Join(t.TempDir(), "s.db")
+	for name, opt := range map[string]sqlstore.Option{
+		"WithBusyTimeout": sqlstore.WithBusyTimeout(-time.Second),
+		"WithReaders":     sqlstore.WithReaders(0),
+		"WithReaders(":    sqlstore.WithReaders(sqlstore.MaxReaders + 1),
+	} {
+		s, err := sqlstore.Open(context.Background(), path, opt)
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: an out-of-range value was accepted", name)
+		}
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: the error does not name the option: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(strings.TrimPrefix(path, "sqlite:")); !os.IsNotExist(err) {
+		t.Errorf("a refused Open created the database (%v)", err)
+	}
+}
 
 func TestOpenRefusesUnknownDatabases(t *testing.T) {
 	for _, dsn := range []string{"", "orders.db", "mysql://x", "sqlite:", "sqlite:/tmp/a?b"} {
@@ -145,49 +167,61 @@ func TestSQLiteRefusesLockedDatabase(t *testing.T) {
 
 // TestSQLiteMigratesVersion1 opens a database at schema version 1 (as the
 // first release wrote it) and finds it at the current version, its orders
-// kept.
+// kept and found by hash, its indexes those of the current version.
 func TestSQLiteMigratesVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orders.db")
-	s, err := sqlstore.Open(context.Background(), "sqlite:"+path)
-	if err != nil {
+	orders := storetest.Orders(0, 50)
+	if err := sqlstore.WriteVersion1(path, orders); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddOrders(context.Background(), storetest.Orders(0, 50)); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	s := open(t, "sqlite:"+path)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec("DROP INDEX orders_by_class; UPDATE ordersync_schema SET version = 1"); err != nil {
-		t.Fatal(err)
-	}
-	s = open(t, "sqlite:"+path)
-	var version, indexes int
+	var version int
 	if err := db.QueryRow("SELECT max(version) FROM ordersync_schema").Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'orders_by_class'").Scan(&indexes); err != nil {
+	var indexes []string
+	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'orders_by_%' ORDER BY name")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if version != 2 || indexes != 1 {
-		t.Fatalf("after opening a version 1 database: version %d, orders_by_class indexes %d; want 2 and 1", version, indexes)
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		indexes = append(indexes, name)
 	}
-	if n, err := s.Len(context.Background()); err != nil || n != 50 {
-		t.Fatalf("after the migration: %d orders, %v; want 50", n, err)
+	rows.Close()
+	if want := []string{"orders_by_class", "orders_by_expiration", "orders_by_hash"}; version != 3 || !slices.Equal(indexes, want) {
+		t.Fatalf("after opening a version 1 database: version %d, indexes %v; want 3 and %v", version, indexes, want)
 	}
+	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
+		t.Fatalf("after the migration: %d orders, want the 50 written", len(got))
+	}
+	if n, err := s.AddOrders(context.Background(), orders); err != nil || n != 0 {
+		t.Fatalf("adding the migrated orders again: %d new, %v; want 0", n, err)
+	}
+	checkIntegrity(t, path)
 }
 
-func TestSQLiteNewDatabaseSettings(t *testing.T) {
+// newSQLiteAndRaw opens a new SQLite store and, beside it, a plain
+// connection to its file for looking inside.
+func newSQLiteAndRaw(t *testing.T) *sql.DB {
 	path := filepath.Join(t.TempDir(), "orders.db")
 	open(t, "sqlite:"+path)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSQLiteNewDatabaseSettings(t *testing.T) {
+	db := newSQLiteAndRaw(t)
 	var pageSize int
 	var mode string
 	if err := db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
@@ -198,5 +232,34 @@ func TestSQLiteNewDatabaseSettings(t *testing.T) {
 	}
 	if pageSize != 8192 || mode != "wal" {
 		t.Fatalf("a new database has page_size %d and journal_mode %q; want 8192 and wal", pageSize, mode)
+	}
+}
+
+// TestSQLiteQueryPlans checks that the store's reads use the indexes that
+// docs/schema.md says they use, not a scan of the table.
+func TestSQLiteQueryPlans(t *testing.T) {
+	db := newSQLiteAndRaw(t)
+	for query, want := range map[string]string{
+		"SELECT hash, order_json FROM orders WHERE hash > ? ORDER BY hash LIMIT ?": "USING INDEX orders_by_hash",
+		"SELECT hash, order_json FROM orders WHERE hash IN (?, ?)":                 "USING INDEX orders_by_hash",
+		"SELECT hash, chain_id, exchange_address FROM orders":                      "USING COVERING INDEX orders_by_class",
+	} {
+		rows, err := db.Query("EXPLAIN QUERY PLAN "+query, make([]byte, 32), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !strings.Contains(strings.Join(plan, "; "), want) {
+			t.Errorf("%s: plan %q, want %s", query, plan, want)
+		}
 	}
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
-	// The database/sql driver "pgx".
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // openPostgres opens the PostgreSQL database that url names, through pgx's
@@ -28,5 +25,10 @@ func openPostgres(ctx context.Context, url string, cfg config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
 	}
-	return newStore(postgresDialect, name, db, db), nil
+	s := newStore(postgresDialect, name, db, db)
+	if err := s.startFollowing(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
+	}
+	return s, nil
 }

@@ -14,13 +14,14 @@ import (
 )
 
 var (
-	_ orderstore.Reconciler = (*Store)(nil)
-	_ orderstore.Versioned  = (*Store)(nil)
+	_ orderstore.WholeReconciler = (*Store)(nil)
+	_ orderstore.Versioned       = (*Store)(nil)
 )
 
 // Version returns a number that changes whenever this Store adds or
-// removes an order. Writes by another process to the same database do not
-// move it.
+// removes an order. On PostgreSQL, other processes' writes to the same
+// database move it too, within about 200 ms (docs/schema.md, version 3);
+// on SQLite they do not.
 func (s *Store) Version() uint64 {
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
@@ -47,6 +48,19 @@ func (s *Store) ReconcileSnapshot(class orderstore.Class, symbols int) orderstor
 	return snap
 }
 
+// ReconcileSnapshotAll is ReconcileSnapshot of every stored order, whatever
+// its class (see orderstore.WholeReconciler), from the same index.
+func (s *Store) ReconcileSnapshotAll(symbols int) orderstore.ReconcileSnapshot {
+	if err := s.BuildReconcileIndex(s.life); err != nil {
+		return orderstore.ReconcileSnapshot{Version: s.Version()}
+	}
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	snap := s.rec.SnapshotAll(symbols)
+	snap.Version = s.version
+	return snap
+}
+
 // BuildReconcileIndex builds the reconciliation index now, if it is not
 // built yet, instead of on the first ReconcileSnapshot.
 func (s *Store) BuildReconcileIndex(ctx context.Context) error {
@@ -58,41 +72,89 @@ func (s *Store) BuildReconcileIndex(ctx context.Context) error {
 	if s.rec != nil {
 		return nil
 	}
-	rows, err := s.read.QueryContext(ctx, "SELECT hash, chain_id, exchange_address FROM orders")
+	rec, head, err := s.readIndex(ctx)
 	if err != nil {
-		return s.readError(ctx, err)
+		return err
 	}
-	rec := orderstore.NewReconcileIndex(0)
-	batch := make([]change, 0, 4096)
-	lanes := make([]orderstore.OrderLanes, 4096)
-	flush := func() {
-		parallel.For(len(batch), 64, func(i int) { lanes[i] = orderstore.LanesOf(batch[i].hash) })
-		for i := range batch {
-			rec.Add(batch[i].hash, classOrder(batch[i]), &lanes[i])
+	s.rec = rec
+	s.seen = head // what the table showed; the follower goes on from there
+	s.indexed.Store(true)
+	return nil
+}
+
+// readIndex reads the reconciliation index from the table, and (on a
+// database with a change log) the log's head as of the same snapshot. The
+// caller holds recMu, so this Store commits nothing meanwhile.
+func (s *Store) readIndex(ctx context.Context) (*orderstore.ReconcileIndex, int64, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.d.changeLog {
+		// The head and the table as of one moment.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, 0, s.readError(ctx, err)
+	}
+	defer tx.Rollback()
+	var head int64
+	if s.d.changeLog {
+		if err := tx.QueryRowContext(ctx, "SELECT seq FROM ordersync_change_head").Scan(&head); err != nil {
+			return nil, 0, s.readError(ctx, fmt.Errorf("read the change log's head: %w", err))
 		}
-		batch = batch[:0]
 	}
+	rows, err := tx.QueryContext(ctx, "SELECT hash, chain_id, exchange_address FROM orders")
+	if err != nil {
+		return nil, 0, s.readError(ctx, err)
+	}
+	defer rows.Close()
+	// The scan is one thread; the lanes take all cores. Batches go from
+	// the one to the other, so that they overlap.
+	rec := orderstore.NewReconcileIndex(0)
+	batches := make(chan []change, 2)
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		lanes := make([]orderstore.OrderLanes, indexBatch)
+		for batch := range batches {
+			parallel.For(len(batch), 64, func(i int) { lanes[i] = orderstore.LanesOf(batch[i].hash) })
+			for i := range batch {
+				rec.Add(batch[i].hash, classOrder(batch[i]), &lanes[i])
+			}
+		}
+	}()
+	err = scanIndexRows(rows, batches)
+	close(batches)
+	<-indexed
+	if err != nil {
+		return nil, 0, s.readError(ctx, fmt.Errorf("build the reconciliation index: %w", err))
+	}
+	return rec, head, nil
+}
+
+// indexBatch is how many rows the index build hands on at a time.
+const indexBatch = 4096
+
+// scanIndexRows reads rows of hash, chain_id, exchange_address into
+// batches of indexBatch changes.
+func scanIndexRows(rows *sql.Rows, batches chan<- []change) error {
+	batch := make([]change, 0, indexBatch)
 	for rows.Next() {
 		var c change
 		var hash []byte
 		if err := rows.Scan(&hash, &c.chainID, &c.exchange); err != nil {
-			rows.Close()
-			return s.errorf("build the reconciliation index: %w", err)
+			return err
 		}
 		c.hash = common.BytesToHash(hash)
 		batch = append(batch, c)
-		if len(batch) == cap(batch) {
-			flush()
+		if len(batch) == indexBatch {
+			batches <- batch
+			batch = make([]change, 0, indexBatch)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return s.readError(ctx, fmt.Errorf("build the reconciliation index: %w", err))
+	if len(batch) > 0 {
+		batches <- batch
 	}
-	flush()
-	s.rec = rec
-	s.indexed.Store(true)
-	return nil
+	return rows.Err()
 }
 
 // commitIndexed commits tx and, under the index's lock (so that a build
@@ -113,6 +175,7 @@ func (s *Store) commitIndexed(tx *sql.Tx, added, removed []change) error {
 		return nil
 	}
 	s.version++
+	s.publish(added, removed)
 	if s.rec == nil {
 		return nil
 	}
@@ -126,6 +189,20 @@ func (s *Store) commitIndexed(tx *sql.Tx, added, removed []change) error {
 		s.rec.Remove(removed[i].hash, classOrder(removed[i]), &removeLanes[i])
 	}
 	return nil
+}
+
+// publish hands committed changes to the change feed. The caller holds
+// recMu, so that subscribers see changes in the order they committed.
+func (s *Store) publish(added, removed []change) {
+	if !s.feed.Active() {
+		return
+	}
+	for _, c := range added {
+		s.feed.Publish(orderstore.Change{Kind: orderstore.ChangeAdded, Hash: c.hash, Order: c.order})
+	}
+	for _, c := range removed {
+		s.feed.Publish(orderstore.Change{Kind: orderstore.ChangeRemoved, Hash: c.hash, Order: c.order})
+	}
 }
 
 func lanesOf(changes []change) []orderstore.OrderLanes {

@@ -3,13 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/ordersync/ordersync/orderstore/sqlstore/internal/driver"
 )
 
 // Page cache per connection, in KiB (SQLite's negative cache_size): the
@@ -98,23 +96,10 @@ func checkSQLite(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// sqliteOpenError says in words what SQLite's error codes mean for
-// someone who named the file.
+// sqliteOpenError is err as the sqlite subpackage words it.
 func sqliteOpenError(name string, err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return fmt.Errorf("sqlstore: %s: the database is locked by another connection (is another ordersync using it?): %w", name, err)
-		case sqlite3.SQLITE_NOTADB:
-			return fmt.Errorf("sqlstore: %s: not a SQLite database: %w", name, err)
-		case sqlite3.SQLITE_CANTOPEN:
-			return fmt.Errorf("sqlstore: %s: cannot open the file (does its directory exist, and may this user write there?): %w", name, err)
-		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
-			return fmt.Errorf("sqlstore: %s: the database is not writable: %w", name, err)
-		case sqlite3.SQLITE_CORRUPT:
-			return fmt.Errorf("sqlstore: %s: the database is damaged: %w", name, err)
-		}
+	if d, ok := driver.Lookup("sqlite"); ok && d.Explain != nil {
+		return d.Explain(name, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", name, err)
 }

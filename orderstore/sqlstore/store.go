@@ -34,17 +34,33 @@ type Store struct {
 	closeErr   error
 	closeOnce  sync.Once
 
-	// recMu guards the reconciliation index rec (nil until built) and
-	// version, which moves on every commit that changes the table.
+	// recMu guards the reconciliation index rec (nil until built),
+	// version, which moves on every commit that changes the table, seen,
+	// the last change of the database's change log (PostgreSQL) that rec
+	// and version reflect, and fed.
 	recMu   sync.Mutex
 	rec     *orderstore.ReconcileIndex
 	version uint64
 	indexed atomic.Bool // rec != nil
+	seen    int64
+	fed     int64 // the last change of the log the feed has had
+
+	// writerID marks this Store's changes in the change log;
+	// followDone is closed when the goroutine that follows the log ends
+	// (nil when there is none). See follow.go.
+	writerID   int64
+	followDone chan struct{}
+
+	// feed is the change feed (orderstore.Subscriber), published to
+	// under recMu as commits and other processes' changes are applied.
+	feed orderstore.ChangeFeed
 }
 
 var (
-	_ orderstore.Store  = (*Store)(nil)
-	_ orderstore.Getter = (*Store)(nil)
+	_ orderstore.Store      = (*Store)(nil)
+	_ orderstore.Getter     = (*Store)(nil)
+	_ orderstore.Remover    = (*Store)(nil)
+	_ orderstore.Subscriber = (*Store)(nil)
 )
 
 // newStore starts the writer of a store whose schema is ready.
@@ -56,6 +72,7 @@ func newStore(d *dialect, name string, read, write *sql.DB) *Store {
 		write:      write,
 		writes:     make(chan *writeRequest, 64),
 		writerDone: make(chan struct{}),
+		writerID:   newWriterID(),
 	}
 	s.life, s.stopLife = context.WithCancel(context.Background())
 	go s.runWriter()
@@ -80,6 +97,10 @@ func (s *Store) Close() error {
 		close(s.writes)
 		<-s.writerDone
 		s.stopLife()
+		if s.followDone != nil {
+			<-s.followDone
+		}
+		s.feed.Close()
 		err := s.read.Close()
 		if s.write != s.read {
 			err = errors.Join(err, s.write.Close())
@@ -106,7 +127,29 @@ func (s *Store) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (in
 	if err != nil {
 		return 0, err
 	}
-	return s.submit(&writeRequest{ctx: ctx, rows: rows})
+	req := &writeRequest{ctx: ctx, rows: rows}
+	if s.feed.Active() {
+		req.orders, req.at = orders, make(map[common.Hash]int, len(orders))
+		for i, o := range orders {
+			h, _ := o.ComputeOrderHash() // Hashed by makeRows.
+			if _, dup := req.at[h]; !dup {
+				req.at[h] = i
+			}
+		}
+	}
+	return s.submit(req)
+}
+
+// Subscribe starts a subscription to the store's change feed (see
+// orderstore.Subscriber): every order this Store added or removed, and on
+// PostgreSQL also every order another process sharing the database added
+// or removed, once each, in the order the database committed them, within
+// about 200 ms for another process's change. The Order of another process's
+// change is nil when the order was gone by the time this Store read it
+// (always, for a removal), and so is that of an order added by a call that
+// began before the subscription. Close ends every subscription.
+func (s *Store) Subscribe(buffer int) *orderstore.Subscription {
+	return s.feed.Subscribe(buffer)
 }
 
 // Remove deletes the orders with the given hashes (hashes not stored are

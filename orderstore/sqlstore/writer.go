@@ -3,10 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 // rowsPerInsert is how many rows one INSERT statement carries: 128 rows of
@@ -30,6 +33,11 @@ type writeRequest struct {
 	ctx    context.Context
 	rows   []row         // orders to add
 	remove []common.Hash // hashes to remove
+	// orders are the orders to add as the caller gave them, and at the
+	// index of each hash in orders, for the change feed, which reports
+	// them in the caller's order (both nil when it had no subscribers).
+	orders []*zeroex.SignedOrder
+	at     map[common.Hash]int
 	state  atomic.Int32
 	done   chan writeResult // buffered: the writer never blocks on it
 }
@@ -136,6 +144,10 @@ type change struct {
 	hash     common.Hash
 	chainID  sql.NullInt64
 	exchange []byte
+	// order is the order added or removed, for the change feed: set when
+	// the feed has subscribers, and for another process's change only when
+	// the order could still be read.
+	order *zeroex.SignedOrder
 }
 
 // runGroup is commit's transaction: the counts of rows each request added
@@ -153,6 +165,7 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 	counts := make([]int, len(group))
 	var added, removed []change
 	for i, req := range group {
+		first := len(added)
 		for start := 0; start < len(req.rows); start += rowsPerInsert {
 			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
 			before := len(added)
@@ -161,6 +174,7 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 			}
 			counts[i] += len(added) - before
 		}
+		req.fillOrders(added[first:])
 		if len(req.remove) > 0 {
 			before := len(removed)
 			if removed, err = s.delete(ctx, tx, req.remove, removed); err != nil {
@@ -168,6 +182,9 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 			}
 			counts[i] += len(removed) - before
 		}
+	}
+	if err := s.logChanges(ctx, tx, added, removed); err != nil {
+		return nil, err
 	}
 	if err := s.commitIndexed(tx, added, removed); err != nil {
 		return nil, err
@@ -212,6 +229,42 @@ func scanChanges(rows *sql.Rows, changes []change) ([]change, error) {
 	return changes, rows.Err()
 }
 
+// fillOrders sets the order of each of req's added changes, and puts them
+// in the order the caller gave them, for the change feed.
+func (req *writeRequest) fillOrders(added []change) {
+	if req.at == nil {
+		return
+	}
+	slices.SortFunc(added, func(a, b change) int { return req.at[a.hash] - req.at[b.hash] })
+	for j := range added {
+		added[j].order = req.orders[req.at[added[j].hash]]
+	}
+}
+
+// scanRemoved is scanChanges for the rows of a DELETE that also returns
+// order_json, which it decodes for the change feed when it has
+// subscribers.
+func (s *Store) scanRemoved(rows *sql.Rows, changes []change) ([]change, error) {
+	defer rows.Close()
+	feed := s.feed.Active()
+	for rows.Next() {
+		var c change
+		var hash, js []byte
+		if err := rows.Scan(&hash, &c.chainID, &c.exchange, &js); err != nil {
+			return nil, err
+		}
+		c.hash = common.BytesToHash(hash)
+		if feed {
+			o := new(zeroex.SignedOrder)
+			if o.UnmarshalJSON(js) == nil {
+				c.order = o
+			}
+		}
+		changes = append(changes, c)
+	}
+	return changes, rows.Err()
+}
+
 // insertSQL is the INSERT of n rows that leaves stored hashes alone.
 func (s *Store) insertSQL(n int) string {
 	var b strings.Builder
@@ -239,11 +292,11 @@ func (s *Store) insertSQL(n int) string {
 // removed.
 func (s *Store) delete(ctx context.Context, tx *sql.Tx, hashes []common.Hash, removed []change) ([]change, error) {
 	for _, h := range hashes {
-		rows, err := tx.QueryContext(ctx, "DELETE FROM orders WHERE hash = "+s.d.placeholder(1)+" RETURNING hash, chain_id, exchange_address", h.Bytes())
+		rows, err := tx.QueryContext(ctx, "DELETE FROM orders WHERE hash = "+s.d.placeholder(1)+" RETURNING hash, chain_id, exchange_address, order_json", h.Bytes())
 		if err != nil {
 			return nil, err
 		}
-		if removed, err = scanChanges(rows, removed); err != nil {
+		if removed, err = s.scanRemoved(rows, removed); err != nil {
 			return nil, err
 		}
 	}

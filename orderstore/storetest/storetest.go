@@ -40,7 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"IdempotentAdds", testIdempotentAdds},
 		{"RoundTrip", testRoundTrip},
 		{"BadOrderAddsNothing", testBadOrderAddsNothing},
-		{"Getter", testGetter},
+		{"Getter", testGetter}, // and ManyGetter
 		{"ConcurrentReadersAndWriters", testConcurrent},
 		{"ContextCancellation", testContextCancellation},
 		{"Remover", testRemover},
@@ -296,6 +296,25 @@ func testGetter(t *testing.T, s orderstore.Store) {
 		}
 		if ok && (hashOf(t, got) != hashOf(t, o) || !bytes.Equal(got.Signature, o.Signature)) {
 			t.Fatalf("Get(order %d) returned another order", i)
+		}
+	}
+	many, ok := s.(orderstore.ManyGetter)
+	if !ok {
+		return
+	}
+	// Held and not held interleaved, and hashes asked for twice.
+	var hashes []common.Hash
+	for k := 0; k < 60; k++ {
+		hashes = append(hashes, hashOf(t, orders[(k*7)%len(orders)]))
+	}
+	got, err := many.GetMany(context.Background(), hashes)
+	if err != nil || len(got) != len(hashes) {
+		t.Fatalf("GetMany: %d orders, %v; want %d", len(got), err, len(hashes))
+	}
+	for k, o := range got {
+		i := (k * 7) % len(orders)
+		if (o != nil) != (i < 10) || o != nil && hashOf(t, o) != hashes[k] {
+			t.Fatalf("GetMany: hash %d (order %d) answered %v", k, i, o != nil)
 		}
 	}
 }

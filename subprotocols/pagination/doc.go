@@ -9,12 +9,14 @@
 // as a page number and a "snapshotID". Such a package is its metadata
 // types, a Codec, and a New that calls this package's New with them.
 // Everything else is the Subprotocol that New returns, generic over the
-// metadata types: the provider's page scan over an orderstore.Store
-// (Pager.Serve), the requester's validation pipeline for the orders a
-// provider sends (Pager.Accept), pipelining (ordersync.Pipeliner), and the
-// Options every version's New takes. Package reconcile runs the orders it
-// fetches and pages through a Pager of its own, so that every subprotocol
-// validates orders the same way.
+// metadata types: the provider's page scan over an orderstore.Store, the
+// requester's validation pipeline for the orders a provider sends,
+// pipelining (ordersync.Pipeliner), lanes (ordersync.Spreader), and the
+// Options every version's New takes. That engine lives in
+// subprotocols/internal/paging, which package reconcile runs the orders it
+// fetches and pages through as well, so that every subprotocol validates
+// orders the same way; this package is what a new version needs: Codec,
+// New, the Options, the errors and PeerScorer.
 //
 // # Requester pipeline
 //
@@ -39,23 +41,23 @@
 // # Cursors
 //
 // A cursor is an order hash: a request asks for the orders after it. A
-// Pager remembers, per provider, the cursor of the last request it
+// requester remembers, per provider, the cursor of the last request it
 // produced for it (none: the beginning). A response must move that cursor
 // forward: the hash of its last order, or, with page numbers, the hash the
 // provider says it scanned to, must lie strictly after it. A provider that
-// sends the same page again and again does not, and Accept ends its sync
-// with ErrCursorStalled (the sync ends as ordersync.SyncRejectedPage). A complete
+// sends the same page again and again does not, and its sync ends with
+// ErrCursorStalled (the sync ends as ordersync.SyncRejectedPage). A complete
 // response, or an error, forgets the provider's cursor.
 //
 // # Lanes
 //
 // Subprotocol is an ordersync.Spreader: after a sync's first page it can
-// split the hashes after that page into lanes of equal width
-// (SplitLanes), which the requester pages through side by side, one
-// request in flight each (ordersync.WithLanes). A lane's requests carry
-// its Lane in memory (LaneMetadata; only the subprotocol's own metadata
-// goes on the wire), and AcceptLane checks a page against the cursor of
-// the very request it answers rather than the per-provider one, so an
+// split the hashes after that page into lanes of equal width, which the
+// requester pages through side by side, one request in flight each
+// (ordersync.WithLanes). A lane's requests carry their lane in memory
+// (only the subprotocol's own metadata goes on the wire), and a page is
+// checked against the cursor of the very request it answers rather than
+// the per-provider one, so an
 // order at or before it counts against the provider. The orders of a
 // page at or past the lane's end belong to the next lane: they are
 // dropped before any check, unscored, and the lane ends.

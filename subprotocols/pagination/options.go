@@ -1,13 +1,18 @@
 package pagination
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
 	"github.com/ordersync/ordersync/zeroex"
 )
+
+// This file is the subprotocols' options, scorer and errors. The engine
+// they configure (the Pager: serving pages, taking them in, lanes, scan
+// slots) is subprotocols/internal/paging, shared with reconcile and no
+// part of the API.
 
 // Defaults and bounds of the Options.
 const (
@@ -30,123 +35,67 @@ const (
 // Option configures a pagination subprotocol. As the root package's
 // Options do, an Option refuses a value out of its range with an error
 // naming it: New panics on it (a programming error), and CheckOptions
-// reports it for settings that come from users.
-type Option func(*config) error
-
-// config is what the Options set.
-type config struct {
-	perPage     int
-	maxScan     int
-	maxScanTime time.Duration
-	slots       *ScanSlots
-	now         func() time.Time // the scan budget's clock; tests step it
-	scorer      PeerScorer
-	onAccepted  func(provider peer.ID, orders []*zeroex.SignedOrder)
-}
+// reports it for settings that come from users. Options are made only by
+// the With functions here.
+type Option = paging.Option
 
 // CheckOptions reports the first invalid option, naming it, so that a
 // caller taking settings from users can refuse them before New, which
 // panics on them.
-func CheckOptions(opts ...Option) error {
-	_, err := newConfig(opts)
-	return err
-}
-
-func newConfig(opts []Option) (config, error) {
-	c := config{perPage: DefaultPerPage, maxScan: DefaultMaxScan, maxScanTime: DefaultMaxScanTime,
-		scorer: noScorer{}, now: time.Now}
-	for _, opt := range opts {
-		if err := opt(&c); err != nil {
-			return c, err
-		}
-	}
-	if c.slots == nil {
-		c.slots = processScanSlots
-	}
-	c.maxScan = max(c.maxScan, c.perPage)
-	return c, nil
-}
+func CheckOptions(opts ...Option) error { return paging.CheckOptions(opts...) }
 
 // WithPerPage sets how many orders a provider puts in one response, from
 // 1 to MaxPerPage. Default DefaultPerPage.
-func WithPerPage(n int) Option {
-	return func(c *config) error {
-		if n < 1 || n > MaxPerPage {
-			return fmt.Errorf("pagination: per page %d: must be from 1 to %d", n, MaxPerPage)
-		}
-		c.perPage = n
-		return nil
-	}
-}
+func WithPerPage(n int) Option { return paging.WithPerPage(n) }
 
-// WithMaxScan bounds how many stored orders a provider scans for one
-// request (default DefaultMaxScan; never less than the page size). When the
-// bound is reached with some matches, the provider answers with them; with
-// none, it gives up on the request (ErrScanLimit) rather than send an empty
-// page, which would tell the requester that nothing is left.
-func WithMaxScan(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("pagination: max scan %d: must be positive", n)
-		}
-		c.maxScan = n
-		return nil
-	}
-}
-
-// WithMaxScanTime bounds how long a provider scans the store for one
-// request (default DefaultMaxScanTime; it must be positive). The
-// scan looks at its clock and at the request's context every few dozen
-// orders. When the time is up with some matches, the provider answers with
-// them (the response says where the scan stopped, so the requester goes on
-// from there); with none, it gives up on the request (ErrScanLimit). A
-// scan with a costly filter may first wait as long again for one of the
-// ScanSlots (see WithScanSlots).
-func WithMaxScanTime(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("pagination: max scan time %v: must be positive", d)
-		}
-		c.maxScanTime = d
-		return nil
-	}
-}
-
-// WithScanSlots caps the scans with a costly filter (one that runs the
-// schema engine) that run at once with slots. By default every Pager of the
-// process shares one ScanSlots of DefaultScanSlots, so a node's v0 and v1
-// subprotocols are capped together; pass a ScanSlots of your own to cap a
-// group of Pagers apart from the rest of the process.
-func WithScanSlots(slots *ScanSlots) Option {
-	return func(c *config) error {
-		if slots == nil {
-			return fmt.Errorf("pagination: scan slots: must not be nil")
-		}
-		c.slots = slots
-		return nil
-	}
-}
+// WithMaxScan is a provider's scan budget for one request: it looks at
+// no more than orders stored orders (default DefaultMaxScan; at least a
+// page) for no longer than d (default DefaultMaxScanTime; positive),
+// whichever comes first. When the budget runs out with some matches, the
+// provider answers with them (the response says where the scan stopped,
+// so the requester goes on from there); with none, it gives up on the
+// request (ErrScanLimit) rather than send an empty page, which would tell
+// the requester that nothing is left. A scan with a costly filter (one
+// that runs the schema engine) first takes one of the process's scan
+// slots, shared by every subprotocol of the process (GOMAXPROCS/2, at
+// least one), and waits at most d for it. reconcile.WithMaxScan is the
+// same budget for reconcile's snapshots.
+func WithMaxScan(orders int, d time.Duration) Option { return paging.WithMaxScan(orders, d) }
 
 // WithPeerScorer makes the requester pipeline move providers' scores; see
 // the package documentation. A node passes its ordersync.Node. nil means no
 // scoring (the default).
-func WithPeerScorer(s PeerScorer) Option {
-	return func(c *config) error {
-		if s == nil {
-			s = noScorer{}
-		}
-		c.scorer = s
-		return nil
-	}
-}
+func WithPeerScorer(s PeerScorer) Option { return paging.WithPeerScorer(s) }
 
 // WithOnAccepted calls fn after every page with the orders of that page
 // that passed validation and were handed to the store (some may have been
 // stored already), so that a node can pass them on. fn runs on the sync's
 // goroutine, so it should be quick, and must not modify the orders.
 func WithOnAccepted(fn func(provider peer.ID, orders []*zeroex.SignedOrder)) Option {
-	return func(c *config) error {
-		c.onAccepted = fn
-		return nil
-	}
+	return paging.WithOnAccepted(fn)
 }
+
+// PeerScorer moves a peer's score under a tag (the tags are package
+// peerscore's OrderDoesNotMatchFilter, InvalidOrderSignature and
+// InvalidOrder). ordersync.Node satisfies it, so a node passes itself.
+type PeerScorer interface {
+	// AddPeerScore adds diff to the score a peer has under tag.
+	AddPeerScore(id peer.ID, tag string, diff int)
+	// SetPeerScore sets the score a peer has under tag.
+	SetPeerScore(id peer.ID, tag string, val int)
+}
+
+// The errors of the provider's scan and the requester's pipeline, wrapped
+// in what Serve and HandleOrderSyncResponse return.
+var (
+	// ErrScanLimit: the provider gave up on a request before finding a
+	// matching order, within its scan budget (WithMaxScan) or while
+	// waiting for a scan slot.
+	ErrScanLimit = paging.ErrScanLimit
+	// ErrCursorStalled: a response does not move the requester's cursor
+	// on, so that asking again would ask for the same page.
+	ErrCursorStalled = paging.ErrCursorStalled
+	// ErrEmptyIncompletePage: a response has no orders but does not say
+	// it is complete.
+	ErrEmptyIncompletePage = paging.ErrEmptyIncompletePage
+)

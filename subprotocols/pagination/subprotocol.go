@@ -12,6 +12,7 @@ import (
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/internal/meta"
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -30,7 +31,7 @@ import (
 // how) and asks next from the cursor the Pager moved to.
 type Subprotocol[Req, Res any] struct {
 	codec Codec[Req, Res]
-	pager *Pager
+	pager *paging.Pager
 	// Error prefixes, made once: metadata of a wrong type, nil messages.
 	requestLabel, responseLabel   string
 	errNilRequest, errNilResponse error
@@ -54,7 +55,7 @@ func New[Req, Res any](codec Codec[Req, Res], store orderstore.Store, filter *or
 	name := codec.Name()
 	return &Subprotocol[Req, Res]{
 		codec:          codec,
-		pager:          NewPager(store, filter, opts...),
+		pager:          paging.NewPager(store, filter, opts...),
 		requestLabel:   "pagination: " + name + " request",
 		responseLabel:  "pagination: " + name + " response",
 		errNilRequest:  errors.New("pagination: " + name + ": nil request"),
@@ -101,7 +102,7 @@ func (s *Subprotocol[Req, Res]) ParseResponseMetadata(metadata json.RawMessage) 
 // Codec's Request from the zero hash with the requester's own filter (null
 // when it has none).
 func (s *Subprotocol[Req, Res]) GenerateFirstRequestMetadata() (json.RawMessage, error) {
-	md, err := s.codec.Request(s.pager.filter, common.Hash{}, nil)
+	md, err := s.codec.Request(s.pager.Filter(), common.Hash{}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +168,7 @@ func (s *Subprotocol[Req, Res]) NextRequest(ctx context.Context, res *ordersync.
 	if err != nil {
 		return nil, err
 	}
-	cursor, done, err := s.pager.peekNext(page)
+	cursor, done, err := s.pager.PeekNext(page)
 	if err != nil || done {
 		return nil, err
 	}
@@ -177,7 +178,7 @@ func (s *Subprotocol[Req, Res]) NextRequest(ctx context.Context, res *ordersync.
 // request is the request for the orders after cursor that follows the
 // response whose metadata is prev.
 func (s *Subprotocol[Req, Res]) request(cursor common.Hash, prev *Res) (*ordersync.Request, error) {
-	md, err := s.codec.Request(s.pager.filter, cursor, prev)
+	md, err := s.codec.Request(s.pager.Filter(), cursor, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -185,19 +186,19 @@ func (s *Subprotocol[Req, Res]) request(cursor common.Hash, prev *Res) (*ordersy
 }
 
 // page is res as the Pager takes it, and res's metadata.
-func (s *Subprotocol[Req, Res]) page(res *ordersync.Response) (Page, *Res, error) {
+func (s *Subprotocol[Req, Res]) page(res *ordersync.Response) (paging.Page, *Res, error) {
 	if res == nil {
-		return Page{}, nil, s.errNilResponse
+		return paging.Page{}, nil, s.errNilResponse
 	}
 	md, err := meta.As(s.responseLabel, res.Metadata, s.codec.ParseResponse)
 	if err != nil {
-		return Page{}, nil, err
+		return paging.Page{}, nil, err
 	}
 	through, fromThrough, err := s.codec.ResponseCursor(md)
 	if err != nil {
-		return Page{}, nil, err
+		return paging.Page{}, nil, err
 	}
-	return Page{
+	return paging.Page{
 		Provider:        res.ProviderID,
 		Orders:          res.Orders,
 		Complete:        res.Complete,

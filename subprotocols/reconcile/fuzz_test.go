@@ -1,10 +1,18 @@
 package reconcile
 
 import (
+	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 // FuzzParseRequestMetadata: any request metadata parses within its bounds
@@ -63,6 +71,94 @@ func FuzzParseResponseMetadata(f *testing.F) {
 		}
 		if md.From == 0 {
 			_, _ = riblt.ParseDigest(md.Digest, int64(md.Total)) // may fail on a lane, never panic
+		}
+	})
+}
+
+// fuzzOrders are the signed orders the handler targets serve and fetch.
+var fuzzOrders = sync.OnceValue(func() []*zeroex.SignedOrder {
+	return ordergen.Generate(ordergen.Options{Seed: 11, Count: 300})
+})
+
+// FuzzHandleOrderSyncRequest drives the provider's handler with any
+// request metadata that parses: it answers within a response's bounds or
+// fails, and never panics. (The held overflow passed the parser and
+// panicked here.)
+func FuzzHandleOrderSyncRequest(f *testing.F) {
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"held":9223372036854775807}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"held":250}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"snapshot":1,"from":131072,"count":9223372036854775807}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"snapshot":1,"from":12,"count":16}`))
+	f.Add([]byte(`{"op":"fetch","orderfilter":null,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`{"op":"page","after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`null`))
+	store := orderstore.NewMemory()
+	if _, err := store.AddOrders(context.Background(), fuzzOrders()); err != nil {
+		f.Fatal(err)
+	}
+	s := New(store, nil)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		md, err := s.ParseRequestMetadata(raw)
+		if err != nil {
+			return
+		}
+		res, err := s.HandleOrderSyncRequest(context.Background(), &ordersync.Request{Metadata: md})
+		if err != nil {
+			return
+		}
+		out := res.Metadata.(*ResponseMetadata)
+		if n := len(out.Symbols) / riblt.SymbolSize; n > MaxSymbolsPerResponse || out.From > MaxSymbols-n {
+			t.Fatalf("%d symbols from %d", n, out.From)
+		}
+		if len(res.Orders) > MaxFetch {
+			t.Fatalf("%d orders", len(res.Orders))
+		}
+		// What the provider sends, its requesters parse.
+		b, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parseResponseMetadata(b); err != nil {
+			t.Fatalf("own answer %s does not parse: %v", b, err)
+		}
+	})
+}
+
+// FuzzHandleOrderSyncResponse drives the requester's handler with two
+// responses in a row from one provider, each any metadata that parses
+// with up to 7 of the provider's orders: it returns a request, nil or an
+// error, and never panics or stores an order it did not ask for.
+func FuzzHandleOrderSyncResponse(f *testing.F) {
+	var d riblt.Digest
+	items := make([]riblt.Item, 20)
+	for i, o := range fuzzOrders()[:20] {
+		h, _ := o.ComputeOrderHash()
+		items[i] = riblt.Item(h)
+		d.AddItem(&items[i])
+	}
+	sketch, _ := json.Marshal(ResponseMetadata{Op: OpSketch, Snapshot: 1, Total: 20,
+		Digest: riblt.AppendDigest(nil, &d), Symbols: riblt.AppendSymbols(nil, riblt.Encode(items, 0, 40))})
+	f.Add(sketch, []byte(`{"op":"fetch"}`), uint8(3))
+	f.Add(sketch, sketch, uint8(0))
+	f.Add([]byte(`{"op":"page","next":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`), []byte(`{"op":"page"}`), uint8(5))
+	f.Add([]byte(`{"op":"sketch","snapshot":1,"total":9223372036854775807,"from":0}`), []byte(`{"op":"fetch"}`), uint8(1))
+	f.Fuzz(func(t *testing.T, first, second []byte, orders uint8) {
+		store := orderstore.NewMemory()
+		s := New(store, nil, WithMaxRounds(4))
+		provider := peer.ID("fuzzed provider")
+		for i, raw := range [][]byte{first, second} {
+			md, err := s.ParseResponseMetadata(raw)
+			if err != nil {
+				return
+			}
+			k := int(orders>>(4*i)) & 7
+			res := &ordersync.Response{ProviderID: provider, Orders: fuzzOrders()[20 : 20+k], Metadata: md}
+			if _, _, err := s.HandleOrderSyncResponse(context.Background(), res); err != nil {
+				return
+			}
+		}
+		if n := store.Len(); n > 14 {
+			t.Fatalf("stored %d orders", n)
 		}
 	})
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/subprotocols/internal/meta"
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
 )
 
 // A requester that pages (a first sync, when it holds under a tenth of the
@@ -39,7 +39,7 @@ func (s *Subprotocol) NextRequest(ctx context.Context, res *ordersync.Response) 
 }
 
 // Spread splits the rest of a paging sync into at most n lanes of the hash
-// space (pagination.SplitLanes), each paged through with "page" requests
+// space (paging.SplitLanes), each paged through with "page" requests
 // after the hash before its start (see ordersync.Spreader).
 func (s *Subprotocol) Spread(ctx context.Context, res *ordersync.Response, next *ordersync.Request, n int) ([]*ordersync.Request, error) {
 	if _, ok, err := s.pageOf(res); !ok || err != nil || next == nil {
@@ -49,7 +49,7 @@ func (s *Subprotocol) Spread(ctx context.Context, res *ordersync.Response, next 
 	if err != nil || md.Op != OpPage {
 		return nil, err
 	}
-	lanes := pagination.SplitLanes(s.pager.Cursor(res.ProviderID), common.BytesToHash(md.After), n)
+	lanes := paging.SplitLanes(s.pager.Cursor(res.ProviderID), common.BytesToHash(md.After), n)
 	if lanes == nil {
 		return nil, nil
 	}
@@ -58,7 +58,7 @@ func (s *Subprotocol) Spread(ctx context.Context, res *ordersync.Response, next 
 		if i > 0 {
 			md = s.request(&RequestMetadata{Op: OpPage, After: l.After.Bytes()}).Metadata.(*RequestMetadata)
 		}
-		reqs[i] = &ordersync.Request{Metadata: &pagination.LaneMetadata[RequestMetadata]{Metadata: md, Lane: l}}
+		reqs[i] = &ordersync.Request{Metadata: &paging.LaneMetadata[RequestMetadata]{Metadata: md, Lane: l}}
 	}
 	return reqs, nil
 }
@@ -93,31 +93,31 @@ func (s *Subprotocol) HandleLaneResponse(ctx context.Context, req *ordersync.Req
 
 // pageOf is res as the pagination pipeline takes it, when res is a page;
 // ok is false for a sketch or a fetch.
-func (s *Subprotocol) pageOf(res *ordersync.Response) (page pagination.Page, ok bool, err error) {
+func (s *Subprotocol) pageOf(res *ordersync.Response) (page paging.Page, ok bool, err error) {
 	if res == nil {
-		return pagination.Page{}, false, fmt.Errorf("reconcile: nil response")
+		return paging.Page{}, false, fmt.Errorf("reconcile: nil response")
 	}
 	md, err := meta.As("reconcile: response", res.Metadata, parseResponseMetadata)
 	if err != nil || md.Op != OpPage {
-		return pagination.Page{}, false, err
+		return paging.Page{}, false, err
 	}
 	if st := s.syncs.get(res.ProviderID, false); st != nil && st.phase == phaseFetch {
-		return pagination.Page{}, false, nil // HandleOrderSyncResponse refuses it
+		return paging.Page{}, false, nil // HandleOrderSyncResponse refuses it
 	}
-	page = pagination.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
+	page = paging.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
 	copy(page.Through[:], md.Next)
 	return page, true, nil
 }
 
 // lanePage is the lane of req, a request Spread or NextLaneRequest made,
 // and res, its answer, as a page.
-func (s *Subprotocol) lanePage(req *ordersync.Request, res *ordersync.Response) (pagination.Lane, pagination.Page, error) {
-	var l *pagination.LaneMetadata[RequestMetadata]
+func (s *Subprotocol) lanePage(req *ordersync.Request, res *ordersync.Response) (paging.Lane, paging.Page, error) {
+	var l *paging.LaneMetadata[RequestMetadata]
 	if req != nil {
-		l, _ = req.Metadata.(*pagination.LaneMetadata[RequestMetadata])
+		l, _ = req.Metadata.(*paging.LaneMetadata[RequestMetadata])
 	}
 	if l == nil {
-		return pagination.Lane{}, pagination.Page{}, fmt.Errorf("%w: a lane's answer to a request of no lane", ErrUnexpected)
+		return paging.Lane{}, paging.Page{}, fmt.Errorf("%w: a lane's answer to a request of no lane", ErrUnexpected)
 	}
 	page, ok, err := s.pageOf(res)
 	if err == nil && !ok {
@@ -127,8 +127,8 @@ func (s *Subprotocol) lanePage(req *ordersync.Request, res *ordersync.Response) 
 }
 
 // laneRequest is lane l's request for the orders after cursor.
-func (s *Subprotocol) laneRequest(cursor common.Hash, l pagination.Lane) *ordersync.Request {
+func (s *Subprotocol) laneRequest(cursor common.Hash, l paging.Lane) *ordersync.Request {
 	md := s.request(&RequestMetadata{Op: OpPage, After: cursor.Bytes()}).Metadata.(*RequestMetadata)
 	l.After = cursor
-	return &ordersync.Request{Metadata: &pagination.LaneMetadata[RequestMetadata]{Metadata: md, Lane: l}}
+	return &ordersync.Request{Metadata: &paging.LaneMetadata[RequestMetadata]{Metadata: md, Lane: l}}
 }

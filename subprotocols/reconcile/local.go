@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/orderstore"
@@ -16,15 +17,10 @@ import (
 type localSet struct {
 	source riblt.Source
 	digest riblt.Digest
-}
-
-// class is the class of orders the requester's filter selects, when the
-// filter's custom schema accepts everything.
-func (s *Subprotocol) class() (orderstore.Class, bool) {
-	if !s.filter.IsTrivial() {
-		return orderstore.Class{}, false
-	}
-	return orderstore.Class{ChainID: int64(s.filter.ChainID()), Exchange: s.filter.ExchangeAddress()}, true
+	// ownRejected are the hashes in the set because the provider this set
+	// is for sent copies of them that were rejected for what a copy can
+	// fake: a provider still holding them is not one we are in sync with.
+	ownRejected []common.Hash
 }
 
 // ownScanTime is the budget of a scan of the requester's own store: none.
@@ -32,11 +28,10 @@ const ownScanTime = 100 * 365 * 24 * time.Hour
 
 // heldCount is how many orders the local set holds.
 func (s *Subprotocol) heldCount() (int, error) {
-	rejected := len(s.rejectedNotHeld())
-	if rec, ok := s.store.(orderstore.Reconciler); ok {
-		if class, ok := s.class(); ok {
-			return rec.ReconcileSnapshot(class, 0).Count + rejected, nil
-		}
+	all, _ := s.rejectedNotHeld("")
+	rejected := len(all)
+	if ix, ok := fromIndex(s.store, s.filter, 0); ok {
+		return ix.count + rejected, nil
 	}
 	hashes, err := s.scanOwn(context.Background())
 	if err != nil {
@@ -51,40 +46,44 @@ func (s *Subprotocol) scanOwn(ctx context.Context) ([]riblt.Item, error) {
 	return s.scan(ctx, s.filter, nil, math.MaxInt, ownScanTime)
 }
 
-// rejectedNotHeld returns the rejected hashes that the store does not hold
-// (another provider may have delivered a valid copy since).
-func (s *Subprotocol) rejectedNotHeld() []common.Hash {
-	list := s.rejected.list()
+// rejectedNotHeld returns the rejected hashes that count as held with
+// provider and that the store does not hold (another provider may have
+// delivered a valid copy since): those rejected for every provider, and
+// those rejected from provider alone (own).
+func (s *Subprotocol) rejectedNotHeld(provider peer.ID) (all, own []common.Hash) {
+	all, own = s.rejected.list(provider)
 	getter, ok := s.store.(orderstore.Getter)
 	if !ok {
-		return list
+		return all, own
 	}
-	kept := list[:0]
-	for _, h := range list {
-		if _, held := getter.Get(h); !held {
-			kept = append(kept, h)
+	notHeld := func(list []common.Hash) []common.Hash {
+		kept := list[:0]
+		for _, h := range list {
+			if _, held := getter.Get(h); !held {
+				kept = append(kept, h)
+			}
 		}
+		return kept
 	}
-	return kept
+	return notHeld(all), notHeld(own)
 }
 
 // newLocalSet reads the local set: from the store's index when it has one
-// and the filter selects a class, by scanning otherwise.
-func (s *Subprotocol) newLocalSet(ctx context.Context) (*localSet, error) {
+// of the set (the filter's class, or every order without a filter), by
+// scanning otherwise.
+func (s *Subprotocol) newLocalSet(ctx context.Context, provider peer.ID) (*localSet, error) {
 	ls := &localSet{}
-	if rec, ok := s.store.(orderstore.Reconciler); ok {
-		if class, ok := s.class(); ok {
-			snap := rec.ReconcileSnapshot(class, riblt.DefaultIndexSymbols)
-			ls.digest = snap.Digest
-			ls.source = riblt.Prefixed(snap.Symbols, func() *riblt.Encoder {
-				// Its own store: no budget, as in scanOwn.
-				hashes, err := s.scan(context.Background(), nil, &class, math.MaxInt, ownScanTime)
-				if err != nil || rec.Version() != snap.Version || len(hashes) != snap.Count {
-					return nil // the store moved on: Decoder.Add fails, the sync pages
-				}
-				return riblt.NewEncoder(hashes)
-			})
-		}
+	if ix, ok := fromIndex(s.store, s.filter, riblt.DefaultIndexSymbols); ok {
+		versioned := s.store.(orderstore.Versioned) // every index is
+		ls.digest = ix.digest
+		ls.source = riblt.Prefixed(ix.prefix, func() *riblt.Encoder {
+			// Its own store: no budget, as in scanOwn.
+			hashes, err := s.scan(context.Background(), nil, ix.class, math.MaxInt, ownScanTime)
+			if err != nil || versioned.Version() != ix.version || len(hashes) != ix.count {
+				return nil // the store moved on: Decoder.Add fails, the sync pages
+			}
+			return riblt.NewEncoder(hashes)
+		})
 	}
 	if ls.source == nil {
 		hashes, err := s.scanOwn(ctx)
@@ -96,7 +95,9 @@ func (s *Subprotocol) newLocalSet(ctx context.Context) (*localSet, error) {
 		}
 		ls.source = riblt.NewEncoder(hashes)
 	}
-	rejected := s.rejectedNotHeld()
+	rejected, own := s.rejectedNotHeld(provider)
+	ls.ownRejected = own
+	rejected = append(rejected, own...)
 	if len(rejected) > 0 {
 		items := make([]riblt.Item, len(rejected))
 		for i, h := range rejected {

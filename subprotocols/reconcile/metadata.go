@@ -148,8 +148,8 @@ func (md *ResponseMetadata) check() error {
 			return fmt.Errorf("sketch: %d bytes of symbols, not a multiple of %d", len(md.Symbols), riblt.SymbolSize)
 		case n > MaxSymbolsPerResponse:
 			return fmt.Errorf("sketch: %d symbols, more than %d", n, MaxSymbolsPerResponse)
-		case md.From < 0 || md.From+n > MaxSymbols:
-			return fmt.Errorf("sketch: symbols [%d, %d) out of range", md.From, md.From+n)
+		case md.From < 0 || md.From > MaxSymbols-n: // From+n could wrap
+			return fmt.Errorf("sketch: %d symbols from %d, past symbol %d", n, md.From, MaxSymbols)
 		case md.Total < 0:
 			return fmt.Errorf("sketch: total %d", md.Total)
 		case md.From == 0 && len(md.Digest) != riblt.DigestSize:

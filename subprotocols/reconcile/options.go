@@ -19,21 +19,19 @@ const (
 	DefaultMaxRounds = 32
 	// DefaultRejectedHashes and DefaultRejectedFor bound the requester's
 	// memory of orders it rejected, which it reconciles as if it held
-	// them so that they are not fetched again every round.
+	// them so that they are not fetched again every round (with every
+	// provider, or only the one that sent the copy: see the package
+	// documentation, "Rejected orders").
 	DefaultRejectedHashes = 10_000
 	DefaultRejectedFor    = time.Hour
-)
-
-// Tags and score changes of the PeerScorer, on top of pagination's.
-const (
-	// TagUndelivered: a provider did not deliver most of the orders it
-	// claimed in a fetch.
-	TagUndelivered   = "ordersync/undelivered-orders"
-	ScoreUndelivered = -5
-	// TagInvalidSketch: a provider's coded symbols were inconsistent, or
-	// decoded to a set that its digest denies.
-	TagInvalidSketch   = "ordersync/invalid-sketch"
-	ScoreInvalidSketch = -5
+	// DefaultAnswerRate and DefaultAnswerBurst cap, as a provider, the
+	// bytes of sketch answers (coded symbols and envelope) sent to one
+	// requester: 1 MiB a second, in
+	// bursts of up to 1 MiB (a full answer of MaxSymbolsPerResponse
+	// symbols is 896 kB). An honest re-sync of 10 000 missing orders
+	// draws about 770 kB of symbols in all.
+	DefaultAnswerRate  = 1 << 20
+	DefaultAnswerBurst = 1 << 20
 )
 
 // Option configures the subprotocol.
@@ -48,13 +46,16 @@ type config struct {
 	maxScanTime    time.Duration
 	rejectedMax    int
 	rejectedTTL    time.Duration
+	answerRate     int
+	answerBurst    int
 	now            func() time.Time
 }
 
 func newConfig(opts []Option) config {
 	c := config{maxDifferences: DefaultMaxDifferences, maxRounds: DefaultMaxRounds,
 		maxScan: 10 * pagination.DefaultMaxScan, maxScanTime: pagination.DefaultMaxScanTime,
-		rejectedMax: DefaultRejectedHashes, rejectedTTL: DefaultRejectedFor, now: time.Now}
+		rejectedMax: DefaultRejectedHashes, rejectedTTL: DefaultRejectedFor,
+		answerRate: DefaultAnswerRate, answerBurst: DefaultAnswerBurst, now: time.Now}
 	for _, opt := range opts {
 		opt(&c)
 	}
@@ -128,6 +129,30 @@ func WithRejectedHashes(n int, d time.Duration) Option {
 		}
 		if d > 0 {
 			c.rejectedTTL = d
+		}
+	}
+}
+
+// WithAnswerRate caps, as a provider, the bytes of sketch answers (first
+// answers and their extensions, symbols and envelope) sent to one
+// requester: bytesPerSecond
+// (DefaultAnswerRate) in bursts of up to burst bytes (DefaultAnswerBurst).
+// An answer is cut to what the budget holds, but to no fewer than 16
+// symbols, for which the provider waits. A burst below a full answer
+// (MaxSymbolsPerResponse symbols, 896 kB) cuts every answer to it.
+// bytesPerSecond < 0 lifts the cap; 0 values mean the defaults. Fetched and
+// paged orders are not counted: the Service's rate limits bound them, as
+// they bound version 1's pages.
+func WithAnswerRate(bytesPerSecond, burst int) Option {
+	return func(c *config) {
+		switch {
+		case bytesPerSecond < 0:
+			c.answerRate = -1
+		case bytesPerSecond > 0:
+			c.answerRate = bytesPerSecond
+		}
+		if burst > 0 {
+			c.answerBurst = max(burst, answerEnvelopeBytes+minAnswerSymbols*symbolWireBytes)
 		}
 	}
 }

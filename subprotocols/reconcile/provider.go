@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/riblt"
@@ -31,7 +32,7 @@ func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 	case OpPage:
 		return s.servePage(ctx, md.After, md)
 	default:
-		res, err := s.serveSketch(ctx, md)
+		res, err := s.serveSketch(ctx, req.RequesterID, md)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +47,7 @@ func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 
 // serveSketch answers with coded symbols, or with a first page when the
 // requester holds too little for reconciliation to pay.
-func (s *Subprotocol) serveSketch(ctx context.Context, md *RequestMetadata) (*ordersync.Response, error) {
+func (s *Subprotocol) serveSketch(ctx context.Context, requester peer.ID, md *RequestMetadata) (*ordersync.Response, error) {
 	var sn *snapshot
 	first := md.Snapshot == 0
 	if !first {
@@ -76,6 +77,10 @@ func (s *Subprotocol) serveSketch(ctx context.Context, md *RequestMetadata) (*or
 	count = min(count, MaxSymbolsPerResponse, MaxSymbols-from)
 	if sn.count == 0 {
 		count = 0 // nothing to reconcile: the requester is done
+	}
+	count, err := s.budgets.take(ctx, requester, count)
+	if err != nil {
+		return nil, err
 	}
 	syms, ok, err := sn.symbols(ctx, s, from, from+count)
 	if errors.Is(err, errScanBudget) && from == 0 {
@@ -114,24 +119,49 @@ func pageInstead(held, total int) bool { return held < total/10 }
 // firstBatch is how many symbols a sync's first answer carries: enough to
 // decode the difference that the two counts show with high probability (1.4
 // symbols per difference, and a margin), but at least a few, for a
-// difference the counts hide.
+// difference the counts hide. held is the requester's word, any
+// non-negative int: the difference is capped at MaxSymbols before the
+// margin is added, so no claim makes the count overflow (a held near the
+// largest int once made it negative, and the provider panicked slicing its
+// symbols).
+//
+// Nor does a claim beyond the provider's own count draw more: the
+// difference is taken as at most total, what the provider can vouch for.
+// A requester that really holds many more orders than the provider asks
+// for more symbols in the next rounds, as for any difference the counts
+// hide.
 func firstBatch(held, total int) int {
-	d := total - held
+	d := total - held // both are non-negative: no overflow
 	if d < 0 {
 		d = -d
 	}
-	return 12 + d + d/2
+	d = min(d, total, MaxSymbols)
+	return min(12+d+d/2, MaxSymbolsPerResponse)
 }
 
 // serveFetch answers with the orders of the hashes asked for that the
 // store holds and that match the filter, in the order asked.
 func (s *Subprotocol) serveFetch(ctx context.Context, md *RequestMetadata) (*ordersync.Response, error) {
+	// The requester's filter runs on up to MaxFetch orders: a costly one
+	// takes a scan slot, as a snapshot's scan does.
+	release, err := s.pager.HoldScanSlot(ctx, md.OrderFilter, s.cfg.maxScanTime)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	n := len(md.Hashes) / 32
 	orders := make([]*zeroex.SignedOrder, 0, n)
 	getter, _ := s.store.(orderstore.Getter)
+	// A hash named twice is answered once: a fetch naming one hash 500
+	// times once drew 500 copies of its order.
+	seen := make(map[common.Hash]struct{}, n)
 	for i := 0; i < n; i++ {
 		var h common.Hash
 		copy(h[:], md.Hashes[32*i:])
+		if _, dup := seen[h]; dup {
+			continue
+		}
+		seen[h] = struct{}{}
 		o, err := s.lookup(ctx, getter, h)
 		if err != nil {
 			return nil, err

@@ -16,7 +16,7 @@ import (
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/internal/meta"
-	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -135,7 +135,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 			st.restarts++
 		}
 		if st.local == nil {
-			local, err := s.newLocalSet(ctx)
+			local, err := s.newLocalSet(ctx, provider)
 			if err != nil {
 				return nil, err
 			}
@@ -161,7 +161,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 	s.metrics().ReconciliationRound(provider, ordersync.RoleRequester, Name, st.dec.Differences())
 	if err != nil {
 		if errors.Is(err, riblt.ErrInconsistent) {
-			s.cfg.scorer.AddPeerScore(provider, TagInvalidSketch, ScoreInvalidSketch)
+			s.cfg.scorer.AddPeerScore(provider, peerscore.InvalidSketch, peerscore.InvalidSketchDelta)
 			return nil, err
 		}
 		return s.pageInstead(st), nil // too many differences, or the local set moved
@@ -193,7 +193,7 @@ func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Reques
 	if d != st.remote {
 		// Symbols that cancel where the sets differ: a forgery, or a
 		// faulty provider. Paging cannot be fooled.
-		s.cfg.scorer.AddPeerScore(provider, TagInvalidSketch, ScoreInvalidSketch)
+		s.cfg.scorer.AddPeerScore(provider, peerscore.InvalidSketch, peerscore.InvalidSketchDelta)
 		return s.pageInstead(st)
 	}
 	getter, _ := s.store.(orderstore.Getter)
@@ -208,13 +208,33 @@ func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Reques
 		want = append(want, h)
 	}
 	slices.SortFunc(want, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
+	inSync := len(remoteOnly) == 0 && !holdsOwnRejected(st.local, localOnly)
 	st.dec, st.local = nil, nil // free them
 	if len(want) == 0 {
-		st.inSync = len(remoteOnly) == 0
+		st.inSync = inSync
 		return nil
 	}
 	st.phase, st.want = phaseFetch, want
 	return s.nextFetch(st)
+}
+
+// holdsOwnRejected reports whether the provider's set, as decoded, holds
+// a hash rejected from that provider's own copies: the requester counted
+// it as held, but does not hold it, so the two are not in sync.
+func holdsOwnRejected(local *localSet, localOnly []riblt.Item) bool {
+	if len(local.ownRejected) == 0 {
+		return false
+	}
+	only := make(map[common.Hash]bool, len(localOnly))
+	for _, x := range localOnly {
+		only[common.Hash(x)] = true
+	}
+	for _, h := range local.ownRejected {
+		if !only[h] {
+			return true
+		}
+	}
+	return false
 }
 
 // nextFetch is the request for the next page of wanted hashes, or nil.
@@ -256,16 +276,16 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	if unasked {
 		s.cfg.scorer.AddPeerScore(res.ProviderID, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
-	acc, err := s.pager.Accept(ctx, pagination.Page{Provider: res.ProviderID, Orders: kept, Complete: true})
+	acc, err := s.pager.Accept(ctx, paging.Page{Provider: res.ProviderID, Orders: kept, Complete: true})
 	if err != nil {
 		return nil, acc.Valid, err
 	}
-	s.noteRejected(kept)
+	s.noteRejected(res.ProviderID, kept)
 
 	missing := len(asked) - len(delivered)
 	st.undelivered += missing
 	if missing > 0 && 2*missing > len(asked) && len(asked) >= 8 {
-		s.cfg.scorer.AddPeerScore(res.ProviderID, TagUndelivered, ScoreUndelivered)
+		s.cfg.scorer.AddPeerScore(res.ProviderID, peerscore.UndeliveredOrders, peerscore.UndeliveredOrdersDelta)
 	}
 	if st.undelivered > 16+st.askedTotal/4 {
 		return nil, acc.Valid, fmt.Errorf("%w: %d of %d orders asked for never came", ErrUndelivered, st.undelivered, st.askedTotal)
@@ -274,9 +294,15 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	return s.nextFetch(st), acc.Valid, nil
 }
 
-// noteRejected remembers the fetched orders that the pipeline did not
-// store: their hashes count as held in the next rounds.
-func (s *Subprotocol) noteRejected(orders []*zeroex.SignedOrder) {
+// noteRejected remembers the orders fetched from provider that the
+// pipeline did not store: their hashes count as held in the next rounds.
+// An order that fails the requester's filter fails it in every copy (the
+// filter reads what the order hash covers), so it counts as held with
+// every provider. Any other rejection (a broken signature, an order out of
+// order) is of this copy, which the provider may have spoiled on purpose:
+// it counts as held with that provider only, so that the order is still
+// fetched from the others.
+func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrder) {
 	getter, ok := s.store.(orderstore.Getter)
 	if !ok {
 		return
@@ -286,15 +312,20 @@ func (s *Subprotocol) noteRejected(orders []*zeroex.SignedOrder) {
 		if err != nil {
 			continue
 		}
-		if _, held := getter.Get(h); !held {
-			s.rejected.add(h)
+		if _, held := getter.Get(h); held {
+			continue
+		}
+		if !wanted(o, s.filter, nil) {
+			s.rejected.add("", h)
+		} else {
+			s.rejected.add(provider, h)
 		}
 	}
 }
 
 // takePage validates and stores a page of orders.
 func (s *Subprotocol) takePage(ctx context.Context, res *ordersync.Response, md *ResponseMetadata) (*ordersync.Request, int, error) {
-	page := pagination.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
+	page := paging.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
 	copy(page.Through[:], md.Next)
 	acc, err := s.pager.Accept(ctx, page)
 	if err != nil || acc.Done {

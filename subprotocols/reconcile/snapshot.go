@@ -31,7 +31,7 @@ type snapshot struct {
 	digest  riblt.Digest
 	prefix  []riblt.Symbol // from the store's index; nil when scanned
 
-	class   orderstore.Class // for extending an indexed snapshot
+	class   *orderstore.Class // for extending an indexed snapshot; nil: every order
 	indexed bool
 
 	mu  sync.Mutex
@@ -122,18 +122,25 @@ func (c *snapshots) version() (uint64, bool) {
 	return 0, false
 }
 
-// take snapshots the set: from the store's index when it has one and the
-// filter picks a class of orders, by scanning otherwise.
+// take snapshots the set: from the store's index when it has one of the
+// set (a class of orders, or all of them), by scanning otherwise.
 func (c *snapshots) take(ctx context.Context, filter *orderfilter.Filter, key string, scan bool) (*snapshot, error) {
 	now := c.s.cfg.now()
-	if rec, ok := c.s.store.(orderstore.Reconciler); ok && filter.IsTrivial() && !scan {
-		class := orderstore.Class{ChainID: int64(filter.ChainID()), Exchange: filter.ExchangeAddress()}
-		snap := rec.ReconcileSnapshot(class, riblt.DefaultIndexSymbols)
-		return &snapshot{filter: key, version: snap.Version, taken: now, count: snap.Count,
-			digest: snap.Digest, prefix: snap.Symbols, class: class, indexed: true}, nil
+	if !scan {
+		if ix, ok := fromIndex(c.s.store, filter, riblt.DefaultIndexSymbols); ok {
+			return &snapshot{filter: key, version: ix.version, taken: now, count: ix.count,
+				digest: ix.digest, prefix: ix.prefix, class: ix.class, indexed: true}, nil
+		}
 	}
 	version, _ := c.version()
+	// A costly filter runs on every stored order: it takes one of the
+	// process's scan slots, as a version 1 page does.
+	release, err := c.s.pager.HoldScanSlot(ctx, filter, c.s.cfg.maxScanTime)
+	if err != nil {
+		return nil, err
+	}
 	hashes, err := c.s.scanHashes(ctx, filter, nil)
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +156,11 @@ func (c *snapshots) take(ctx context.Context, filter *orderfilter.Filter, key st
 // indexed snapshot can no longer be extended past its prefix because the
 // store has changed since: the requester must start over from a new one.
 func (sn *snapshot) symbols(ctx context.Context, s *Subprotocol, from, to int) ([]riblt.Symbol, bool, error) {
+	if from < 0 || to < from || to > MaxSymbols {
+		// The callers bound both; a range past them is a bug, not a
+		// reason to panic on a peer's request.
+		return nil, false, fmt.Errorf("reconcile: symbols [%d, %d) out of range", from, to)
+	}
 	if to <= len(sn.prefix) {
 		return sn.prefix[from:to], true, nil
 	}
@@ -174,8 +186,7 @@ func (sn *snapshot) readHashes(ctx context.Context, s *Subprotocol) error {
 		sn.bad = true
 		return nil
 	}
-	class := sn.class
-	hashes, err := s.scanHashes(ctx, nil, &class)
+	hashes, err := s.scanHashes(ctx, nil, sn.class)
 	if err != nil {
 		return err
 	}

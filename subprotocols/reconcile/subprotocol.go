@@ -11,6 +11,7 @@ import (
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/internal/meta"
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 )
 
@@ -22,11 +23,12 @@ const Name = "/reconcile-riblt/version/1"
 type Subprotocol struct {
 	store     orderstore.Store
 	filter    *orderfilter.Filter
-	pager     *pagination.Pager
+	pager     *paging.Pager
 	cfg       config
 	snapshots snapshots
 	syncs     syncTable
 	rejected  *rejectedSet
+	budgets   *answerBudgets
 	tracer    atomic.Pointer[tracerBox]
 }
 
@@ -55,9 +57,10 @@ func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Su
 		store:    store,
 		filter:   filter,
 		cfg:      cfg,
-		pager:    pagination.NewPager(store, filter, cfg.pagerOpts...),
+		pager:    paging.NewPager(store, filter, cfg.pagerOpts...),
 		syncs:    syncTable{byPeer: make(map[peer.ID]*syncState)},
 		rejected: newRejectedSet(cfg.rejectedMax, cfg.rejectedTTL, cfg.now),
+		budgets:  newAnswerBudgets(cfg.answerRate, cfg.answerBurst),
 	}
 	s.snapshots.s = s
 	return s

@@ -76,10 +76,11 @@ func NewHost(t testing.TB, extra ...libp2p.Option) host.Host {
 // NewHostWith is NewHost with p2phost options, which come after Loopback.
 func NewHostWith(t testing.TB, opts ...p2phost.Option) host.Host {
 	t.Helper()
-	h, err := p2phost.New(append([]p2phost.Option{p2phost.Loopback()}, opts...)...)
+	inner, err := p2phost.New(append([]p2phost.Option{p2phost.Loopback()}, opts...)...)
 	if err != nil {
 		t.Fatalf("testnet: %v", err)
 	}
+	h := newProtocolHost(inner)
 	t.Cleanup(func() {
 		if err := h.Close(); err != nil {
 			t.Logf("testnet: closing host %s: %v", h.ID(), err)

@@ -1,4 +1,4 @@
-package pagination
+package paging
 
 import "github.com/libp2p/go-libp2p/core/peer"
 

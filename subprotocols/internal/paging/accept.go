@@ -1,4 +1,4 @@
-package pagination
+package paging
 
 import (
 	"bytes"
@@ -318,12 +318,17 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 func (p *Pager) verifySignatures(s *scratch) {
 	s.unknown, s.unknownIndex = s.unknown[:0], s.unknownIndex[:0]
 	getter, _ := p.store.(orderstore.Getter)
+	held := p.heldMany(s)
 	for j, o := range s.candidates {
-		if getter != nil {
-			held, ok := getter.Get(s.hashes[s.index[j]])
-			if ok && held != nil && bytes.Equal(held.Signature, o.Signature) {
-				continue
-			}
+		var h *zeroex.SignedOrder
+		switch {
+		case held != nil:
+			h = held[j]
+		case getter != nil:
+			h, _ = getter.Get(s.hashes[s.index[j]])
+		}
+		if h != nil && bytes.Equal(h.Signature, o.Signature) {
+			continue
 		}
 		s.unknown = append(s.unknown, o)
 		s.unknownIndex = append(s.unknownIndex, s.index[j])
@@ -344,6 +349,26 @@ func (p *Pager) verifySignatures(s *scratch) {
 			s.verdicts[s.unknownIndex[j]] = verdictBadSignature
 		}
 	}
+}
+
+// heldMany looks the candidates up in one call when the store can
+// (orderstore.ManyGetter): the orders it holds with their hashes, nil where
+// none. It returns nil when the store cannot, and all nil on an error: then
+// every candidate's signature is checked, which is always safe.
+func (p *Pager) heldMany(s *scratch) []*zeroex.SignedOrder {
+	many, ok := p.store.(orderstore.ManyGetter)
+	if !ok {
+		return nil
+	}
+	hashes := make([]common.Hash, len(s.candidates))
+	for j := range s.candidates {
+		hashes[j] = s.hashes[s.index[j]]
+	}
+	held, err := many.GetMany(context.Background(), hashes)
+	if err != nil || len(held) != len(hashes) {
+		return make([]*zeroex.SignedOrder, len(hashes))
+	}
+	return held
 }
 
 // rejectReasons names the verdicts other than valid for the MetricsTracer.

@@ -1,4 +1,4 @@
-package pagination
+package paging
 
 import (
 	"bytes"
@@ -114,7 +114,7 @@ func TestServeEmptyAndExhausted(t *testing.T) {
 func TestServeBoundsTheScan(t *testing.T) {
 	orders := sortedOrders(t, 0, 300)
 	nobody := makerFilter(t, common.Address{1})
-	p := NewPager(storeOf(t, orders), nil, WithPerPage(20), WithMaxScan(100))
+	p := NewPager(storeOf(t, orders), nil, WithPerPage(20), WithMaxScan(100, DefaultMaxScanTime))
 	if _, err := p.Serve(context.Background(), common.Hash{}, nobody); !errors.Is(err, ErrScanLimit) {
 		t.Fatalf("scan past the bound without a match: err = %v", err)
 	}
@@ -139,12 +139,12 @@ func TestServeBoundsTheScan(t *testing.T) {
 // Out-of-range options are refused with an error naming them, and New
 // panics on them, as the root package's Options do.
 func TestOptionsRefuseOutOfRange(t *testing.T) {
-	for _, opt := range []Option{WithPerPage(0), WithPerPage(MaxPerPage + 1), WithMaxScan(0), WithMaxScanTime(0), WithScanSlots(nil)} {
+	for _, opt := range []Option{WithPerPage(0), WithPerPage(MaxPerPage + 1), WithMaxScan(0, time.Second), WithMaxScan(DefaultMaxScan, 0), WithMaxScan(10, time.Second), WithScanSlots(nil)} {
 		if err := CheckOptions(opt); err == nil || !strings.HasPrefix(err.Error(), "pagination: ") {
 			t.Errorf("CheckOptions: %v, want an error", err)
 		}
 	}
-	if err := CheckOptions(WithPerPage(MaxPerPage), WithMaxScan(1), WithMaxScanTime(time.Millisecond), WithPeerScorer(nil)); err != nil {
+	if err := CheckOptions(WithPerPage(MaxPerPage), WithMaxScan(MaxPerPage, time.Millisecond), WithPeerScorer(nil)); err != nil {
 		t.Errorf("options in range refused: %v", err)
 	}
 	defer func() {

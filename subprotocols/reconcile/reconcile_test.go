@@ -1,4 +1,4 @@
-package subprotocols_test
+package reconcile_test
 
 import (
 	"bytes"
@@ -23,10 +23,20 @@ import (
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/subprotocols/filteredpagination"
+	"github.com/ordersync/ordersync/subprotocols/ordinal"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
 	"github.com/ordersync/ordersync/zeroex"
+)
+
+// The subprotocols' wire names, as the tests list them.
+const (
+	v1 = filteredpagination.Name
+	v0 = ordinal.Name
+	v2 = reconcile.Name
 )
 
 var all3 = []string{v2, v1, v0}
@@ -43,18 +53,18 @@ func defaultFilter(t *testing.T) *orderfilter.Filter {
 // TestReconcileNegotiation: a requester with all three subprotocols
 // against providers with all three, with v1 and v0, and with v0 only.
 func TestReconcileNegotiation(t *testing.T) {
-	orders := testOrders(1200)
+	orders := nodetest.Orders(1200)
 	for _, tc := range []struct {
 		provider []string
 		chosen   string
 	}{{all3, v2}, {[]string{v1, v0}, v1}, {[]string{v0}, v0}} {
 		t.Run(tc.chosen, func(t *testing.T) {
 			hosts := testnet.New(t, 2)
-			provider := startNode(t, hosts[0], orders, nil, tc.provider)
-			requester := startNode(t, hosts[1], orders[:1100], nil, all3)
-			requester.getOrders(t, 1)
-			sameOrders(t, requester.store, orders)
-			if got := requester.service.Stats().Providers[provider.host.ID()].Subprotocol; got != tc.chosen {
+			provider := nodetest.StartNode(t, hosts[0], orders, nil, tc.provider)
+			requester := nodetest.StartNode(t, hosts[1], orders[:1100], nil, all3)
+			requester.GetOrders(t, 1)
+			nodetest.SameOrders(t, requester.Store, orders)
+			if got := requester.Service.Stats().Providers[provider.Host.ID()].Subprotocol; got != tc.chosen {
 				t.Errorf("chose %q, want %q", got, tc.chosen)
 			}
 		})
@@ -65,7 +75,7 @@ func TestReconcileNegotiation(t *testing.T) {
 // side; the requester ends with the union and sends nothing of its own.
 func TestReconcileRandomDifferences(t *testing.T) {
 	const n = 2000
-	orders := testOrders(2 * n)
+	orders := nodetest.Orders(2 * n)
 	filter := defaultFilter(t)
 	r := rand.New(rand.NewPCG(7, 7))
 	type tcase struct {
@@ -90,7 +100,7 @@ func TestReconcileRandomDifferences(t *testing.T) {
 				}
 			}
 			hosts := testnet.New(t, 2)
-			provider := startNode(t, hosts[0], provSet, filter, all3)
+			provider := nodetest.StartNode(t, hosts[0], provSet, filter, all3)
 			var serviceOpts []ordersync.Option
 			if len(provSet) == 0 {
 				// GetOrders would try an empty provider again until its
@@ -98,11 +108,11 @@ func TestReconcileRandomDifferences(t *testing.T) {
 				// round, then ErrTooFewPeers.
 				serviceOpts = append(serviceOpts, ordersync.WithBackoffFactory(func() backoff.BackOff { return &backoff.StopBackOff{} }))
 			}
-			requester := startNodeWith(t, hosts[1], reqSet, filter, all3, serviceOpts)
+			requester := nodetest.StartNodeWith(t, hosts[1], reqSet, filter, all3, serviceOpts)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			err := requester.service.GetOrders(ctx, 1)
-			ps := requester.service.Stats().Providers[provider.host.ID()]
+			err := requester.Service.GetOrders(ctx, 1)
+			ps := requester.Service.Stats().Providers[provider.Host.ID()]
 			if len(provSet) == 0 {
 				if !errors.Is(err, ordersync.ErrTooFewPeers) || ps.LastError != ordersync.ErrNoOrdersFromPeer.Error() {
 					t.Fatalf("empty provider: err %v, last error %q; want ErrTooFewPeers and %q", err, ps.LastError, ordersync.ErrNoOrdersFromPeer)
@@ -111,21 +121,21 @@ func TestReconcileRandomDifferences(t *testing.T) {
 				t.Fatalf("GetOrders: %v (%+v)", err, ps)
 			}
 			want := append(append([]*zeroex.SignedOrder{}, reqSet...), provSet...)
-			sameOrders(t, requester.store, dedupe(t, want))
-			if provider.store.Len() != len(provSet) {
-				t.Fatalf("provider holds %d orders, want its own %d", provider.store.Len(), len(provSet))
+			nodetest.SameOrders(t, requester.Store, dedupe(t, want))
+			if provider.Store.Len() != len(provSet) {
+				t.Fatalf("provider holds %d orders, want its own %d", provider.Store.Len(), len(provSet))
 			}
 			if ps.Subprotocol != v2 {
 				t.Errorf("synced with %q", ps.Subprotocol)
 			}
-			st := requester.service.Stats()
-			t.Logf("pages %d, orders received %d, bytes read %d, written %d", ps.Pages, requester.counts().Received, st.BytesRead, st.BytesWritten)
+			st := requester.Service.Stats()
+			t.Logf("pages %d, orders received %d, bytes read %d, written %d", ps.Pages, requester.Counts().Received, st.BytesRead, st.BytesWritten)
 		})
 	}
 }
 
 func dedupe(t *testing.T, orders []*zeroex.SignedOrder) []*zeroex.SignedOrder {
-	seen := hashSet(t, nil)
+	seen := nodetest.HashSet(t, nil)
 	var out []*zeroex.SignedOrder
 	for _, o := range orders {
 		h, _ := o.ComputeOrderHash()
@@ -145,7 +155,7 @@ func startReconcileProvider(t *testing.T, h host.Host, store *orderstore.Memory,
 	if wrap != nil {
 		sub = wrap(sub)
 	}
-	startService(t, ordersync.NewHostNode(h), []ordersync.Subprotocol{sub})
+	nodetest.StartService(t, ordersync.NewHostNode(h), []ordersync.Subprotocol{sub})
 }
 
 func memoryWith(t *testing.T, orders []*zeroex.SignedOrder) *orderstore.Memory {
@@ -161,7 +171,7 @@ func memoryWith(t *testing.T, orders []*zeroex.SignedOrder) *orderstore.Memory {
 // reconciles by scanning on both sides and gets exactly the matching
 // orders it lacks.
 func TestReconcileCustomFilter(t *testing.T) {
-	orders := testOrders(3000)
+	orders := nodetest.Orders(3000)
 	maker := orders[0].MakerAddress
 	schema := fmt.Sprintf(`{"properties":{"makerAddress":{"const":%q}}}`, bytes.ToLower([]byte(maker.Hex())))
 	filter, err := orderfilter.New(ordergen.DefaultChainID, schema, ordergen.DefaultExchange)
@@ -176,12 +186,12 @@ func TestReconcileCustomFilter(t *testing.T) {
 	}
 	hosts := testnet.New(t, 2)
 	// A budget that the race detector's slow filter runs fit in.
-	startService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
+	nodetest.StartService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
 		reconcile.New(memoryWith(t, orders), nil, reconcile.WithMaxScan(0, time.Minute))})
-	requester := startNode(t, hosts[1], matching[:len(matching)-20], filter, all3)
-	requester.getOrders(t, 1)
-	sameOrders(t, requester.store, matching)
-	if c := requester.counts(); c.Received != 20 {
+	requester := nodetest.StartNode(t, hosts[1], matching[:len(matching)-20], filter, all3)
+	requester.GetOrders(t, 1)
+	nodetest.SameOrders(t, requester.Store, matching)
+	if c := requester.Counts(); c.Received != 20 {
 		t.Errorf("received %d orders, want the 20 missing", c.Received)
 	}
 }
@@ -190,7 +200,7 @@ func TestReconcileCustomFilter(t *testing.T) {
 // provider while the requester fetches. It ends with every order the
 // provider held throughout and nothing that never existed.
 func TestReconcileOrdersChangeDuringSync(t *testing.T) {
-	all := testOrders(3000)
+	all := nodetest.Orders(3000)
 	initial, later := all[:2000], all[2000:]
 	removed := make(map[common.Hash]bool)
 	for i, o := range initial {
@@ -200,7 +210,7 @@ func TestReconcileOrdersChangeDuringSync(t *testing.T) {
 		}
 	}
 	hosts := testnet.New(t, 2)
-	provider := startNode(t, hosts[0], initial, nil, all3)
+	provider := nodetest.StartNode(t, hosts[0], initial, nil, all3)
 	var churn sync.Once
 	onPage := func(peer.ID, []*zeroex.SignedOrder) {
 		churn.Do(func() {
@@ -208,35 +218,35 @@ func TestReconcileOrdersChangeDuringSync(t *testing.T) {
 			for h := range removed {
 				gone = append(gone, h)
 			}
-			if _, err := provider.store.Remove(context.Background(), gone...); err != nil {
+			if _, err := provider.Store.Remove(context.Background(), gone...); err != nil {
 				t.Error(err)
 			}
-			if _, err := provider.store.AddOrders(context.Background(), later); err != nil {
+			if _, err := provider.Store.AddOrders(context.Background(), later); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	// The requester holds a fifth of the orders: it fetches the rest in
 	// pages of 500, and the provider changes after the first.
-	requester := startNode(t, hosts[1], initial[:400], nil, all3, pagination.WithOnAccepted(onPage))
-	requester.getOrders(t, 1)
-	existed := hashSet(t, all)
-	for _, h := range hashes(t, requester.store) {
+	requester := nodetest.StartNode(t, hosts[1], initial[:400], nil, all3, pagination.WithOnAccepted(onPage))
+	requester.GetOrders(t, 1)
+	existed := nodetest.HashSet(t, all)
+	for _, h := range nodetest.Hashes(t, requester.Store) {
 		if !existed[h] {
 			t.Fatalf("requester holds %s, which never existed", h)
 		}
 	}
 	for _, o := range initial {
 		h, _ := o.ComputeOrderHash()
-		if !removed[h] && !requester.store.Has(h) {
+		if !removed[h] && !requester.Store.Has(h) {
 			t.Fatalf("requester lacks %s, which the provider held throughout", h)
 		}
 	}
 	// The next round brings the orders added meanwhile.
-	requester.getOrders(t, 1)
+	requester.GetOrders(t, 1)
 	for _, o := range later {
 		h, _ := o.ComputeOrderHash()
-		if !requester.store.Has(h) {
+		if !requester.Store.Has(h) {
 			t.Fatalf("second round: requester lacks %s, added before it started", h)
 		}
 	}
@@ -245,40 +255,47 @@ func TestReconcileOrdersChangeDuringSync(t *testing.T) {
 // TestReconcileResumesFetch: the provider drops the stream in the fetch
 // phase; the sync resumes there and no order comes twice.
 func TestReconcileResumesFetch(t *testing.T) {
-	orders := testOrders(3000)
+	orders := nodetest.Orders(3000)
 	hosts := testnet.New(t, 2)
-	var flaky *tamperer
+	var flaky *nodetest.Tamperer
 	startReconcileProvider(t, hosts[0], memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
-		flaky = &tamperer{Subprotocol: s, failAfter: 3}
+		flaky = &nodetest.Tamperer{Subprotocol: s, FailAfter: 3}
 		return flaky
 	})
-	requester := startNode(t, hosts[1], orders[:1000], nil, all3)
-	requester.getOrders(t, 1)
-	sameOrders(t, requester.store, orders)
-	if c := requester.counts(); c.Received != 2000 || c.New != 2000 {
+	requester := nodetest.StartNode(t, hosts[1], orders[:1000], nil, all3)
+	requester.GetOrders(t, 1)
+	nodetest.SameOrders(t, requester.Store, orders)
+	if c := requester.Counts(); c.Received != 2000 || c.New != 2000 {
 		t.Errorf("counts %+v: orders came twice", c)
 	}
-	if !flaky.failed {
+	if !flaky.Failed() {
 		t.Fatal("the stream was never dropped")
 	}
 }
 
 // TestReconcileRejectedNotFetchedAgain: orders with bad signatures are
-// fetched once; the next round reconciles them as held and is in sync.
+// fetched once; the next round reconciles them as held with that provider
+// and fetches nothing, but does not count the provider as synced: it
+// holds orders the requester lacks and only ever sends them spoiled.
 func TestReconcileRejectedNotFetchedAgain(t *testing.T) {
-	orders := testOrders(1000)
+	orders := nodetest.Orders(1000)
 	hosts := testnet.New(t, 2)
 	startReconcileProvider(t, hosts[0], memoryWith(t, orders), func(s ordersync.Subprotocol) ordersync.Subprotocol {
-		return &tamperer{Subprotocol: s, badSignatureEvery: 5}
+		return &nodetest.Tamperer{Subprotocol: s, BadSignatureEvery: 5}
 	})
-	requester := startNode(t, hosts[1], orders[:900], nil, all3)
-	requester.getOrders(t, 1)
-	first := requester.counts()
+	oneRound := ordersync.WithBackoffFactory(func() backoff.BackOff { return &backoff.StopBackOff{} })
+	requester := nodetest.StartNodeWith(t, hosts[1], orders[:900], nil, all3, []ordersync.Option{oneRound})
+	requester.GetOrders(t, 1)
+	first := requester.Counts()
 	if first.Received != 100 || first.BadSignature != 20 {
 		t.Fatalf("first round: counts %+v, want 100 received and 20 bad", first)
 	}
-	requester.getOrders(t, 1) // in sync: counts as synced with no order
-	if again := requester.counts(); again.Received != first.Received {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := requester.Service.GetOrders(ctx, 1); err == nil {
+		t.Fatal("second round: the provider of the spoiled copies counts as synced")
+	}
+	if again := requester.Counts(); again.Received != first.Received {
 		t.Fatalf("second round fetched %d orders again", again.Received-first.Received)
 	}
 }
@@ -330,9 +347,9 @@ func itemsOf(t *testing.T, orders []*zeroex.SignedOrder) []riblt.Item {
 }
 
 func TestReconcileHostileProviders(t *testing.T) {
-	orders := testOrders(1500)
+	orders := nodetest.Orders(1500)
 	held := orders[:1400]
-	ghosts := testOrders(1600)[1500:] // never on the provider
+	ghosts := nodetest.Orders(1600)[1500:] // never on the provider
 	for _, tc := range []struct {
 		name    string
 		forger  forger
@@ -340,7 +357,7 @@ func TestReconcileHostileProviders(t *testing.T) {
 		wantAll bool // the requester still gets every order, by paging
 	}{
 		// Symbols of the requester's own set: "in sync", which the digest denies.
-		{name: "forged fingerprints", forger: forger{symbolsOf: itemsOf(t, held)}, tag: reconcile.TagInvalidSketch, wantAll: true},
+		{name: "forged fingerprints", forger: forger{symbolsOf: itemsOf(t, held)}, tag: peerscore.InvalidSketch, wantAll: true},
 		{name: "endless rounds", forger: forger{empty: true}, wantAll: true},
 		// Claims orders it does not have: the digest matches the symbols
 		// only when it is honest, so claim via wrong fetch answers.
@@ -353,24 +370,24 @@ func TestReconcileHostileProviders(t *testing.T) {
 				f.Subprotocol = s
 				return &f
 			})
-			requester := startNode(t, hosts[1], held, nil, all3)
+			requester := nodetest.StartNode(t, hosts[1], held, nil, all3)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			err := requester.service.GetOrders(ctx, 1)
-			ps := requester.service.Stats().Providers[hosts[0].ID()]
+			err := requester.Service.GetOrders(ctx, 1)
+			ps := requester.Service.Stats().Providers[hosts[0].ID()]
 			if tc.wantAll {
 				if err != nil {
 					t.Fatalf("GetOrders: %v (%+v)", err, ps)
 				}
-				sameOrders(t, requester.store, orders)
+				nodetest.SameOrders(t, requester.Store, orders)
 			} else {
 				// Each round fails the same way until ctx ends.
 				if err == nil {
 					t.Fatalf("GetOrders synced (%+v)", ps)
 				}
-				sameOrders(t, requester.store, held)
+				nodetest.SameOrders(t, requester.Store, held)
 			}
-			if tc.tag != "" && tag(requester.host, hosts[0].ID(), tc.tag) >= 0 {
+			if tc.tag != "" && nodetest.Tag(requester.Host, hosts[0].ID(), tc.tag) >= 0 {
 				t.Errorf("tag %s not lowered", tc.tag)
 			}
 		})
@@ -380,8 +397,8 @@ func TestReconcileHostileProviders(t *testing.T) {
 // TestReconcileClaimsNeverDelivered: a provider whose symbols and digest
 // claim orders it never sends is scored and cut off.
 func TestReconcileClaimsNeverDelivered(t *testing.T) {
-	orders := testOrders(1000)
-	ghosts := testOrders(1100)[1000:]
+	orders := nodetest.Orders(1000)
+	ghosts := nodetest.Orders(1100)[1000:]
 	hosts := testnet.New(t, 2)
 	// The provider's store holds the ghosts for the sketch only: its
 	// fetches are answered from a store without them.
@@ -390,15 +407,15 @@ func TestReconcileClaimsNeverDelivered(t *testing.T) {
 	startReconcileProvider(t, hosts[0], claimed, func(s ordersync.Subprotocol) ordersync.Subprotocol {
 		return &splitter{sketch: s, fetch: real}
 	})
-	requester := startNode(t, hosts[1], orders, nil, all3)
+	requester := nodetest.StartNode(t, hosts[1], orders, nil, all3)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if err := requester.service.GetOrders(ctx, 1); err == nil {
+	if err := requester.Service.GetOrders(ctx, 1); err == nil {
 		t.Fatal("GetOrders synced with a provider that delivers nothing it claims")
 	}
-	sameOrders(t, requester.store, orders)
-	if got := tag(requester.host, hosts[0].ID(), reconcile.TagUndelivered); got >= 0 {
-		t.Errorf("%s tag = %d", reconcile.TagUndelivered, got)
+	nodetest.SameOrders(t, requester.Store, orders)
+	if got := nodetest.Tag(requester.Host, hosts[0].ID(), peerscore.UndeliveredOrders); got >= 0 {
+		t.Errorf("%s tag = %d", peerscore.UndeliveredOrders, got)
 	}
 }
 
@@ -432,16 +449,16 @@ func (s *splitter) GenerateFirstRequestMetadata() (json.RawMessage, error) {
 // reconcile pages as v1 does, for at most 1% more bytes and one more round
 // trip.
 func TestReconcileFirstSyncCostsWhatV1Costs(t *testing.T) {
-	orders := testOrders(2000)
+	orders := nodetest.Orders(2000)
 	filter := defaultFilter(t)
 	cost := func(names []string) (int64, int64) {
 		hosts := testnet.New(t, 2)
-		provider := startNode(t, hosts[0], orders, filter, all3)
-		requester := startNode(t, hosts[1], nil, filter, names)
-		requester.getOrders(t, 1)
-		sameOrders(t, requester.store, orders)
-		st := requester.service.Stats()
-		return st.BytesRead + st.BytesWritten, st.Providers[provider.host.ID()].Pages
+		provider := nodetest.StartNode(t, hosts[0], orders, filter, all3)
+		requester := nodetest.StartNode(t, hosts[1], nil, filter, names)
+		requester.GetOrders(t, 1)
+		nodetest.SameOrders(t, requester.Store, orders)
+		st := requester.Service.Stats()
+		return st.BytesRead + st.BytesWritten, st.Providers[provider.Host.ID()].Pages
 	}
 	v1Bytes, v1Pages := cost([]string{v1, v0})
 	rBytes, rPages := cost(all3)

@@ -1,4 +1,4 @@
-package pagination
+package paging
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 // ErrScanLimit is Serve's error when it gives up on a request before
 // finding an order that matches its filter: the scan reached its bound
-// (WithMaxScan, WithMaxScanTime), or no slot for a costly filter came free
+// (WithMaxScan), or no slot for a costly filter came free
 // in time (WithScanSlots). Answering an empty page instead would end the
 // requester's sync as if nothing were left.
 var ErrScanLimit = errors.New("pagination: scan limit reached without a matching order")
@@ -38,10 +38,10 @@ type Served struct {
 // of them or the store is exhausted.
 //
 // A request costs a provider a bounded amount of work: the scan stops after
-// WithMaxScan orders or WithMaxScanTime, whichever comes first; then Serve
+// WithMaxScan's orders or its time, whichever comes first; then Serve
 // answers the matches it has, or fails with ErrScanLimit when it has none.
 // A filter that is not trivial (orderfilter's IsTrivial) first needs one of
-// the Pager's ScanSlots, and waits at most WithMaxScanTime for it, so one
+// the Pager's ScanSlots, and waits at most WithMaxScan's time for it, so one
 // request takes at most twice that. Serve stops with ctx's error when ctx
 // ends.
 func (p *Pager) Serve(ctx context.Context, after common.Hash, filter *orderfilter.Filter) (Served, error) {

@@ -1,10 +1,12 @@
-package pagination
+package paging
 
 import (
 	"context"
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/ordersync/ordersync/orderfilter"
 )
 
 // ScanSlots caps how many scans with a costly filter run at once: Serve
@@ -78,4 +80,20 @@ func (s *ScanSlots) release() {
 		s.onRelease()
 	}
 	<-s.slots
+}
+
+// HoldScanSlot takes one of the Pager's ScanSlots for a scan with filter,
+// when filter is costly (not trivial; see Serve), waiting at most wait and
+// while ctx lasts; release gives it back. For a trivial filter it takes
+// nothing. Subprotocols that scan with a requester's filter outside Serve
+// (package reconcile's snapshots and fetches) hold a slot the same way, so
+// that the cap counts every costly scan in the process.
+func (p *Pager) HoldScanSlot(ctx context.Context, filter *orderfilter.Filter, wait time.Duration) (release func(), err error) {
+	if filter == nil || filter.IsTrivial() {
+		return func() {}, nil
+	}
+	if err := p.cfg.slots.acquire(ctx, wait); err != nil {
+		return nil, err
+	}
+	return p.cfg.slots.release, nil
 }

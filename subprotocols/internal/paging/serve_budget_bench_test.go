@@ -1,6 +1,6 @@
 //go:build unix
 
-package pagination
+package paging
 
 import (
 	"context"

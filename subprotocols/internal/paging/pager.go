@@ -1,4 +1,4 @@
-package pagination
+package paging
 
 import (
 	"sync/atomic"
@@ -70,3 +70,7 @@ func (p *Pager) metrics() ordersync.MetricsTracer {
 // ResetSync forgets the cursor of provider's sync: the requester starts
 // over from the beginning with it (see ordersync.SyncResetter).
 func (p *Pager) ResetSync(provider peer.ID) { p.cursors.forget(provider) }
+
+// Filter is the requester's filter the Pager was made with (nil keeps
+// every valid order).
+func (p *Pager) Filter() *orderfilter.Filter { return p.filter }

@@ -1,4 +1,4 @@
-package pagination
+package paging
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func TestServeStopsWhenItsTimeIsUp(t *testing.T) {
 	// orders; 10 ms a reading passes a 55 ms budget at the sixth check.
 	const checks = 6
 	clock := &steppingClock{step: 10 * time.Millisecond}
-	p := NewPager(storeOf(t, orders), nil, WithMaxScanTime(55*time.Millisecond), withClock(clock.now))
+	p := NewPager(storeOf(t, orders), nil, WithMaxScan(DefaultMaxScan, 55*time.Millisecond), withClock(clock.now))
 
 	// No match when the time is up: ErrScanLimit, not the empty page that
 	// a scan to the end of the store would answer.
@@ -151,7 +151,7 @@ func newSlotWatch(n int) *slotWatch {
 func TestCostlyScansWaitForASlot(t *testing.T) {
 	orders := sortedOrders(t, 0, 100)
 	slots := newSlotWatch(2)
-	p := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScanTime(time.Minute))
+	p := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScan(DefaultMaxScan, time.Minute))
 	costly := costlyFilter(t)
 
 	// Two costly scans take both slots and keep them.
@@ -216,7 +216,7 @@ func TestCostlyScansWaitForASlot(t *testing.T) {
 func TestCostlyScanGivesUpWithoutASlot(t *testing.T) {
 	orders := sortedOrders(t, 0, 10)
 	slots := newSlotWatch(1)
-	p := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScanTime(time.Millisecond))
+	p := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScan(DefaultMaxScan, time.Millisecond))
 	costly := costlyFilter(t)
 	done := make(chan error, 1)
 	go func() {
@@ -240,8 +240,8 @@ func TestManyCostlyScansNeverExceedTheCap(t *testing.T) {
 	slots := newSlotWatch(2)
 	close(slots.release) // scans run freely; only the count matters
 	// Both subprotocols of a node share the cap.
-	a := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScanTime(time.Minute))
-	b := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScanTime(time.Minute))
+	a := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScan(DefaultMaxScan, time.Minute))
+	b := NewPager(storeOf(t, orders), nil, WithScanSlots(slots.ScanSlots), WithMaxScan(DefaultMaxScan, time.Minute))
 	costly := costlyFilter(t)
 	var wg sync.WaitGroup
 	for i := range 12 {

@@ -1,0 +1,274 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync/orderstore"
+)
+
+// Several processes may share one PostgreSQL database. Each commit that
+// changes the orders also appends its changes to ordersync_changes,
+// numbered by a counter in ordersync_change_head that the transaction
+// holds locked until it commits, so changes commit in the order of their
+// numbers. Every Store reads the log after the last number it has seen, a
+// few times a second, and applies the changes other Stores made to its
+// reconciliation index and version (docs/schema.md, version 3).
+
+// followEvery is how often a Store reads the change log: other processes'
+// changes reach its index within about that.
+const followEvery = 200 * time.Millisecond
+
+// followBatch is how many logged changes one read takes.
+const followBatch = 10_000
+
+// changesPerInsert is how many log rows one INSERT carries (6 values each).
+const changesPerInsert = 1_000
+
+// keepChanges is how many changes the log keeps; pruneEvery, how often a
+// writer prunes it. A Store that falls further behind reads its index from
+// the table again.
+const (
+	keepChanges = 1_000_000
+	pruneEvery  = 10_000
+)
+
+// newWriterID returns the number that marks this Store's changes in the
+// log, so that it skips them there (it applied them when it committed).
+func newWriterID() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}
+
+// logChanges appends a transaction's changes to the log, numbered after
+// every change committed before them. The UPDATE of the head locks it
+// until tx ends, so a concurrent writer's numbers come after these and it
+// commits after this one.
+func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []change) error {
+	n := len(added) + len(removed)
+	if !s.d.changeLog || n == 0 {
+		return nil
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, "UPDATE ordersync_change_head SET seq = seq + $1 RETURNING seq", n).Scan(&last); err != nil {
+		return fmt.Errorf("change log: %w", err)
+	}
+	seq := last - int64(n)
+	for start := 0; start < n; start += changesPerInsert {
+		end := min(start+changesPerInsert, n)
+		args := make([]any, 0, 6*(end-start))
+		var q strings.Builder
+		q.WriteString("INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer) VALUES ")
+		for i := start; i < end; i++ {
+			c, gone := changeAt(added, removed, i)
+			if i > start {
+				q.WriteByte(',')
+			}
+			p := len(args)
+			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d)", p+1, p+2, p+3, p+4, p+5, p+6)
+			seq++
+			args = append(args, seq, c.hash.Bytes(), c.chainID, c.exchange, gone, s.writerID)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("change log: %w", err)
+		}
+	}
+	if last/pruneEvery != (last-int64(n))/pruneEvery && last > keepChanges {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM ordersync_changes WHERE seq <= $1", last-keepChanges); err != nil {
+			return fmt.Errorf("change log: prune: %w", err)
+		}
+	}
+	return nil
+}
+
+// changeAt is the i-th change of added followed by removed.
+func changeAt(added, removed []change, i int) (change, bool) {
+	if i < len(added) {
+		return added[i], false
+	}
+	return removed[i-len(added)], true
+}
+
+// startFollowing reads the log's head (the table already shows what came
+// before it) and starts the goroutine that follows the log.
+func (s *Store) startFollowing(ctx context.Context) error {
+	if err := s.read.QueryRowContext(ctx, "SELECT seq FROM ordersync_change_head").Scan(&s.seen); err != nil {
+		return fmt.Errorf("read the change log's head: %w", err)
+	}
+	s.fed = s.seen
+	s.followDone = make(chan struct{})
+	go s.follow()
+	return nil
+}
+
+// follow reads the log until Close.
+func (s *Store) follow() {
+	defer close(s.followDone)
+	tick := time.NewTicker(followEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.life.Done():
+			return
+		case <-tick.C:
+		}
+		for s.followOnce(s.life) {
+		}
+	}
+}
+
+// logged is one change read from the log.
+type logged struct {
+	seq     int64
+	c       change
+	removed bool
+	writer  int64
+}
+
+// followOnce reads the changes logged after the last one both the index
+// and the feed have taken in, applies other Stores' changes to the index
+// (those after seen) and publishes them (those after fed). It reports
+// whether to read again at once. An error (the database is away) is tried
+// again on the next tick.
+func (s *Store) followOnce(ctx context.Context) bool {
+	s.recMu.Lock()
+	from := min(s.seen, s.fed)
+	s.recMu.Unlock()
+	got, err := s.readLog(ctx, from)
+	if err != nil || len(got) == 0 {
+		return false
+	}
+	s.fetchAdded(ctx, got)
+	var lanes []orderstore.OrderLanes
+	if s.indexed.Load() {
+		lanes = make([]orderstore.OrderLanes, len(got))
+		for i := range got {
+			if got[i].writer != s.writerID {
+				lanes[i] = orderstore.LanesOf(got[i].c.hash)
+			}
+		}
+	}
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	if min(s.seen, s.fed) != from {
+		return true // an index build moved on meanwhile: read from there
+	}
+	last := got[len(got)-1].seq
+	if got[0].seq != from+1 {
+		// Pruned past what this Store had seen: the log cannot say what
+		// changed (the feed misses it), the table can.
+		s.version++
+		s.fed = last
+		if s.rec == nil {
+			s.seen = last
+			return true
+		}
+		rec, head, err := s.readIndex(ctx)
+		if err != nil {
+			return false
+		}
+		s.rec, s.seen, s.fed = rec, head, head
+		return true
+	}
+	changed := false
+	for i := range got {
+		g := &got[i]
+		if g.writer == s.writerID {
+			continue
+		}
+		if g.seq > s.fed {
+			s.publishLogged(g)
+		}
+		if g.seq <= s.seen {
+			continue // in the index already: it was read from the table
+		}
+		changed = true
+		if s.rec == nil {
+			continue
+		}
+		l := orderstore.LanesOf(g.c.hash)
+		if lanes != nil {
+			l = lanes[i]
+		}
+		if g.removed {
+			s.rec.Remove(g.c.hash, classOrder(g.c), &l)
+		} else {
+			s.rec.Add(g.c.hash, classOrder(g.c), &l)
+		}
+	}
+	if changed {
+		s.version++
+	}
+	s.seen, s.fed = max(s.seen, last), max(s.fed, last)
+	return len(got) == followBatch
+}
+
+// fetchAdded reads the orders other processes added, for the change feed
+// when it has subscribers. An order removed since stays nil, as does every
+// order when the read fails: the feed still reports the hash.
+func (s *Store) fetchAdded(ctx context.Context, got []logged) {
+	if !s.feed.Active() {
+		return
+	}
+	var at []int
+	var hashes []common.Hash
+	for i := range got {
+		if got[i].writer != s.writerID && !got[i].removed {
+			at = append(at, i)
+			hashes = append(hashes, got[i].c.hash)
+		}
+	}
+	if len(hashes) == 0 {
+		return
+	}
+	orders, err := s.GetMany(ctx, hashes)
+	if err != nil {
+		return
+	}
+	for k, i := range at {
+		got[i].c.order = orders[k]
+	}
+}
+
+// publishLogged hands another process's change to the change feed. The
+// caller holds recMu.
+func (s *Store) publishLogged(g *logged) {
+	if !s.feed.Active() {
+		return
+	}
+	kind := orderstore.ChangeAdded
+	if g.removed {
+		kind = orderstore.ChangeRemoved
+	}
+	s.feed.Publish(orderstore.Change{Kind: kind, Hash: g.c.hash, Order: g.c.order})
+}
+
+// readLog reads up to followBatch changes logged after seq from.
+func (s *Store) readLog(ctx context.Context, from int64) ([]logged, error) {
+	rows, err := s.read.QueryContext(ctx,
+		"SELECT seq, hash, chain_id, exchange_address, removed, writer FROM ordersync_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+		from, followBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var got []logged
+	for rows.Next() {
+		var g logged
+		var hash []byte
+		if err := rows.Scan(&g.seq, &hash, &g.c.chainID, &g.c.exchange, &g.removed, &g.writer); err != nil {
+			return nil, err
+		}
+		g.c.hash = common.BytesToHash(hash)
+		got = append(got, g)
+	}
+	return got, rows.Err()
+}
