@@ -32,6 +32,8 @@ func runNetsim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return runNetsimSource(ctx, args[1:], stdout, stderr)
 		case "fetch":
 			return runNetsimFetch(ctx, args[1:], stdout, stderr)
+		case "gossip-node":
+			return runNetsimGossipNode(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseNetsimFlags(args, stderr)
@@ -91,8 +93,12 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 	if err := startRelays(ctx, net, progs.lab, cfg.rtt, cfg.bandwidth, stderr); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "netsim: %d nodes, %d orders each (+%.0f%% of a neighbour's), %d distinct; links %s, rtt %v; subprotocols %s\n",
-		cfg.nodes, cfg.orders, cfg.overlap*100, union, formatBandwidth(cfg.bandwidth), cfg.rtt, cfg.subs)
+	propagation := "subprotocols " + cfg.subs
+	if cfg.baseline == baselineGossipSub {
+		propagation = "GossipSub flood baseline"
+	}
+	fmt.Fprintf(stderr, "netsim: %d nodes, %d orders each (+%.0f%% of a neighbour's), %d distinct; links %s, rtt %v; %s\n",
+		cfg.nodes, cfg.orders, cfg.overlap*100, union, formatBandwidth(cfg.bandwidth), cfg.rtt, propagation)
 
 	before, err := readCounters(net)
 	if err != nil {
@@ -104,13 +110,17 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 			n.stop(false)
 		}
 	}()
+	nodeExe := progs.node
+	if cfg.baseline == baselineGossipSub {
+		nodeExe = progs.lab // its netsim gossip-node
+	}
 	for _, n := range nodes {
-		if err := n.start(ctx, net, progs.node, stderr, began); err != nil {
+		if err := n.start(ctx, net, nodeExe, stderr, began); err != nil {
 			return nil, err
 		}
 	}
 	res := &simResult{nodes: nodes, union: union, limit: limit, cfg: cfg}
-	runErr := watch(ctx, cfg, net, progs.node, res, began, stderr)
+	runErr := watch(ctx, cfg, net, nodeExe, res, began, stderr)
 	res.elapsed = time.Since(began)
 	after, err := readCounters(net)
 	if runErr == nil && err == nil && cfg.workload > 0 && res.complete == len(nodes) {

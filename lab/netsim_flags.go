@@ -45,7 +45,14 @@ type netsimConfig struct {
 	expireAfter  time.Duration
 	idle         time.Duration
 	expiryMargin time.Duration // the nodes' --expiry-margin
+	// baseline runs other nodes than ordersync's: "" or
+	// baselineGossipSub.
+	baseline string
 }
+
+// baselineGossipSub is --baseline's flood: nodes that propagate the
+// workload's orders by GossipSub (netsim gossip-node) instead of ordersync.
+const baselineGossipSub = "gossipsub"
 
 func defaultNetsimConfig() netsimConfig {
 	return netsimConfig{
@@ -163,6 +170,10 @@ with mesh_getOrders that no node holds an order 2s past its expiry (plus
 (one line; bytes are the links' counters, the mean over the nodes). It
 exits 1 unless every order that had not expired reached every node and
 none was left past its expiry. Without --orders its nodes start empty.
+With --baseline gossipsub the nodes are the GossipSub flood baseline
+(netsim gossip-node: 0x Mesh's way, every order published on one topic,
+verified by every node before it forwards and stores it), measured the
+same way, for comparison with ordersync on the same machine.
 
 "netsim bench" measures a full sync between two nodes over one emulated
 link next to the link's own limit; see "ordersync-lab netsim bench -h".
@@ -198,6 +209,7 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.DurationVar(&cfg.expireAfter, "expire-after", cfg.expireAfter, "how long after it is sent an expiring order expires (rounded up to the second)")
 	fs.DurationVar(&cfg.idle, "idle", cfg.idle, "after --workload's orders have spread, measure the links for at least this long with no new orders")
 	fs.DurationVar(&cfg.expiryMargin, "expiry-margin", 0, "the nodes' --expiry-margin")
+	fs.StringVar(&cfg.baseline, "baseline", "", `with --workload: "gossipsub" runs the GossipSub flood baseline's nodes (the lab's netsim gossip-node) instead of ordersync node, measured the same way`)
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return cfg, err
 	}
@@ -227,6 +239,10 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 		return cfg, cli.Usagef("--idle %v: want a positive duration", cfg.idle)
 	case cfg.expiryMargin < 0:
 		return cfg, cli.Usagef("--expiry-margin %v: want 0 or more", cfg.expiryMargin)
+	case cfg.baseline != "" && cfg.baseline != baselineGossipSub:
+		return cfg, cli.Usagef("--baseline %q: want %q", cfg.baseline, baselineGossipSub)
+	case cfg.baseline != "" && (cfg.workload == 0 || cfg.orders > 0 || cfg.mdns):
+		return cfg, cli.Usagef("--baseline %s: only with --workload, without --orders and --mdns (its nodes flood new orders; they do not sync)", cfg.baseline)
 	case cfg.workload > 0 && cfg.churn > 0:
 		return cfg, cli.Usagef("--churn with --workload: not yet (the subscriptions would end with the nodes)")
 	case cfg.overlap < 0 || cfg.overlap > 1:

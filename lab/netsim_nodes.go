@@ -128,23 +128,7 @@ func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*sim
 		if _, err := cli.WriteOrderFile(file, slices.Values(append(slices.Clip(own[i]), own[next][:extra]...))); err != nil {
 			return nil, plan, err
 		}
-		n.args = []string{"node",
-			"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort),
-			"--announce", fmt.Sprintf("/ip4/%s/tcp/%d", addr(i), netsimPublicPort),
-			"--identity", filepath.Join(dir, fmt.Sprintf("node%d.key", i)),
-			"--orders", file,
-			"--interval", cfg.interval.String(),
-			"--min-peers", fmt.Sprint(cfg.minPeers),
-			"--subprotocols", cfg.subs,
-			"--status-every", netsimStatusEvery.String(),
-			"--log-level", cfg.logLevel,
-		}
-		if cfg.workload > 0 {
-			n.args = append(n.args, "--rpc", fmt.Sprintf("127.0.0.1:%d", netsimRPCPort), "--expiry-margin", cfg.expiryMargin.String())
-		}
-		if cfg.noPipeline {
-			n.args = append(n.args, "--no-pipeline")
-		}
+		n.args = nodeArgs(cfg, i, addr(i), filepath.Join(dir, fmt.Sprintf("node%d.key", i)), file)
 		if cfg.mdns {
 			// mDNS announces the addresses the node listens on, not
 			// --announce's: it listens on eth0 too, and what it finds
@@ -168,6 +152,36 @@ func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*sim
 		}
 	}
 	return nodes, plan, nil
+}
+
+// nodeArgs is node i's command line: ordersync node's, or the GossipSub
+// baseline's (netsim gossip-node, run by the lab's own program).
+func nodeArgs(cfg netsimConfig, i int, addr, identity, orders string) []string {
+	listen := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort)
+	announce := fmt.Sprintf("/ip4/%s/tcp/%d", addr, netsimPublicPort)
+	rpc := fmt.Sprintf("127.0.0.1:%d", netsimRPCPort)
+	if cfg.baseline == baselineGossipSub {
+		return []string{"netsim", "gossip-node", "--listen", listen, "--announce", announce, "--identity", identity,
+			"--rpc", rpc, "--expiry-margin", cfg.expiryMargin.String(), "--status-every", netsimStatusEvery.String()}
+	}
+	args := []string{"node",
+		"--listen", listen,
+		"--announce", announce,
+		"--identity", identity,
+		"--orders", orders,
+		"--interval", cfg.interval.String(),
+		"--min-peers", fmt.Sprint(cfg.minPeers),
+		"--subprotocols", cfg.subs,
+		"--status-every", netsimStatusEvery.String(),
+		"--log-level", cfg.logLevel,
+	}
+	if cfg.workload > 0 {
+		args = append(args, "--rpc", rpc, "--expiry-margin", cfg.expiryMargin.String())
+	}
+	if cfg.noPipeline {
+		args = append(args, "--no-pipeline")
+	}
+	return args
 }
 
 // verifySample is how many orders netsim verifies to measure this
