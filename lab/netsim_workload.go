@@ -216,17 +216,27 @@ func (o *workloadOrder) lasting(by time.Time) bool { return o.expires.IsZero() |
 
 // waitReached waits until every order that has not expired by then has
 // reached every node, or until deadline or ctx ends; it returns how many
-// did not.
-func (w *workload) waitReached(ctx context.Context, deadline time.Time) (missing int, err error) {
+// did not. Every 5 s it says on progress how many are still missing, and
+// from how many nodes.
+func (w *workload) waitReached(ctx context.Context, deadline time.Time, progress io.Writer) (missing int, err error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	began := time.Now()
+	report := time.NewTicker(5 * time.Second)
+	defer report.Stop()
 	for {
 		now := time.Now()
 		w.mu.Lock()
 		missing = 0
+		lacking := make([]int, len(w.clients))
 		for _, o := range w.list {
 			if o.lasting(now) && o.reached < len(o.added) {
 				missing++
+				for i, at := range o.added {
+					if at.IsZero() {
+						lacking[i]++
+					}
+				}
 			}
 		}
 		subErr := w.subErr
@@ -240,6 +250,9 @@ func (w *workload) waitReached(ctx context.Context, deadline time.Time) (missing
 		select {
 		case <-ctx.Done():
 			return missing, ctx.Err()
+		case <-report.C:
+			fmt.Fprintf(progress, "netsim: workload: %v on: %d orders not on every node; orders lacking per node %v\n",
+				time.Since(began).Round(time.Second), missing, lacking)
 		case <-tick.C:
 		}
 	}
@@ -363,7 +376,7 @@ func runWorkload(ctx context.Context, cfg netsimConfig, net *netsim.Net, stdout,
 		return err
 	}
 	fmt.Fprintf(stderr, "netsim: workload: %d orders sent; waiting for them to reach every node\n", len(w.list))
-	missing, err := w.waitReached(ctx, time.Now().Add(cfg.deadline))
+	missing, err := w.waitReached(ctx, time.Now().Add(cfg.deadline), stderr)
 	if err != nil {
 		return err
 	}
