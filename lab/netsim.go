@@ -97,8 +97,12 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 	if cfg.baseline == baselineGossipSub {
 		propagation = "GossipSub flood baseline"
 	}
-	fmt.Fprintf(stderr, "netsim: %d nodes, %d orders each (+%.0f%% of a neighbour's), %d distinct; links %s, rtt %v; %s\n",
-		cfg.nodes, cfg.orders, cfg.overlap*100, union, formatBandwidth(cfg.bandwidth), cfg.rtt, propagation)
+	books := fmt.Sprintf("%d orders each (+%.0f%% of a neighbour's), %d distinct", cfg.orders, cfg.overlap*100, union)
+	if union == 0 {
+		books = "empty at the start"
+	}
+	fmt.Fprintf(stderr, "netsim: %d nodes, %s; links %s, rtt %v; %s\n",
+		cfg.nodes, books, formatBandwidth(cfg.bandwidth), cfg.rtt, propagation)
 
 	before, err := readCounters(net)
 	if err != nil {
@@ -122,10 +126,21 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 	res := &simResult{nodes: nodes, union: union, limit: limit, cfg: cfg}
 	runErr := watch(ctx, cfg, net, nodeExe, res, began, stderr)
 	res.elapsed = time.Since(began)
-	after, err := readCounters(net)
-	if runErr == nil && err == nil && cfg.workload > 0 && res.complete == len(nodes) {
+	if runErr == nil {
+		var after []netsim.LinkCounters
+		if after, runErr = readCounters(net); runErr == nil {
+			for i, n := range nodes {
+				n.link = after[i].Sub(before[i])
+			}
+			if union > 0 {
+				printNetsimReport(stdout, res)
+			}
+		}
+	}
+	if runErr == nil && cfg.workload > 0 && res.complete == len(nodes) {
 		// The workload runs on a network that holds what it started
-		// with, each node connected to the peers it dials.
+		// with, each node connected to the peers it dials; its line is
+		// the run's last.
 		if runErr = waitPeers(ctx, nodes, max(1, cfg.bootstrap), began.Add(cfg.deadline)); runErr == nil {
 			res.workloadErr = runWorkload(ctx, cfg, net, stdout, stderr)
 		}
@@ -135,15 +150,6 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 	}
 	if runErr != nil {
 		return nil, runErr
-	}
-	if err != nil {
-		return nil, err
-	}
-	for i, n := range nodes {
-		n.link = after[i].Sub(before[i])
-	}
-	if union > 0 {
-		printNetsimReport(stdout, res)
 	}
 	return res, nil
 }
