@@ -142,7 +142,7 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 		// with, each node connected to the peers it dials; its line is
 		// the run's last.
 		if runErr = waitPeers(ctx, nodes, max(1, cfg.bootstrap), began.Add(cfg.deadline)); runErr == nil {
-			res.workloadErr = runWorkload(ctx, cfg, net, stdout, stderr)
+			res.workloadErr = runWorkload(ctx, cfg, net, plan.diameter, stdout, stderr)
 		}
 	}
 	for _, n := range nodes {
@@ -335,13 +335,16 @@ func printProgress(w io.Writer, res *simResult, began time.Time) {
 // are those of each node's link (its interface counters).
 func printNetsimReport(w io.Writer, res *simResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "node\torders held\tlacked\tbytes in\tbytes out\tin/lacked\trounds\trestarts\t")
+	// "streams in" is what the node itself counted on its ordersync
+	// streams: the link's bytes in beyond it are headers, ACKs of what
+	// the node sent, Noise, yamux and identify.
+	fmt.Fprintln(tw, "node\torders held\tlacked\tbytes in\tstreams in\tbytes out\tin/lacked\trounds\trestarts\t")
 	sum := convergenceSummary{complete: res.complete, nodes: len(res.nodes), union: res.union, elapsed: res.elapsed, limit: res.limit}
 	for _, n := range res.nodes {
-		held, _, _, rounds := n.totals()
+		held, streamsIn, _, rounds := n.totals()
 		sum.in = append(sum.in, n.link.RxBytes)
 		sum.lacked = append(sum.lacked, n.lackedBytes)
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t\n", n.i, held, formatMB(n.lackedBytes), formatMB(n.link.RxBytes), formatMB(n.link.TxBytes),
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", n.i, held, formatMB(n.lackedBytes), formatMB(n.link.RxBytes), formatMB(streamsIn), formatMB(n.link.TxBytes),
 			formatRatio(n.link.RxBytes, n.lackedBytes), rounds, n.restarts)
 	}
 	tw.Flush()

@@ -358,7 +358,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // measures an idle stretch, counts expired orders left and prints the
 // closing line. It returns an error when an order did not reach every
 // node.
-func runWorkload(ctx context.Context, cfg netsimConfig, net *netsim.Net, stdout, stderr io.Writer) error {
+func runWorkload(ctx context.Context, cfg netsimConfig, net *netsim.Net, diameter int, stdout, stderr io.Writer) error {
 	w, err := connectWorkload(ctx, cfg, net)
 	if err != nil {
 		return err
@@ -366,8 +366,8 @@ func runWorkload(ctx context.Context, cfg netsimConfig, net *netsim.Net, stdout,
 	defer w.close()
 	start := time.Now().Add(time.Second)
 	w.plan(start)
-	fmt.Fprintf(stderr, "netsim: workload: %d orders at %s/s for %v, %.0f%% expiring %v after they are sent\n",
-		len(w.list), formatRate(cfg.workload), cfg.duration, cfg.expiring*100, cfg.expireAfter)
+	fmt.Fprintf(stderr, "netsim: workload: %d orders at %s/s for %v, %.0f%% expiring %v after they are sent; diameter %d × rtt %v = %.2fs\n",
+		len(w.list), formatRate(cfg.workload), cfg.duration, cfg.expiring*100, cfg.expireAfter, diameter, cfg.rtt, (time.Duration(diameter) * cfg.rtt).Seconds())
 	before, err := readCounters(net)
 	if err != nil {
 		return err
