@@ -92,12 +92,18 @@ func runNetsimGossipNode(ctx context.Context, args []string, stdout, stderr io.W
 	web := &http.Server{Handler: srv.WebsocketHandler([]string{"*"}), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = web.Serve(ln) }()
 	defer web.Close()
+	fmt.Fprintf(stderr, "node: rpc on ws://%s\n", ln.Addr())
+	if err := cli.PrintAddrs(stdout, h); err != nil {
+		return err
+	}
 
 	go keepDialling(ctx, h, peers)
 	status := time.NewTicker(*statusEvery)
 	defer status.Stop()
 	for {
-		fmt.Fprintf(stdout, "node: status: round 0, peers %d, held %d, bytes in 0, out 0\n", len(h.Network().Peers()), store.Len())
+		// Its peers are those in the topic: netsim starts the workload
+		// once the flood reaches the neighbours.
+		fmt.Fprintf(stdout, "node: status: round 0, peers %d, held %d, bytes in 0, out 0\n", len(g.topic.ListPeers()), store.Len())
 		select {
 		case <-ctx.Done():
 			return nil
@@ -159,6 +165,9 @@ type gossipNode struct {
 	topic *pubsub.Topic
 }
 
+// errExpired is check's answer for an order that expired.
+var errExpired = errors.New("expired")
+
 // check decodes and verifies one order as a received one is: well formed,
 // hash and signature, not expired by the store's rule.
 func (g *gossipNode) check(data []byte) (*zeroex.SignedOrder, error) {
@@ -170,16 +179,20 @@ func (g *gossipNode) check(data []byte) (*zeroex.SignedOrder, error) {
 		return nil, err
 	}
 	if rule, ok := g.store.Expiry(); ok && rule.Expired(o) {
-		return nil, errors.New("expired")
+		return nil, errExpired
 	}
 	return o, nil
 }
 
 // validate is the topic's validator: an order that does not verify is
-// neither forwarded nor stored.
+// neither forwarded nor stored, and its sender is penalised; one that
+// expired on the way is dropped without blame.
 func (g *gossipNode) validate(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 	o, err := g.check(msg.Data)
-	if err != nil {
+	switch {
+	case errors.Is(err, errExpired):
+		return pubsub.ValidationIgnore
+	case err != nil:
 		return pubsub.ValidationReject
 	}
 	msg.ValidatorData = o
