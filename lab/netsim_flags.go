@@ -168,8 +168,9 @@ with mesh_getOrders that no node holds an order 2s past its expiry (plus
   node; expired orders left anywhere: K
 
 (one line; bytes are the links' counters, the mean over the nodes). It
-exits 1 unless every order that had not expired reached every node and
-none was left past its expiry. Without --orders its nodes start empty.
+exits 1 unless every order that had not expired reached every node, every
+node still holds each of them at the end (mesh_getOrders), and none was
+left past its expiry. Without --orders its nodes start empty.
 With --baseline gossipsub the nodes are the GossipSub flood baseline
 (netsim gossip-node: 0x Mesh's way, every order published on one topic,
 verified by every node before it forwards and stores it), measured the

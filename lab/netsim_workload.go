@@ -274,23 +274,34 @@ func (w *workload) reachTimes() []time.Duration {
 	return out
 }
 
-// expiredLeft asks every node for all its orders and returns how many
-// distinct workload orders, expired more than grace ago, one still holds.
-func (w *workload) expiredLeft(ctx context.Context, grace time.Duration) (int, error) {
-	cutoff := time.Now().Add(-grace)
+// checkHeld asks every node for all its orders (mesh_getOrders) and
+// returns how many distinct workload orders, expired more than grace
+// ago, one still holds, and how many times a node lacks a workload order
+// that has not expired: its feed said ADDED, but it is gone.
+func (w *workload) checkHeld(ctx context.Context, grace time.Duration) (expiredLeft, lost int, err error) {
+	now := time.Now()
+	cutoff := now.Add(-grace)
 	left := make(map[common.Hash]bool)
 	for i, c := range w.clients {
 		hashes, err := allOrderHashes(ctx, c)
 		if err != nil {
-			return 0, fmt.Errorf("node %d: %w", i, err)
+			return 0, 0, fmt.Errorf("node %d: %w", i, err)
 		}
+		held := make(map[common.Hash]bool, len(hashes))
 		for _, h := range hashes {
+			held[h] = true
 			if o := w.orders[h]; o != nil && !o.expires.IsZero() && o.expires.Before(cutoff) {
 				left[h] = true
 			}
 		}
+		for _, o := range w.list {
+			// Orders that expire soon may go while the nodes are asked.
+			if o.lasting(now.Add(w.cfg.expiryMargin+30*time.Second)) && !held[o.hash] {
+				lost++
+			}
+		}
 	}
-	return len(left), nil
+	return len(left), lost, nil
 }
 
 // allOrderHashes pages through a node's orders with mesh_getOrders, as
@@ -403,9 +414,12 @@ func runWorkload(ctx context.Context, cfg netsimConfig, net *netsim.Net, diamete
 	if err != nil {
 		return err
 	}
-	expired, err := w.expiredLeft(ctx, cfg.expiryMargin+expiryGrace)
+	expired, lost, err := w.checkHeld(ctx, cfg.expiryMargin+expiryGrace)
 	if err != nil {
 		return err
+	}
+	if lost > 0 {
+		fmt.Fprintf(stderr, "netsim: workload: %d times a node lacks an unexpired order at the end\n", lost)
 	}
 	sum := workloadSummary{added: len(w.list), rate: cfg.workload, duration: cfg.duration, reach: w.reachTimes(), expired: expired}
 	var newBytes int64
@@ -428,6 +442,9 @@ func runWorkload(ctx context.Context, cfg netsimConfig, net *netsim.Net, diamete
 	}
 	if expired > 0 {
 		return fmt.Errorf("%d expired orders left on some node", expired)
+	}
+	if lost > 0 {
+		return fmt.Errorf("%d times a node lacks an unexpired order it was reported to hold", lost)
 	}
 	return nil
 }
