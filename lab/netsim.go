@@ -142,7 +142,8 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 		// with, each node connected to the peers it dials; its line is
 		// the run's last.
 		if runErr = waitPeers(ctx, nodes, max(1, cfg.bootstrap), began.Add(cfg.deadline)); runErr == nil {
-			res.workloadErr = runWorkload(ctx, cfg, net, plan.diameter, stdout, stderr)
+			restart := func(i int) error { return nodes[i].restart(ctx, net, nodeExe, stderr, began) }
+			res.workloadErr = runWorkload(ctx, cfg, net, plan.diameter, restart, stdout, stderr)
 		}
 	}
 	for _, n := range nodes {
@@ -237,6 +238,9 @@ func watch(ctx context.Context, cfg netsimConfig, net *netsim.Net, exe string, r
 	progress := time.NewTicker(5 * time.Second)
 	defer progress.Stop()
 	churnLeft := cfg.churn
+	if cfg.workload > 0 {
+		churnLeft = 0 // the workload's churn comes with its orders
+	}
 	churn := time.NewTimer(cfg.churnEvery)
 	defer churn.Stop()
 	if churnLeft == 0 {
@@ -254,14 +258,7 @@ func watch(ctx context.Context, cfg netsimConfig, net *netsim.Net, exe string, r
 		case <-progress.C:
 			printProgress(stderr, res, began)
 		case <-churn.C:
-			n := res.nodes[rng.IntN(len(res.nodes))]
-			fmt.Fprintf(stderr, "netsim: %v: churn: killing node %d and starting it again\n", time.Since(began).Round(100*time.Millisecond), n.i)
-			n.stop(true)
-			n.mu.Lock()
-			n.restarts++
-			n.held = 0
-			n.mu.Unlock()
-			if err := n.start(ctx, net, exe, stderr, began); err != nil {
+			if err := res.nodes[rng.IntN(len(res.nodes))].restart(ctx, net, exe, stderr, began); err != nil {
 				return err
 			}
 			if churnLeft--; churnLeft > 0 {

@@ -170,7 +170,10 @@ with mesh_getOrders that no node holds an order 2s past its expiry (plus
 (one line; bytes are the links' counters, the mean over the nodes). It
 exits 1 unless every order that had not expired reached every node, every
 node still holds each of them at the end (mesh_getOrders), and none was
-left past its expiry. Without --orders its nodes start empty.
+left past its expiry. Without --orders its nodes start empty. With
+--churn it kills and restarts a random node every --churn-every while it
+adds orders (none is sent to a node that is down); a restarted node
+starts empty and must end with every unexpired order again.
 With --baseline gossipsub the nodes are the GossipSub flood baseline
 (netsim gossip-node: 0x Mesh's way, every order published on one topic,
 verified by every node before it forwards and stores it), measured the
@@ -242,10 +245,8 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 		return cfg, cli.Usagef("--expiry-margin %v: want 0 or more", cfg.expiryMargin)
 	case cfg.baseline != "" && cfg.baseline != baselineGossipSub:
 		return cfg, cli.Usagef("--baseline %q: want %q", cfg.baseline, baselineGossipSub)
-	case cfg.baseline != "" && (cfg.workload == 0 || cfg.orders > 0 || cfg.mdns):
-		return cfg, cli.Usagef("--baseline %s: only with --workload, without --orders and --mdns (its nodes flood new orders; they do not sync)", cfg.baseline)
-	case cfg.workload > 0 && cfg.churn > 0:
-		return cfg, cli.Usagef("--churn with --workload: not yet (the subscriptions would end with the nodes)")
+	case cfg.baseline != "" && (cfg.workload == 0 || cfg.orders > 0 || cfg.mdns || cfg.churn > 0):
+		return cfg, cli.Usagef("--baseline %s: only with --workload, without --orders, --mdns and --churn (its nodes flood new orders; they do not sync)", cfg.baseline)
 	case cfg.overlap < 0 || cfg.overlap > 1:
 		return cfg, cli.Usagef("--overlap %v: want 0 to 1", cfg.overlap)
 	case cfg.rtt < 0:

@@ -257,6 +257,17 @@ func (n *simNode) follow(r io.Reader, began time.Time) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
+// restart kills the node's process and starts it again (--churn).
+func (n *simNode) restart(ctx context.Context, net *netsim.Net, exe string, stderr io.Writer, began time.Time) error {
+	fmt.Fprintf(stderr, "netsim: %v: churn: killing node %d and starting it again\n", time.Since(began).Round(100*time.Millisecond), n.i)
+	n.stop(true)
+	n.mu.Lock()
+	n.restarts++
+	n.held = 0
+	n.mu.Unlock()
+	return n.start(ctx, net, exe, stderr, began)
+}
+
 // stop ends the node's process: SIGTERM, or SIGKILL when kill is set, and
 // waits for it.
 func (n *simNode) stop(kill bool) {

@@ -76,7 +76,7 @@ func TestNetsimWorkloadFlags(t *testing.T) {
 		{[]string{"--workload", "1", "--duration", "500ms"}, "--duration 500ms"},
 		{[]string{"--workload", "1", "--expiring", "1.5"}, "--expiring 1.5"},
 		{[]string{"--workload", "1", "--expire-after", "1s"}, "--expire-after 1s"},
-		{[]string{"--workload", "1", "--churn", "1"}, "--churn with --workload"},
+		{[]string{"--workload", "1", "--baseline", "gossipsub", "--churn", "1"}, "without --orders, --mdns and --churn"},
 		{[]string{"--baseline", "gossipsub"}, "only with --workload"},
 		{[]string{"--workload", "1", "--baseline", "gossipsub", "--orders", "10"}, "only with --workload, without --orders"},
 		{[]string{"--workload", "1", "--baseline", "floodsub"}, `--baseline "floodsub"`},
