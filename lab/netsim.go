@@ -32,6 +32,8 @@ func runNetsim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return runNetsimSource(ctx, args[1:], stdout, stderr)
 		case "fetch":
 			return runNetsimFetch(ctx, args[1:], stdout, stderr)
+		case "gossip-node":
+			return runNetsimGossipNode(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseNetsimFlags(args, stderr)
@@ -41,6 +43,9 @@ func runNetsim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	res, err := simulate(ctx, cfg, stdout, stderr)
 	if err != nil {
 		return err
+	}
+	if res.workloadErr != nil {
+		return res.workloadErr
 	}
 	if cfg.plot != "" {
 		if err := plotRun(cfg.plot, res); err != nil {
@@ -59,7 +64,11 @@ type simResult struct {
 	union    int
 	complete int
 	elapsed  time.Duration
+	limit    runLimit
 	cfg      netsimConfig
+	// workloadErr is why --workload failed: its orders did not all
+	// reach every node, or expired ones stayed.
+	workloadErr error
 }
 
 // simulate sets the network up, runs the nodes until they converge (or the
@@ -72,37 +81,77 @@ func simulate(ctx context.Context, cfg netsimConfig, stdout, stderr io.Writer) (
 	defer os.RemoveAll(dir)
 	defer net.Close()
 
-	nodes, union, err := prepareNodes(cfg, dir, func(i int) string { return net.Addr(i).String() })
+	nodes, plan, err := prepareNodes(cfg, dir, func(i int) string { return net.Addr(i).String() })
+	if err != nil {
+		return nil, err
+	}
+	union := plan.union
+	limit, err := planLimit(cfg, nodes, plan)
 	if err != nil {
 		return nil, err
 	}
 	if err := startRelays(ctx, net, progs.lab, cfg.rtt, cfg.bandwidth, stderr); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "netsim: %d nodes, %d orders each (+%.0f%% of a neighbour's), %d distinct; links %s, rtt %v; subprotocols %s\n",
-		cfg.nodes, cfg.orders, cfg.overlap*100, union, formatBandwidth(cfg.bandwidth), cfg.rtt, cfg.subs)
+	propagation := "subprotocols " + cfg.subs
+	if cfg.baseline == baselineGossipSub {
+		propagation = "GossipSub flood baseline"
+	}
+	books := fmt.Sprintf("%d orders each (+%.0f%% of a neighbour's), %d distinct", cfg.orders, cfg.overlap*100, union)
+	if union == 0 {
+		books = "empty at the start"
+	}
+	fmt.Fprintf(stderr, "netsim: %d nodes, %s; links %s, rtt %v; %s\n",
+		cfg.nodes, books, formatBandwidth(cfg.bandwidth), cfg.rtt, propagation)
 
+	before, err := readCounters(net)
+	if err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	defer func() {
 		for _, n := range nodes {
 			n.stop(false)
 		}
 	}()
+	nodeExe := progs.node
+	if cfg.baseline == baselineGossipSub {
+		nodeExe = progs.lab // its netsim gossip-node
+	}
 	for _, n := range nodes {
-		if err := n.start(ctx, net, progs.node, stderr, began); err != nil {
+		if err := n.start(ctx, net, nodeExe, stderr, began); err != nil {
 			return nil, err
 		}
 	}
-	res := &simResult{nodes: nodes, union: union, cfg: cfg}
-	runErr := watch(ctx, cfg, net, progs.node, res, began, stderr)
+	res := &simResult{nodes: nodes, union: union, limit: limit, cfg: cfg}
+	runErr := watch(ctx, cfg, net, nodeExe, res, began, stderr)
 	res.elapsed = time.Since(began)
+	if runErr == nil {
+		var after []netsim.LinkCounters
+		if after, runErr = readCounters(net); runErr == nil {
+			for i, n := range nodes {
+				n.link = after[i].Sub(before[i])
+			}
+			if union > 0 {
+				printNetsimReport(stdout, res)
+			}
+		}
+	}
+	if runErr == nil && cfg.workload > 0 && res.complete == len(nodes) {
+		// The workload runs on a network that holds what it started
+		// with, each node connected to the peers it dials; its line is
+		// the run's last.
+		if runErr = waitPeers(ctx, nodes, max(1, cfg.bootstrap), began.Add(cfg.deadline)); runErr == nil {
+			restart := func(i int) error { return nodes[i].restart(ctx, net, nodeExe, stderr, began) }
+			res.workloadErr = runWorkload(ctx, cfg, net, plan.diameter, restart, stdout, stderr)
+		}
+	}
 	for _, n := range nodes {
 		n.stop(false)
 	}
 	if runErr != nil {
 		return nil, runErr
 	}
-	printNetsimReport(stdout, res)
 	return res, nil
 }
 
@@ -189,6 +238,9 @@ func watch(ctx context.Context, cfg netsimConfig, net *netsim.Net, exe string, r
 	progress := time.NewTicker(5 * time.Second)
 	defer progress.Stop()
 	churnLeft := cfg.churn
+	if cfg.workload > 0 {
+		churnLeft = 0 // the workload's churn comes with its orders
+	}
 	churn := time.NewTimer(cfg.churnEvery)
 	defer churn.Stop()
 	if churnLeft == 0 {
@@ -206,14 +258,7 @@ func watch(ctx context.Context, cfg netsimConfig, net *netsim.Net, exe string, r
 		case <-progress.C:
 			printProgress(stderr, res, began)
 		case <-churn.C:
-			n := res.nodes[rng.IntN(len(res.nodes))]
-			fmt.Fprintf(stderr, "netsim: %v: churn: killing node %d and starting it again\n", time.Since(began).Round(100*time.Millisecond), n.i)
-			n.stop(true)
-			n.mu.Lock()
-			n.restarts++
-			n.held = 0
-			n.mu.Unlock()
-			if err := n.start(ctx, net, exe, stderr, began); err != nil {
+			if err := res.nodes[rng.IntN(len(res.nodes))].restart(ctx, net, exe, stderr, began); err != nil {
 				return err
 			}
 			if churnLeft--; churnLeft > 0 {
@@ -228,6 +273,37 @@ func watch(ctx context.Context, cfg netsimConfig, net *netsim.Net, exe string, r
 			if res.complete = countComplete(res); res.complete == len(res.nodes) && churnLeft == 0 {
 				return nil
 			}
+		}
+	}
+}
+
+// waitPeers waits until every node reports at least want peers, or
+// deadline.
+func waitPeers(ctx context.Context, nodes []*simNode, want int, deadline time.Time) error {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		short := 0
+		for _, n := range nodes {
+			if err := n.unexpectedExit(); err != nil {
+				return err
+			}
+			n.mu.Lock()
+			if n.peers < want {
+				short++
+			}
+			n.mu.Unlock()
+		}
+		if short == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d nodes have fewer than %d peers at the deadline", short, want)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
 		}
 	}
 }
@@ -252,20 +328,24 @@ func printProgress(w io.Writer, res *simResult, began time.Time) {
 		time.Since(began).Round(time.Second), countComplete(res), len(res.nodes), held[0], held[len(held)/2], held[len(held)-1], res.union)
 }
 
-// printNetsimReport prints the per-node table and the closing line.
+// printNetsimReport prints the per-node table and the closing line. Bytes
+// are those of each node's link (its interface counters).
 func printNetsimReport(w io.Writer, res *simResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "node\torders held\tbytes in\tbytes out\trounds\trestarts\t")
-	ins := make([]int64, 0, len(res.nodes))
+	// "streams in" is what the node itself counted on its ordersync
+	// streams: the link's bytes in beyond it are headers, ACKs of what
+	// the node sent, Noise, yamux and identify.
+	fmt.Fprintln(tw, "node\torders held\tlacked\tbytes in\tstreams in\tbytes out\tin/lacked\trounds\trestarts\t")
+	sum := convergenceSummary{complete: res.complete, nodes: len(res.nodes), union: res.union, elapsed: res.elapsed, limit: res.limit}
 	for _, n := range res.nodes {
-		held, in, out, rounds := n.totals()
-		ins = append(ins, in)
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%d\t\n", n.i, held, formatMB(in), formatMB(out), rounds, n.restarts)
+		held, streamsIn, _, rounds := n.totals()
+		sum.in = append(sum.in, n.link.RxBytes)
+		sum.lacked = append(sum.lacked, n.lackedBytes)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", n.i, held, formatMB(n.lackedBytes), formatMB(n.link.RxBytes), formatMB(streamsIn), formatMB(n.link.TxBytes),
+			formatRatio(n.link.RxBytes, n.lackedBytes), rounds, n.restarts)
 	}
 	tw.Flush()
-	slices.Sort(ins)
-	fmt.Fprintf(w, "netsim: %d/%d nodes hold all %d orders after %.1fs; bytes in per node: median %s, max %s\n",
-		res.complete, len(res.nodes), res.union, res.elapsed.Seconds(), formatMB(median(ins)), formatMB(ins[len(ins)-1]))
+	fmt.Fprintln(w, sum)
 }
 
 func median(sorted []int64) int64 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -34,7 +35,24 @@ type netsimConfig struct {
 	plot       string
 	seed       int64
 	logLevel   string
+
+	// The workload (--workload): new orders a second through the nodes'
+	// APIs, for duration; a share of them expiring expireAfter after
+	// they are sent; then an idle stretch of at least idle.
+	workload     float64
+	duration     time.Duration
+	expiring     float64
+	expireAfter  time.Duration
+	idle         time.Duration
+	expiryMargin time.Duration // the nodes' --expiry-margin
+	// baseline runs other nodes than ordersync's: "" or
+	// baselineGossipSub.
+	baseline string
 }
+
+// baselineGossipSub is --baseline's flood: nodes that propagate the
+// workload's orders by GossipSub (netsim gossip-node) instead of ordersync.
+const baselineGossipSub = "gossipsub"
 
 func defaultNetsimConfig() netsimConfig {
 	return netsimConfig{
@@ -51,6 +69,11 @@ func defaultNetsimConfig() netsimConfig {
 		deadline:   5 * time.Minute,
 		seed:       1,
 		logLevel:   "warn",
+
+		duration:    60 * time.Second,
+		expiring:    0.1,
+		expireAfter: 15 * time.Second,
+		idle:        20 * time.Second,
 	}
 }
 
@@ -117,13 +140,44 @@ every connection gets --rtt of round trip from a delaying relay in front of
 each node. Each node starts with --orders orders of its own, plus --overlap
 of the next node's, and gets --bootstrap random peers to dial. The run ends when
 every node holds the union of all orders, or at --deadline; it prints per
-node the orders held, bytes in and out and sync rounds, and a closing line
+node the orders held, the bytes of the orders it lacked, the bytes in and
+out of its link (its interface counters: every protocol and header) and
+sync rounds, and a closing line
 
-  netsim: N/N nodes hold all M orders after T; bytes in per node: median X, max Y
+  netsim: N/N nodes hold all M orders after T, Q× the limit of L: ...;
+  bytes in per node (its link): median X for Y of orders it lacked, R× ...
 
-and exits 1 unless every node holds them all. It needs root. Addresses are
+(one line) and exits 1 unless every node holds them all. The limit is the
+slower of verifying every node's missing orders on this machine's cores
+(at the rate netsim measures before the run, as bench does) and the
+neediest node's link carrying them, plus diameter × rtt. It needs root. Addresses are
 in 198.18.0.0/24 inside the namespaces only; everything it made is removed
 at the end, also on SIGINT, and leftovers of a crashed run at the start.
+
+With --workload R, netsim first waits for the nodes to converge and
+connect, then adds R new orders a second for --duration through the nodes'
+JSON-RPC API (mesh_addOrders over WebSocket, each order at a random node;
+--expiring of them expire --expire-after later), watches mesh_subscribe
+"orders" on every node to time when each order reaches every node, waits
+for them to spread (at most --deadline), measures an idle stretch, checks
+with mesh_getOrders that no node holds an order 2s past its expiry (plus
+--expiry-margin), and ends with one line
+
+  netsim workload: N orders added at R/s over D; reached every node: p50 X s,
+  p99 Y s; bytes in per node per new order: Z× its size; idle: W B/s per
+  node; expired orders left anywhere: K
+
+(one line; bytes are the links' counters, the mean over the nodes). It
+exits 1 unless every order that had not expired reached every node, every
+node still holds each of them at the end (mesh_getOrders), and none was
+left past its expiry. Without --orders its nodes start empty. With
+--churn it kills and restarts a random node every --churn-every while it
+adds orders (none is sent to a node that is down); a restarted node
+starts empty and must end with every unexpired order again.
+With --baseline gossipsub the nodes are the GossipSub flood baseline
+(netsim gossip-node: 0x Mesh's way, every order published on one topic,
+verified by every node before it forwards and stores it), measured the
+same way, for comparison with ordersync on the same machine.
 
 "netsim bench" measures a full sync between two nodes over one emulated
 link next to the link's own limit; see "ordersync-lab netsim bench -h".
@@ -153,14 +207,46 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.StringVar(&cfg.plot, "plot", "", "write a picture of the run to `file` (.svg or .png): orders held per node over time, and bytes in per node")
 	fs.Int64Var(&cfg.seed, "seed", cfg.seed, "seed of the orders and the topology")
 	fs.StringVar(&cfg.logLevel, "log-level", cfg.logLevel, "the nodes' --log-level (their stderr goes to netsim's)")
+	fs.Float64Var(&cfg.workload, "workload", 0, "after the nodes converge, add this many new orders a `second` through their APIs, each at a random node, and time them to every node (0: no workload)")
+	fs.DurationVar(&cfg.duration, "duration", cfg.duration, "how long --workload adds orders")
+	fs.Float64Var(&cfg.expiring, "expiring", cfg.expiring, "share, 0 to 1, of --workload's orders that expire during the run")
+	fs.DurationVar(&cfg.expireAfter, "expire-after", cfg.expireAfter, "how long after it is sent an expiring order expires (rounded up to the second)")
+	fs.DurationVar(&cfg.idle, "idle", cfg.idle, "after --workload's orders have spread, measure the links for at least this long with no new orders")
+	fs.DurationVar(&cfg.expiryMargin, "expiry-margin", 0, "the nodes' --expiry-margin")
+	fs.StringVar(&cfg.baseline, "baseline", "", `with --workload: "gossipsub" runs the GossipSub flood baseline's nodes (the lab's netsim gossip-node) instead of ordersync node, measured the same way`)
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return cfg, err
+	}
+	ordersSet := false
+	fs.Visit(func(f *flag.Flag) { ordersSet = ordersSet || f.Name == "orders" })
+	if cfg.workload > 0 && !ordersSet {
+		cfg.orders = 0 // the workload starts from empty nodes unless told
+	}
+	minOrders := 1
+	if cfg.workload > 0 {
+		minOrders = 0
 	}
 	switch {
 	case cfg.nodes < 2 || cfg.nodes > netsim.MaxNodes:
 		return cfg, cli.Usagef("--nodes %d: want 2 to %d", cfg.nodes, netsim.MaxNodes)
-	case cfg.orders < 1 || cfg.orders > 1_000_000:
-		return cfg, cli.Usagef("--orders %d: want 1 to 1000000", cfg.orders)
+	case cfg.orders < minOrders || cfg.orders > 1_000_000:
+		return cfg, cli.Usagef("--orders %d: want %d to 1000000", cfg.orders, minOrders)
+	case cfg.workload < 0 || cfg.workload > 10_000:
+		return cfg, cli.Usagef("--workload %v: want 0 to 10000 orders a second", cfg.workload)
+	case cfg.workload > 0 && (cfg.duration <= 0 || cfg.workload*cfg.duration.Seconds() < 1):
+		return cfg, cli.Usagef("--duration %v: want long enough for at least one order at --workload %v", cfg.duration, cfg.workload)
+	case cfg.expiring < 0 || cfg.expiring > 1:
+		return cfg, cli.Usagef("--expiring %v: want 0 to 1", cfg.expiring)
+	case cfg.expireAfter < 2*time.Second:
+		return cfg, cli.Usagef("--expire-after %v: want 2s or more", cfg.expireAfter)
+	case cfg.idle <= 0:
+		return cfg, cli.Usagef("--idle %v: want a positive duration", cfg.idle)
+	case cfg.expiryMargin < 0:
+		return cfg, cli.Usagef("--expiry-margin %v: want 0 or more", cfg.expiryMargin)
+	case cfg.baseline != "" && cfg.baseline != baselineGossipSub:
+		return cfg, cli.Usagef("--baseline %q: want %q", cfg.baseline, baselineGossipSub)
+	case cfg.baseline != "" && (cfg.workload == 0 || cfg.orders > 0 || cfg.mdns || cfg.churn > 0):
+		return cfg, cli.Usagef("--baseline %s: only with --workload, without --orders, --mdns and --churn (its nodes flood new orders; they do not sync)", cfg.baseline)
 	case cfg.overlap < 0 || cfg.overlap > 1:
 		return cfg, cli.Usagef("--overlap %v: want 0 to 1", cfg.overlap)
 	case cfg.rtt < 0:

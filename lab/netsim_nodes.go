@@ -19,6 +19,7 @@ import (
 	"github.com/ordersync/ordersync/internal/cli"
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/lab/internal/netsim"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 // Ports inside every node's namespace: the relay listens on the node's
@@ -45,12 +46,20 @@ type simNode struct {
 	stopping bool // an exit now is expected
 	restarts int
 	// Counters of the current process, and the sum of earlier ones.
-	held            int
+	held, peers     int
 	in, out         int64
 	rounds          int
 	pastIn, pastOut int64
 	pastRounds      int
 	samples         []nodeSample
+
+	// What the node lacked at the start: the orders of the union it did
+	// not start with, and their bytes.
+	lackedOrders int
+	lackedBytes  int64
+	// link is what its link carried during the run (its interface
+	// counters), set at the end.
+	link netsim.LinkCounters
 }
 
 // nodeSample is a node's state at one moment of the run.
@@ -67,45 +76,59 @@ func (n *simNode) totals() (held int, in, out int64, rounds int) {
 	return n.held, n.pastIn + n.in, n.pastOut + n.out, n.pastRounds + n.rounds
 }
 
+// netsimPlan is what a run's nodes start with, as far as the report needs
+// it.
+type netsimPlan struct {
+	union    int                   // distinct orders the nodes hold together
+	diameter int                   // of the bootstrap graph; 1 with --mdns alone
+	sample   []*zeroex.SignedOrder // orders to measure verification with
+}
+
 // prepareNodes writes each node's identity and order file into dir and
-// builds its command line. It returns the nodes and how many distinct
-// orders they hold together.
-func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*simNode, int, error) {
+// builds its command line. It returns the nodes, each knowing what it
+// lacks, and the plan.
+func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*simNode, netsimPlan, error) {
+	plan := netsimPlan{union: cfg.nodes * cfg.orders, diameter: 1}
 	nodes := make([]*simNode, cfg.nodes)
 	for i := range nodes {
 		key, err := cli.LoadOrCreateIdentity(filepath.Join(dir, fmt.Sprintf("node%d.key", i)))
 		if err != nil {
-			return nil, 0, err
+			return nil, plan, err
 		}
 		id, err := peer.IDFromPrivateKey(key)
 		if err != nil {
-			return nil, 0, err
+			return nil, plan, err
 		}
 		nodes[i] = &simNode{i: i, id: id}
 	}
 	extra := int(cfg.overlap*float64(cfg.orders) + 0.5)
+	own := make([][]*zeroex.SignedOrder, cfg.nodes)
+	ownBytes := make([]int64, cfg.nodes)
+	sharedBytes := make([]int64, cfg.nodes) // of the first extra orders of own
+	var unionBytes int64
+	for i := range nodes {
+		own[i] = ordergen.Generate(ordergen.Options{Seed: cfg.seed, First: i * cfg.orders, Count: cfg.orders})
+		for k, o := range own[i] {
+			size := orderSize(o)
+			ownBytes[i] += size
+			if k < extra {
+				sharedBytes[i] += size
+			}
+		}
+		unionBytes += ownBytes[i]
+		if len(plan.sample) < verifySample {
+			plan.sample = append(plan.sample, own[i][:min(len(own[i]), verifySample-len(plan.sample))]...)
+		}
+	}
 	for i, n := range nodes {
-		own := ordergen.Generate(ordergen.Options{Seed: cfg.seed, First: i * cfg.orders, Count: cfg.orders})
 		next := (i + 1) % cfg.nodes
-		shared := ordergen.Generate(ordergen.Options{Seed: cfg.seed, First: next * cfg.orders, Count: extra})
+		n.lackedOrders = plan.union - cfg.orders - extra
+		n.lackedBytes = unionBytes - ownBytes[i] - sharedBytes[next]
 		file := filepath.Join(dir, fmt.Sprintf("node%d.jsonl", i))
-		if _, err := cli.WriteOrderFile(file, slices.Values(append(own, shared...))); err != nil {
-			return nil, 0, err
+		if _, err := cli.WriteOrderFile(file, slices.Values(append(slices.Clip(own[i]), own[next][:extra]...))); err != nil {
+			return nil, plan, err
 		}
-		n.args = []string{"node",
-			"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort),
-			"--announce", fmt.Sprintf("/ip4/%s/tcp/%d", addr(i), netsimPublicPort),
-			"--identity", filepath.Join(dir, fmt.Sprintf("node%d.key", i)),
-			"--orders", file,
-			"--interval", cfg.interval.String(),
-			"--min-peers", fmt.Sprint(cfg.minPeers),
-			"--subprotocols", cfg.subs,
-			"--status-every", netsimStatusEvery.String(),
-			"--log-level", cfg.logLevel,
-		}
-		if cfg.noPipeline {
-			n.args = append(n.args, "--no-pipeline")
-		}
+		n.args = nodeArgs(cfg, i, addr(i), filepath.Join(dir, fmt.Sprintf("node%d.key", i)), file)
 		if cfg.mdns {
 			// mDNS announces the addresses the node listens on, not
 			// --announce's: it listens on eth0 too, and what it finds
@@ -115,17 +138,55 @@ func prepareNodes(cfg netsimConfig, dir string, addr func(i int) string) ([]*sim
 		}
 	}
 	if cfg.bootstrap == 0 {
-		return nodes, cfg.nodes * cfg.orders, nil
+		return nodes, plan, nil
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.seed), 15))
-	for i, peers := range bootstrapTopology(cfg.nodes, cfg.bootstrap, rng) {
+	topology := bootstrapTopology(cfg.nodes, cfg.bootstrap, rng)
+	if !cfg.mdns {
+		plan.diameter = diameter(topology)
+	}
+	for i, peers := range topology {
 		for _, j := range peers {
 			nodes[i].args = append(nodes[i].args, "--peer",
 				fmt.Sprintf("/ip4/%s/tcp/%d/p2p/%s", addr(j), netsimPublicPort, nodes[j].id))
 		}
 	}
-	return nodes, cfg.nodes * cfg.orders, nil
+	return nodes, plan, nil
 }
+
+// nodeArgs is node i's command line: ordersync node's, or the GossipSub
+// baseline's (netsim gossip-node, run by the lab's own program).
+func nodeArgs(cfg netsimConfig, i int, addr, identity, orders string) []string {
+	listen := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", netsimNodePort)
+	announce := fmt.Sprintf("/ip4/%s/tcp/%d", addr, netsimPublicPort)
+	rpc := fmt.Sprintf("127.0.0.1:%d", netsimRPCPort)
+	if cfg.baseline == baselineGossipSub {
+		return []string{"netsim", "gossip-node", "--listen", listen, "--announce", announce, "--identity", identity,
+			"--rpc", rpc, "--expiry-margin", cfg.expiryMargin.String(), "--status-every", netsimStatusEvery.String()}
+	}
+	args := []string{"node",
+		"--listen", listen,
+		"--announce", announce,
+		"--identity", identity,
+		"--orders", orders,
+		"--interval", cfg.interval.String(),
+		"--min-peers", fmt.Sprint(cfg.minPeers),
+		"--subprotocols", cfg.subs,
+		"--status-every", netsimStatusEvery.String(),
+		"--log-level", cfg.logLevel,
+	}
+	if cfg.workload > 0 {
+		args = append(args, "--rpc", rpc, "--expiry-margin", cfg.expiryMargin.String())
+	}
+	if cfg.noPipeline {
+		args = append(args, "--no-pipeline")
+	}
+	return args
+}
+
+// verifySample is how many orders netsim verifies to measure this
+// machine's rate.
+const verifySample = 4000
 
 // bootstrapTopology gives every one of n nodes k distinct random other
 // nodes to dial, drawing again until the graph is connected.
@@ -142,38 +203,10 @@ func bootstrapTopology(n, k int, rng *rand.Rand) [][]int {
 			}
 			slices.Sort(peers[i])
 		}
-		if connected(peers) {
+		if diameter(peers) >= 0 {
 			return peers
 		}
 	}
-}
-
-// connected reports whether the undirected graph of the peer lists is
-// connected.
-func connected(peers [][]int) bool {
-	adj := make([][]int, len(peers))
-	for i, ps := range peers {
-		for _, p := range ps {
-			adj[i] = append(adj[i], p)
-			adj[p] = append(adj[p], i)
-		}
-	}
-	seen := make([]bool, len(peers))
-	stack := []int{0}
-	seen[0] = true
-	count := 1
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, p := range adj[i] {
-			if !seen[p] {
-				seen[p] = true
-				count++
-				stack = append(stack, p)
-			}
-		}
-	}
-	return count == len(peers)
 }
 
 // start runs the node's process in its namespace and follows its stdout.
@@ -217,11 +250,22 @@ func (n *simNode) follow(r io.Reader, began time.Time) {
 			continue // addresses and round lines
 		}
 		n.mu.Lock()
-		n.held, n.in, n.out, n.rounds = held, in, out, round
+		n.held, n.peers, n.in, n.out, n.rounds = held, peers, in, out, round
 		n.samples = append(n.samples, nodeSample{at: time.Since(began), held: held, in: n.pastIn + in})
 		n.mu.Unlock()
 	}
 	_, _ = io.Copy(io.Discard, r)
+}
+
+// restart kills the node's process and starts it again (--churn).
+func (n *simNode) restart(ctx context.Context, net *netsim.Net, exe string, stderr io.Writer, began time.Time) error {
+	fmt.Fprintf(stderr, "netsim: %v: churn: killing node %d and starting it again\n", time.Since(began).Round(100*time.Millisecond), n.i)
+	n.stop(true)
+	n.mu.Lock()
+	n.restarts++
+	n.held = 0
+	n.mu.Unlock()
+	return n.start(ctx, net, exe, stderr, began)
 }
 
 // stop ends the node's process: SIGTERM, or SIGKILL when kill is set, and

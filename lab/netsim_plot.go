@@ -50,14 +50,13 @@ func plotRun(path string, res *simResult) error {
 	held.Legend.Top, held.Legend.Left = false, false
 
 	in := plot.New()
-	in.Title.Text = "bytes in per node"
+	in.Title.Text = "bytes in per node (its link)"
 	in.X.Label.Text = "node"
 	in.Y.Label.Text = "MB"
 	values := make(plotter.Values, len(res.nodes))
 	names := make([]string, len(res.nodes))
 	for i, n := range res.nodes {
-		_, b, _, _ := n.totals()
-		values[i] = float64(b) / 1e6
+		values[i] = float64(n.link.RxBytes) / 1e6
 		names[i] = fmt.Sprint(n.i)
 	}
 	bars, err := plotter.NewBarChart(values, vg.Points(12))

@@ -60,7 +60,8 @@ func checkNothingLeft(t *testing.T, pid int, token string) {
 	}
 }
 
-var netsimClosing = regexp.MustCompile(`(?m)^netsim: 3/3 nodes hold all 900 orders after [0-9.]+s; bytes in per node: median [0-9.]+ MB, max [0-9.]+ MB$`)
+var netsimClosing = regexp.MustCompile(`(?m)^netsim: 3/3 nodes hold all 900 orders after [0-9.]+s, [0-9.]+× the limit of [0-9.]+s: verifying 1620 missing orders at [0-9]+/s on [0-9]+ cores [0-9.]+s, links [0-9.]+s, \+ diameter [12] × rtt 20ms; ` +
+	`bytes in per node \(its link\): median [0-9.]+ MB for [0-9.]+ MB of orders it lacked, [0-9.]+× \(per node [0-9.]+× to [0-9.]+×\)$`)
 
 // TestNetsimConvergesThroughChurnAndCleansUp runs a small network with one
 // node restarted halfway: every node ends with every order, the report
