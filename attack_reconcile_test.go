@@ -103,14 +103,21 @@ func reconcileResponse(md *reconcile.ResponseMetadata) []byte {
 // ghostSketch is an honest-looking sketch of 2 000 hashes no order has.
 func ghostSketch(from int) []byte {
 	ghosts := make([]riblt.Item, 2000)
-	var digest riblt.Digest
 	for i := range ghosts {
 		ghosts[i][0], ghosts[i][1], ghosts[i][2] = 0xee, byte(i>>8), byte(i)
-		digest.AddItem(&ghosts[i])
 	}
-	n := 3200
-	md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: len(ghosts), From: from,
-		Symbols: riblt.AppendSymbols(nil, riblt.Encode(ghosts, from, from+n))}
+	return sketchOf(ghosts, from)
+}
+
+// sketchOf is an honest sketch of items: 3 200 symbols from from, and the
+// digest with the first.
+func sketchOf(items []riblt.Item, from int) []byte {
+	var digest riblt.Digest
+	for i := range items {
+		digest.AddItem(&items[i])
+	}
+	md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: len(items), From: from,
+		Symbols: riblt.AppendSymbols(nil, riblt.Encode(items, from, from+3200))}
 	if from == 0 {
 		md.Digest = riblt.AppendDigest(nil, &digest)
 	}
@@ -126,18 +133,10 @@ var spoiledOrders = sync.OnceValue(func() []hashedOrder {
 func realSketch(from int) []byte {
 	orders := spoiledOrders()
 	items := make([]riblt.Item, len(orders))
-	var digest riblt.Digest
 	for i, o := range orders {
 		items[i] = riblt.Item(o.hash)
-		digest.AddItem(&items[i])
 	}
-	n := 3200
-	md := &reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: len(items), From: from,
-		Symbols: riblt.AppendSymbols(nil, riblt.Encode(items, from, from+n))}
-	if from == 0 {
-		md.Digest = riblt.AppendDigest(nil, &digest)
-	}
-	return reconcileResponse(md)
+	return sketchOf(items, from)
 }
 
 // spoiledFetch answers a fetch with every one of spoiledOrders, ascending

@@ -47,7 +47,11 @@ func (n *HostNode) Neighbors() []peer.ID { return n.h.Network().Peers() }
 // connection: for a peer it knows no protocols of yet, it waits for that
 // identify to end (or ctx), on a host that offers the wait as go-libp2p's
 // basic host does. On any other host such a peer is listed, and a sync
-// with it that finds the protocol unsupported costs it nothing.
+// with it that finds the protocol unsupported costs it nothing. A peer
+// that starts speaking pid after the connection is listed once identify's
+// push has told the host; go-libp2p v0.51 can store that push before the
+// connection's first, older identify response, and then the peer is not
+// listed until it connects again or its protocols change again.
 func (n *HostNode) NeighborsSupporting(ctx context.Context, pid protocol.ID) []peer.ID {
 	peers := n.h.Network().Peers()
 	ps := n.h.Peerstore()

@@ -182,3 +182,85 @@ func hash(t *testing.T, o *zeroex.SignedOrder) common.Hash {
 	}
 	return h
 }
+
+// TestMemoryLifeConcurrent runs adds, pinned adds, removals, reads and a
+// moving clock at once against a Memory with expiry and a capacity (for
+// the race detector), then checks that the feed, the counts and the
+// reconciliation index agree with what it holds. How many orders leave by
+// which way depends on the scheduling; the tests above check each way.
+func TestMemoryLifeConcurrent(t *testing.T) {
+	const capacity = 300
+	var mu sync.Mutex
+	now := time.Unix(ordergen.DefaultExpirationTimeSeconds, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	m := orderstore.NewMemory(orderstore.WithCapacity(capacity), orderstore.WithExpiry(time.Minute), orderstore.WithClock(clock))
+	defer m.Close()
+	sub := m.Subscribe(1 << 20)
+	ctx := context.Background()
+	// Expirations spread over 30 days from the clock's start.
+	all := ordergen.Generate(ordergen.Options{Seed: 4, Count: 2000})
+	pinned := all[:20]
+	var wg sync.WaitGroup
+	run := func(fn func()) { wg.Add(1); go func() { defer wg.Done(); fn() }() }
+	for w := range 3 {
+		run(func() {
+			for start := 20 + w*100; start < len(all); start += 300 {
+				if _, err := m.AdmitOrders(ctx, all[start:min(start+100, len(all))]); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	run(func() {
+		if _, err := m.AddPinnedOrders(ctx, pinned); err != nil {
+			t.Error(err)
+		}
+	})
+	run(func() {
+		for i := 20; i < len(all); i += 7 {
+			if _, err := m.Remove(ctx, hash(t, all[i])); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	run(func() {
+		for range 50 {
+			mu.Lock()
+			now = now.Add(6 * time.Hour)
+			mu.Unlock()
+			if _, err := m.OrdersAfter(ctx, common.Hash{}, 50); err != nil {
+				t.Error(err)
+			}
+			m.ReconcileSnapshot(orderstore.Class{ChainID: ordergen.DefaultChainID, Exchange: ordergen.DefaultExchange}, 4)
+		}
+	})
+	wg.Wait()
+
+	var held []*zeroex.SignedOrder
+	if err := m.Each(ctx, func(_ common.Hash, o *zeroex.SignedOrder) bool { held = append(held, o); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(held) > capacity {
+		t.Fatalf("the store holds %d orders, capacity %d", len(held), capacity)
+	}
+	rule, _ := m.Expiry()
+	for _, o := range held {
+		if rule.Expired(o) {
+			t.Fatal("the store holds an expired order")
+		}
+	}
+	storetest.CheckReconcileIndex(t, m, held)
+	net := 0
+	for len(sub.Changes()) > 0 {
+		if c := <-sub.Changes(); c.Kind == orderstore.ChangeAdded {
+			net++
+		} else {
+			net--
+		}
+	}
+	st := m.Stats()
+	t.Logf("held %d (%d pinned), expired %d, evicted %d, removed %d", st.Orders, st.Pinned, st.Expired, st.Evicted, st.Removed)
+	if sub.Missed() != 0 || net != len(held) || st.Orders != len(held) {
+		t.Fatalf("feed: %d added net, %d missed; the store holds %d, Stats says %d", net, sub.Missed(), len(held), st.Orders)
+	}
+}

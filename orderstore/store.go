@@ -1,6 +1,15 @@
 // Package orderstore is the order store that ordersync's subprotocols share:
 // a provider pages through it, a requester adds to it. A mesh node
 // implements Store over its own database; Memory is the in-memory default.
+//
+// Beside Store, optional interfaces say what else a store can do: Getter
+// (look an order up), Remover (delete orders), Admitter (say what became
+// of each order added), Subscriber (a change feed of every order added and
+// removed, and why), Expirer (drop expired orders by an Expiry rule meant
+// to be shared with the Service), Capped and Pinner (a bounded store that
+// evicts the orders that expire last and keeps the operator's pinned
+// orders), and Reconciler (keep the reconciliation index current). Memory
+// implements them all; package storetest checks any store against them.
 package orderstore
 
 import (

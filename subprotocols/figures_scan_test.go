@@ -44,6 +44,7 @@ func TestCostlyFilterFigures(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	answered, asked := 0, 0
+	refusals := map[string]int{}
 	for i := range attackers {
 		wg.Add(1)
 		go func() {
@@ -61,11 +62,14 @@ func TestCostlyFilterFigures(t *testing.T) {
 				asked++
 				mu.Unlock()
 				buf := make([]byte, 1)
-				if _, err := s.Read(buf); err == nil {
-					mu.Lock()
+				_, err = s.Read(buf)
+				mu.Lock()
+				if err == nil {
 					answered++
-					mu.Unlock()
+				} else {
+					refusals[err.Error()]++
 				}
+				mu.Unlock()
 				_ = s.Reset()
 			}
 		}()
@@ -87,6 +91,7 @@ func TestCostlyFilterFigures(t *testing.T) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage1)
 	cpu := time.Duration(usage1.Utime.Nano()+usage1.Stime.Nano()-usage0.Utime.Nano()-usage0.Stime.Nano()) * time.Nanosecond
 	slices.Sort(waits)
+	t.Logf("attacker requests ended: %v", refusals)
 	t.Logf("FIGURE costly filters: %d attacker requests, %d answered, cores busy %.2f, fresh peer wait median %v max %v (%d asks) over %v",
 		asked, answered, cpu.Seconds()/wall.Seconds(), waits[len(waits)/2].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond), len(waits), wall.Round(time.Millisecond))
 }

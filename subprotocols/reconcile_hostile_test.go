@@ -179,6 +179,13 @@ func TestReconcileAnswerBudget(t *testing.T) {
 		t.Errorf("a claim of the largest held count drew %d symbols for a set of %d", n, len(orders))
 	}
 	_ = w.stream.Close()
+	// A claim far below the provider's set is a first sync: a page, as
+	// version 1 would send, not a sketch.
+	w = openWireStream(t, hosts[1], hosts[0].ID())
+	if a, _ := w.ask(`{"op":"sketch","orderfilter":null,"held":150}`); a.Metadata.Op != reconcile.OpPage || len(a.Orders) == 0 {
+		t.Errorf("held 150 of %d: answered %q with %d orders, want a page", len(orders), a.Metadata.Op, len(a.Orders))
+	}
+	_ = w.stream.Close()
 
 	in, out, took := amplification(t, hosts[0], hosts[1], time.Second)
 	if limit := burst + int64(took.Seconds()*rateBytes); out > limit {

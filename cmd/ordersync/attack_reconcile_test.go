@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 
@@ -22,6 +23,12 @@ func init() {
 		// and a dead serve process.
 		serveAttack{"reconcile-held-overflow", serveReconcileRequests(func(int) string {
 			return `{"op":"sketch","orderfilter":null,"held":9223372036854775807}`
+		})},
+		// Sketches claiming 2^40 held orders, each the largest first
+		// answer there is: serve's answer budget for one peer holds the
+		// bytes to a burst and a rate, whatever the Service's rate limits.
+		serveAttack{"reconcile-amplification", serveReconcileRequests(func(int) string {
+			return `{"op":"sketch","orderfilter":null,"held":1099511627776}`
 		})},
 		serveAttack{"reconcile-fetch-unknown", serveReconcileRequests(func(i int) string {
 			r := rand.New(rand.NewPCG(uint64(i), 1))
@@ -43,7 +50,8 @@ func serveReconcileRequests(metadata func(i int) string) serveAttackFunc {
 		const requests = 20
 		br := bufio.NewReaderSize(s, 64<<10)
 		var res serveAttackResult
-		largest := 0
+		largest, total := 0, 0
+		start := time.Now()
 		for i := range requests {
 			msg := `{"type":"Request","subprotocols":["` + reconcile.Name + `"],"metadata":` + metadata(i) + "}\n"
 			res.maxRead += int64(len(msg))
@@ -64,12 +72,20 @@ func serveReconcileRequests(metadata func(i int) string) serveAttackFunc {
 				return res
 			}
 			largest = max(largest, len(line))
+			total += len(line)
 		}
+		took := time.Since(start)
 		// 16 384 symbols of 41 bytes, in base64, and the envelope.
 		if limit := reconcile.MaxSymbolsPerResponse*41*4/3 + 4096; largest > limit {
 			res.err = fmt.Errorf("an answer of %d B, over %d", largest, limit)
 		}
-		res.note = fmt.Sprintf("%d answers, largest %d B", requests, largest)
+		// Sketch answers draw on serve's budget for this peer: a burst
+		// and a rate (the fetches' tiny answers count nowhere: 4 KiB each
+		// at most).
+		if budget := reconcile.DefaultAnswerBurst + int(took.Seconds()*reconcile.DefaultAnswerRate) + requests*4096; total > budget {
+			res.err = fmt.Errorf("%d B of answers in %v, over the answer budget's %d", total, took, budget)
+		}
+		res.note = fmt.Sprintf("%d answers, largest %d B, %d B in all in %v", requests, largest, total, took.Round(time.Millisecond))
 		return res
 	})
 }

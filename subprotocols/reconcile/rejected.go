@@ -64,7 +64,8 @@ func (r *rejectedSet) add(provider peer.ID, h common.Hash) {
 
 // list returns the hashes not yet expired that count as held with
 // provider: those remembered for every provider, and, when provider is
-// not "", those remembered for it alone (in own). It drops the expired.
+// not "", those remembered for it alone and not for every provider (in
+// own). It drops the expired.
 func (r *rejectedSet) list(provider peer.ID) (all, own []common.Hash) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -83,7 +84,15 @@ func (r *rejectedSet) list(provider peer.ID) (all, own []common.Hash) {
 		}
 	}
 	r.compact()
-	return all, own
+	// A hash in both counts once: an item twice in a set would cancel in
+	// its symbols and not match its digest.
+	kept := own[:0]
+	for _, h := range own {
+		if _, both := r.until[rejection{"", h}]; !both {
+			kept = append(kept, h)
+		}
+	}
+	return all, kept
 }
 
 // compact drops fifo entries no longer in the set. The caller holds mu.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"sync"
 
-	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 
@@ -23,11 +21,15 @@ var open = struct {
 
 // protocolHost is a testnet host. Its SetStreamHandler returns once every
 // open testnet host connected to it lists the protocol for it in its
-// peerstore. A peer learns a protocol set up after the connection from
-// identify's push, a moment later; ordersync's HostNode offers syncs only
-// to peers it knows speak ordersync, so without the wait a test that
-// connects its hosts first and starts its Services after would race the
-// push.
+// peerstore. ordersync's HostNode offers syncs only to peers it knows
+// speak ordersync, and a peer learns of a protocol set up after the
+// connection only from identify's push, a moment later; and the push can
+// lose a race with the connection's first identify response, whose older
+// protocol list may be stored after it (go-libp2p v0.51 sends no sequence
+// with the protocols). So that tests which connect their hosts first and
+// start their Services after neither race the push nor wait for one that
+// never comes, the wrapper waits for each peer's identify of the host to
+// end and then records in the peer's peerstore what the push says.
 type protocolHost struct {
 	host.Host
 }
@@ -46,22 +48,28 @@ func (h *protocolHost) IDService() identify.IDService {
 	return h.Host.(interface{ IDService() identify.IDService }).IDService()
 }
 
-// SetStreamHandler sets the handler, then waits (bounded) until the open
-// testnet hosts connected to h know h speaks pid.
+// SetStreamHandler sets the handler, then makes sure the open testnet
+// hosts connected to h know h speaks pid.
 func (h *protocolHost) SetStreamHandler(pid protocol.ID, handler network.StreamHandler) {
 	h.Host.SetStreamHandler(pid, handler)
 	open.Lock()
-	var peers []host.Host
+	var peers []*protocolHost
 	for o := range open.hosts {
 		if o != h && o.Network().Connectedness(h.ID()) == network.Connected {
-			peers = append(peers, o.Host)
+			peers = append(peers, o)
 		}
 	}
 	open.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), p2phost.ConnectTimeout)
 	defer cancel()
 	for _, o := range peers {
-		waitProtocol(ctx, o, h.ID(), pid)
+		for _, c := range o.Network().ConnsToPeer(h.ID()) {
+			select {
+			case <-o.IDService().IdentifyWait(c):
+			case <-ctx.Done():
+			}
+		}
+		_ = o.Peerstore().AddProtocols(h.ID(), pid)
 	}
 }
 
@@ -71,28 +79,4 @@ func (h *protocolHost) Close() error {
 	delete(open.hosts, h)
 	open.Unlock()
 	return h.Host.Close()
-}
-
-// waitProtocol waits until h's peerstore says p supports pid, or ctx ends.
-func waitProtocol(ctx context.Context, h host.Host, p peer.ID, pid protocol.ID) {
-	sub, err := h.EventBus().Subscribe([]interface{}{new(event.EvtPeerProtocolsUpdated), new(event.EvtPeerIdentificationCompleted)})
-	if err != nil {
-		return
-	}
-	defer sub.Close()
-	// Subscribe first, then check, so that an update between the two is
-	// not missed.
-	for {
-		if ok, _ := h.Peerstore().SupportsProtocols(p, pid); len(ok) > 0 {
-			return
-		}
-		if h.Network().Connectedness(p) != network.Connected {
-			return
-		}
-		select {
-		case <-sub.Out():
-		case <-ctx.Done():
-			return
-		}
-	}
 }

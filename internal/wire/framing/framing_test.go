@@ -373,3 +373,67 @@ func BenchmarkReadPage(b *testing.B) {
 		strings.Repeat(order+",", 499) + order + `],"complete":false,"metadata":{"nextMinOrderHash":"0x00"}}` + "\n")
 	benchmarkRead(b, msg)
 }
+
+// A message over the bound is ErrTooLarge even when the memory for it ran
+// out first, so that the peer is scored for it whichever limit noticed;
+// one within the bound is the reservation's error, not the peer's fault.
+// Either way the Reader keeps no more than it reserved.
+func TestReadMessageTooLargeWhicheverLimitFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		size    int
+		tooBig  bool
+		message string
+	}{{"over the bound", 3 << 20, true, ""}, {"within the bound", 1536 << 10, false, "over budget"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			reserved := 0
+			reserve := func(n int) error {
+				if reserved+n > 1<<20 { // the resource manager's limit, under the bound
+					return errors.New("over budget")
+				}
+				reserved += n
+				return nil
+			}
+			msg := `{"a":"` + strings.Repeat("x", tc.size) + `"}{"next":1}`
+			r, err := NewReader(strings.NewReader(msg), 2<<20, reserve)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.ReadMessage()
+			if got := errors.Is(err, ErrTooLarge); got != tc.tooBig || (tc.message != "" && !strings.Contains(err.Error(), tc.message)) {
+				t.Fatalf("error %v, want ErrTooLarge %v", err, tc.tooBig)
+			}
+			if !tc.tooBig {
+				// The stream is still in step: the next message reads.
+				if next, err := r.ReadMessage(); err != nil || string(next) != `{"next":1}` {
+					t.Fatalf("next message %q, %v", next, err)
+				}
+			}
+			if cap(r.msg) > reserved {
+				t.Fatalf("buffer of %d bytes, %d reserved", cap(r.msg), reserved)
+			}
+		})
+	}
+}
+
+// A message larger than a piece reads whole, in pieces copied once, and
+// reserves no more than its size and a piece.
+func TestReadMessageInPieces(t *testing.T) {
+	reserved := 0
+	reserve := func(n int) error { reserved += n; return nil }
+	big := `{"a":"` + strings.Repeat("0123456789", 500_000) + `"}`
+	r, err := NewReader(strings.NewReader(big+` {"b":2}`), 8<<20, reserve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.ReadMessage()
+	if err != nil || string(got) != big {
+		t.Fatalf("read %d bytes, %v; want the %d of the message", len(got), err, len(big))
+	}
+	if reserved > len(big)+pieceSize+defaultBufferSize {
+		t.Errorf("reserved %d bytes for a message of %d", reserved, len(big))
+	}
+	if next, err := r.ReadMessage(); err != nil || string(next) != `{"b":2}` {
+		t.Fatalf("next message %q, %v", next, err)
+	}
+}
