@@ -155,7 +155,7 @@ func (r *getOrdersRun) runRound(ctx context.Context, round int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			valid, err := s.syncWithPeer(ctx, p)
+			valid, err := s.sync(ctx, p)
 			r.mu.Lock()
 			if valid > 0 {
 				r.gotOrders = true

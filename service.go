@@ -40,7 +40,8 @@ type Service struct {
 	peerLimiter *peerLimiters
 
 	// Requester side.
-	resume *resumePoints
+	resume  *resumePoints
+	flights flights // the syncs running, at most one per provider
 
 	stats  stats
 	tracer serviceTracer // counts into stats, then tells cfg.tracer
