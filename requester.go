@@ -2,6 +2,7 @@ package ordersync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -27,7 +28,9 @@ import (
 //     ErrNoOrders) too; it returns promptly, cutting off the syncs under way;
 //   - ErrTooFewPeers (wrapped) when a backoff schedule set with
 //     WithBackoffFactory stops;
-//   - ErrInvalidMinPeers (wrapped) when minPeers is below 1.
+//   - ErrInvalidMinPeers (wrapped) when minPeers is below 1;
+//   - ErrStore (wrapped) when a round ended short of minPeers and a sync
+//     in it failed because the node's own store did.
 //
 // Errors of syncs with single peers (ErrNoOrdersFromPeer,
 // ErrInvalidMessage, ErrMessageTooLarge, ErrTooManyPages, ErrTooManyOrders,
@@ -63,6 +66,10 @@ func (r *getOrdersRun) run(ctx context.Context) error {
 		if r.enough() {
 			return nil
 		}
+		if err := r.storeFailure(); err != nil {
+			// Retrying would fail the same way, and never return.
+			return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", r.syncedCount(), minPeers, err)
+		}
 		if ctx.Err() != nil {
 			return r.stopped(ctx)
 		}
@@ -86,7 +93,16 @@ type getOrdersRun struct {
 
 	mu        sync.Mutex
 	synced    map[peer.ID]bool
-	gotOrders bool // some peer delivered a valid order
+	gotOrders bool  // some peer delivered a valid order
+	storeErr  error // a sync's ErrStore, if any
+}
+
+// storeFailure is the error of a sync of this call that failed because
+// the node's own store did, if one did.
+func (r *getOrdersRun) storeFailure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.storeErr
 }
 
 func (r *getOrdersRun) enough() bool { return r.syncedCount() >= r.minPeers }
@@ -162,6 +178,9 @@ func (r *getOrdersRun) runRound(ctx context.Context, round int) {
 			}
 			if err == nil {
 				r.synced[p] = true
+			}
+			if errors.Is(err, ErrStore) {
+				r.storeErr = err
 			}
 			r.mu.Unlock()
 			ended <- struct{}{}

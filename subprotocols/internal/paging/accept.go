@@ -46,10 +46,15 @@ type Page struct {
 
 // Accepted is what Accept made of a page.
 type Accepted struct {
-	// Valid is how many orders passed every check.
+	// Valid is how many orders passed every check and the store kept
+	// (new or held already).
 	Valid int
 	// New is how many of those the store did not hold yet.
 	New int
+	// Rejected are the hashes of orders refused on what the order hash
+	// covers (the node's Validator, expiry, the store's own rules), which
+	// every copy of the order would fail too.
+	Rejected []common.Hash
 	// Done is true when there is nothing more to ask this provider.
 	Done bool
 	// Next is the cursor of the next request, when not Done.
@@ -147,18 +152,18 @@ func (p *Pager) take(ctx context.Context, page Page, after common.Hash, strict b
 	}
 	p.count(page.Provider, s.verdicts, disordered)
 
-	res := Accepted{Valid: len(survivors)}
+	var res Accepted
 	if len(survivors) > 0 {
-		added, err := p.store.AddOrders(ctx, survivors)
+		k, err := p.judgeAndStore(ctx, page.Provider, survivors)
 		if err != nil {
-			return res, fmt.Errorf("pagination: storing %d orders from %s: %w", len(survivors), page.Provider, err)
+			return res, err
 		}
-		res.New = added
-		if added > 0 {
-			p.metrics().OrdersStored(page.Provider, added)
+		res.Valid, res.New, res.Rejected = len(k.orders), k.added, k.rejected
+		if k.added > 0 {
+			p.metrics().OrdersStored(page.Provider, k.added)
 		}
-		if p.cfg.onAccepted != nil {
-			p.cfg.onAccepted(page.Provider, survivors)
+		if p.cfg.onAccepted != nil && len(k.orders) > 0 {
+			p.cfg.onAccepted(page.Provider, k.orders)
 		}
 	}
 
