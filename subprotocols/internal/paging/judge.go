@@ -23,6 +23,10 @@ func (p *Pager) UseValidation(v *ordersync.Validation) {
 	p.validation.Store(&validationBox{v})
 }
 
+// Expiry is the Service's expiry rule (ordersync.WithExpiry), the system
+// clock with no margin until UseValidation is called.
+func (p *Pager) Expiry() orderstore.Expiry { return p.validationOf().Expiry() }
+
 func (p *Pager) validationOf() *ordersync.Validation {
 	if b := p.validation.Load(); b != nil {
 		return b.v
