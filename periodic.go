@@ -2,7 +2,6 @@ package ordersync
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -15,22 +14,22 @@ import (
 // that is not positive is an error at once.
 func (s *Service) PeriodicallyGetOrders(ctx context.Context, minPeers int, approxDelay time.Duration) error {
 	if approxDelay <= 0 {
-		return fmt.Errorf("ordersync: PeriodicallyGetOrders: approxDelay %v: must be positive", approxDelay)
+		return callErrorf("PeriodicallyGetOrders", "approxDelay %v: must be positive", approxDelay)
 	}
 	if !s.life.enter() {
-		return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ErrClosed)
+		return callErrorf("PeriodicallyGetOrders", "%w", ErrClosed)
 	}
 	defer s.life.leave()
 	ctx, cancel := s.life.bind(ctx)
 	defer cancel()
 	for {
 		if err := s.GetOrders(ctx, minPeers); err != nil {
-			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", err)
+			return callErrorf("PeriodicallyGetOrders", "%w", err)
 		}
 		select {
 		case <-s.cfg.after(s.jittered(approxDelay)):
 		case <-ctx.Done():
-			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ended(ctx))
+			return callErrorf("PeriodicallyGetOrders", "%w", ended(ctx))
 		}
 	}
 }

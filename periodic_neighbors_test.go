@@ -2,8 +2,13 @@ package ordersync_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
@@ -75,5 +80,48 @@ func TestPeriodicallySyncNeighborsWithOnePeer(t *testing.T) {
 	cancel()
 	if err := <-done; err == nil {
 		t.Error("PeriodicallySyncNeighbors returned nil when its context ended")
+	}
+}
+
+// GetOrders(ctx, 2) with one peer there: when ctx ends, the error says
+// what happened, "synced with 1 of 2 peers", with the package's prefix
+// once, and the round's line is logged at Info.
+func TestGetOrdersErrorSaysWhatHappened(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hosts := testnet.New(t, 2)
+	providerStore := orderstore.NewMemory()
+	if _, err := providerStore.AddOrders(ctx, signedOrders(3)); err != nil {
+		t.Fatal(err)
+	}
+	serve := ordersync.New(ctx, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{filteredpagination.New(providerStore, nil)})
+	defer serve.Close()
+
+	log, hook := logtest.NewNullLogger()
+	// The first wait for more peers ends the call: no sleeping.
+	stop := func(time.Duration) <-chan time.Time {
+		cancel()
+		return nil
+	}
+	requester := ordersync.New(context.Background(), ordersync.NewHostNode(hosts[1]),
+		[]ordersync.Subprotocol{filteredpagination.New(orderstore.NewMemory(), nil)},
+		ordersync.WithTimer(stop), ordersync.WithLogger(log))
+	defer requester.Close()
+	err := requester.PeriodicallyGetOrders(ctx, 2, time.Minute)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	const want = "ordersync: PeriodicallyGetOrders: GetOrders: synced with 1 of 2 peers: context canceled"
+	if err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	var infos []string
+	for _, e := range hook.AllEntries() {
+		if e.Level <= logrus.InfoLevel {
+			infos = append(infos, e.Message+" "+fmt.Sprint(e.Data["synced"]))
+		}
+	}
+	if len(infos) != 1 || infos[0] != "ordersync: GetOrders ended 1 of 2" {
+		t.Errorf("Info and above: %q, want one GetOrders line, synced 1 of 2", infos)
 	}
 }

@@ -38,9 +38,11 @@ import (
 // Stats, and GetOrders goes on with other peers.
 func (s *Service) GetOrders(ctx context.Context, minPeers int) error {
 	start := time.Now()
+	before := s.Stats()
 	r := &getOrdersRun{s: s, minPeers: minPeers, synced: make(map[peer.ID]bool)}
 	err := r.run(ctx)
 	s.tracer.GetOrdersEnded(r.syncedCount(), minPeers, time.Since(start), err)
+	s.logRound("ordersync: GetOrders ended", r.syncedCount(), minPeers, before)
 	return err
 }
 
@@ -51,7 +53,7 @@ func (r *getOrdersRun) run(ctx context.Context) error {
 		return fmt.Errorf("%w: got %d", ErrInvalidMinPeers, minPeers)
 	}
 	if !s.life.enter() {
-		return fmt.Errorf("ordersync: GetOrders: %w", ErrClosed)
+		return callErrorf("GetOrders", "%w", ErrClosed)
 	}
 	defer s.life.leave()
 	ctx, cancel := s.life.bind(ctx)
@@ -68,7 +70,7 @@ func (r *getOrdersRun) run(ctx context.Context) error {
 		}
 		if err := r.storeFailure(); err != nil {
 			// Retrying would fail the same way, and never return.
-			return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", r.syncedCount(), minPeers, err)
+			return callErrorf("GetOrders", "synced with %d of %d peers: %w", r.syncedCount(), minPeers, err)
 		}
 		if ctx.Err() != nil {
 			return r.stopped(ctx)
@@ -123,10 +125,15 @@ func (r *getOrdersRun) isSynced(p peer.ID) bool {
 func (r *getOrdersRun) stopped(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.gotOrders {
-		return fmt.Errorf("ordersync: GetOrders: %w: %w", ErrNoOrders, ended(ctx))
+	switch {
+	case !r.gotOrders && len(r.synced) == 0:
+		return callErrorf("GetOrders", "%w: %w", ErrNoOrders, ended(ctx))
+	case !r.gotOrders:
+		// Peers that showed this node held their orders already synced,
+		// and delivered none.
+		return callErrorf("GetOrders", "synced with %d of %d peers, no new valid orders (%w): %w", len(r.synced), r.minPeers, ErrNoOrders, ended(ctx))
 	}
-	return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", len(r.synced), r.minPeers, ended(ctx))
+	return callErrorf("GetOrders", "synced with %d of %d peers: %w", len(r.synced), r.minPeers, ended(ctx))
 }
 
 // ended is why ctx, bound to the Service's lifecycle, ended: ctx.Err(),

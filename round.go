@@ -33,7 +33,7 @@ func (s *Service) SyncPeer(ctx context.Context, p peer.ID) error {
 		return ErrSelf
 	}
 	if !s.life.enter() {
-		return fmt.Errorf("ordersync: SyncPeer: %w", ErrClosed)
+		return callErrorf("SyncPeer", "%w", ErrClosed)
 	}
 	defer s.life.leave()
 	ctx, cancel := s.life.bind(ctx)
@@ -69,7 +69,7 @@ const maxRoundSyncs = 4
 // which errors.Is(err, ctx.Err()) holds) or by Close (ErrClosed).
 func (s *Service) SyncNeighbors(ctx context.Context) (RoundResult, error) {
 	if !s.life.enter() {
-		return RoundResult{}, fmt.Errorf("ordersync: SyncNeighbors: %w", ErrClosed)
+		return RoundResult{}, callErrorf("SyncNeighbors", "%w", ErrClosed)
 	}
 	defer s.life.leave()
 	ctx, cancel := s.life.bind(ctx)
@@ -111,7 +111,7 @@ func (s *Service) SyncNeighbors(ctx context.Context) (RoundResult, error) {
 	wg.Wait()
 	s.logRound("ordersync: round ended", res.Synced, res.Peers, before)
 	if ctx.Err() != nil {
-		return res, fmt.Errorf("ordersync: SyncNeighbors: synced with %d of %d peers: %w", res.Synced, res.Peers, ended(ctx))
+		return res, callErrorf("SyncNeighbors", "synced with %d of %d peers: %w", res.Synced, res.Peers, ended(ctx))
 	}
 	return res, nil
 }
@@ -131,10 +131,10 @@ func (s *Service) SyncNeighbors(ctx context.Context) (RoundResult, error) {
 // approxDelay that is not positive.
 func (s *Service) PeriodicallySyncNeighbors(ctx context.Context, approxDelay time.Duration) error {
 	if approxDelay <= 0 {
-		return fmt.Errorf("ordersync: PeriodicallySyncNeighbors: approxDelay %v: must be positive", approxDelay)
+		return callErrorf("PeriodicallySyncNeighbors", "approxDelay %v: must be positive", approxDelay)
 	}
 	if !s.life.enter() {
-		return fmt.Errorf("ordersync: PeriodicallySyncNeighbors: %w", ErrClosed)
+		return callErrorf("PeriodicallySyncNeighbors", "%w", ErrClosed)
 	}
 	defer s.life.leave()
 	ctx, cancel := s.life.bind(ctx)
@@ -146,13 +146,14 @@ func (s *Service) PeriodicallySyncNeighbors(ctx context.Context, approxDelay tim
 		select {
 		case <-s.cfg.after(s.jittered(approxDelay)):
 		case <-ctx.Done():
-			return fmt.Errorf("ordersync: PeriodicallySyncNeighbors: %w", ended(ctx))
+			return callErrorf("PeriodicallySyncNeighbors", "%w", ended(ctx))
 		}
 	}
 }
 
 // logRound logs, at Info, one line for a round that synced with synced of
-// tried peers: an operator's view of the requester. The orders and bytes
+// tried peers (of minPeers, for GetOrders): an operator's view of the
+// requester, and the only line a healthy node logs at Info. The orders and bytes
 // are the Service's counters since before, so they include what calls
 // running beside the round did.
 func (s *Service) logRound(msg string, synced, tried int, before Stats) {
