@@ -166,8 +166,9 @@ func (v *Validation) Check(ctx context.Context, provider peer.ID, orders []*zero
 	}
 	rest := make([]*zeroex.SignedOrder, 0, len(orders))
 	restIndex := make([]int, 0, len(orders))
+	cutoff := v.expiry.Cutoff()
 	for i, o := range orders {
-		if v.expiry.Expired(o) {
+		if orderstore.ExpirationOf(o) <= cutoff {
 			verdicts[i] = Verdict{Result: ValidationReject, Reason: RejectExpired}
 			continue
 		}

@@ -186,3 +186,32 @@ func TestStoreRefusalsAndFailures(t *testing.T) {
 		t.Errorf("the failed sync is not in Stats")
 	}
 }
+
+// A validator that does not answer in time is bounded by its timeout:
+// the batch counts as ignored (not stored, nothing held against the
+// provider) and the sync goes on and ends.
+func TestValidatorTimeoutIgnoresTheBatch(t *testing.T) {
+	orders := testOrders(100)
+	hosts := testnet.New(t, 2)
+	provider := startNode(t, hosts[0], orders, nil, []string{v1})
+	stuck := func(ctx context.Context, _ peer.ID, _ []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	requester := startNodeWith(t, hosts[1], nil, nil, []string{v1}, []ordersync.Option{
+		ordersync.WithValidator(stuck, 20*time.Millisecond),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := requester.service.SyncPeer(ctx, provider.host.ID())
+	if !errors.Is(err, ordersync.ErrNoOrdersFromPeer) {
+		t.Fatalf("SyncPeer: %v, want ErrNoOrdersFromPeer", err)
+	}
+	st := requester.service.Stats()
+	if st.OrdersRejected[ordersync.RejectIgnored] != 100 || st.OrdersAccepted != 0 || requester.store.Len() != 0 {
+		t.Errorf("rejected %v, accepted %d, stored %d: want 100 ignored, none kept", st.OrdersRejected, st.OrdersAccepted, requester.store.Len())
+	}
+	if got := tag(requester.host, provider.host.ID(), peerscore.RejectedOrder); got != 0 {
+		t.Errorf("%s tag %d: an ignored batch moved the score", peerscore.RejectedOrder, got)
+	}
+}
