@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,17 +190,24 @@ func TestStoreRefusalsAndFailures(t *testing.T) {
 
 // A validator that does not answer in time is bounded by its timeout:
 // the batch counts as ignored (not stored, nothing held against the
-// provider) and the sync goes on and ends.
+// provider, nothing remembered) and the sync goes on and ends. Once the
+// validator answers again, the next round fetches those orders.
 func TestValidatorTimeoutIgnoresTheBatch(t *testing.T) {
 	orders := testOrders(100)
 	hosts := testnet.New(t, 2)
-	provider := startNode(t, hosts[0], orders, nil, []string{v1})
-	stuck := func(ctx context.Context, _ peer.ID, _ []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
-		<-ctx.Done()
-		return nil, ctx.Err()
+	provider := startNode(t, hosts[0], orders, nil, []string{v2, v1})
+	var down atomic.Bool
+	down.Store(true)
+	validate := func(ctx context.Context, _ peer.ID, batch []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
+		if down.Load() {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return make([]ordersync.Verdict, len(batch)), nil
 	}
-	requester := startNodeWith(t, hosts[1], nil, nil, []string{v1}, []ordersync.Option{
-		ordersync.WithValidator(stuck, 20*time.Millisecond),
+	// The requester holds half already, so reconcile fetches the rest.
+	requester := startNodeWith(t, hosts[1], orders[:50], nil, []string{v2, v1}, []ordersync.Option{
+		ordersync.WithValidator(validate, 20*time.Millisecond),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -208,10 +216,16 @@ func TestValidatorTimeoutIgnoresTheBatch(t *testing.T) {
 		t.Fatalf("SyncPeer: %v, want ErrNoOrdersFromPeer", err)
 	}
 	st := requester.service.Stats()
-	if st.OrdersRejected[ordersync.RejectIgnored] != 100 || st.OrdersAccepted != 0 || requester.store.Len() != 0 {
-		t.Errorf("rejected %v, accepted %d, stored %d: want 100 ignored, none kept", st.OrdersRejected, st.OrdersAccepted, requester.store.Len())
+	if st.OrdersRejected[ordersync.RejectIgnored] != 50 || st.OrdersAccepted != 0 || requester.store.Len() != 50 {
+		t.Errorf("rejected %v, accepted %d, stored %d: want 50 ignored, none kept", st.OrdersRejected, st.OrdersAccepted, requester.store.Len())
 	}
 	if got := tag(requester.host, provider.host.ID(), peerscore.RejectedOrder); got != 0 {
 		t.Errorf("%s tag %d: an ignored batch moved the score", peerscore.RejectedOrder, got)
 	}
+
+	down.Store(false)
+	if err := requester.service.SyncPeer(ctx, provider.host.ID()); err != nil {
+		t.Fatalf("SyncPeer with the validator back: %v", err)
+	}
+	sameOrders(t, requester.store, orders)
 }

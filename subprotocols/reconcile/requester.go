@@ -280,7 +280,7 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	if err != nil {
 		return nil, acc.Valid, err
 	}
-	s.noteRejected(res.ProviderID, kept, acc.Rejected)
+	s.noteRejected(res.ProviderID, kept, acc.Rejected, acc.Ignored)
 
 	missing := len(asked) - len(delivered)
 	st.undelivered += missing
@@ -305,8 +305,10 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 //
 // judged are the hashes of orders refused on what the order hash covers
 // (the node's Validator, expiry, the store's own rules): remembered for
-// every provider, whatever the store can tell.
-func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrder, judged []common.Hash) {
+// every provider, whatever the store can tell. ignored are those the
+// Validator did not judge: not remembered at all, so that they are
+// fetched again once it can.
+func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrder, judged, ignored []common.Hash) {
 	for _, h := range judged {
 		s.rejected.add("", h)
 	}
@@ -314,12 +316,19 @@ func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrde
 	if !ok {
 		return
 	}
+	known := make(map[common.Hash]bool, len(judged)+len(ignored))
+	for _, h := range judged {
+		known[h] = true
+	}
+	for _, h := range ignored {
+		known[h] = true
+	}
 	for _, o := range orders {
 		h, err := o.ComputeOrderHash()
 		if err != nil {
 			continue
 		}
-		if _, held := getter.Get(h); held {
+		if _, held := getter.Get(h); held || known[h] {
 			continue
 		}
 		if !wanted(o, s.filter, nil) {
@@ -337,7 +346,7 @@ func (s *Subprotocol) takePage(ctx context.Context, res *ordersync.Response, md 
 	acc, err := s.pager.Accept(ctx, page)
 	// A first sync pages: what the node refused on the order's content
 	// must not be fetched again in the next round.
-	s.noteRejected(res.ProviderID, nil, acc.Rejected)
+	s.noteRejected(res.ProviderID, nil, acc.Rejected, nil)
 	if err != nil || acc.Done {
 		return nil, acc.Valid, err
 	}

@@ -55,6 +55,9 @@ type Accepted struct {
 	// covers (the node's Validator, expiry, the store's own rules), which
 	// every copy of the order would fail too.
 	Rejected []common.Hash
+	// Ignored are the hashes of orders the node's Validator did not judge
+	// (ValidationIgnore, or it failed or timed out): nothing to remember.
+	Ignored []common.Hash
 	// Done is true when there is nothing more to ask this provider.
 	Done bool
 	// Next is the cursor of the next request, when not Done.
@@ -158,7 +161,7 @@ func (p *Pager) take(ctx context.Context, page Page, after common.Hash, strict b
 		if err != nil {
 			return res, err
 		}
-		res.Valid, res.New, res.Rejected = len(k.orders), k.added, k.rejected
+		res.Valid, res.New, res.Rejected, res.Ignored = len(k.orders), k.added, k.rejected, k.ignored
 		if k.added > 0 {
 			p.metrics().OrdersStored(page.Provider, k.added)
 		}

@@ -43,6 +43,9 @@ type kept struct {
 	// covers (the node's Validator, expiry, the store's own rules): the
 	// same in every copy.
 	rejected []common.Hash
+	// ignored are the hashes of orders the Validator did not judge
+	// (ValidationIgnore, or it failed): no verdict to remember.
+	ignored []common.Hash
 }
 
 // judgeAndStore runs the node's checks on survivors, then stores those
@@ -65,6 +68,9 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 			continue
 		case ordersync.ValidationIgnore:
 			reasons[ordersync.RejectIgnored]++
+			if h, err := o.ComputeOrderHash(); err == nil {
+				k.ignored = append(k.ignored, h)
+			}
 			continue
 		}
 		reasons[verdict.Reason]++
