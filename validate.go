@@ -34,6 +34,7 @@ const (
 
 // Verdict is a Validator's answer for one order.
 type Verdict struct {
+	// Result is accept (the zero Verdict), reject or ignore.
 	Result ValidationResult
 	// Reason says why an order was rejected: one of RejectReasons, as
 	// RejectExpired, RejectFilled, RejectCancelled, RejectUnfunded; any
