@@ -28,6 +28,9 @@ type flight struct {
 type flights struct {
 	mu      sync.Mutex
 	running map[peer.ID]*flight
+	// joined, if set, is told of each caller that joins a running sync:
+	// a test seam.
+	joined func(peer.ID)
 }
 
 // sync syncs with p as syncWithPeer does, unless a sync with p is running,
@@ -42,6 +45,9 @@ func (s *Service) sync(ctx context.Context, p peer.ID) (int, error) {
 			s.flights.land(p)
 			close(f.done)
 			return f.valid, f.err
+		}
+		if s.flights.joined != nil {
+			s.flights.joined(p)
 		}
 		select {
 		case <-f.done:

@@ -39,6 +39,9 @@ func (s *Service) SyncPeer(ctx context.Context, p peer.ID) error {
 	ctx, cancel := s.life.bind(ctx)
 	defer cancel()
 	_, err := s.sync(ctx, p)
+	if err != nil && ctx.Err() != nil {
+		return callErrorf("SyncPeer", "sync with %s cut off: %w", p, ended(ctx))
+	}
 	return err
 }
 
