@@ -85,6 +85,9 @@ type scratch struct {
 	unknown      []*zeroex.SignedOrder
 	unknownIndex []int
 	errs         []error // errs[k] is unknown[k]'s signature check
+	// heldBefore[j]: candidates[j] was in the store, with the same
+	// signature, before the page was stored.
+	heldBefore []bool
 }
 
 // minPerWorker keeps small pages on one goroutine, where starting workers
@@ -101,6 +104,7 @@ func (s *scratch) reset(n int) {
 		s.index = make([]int, 0, n)
 	}
 	s.hashes, s.verdicts = s.hashes[:n], s.verdicts[:n]
+	s.heldBefore = s.heldBefore[:0]
 	s.candidates, s.index = s.candidates[:0], s.index[:0]
 }
 
@@ -157,7 +161,7 @@ func (p *Pager) take(ctx context.Context, page Page, after common.Hash, strict b
 
 	var res Accepted
 	if len(survivors) > 0 {
-		k, err := p.judgeAndStore(ctx, page.Provider, survivors)
+		k, err := p.judgeAndStore(ctx, page.Provider, survivors, s.survivorsHeld())
 		if err != nil {
 			return res, err
 		}
@@ -325,6 +329,7 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 // signature was checked when it was stored, so it is not checked again.
 func (p *Pager) verifySignatures(s *scratch) {
 	s.unknown, s.unknownIndex = s.unknown[:0], s.unknownIndex[:0]
+	s.heldBefore = append(s.heldBefore[:0], make([]bool, len(s.candidates))...)
 	getter, _ := p.store.(orderstore.Getter)
 	held := p.heldMany(s)
 	for j, o := range s.candidates {
@@ -336,6 +341,7 @@ func (p *Pager) verifySignatures(s *scratch) {
 			h, _ = getter.Get(s.hashes[s.index[j]])
 		}
 		if h != nil && bytes.Equal(h.Signature, o.Signature) {
+			s.heldBefore[j] = true
 			continue
 		}
 		s.unknown = append(s.unknown, o)
@@ -412,4 +418,19 @@ func (p *Pager) count(provider peer.ID, verdicts []uint8, disordered bool) {
 	if n[verdictMalformed] > 0 || disordered {
 		p.cfg.scorer.AddPeerScore(provider, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
+}
+
+// survivorsHeld says, for each survivor (the valid candidates, in order),
+// whether the store held it before the page was stored.
+func (s *scratch) survivorsHeld() []bool {
+	if len(s.heldBefore) != len(s.candidates) {
+		return nil
+	}
+	var held []bool
+	for j, i := range s.index {
+		if s.verdicts[i] == verdictValid {
+			held = append(held, s.heldBefore[j])
+		}
+	}
+	return held
 }

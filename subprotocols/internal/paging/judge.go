@@ -50,7 +50,9 @@ type kept struct {
 
 // judgeAndStore runs the node's checks on survivors, then stores those
 // that pass, counting and scoring what was refused.
-func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors []*zeroex.SignedOrder) (kept, error) {
+// heldBefore, when not nil, says which survivors the store held before:
+// those need no look-up to tell a refusal from an order held already.
+func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors []*zeroex.SignedOrder, heldBefore []bool) (kept, error) {
 	var k kept
 	v := p.validationOf()
 	verdicts := v.Check(ctx, provider, survivors)
@@ -58,6 +60,7 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 		return k, err
 	}
 	pass := survivors[:0:0]
+	passHeld := 0
 	reasons := map[ordersync.RejectReason]int{}
 	scored := false
 	for i, verdict := range verdicts {
@@ -65,6 +68,9 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 		switch verdict.Result {
 		case ordersync.ValidationAccept:
 			pass = append(pass, o)
+			if heldBefore != nil && heldBefore[i] {
+				passHeld++
+			}
 			continue
 		case ordersync.ValidationIgnore:
 			reasons[ordersync.RejectIgnored]++
@@ -91,7 +97,7 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 	if len(pass) == 0 {
 		return k, nil
 	}
-	return p.keep(ctx, provider, pass, k)
+	return p.keep(ctx, provider, pass, passHeld, k)
 }
 
 // keep adds orders to the store and finds out which it kept: when it
@@ -102,13 +108,15 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 // wraps Memory and refuses orders in its own AddOrders is obeyed. A store
 // that cannot be asked what it holds (no orderstore.Getter) is taken to
 // have kept everything.
-func (p *Pager) keep(ctx context.Context, provider peer.ID, orders []*zeroex.SignedOrder, k kept) (kept, error) {
+// heldBefore of orders were in the store already: when the others were all
+// new, nothing was refused and nothing needs looking up.
+func (p *Pager) keep(ctx context.Context, provider peer.ID, orders []*zeroex.SignedOrder, heldBefore int, k kept) (kept, error) {
 	added, err := p.store.AddOrders(ctx, orders)
 	if err != nil {
 		return k, storeError(len(orders), provider, err)
 	}
 	k.added = added
-	held := p.heldNow(ctx, orders, added)
+	held := p.heldNow(ctx, orders, added+heldBefore)
 	if held == nil {
 		k.orders = orders
 		return k, nil
@@ -136,9 +144,10 @@ func (p *Pager) keep(ctx context.Context, provider peer.ID, orders []*zeroex.Sig
 }
 
 // heldNow reports which of orders, just added, the store holds; nil when
-// all of them (it counted them all as new) or when it cannot tell.
-func (p *Pager) heldNow(ctx context.Context, orders []*zeroex.SignedOrder, added int) []bool {
-	if added >= len(orders) {
+// all of them (accounted, the new and those held before, for all) or when
+// it cannot tell.
+func (p *Pager) heldNow(ctx context.Context, orders []*zeroex.SignedOrder, accounted int) []bool {
+	if accounted >= len(orders) {
 		return nil
 	}
 	hashes := make([]common.Hash, len(orders))
