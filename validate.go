@@ -165,19 +165,25 @@ func (v *Validation) Check(ctx context.Context, provider peer.ID, orders []*zero
 	if v == nil || len(orders) == 0 {
 		return verdicts
 	}
-	rest := make([]*zeroex.SignedOrder, 0, len(orders))
-	restIndex := make([]int, 0, len(orders))
 	cutoff := v.expiry.Cutoff()
+	expired := 0
 	for i, o := range orders {
 		if orderstore.ExpirationOf(o) <= cutoff {
 			verdicts[i] = Verdict{Result: ValidationReject, Reason: RejectExpired}
-			continue
+			expired++
 		}
-		rest = append(rest, o)
-		restIndex = append(restIndex, i)
 	}
-	if v.validator == nil || len(rest) == 0 {
+	if v.validator == nil || expired == len(orders) {
 		return verdicts
+	}
+	// The validator sees the orders that are not expired.
+	rest := make([]*zeroex.SignedOrder, 0, len(orders)-expired)
+	restIndex := make([]int, 0, len(orders)-expired)
+	for i, o := range orders {
+		if verdicts[i].Result == ValidationAccept {
+			rest = append(rest, o)
+			restIndex = append(restIndex, i)
+		}
 	}
 	got := v.callValidator(ctx, provider, rest)
 	for j, verdict := range got {
