@@ -59,8 +59,17 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 	if err := ctx.Err(); err != nil {
 		return k, err
 	}
-	pass := survivors[:0:0]
 	passHeld := 0
+	for i, verdict := range verdicts {
+		if verdict.Result == ordersync.ValidationAccept && heldBefore != nil && heldBefore[i] {
+			passHeld++
+		}
+	}
+	if accepted(verdicts) {
+		// The common case: nothing to count, score or remember.
+		return p.keep(ctx, provider, survivors, passHeld, k)
+	}
+	pass := survivors[:0:0]
 	reasons := map[ordersync.RejectReason]int{}
 	scored := false
 	for i, verdict := range verdicts {
@@ -68,9 +77,6 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 		switch verdict.Result {
 		case ordersync.ValidationAccept:
 			pass = append(pass, o)
-			if heldBefore != nil && heldBefore[i] {
-				passHeld++
-			}
 			continue
 		case ordersync.ValidationIgnore:
 			reasons[ordersync.RejectIgnored]++
@@ -98,6 +104,16 @@ func (p *Pager) judgeAndStore(ctx context.Context, provider peer.ID, survivors [
 		return k, nil
 	}
 	return p.keep(ctx, provider, pass, passHeld, k)
+}
+
+// accepted reports whether every verdict accepts.
+func accepted(verdicts []ordersync.Verdict) bool {
+	for _, v := range verdicts {
+		if v.Result != ordersync.ValidationAccept {
+			return false
+		}
+	}
+	return true
 }
 
 // keep adds orders to the store and finds out which it kept: when it
