@@ -133,25 +133,10 @@ func (s *Service) SyncNeighbors(ctx context.Context) (RoundResult, error) {
 // ends, one wrapping ErrClosed after Close, and an error at once for an
 // approxDelay that is not positive.
 func (s *Service) PeriodicallySyncNeighbors(ctx context.Context, approxDelay time.Duration) error {
-	if approxDelay <= 0 {
-		return callErrorf("PeriodicallySyncNeighbors", "approxDelay %v: must be positive", approxDelay)
-	}
-	if !s.life.enter() {
-		return callErrorf("PeriodicallySyncNeighbors", "%w", ErrClosed)
-	}
-	defer s.life.leave()
-	ctx, cancel := s.life.bind(ctx)
-	defer cancel()
-	for {
-		if _, err := s.SyncNeighbors(ctx); err != nil {
-			return err
-		}
-		select {
-		case <-s.cfg.after(s.jittered(approxDelay)):
-		case <-ctx.Done():
-			return callErrorf("PeriodicallySyncNeighbors", "%w", ended(ctx))
-		}
-	}
+	return s.repeat(ctx, "PeriodicallySyncNeighbors", approxDelay, func(ctx context.Context) error {
+		_, err := s.SyncNeighbors(ctx)
+		return err
+	})
 }
 
 // logRound logs, at Info, one line for a round that synced with synced of
