@@ -27,6 +27,8 @@ func syncResult(ctx context.Context, err error) SyncResult {
 		return SyncOK
 	case ctx.Err() != nil:
 		return SyncCanceled
+	case errors.Is(err, ErrStore):
+		return SyncStoreError
 	case errors.Is(err, ErrNoOrdersFromPeer):
 		return SyncNoOrders
 	case errors.Is(err, ErrInvalidMessage), errors.Is(err, ErrMessageTooLarge):

@@ -25,6 +25,13 @@ var (
 	// PeriodicallyGetOrders for a minPeers below 1.
 	ErrInvalidMinPeers = errors.New("ordersync: minPeers must be at least 1")
 
+	// ErrStore is part of a sync's error when the node's own store
+	// failed (AddOrders or AdmitOrders returned an error): the provider
+	// is not blamed, the failure is logged at Warn, and GetOrders returns
+	// it (wrapped) rather than retrying for ever when a round synced with
+	// no peer because of it.
+	ErrStore = errors.New("ordersync: store failed")
+
 	// ErrInvalidMessage means a peer sent a message that is not valid
 	// JSON, has the wrong type, names the wrong subprotocol or has
 	// metadata its subprotocol cannot parse. The stream is closed and the

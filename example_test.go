@@ -166,3 +166,39 @@ func signedOrders(n int) []*zeroex.SignedOrder {
 	}
 	return orders
 }
+
+// A node that stays current with whichever peers are there: a round every
+// ten minutes or so with the peers connected then, however few, and a
+// peer that connects meanwhile synced at once.
+func ExampleService_PeriodicallySyncNeighbors() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	providerStore := orderstore.NewMemory()
+	if _, err := providerStore.AddOrders(ctx, signedOrders(100)); err != nil {
+		log.Fatal(err)
+	}
+	provider, _ := newNode(ctx, providerStore)
+	defer provider.Close()
+	store := orderstore.NewMemory()
+	h, service := newNode(ctx, store)
+	defer h.Close()
+
+	// The node's own code calls SyncPeer when a peer connects.
+	if err := h.Connect(ctx, peer.AddrInfo{ID: provider.ID(), Addrs: provider.Addrs()}); err != nil {
+		log.Fatal(err)
+	}
+	if err := service.SyncPeer(ctx, provider.ID()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("orders after SyncPeer:", store.Len())
+
+	// For as long as the node runs (a goroutine of its own, in a node);
+	// it returns when ctx ends.
+	periodicCtx, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer stop()
+	err := service.PeriodicallySyncNeighbors(periodicCtx, 10*time.Minute)
+	fmt.Println("stopped with ctx:", errors.Is(err, context.DeadlineExceeded))
+	// Output:
+	// orders after SyncPeer: 100
+	// stopped with ctx: true
+}

@@ -114,12 +114,14 @@ const (
 	SyncStreamError SyncResult = "stream_error"
 	// SyncCanceled: the context of GetOrders ended.
 	SyncCanceled SyncResult = "canceled"
+	// SyncStoreError: the requester's own store failed (ErrStore).
+	SyncStoreError SyncResult = "store_error"
 )
 
 // SyncResults lists every SyncResult, in a new slice each call.
 func SyncResults() []SyncResult { return slices.Clone(syncResults[:]) }
 
-var syncResults = [...]SyncResult{SyncOK, SyncNoOrders, SyncInvalidMessage, SyncRejectedPage, SyncCutOff, SyncTimeout, SyncStreamError, SyncCanceled}
+var syncResults = [...]SyncResult{SyncOK, SyncNoOrders, SyncInvalidMessage, SyncRejectedPage, SyncCutOff, SyncTimeout, SyncStreamError, SyncCanceled, SyncStoreError}
 
 // RejectReason says why a requester's subprotocol dropped an order.
 type RejectReason string
@@ -138,15 +140,33 @@ const (
 	RejectUnverifiableSignature RejectReason = "unverifiable_signature"
 	// RejectFilterMismatch: outside the requester's filter.
 	RejectFilterMismatch RejectReason = "filter_mismatch"
-	// RejectOther: any reason a subprotocol of your own has; tracers that
-	// export series map reasons not in this list to it.
+	// RejectExpired: expired, or expiring within the Service's margin
+	// (WithExpiry), by the requester's clock; or refused so by the store.
+	RejectExpired RejectReason = "expired"
+	// RejectFilled, RejectCancelled and RejectUnfunded: reasons a
+	// Validator gives for orders it rejects, as 0x Mesh's order watcher
+	// found them on the chain.
+	RejectFilled    RejectReason = "filled"
+	RejectCancelled RejectReason = "cancelled"
+	RejectUnfunded  RejectReason = "unfunded"
+	// RejectStoreRefused: the store did not keep the order for a rule of
+	// its own (an orderstore.Admitter's refusal other than expiry, such as
+	// a full store's maximum expiration).
+	RejectStoreRefused RejectReason = "store_refused"
+	// RejectIgnored: the Validator answered ValidationIgnore, or failed or
+	// timed out: not stored, not held against the provider.
+	RejectIgnored RejectReason = "ignored"
+	// RejectOther: any reason a subprotocol or Validator of your own has;
+	// Stats and tracers that export series map reasons not in this list
+	// to it.
 	RejectOther RejectReason = "other"
 )
 
 // RejectReasons lists every RejectReason, in a new slice each call.
 func RejectReasons() []RejectReason { return slices.Clone(rejectReasons[:]) }
 
-var rejectReasons = [...]RejectReason{RejectMalformed, RejectOutOfRange, RejectBadSignature, RejectUnverifiableSignature, RejectFilterMismatch, RejectOther}
+var rejectReasons = [...]RejectReason{RejectMalformed, RejectOutOfRange, RejectBadSignature, RejectUnverifiableSignature, RejectFilterMismatch,
+	RejectExpired, RejectFilled, RejectCancelled, RejectUnfunded, RejectStoreRefused, RejectIgnored, RejectOther}
 
 // StreamRejectReason says why a provider turned a stream away or cut it
 // off.

@@ -8,6 +8,8 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
+
+	"github.com/ordersync/ordersync/orderstore"
 )
 
 // Defaults of the options. The timeouts, the rate limit and the backoff are
@@ -122,6 +124,12 @@ type config struct {
 	uncachedEncodings bool
 	// unpipelined: the requester ignores Pipeliner (WithPipelining(false)).
 	unpipelined bool
+	// The node's checks of received orders (validate.go).
+	validator        Validator
+	validatorTimeout time.Duration
+	validatorDelta   int
+	expiry           orderstore.Expiry
+	clockSkew        time.Duration
 }
 
 // CheckOptions reports the first invalid option, naming it, so that a
@@ -159,6 +167,8 @@ func defaultConfig() config {
 		maxOrdersPerSync:     DefaultMaxOrdersPerSync,
 		maxOrdersPerResponse: DefaultMaxOrdersPerResponse,
 		lanes:                DefaultLanes,
+		validatorDelta:       DefaultValidatorRejectDelta,
+		clockSkew:            DefaultClockSkew,
 	}
 }
 

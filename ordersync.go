@@ -4,8 +4,19 @@
 //
 // A node builds one Service with New on its libp2p host. New registers the
 // provider side (HandleStream) for protocol ID at once; the requester side
-// runs when the node calls GetOrders at start-up and PeriodicallyGetOrders in
-// a goroutine afterwards.
+// runs when the node calls it: PeriodicallySyncNeighbors to stay current
+// with whichever peers are connected, SyncPeer when a peer connects, and
+// the original GetOrders and PeriodicallyGetOrders, which wait until
+// minPeers peers have synced. These calls may run at once: the Service
+// never runs two syncs with one provider side by side.
+//
+// What a requester stores passes the library's checks (well formed, in
+// range, signed by the maker, within its filter), the Service's expiry
+// rule (WithExpiry) and the node's own Validator (WithValidator), and
+// then the store's own rules; what fails is counted by reason, scored and
+// not fetched again. The store's change feed (orderstore.Subscriber) is the
+// node's notification of orders added and removed; Revalidate re-checks
+// what the store holds.
 //
 // Peers agree on a pluggable Subprotocol per stream: the requester lists the
 // subprotocols it supports, most preferred first, and the provider takes the

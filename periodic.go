@@ -2,7 +2,6 @@ package ordersync
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -14,23 +13,31 @@ import (
 // among them after Close). An approxDelay
 // that is not positive is an error at once.
 func (s *Service) PeriodicallyGetOrders(ctx context.Context, minPeers int, approxDelay time.Duration) error {
+	return s.repeat(ctx, "PeriodicallyGetOrders", approxDelay, func(ctx context.Context) error {
+		return s.GetOrders(ctx, minPeers)
+	})
+}
+
+// repeat is the loop of the Periodically calls (op names the call): run,
+// a jittered wait of approxDelay, and again, until run fails or ctx ends.
+func (s *Service) repeat(ctx context.Context, op string, approxDelay time.Duration, run func(context.Context) error) error {
 	if approxDelay <= 0 {
-		return fmt.Errorf("ordersync: PeriodicallyGetOrders: approxDelay %v: must be positive", approxDelay)
+		return callErrorf(op, "approxDelay %v: must be positive", approxDelay)
 	}
 	if !s.life.enter() {
-		return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ErrClosed)
+		return callErrorf(op, "%w", ErrClosed)
 	}
 	defer s.life.leave()
 	ctx, cancel := s.life.bind(ctx)
 	defer cancel()
 	for {
-		if err := s.GetOrders(ctx, minPeers); err != nil {
-			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", err)
+		if err := run(ctx); err != nil {
+			return callErrorf(op, "%w", err)
 		}
 		select {
 		case <-s.cfg.after(s.jittered(approxDelay)):
 		case <-ctx.Done():
-			return fmt.Errorf("ordersync: PeriodicallyGetOrders: %w", ended(ctx))
+			return callErrorf(op, "%w", ended(ctx))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ordersync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -27,7 +28,9 @@ import (
 //     ErrNoOrders) too; it returns promptly, cutting off the syncs under way;
 //   - ErrTooFewPeers (wrapped) when a backoff schedule set with
 //     WithBackoffFactory stops;
-//   - ErrInvalidMinPeers (wrapped) when minPeers is below 1.
+//   - ErrInvalidMinPeers (wrapped) when minPeers is below 1;
+//   - ErrStore (wrapped) when a round ended short of minPeers and a sync
+//     in it failed because the node's own store did.
 //
 // Errors of syncs with single peers (ErrNoOrdersFromPeer,
 // ErrInvalidMessage, ErrMessageTooLarge, ErrTooManyPages, ErrTooManyOrders,
@@ -35,9 +38,11 @@ import (
 // Stats, and GetOrders goes on with other peers.
 func (s *Service) GetOrders(ctx context.Context, minPeers int) error {
 	start := time.Now()
+	before := s.Stats()
 	r := &getOrdersRun{s: s, minPeers: minPeers, synced: make(map[peer.ID]bool)}
 	err := r.run(ctx)
 	s.tracer.GetOrdersEnded(r.syncedCount(), minPeers, time.Since(start), err)
+	s.logRound("ordersync: GetOrders ended", r.syncedCount(), minPeers, before)
 	return err
 }
 
@@ -48,7 +53,7 @@ func (r *getOrdersRun) run(ctx context.Context) error {
 		return fmt.Errorf("%w: got %d", ErrInvalidMinPeers, minPeers)
 	}
 	if !s.life.enter() {
-		return fmt.Errorf("ordersync: GetOrders: %w", ErrClosed)
+		return callErrorf("GetOrders", "%w", ErrClosed)
 	}
 	defer s.life.leave()
 	ctx, cancel := s.life.bind(ctx)
@@ -62,6 +67,10 @@ func (r *getOrdersRun) run(ctx context.Context) error {
 		r.runRound(ctx, round)
 		if r.enough() {
 			return nil
+		}
+		if err := r.storeFailure(); err != nil {
+			// Retrying would fail the same way, and never return.
+			return callErrorf("GetOrders", "synced with %d of %d peers: %w", r.syncedCount(), minPeers, err)
 		}
 		if ctx.Err() != nil {
 			return r.stopped(ctx)
@@ -86,7 +95,16 @@ type getOrdersRun struct {
 
 	mu        sync.Mutex
 	synced    map[peer.ID]bool
-	gotOrders bool // some peer delivered a valid order
+	gotOrders bool  // some peer delivered a valid order
+	storeErr  error // a sync's ErrStore, if any
+}
+
+// storeFailure is the error of a sync of this call that failed because
+// the node's own store did, if one did.
+func (r *getOrdersRun) storeFailure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.storeErr
 }
 
 func (r *getOrdersRun) enough() bool { return r.syncedCount() >= r.minPeers }
@@ -107,10 +125,15 @@ func (r *getOrdersRun) isSynced(p peer.ID) bool {
 func (r *getOrdersRun) stopped(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.gotOrders {
-		return fmt.Errorf("ordersync: GetOrders: %w: %w", ErrNoOrders, ended(ctx))
+	switch {
+	case !r.gotOrders && len(r.synced) == 0:
+		return callErrorf("GetOrders", "%w: %w", ErrNoOrders, ended(ctx))
+	case !r.gotOrders:
+		// Peers that showed this node held their orders already synced,
+		// and delivered none.
+		return callErrorf("GetOrders", "synced with %d of %d peers, no new valid orders (%w): %w", len(r.synced), r.minPeers, ErrNoOrders, ended(ctx))
 	}
-	return fmt.Errorf("ordersync: GetOrders: synced with %d of %d peers: %w", len(r.synced), r.minPeers, ended(ctx))
+	return callErrorf("GetOrders", "synced with %d of %d peers: %w", len(r.synced), r.minPeers, ended(ctx))
 }
 
 // ended is why ctx, bound to the Service's lifecycle, ended: ctx.Err(),
@@ -155,13 +178,16 @@ func (r *getOrdersRun) runRound(ctx context.Context, round int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			valid, err := s.syncWithPeer(ctx, p)
+			valid, err := s.sync(ctx, p)
 			r.mu.Lock()
 			if valid > 0 {
 				r.gotOrders = true
 			}
 			if err == nil {
 				r.synced[p] = true
+			}
+			if errors.Is(err, ErrStore) {
+				r.storeErr = err
 			}
 			r.mu.Unlock()
 			ended <- struct{}{}

@@ -40,7 +40,9 @@ type Service struct {
 	peerLimiter *peerLimiters
 
 	// Requester side.
-	resume *resumePoints
+	validation *Validation // the node's checks, handed to the subprotocols
+	resume     *resumePoints
+	flights    flights // the syncs running, at most one per provider
 
 	stats  stats
 	tracer serviceTracer // counts into stats, then tells cfg.tracer
@@ -89,9 +91,14 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 	responses.UncachedOrders = cfg.uncachedEncodings
 	s.responses = responses
 	s.tracer = serviceTracer{stats: &s.stats, user: cfg.tracer}
+	s.validation = &Validation{validator: cfg.validator, timeout: cfg.validatorTimeout,
+		delta: cfg.validatorDelta, expiry: cfg.expiry, skew: cfg.clockSkew, log: cfg.logger}
 	for _, sub := range s.subprotocols {
 		if r, ok := sub.(MetricsReporter); ok {
 			r.ReportMetricsTo(s.tracer)
+		}
+		if u, ok := sub.(ValidationUser); ok {
+			u.UseValidation(s.validation)
 		}
 	}
 	s.life.init(ctx)

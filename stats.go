@@ -144,7 +144,7 @@ func (s *stats) OrdersRejected(_ peer.ID, reason RejectReason, n int) {
 	if s.ordersRejected == nil {
 		s.ordersRejected = make(map[RejectReason]int64)
 	}
-	s.ordersRejected[reason] += int64(n)
+	s.ordersRejected[knownReason(reason)] += int64(n)
 }
 
 func (s *stats) OrdersStored(_ peer.ID, n int) { s.ordersNew.Add(int64(n)) }

@@ -266,6 +266,9 @@ func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 		if ctx.Err() != nil {
 			return resumeLater, err
 		}
+		if errors.Is(err, ErrStore) {
+			ps.log.WithError(err).Warn("ordersync: store failed")
+		}
 		s.tracer.PageReceived(ps.p, sub.Name(), roundTrip, len(resp.Orders), valid)
 		return abort, err
 	}

@@ -42,8 +42,15 @@ func (a Admission) String() string {
 }
 
 // Admitter is implemented by stores that say, order by order, what
-// AddOrders did: the caller counts only Admitted orders as new and treats
+// AddOrders did: a caller counts only Admitted orders as new and treats
 // the Refused ones as rejected, with the admission as the reason.
+//
+// ordersync's requester does not call it: it calls AddOrders and, when
+// fewer orders were new than given, looks up which the store holds
+// (ManyGetter, Getter), so that a store that embeds Memory and refuses
+// orders in an AddOrders of its own is obeyed (an embedded AdmitOrders
+// would bypass that AddOrders). Admitter is for a node's own code that
+// adds orders and wants each one's fate.
 type Admitter interface {
 	// AdmitOrders is AddOrders, returning one Admission per order, in
 	// the orders' order, instead of a count.

@@ -36,8 +36,9 @@ type Store interface {
 	// MaxExpiration, its own checks): it then does not keep them and does
 	// not count them in added. It must not keep an order without counting
 	// it when it was new, nor change an order it holds, nor keep a copy
-	// the caller changes later. The caller treats an order that the store
-	// does not report as stored (see Admitter) as refused: it is neither
+	// the caller changes later. The caller (ordersync's requester) treats
+	// an order that the store does not hold after AddOrders, when it
+	// counted fewer new than it was given, as refused: it is neither
 	// counted as accepted nor announced. An error means the call as a
 	// whole failed (the store is closed, ctx ended, the database failed,
 	// it is full of pinned orders); a store that can should then have

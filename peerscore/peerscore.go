@@ -53,6 +53,10 @@ const (
 	// malformed order, or orders out of order (unsorted, repeated, or past
 	// the hash the provider says it scanned to).
 	InvalidOrder = "ordersync/invalid-order"
+	// RejectedOrder gets the Service's validator score
+	// (ordersync.WithValidatorScore) added when a page holds orders that
+	// the node's Validator rejected, or orders expired long ago.
+	RejectedOrder = "ordersync/rejected-order"
 )
 
 // The reconcile subprotocol's tags, moved by its requester.

@@ -28,7 +28,7 @@ import (
 const mdnsServiceName = "ordersync"
 
 // runNode is "ordersync node": a long-running node that serves its store,
-// runs GetOrders at start-up and PeriodicallyGetOrders afterwards, keeps
+// runs GetOrders at start-up and SyncNeighbors rounds afterwards, keeps
 // every order it gets, and stops cleanly when ctx ends (SIGINT, SIGTERM).
 //
 // Its stdout is for programs: first the addresses it listens on (as serve
@@ -75,9 +75,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	rep := &nodeReporter{out: stdout, held: held, h: h}
-	// Every GetOrders that ends, the start-up one or PeriodicallyGetOrders's,
-	// ends a round: the tracer reports it there, and passes every event on
-	// to the monitor's.
+	// The start-up GetOrders ends a round: the tracer reports it there,
+	// and passes every event on to the monitor's; runNodeSyncs reports
+	// the rounds after it.
 	var inner ordersync.MetricsTracer = ordersync.NoopMetricsTracer{}
 	if mon.tracer != nil {
 		inner = mon.tracer
@@ -141,8 +141,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // runNodeSyncs is the requester's life: GetOrders at start-up, then, one
-// interval later, PeriodicallyGetOrders until ctx ends. An end by ctx is no
-// error.
+// interval later, a round of SyncNeighbors every interval until ctx ends.
+// An end by ctx is no error.
 func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConfig, rep *nodeReporter) error {
 	if cfg.serveOnly {
 		<-ctx.Done()
@@ -162,11 +162,22 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 	case <-ctx.Done():
 		return nil
 	}
-	err = service.PeriodicallyGetOrders(ctx, cfg.minPeers, cfg.interval)
-	if ctx.Err() != nil {
-		return nil
+	// Then a round with whoever is connected, each interval: waiting for
+	// --min-peers again would stall the node while fewer are there.
+	for {
+		if _, err := service.SyncNeighbors(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		rep.round()
+		select {
+		case <-time.After(cfg.interval):
+		case <-ctx.Done():
+			return nil
+		}
 	}
-	return err
 }
 
 // openNodeStore opens the store --db names, or a memory store of opts

@@ -68,9 +68,13 @@ func WithMaxScan(orders int, d time.Duration) Option { return paging.WithMaxScan
 func WithPeerScorer(s PeerScorer) Option { return paging.WithPeerScorer(s) }
 
 // WithOnAccepted calls fn after every page with the orders of that page
-// that passed validation and were handed to the store (some may have been
-// stored already), so that a node can pass them on. fn runs on the sync's
-// goroutine, so it should be quick, and must not modify the orders.
+// that passed every check (the library's, expiry and the node's
+// Validator) and that the store holds after AddOrders: new ones and ones
+// it held already, so the same order may come again in later pages and
+// syncs. It is not a new-order notification: for that, subscribe to the
+// store's change feed (orderstore.Subscriber), which sees every order
+// stored once, whoever stored it. fn runs on the sync's goroutine, so it
+// should be quick, and must not modify the orders.
 func WithOnAccepted(fn func(provider peer.ID, orders []*zeroex.SignedOrder)) Option {
 	return paging.WithOnAccepted(fn)
 }

@@ -73,6 +73,14 @@ func (s *Subprotocol[Req, Res]) ReportMetricsTo(t ordersync.MetricsTracer) {
 	s.pager.ReportMetricsTo(t)
 }
 
+// UseValidation makes the requester pipeline run the Service's checks
+// (its expiry and the node's Validator) on the orders that pass its own,
+// before storing them; the Service calls it (see
+// ordersync.ValidationUser).
+func (s *Subprotocol[Req, Res]) UseValidation(v *ordersync.Validation) {
+	s.pager.UseValidation(v)
+}
+
 // ResetSync forgets where the requester's sync with provider stood; the
 // Service calls it before starting a sync over from the beginning (see
 // ordersync.SyncResetter).

@@ -155,6 +155,9 @@ func (s *Subprotocol) serveFetch(ctx context.Context, md *RequestMetadata) (*ord
 	// A hash named twice is answered once: a fetch naming one hash 500
 	// times once drew 500 copies of its order.
 	seen := make(map[common.Hash]struct{}, n)
+	// An order expired by the Service's rule is never served, even when
+	// the set it was reconciled from still held it.
+	expiry := s.pager.Expiry()
 	for i := 0; i < n; i++ {
 		var h common.Hash
 		copy(h[:], md.Hashes[32*i:])
@@ -166,7 +169,7 @@ func (s *Subprotocol) serveFetch(ctx context.Context, md *RequestMetadata) (*ord
 		if err != nil {
 			return nil, err
 		}
-		if o != nil && wanted(o, md.OrderFilter, nil) {
+		if o != nil && !expiry.Expired(o) && wanted(o, md.OrderFilter, nil) {
 			orders = append(orders, o)
 		}
 	}

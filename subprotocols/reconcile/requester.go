@@ -280,7 +280,7 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 	if err != nil {
 		return nil, acc.Valid, err
 	}
-	s.noteRejected(res.ProviderID, kept)
+	s.noteRejected(res.ProviderID, kept, acc.Rejected, acc.Ignored)
 
 	missing := len(asked) - len(delivered)
 	st.undelivered += missing
@@ -302,17 +302,33 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 // order) is of this copy, which the provider may have spoiled on purpose:
 // it counts as held with that provider only, so that the order is still
 // fetched from the others.
-func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrder) {
+//
+// judged are the hashes of orders refused on what the order hash covers
+// (the node's Validator, expiry, the store's own rules): remembered for
+// every provider, whatever the store can tell. ignored are those the
+// Validator did not judge: not remembered at all, so that they are
+// fetched again once it can.
+func (s *Subprotocol) noteRejected(provider peer.ID, orders []*zeroex.SignedOrder, judged, ignored []common.Hash) {
+	for _, h := range judged {
+		s.rejected.add("", h)
+	}
 	getter, ok := s.store.(orderstore.Getter)
 	if !ok {
 		return
+	}
+	known := make(map[common.Hash]bool, len(judged)+len(ignored))
+	for _, h := range judged {
+		known[h] = true
+	}
+	for _, h := range ignored {
+		known[h] = true
 	}
 	for _, o := range orders {
 		h, err := o.ComputeOrderHash()
 		if err != nil {
 			continue
 		}
-		if _, held := getter.Get(h); held {
+		if _, held := getter.Get(h); held || known[h] {
 			continue
 		}
 		if !wanted(o, s.filter, nil) {
@@ -328,6 +344,9 @@ func (s *Subprotocol) takePage(ctx context.Context, res *ordersync.Response, md 
 	page := paging.Page{Provider: res.ProviderID, Orders: res.Orders, Complete: res.Complete}
 	copy(page.Through[:], md.Next)
 	acc, err := s.pager.Accept(ctx, page)
+	// A first sync pages: what the node refused on the order's content
+	// must not be fetched again in the next round.
+	s.noteRejected(res.ProviderID, nil, acc.Rejected, nil)
 	if err != nil || acc.Done {
 		return nil, acc.Valid, err
 	}

@@ -211,6 +211,10 @@ func (s *Subprotocol) scan(ctx context.Context, filter *orderfilter.Filter, clas
 	var out []riblt.Item
 	var after common.Hash
 	scanned := 0
+	// A set leaves out what the Service counts as expired (within its
+	// margin), as pages and fetches do, so that expiry makes no lasting
+	// difference between peers.
+	expiry := s.pager.Expiry()
 	for {
 		orders, err := s.store.OrdersAfter(ctx, after, batch)
 		if err != nil {
@@ -222,7 +226,7 @@ func (s *Subprotocol) scan(ctx context.Context, filter *orderfilter.Filter, clas
 				return nil, fmt.Errorf("reconcile: stored order after %s: %w", after, err)
 			}
 			after = h
-			if wanted(o, filter, class) {
+			if !expiry.Expired(o) && wanted(o, filter, class) {
 				out = append(out, riblt.Item(h))
 			}
 		}

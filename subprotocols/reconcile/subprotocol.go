@@ -82,6 +82,14 @@ func (s *Subprotocol) ReportMetricsTo(t ordersync.MetricsTracer) {
 	s.pager.ReportMetricsTo(t)
 }
 
+// UseValidation makes the requester run the Service's checks (its
+// expiry and the node's Validator) on the orders it fetches and pages,
+// before storing them; the Service calls it (see
+// ordersync.ValidationUser).
+func (s *Subprotocol) UseValidation(v *ordersync.Validation) {
+	s.pager.UseValidation(v)
+}
+
 func (s *Subprotocol) metrics() ordersync.MetricsTracer {
 	if b := s.tracer.Load(); b != nil {
 		return b.MetricsTracer

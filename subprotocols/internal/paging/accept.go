@@ -46,10 +46,18 @@ type Page struct {
 
 // Accepted is what Accept made of a page.
 type Accepted struct {
-	// Valid is how many orders passed every check.
+	// Valid is how many orders passed every check and the store kept
+	// (new or held already).
 	Valid int
 	// New is how many of those the store did not hold yet.
 	New int
+	// Rejected are the hashes of orders refused on what the order hash
+	// covers (the node's Validator, expiry, the store's own rules), which
+	// every copy of the order would fail too.
+	Rejected []common.Hash
+	// Ignored are the hashes of orders the node's Validator did not judge
+	// (ValidationIgnore, or it failed or timed out): nothing to remember.
+	Ignored []common.Hash
 	// Done is true when there is nothing more to ask this provider.
 	Done bool
 	// Next is the cursor of the next request, when not Done.
@@ -77,6 +85,9 @@ type scratch struct {
 	unknown      []*zeroex.SignedOrder
 	unknownIndex []int
 	errs         []error // errs[k] is unknown[k]'s signature check
+	// heldBefore[j]: candidates[j] was in the store, with the same
+	// signature, before the page was stored.
+	heldBefore []bool
 }
 
 // minPerWorker keeps small pages on one goroutine, where starting workers
@@ -93,6 +104,7 @@ func (s *scratch) reset(n int) {
 		s.index = make([]int, 0, n)
 	}
 	s.hashes, s.verdicts = s.hashes[:n], s.verdicts[:n]
+	s.heldBefore = s.heldBefore[:0]
 	s.candidates, s.index = s.candidates[:0], s.index[:0]
 }
 
@@ -147,18 +159,18 @@ func (p *Pager) take(ctx context.Context, page Page, after common.Hash, strict b
 	}
 	p.count(page.Provider, s.verdicts, disordered)
 
-	res := Accepted{Valid: len(survivors)}
+	var res Accepted
 	if len(survivors) > 0 {
-		added, err := p.store.AddOrders(ctx, survivors)
+		k, err := p.judgeAndStore(ctx, page.Provider, survivors, s.survivorsHeld())
 		if err != nil {
-			return res, fmt.Errorf("pagination: storing %d orders from %s: %w", len(survivors), page.Provider, err)
+			return res, err
 		}
-		res.New = added
-		if added > 0 {
-			p.metrics().OrdersStored(page.Provider, added)
+		res.Valid, res.New, res.Rejected, res.Ignored = len(k.orders), k.added, k.rejected, k.ignored
+		if k.added > 0 {
+			p.metrics().OrdersStored(page.Provider, k.added)
 		}
-		if p.cfg.onAccepted != nil {
-			p.cfg.onAccepted(page.Provider, survivors)
+		if p.cfg.onAccepted != nil && len(k.orders) > 0 {
+			p.cfg.onAccepted(page.Provider, k.orders)
 		}
 	}
 
@@ -317,6 +329,7 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 // signature was checked when it was stored, so it is not checked again.
 func (p *Pager) verifySignatures(s *scratch) {
 	s.unknown, s.unknownIndex = s.unknown[:0], s.unknownIndex[:0]
+	s.heldBefore = append(s.heldBefore[:0], make([]bool, len(s.candidates))...)
 	getter, _ := p.store.(orderstore.Getter)
 	held := p.heldMany(s)
 	for j, o := range s.candidates {
@@ -328,6 +341,7 @@ func (p *Pager) verifySignatures(s *scratch) {
 			h, _ = getter.Get(s.hashes[s.index[j]])
 		}
 		if h != nil && bytes.Equal(h.Signature, o.Signature) {
+			s.heldBefore[j] = true
 			continue
 		}
 		s.unknown = append(s.unknown, o)
@@ -404,4 +418,19 @@ func (p *Pager) count(provider peer.ID, verdicts []uint8, disordered bool) {
 	if n[verdictMalformed] > 0 || disordered {
 		p.cfg.scorer.AddPeerScore(provider, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
+}
+
+// survivorsHeld says, for each survivor (the valid candidates, in order),
+// whether the store held it before the page was stored.
+func (s *scratch) survivorsHeld() []bool {
+	if len(s.heldBefore) != len(s.candidates) {
+		return nil
+	}
+	var held []bool
+	for j, i := range s.index {
+		if s.verdicts[i] == verdictValid {
+			held = append(held, s.heldBefore[j])
+		}
+	}
+	return held
 }

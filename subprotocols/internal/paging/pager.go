@@ -27,6 +27,8 @@ type Pager struct {
 	cfg     config
 	cursors cursorTable
 	tracer  atomic.Pointer[tracerBox]
+	// validation is the Service's checks (UseValidation); none until set.
+	validation atomic.Pointer[validationBox]
 }
 
 // tracerBox holds a MetricsTracer for atomic.Pointer.

@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -61,6 +62,9 @@ func (p *Pager) Serve(ctx context.Context, after common.Hash, filter *orderfilte
 func (p *Pager) scan(ctx context.Context, after common.Hash, filter *orderfilter.Filter) (Served, error) {
 	perPage := p.cfg.perPage
 	deadline := p.cfg.now().Add(p.cfg.maxScanTime)
+	// Orders expired by the Service's rule (within its margin) are never
+	// served, whether or not the store judges expiry itself.
+	cutoff := p.validationOf().Expiry().Cutoff()
 	out := Served{LastScanned: after}
 	scanned := 0
 	// giveUp ends a scan cut short by a bound.
@@ -91,7 +95,7 @@ func (p *Pager) scan(ctx context.Context, after common.Hash, filter *orderfilter
 			}
 			out.LastScanned = h
 			scanned++
-			if filter == nil || matches(filter, o) {
+			if orderstore.ExpirationOf(o) > cutoff && (filter == nil || matches(filter, o)) {
 				if out.Orders == nil {
 					out.Orders = make([]*zeroex.SignedOrder, 0, perPage)
 				}
