@@ -32,6 +32,16 @@ func FuzzDecodeResponse(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
+		if lead := bytes.TrimLeft(msg, " \t\r\n"); len(lead) == 0 || lead[0] != '{' {
+			// Not a message: framing refuses what does not start with '{'
+			// (ErrNotObject) before DecodeResponse sees it, while
+			// json.Unmarshal takes "null" into a Response as no change.
+			// DecodeResponse must still refuse it without panicking.
+			if err := DecodeResponse(msg, new(Response), fuzzMaxOrders); err == nil {
+				t.Fatalf("%q: DecodeResponse accepted a message that is not an object", msg)
+			}
+			return
+		}
 		var want, got Response
 		errWant := json.Unmarshal(msg, &want)
 		errGot := DecodeResponse(msg, &got, fuzzMaxOrders)
