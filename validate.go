@@ -154,6 +154,7 @@ type Validation struct {
 	expiry    orderstore.Expiry
 	skew      time.Duration
 	log       logrus.FieldLogger
+	missing   missingView // the orders being fetched now, shared by every call
 }
 
 // Check judges orders that provider sent and that passed the library's
