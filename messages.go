@@ -107,13 +107,26 @@ func (s *Service) parseRequest(msg []byte, chosen Subprotocol, from peer.ID) (Su
 	return sub, &Request{RequesterID: from, Metadata: parsed}, nil
 }
 
-// parseResponse checks a response and turns it into the Response for its
-// subprotocol. The error wraps ErrInvalidMessage.
+// parseResponse checks a whole response message and turns it into the
+// Response for its subprotocol. The error wraps ErrInvalidMessage. A
+// stream's responses are decoded as they arrive instead (readResponse);
+// both end in checkResponse.
 func (ps *peerSync) parseResponse(msg []byte) (Subprotocol, *Response, error) {
 	var raw rawResponse
 	if err := wire.DecodeResponse(msg, &raw, ps.s.cfg.maxOrdersPerResponse); err != nil {
-		return nil, nil, fmt.Errorf("%w: response from %s: %v", ErrInvalidMessage, ps.p, err)
+		return nil, nil, ps.undecodable(err)
 	}
+	return ps.checkResponse(&raw)
+}
+
+// undecodable is the error for a response that did not decode (err).
+func (ps *peerSync) undecodable(err error) error {
+	return fmt.Errorf("%w: response from %s: %v", ErrInvalidMessage, ps.p, err)
+}
+
+// checkResponse checks a decoded response and turns it into the Response
+// for its subprotocol. The error wraps ErrInvalidMessage.
+func (ps *peerSync) checkResponse(raw *rawResponse) (Subprotocol, *Response, error) {
 	if raw.Type != TypeResponse {
 		return nil, nil, fmt.Errorf("%w: response from %s has type %q, want %q", ErrInvalidMessage, ps.p, raw.Type, TypeResponse)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/sirupsen/logrus"
 
+	"github.com/ordersync/ordersync/internal/wire"
 	"github.com/ordersync/ordersync/internal/wire/framing"
 )
 
@@ -383,13 +384,12 @@ func (ps *peerSync) nextResponse(x *exchange) (sentRequest, fetched) {
 // previous page is being validated (see fetchAhead).
 func (ps *peerSync) fetch(x *exchange) fetched {
 	s := ps.s
-	msg, err := ps.readResponse(x)
-	at := time.Now()
+	raw, at, err := ps.readResponse(x)
 	s.tracer.BytesRead(RoleRequester, ps.p, int(x.read.since(x.reader.BytesRead())))
 	if err != nil {
 		return fetched{err: err, resumable: !errors.Is(err, ErrInvalidMessage) && !errors.Is(err, ErrMessageTooLarge)}
 	}
-	sub, resp, err := ps.parseResponse(msg)
+	sub, resp, err := ps.checkResponse(raw)
 	if err != nil {
 		s.score.invalidMessage(ps.p)
 		ps.log.WithError(err).Warn("ordersync: invalid response")
@@ -398,30 +398,62 @@ func (ps *peerSync) fetch(x *exchange) fetched {
 	return fetched{sub: sub, resp: resp, at: at}
 }
 
-// readResponse reads the next response within the message timeout.
-func (ps *peerSync) readResponse(x *exchange) ([]byte, error) {
+// readResponse reads and decodes the next response within the message
+// timeout, scoring the provider for a bad one; at is when its last byte
+// had been read.
+func (ps *peerSync) readResponse(x *exchange) (raw *rawResponse, at time.Time, err error) {
 	s := ps.s
 	if err := x.stream.SetReadDeadline(time.Now().Add(s.cfg.messageTimeout)); err != nil {
-		return nil, err
+		return nil, at, err
 	}
-	msg, err := x.reader.ReadMessage()
+	raw, at, readErr, err := ps.decodeResponse(x.reader)
 	switch {
-	case err == nil:
-		return msg, nil
-	case err == io.EOF:
-		return nil, errProviderClosed
+	case readErr == nil && err == nil:
+		return raw, at, nil
+	case readErr == nil:
+		s.score.invalidMessage(ps.p)
+		ps.log.WithError(err).Warn("ordersync: invalid response")
+		return nil, at, ps.undecodable(err)
+	case readErr == io.EOF:
+		return nil, at, errProviderClosed
 	}
-	fault := classifyRead(err)
+	fault := classifyRead(readErr)
 	s.score.badRead(ps.p, fault)
 	switch fault {
 	case readTooLarge:
 		ps.log.WithField("limit", s.cfg.maxResponseSize).Warn("ordersync: response too large")
-		return nil, fmt.Errorf("%w: from %s: %w", ErrMessageTooLarge, ps.p, err)
+		return nil, at, fmt.Errorf("%w: from %s: %w", ErrMessageTooLarge, ps.p, readErr)
 	case readInvalid:
-		ps.log.WithError(err).Warn("ordersync: invalid response")
-		return nil, fmt.Errorf("%w: from %s: %w", ErrInvalidMessage, ps.p, err)
+		ps.log.WithError(readErr).Warn("ordersync: invalid response")
+		return nil, at, fmt.Errorf("%w: from %s: %w", ErrInvalidMessage, ps.p, readErr)
 	}
-	return nil, fmt.Errorf("ordersync: reading a response from %s: %w", ps.p, err)
+	return nil, at, fmt.Errorf("ordersync: reading a response from %s: %w", ps.p, readErr)
+}
+
+// decodeResponse reads the next response from r and decodes it as it
+// arrives, window by window, so that the message is never in memory
+// whole: a response near the size bound costs its orders and a window,
+// not its bytes twice over besides. readErr is the stream's or the
+// framing's error (io.EOF between messages), which wins over a decoding
+// error, err, as when the message was read whole first: a response too
+// large is scored as one even when it would not have decoded either.
+func (ps *peerSync) decodeResponse(r *framing.Reader) (raw *rawResponse, at time.Time, readErr, err error) {
+	if readErr = r.NextMessage(); readErr != nil {
+		return nil, at, readErr, nil
+	}
+	raw = new(rawResponse)
+	err = wire.DecodeResponseFrom(func(keep int) ([]byte, bool, error) {
+		window, end, err := r.More(keep)
+		if end && at.IsZero() {
+			at = time.Now()
+		}
+		readErr = err
+		return window, end, err
+	}, raw, ps.s.cfg.maxOrdersPerResponse)
+	if readErr != nil || err != nil {
+		return nil, at, readErr, err
+	}
+	return raw, at, nil, nil
 }
 
 // fetchFailed is the outcome of a response that could not be read or

@@ -26,18 +26,176 @@ import (
 // errors say what is wrong without saying that the message is invalid: the
 // caller wraps them in ordersync.ErrInvalidMessage.
 func DecodeResponse(msg []byte, raw *Response, maxOrders int) error {
-	c := cursor{Lexer: jsonlex.Lexer{Data: msg}, maxOrders: maxOrders}
-	if err := c.Expect('{'); err != nil {
-		return err
+	c := cursor{Lexer: jsonlex.Lexer{Data: msg}, end: true, maxOrders: maxOrders}
+	return c.response(raw)
+}
+
+// Source yields a message in windows, as it arrives (framing.Reader's
+// More): each call returns the last keep bytes of the window it returned
+// before, followed by more of the message, and whether the window ends the
+// message. Unless it ends the message, a window must hold at least one new
+// byte; holding at least keep new ones keeps a long value from being
+// scanned more than about twice.
+type Source func(keep int) (window []byte, end bool, err error)
+
+// DecodeResponseFrom decodes the response src yields as DecodeResponse
+// decodes a whole one, consuming each window before it asks for the next:
+// the message is never in memory whole, only its decoded orders and a
+// window. An order that straddles two windows is decoded again, whole,
+// from the next.
+//
+// An error of src is returned as it is and wins over a decoding error:
+// after a decoding error the rest of the message is read and dropped, so
+// that a message that is also too large or malformed fails as one (the
+// framing's error), as it did when it was read whole before it was
+// decoded.
+func DecodeResponseFrom(src Source, raw *Response, maxOrders int) error {
+	c := cursor{src: src, maxOrders: maxOrders}
+	c.fill(0)
+	err := c.response(raw)
+	if c.srcErr != nil {
+		return c.srcErr
 	}
-	c.SkipSpace()
-	if c.Peek() == '}' {
-		c.Pos++
-		return c.End()
+	if err == nil {
+		return nil
 	}
+	for end := c.end; !end; {
+		window, more, srcErr := src(0)
+		if srcErr != nil {
+			return srcErr
+		}
+		if end = more; len(window) == 0 && !end {
+			break // a source that gives nothing new: the error stands
+		}
+	}
+	return err
+}
+
+// cursor walks a response, finding where its values end without decoding
+// them; DecodeResponse decodes or checks each value. Its Data is the
+// window of the message in hand; the lexer's methods stop at the window's
+// end, so the cursor's own (lower-case) ones ask the source for more
+// first, where a value may go on past it.
+type cursor struct {
+	jsonlex.Lexer
+	// maxOrders bounds the orders DecodeResponse takes from one array.
+	maxOrders int
+	src       Source
+	end       bool  // Data ends the message
+	base      int   // bytes of the message before Data, for error offsets
+	srcErr    error // the source's error, which ended the message
+}
+
+// fill replaces the window with the next one, which keeps Data[from:].
+func (c *cursor) fill(from int) {
+	if c.end {
+		return
+	}
+	keep := len(c.Data) - from
+	window, end, err := c.src(keep)
+	if err == nil && !end && len(window) <= keep {
+		err = errors.New("wire: the message's source returned nothing new")
+	}
+	if err != nil {
+		// Nothing more comes: the decoder fails at the window's start,
+		// and the source's error is the one returned.
+		c.srcErr, c.end = err, true
+		c.Data, c.Pos = nil, 0
+		return
+	}
+	c.base += from
+	c.Pos -= from
+	c.Data, c.end = window, end
+}
+
+// offset is the position in the whole message.
+func (c *cursor) offset() int { return c.base + c.Pos }
+
+// ensure makes the window hold n bytes from the position, or the rest of
+// the message if it is shorter.
+func (c *cursor) ensure(n int) {
+	for len(c.Data)-c.Pos < n && !c.end {
+		c.fill(c.Pos)
+	}
+}
+
+// skipSpace skips whitespace, across windows: after it, the window holds
+// the next byte unless the message has ended.
+func (c *cursor) skipSpace() {
 	for {
 		c.SkipSpace()
-		keyJSON, err := c.StringToken()
+		if c.Pos < len(c.Data) || c.end {
+			return
+		}
+		c.fill(c.Pos)
+	}
+}
+
+// expect consumes b after optional whitespace.
+func (c *cursor) expect(b byte) error {
+	c.skipSpace()
+	if got := c.Peek(); got != b {
+		return fmt.Errorf("want %q at offset %d, got %q", b, c.offset(), got)
+	}
+	c.Pos++
+	return nil
+}
+
+// finish checks that nothing but whitespace is left.
+func (c *cursor) finish() error {
+	c.skipSpace()
+	if c.Pos != len(c.Data) {
+		return fmt.Errorf("unexpected data at offset %d", c.offset())
+	}
+	return nil
+}
+
+// literal consumes lit if it is the whole next value.
+func (c *cursor) literal(lit string) bool {
+	c.ensure(len(lit) + 1) // and the byte after it, which must end it
+	return c.Literal(lit)
+}
+
+// value consumes the next value, whole, and returns its bytes (valid
+// until the next window).
+func (c *cursor) value() ([]byte, error) {
+	return c.whole(c.Value)
+}
+
+// stringToken consumes the next string token, whole.
+func (c *cursor) stringToken() ([]byte, error) {
+	return c.whole(c.StringToken)
+}
+
+// whole runs token, one of the lexer's, again on a longer window for as
+// long as the token may go on past the window's end: it ran into the end,
+// or it is a bare value (a number, a literal) that ends there.
+func (c *cursor) whole(token func() ([]byte, error)) ([]byte, error) {
+	for {
+		start := c.Pos
+		tok, err := token()
+		cut := errors.Is(err, jsonlex.ErrUnexpectedEnd) || (err == nil && c.Pos == len(c.Data))
+		if c.end || !cut {
+			return tok, err
+		}
+		c.Pos = start
+		c.fill(start)
+	}
+}
+
+// response decodes the message, an object, into raw.
+func (c *cursor) response(raw *Response) error {
+	if err := c.expect('{'); err != nil {
+		return err
+	}
+	c.skipSpace()
+	if c.Peek() == '}' {
+		c.Pos++
+		return c.finish()
+	}
+	for {
+		c.skipSpace()
+		keyJSON, err := c.stringToken()
 		if err != nil {
 			return fmt.Errorf("response: key: %w", err)
 		}
@@ -45,31 +203,23 @@ func DecodeResponse(msg []byte, raw *Response, maxOrders int) error {
 		if err != nil {
 			return fmt.Errorf("response: key %s: %w", keyJSON, err)
 		}
-		if err := c.Expect(':'); err != nil {
+		if err := c.expect(':'); err != nil {
 			return err
 		}
-		c.SkipSpace()
+		c.skipSpace()
 		if err := c.field(key, raw); err != nil {
 			return err
 		}
-		c.SkipSpace()
+		c.skipSpace()
 		switch c.Next() {
 		case ',':
 			continue
 		case '}':
-			return c.End()
+			return c.finish()
 		default:
-			return fmt.Errorf("response: want ',' or '}' after %q at offset %d", key, c.Pos-1)
+			return fmt.Errorf("response: want ',' or '}' after %q at offset %d", key, c.offset()-1)
 		}
 	}
-}
-
-// cursor walks a response, finding where its values end without decoding
-// them; DecodeResponse decodes or checks each value.
-type cursor struct {
-	jsonlex.Lexer
-	// maxOrders bounds the orders DecodeResponse takes from one array.
-	maxOrders int
 }
 
 // field decodes the value of one key, matched as json.Unmarshal matches
@@ -79,7 +229,7 @@ func (c *cursor) field(key string, raw *Response) error {
 	case strings.EqualFold(key, "orders"):
 		return c.orders(&raw.Orders)
 	}
-	val, err := c.Value()
+	val, err := c.value()
 	if err != nil {
 		return fmt.Errorf("response: %q: %w", key, err)
 	}
@@ -116,17 +266,18 @@ func (c *cursor) field(key string, raw *Response) error {
 }
 
 // orders decodes the orders array, each order where it lies: zeroex reads
-// it and says where it ended, so no byte of an order is scanned twice.
+// it and says where it ended, so no byte of an order is scanned twice
+// (unless the order straddles two windows).
 func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
-	if c.Literal("null") {
+	if c.literal("null") {
 		*out = nil
 		return nil
 	}
 	if c.Peek() != '[' {
-		return fmt.Errorf("response: \"orders\": want an array at offset %d", c.Pos)
+		return fmt.Errorf("response: \"orders\": want an array at offset %d", c.offset())
 	}
 	c.Pos++
-	c.SkipSpace()
+	c.skipSpace()
 	if c.Peek() == ']' {
 		c.Pos++
 		*out = make([]*zeroex.SignedOrder, 0)
@@ -139,23 +290,21 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 		if i == c.maxOrders {
 			return fmt.Errorf("response: %w: more than %d", ErrTooManyOrders, c.maxOrders)
 		}
-		c.SkipSpace()
+		c.skipSpace()
 		switch {
-		case c.Literal("null"):
+		case c.literal("null"):
 			orders = append(orders, nil)
 		case c.Peek() == '{':
-			o := new(zeroex.SignedOrder)
-			n, err := orderprefix.Decode(o, c.Data[c.Pos:])
+			o, err := c.order()
 			if err != nil {
 				return fmt.Errorf("response: order %d: %w", i, err)
 			}
-			c.Pos += n
 			orders = append(orders, o)
 		default:
 			// Not an object: what json.Unmarshal would make of it is an
 			// error either way; say which, as the order decoder does.
 			var o zeroex.SignedOrder
-			val, err := c.Value()
+			val, err := c.value()
 			if err == nil {
 				err = o.UnmarshalJSON(val)
 			}
@@ -164,7 +313,7 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 			}
 			return fmt.Errorf("response: order %d: %w", i, err)
 		}
-		c.SkipSpace()
+		c.skipSpace()
 		switch c.Next() {
 		case ',':
 			continue
@@ -172,8 +321,27 @@ func (c *cursor) orders(out *[]*zeroex.SignedOrder) error {
 			*out = orders
 			return nil
 		default:
-			return fmt.Errorf("response: want ',' or ']' after order %d at offset %d", i, c.Pos-1)
+			return fmt.Errorf("response: want ',' or ']' after order %d at offset %d", i, c.offset()-1)
 		}
+	}
+}
+
+// order decodes the order whose object starts at the position. When the
+// decoder fails on an object the window cuts short, the order is decoded
+// again from a window that holds it.
+func (c *cursor) order() (*zeroex.SignedOrder, error) {
+	o := new(zeroex.SignedOrder)
+	for {
+		n, err := orderprefix.Decode(o, c.Data[c.Pos:])
+		if err == nil {
+			c.Pos += n
+			return o, nil
+		}
+		probe := jsonlex.Lexer{Data: c.Data, Pos: c.Pos}
+		if _, cut := probe.Value(); c.end || !errors.Is(cut, jsonlex.ErrUnexpectedEnd) {
+			return nil, err
+		}
+		c.fill(c.Pos)
 	}
 }
 

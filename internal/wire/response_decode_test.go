@@ -45,6 +45,17 @@ func FuzzDecodeResponse(f *testing.F) {
 		var want, got Response
 		errWant := json.Unmarshal(msg, &want)
 		errGot := DecodeResponse(msg, &got, fuzzMaxOrders)
+		// The same message in windows of a few more bytes each, so that
+		// values are cut at every place, decodes the same.
+		var streamed Response
+		step := len(msg)%7 + 1
+		errStreamed := DecodeResponseFrom(windows(msg, step), &streamed, fuzzMaxOrders)
+		if (errStreamed == nil) != (errGot == nil) || errors.Is(errStreamed, ErrTooManyOrders) != errors.Is(errGot, ErrTooManyOrders) {
+			t.Fatalf("%q: DecodeResponse error %v; in windows of %d or more new bytes: %v", msg, errGot, step, errStreamed)
+		}
+		if errGot == nil && !sameResponse(&streamed, &got) {
+			t.Fatalf("%q: in windows of %d or more new bytes %+v, whole %+v", msg, step, streamed, got)
+		}
 		if errWant == nil && errors.Is(errGot, ErrTooManyOrders) && len(want.Orders) > fuzzMaxOrders {
 			return // the one refusal json.Unmarshal does not make
 		}
@@ -54,16 +65,39 @@ func FuzzDecodeResponse(f *testing.F) {
 		if errWant != nil {
 			return
 		}
-		if got.Type != want.Type || got.Subprotocol != want.Subprotocol || got.Complete != want.Complete ||
-			!bytes.Equal(got.Metadata, want.Metadata) || (got.Orders == nil) != (want.Orders == nil) || len(got.Orders) != len(want.Orders) {
+		if !sameResponse(&got, &want) {
 			t.Fatalf("%q:\nDecodeResponse %+v\njson.Unmarshal %+v", msg, got, want)
 		}
-		for i := range want.Orders {
-			if (got.Orders[i] == nil) != (want.Orders[i] == nil) || (want.Orders[i] != nil && !got.Orders[i].Equal(want.Orders[i])) {
-				t.Fatalf("%q: order %d differs", msg, i)
-			}
-		}
 	})
+}
+
+// sameResponse says whether a and b hold the same response.
+func sameResponse(a, b *Response) bool {
+	if a.Type != b.Type || a.Subprotocol != b.Subprotocol || a.Complete != b.Complete ||
+		!bytes.Equal(a.Metadata, b.Metadata) || (a.Orders == nil) != (b.Orders == nil) || len(a.Orders) != len(b.Orders) {
+		return false
+	}
+	for i := range a.Orders {
+		if (a.Orders[i] == nil) != (b.Orders[i] == nil) || (a.Orders[i] != nil && !a.Orders[i].Equal(b.Orders[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// windows is a Source of msg that adds step bytes to each window, or as
+// many as it keeps if that is more (as framing.Reader does, so that a
+// value cut again and again is not decoded again at every byte), in one
+// buffer that it reuses as framing.Reader does, so that a decoder that
+// kept a slice of an old window would read the new one's bytes.
+func windows(msg []byte, step int) Source {
+	var buf []byte
+	return func(keep int) ([]byte, bool, error) {
+		buf = buf[:copy(buf, buf[len(buf)-keep:])]
+		n := min(max(step, keep), len(msg))
+		buf, msg = append(buf, msg[:n]...), msg[n:]
+		return buf, len(msg) == 0, nil
+	}
 }
 
 // maxOrdersPerResponse is ordersync.DefaultMaxOrdersPerResponse.
@@ -124,5 +158,46 @@ func BenchmarkDecodeResponse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// DecodeResponseFrom decodes a page of real orders cut into windows at
+// every size as DecodeResponse decodes it whole, and a source's error wins
+// over a decoding error, found before it or not: the rest of a message
+// that did not decode is read, so that a message too large fails as one.
+func TestDecodeResponseFrom(t *testing.T) {
+	page, err := json.Marshal(Response{Type: TypeResponse, Subprotocol: "/test/a", Orders: benchmarkOrders()[:20], Metadata: json.RawMessage(`{"next":20}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole Response
+	if err := DecodeResponse(page, &whole, maxOrdersPerResponse); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []int{1, 2, 3, 100, 1000, 4096, len(page)} {
+		var got Response
+		if err := DecodeResponseFrom(windows(page, step), &got, maxOrdersPerResponse); err != nil || !sameResponse(&got, &whole) {
+			t.Fatalf("in windows of %d more bytes: %v, or a different response", step, err)
+		}
+	}
+
+	tooLarge := errors.New("too large")
+	bad := []byte(`{"complete":"yes","orders":[` + strings.Repeat("null,", 100) + `null]}`)
+	next, reads := windows(bad, 30), 0
+	src := func(keep int) ([]byte, bool, error) {
+		if reads++; reads == 5 {
+			return nil, false, tooLarge
+		}
+		return next(keep)
+	}
+	if err := DecodeResponseFrom(src, new(Response), maxOrdersPerResponse); err != tooLarge {
+		t.Fatalf("a bad message that is also too large: %v, want the source's error", err)
+	}
+	if err := DecodeResponseFrom(windows(bad, 10), new(Response), maxOrdersPerResponse); err == nil || !strings.Contains(err.Error(), "complete") {
+		t.Fatalf("a bad message: %v, want the decoding error", err)
+	}
+	stuck := func(keep int) ([]byte, bool, error) { return bad[5-keep : 5], false, nil } // nothing after bad[:5]
+	if err := DecodeResponseFrom(stuck, new(Response), maxOrdersPerResponse); err == nil || !strings.Contains(err.Error(), "nothing new") {
+		t.Fatalf("a source that gives nothing new: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -296,6 +297,24 @@ func FuzzReadMessage(f *testing.F) {
 				t.Fatalf("in pieces of %d: message %d is %q; whole: %d messages", piece, i, msg, len(got))
 			}
 		}
+		// Read in parts, keeping part of each window, the stream gives the
+		// same messages.
+		partsReader, err := NewReader(&pieceReader{data: data, piece: piece}, max, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			msg, err := readParts(partsReader, i%3)
+			if err != nil {
+				if i < len(got) {
+					t.Fatalf("in parts: message %d: %v; whole: %q", i, err, got[i])
+				}
+				break
+			}
+			if i >= len(got) || !bytes.Equal(msg, got[i]) {
+				t.Fatalf("in parts: message %d is %q; whole: %d messages", i, msg, len(got))
+			}
+		}
 		// Compare with json.Decoder when the input is all valid objects
 		// (and short enough that no run of whitespace can be over-size).
 		if len(data) > max {
@@ -435,5 +454,110 @@ func TestReadMessageInPieces(t *testing.T) {
 	}
 	if next, err := r.ReadMessage(); err != nil || string(next) != `{"b":2}` {
 		t.Fatalf("next message %q, %v", next, err)
+	}
+}
+
+// readParts reads the next message in parts, consuming from each window
+// all but 1/keepShare of it (all of it for 0), and returns the message.
+func readParts(r *Reader, keepShare int) ([]byte, error) {
+	if err := r.NextMessage(); err != nil {
+		return nil, err
+	}
+	var msg []byte
+	keep := 0
+	for {
+		window, end, err := r.More(keep)
+		if err != nil {
+			return nil, err
+		}
+		if len(window) <= keep && !end {
+			return nil, fmt.Errorf("a window of %d bytes after keeping %d: nothing new", len(window), keep)
+		}
+		if !bytes.Equal(window[:keep], msg[len(msg)-keep:]) {
+			return nil, errors.New("the window does not start with the bytes kept")
+		}
+		if end {
+			return append(msg, window[keep:]...), nil
+		}
+		msg = append(msg, window[keep:]...)
+		keep = 0
+		if keepShare > 0 {
+			keep = len(window) / keepShare
+		}
+	}
+}
+
+// A message read in parts arrives whole, windows keeping what the caller
+// asks; the windows stay small whatever the message's size, and the bound
+// holds as it does for ReadMessage, whichever limit notices first.
+func TestReadMessageInParts(t *testing.T) {
+	big := `{"a":"` + strings.Repeat("0123456789", 500_000) + `"}`
+	reserved := 0
+	reserve := func(n int) error { reserved += n; return nil }
+	r, err := NewReader(strings.NewReader(big+` {"b":2} {"c":"`+strings.Repeat("x", 9<<20)+`"}`), 8<<20, reserve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readParts(r, 0)
+	if err != nil || string(got) != big {
+		t.Fatalf("read %d bytes, %v; want the %d of the message", len(got), err, len(big))
+	}
+	if reserved > 4*partStep+defaultBufferSize {
+		t.Errorf("reserved %d bytes for a message of %d consumed as it came", reserved, len(big))
+	}
+	if got, err := readParts(r, 2); err != nil || string(got) != `{"b":2}` {
+		t.Fatalf("next message %q, %v", got, err)
+	}
+	if _, err := readParts(r, 0); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("an over-size message: %v, want ErrTooLarge", err)
+	}
+
+	// A window that keeps all of itself doubles: a value longer than
+	// the window costs a few reads, not one per step.
+	r, err = NewReader(strings.NewReader(big), 8<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.NextMessage(); err != nil {
+		t.Fatal(err)
+	}
+	calls, window, end := 0, []byte(nil), false
+	for !end {
+		calls++
+		if window, end, err = r.More(len(window)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(window) != big || calls > 10 {
+		t.Fatalf("%d calls for a window of %d bytes, the message %d", calls, len(window), len(big))
+	}
+
+	// Memory refused under the bound: ErrTooLarge for a message over it,
+	// the refusal for one within it, with the stream still in step.
+	for _, tc := range []struct {
+		size   int
+		tooBig bool
+	}{{3 << 20, true}, {1536 << 10, false}} {
+		reserved := 0
+		reserve := func(n int) error {
+			if reserved+n > 64<<10 {
+				return errors.New("over budget")
+			}
+			reserved += n
+			return nil
+		}
+		r, err := NewReader(strings.NewReader(`{"a":"`+strings.Repeat("x", tc.size)+`"}{"next":1}`), 2<<20, reserve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = readParts(r, 1) // keeping every window whole
+		if errors.Is(err, ErrTooLarge) != tc.tooBig || (!tc.tooBig && !strings.Contains(fmt.Sprint(err), "over budget")) {
+			t.Fatalf("%d bytes: error %v, want ErrTooLarge %v", tc.size, err, tc.tooBig)
+		}
+		if !tc.tooBig {
+			if next, err := readParts(r, 0); err != nil || string(next) != `{"next":1}` {
+				t.Fatalf("next message %q, %v", next, err)
+			}
+		}
 	}
 }

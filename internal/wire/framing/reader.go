@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 )
 
 // ErrTooLarge is returned when a message is longer than the Reader's bound.
@@ -45,6 +44,7 @@ type Reader struct {
 	parts   [][]byte // the filled pieces of a message larger than pieceSize
 	reserve func(n int) error
 	read    int64
+	part    partState // a message read in parts (parts.go)
 }
 
 // NewReader returns a Reader of messages from r of at most max bytes each.
@@ -90,8 +90,15 @@ func (r *Reader) ReadMessage() ([]byte, error) {
 		return nil, err
 	}
 	r.msg, r.parts = r.msg[:0], r.parts[:0]
-	size := 0
 	var sc scanner
+	return r.readRest(&sc, 0)
+}
+
+// readRest reads on to the end of a message of which size bytes have been
+// read, sc having scanned them, and returns the bytes in r.msg (all the
+// message's, or those of them a reader in parts kept) followed by the
+// rest, in one buffer.
+func (r *Reader) readRest(sc *scanner, size int) ([]byte, error) {
 	for {
 		chunk, peekErr := r.peekSome()
 		if len(chunk) == 0 {
@@ -116,7 +123,7 @@ func (r *Reader) ReadMessage() ([]byte, error) {
 					if size += len(data); done {
 						return nil, err
 					}
-					return nil, r.refused(&sc, size, err)
+					return nil, r.refused(sc, size, err)
 				}
 			}
 			k := min(len(data), cap(r.msg)-len(r.msg))
@@ -125,18 +132,24 @@ func (r *Reader) ReadMessage() ([]byte, error) {
 			size += k
 		}
 		if done {
-			return r.join(size), nil
+			return r.join(), nil
 		}
 	}
 }
 
-// join returns the message, size bytes: r.msg, or, when the message came
-// in pieces, the pieces copied into one buffer that becomes r.msg. The
+// join returns the message: r.msg, or, when the message came in pieces,
+// the pieces copied into one buffer that becomes r.msg. The
 // copy needs no reservation of its own: the pieces' reservations, which
 // the Reader keeps, cover it, and the pieces are garbage once it is made.
-func (r *Reader) join(size int) []byte {
+// A reader of large messages reads them in parts (More) instead, which
+// never holds one whole.
+func (r *Reader) join() []byte {
 	if len(r.parts) == 0 {
 		return r.msg
+	}
+	size := len(r.msg)
+	for _, p := range r.parts {
+		size += len(p)
 	}
 	joined := make([]byte, 0, size)
 	for _, p := range r.parts {
@@ -145,13 +158,6 @@ func (r *Reader) join(size int) []byte {
 	joined = append(joined, r.msg...)
 	clear(r.parts)
 	r.msg, r.parts = joined, r.parts[:0]
-	if size >= collectAbove {
-		// The pieces are garbage now: collect them before the caller
-		// decodes the message, or the pieces, the message and what it
-		// decodes to are all in memory at once (47 MiB of RSS for a 16
-		// MiB message, 36 with this).
-		runtime.GC()
-	}
 	return joined
 }
 
@@ -237,12 +243,6 @@ func (r *Reader) skipSpace() error {
 // copying past it cost several times the message in garbage (213 MB for
 // one of 16 MiB), and once, near the resource manager's limit, 5.6 GB.
 const pieceSize = 1 << 20
-
-// collectAbove is the size of a message past which join runs the garbage
-// collector. No honest ordersync message comes near it (a page of 500
-// orders is about 480 kB), and a peer that sends such messages pays for
-// each collection with 4 MiB of bandwidth.
-const collectAbove = 4 << 20
 
 // grow makes room in a full r.msg for n more bytes of a message of which
 // size are read, reserving memory first: by doubling the buffer up to
