@@ -2,6 +2,8 @@ package ordersync
 
 import (
 	"bufio"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -43,5 +45,45 @@ func TestTooLargeScoredWhicheverLimitFirst(t *testing.T) {
 	if v, _ := tag(requesterHost, provider.ID(), peerscore.InvalidMessage); v != peerscore.InvalidMessageDelta {
 		t.Errorf("requester's %s tag for the provider = %d, want %d (last error %q)", peerscore.InvalidMessage, v,
 			peerscore.InvalidMessageDelta, requester.Stats().Providers[provider.ID()].LastError)
+	}
+}
+
+// A response over the size bound fails as too large, and scores its
+// provider once, even when the decoder, which takes a response in as it
+// arrives, finds it malformed long before the bound: the framing's
+// verdict on the whole message wins, as when the message was read whole
+// before it was decoded. One within the bound fails as invalid.
+func TestTooLargeWinsOverMalformed(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		orders int
+		want   error
+	}{{"over the bound", 3000, ErrMessageTooLarge}, {"within it", 10, ErrInvalidMessage}} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts := testnet.New(t, 2)
+			requesterHost, provider := hosts[0], hosts[1]
+			one, err := json.Marshal(orders(21, 1)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			order := string(one)
+			resp := `{"type":"Response","complete":"yes","orders":[` + order + strings.Repeat(","+order, tc.orders-1) + `]}` + "\n"
+			provider.SetStreamHandler(ID, func(s network.Stream) {
+				defer s.Close()
+				if _, err := bufio.NewReader(s).ReadBytes('\n'); err != nil {
+					return
+				}
+				_, _ = s.Write([]byte(resp))
+			})
+			requester := newService(t, requesterHost, []Subprotocol{newPager("/test/a", nil, 10)},
+				append(testOptions(t, 1), WithMaxResponseSize(2<<20))...)
+			_, err = requester.syncWithPeer(t.Context(), provider.ID())
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("sync error %v, want %v", err, tc.want)
+			}
+			if v, _ := tag(requesterHost, provider.ID(), peerscore.InvalidMessage); v != peerscore.InvalidMessageDelta {
+				t.Errorf("requester's %s tag for the provider = %d, want %d", peerscore.InvalidMessage, v, peerscore.InvalidMessageDelta)
+			}
+		})
 	}
 }
