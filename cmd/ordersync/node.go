@@ -28,8 +28,10 @@ import (
 const mdnsServiceName = "ordersync"
 
 // runNode is "ordersync node": a long-running node that serves its store,
-// runs GetOrders at start-up and SyncNeighbors rounds afterwards, keeps
-// every order it gets, and stops cleanly when ctx ends (SIGINT, SIGTERM).
+// runs GetOrders at start-up and SyncNeighbors rounds afterwards, syncs
+// with each peer that connects as soon as it is identified (see
+// connectSyncer), keeps every order it gets, and stops cleanly when ctx
+// ends (SIGINT, SIGTERM).
 //
 // Its stdout is for programs: first the addresses it listens on (as serve
 // prints them), then one line per sync round and, with --status-every, a
@@ -97,6 +99,23 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cli.PrintAddrs(stdout, h); err != nil {
 		return err
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	if !cfg.serveOnly {
+		// A peer that connects is synced with once identify says it
+		// speaks ordersync, not an interval later.
+		connects, err := newConnectSyncer(h, service.SyncPeer, cfg.interval, log)
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			connects.run(bgCtx)
+		}()
+	}
 	// Dial the bootstrap peers before the first sync, so that it does not
 	// begin with a backoff for want of peers; one that cannot be reached
 	// now is dialled again later.
@@ -104,10 +123,6 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	_ = cli.ConnectPeers(dialCtx, h, cfg.peers, 0, log)
 	cancelDial()
 
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
