@@ -1,7 +1,6 @@
 package ordersync
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/ordersync/ordersync/testing/testnet"
 )
@@ -66,13 +63,7 @@ func TestAnswerMemoryFigures(t *testing.T) {
 	answer := answerOf(t, "/test/a", DefaultMaxResponseSize-1024)
 	hosts := testnet.New(t, 2)
 	provider, requesterHost := hosts[0], hosts[1]
-	provider.SetStreamHandler(ID, func(s network.Stream) {
-		defer s.Close()
-		if _, err := bufio.NewReader(s).ReadBytes('\n'); err != nil {
-			return
-		}
-		_, _ = s.Write(answer)
-	})
+	answerOnce(provider, answer)
 	sub := newPager("/test/a", nil, 100_000)
 	sub.trust, sub.discard = true, true // the answer's cost, not signatures' or the store's
 	requester := newService(t, requesterHost, []Subprotocol{sub}, testOptions(t, 1)...)

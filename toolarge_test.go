@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 
@@ -30,13 +31,7 @@ func TestTooLargeScoredWhicheverLimitFirst(t *testing.T) {
 	testnet.Connect(t, requesterHost, provider)
 	huge := `{"type":"Response","subprotocol":"/test/a","orders":[],"complete":true,"metadata":{"next":0,"pad":"` +
 		strings.Repeat("x", 3<<20) + `"}}` + "\n"
-	provider.SetStreamHandler(ID, func(s network.Stream) {
-		defer s.Close()
-		if _, err := bufio.NewReader(s).ReadBytes('\n'); err != nil {
-			return
-		}
-		_, _ = s.Write([]byte(huge))
-	})
+	answerOnce(provider, []byte(huge))
 	requester := newService(t, requesterHost, []Subprotocol{newPager("/test/a", nil, 10)},
 		append(testOptions(t, 1), WithMaxResponseSize(2<<20))...)
 	if _, err := requester.syncWithPeer(t.Context(), provider.ID()); err == nil {
@@ -68,13 +63,7 @@ func TestTooLargeWinsOverMalformed(t *testing.T) {
 			}
 			order := string(one)
 			resp := `{"type":"Response","complete":"yes","orders":[` + order + strings.Repeat(","+order, tc.orders-1) + `]}` + "\n"
-			provider.SetStreamHandler(ID, func(s network.Stream) {
-				defer s.Close()
-				if _, err := bufio.NewReader(s).ReadBytes('\n'); err != nil {
-					return
-				}
-				_, _ = s.Write([]byte(resp))
-			})
+			answerOnce(provider, []byte(resp))
 			requester := newService(t, requesterHost, []Subprotocol{newPager("/test/a", nil, 10)},
 				append(testOptions(t, 1), WithMaxResponseSize(2<<20))...)
 			_, err = requester.syncWithPeer(t.Context(), provider.ID())
@@ -86,4 +75,16 @@ func TestTooLargeWinsOverMalformed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// answerOnce makes h a provider that answers each stream's first request
+// with resp, whatever it asked, and closes the stream.
+func answerOnce(h host.Host, resp []byte) {
+	h.SetStreamHandler(ID, func(s network.Stream) {
+		defer s.Close()
+		if _, err := bufio.NewReader(s).ReadBytes('\n'); err != nil {
+			return
+		}
+		_, _ = s.Write(resp)
+	})
 }

@@ -124,12 +124,5 @@ func (r *Reader) More(keep int) (window []byte, end bool, err error) {
 // memory first; it doubles, so that a window keeping a long value grows
 // a few times, not at every read.
 func (r *Reader) widen(need int) error {
-	newCap := min(max(2*cap(r.msg), need, 4096), max(r.max, need))
-	if err := r.take(newCap - cap(r.msg)); err != nil {
-		return fmt.Errorf("framing: reserving %d bytes for a message: %w", newCap-cap(r.msg), err)
-	}
-	grown := make([]byte, len(r.msg), newCap)
-	copy(grown, r.msg)
-	r.msg = grown
-	return nil
+	return r.growTo(min(max(2*cap(r.msg), need, 4096), max(r.max, need)))
 }

@@ -269,7 +269,12 @@ func (r *Reader) grow(n, size int) error {
 		r.msg = make([]byte, 0, piece)
 		return nil
 	}
-	newCap := min(max(2*cap(r.msg), need, 512), max(pieceSize, need), r.max)
+	return r.growTo(min(max(2*cap(r.msg), need, 512), max(pieceSize, need), r.max))
+}
+
+// growTo moves r.msg into a buffer of newCap bytes, reserving the
+// difference first.
+func (r *Reader) growTo(newCap int) error {
 	if err := r.take(newCap - cap(r.msg)); err != nil {
 		return fmt.Errorf("framing: reserving %d bytes for a message: %w", newCap-cap(r.msg), err)
 	}
