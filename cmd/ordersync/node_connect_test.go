@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
+	"github.com/libp2p/go-libp2p/p2p/protocol/identify/pb"
+	"github.com/libp2p/go-msgio/pbio"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/cli"
@@ -198,6 +201,53 @@ func TestNodeSyncsPeerIdentifiedLate(t *testing.T) {
 		t.Fatalf("the requester holds %d orders after the late peer's sync, want 25", n)
 	}
 	round, err = requester.SyncNeighbors(t.Context())
+	if err != nil || round.Peers != 1 || round.Synced != 1 {
+		t.Fatalf("the next round: %+v, %v; want the late peer tried and synced", round, err)
+	}
+}
+
+// A peer whose identify has not ended when a round asks for neighbours is
+// left out of it; when identify ends, listing ordersync, the peer is
+// synced at once and offered by the next round. The peer holds back its
+// answer to the requester's identify until the test gives it.
+func TestNodeSyncsPeerWhoseIdentifyEndsLate(t *testing.T) {
+	requesterHost, lateHost := plainHost(t), plainHost(t)
+	requester, held := testNode(t, requesterHost, 0, 0)
+	syncs := startConnectSyncer(t, requesterHost, requester, time.Hour)
+	asked := make(chan network.Stream, 1)
+	lateHost.SetStreamHandler(identify.ID, func(s network.Stream) { asked <- s })
+	testNode(t, lateHost, 34, 15)
+
+	// The late peer dials, so that its Connect waits for its own
+	// identify of the requester only.
+	if err := p2phost.Connect(t.Context(), lateHost, requesterHost); err != nil {
+		t.Fatal(err)
+	}
+	var idStream network.Stream
+	select {
+	case idStream = <-asked: // the requester's identify of it is under way
+	case <-t.Context().Done():
+		t.Fatal("the requester never asked the late peer to identify itself")
+	}
+	ended, cancel := context.WithCancel(t.Context())
+	cancel() // a round that may not wait for identify
+	if got := ordersync.NewHostNode(requesterHost).NeighborsSupporting(ended, ordersync.ID); len(got) != 0 {
+		t.Fatalf("neighbours %v before identify ended, want none", got)
+	}
+
+	var protocols []string
+	for _, p := range lateHost.Mux().Protocols() {
+		protocols = append(protocols, string(p))
+	}
+	if err := pbio.NewDelimitedWriter(idStream).WriteMsg(&pb.Identify{Protocols: protocols}); err != nil {
+		t.Fatal(err)
+	}
+	_ = idStream.Close()
+	syncs.waitSynced(lateHost.ID())
+	if n := held.Len(); n != 15 {
+		t.Fatalf("the requester holds %d orders after the late peer's sync, want 15", n)
+	}
+	round, err := requester.SyncNeighbors(t.Context())
 	if err != nil || round.Peers != 1 || round.Synced != 1 {
 		t.Fatalf("the next round: %+v, %v; want the late peer tried and synced", round, err)
 	}
