@@ -130,11 +130,26 @@ func FuzzHandleResponse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The same stream as the requester reads it, decoding each
+		// response as it arrives, must read and accept the same.
+		inParts, err := framing.NewReader(bytes.NewReader(data), fuzzRespMaxResponse, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// A few messages of one stream, as a requester reads them.
 		for range 4 {
 			msg, err := r.ReadMessage()
+			raw, _, readErr, decodeErr := ps.decodeResponse(inParts)
+			if (err != nil) != (readErr != nil) {
+				t.Fatalf("reading whole: %v; decoding as it arrives: %v", err, readErr)
+			}
 			if err != nil {
 				return
+			}
+			streamedOK := decodeErr == nil
+			if streamedOK {
+				_, _, checkErr := ps.checkResponse(raw)
+				streamedOK = checkErr == nil
 			}
 			before := totalAlloc()
 			sub, resp, err := ps.parseResponse(msg)
@@ -153,6 +168,9 @@ func FuzzHandleResponse(f *testing.F) {
 			}
 			if grew > limit {
 				t.Errorf("parsing a %d-byte response allocated %d bytes, over %d", len(msg), grew, limit)
+			}
+			if streamedOK != (err == nil) {
+				t.Fatalf("%q: parsed whole: %v; decoded as it arrived: accepted %v (%v)", msg, err, streamedOK, decodeErr)
 			}
 			if err != nil {
 				if !errors.Is(err, ErrInvalidMessage) {
