@@ -195,8 +195,8 @@ func TestSQLiteMigratesVersion1(t *testing.T) {
 		indexes = append(indexes, name)
 	}
 	rows.Close()
-	if want := []string{"orders_by_class", "orders_by_expiration", "orders_by_hash"}; version != 3 || !slices.Equal(indexes, want) {
-		t.Fatalf("after opening a version 1 database: version %d, indexes %v; want 3 and %v", version, indexes, want)
+	if want := []string{"orders_by_class", "orders_by_expiration", "orders_by_hash"}; version != 4 || !slices.Equal(indexes, want) {
+		t.Fatalf("after opening a version 1 database: version %d, indexes %v; want 4 and %v", version, indexes, want)
 	}
 	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
 		t.Fatalf("after the migration: %d orders, want the 50 written", len(got))
