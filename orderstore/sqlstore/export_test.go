@@ -55,3 +55,11 @@ func WriteVersion(dsn string, version int, orders []*zeroex.SignedOrder) error {
 	}
 	return nil
 }
+
+// SetPruneBatch sets how many orders a prune transaction deletes, for the
+// measurement, and returns a function that restores it.
+func SetPruneBatch(n int) (restore func()) {
+	old := pruneBatch
+	pruneBatch = n
+	return func() { pruneBatch = old }
+}

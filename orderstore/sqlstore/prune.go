@@ -15,7 +15,8 @@ import (
 // "Version 4"), so an AddOrders queued behind it waits no longer than
 // that, however many orders expire at once: the writer takes the calls
 // waiting between two batches into the next transaction.
-const pruneBatch = 500
+// A variable only so that the measurement can try others.
+var pruneBatch = 500
 
 // The pruner's waits: never shorter than minPrunerWait, so that a clock a
 // test holds still just before an expiry cannot make it spin, and never

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,15 +79,68 @@ func TestMeasurePruneStall(t *testing.T) {
 		}
 		t.Logf("built %d orders in %s", total, time.Since(began).Round(time.Second))
 	}
-	for _, prune := range []bool{false, true, false, true} {
-		measureSyncDuringPrune(t, template, total, prune)
+	batches := []int{-1}
+	for _, f := range strings.Fields(os.Getenv("ORDERSYNC_MEASURE_PRUNE_BATCHES")) {
+		if n, err := strconv.Atoi(f); err == nil {
+			batches = append(batches, n)
+		}
+	}
+	if len(batches) == 1 {
+		batches = append(batches, 0, -1, 0) // the default batch
+	}
+	for _, batch := range batches {
+		measureSyncDuringPrune(t, template, total, batch)
+	}
+	for _, batch := range batches {
+		if batch >= 0 {
+			measurePruneAlone(t, template, total, batch)
+		}
 	}
 }
 
+// measurePruneAlone times the deletion of the orders expiring at once
+// with nothing else writing: the average transaction of batch orders is
+// what a sync's AddOrders may wait behind.
+func measurePruneAlone(t *testing.T, template string, total int, batch int) {
+	if batch > 0 {
+		defer sqlstore.SetPruneBatch(batch)()
+	} else {
+		batch = 500
+	}
+	path := filepath.Join(t.TempDir(), "orders.db")
+	copyFile(t, template, path)
+	var mu sync.Mutex
+	now := pruneMeasureStart
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	began := time.Now()
+	s := open(t, "sqlite:"+path, sqlstore.WithExpiry(0), sqlstore.WithClock(clock))
+	opened := time.Since(began)
+	sub := s.Subscribe(1 << 20)
+	defer sub.Close()
+	began = time.Now()
+	mu.Lock()
+	now = now.Add(101 * time.Second)
+	mu.Unlock()
+	s.Get([32]byte{}) // a read wakes the pruner
+	for pruned := 0; pruned < total/5; pruned++ {
+		<-sub.Changes()
+	}
+	took := time.Since(began)
+	load, _ := os.ReadFile("/proc/loadavg")
+	t.Logf("prune alone, batch=%d: %d orders in %s, %s a transaction on average; Open took %s; load %s",
+		batch, total/5, took.Round(time.Millisecond), (took / time.Duration(total/5/batch)).Round(time.Microsecond),
+		opened.Round(time.Millisecond), string(load[:len(load)-1]))
+}
+
 // measureSyncDuringPrune runs a sync of pages of new orders against a copy
-// of template while the pruner deletes the orders expiring at once (prune)
-// or while nothing expires.
-func measureSyncDuringPrune(t *testing.T, template string, total int, prune bool) {
+// of template while the pruner deletes the orders expiring at once, batch
+// a transaction (the default for 0), or, for batch < 0 (the first run),
+// while nothing expires.
+func measureSyncDuringPrune(t *testing.T, template string, total int, batch int) {
+	prune := batch >= 0
+	if batch > 0 {
+		defer sqlstore.SetPruneBatch(batch)()
+	}
 	path := filepath.Join(t.TempDir(), "orders.db")
 	copyFile(t, template, path)
 	var mu sync.Mutex
@@ -135,8 +189,8 @@ func measureSyncDuringPrune(t *testing.T, template string, total int, prune bool
 	}
 	slices.Sort(lat)
 	load, _ := os.ReadFile("/proc/loadavg")
-	t.Logf("prune=%v: %d AddOrders of %d orders: max %s, p99 %s, median %s; pruned %d in %s; load %s",
-		prune, len(lat), per, lat[len(lat)-1].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond),
+	t.Logf("prune=%v batch=%d: %d AddOrders of %d orders: max %s, p99 %s, median %s; pruned %d in %s; load %s",
+		prune, batch, len(lat), per, lat[len(lat)-1].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond),
 		lat[len(lat)/2].Round(time.Microsecond), pruned, pruneTook.Round(time.Millisecond), string(load[:len(load)-1]))
 }
 
