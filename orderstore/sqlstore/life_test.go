@@ -3,15 +3,12 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderstore"
@@ -24,117 +21,6 @@ import (
 func onBoth(t *testing.T, test func(t *testing.T, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, "sqlite:"+filepath.Join(t.TempDir(), "orders.db")) })
 	t.Run("postgres", func(t *testing.T) { test(t, pgtestDatabase(t)) })
-}
-
-// TestCapacityFlood floods a store bounded to 500 orders, 50 of them
-// pinned, with 4 000 valid signed orders from four writers at once, as an
-// attacker who signs orders for free would (Memory's TestMemoryCapacityFlood
-// on the database): the store ends holding its capacity, every pinned
-// order, and of the rest those that expire first; everything it refused
-// expires after its MaxExpiration; its feed, counts and reconciliation
-// index agree with what it holds.
-func TestCapacityFlood(t *testing.T) {
-	onBoth(t, func(t *testing.T, dsn string) {
-		const capacity, pinnedCount, writers, perWriter, batch = 500, 50, 4, 1000, 100
-		ctx := context.Background()
-		s := open(t, dsn, sqlstore.WithCapacity(capacity), sqlstore.WithExpiry(time.Minute))
-		sub := s.Subscribe(100_000)
-		defer sub.Close()
-
-		pinned := ordergen.Generate(ordergen.Options{Seed: 2, Count: pinnedCount, ExpirationTimeSeconds: ordergen.DefaultExpirationTimeSeconds + 90*24*3600})
-		if n, err := s.AddPinnedOrders(ctx, pinned); err != nil || n != pinnedCount {
-			t.Fatalf("AddPinnedOrders: %d, %v", n, err)
-		}
-		flood := ordergen.Generate(ordergen.Options{Seed: 1, Count: writers * perWriter})
-		admitted := make([]int, writers)
-		var wg sync.WaitGroup
-		for w := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				mine := flood[w*perWriter : (w+1)*perWriter]
-				for start := 0; start < len(mine); start += batch {
-					adm, err := s.AdmitOrders(ctx, mine[start:start+batch])
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					for _, a := range adm {
-						switch a {
-						case orderstore.Admitted:
-							admitted[w]++
-						case orderstore.RefusedMaxExpiration:
-						default:
-							t.Errorf("a flooded order was %v", a)
-						}
-					}
-				}
-			}()
-		}
-		wg.Wait()
-
-		st := s.Stats()
-		if st.Orders != capacity || st.Pinned != pinnedCount || st.Capacity != capacity {
-			t.Fatalf("after the flood: %d orders, %d pinned, capacity %d; want %d, %d, %d", st.Orders, st.Pinned, st.Capacity, capacity, pinnedCount, capacity)
-		}
-		if n, err := s.Len(ctx); err != nil || n != capacity {
-			t.Fatalf("Len = %d, %v; want %d", n, err, capacity)
-		}
-		maxExp, bounded := s.MaxExpiration()
-		if !bounded || !maxExp.Equal(st.MaxExpiration) {
-			t.Fatalf("MaxExpiration = %v, %v; Stats says %v", maxExp, bounded, st.MaxExpiration)
-		}
-		total := 0
-		for _, n := range admitted {
-			total += n
-		}
-		if uint64(total)-st.Evicted != capacity-pinnedCount {
-			t.Fatalf("admitted %d, evicted %d: %d left of the flood, want %d", total, st.Evicted, uint64(total)-st.Evicted, capacity-pinnedCount)
-		}
-
-		heldSet := make(map[common.Hash]bool)
-		if err := s.Each(ctx, func(h common.Hash, _ *zeroex.SignedOrder) bool { heldSet[h] = true; return true }); err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range pinned {
-			if !heldSet[hashOf(t, o)] {
-				t.Fatal("a pinned order was evicted")
-			}
-		}
-		latestHeld, earliestGone := int64(0), int64(math.MaxInt64)
-		var kept []*zeroex.SignedOrder
-		for _, o := range flood {
-			exp := orderstore.ExpirationOf(o)
-			if heldSet[hashOf(t, o)] {
-				latestHeld = max(latestHeld, exp)
-				kept = append(kept, o)
-			} else {
-				earliestGone = min(earliestGone, exp)
-				if exp <= maxExp.Unix() {
-					t.Fatalf("an order expiring at %d, not after MaxExpiration %d, was let go", exp, maxExp.Unix())
-				}
-			}
-		}
-		if latestHeld > earliestGone {
-			t.Fatalf("the store holds an order expiring at %d and let one expiring at %d go", latestHeld, earliestGone)
-		}
-
-		added, evicted := 0, 0
-		for len(sub.Changes()) > 0 {
-			switch c := <-sub.Changes(); c.Kind {
-			case orderstore.ChangeAdded:
-				added++
-			case orderstore.ChangeEvicted:
-				evicted++
-			default:
-				t.Fatalf("unexpected change %v", c.Kind)
-			}
-		}
-		if sub.Missed() != 0 || added-evicted != capacity || uint64(evicted) != st.Evicted {
-			t.Fatalf("feed: %d added, %d evicted, %d missed; store: %d held, %d evicted", added, evicted, sub.Missed(), capacity, st.Evicted)
-		}
-		storetest.CheckReconcileIndex(t, s, append(kept, pinned...))
-	})
 }
 
 // TestPrunerExpiresUnread: with nobody reading, the pruner deletes an
