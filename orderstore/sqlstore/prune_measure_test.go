@@ -45,7 +45,9 @@ func measureOrders(first, n int, exp int64) []*zeroex.SignedOrder {
 // longest and the 99th-percentile AddOrders latency of that sync while the
 // pruner deletes the 200 000, against the same sync with nothing to prune.
 // Set ORDERSYNC_MEASURE_PRUNE_DB to a file path to run it (and
-// ORDERSYNC_MEASURE_PRUNE_ORDERS to change the 1 000 000).
+// ORDERSYNC_MEASURE_PRUNE_ORDERS to change the 1 000 000,
+// ORDERSYNC_MEASURE_PRUNE_BATCHES to try batch sizes, and
+// ORDERSYNC_MEASURE_PRUNE_ALONE_ONLY to time the prune without the sync).
 func TestMeasurePruneStall(t *testing.T) {
 	template := os.Getenv(measurePruneEnv)
 	if template == "" {
@@ -89,7 +91,9 @@ func TestMeasurePruneStall(t *testing.T) {
 		batches = append(batches, 0, -1, 0) // the default batch
 	}
 	for _, batch := range batches {
-		measureSyncDuringPrune(t, template, total, batch)
+		if os.Getenv("ORDERSYNC_MEASURE_PRUNE_ALONE_ONLY") == "" {
+			measureSyncDuringPrune(t, template, total, batch)
+		}
 	}
 	for _, batch := range batches {
 		if batch >= 0 {
