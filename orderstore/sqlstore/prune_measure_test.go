@@ -109,7 +109,7 @@ func measurePruneAlone(t *testing.T, template string, total int, batch int) {
 	if batch > 0 {
 		defer sqlstore.SetPruneBatch(batch)()
 	} else {
-		batch = 500
+		batch = 100 // pruneBatch's default
 	}
 	path := filepath.Join(t.TempDir(), "orders.db")
 	copyFile(t, template, path)

@@ -14,8 +14,11 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// Store is an orderstore.Store and orderstore.Getter on a SQL database. It
-// is safe for concurrent use. Make one with Open; Close it when done.
+// Store is an orderstore.Store on a SQL database, and a Getter,
+// ManyGetter, Remover, Subscriber, Admitter, Pinner, Capped, Expirer and
+// WholeReconciler. It is safe for concurrent use. Make one with Open (with
+// WithExpiry and WithCapacity for an order's life, as Memory has); Close
+// it when done.
 type Store struct {
 	d     *dialect
 	name  string  // the database, as errors name it (no password)
