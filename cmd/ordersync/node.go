@@ -57,7 +57,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer mon.Close()
 
-	store, held, closeStore, err := openNodeStore(ctx, cfg.db, cfg.rpc.memoryOptions()...)
+	store, held, closeStore, err := openNodeStore(ctx, cfg.db, cfg.rpc)
 	if err != nil {
 		return err
 	}
@@ -195,15 +195,15 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 	}
 }
 
-// openNodeStore opens the store --db names, or a memory store of opts
-// without it. held counts the orders in it (-1 if the database cannot
-// say); close closes it.
-func openNodeStore(ctx context.Context, dsn string, opts ...orderstore.MemoryOption) (store orderstore.Store, held func() int, close func(), err error) {
+// openNodeStore opens the store --db names, or a memory store without it,
+// either with the expiry and capacity of r's flags. held counts the
+// orders in it (-1 if the database cannot say); close closes it.
+func openNodeStore(ctx context.Context, dsn string, r *rpcFlags) (store orderstore.Store, held func() int, close func(), err error) {
 	if dsn == "" {
-		m := orderstore.NewMemory(opts...)
+		m := orderstore.NewMemory(r.memoryOptions()...)
 		return m, m.Len, func() { _ = m.Close() }, nil
 	}
-	db, err := sqlstore.Open(ctx, dsn)
+	db, err := sqlstore.Open(ctx, dsn, r.dbOptions()...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("--db: %w", err)
 	}

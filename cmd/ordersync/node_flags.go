@@ -90,7 +90,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	if err := cfg.monitor.check(); err != nil {
 		return nil, err
 	}
-	if err := cfg.rpc.check(cfg.db); err != nil {
+	if err := cfg.rpc.check(); err != nil {
 		return nil, err
 	}
 	addr, err := ma.NewMultiaddr(*listen)

@@ -16,6 +16,7 @@ import (
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/orderstore/sqlstore"
 )
 
 // rpcFlags are node's flags of 0x Mesh's JSON-RPC API (package meshrpc)
@@ -23,10 +24,11 @@ import (
 type rpcFlags struct {
 	addr    string
 	chainID int
-	// maxOrders bounds the memory store (orderstore.WithCapacity); 0: none.
+	// maxOrders bounds the store (orderstore.WithCapacity,
+	// sqlstore.WithCapacity); 0: none.
 	maxOrders int
 	// expiryMargin is how long before its expiration an order counts as
-	// expired (orderstore.WithExpiry).
+	// expired (orderstore.WithExpiry, sqlstore.WithExpiry).
 	expiryMargin time.Duration
 }
 
@@ -37,13 +39,13 @@ func addRPCFlags(fs *flag.FlagSet) *rpcFlags {
 	fs.StringVar(&r.addr, "rpc", "", "serve 0x Mesh v9's JSON-RPC API over HTTP and WebSocket on `ADDR` (host:port, or :port for 127.0.0.1); default off. "+
 		"A private API for the node's operator, with no authentication: keep it on loopback or behind a firewall")
 	fs.IntVar(&r.chainID, "rpc-chain-id", ordergen.DefaultChainID, "chain `ID` the API takes orders of (others get OrderForIncorrectChain) and reports; syncs are not filtered by it")
-	fs.IntVar(&r.maxOrders, "max-orders", 0, "most orders the memory store keeps: when full it evicts those that expire last, never pinned ones (0: no bound; not with --db)")
+	fs.IntVar(&r.maxOrders, "max-orders", 0, "most orders the store keeps (in memory or --db): when full it evicts those that expire last, never pinned ones (0: no bound)")
 	fs.DurationVar(&r.expiryMargin, "expiry-margin", 0, "orders within this `delay` of their expiration count as expired: refused, dropped, reported EXPIRED")
 	return r
 }
 
-// check refuses what cannot work; db is the --db flag.
-func (r *rpcFlags) check(db string) error {
+// check refuses what cannot work.
+func (r *rpcFlags) check() error {
 	if r.addr != "" {
 		host, _, err := net.SplitHostPort(r.addr)
 		if err != nil {
@@ -59,8 +61,6 @@ func (r *rpcFlags) check(db string) error {
 	switch {
 	case r.maxOrders < 0:
 		return cli.Usagef("--max-orders %d: want 0 or more", r.maxOrders)
-	case r.maxOrders > 0 && db != "":
-		return cli.Usagef("--max-orders: the database store (--db) has no capacity bound yet")
 	case r.expiryMargin < 0:
 		return cli.Usagef("--expiry-margin %v: must not be negative", r.expiryMargin)
 	}
@@ -72,6 +72,11 @@ func (r *rpcFlags) check(db string) error {
 // at most --max-orders.
 func (r *rpcFlags) memoryOptions() []orderstore.MemoryOption {
 	return []orderstore.MemoryOption{orderstore.WithExpiry(r.expiryMargin), orderstore.WithCapacity(r.maxOrders)}
+}
+
+// dbOptions are the same for a --db store.
+func (r *rpcFlags) dbOptions() []sqlstore.Option {
+	return []sqlstore.Option{sqlstore.WithExpiry(r.expiryMargin), sqlstore.WithCapacity(r.maxOrders)}
 }
 
 // startRPC starts the API when --rpc asks for it and says where on stderr

@@ -147,10 +147,17 @@ func TestRPCAddGetStats(t *testing.T) {
 // ADDED for orders added through the API, EXPIRED when they expire,
 // STOPPED_WATCHING when a full store evicts one; and the capacity's codes:
 // OrderMaxExpirationExceeded and DatabaseFullOfOrders. Over HTTP a
-// subscription is refused.
+// subscription is refused. --max-orders and --expiry-margin work the same
+// on a --db store as on the memory store.
 func TestRPCSubscribe(t *testing.T) {
-	bin := buildCLI(t, t.TempDir())
-	node := startRPCNode(t, bin, false, "--max-orders", "4")
+	dir := t.TempDir()
+	bin := buildCLI(t, dir)
+	t.Run("memory", func(t *testing.T) { testRPCSubscribe(t, bin) })
+	t.Run("sqlite", func(t *testing.T) { testRPCSubscribe(t, bin, "--db", "sqlite:"+filepath.Join(dir, "orders.db")) })
+}
+
+func testRPCSubscribe(t *testing.T, bin string, args ...string) {
+	node := startRPCNode(t, bin, false, append([]string{"--max-orders", "4", "--expiry-margin", "2s"}, args...)...)
 	c := dial(t, node.wsURL())
 	ctx := context.Background()
 
@@ -181,6 +188,11 @@ func TestRPCSubscribe(t *testing.T) {
 	call(t, c, &res, "mesh_addOrders", soon, map[string]bool{"pinned": false})
 	if len(res.Accepted) != 2 {
 		t.Fatalf("accepted %+v, want both", res)
+	}
+	// Within the margin: expired already.
+	call(t, c, &res, "mesh_addOrders", expiringOrders(199, 1, time.Now().Add(time.Second).Unix()), map[string]bool{"pinned": false})
+	if len(res.Rejected) != 1 || res.Rejected[0].Status.Code != "OrderExpired" {
+		t.Errorf("an order within --expiry-margin of its expiry: %+v, want OrderExpired", res)
 	}
 	soonSet := hashSet(t, soon)
 	seen := waitEvents(t, "ADDED then EXPIRED", events, sub, func(evs []rpcEvent) bool {
@@ -352,13 +364,15 @@ func TestRPCFlags(t *testing.T) {
 		{[]string{"--rpc", "nope"}, `--rpc "nope": want host:port`},
 		{[]string{"--rpc-chain-id", "5"}, "--rpc-chain-id 5"},
 		{[]string{"--max-orders", "-1"}, "--max-orders -1: want 0 or more"},
-		{[]string{"--max-orders", "10", "--db", "sqlite:x.db"}, "--max-orders: the database store (--db) has no capacity bound yet"},
 		{[]string{"--expiry-margin", "-1s"}, "--expiry-margin -1s: must not be negative"},
 	} {
 		_, err := parseNodeFlags(tc.args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
 		}
+	}
+	if _, err := parseNodeFlags([]string{"--max-orders", "10", "--expiry-margin", "5s", "--db", "sqlite:x.db"}, &bytes.Buffer{}); err != nil {
+		t.Errorf("--max-orders and --expiry-margin with --db: %v", err)
 	}
 	cfg, err := parseNodeFlags([]string{"--rpc", ":60557"}, &bytes.Buffer{})
 	if err != nil {

@@ -47,3 +47,39 @@ func TestSQLiteConformance(t *testing.T) {
 func TestPostgresConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) orderstore.Store { return openPostgres(t) })
 }
+
+// configured opens a store set up as cfg says, on the database dsn.
+func configured(t *testing.T, dsn string, cfg storetest.Config) orderstore.Store {
+	opts := []sqlstore.Option{sqlstore.WithClock(cfg.Now), sqlstore.WithCapacity(cfg.Capacity)}
+	if cfg.Expiry {
+		opts = append(opts, sqlstore.WithExpiry(cfg.Margin))
+	}
+	return open(t, dsn, opts...)
+}
+
+func TestSQLiteConfiguredConformance(t *testing.T) {
+	storetest.RunConfigured(t, func(t *testing.T, cfg storetest.Config) orderstore.Store {
+		return configured(t, "sqlite:"+filepath.Join(t.TempDir(), "orders.db"), cfg)
+	})
+}
+
+func TestPostgresConfiguredConformance(t *testing.T) {
+	storetest.RunConfigured(t, func(t *testing.T, cfg storetest.Config) orderstore.Store {
+		return configured(t, pgtestDatabase(t), cfg)
+	})
+}
+
+// TestSQLiteLimitsConformance runs the whole suite against stores with
+// expiry and a capacity that the suite's orders never reach: they take
+// the writer's judging path, which must keep every promise of Store.
+func TestSQLiteLimitsConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) orderstore.Store {
+		return open(t, "sqlite:"+filepath.Join(t.TempDir(), "orders.db"), sqlstore.WithExpiry(0), sqlstore.WithCapacity(100_000))
+	})
+}
+
+func TestPostgresLimitsConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) orderstore.Store {
+		return open(t, pgtestDatabase(t), sqlstore.WithExpiry(0), sqlstore.WithCapacity(100_000))
+	})
+}

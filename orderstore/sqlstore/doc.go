@@ -32,6 +32,13 @@
 // power. A crash mid-transaction leaves none of that transaction's orders.
 // Readers run concurrently with the writer and with each other.
 //
+// Given WithExpiry, a Store refuses expired orders, leaves them out of
+// every read, and deletes them in small transactions as they expire;
+// given WithCapacity, it holds at most that many orders, evicting the
+// unpinned ones that expire last (AddPinnedOrders pins). Both judge as
+// orderstore.Memory does, with the same errors and change feed
+// (docs/schema.md, version 4).
+//
 // Several processes may share one PostgreSQL database: each commit also
 // appends its changes to a change log in the database, and every Store
 // reads the others' changes from it a few times a second, so that its

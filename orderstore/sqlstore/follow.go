@@ -29,7 +29,7 @@ const followEvery = 200 * time.Millisecond
 // followBatch is how many logged changes one read takes.
 const followBatch = 10_000
 
-// changesPerInsert is how many log rows one INSERT carries (6 values each).
+// changesPerInsert is how many log rows one INSERT carries (7 values each).
 const changesPerInsert = 1_000
 
 // keepChanges is how many changes the log keeps; pruneEvery, how often a
@@ -64,18 +64,18 @@ func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []cha
 	seq := last - int64(n)
 	for start := 0; start < n; start += changesPerInsert {
 		end := min(start+changesPerInsert, n)
-		args := make([]any, 0, 6*(end-start))
+		args := make([]any, 0, 7*(end-start))
 		var q strings.Builder
-		q.WriteString("INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer) VALUES ")
+		q.WriteString("INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind) VALUES ")
 		for i := start; i < end; i++ {
 			c, gone := changeAt(added, removed, i)
 			if i > start {
 				q.WriteByte(',')
 			}
 			p := len(args)
-			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d)", p+1, p+2, p+3, p+4, p+5, p+6)
+			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
 			seq++
-			args = append(args, seq, c.hash.Bytes(), c.chainID, c.exchange, gone, s.writerID)
+			args = append(args, seq, c.hash.Bytes(), c.chainID, c.exchange, gone, s.writerID, int16(c.kind))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("change log: %w", err)
@@ -191,6 +191,7 @@ func (s *Store) followOnce(ctx context.Context) bool {
 			continue // in the index already: it was read from the table
 		}
 		changed = true
+		s.countLogged(g.removed)
 		if s.rec == nil {
 			continue
 		}
@@ -246,7 +247,7 @@ func (s *Store) publishLogged(g *logged) {
 	}
 	kind := orderstore.ChangeAdded
 	if g.removed {
-		kind = orderstore.ChangeRemoved
+		kind = leftKind(g.c.kind)
 	}
 	s.feed.Publish(orderstore.Change{Kind: kind, Hash: g.c.hash, Order: g.c.order})
 }
@@ -254,7 +255,7 @@ func (s *Store) publishLogged(g *logged) {
 // readLog reads up to followBatch changes logged after seq from.
 func (s *Store) readLog(ctx context.Context, from int64) ([]logged, error) {
 	rows, err := s.read.QueryContext(ctx,
-		"SELECT seq, hash, chain_id, exchange_address, removed, writer FROM ordersync_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+		"SELECT seq, hash, chain_id, exchange_address, removed, writer, kind FROM ordersync_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
 		from, followBatch)
 	if err != nil {
 		return nil, err
@@ -264,9 +265,11 @@ func (s *Store) readLog(ctx context.Context, from int64) ([]logged, error) {
 	for rows.Next() {
 		var g logged
 		var hash []byte
-		if err := rows.Scan(&g.seq, &hash, &g.c.chainID, &g.c.exchange, &g.removed, &g.writer); err != nil {
+		var kind int16
+		if err := rows.Scan(&g.seq, &hash, &g.c.chainID, &g.c.exchange, &g.removed, &g.writer, &kind); err != nil {
 			return nil, err
 		}
+		g.c.kind = orderstore.ChangeKind(kind)
 		g.c.hash = common.BytesToHash(hash)
 		got = append(got, g)
 	}

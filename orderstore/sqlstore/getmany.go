@@ -36,7 +36,9 @@ func (s *Store) GetMany(ctx context.Context, hashes []common.Hash) ([]*zeroex.Si
 			args[i] = h.Bytes()
 		}
 		q.WriteByte(')')
-		if err := s.lookupInto(ctx, q.String(), args, found); err != nil {
+		live, cutoff := s.liveOnly(len(chunk) + 1)
+		q.WriteString(live)
+		if err := s.lookupInto(ctx, q.String(), append(args, cutoff...), found); err != nil {
 			return nil, err
 		}
 		for i, h := range chunk {

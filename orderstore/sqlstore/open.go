@@ -34,6 +34,11 @@ type Option func(*config) error
 type config struct {
 	busyTimeout time.Duration
 	readers     int
+	// expiry and capacity (life.go)
+	expiry   bool
+	margin   time.Duration
+	now      func() time.Time
+	capacity int
 }
 
 // MaxReaders is the most connections WithReaders accepts.
@@ -85,14 +90,29 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 		path := strings.TrimPrefix(dsn, "sqlite:")
-		return openSQLite(ctx, path, cfg)
+		return withLimits(ctx, cfg)(openSQLite(ctx, path, cfg))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		if err := linked("postgres", dsn); err != nil {
 			return nil, err
 		}
-		return openPostgres(ctx, dsn, cfg)
+		return withLimits(ctx, cfg)(openPostgres(ctx, dsn, cfg))
 	}
 	return nil, fmt.Errorf("sqlstore: database %q: want sqlite:PATH or a postgres:// URL", redact(dsn))
+}
+
+// withLimits returns what sets up the expiry and capacity cfg asks for on
+// a store just opened.
+func withLimits(ctx context.Context, cfg config) func(*Store, error) (*Store, error) {
+	return func(s *Store, err error) (*Store, error) {
+		if err != nil {
+			return nil, err
+		}
+		if err := s.startLimits(ctx, cfg); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
+	}
 }
 
 // linked checks that the subpackage of the database kind is linked.

@@ -195,8 +195,8 @@ func TestSQLiteMigratesVersion1(t *testing.T) {
 		indexes = append(indexes, name)
 	}
 	rows.Close()
-	if want := []string{"orders_by_class", "orders_by_expiration", "orders_by_hash"}; version != 3 || !slices.Equal(indexes, want) {
-		t.Fatalf("after opening a version 1 database: version %d, indexes %v; want 3 and %v", version, indexes, want)
+	if want := []string{"orders_by_class", "orders_by_expiration", "orders_by_hash"}; version != 4 || !slices.Equal(indexes, want) {
+		t.Fatalf("after opening a version 1 database: version %d, indexes %v; want 4 and %v", version, indexes, want)
 	}
 	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
 		t.Fatalf("after the migration: %d orders, want the 50 written", len(got))
@@ -243,8 +243,14 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		"SELECT hash, order_json FROM orders WHERE hash > ? ORDER BY hash LIMIT ?": "USING INDEX orders_by_hash",
 		"SELECT hash, order_json FROM orders WHERE hash IN (?, ?)":                 "USING INDEX orders_by_hash",
 		"SELECT hash, chain_id, exchange_address FROM orders":                      "USING COVERING INDEX orders_by_class",
+		// Version 4: the pruner's and the eviction's selections, and the
+		// earliest expiration.
+		"SELECT hash FROM orders WHERE pinned IN (0, 1) AND expiration_time_seconds <= ? LIMIT ?":                  "USING INDEX orders_by_expiration (pinned=? AND expiration_time_seconds<?)",
+		"SELECT hash FROM orders WHERE pinned = 0 ORDER BY expiration_time_seconds DESC LIMIT ?":                   "USING INDEX orders_by_expiration (pinned=?)",
+		"SELECT min(expiration_time_seconds) FROM orders WHERE pinned = ?":                                         "USING COVERING INDEX orders_by_expiration",
+		"SELECT hash, order_json FROM orders WHERE hash > ? AND expiration_time_seconds > ? ORDER BY hash LIMIT ?": "USING INDEX orders_by_hash",
 	} {
-		rows, err := db.Query("EXPLAIN QUERY PLAN "+query, make([]byte, 32), 10)
+		rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args(query)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,4 +268,16 @@ func TestSQLiteQueryPlans(t *testing.T) {
 			t.Errorf("%s: plan %q, want %s", query, plan, want)
 		}
 	}
+}
+
+// args are values for query's placeholders: a hash first, then numbers.
+func args(query string) []any {
+	vals := []any{make([]byte, 32)}
+	if !strings.HasPrefix(query, "SELECT hash, order_json") {
+		vals[0] = 0
+	}
+	for range strings.Count(query, "?") - 1 {
+		vals = append(vals, 10)
+	}
+	return vals
 }

@@ -38,6 +38,7 @@ func (s *Store) Version() uint64 {
 // snapshot is empty with IndexSymbols 0; BuildReconcileIndex reports the
 // error.
 func (s *Store) ReconcileSnapshot(class orderstore.Class, symbols int) orderstore.ReconcileSnapshot {
+	s.expireForSnapshot()
 	if err := s.BuildReconcileIndex(s.life); err != nil {
 		return orderstore.ReconcileSnapshot{Version: s.Version()}
 	}
@@ -51,6 +52,7 @@ func (s *Store) ReconcileSnapshot(class orderstore.Class, symbols int) orderstor
 // ReconcileSnapshotAll is ReconcileSnapshot of every stored order, whatever
 // its class (see orderstore.WholeReconciler), from the same index.
 func (s *Store) ReconcileSnapshotAll(symbols int) orderstore.ReconcileSnapshot {
+	s.expireForSnapshot()
 	if err := s.BuildReconcileIndex(s.life); err != nil {
 		return orderstore.ReconcileSnapshot{Version: s.Version()}
 	}
@@ -197,11 +199,20 @@ func (s *Store) publish(added, removed []change) {
 	if !s.feed.Active() {
 		return
 	}
+	// Evictions first, as Memory reports them: they made room for the
+	// orders added.
+	for _, c := range removed {
+		if c.kind == orderstore.ChangeEvicted {
+			s.feed.Publish(orderstore.Change{Kind: c.kind, Hash: c.hash, Order: c.order})
+		}
+	}
 	for _, c := range added {
 		s.feed.Publish(orderstore.Change{Kind: orderstore.ChangeAdded, Hash: c.hash, Order: c.order})
 	}
 	for _, c := range removed {
-		s.feed.Publish(orderstore.Change{Kind: orderstore.ChangeRemoved, Hash: c.hash, Order: c.order})
+		if c.kind != orderstore.ChangeEvicted {
+			s.feed.Publish(orderstore.Change{Kind: leftKind(c.kind), Hash: c.hash, Order: c.order})
+		}
 	}
 }
 

@@ -29,7 +29,7 @@ type dialect struct {
 
 // schemaVersion is the version this package writes: len(migrations) of
 // every dialect.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // orderColumns are the columns AddOrders writes, in the order of row's
 // values.
@@ -90,7 +90,7 @@ var sqliteDialect = &dialect{
 		`CREATE UNIQUE INDEX orders_by_hash ON orders (hash)`,
 		`CREATE INDEX orders_by_expiration ON orders (expiration_time_seconds)`,
 		`CREATE INDEX orders_by_class ON orders (chain_id, exchange_address, hash)`,
-	}},
+	}, sqliteVersion4},
 	hasSchemaTable: `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'ordersync_schema'`,
 }
 
@@ -132,7 +132,7 @@ var postgresDialect = &dialect{
 		)`,
 		`CREATE TABLE ordersync_change_head (seq bigint NOT NULL)`,
 		`INSERT INTO ordersync_change_head (seq) VALUES (0)`,
-	}},
+	}, postgresVersion4},
 	changeLog: true,
 	// Any constant works; this one spells "ordersyn".
 	lockSchema:     `SELECT pg_advisory_xact_lock(8030604363432800622)`,

@@ -14,8 +14,11 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// Store is an orderstore.Store and orderstore.Getter on a SQL database. It
-// is safe for concurrent use. Make one with Open; Close it when done.
+// Store is an orderstore.Store on a SQL database, and a Getter,
+// ManyGetter, Remover, Subscriber, Admitter, Pinner, Capped, Expirer and
+// WholeReconciler. It is safe for concurrent use. Make one with Open (with
+// WithExpiry and WithCapacity for an order's life, as Memory has); Close
+// it when done.
 type Store struct {
 	d     *dialect
 	name  string  // the database, as errors name it (no password)
@@ -54,6 +57,11 @@ type Store struct {
 	// feed is the change feed (orderstore.Subscriber), published to
 	// under recMu as commits and other processes' changes are applied.
 	feed orderstore.ChangeFeed
+
+	// lim is expiry and capacity (life.go), nil without either; left
+	// counts the orders that left, by cause.
+	lim  *limits
+	left leftCounts
 }
 
 var (
@@ -91,6 +99,7 @@ func (s *Store) errorf(format string, args ...any) error {
 // after the first return its result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopPruner() // it writes: before the writer stops
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
@@ -123,9 +132,21 @@ func (s *Store) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (in
 	if len(orders) == 0 {
 		return 0, nil
 	}
-	rows, err := makeRows(orders)
+	if s.lim != nil {
+		return s.admit(ctx, orders, false, nil)
+	}
+	req, err := s.addRequest(ctx, orders)
 	if err != nil {
 		return 0, err
+	}
+	return s.submit(req)
+}
+
+// addRequest is the writer's request to add orders.
+func (s *Store) addRequest(ctx context.Context, orders []*zeroex.SignedOrder) (*writeRequest, error) {
+	rows, err := makeRows(orders)
+	if err != nil {
+		return nil, err
 	}
 	req := &writeRequest{ctx: ctx, rows: rows}
 	if s.feed.Active() {
@@ -137,7 +158,7 @@ func (s *Store) AddOrders(ctx context.Context, orders []*zeroex.SignedOrder) (in
 			}
 		}
 	}
-	return s.submit(req)
+	return req, nil
 }
 
 // Subscribe starts a subscription to the store's change feed (see
@@ -177,9 +198,12 @@ func (s *Store) OrdersAfter(ctx context.Context, after common.Hash, limit int) (
 	if limit == 0 {
 		return []*zeroex.SignedOrder{}, nil
 	}
+	// SQLite's placeholders count in the order they appear.
+	live, cutoff := s.liveOnly(2)
+	args := append(append([]any{after.Bytes()}, cutoff...), limit)
 	rows, err := s.read.QueryContext(ctx,
-		"SELECT hash, order_json FROM orders WHERE hash > "+s.d.placeholder(1)+" ORDER BY hash LIMIT "+s.d.placeholder(2),
-		after.Bytes(), limit)
+		"SELECT hash, order_json FROM orders WHERE hash > "+s.d.placeholder(1)+live+" ORDER BY hash LIMIT "+s.d.placeholder(len(args)),
+		args...)
 	if err != nil {
 		return nil, s.readError(ctx, err)
 	}
@@ -210,7 +234,8 @@ func (s *Store) Get(hash common.Hash) (*zeroex.SignedOrder, bool) {
 // Lookup is Get with a context and the database's error: nil, nil when the
 // order is not stored.
 func (s *Store) Lookup(ctx context.Context, hash common.Hash) (*zeroex.SignedOrder, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT hash, order_json FROM orders WHERE hash = "+s.d.placeholder(1), hash.Bytes())
+	live, args := s.liveOnly(2)
+	rows, err := s.read.QueryContext(ctx, "SELECT hash, order_json FROM orders WHERE hash = "+s.d.placeholder(1)+live, append([]any{hash.Bytes()}, args...)...)
 	if err != nil {
 		return nil, s.readError(ctx, err)
 	}
@@ -225,10 +250,15 @@ func (s *Store) Lookup(ctx context.Context, hash common.Hash) (*zeroex.SignedOrd
 	return o, nil
 }
 
-// Len returns how many orders the store holds. It counts the table.
+// Len returns how many orders the store holds. It counts the table (with
+// WithExpiry, the orders not expired).
 func (s *Store) Len(ctx context.Context) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM orders").Scan(&n); err != nil {
+	live, args := s.liveOnly(1)
+	if live != "" {
+		live = " WHERE pinned IN (0, 1)" + live
+	}
+	if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM orders"+live, args...).Scan(&n); err != nil {
 		return 0, s.readError(ctx, err)
 	}
 	return n, nil

@@ -3,12 +3,14 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math"
 	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -38,8 +40,11 @@ type writeRequest struct {
 	// them in the caller's order (both nil when it had no subscribers).
 	orders []*zeroex.SignedOrder
 	at     map[common.Hash]int
-	state  atomic.Int32
-	done   chan writeResult // buffered: the writer never blocks on it
+	// life, when set, has the writer judge the orders or prune
+	// (admit.go).
+	life  *lifeRequest
+	state atomic.Int32
+	done  chan writeResult // buffered: the writer never blocks on it
 }
 
 type writeResult struct {
@@ -134,6 +139,10 @@ func (s *Store) commit(group []*writeRequest, full *sql.Stmt) {
 			req.done <- writeResult{err: s.errorf("write: %w", err)}
 			continue
 		}
+		if req.life != nil && req.life.err != nil {
+			req.done <- writeResult{err: s.errorf("%w", req.life.err)}
+			continue
+		}
 		req.done <- writeResult{n: counts[i]}
 	}
 }
@@ -144,6 +153,8 @@ type change struct {
 	hash     common.Hash
 	chainID  sql.NullInt64
 	exchange []byte
+	// kind is why a removed row left: orderstore.ChangeRemoved when 0.
+	kind orderstore.ChangeKind
 	// order is the order added or removed, for the change feed: set when
 	// the feed has subscribers, and for another process's change only when
 	// the order could still be read.
@@ -165,6 +176,11 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 	counts := make([]int, len(group))
 	var added, removed []change
 	for i, req := range group {
+		if req.life != nil {
+			if err := s.screen(ctx, tx, req); err != nil {
+				return nil, err
+			}
+		}
 		first := len(added)
 		for start := 0; start < len(req.rows); start += rowsPerInsert {
 			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
@@ -175,12 +191,30 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 			counts[i] += len(added) - before
 		}
 		req.fillOrders(added[first:])
+		if req.life != nil {
+			if err := s.noteAdded(ctx, tx, req, added[first:]); err != nil {
+				return nil, err
+			}
+		}
 		if len(req.remove) > 0 {
 			before := len(removed)
 			if removed, err = s.delete(ctx, tx, req.remove, removed); err != nil {
 				return nil, err
 			}
 			counts[i] += len(removed) - before
+		}
+		if req.life != nil && req.life.prune > 0 {
+			before := len(removed)
+			if removed, err = s.expireBatch(ctx, tx, req.life.prune, removed); err != nil {
+				return nil, err
+			}
+			counts[i] += len(removed) - before
+		}
+	}
+	if s.lim != nil {
+		s.lim.lowered = math.MaxInt64
+		if added, removed, err = s.evictOver(ctx, tx, group, counts, added, removed); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.logChanges(ctx, tx, added, removed); err != nil {
@@ -189,6 +223,7 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 	if err := s.commitIndexed(tx, added, removed); err != nil {
 		return nil, err
 	}
+	s.settle(added, removed)
 	return counts, nil
 }
 

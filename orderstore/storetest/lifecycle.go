@@ -45,6 +45,8 @@ func RunConfigured(t *testing.T, newStore NewConfiguredStore) {
 		{"ExpiryMargin", testExpiryMargin},
 		{"Capacity", testCapacity},
 		{"CapacityPinned", testCapacityPinned},
+		{"CapacityFlood", testCapacityFlood},
+		{"LifeConcurrent", testLifeConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore) })
