@@ -1,0 +1,210 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/pagination"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/nodetest"
+	"github.com/ordersync/ordersync/testing/testnet"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// sharePerPage keeps pages small, so that a few thousand orders make a
+// book that a first sync spreads over lanes and shares.
+const sharePerPage = 100
+
+// startSharer runs a reconcile provider over store, its requests handled
+// by wrap's subprotocol when wrap is given.
+func startSharer(t *testing.T, h host.Host, store *orderstore.Memory, wrap func(*reconcile.Subprotocol) ordersync.Subprotocol) {
+	t.Helper()
+	sub := reconcile.New(store, nil, reconcile.WithPagination(pagination.WithPerPage(sharePerPage)))
+	var s ordersync.Subprotocol = sub
+	if wrap != nil {
+		s = wrap(sub)
+	}
+	nodetest.StartService(t, ordersync.NewHostNode(h), []ordersync.Subprotocol{s})
+}
+
+func joined(parts ...[]*zeroex.SignedOrder) []*zeroex.SignedOrder {
+	var out []*zeroex.SignedOrder
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// TestFirstSyncFromSeveralProviders: an empty requester syncs from three
+// providers with overlapping and disjoint sets at once. Each pages a share
+// of the hash space; the reconciliations after the shares fetch what only
+// one of them holds. The requester ends with the union, having received
+// far fewer than the three books' orders.
+func TestFirstSyncFromSeveralProviders(t *testing.T) {
+	orders := nodetest.Orders(6000)
+	common, onlyA, onlyB := orders[:5000], orders[5000:5500], orders[5500:]
+	hosts := testnet.New(t, 4)
+	startSharer(t, hosts[0], memoryWith(t, joined(common, onlyA)), nil)
+	startSharer(t, hosts[1], memoryWith(t, joined(common, onlyB)), nil)
+	startSharer(t, hosts[2], memoryWith(t, common), nil)
+	requester := nodetest.StartNode(t, hosts[3], nil, nil, all3)
+	requester.GetOrders(t, 3)
+	nodetest.SameOrders(t, requester.Store, orders)
+	got := requester.Counts().Received
+	t.Logf("received %d orders for %d (the books hold %d)", got, len(orders), 3*len(common)+len(onlyA)+len(onlyB))
+	if got > int64(len(orders))*13/10 {
+		t.Errorf("received %d orders for %d: the shares overlap", got, len(orders))
+	}
+}
+
+// staller serves pages until it has served after of them, and then
+// answers nothing more until its requester gives up.
+type staller struct {
+	*reconcile.Subprotocol
+	after  int32
+	served atomic.Int32
+	stop   <-chan struct{}
+}
+
+func (s *staller) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && md.Op == reconcile.OpPage && s.served.Add(1) > s.after {
+		select {
+		case <-ctx.Done():
+		case <-s.stop:
+		}
+		return nil, errors.New("stalled")
+	}
+	return s.Subprotocol.HandleOrderSyncRequest(ctx, req)
+}
+
+// TestFirstSyncProviderStallsMidShare: of two providers, one stops
+// answering a few pages into its share. The other takes its share over,
+// range by range and then by reconciling, and the requester ends with
+// every order.
+func TestFirstSyncProviderStallsMidShare(t *testing.T) {
+	orders := nodetest.Orders(6000)
+	hosts := testnet.New(t, 3)
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	startSharer(t, hosts[0], memoryWith(t, orders), nil)
+	startSharer(t, hosts[1], memoryWith(t, orders), func(s *reconcile.Subprotocol) ordersync.Subprotocol {
+		return &staller{Subprotocol: s, after: 4, stop: stop}
+	})
+	requester := nodetest.StartNodeWith(t, hosts[2], nil, nil, all3,
+		[]ordersync.Option{ordersync.WithMessageTimeout(time.Second)})
+	requester.GetOrders(t, 1)
+	nodetest.SameOrders(t, requester.Store, orders)
+	t.Logf("received %d orders for %d", requester.Counts().Received, len(orders))
+}
+
+// withholder serves pages from a store that lacks some of the orders its
+// sketches claim, as a provider that lies about what it holds.
+type withholder struct {
+	*reconcile.Subprotocol
+	pages ordersync.Subprotocol
+}
+
+func (w *withholder) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && md.Op != reconcile.OpSketch {
+		return w.pages.HandleOrderSyncRequest(ctx, req)
+	}
+	return w.Subprotocol.HandleOrderSyncRequest(ctx, req)
+}
+
+// TestFirstSyncProviderWithholdsOrders: one of two providers pages its
+// share without a fifth of the orders in it, and fetches without them
+// too. The reconciliation with the honest one after the shares finds them.
+func TestFirstSyncProviderWithholdsOrders(t *testing.T) {
+	orders := nodetest.Orders(6000)
+	var kept []*zeroex.SignedOrder
+	for i, o := range orders {
+		if i%5 != 0 {
+			kept = append(kept, o)
+		}
+	}
+	hosts := testnet.New(t, 3)
+	startSharer(t, hosts[0], memoryWith(t, orders), nil)
+	partial := reconcile.New(memoryWith(t, kept), nil, reconcile.WithPagination(pagination.WithPerPage(sharePerPage)))
+	startSharer(t, hosts[1], memoryWith(t, orders), func(s *reconcile.Subprotocol) ordersync.Subprotocol {
+		return &withholder{Subprotocol: s, pages: partial}
+	})
+	requester := nodetest.StartNode(t, hosts[2], nil, nil, all3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The withholder may or may not count as synced, depending on which
+	// sync reconciles first; the honest one must.
+	if err := requester.Service.SyncPeer(ctx, hosts[0].ID()); err != nil {
+		_ = err // joined by the GetOrders below, or ended by the other sync's share
+	}
+	var wg sync.WaitGroup
+	for _, h := range hosts[:2] {
+		wg.Add(1)
+		go func(p peer.ID) {
+			defer wg.Done()
+			_ = requester.Service.SyncPeer(ctx, p)
+		}(h.ID())
+	}
+	wg.Wait()
+	if err := requester.Service.SyncPeer(ctx, hosts[0].ID()); err != nil {
+		t.Fatalf("sync with the honest provider: %v", err)
+	}
+	nodetest.SameOrders(t, requester.Store, orders)
+}
+
+// TestFirstSyncWithAnOriginalNode: a provider that only pages (the
+// original network's subprotocols) is synced as before, its whole book,
+// beside a reconcile provider; both count as synced.
+func TestFirstSyncWithAnOriginalNode(t *testing.T) {
+	orders := nodetest.Orders(6000)
+	hosts := testnet.New(t, 3)
+	startSharer(t, hosts[0], memoryWith(t, orders), nil)
+	original := nodetest.StartNode(t, hosts[1], orders, nil, []string{v1, v0}, pagination.WithPerPage(sharePerPage))
+	requester := nodetest.StartNode(t, hosts[2], nil, nil, all3)
+	requester.GetOrders(t, 2)
+	nodetest.SameOrders(t, requester.Store, orders)
+	ps := requester.Service.Stats().Providers[original.Host.ID()]
+	if ps.Subprotocol != v1 || ps.LastError != "" {
+		t.Fatalf("original node: %+v", ps)
+	}
+}
+
+// TestConcurrentSyncsFetchEachOrderOnce: a requester that lacks the same
+// thousand orders of three providers syncs with all three at once, by
+// SyncPeer and GetOrders side by side: each missing order is received
+// once, and every provider counts as synced, also those whose orders
+// another delivered.
+func TestConcurrentSyncsFetchEachOrderOnce(t *testing.T) {
+	orders := nodetest.Orders(4000)
+	hosts := testnet.New(t, 4)
+	for _, h := range hosts[:3] {
+		startSharer(t, h, memoryWith(t, orders), nil)
+	}
+	requester := nodetest.StartNode(t, hosts[3], orders[:3000], nil, all3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	errs := make(chan error, 4)
+	for _, h := range hosts[:3] {
+		go func(p peer.ID) { errs <- requester.Service.SyncPeer(ctx, p) }(h.ID())
+	}
+	go func() { errs <- requester.Service.GetOrders(ctx, 3) }()
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodetest.SameOrders(t, requester.Store, orders)
+	if got := requester.Counts().Received; got != 1000 {
+		t.Errorf("received %d orders for the 1000 missing", got)
+	}
+	_ = slices.Clone[[]int]
+}
