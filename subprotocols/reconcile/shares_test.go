@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,14 +96,28 @@ func TestFirstSyncProviderStallsMidShare(t *testing.T) {
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
 	startSharer(t, hosts[0], memoryWith(t, orders), nil)
+	var stalled *staller
 	startSharer(t, hosts[1], memoryWith(t, orders), func(s *reconcile.Subprotocol) ordersync.Subprotocol {
-		return &staller{Subprotocol: s, after: 4, stop: stop}
+		stalled = &staller{Subprotocol: s, after: 4, stop: stop}
+		return stalled
 	})
 	requester := nodetest.StartNodeWith(t, hosts[2], nil, nil, all3,
-		[]ordersync.Option{ordersync.WithMessageTimeout(time.Second)})
-	requester.GetOrders(t, 1)
+		[]ordersync.Option{ordersync.WithMessageTimeout(3 * time.Second)})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() { errs <- requester.Service.SyncPeer(ctx, hosts[1].ID()) }()
+	if err := requester.Service.SyncPeer(ctx, hosts[0].ID()); err != nil {
+		t.Fatalf("sync with the provider that delivers: %v", err)
+	}
+	if err := <-errs; err == nil {
+		t.Error("the stalled sync counted")
+	}
 	nodetest.SameOrders(t, requester.Store, orders)
 	t.Logf("received %d orders for %d", requester.Counts().Received, len(orders))
+	if n := stalled.served.Load(); n <= stalled.after {
+		t.Errorf("the staller was asked for %d pages: it never stalled", n)
+	}
 }
 
 // withholder serves pages from a store that lacks some of the orders its
@@ -206,5 +219,46 @@ func TestConcurrentSyncsFetchEachOrderOnce(t *testing.T) {
 	if got := requester.Counts().Received; got != 1000 {
 		t.Errorf("received %d orders for the 1000 missing", got)
 	}
-	_ = slices.Clone[[]int]
+}
+
+// misdeliverer answers fetches with orders that were not asked for.
+type misdeliverer struct {
+	*reconcile.Subprotocol
+	other []*zeroex.SignedOrder
+}
+
+func (m *misdeliverer) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && md.Op == reconcile.OpFetch {
+		return &ordersync.Response{Orders: m.other, Complete: true,
+			Metadata: &reconcile.ResponseMetadata{Op: reconcile.OpFetch}}, nil
+	}
+	return m.Subprotocol.HandleOrderSyncRequest(ctx, req)
+}
+
+// TestLiarHoldsUpFetchesBriefly: a provider whose sketch claims the orders
+// the requester lacks, and whose fetches deliver other orders, syncs at
+// the same time as an honest one. Whatever it claimed first, the honest
+// sync fetches the missing orders and counts as synced; the other orders
+// are not stored. (The liar's sync fails with ErrUndelivered when its
+// fetches came first, and counts when the honest one's did: the requester
+// then holds every order of its set.)
+func TestLiarHoldsUpFetchesBriefly(t *testing.T) {
+	orders := nodetest.Orders(5000)
+	hosts := testnet.New(t, 3)
+	startSharer(t, hosts[0], memoryWith(t, orders[:4000]), nil)
+	startSharer(t, hosts[1], memoryWith(t, orders[:4000]), func(s *reconcile.Subprotocol) ordersync.Subprotocol {
+		return &misdeliverer{Subprotocol: s, other: orders[4500:4600]}
+	})
+	requester := nodetest.StartNode(t, hosts[2], orders[:3000], nil, all3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() { errs <- requester.Service.SyncPeer(ctx, hosts[1].ID()) }()
+	if err := requester.Service.SyncPeer(ctx, hosts[0].ID()); err != nil {
+		t.Fatalf("sync with the honest provider: %v", err)
+	}
+	if err := <-errs; err != nil && !errors.Is(err, reconcile.ErrUndelivered) {
+		t.Errorf("the liar's sync: %v", err)
+	}
+	nodetest.SameOrders(t, requester.Store, orders[:4000])
 }
