@@ -64,6 +64,10 @@ type syncState struct {
 	inSyncIfHeld bool
 
 	inSync bool
+	// received are the provider's symbols so far, and rescanned is true
+	// once the local set was read again by a scan (see rescan).
+	received  []riblt.Symbol
+	rescanned bool
 	// shared is true once the sync has paged a share of the hash space
 	// (shares.go) and reconciles after it.
 	shared bool
@@ -149,7 +153,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 			st.restarts++
 		}
 		if st.local == nil {
-			local, err := s.newLocalSet(ctx, provider)
+			local, err := s.newLocalSet(ctx, provider, false)
 			if err != nil {
 				return nil, err
 			}
@@ -171,7 +175,11 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 	if err != nil {
 		return nil, err
 	}
+	st.received = append(st.received, syms...)
 	err = st.dec.Add(syms)
+	if err != nil && errors.Is(err, riblt.ErrLocalMoved) && !st.rescanned {
+		err = s.rescan(ctx, provider, st)
+	}
 	s.metrics().ReconciliationRound(provider, ordersync.RoleRequester, Name, st.dec.Differences())
 	if err != nil {
 		if errors.Is(err, riblt.ErrInconsistent) {
@@ -225,13 +233,31 @@ func (s *Subprotocol) decoded(ctx context.Context, provider peer.ID, st *syncSta
 	// In sync once the requester holds what it lacked, whoever
 	// delivered it.
 	st.inSyncIfHeld = !holdsOwnRejected(st.local, localOnly)
-	st.dec, st.local = nil, nil // free them
+	st.dec, st.local, st.received = nil, nil, nil // free them
 	if len(want) == 0 {
 		st.inSync = st.inSyncIfHeld
 		return nil, nil
 	}
 	st.phase, st.want, st.diff = phaseFetch, want, slices.Clone(want)
 	return s.nextFetch(ctx, provider, st)
+}
+
+// rescan reads the local set again, by one scan of the store, and decodes
+// the symbols received so far against it. The index gives the local
+// set's first symbols as the store stood when the sync started, and a scan
+// the later ones; when other syncs stored orders in between, the two do
+// not belong to one set (riblt.ErrLocalMoved). Paging instead cost the
+// provider's whole book; a scan costs a read of the requester's own
+// store, and the symbols are not asked for again.
+func (s *Subprotocol) rescan(ctx context.Context, provider peer.ID, st *syncState) error {
+	st.rescanned = true
+	local, err := s.newLocalSet(ctx, provider, true)
+	if err != nil {
+		return err
+	}
+	st.local = local
+	st.dec = riblt.NewDecoder(local.source, s.cfg.maxDifferences)
+	return st.dec.Add(st.received)
 }
 
 // holdsOwnRejected reports whether the provider's set, as decoded, holds
@@ -255,7 +281,7 @@ func holdsOwnRejected(local *localSet, localOnly []riblt.Item) bool {
 
 // pageInstead gives up reconciling and pages from the beginning.
 func (s *Subprotocol) pageInstead(st *syncState) *ordersync.Request {
-	st.phase, st.dec, st.local = phasePage, nil, nil
+	st.phase, st.dec, st.local, st.received = phasePage, nil, nil, nil
 	return s.request(&RequestMetadata{Op: OpPage})
 }
 

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
@@ -261,4 +263,48 @@ func TestLiarHoldsUpFetchesBriefly(t *testing.T) {
 		t.Errorf("the liar's sync: %v", err)
 	}
 	nodetest.SameOrders(t, requester.Store, orders[:4000])
+}
+
+// mover answers a sync's first sketch request with fewer symbols than the
+// index holds, and before the next one has the requester's store take an
+// order, as another sync storing orders meanwhile would.
+type mover struct {
+	*reconcile.Subprotocol
+	keep  int
+	store *orderstore.Memory
+	order *zeroex.SignedOrder
+}
+
+func (m *mover) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	md, ok := req.Metadata.(*reconcile.RequestMetadata)
+	if ok && md.Op == reconcile.OpSketch && md.From > 0 {
+		if _, err := m.store.AddOrders(ctx, []*zeroex.SignedOrder{m.order}); err != nil {
+			return nil, err
+		}
+	}
+	res, err := m.Subprotocol.HandleOrderSyncRequest(ctx, req)
+	if err == nil && ok && md.Op == reconcile.OpSketch && md.From == 0 {
+		if rmd, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && len(rmd.Symbols) > m.keep*riblt.SymbolSize {
+			rmd.Symbols = rmd.Symbols[:m.keep*riblt.SymbolSize]
+		}
+	}
+	return res, err
+}
+
+// TestReconcileStoreMovesDuringSketch: the requester's store takes an
+// order while a reconciliation needs more symbols than its index keeps.
+// The requester reads its set again and decodes on, instead of paging the
+// provider's whole book.
+func TestReconcileStoreMovesDuringSketch(t *testing.T) {
+	orders := nodetest.Orders(10000)
+	hosts := testnet.New(t, 2)
+	requester := nodetest.StartNode(t, hosts[1], orders[:1000], nil, all3)
+	startSharer(t, hosts[0], memoryWith(t, orders[:9000]), func(s *reconcile.Subprotocol) ordersync.Subprotocol {
+		return &mover{Subprotocol: s, keep: orderstore.DefaultIndexSymbols - 100, store: requester.Store, order: orders[9999]}
+	})
+	requester.GetOrders(t, 1)
+	nodetest.SameOrders(t, requester.Store, append(slices.Clone(orders[:9000]), orders[9999]))
+	if got := requester.Counts().Received; got > 8000 {
+		t.Errorf("received %d orders for the 8000 missing: the sync paged", got)
+	}
 }
