@@ -25,6 +25,13 @@ type lane struct {
 // complete response, the end of every lane after it too).
 func (ps *peerSync) advance(x *exchange, l *lane, resp *Response, next *Request, fo *followers) {
 	switch {
+	case resp.Complete && next != nil:
+		// The subprotocol goes on after the provider's last page (as
+		// reconcile does after paging a share): this lane asks on a new
+		// stream, and the lanes after it end.
+		x.completed = true
+		ps.endLanes(func(o *lane) bool { return o.index > l.index })
+		l.req, l.written = next, false
 	case resp.Complete:
 		x.completed = true
 		ps.endLanes(func(o *lane) bool { return o.index >= l.index })

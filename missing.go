@@ -82,6 +82,26 @@ func (v *Validation) Release(provider peer.ID, hashes []common.Hash) {
 	}
 }
 
+// releaseProvider ends every fetch provider holds a claim on: the Service
+// calls it when a sync with provider ends, however it ended, so that a sync
+// that broke off between Claim and Release leaves no one waiting. At most
+// one sync per provider runs at once (flights.go), so its claims are that
+// sync's.
+func (v *Validation) releaseProvider(provider peer.ID) {
+	if v == nil {
+		return
+	}
+	m := &v.missing
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h, c := range m.fetching {
+		if c.provider == provider {
+			delete(m.fetching, h)
+			close(c.done)
+		}
+	}
+}
+
 // Await waits until no fetch holds a claim on any of hashes, and returns
 // nil, or ctx's error if ctx ends first. The caller then checks its store
 // for the orders: a fetch that ended may have failed.

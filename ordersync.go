@@ -10,6 +10,26 @@
 // minPeers peers have synced. These calls may run at once: the Service
 // never runs two syncs with one provider side by side.
 //
+// # Several providers, one copy
+//
+// The Service keeps one view of the orders being fetched, which it hands
+// to its subprotocols (Validation): a subprotocol that fetches by hash
+// (reconcile) claims each missing order before fetching it, so that
+// concurrent syncs fetch it from one provider, wait for that fetch, and
+// fetch it themselves only if it failed. A first sync into an empty store
+// pages; several first syncs at once page a share of the hash space each
+// (Validation.TakeShare), a provider that pages faster takes over part of
+// a slower one's share, and each then reconciles with its provider to find
+// what the shares missed. Providers that only page (the original
+// network's subprotocols) are synced whole, as before.
+//
+// A provider counts as synced (for GetOrders' minPeers, and SyncPeer's
+// nil) when its sync delivered at least one valid order, as in the
+// original protocol, or, with a subprotocol that reconciles
+// (InSyncReporter), when the sync showed that this node holds every
+// order of the provider's set that it did not reject, whichever provider
+// delivered them.
+//
 // What a requester stores passes the library's checks (well formed, in
 // range, signed by the maker, within its filter), the Service's expiry
 // rule (WithExpiry) and the node's own Validator (WithValidator), and

@@ -14,9 +14,13 @@ import (
 )
 
 // GetOrders syncs with connected peers, in random order and at most
-// minPeers at once (no more than are still missing), until minPeers distinct peers have each finished a sync
-// that delivered at least one valid order (or that showed, through an
-// InSyncReporter, that this node already held the peer's orders). Between rounds it waits with
+// minPeers at once (no more than are still missing), until minPeers
+// distinct peers have each finished a sync that counts: one that delivered
+// at least one valid order, as the original rule says, or, with a
+// subprotocol that reconciles (InSyncReporter), one that showed that this
+// node holds every order of the peer's set that it did not reject, even
+// when other peers delivered them (the syncs of one call share the work:
+// see the package documentation). Between rounds it waits with
 // exponential backoff (WithBackoff). A sync that broke off is resumed, in a
 // later round, from the last request it got to.
 //

@@ -93,8 +93,10 @@ type InSyncReporter interface {
 // lane (where it ends, say) beside what goes on the wire.
 //
 // Lanes are ordered: a complete response to a request of lane i means the
-// provider holds nothing after that request's cursor, so it ends lane i
-// and every lane after it. A lane also ends when NextLaneRequest and
+// provider holds nothing after that request's cursor, so it ends every
+// lane after lane i, and lane i too unless HandleLaneResponse returns a
+// next request for it (a reconciliation after paging, say), which goes on
+// a new stream. A lane also ends when NextLaneRequest and
 // HandleLaneResponse return no next request; the sync is done when every
 // lane is. Responses that end a lane pass the per-sync bounds and do not
 // count towards them, as a complete response does without lanes: a sync

@@ -155,6 +155,7 @@ type Validation struct {
 	skew      time.Duration
 	log       logrus.FieldLogger
 	missing   missingView // the orders being fetched now, shared by every call
+	shares    shareBoard  // the first syncs paging now, and their shares
 }
 
 // Check judges orders that provider sent and that passed the library's

@@ -15,6 +15,11 @@ type Source interface {
 // differences than its limit.
 var ErrTooManyDifferences = errors.New("riblt: more differences than the limit")
 
+// ErrLocalMoved is the Decoder's error when the local Source gives fewer
+// symbols than asked for: a source that could not extend the set it began
+// with (see Prefixed).
+var ErrLocalMoved = errors.New("riblt: the local source cannot give the symbols asked for")
+
 // ErrInconsistent is the Decoder's error when the remote symbols cannot be
 // those of any set: the same item decoded twice.
 var ErrInconsistent = errors.New("riblt: remote symbols are inconsistent")
@@ -66,7 +71,7 @@ func (d *Decoder) Add(remote []Symbol) error {
 	end := start + len(remote)
 	local := d.local.Symbols(start, end)
 	if len(local) != len(remote) {
-		d.err = fmt.Errorf("riblt: local source gave %d symbols for [%d, %d)", len(local), start, end)
+		d.err = fmt.Errorf("%w: %d symbols for [%d, %d)", ErrLocalMoved, len(local), start, end)
 		return d.err
 	}
 	d.coded = append(d.coded, remote...)

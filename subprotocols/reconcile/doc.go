@@ -23,7 +23,11 @@
 //  2. The requester subtracts its own symbols and peels. Until every symbol
 //     is empty it asks for half as many symbols again as it has, from the
 //     same snapshot. When all are empty, it checks the decoded difference
-//     against the provider's digest.
+//     against the provider's digest. Its own first 8 192 symbols come from
+//     its store's index as the sync began, later ones from a scan; when
+//     other syncs stored orders in between, it reads its set again by one
+//     scan and decodes the symbols it has against that, once per sync
+//     (before, it paged the provider's whole book).
 //  3. It fetches the orders it lacks by hash (op "fetch"), at most 500 per
 //     request, ascending; the provider answers with those it still holds
 //     that match the filter. Every order goes through package
@@ -54,8 +58,39 @@
 // decoded difference that the digest confirms, that the requester already
 // held every order of a non-empty provider set (InSync, through
 // ordersync.InSyncReporter): a peer we are in sync with has done its job.
-// An empty provider set is still ordersync.ErrNoOrdersFromPeer, and so is a
-// sync whose missing orders were all rejected.
+// The orders it lacked may have come from another provider meanwhile: once
+// the requester holds every one of them (or rejected it for what every copy
+// carries), the sync counts. An empty provider set is still
+// ordersync.ErrNoOrdersFromPeer, and so is a sync whose missing orders
+// were all rejected.
+//
+// # Several providers at once
+//
+// A requester that reconciles with several providers at once finds the
+// same orders missing in each. Before each fetch it claims the hashes in
+// the Service's view of the orders being fetched (ordersync.Validation's
+// Claim): it leaves out what the store holds and what another sync is
+// fetching, waits for that fetch to end, and fetches what is still
+// missing itself. Each missing order comes from one provider; a provider
+// that claims orders and never delivers them holds the others up for one
+// fetch (at most the message timeout), after which they fetch them. After
+// 4 such waits a sync fetches without claiming.
+//
+// A first sync into an empty store pages, and several at once page a
+// share of the hash space each (ordersync.Validation's TakeShare): the
+// first takes the whole space into its lanes, a later one the upper half
+// of what is left of each lane of the largest share, and the lanes of a
+// share whose end moved stop there. When every lane of a share has ended,
+// its last lane takes half of the widest range another provider has left,
+// as long as that is worth 4 pages, so that a fast provider takes over
+// from a slow or stalled one; then the sync waits, at most 10 s, for the
+// other shares, and starts over with a sketch request: it reconciles with
+// its provider and fetches what the shares missed (orders a provider
+// withheld, or that only its provider holds). Nothing changes on the
+// wire: a provider sees page requests after cursors of the requester's
+// choosing, then a sketch request. Measured with two providers holding the
+// same 100 000 orders (cmd/ordersync sync, library defaults): 1.02-1.03
+// times the bytes of one provider's sync, where it was 2.00 times.
 //
 // # Rejected orders
 //

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -49,7 +50,13 @@ func (s *Subprotocol) Spread(ctx context.Context, res *ordersync.Response, next 
 	if err != nil || md.Op != OpPage {
 		return nil, err
 	}
-	lanes := paging.SplitLanes(s.pager.Cursor(res.ProviderID), common.BytesToHash(md.After), n)
+	prev, cursor := s.pager.Cursor(res.ProviderID), common.BytesToHash(md.After)
+	if s.view() != nil && s.firstSync(res.ProviderID) {
+		// Into an empty store: page a share, and leave the rest to the
+		// other providers paged at once (shares.go).
+		return s.shareLanes(res.ProviderID, prev, cursor, n), nil
+	}
+	lanes := paging.SplitLanes(prev, cursor, n)
 	if lanes == nil {
 		return nil, nil
 	}
@@ -63,12 +70,24 @@ func (s *Subprotocol) Spread(ctx context.Context, res *ordersync.Response, next 
 	return reqs, nil
 }
 
+// errUntold is NextLaneRequest's error when only HandleLaneResponse can
+// tell what follows.
+var errUntold = errors.New("reconcile: the next request depends on what the response holds")
+
 // NextLaneRequest returns the request that HandleLaneResponse will return
-// for res, the answer to req: nil when res ends req's lane.
+// for res, the answer to req: nil when res ends req's lane. For a lane of
+// a share, whose end may move, and for the sketches and fetches that
+// follow a share, it cannot tell.
 func (s *Subprotocol) NextLaneRequest(ctx context.Context, req *ordersync.Request, res *ordersync.Response) (*ordersync.Request, error) {
-	l, page, err := s.lanePage(req, res)
+	if !isLane(req) {
+		return nil, errUntold
+	}
+	l, page, share, err := s.lanePage(req, res)
 	if err != nil {
 		return nil, err
+	}
+	if share != nil {
+		return nil, errUntold
 	}
 	next, done, err := s.pager.PeekLane(page, l)
 	if err != nil || done {
@@ -80,9 +99,16 @@ func (s *Subprotocol) NextLaneRequest(ctx context.Context, req *ordersync.Reques
 // HandleLaneResponse validates and stores the orders of a page of req's
 // lane and returns the lane's next request, or nil when it has ended.
 func (s *Subprotocol) HandleLaneResponse(ctx context.Context, req *ordersync.Request, res *ordersync.Response) (*ordersync.Request, int, error) {
-	l, page, err := s.lanePage(req, res)
+	if !isLane(req) {
+		// The reconciliation after a share: one request at a time.
+		return s.HandleOrderSyncResponse(ctx, res)
+	}
+	l, page, share, err := s.lanePage(req, res)
 	if err != nil {
 		return nil, 0, err
+	}
+	if share != nil {
+		return s.handleShareLane(ctx, l, share.index, share.run, page)
 	}
 	acc, err := s.pager.AcceptLane(ctx, page, l)
 	if err != nil || acc.Done {
@@ -109,21 +135,39 @@ func (s *Subprotocol) pageOf(res *ordersync.Response) (page paging.Page, ok bool
 	return page, true, nil
 }
 
+// isLane reports whether req is a lane's page request rather than one of
+// the sketches and fetches after a share, which the sync makes in a lane
+// of its own too.
+func isLane(req *ordersync.Request) bool {
+	if req == nil {
+		return true // lanePage refuses it
+	}
+	_, plain := req.Metadata.(*RequestMetadata)
+	return !plain
+}
+
 // lanePage is the lane of req, a request Spread or NextLaneRequest made,
-// and res, its answer, as a page.
-func (s *Subprotocol) lanePage(req *ordersync.Request, res *ordersync.Response) (paging.Lane, paging.Page, error) {
+// and res, its answer, as a page; share is req's metadata when the lane
+// pages a share.
+func (s *Subprotocol) lanePage(req *ordersync.Request, res *ordersync.Response) (paging.Lane, paging.Page, *shareLaneMetadata, error) {
 	var l *paging.LaneMetadata[RequestMetadata]
+	var share *shareLaneMetadata
 	if req != nil {
-		l, _ = req.Metadata.(*paging.LaneMetadata[RequestMetadata])
+		switch md := req.Metadata.(type) {
+		case *paging.LaneMetadata[RequestMetadata]:
+			l = md
+		case *shareLaneMetadata:
+			l, share = &md.LaneMetadata, md
+		}
 	}
 	if l == nil {
-		return paging.Lane{}, paging.Page{}, fmt.Errorf("%w: a lane's answer to a request of no lane", ErrUnexpected)
+		return paging.Lane{}, paging.Page{}, nil, fmt.Errorf("%w: a lane's answer to a request of no lane", ErrUnexpected)
 	}
 	page, ok, err := s.pageOf(res)
 	if err == nil && !ok {
 		err = fmt.Errorf("%w: a lane's page request answered with no page", ErrUnexpected)
 	}
-	return l.Lane, page, err
+	return l.Lane, page, share, err
 }
 
 // laneRequest is lane l's request for the orders after cursor.

@@ -69,11 +69,11 @@ func (s *Subprotocol) rejectedNotHeld(provider peer.ID) (all, own []common.Hash)
 }
 
 // newLocalSet reads the local set: from the store's index when it has one
-// of the set (the filter's class, or every order without a filter), by
-// scanning otherwise.
-func (s *Subprotocol) newLocalSet(ctx context.Context, provider peer.ID) (*localSet, error) {
+// of the set (the filter's class, or every order without a filter) and
+// scan is false, by scanning otherwise.
+func (s *Subprotocol) newLocalSet(ctx context.Context, provider peer.ID, scan bool) (*localSet, error) {
 	ls := &localSet{}
-	if ix, ok := fromIndex(s.store, s.filter, riblt.DefaultIndexSymbols); ok {
+	if ix, ok := fromIndex(s.store, s.filter, riblt.DefaultIndexSymbols); ok && !scan {
 		versioned := s.store.(orderstore.Versioned) // every index is
 		ls.digest = ix.digest
 		ls.source = riblt.Prefixed(ix.prefix, func() *riblt.Encoder {

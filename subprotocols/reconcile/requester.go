@@ -51,8 +51,26 @@ type syncState struct {
 	asked       []common.Hash // the fetch under way, ascending
 	askedTotal  int
 	undelivered int
+	// busy are wanted hashes that other syncs were fetching, ascending;
+	// awaits counts the waits for them, and unclaimed is set once the
+	// sync fetches without claiming (see maxAwaits).
+	busy      []common.Hash
+	awaits    int
+	unclaimed bool
+	// diff is what the decoded difference showed the provider holds and
+	// the requester lacked; inSyncIfHeld is true when holding all of it
+	// makes the two in sync (no copy of the provider's was rejected).
+	diff         []common.Hash
+	inSyncIfHeld bool
 
 	inSync bool
+	// received are the provider's symbols so far, and rescanned is true
+	// once the local set was read again by a scan (see rescan).
+	received  []riblt.Symbol
+	rescanned bool
+	// shared is true once the sync has paged a share of the hash space
+	// (shares.go) and reconciles after it.
+	shared bool
 }
 
 // syncTable holds the requester's syncs, a bounded number of them.
@@ -135,7 +153,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 			st.restarts++
 		}
 		if st.local == nil {
-			local, err := s.newLocalSet(ctx, provider)
+			local, err := s.newLocalSet(ctx, provider, false)
 			if err != nil {
 				return nil, err
 			}
@@ -157,7 +175,11 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 	if err != nil {
 		return nil, err
 	}
+	st.received = append(st.received, syms...)
 	err = st.dec.Add(syms)
+	if err != nil && errors.Is(err, riblt.ErrLocalMoved) && !st.rescanned {
+		err = s.rescan(ctx, provider, st)
+	}
 	s.metrics().ReconciliationRound(provider, ordersync.RoleRequester, Name, st.dec.Differences())
 	if err != nil {
 		if errors.Is(err, riblt.ErrInconsistent) {
@@ -174,12 +196,12 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		return s.request(&RequestMetadata{Op: OpSketch, Snapshot: st.snapshot, From: received,
 			Count: max(16, received/2)}), nil
 	}
-	return s.decoded(provider, st), nil
+	return s.decoded(ctx, provider, st)
 }
 
 // decoded checks a finished decoding against the provider's digest and
 // starts fetching what is missing.
-func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Request {
+func (s *Subprotocol) decoded(ctx context.Context, provider peer.ID, st *syncState) (*ordersync.Request, error) {
 	remoteOnly, localOnly := st.dec.RemoteOnly(), st.dec.LocalOnly()
 	// The provider's set is the local one, less what only the local one
 	// holds, plus what only the provider does.
@@ -194,7 +216,7 @@ func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Reques
 		// Symbols that cancel where the sets differ: a forgery, or a
 		// faulty provider. Paging cannot be fooled.
 		s.cfg.scorer.AddPeerScore(provider, peerscore.InvalidSketch, peerscore.InvalidSketchDelta)
-		return s.pageInstead(st)
+		return s.pageInstead(st), nil
 	}
 	getter, _ := s.store.(orderstore.Getter)
 	want := make([]common.Hash, 0, len(remoteOnly))
@@ -208,14 +230,34 @@ func (s *Subprotocol) decoded(provider peer.ID, st *syncState) *ordersync.Reques
 		want = append(want, h)
 	}
 	slices.SortFunc(want, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
-	inSync := len(remoteOnly) == 0 && !holdsOwnRejected(st.local, localOnly)
-	st.dec, st.local = nil, nil // free them
+	// In sync once the requester holds what it lacked, whoever
+	// delivered it.
+	st.inSyncIfHeld = !holdsOwnRejected(st.local, localOnly)
+	st.dec, st.local, st.received = nil, nil, nil // free them
 	if len(want) == 0 {
-		st.inSync = inSync
-		return nil
+		st.inSync = st.inSyncIfHeld
+		return nil, nil
 	}
-	st.phase, st.want = phaseFetch, want
-	return s.nextFetch(st)
+	st.phase, st.want, st.diff = phaseFetch, want, slices.Clone(want)
+	return s.nextFetch(ctx, provider, st)
+}
+
+// rescan reads the local set again, by one scan of the store, and decodes
+// the symbols received so far against it. The index gives the local
+// set's first symbols as the store stood when the sync started, and a scan
+// the later ones; when other syncs stored orders in between, the two do
+// not belong to one set (riblt.ErrLocalMoved). Paging instead cost the
+// provider's whole book; a scan costs a read of the requester's own
+// store, and the symbols are not asked for again.
+func (s *Subprotocol) rescan(ctx context.Context, provider peer.ID, st *syncState) error {
+	st.rescanned = true
+	local, err := s.newLocalSet(ctx, provider, true)
+	if err != nil {
+		return err
+	}
+	st.local = local
+	st.dec = riblt.NewDecoder(local.source, s.cfg.maxDifferences)
+	return st.dec.Add(st.received)
 }
 
 // holdsOwnRejected reports whether the provider's set, as decoded, holds
@@ -237,24 +279,9 @@ func holdsOwnRejected(local *localSet, localOnly []riblt.Item) bool {
 	return false
 }
 
-// nextFetch is the request for the next page of wanted hashes, or nil.
-func (s *Subprotocol) nextFetch(st *syncState) *ordersync.Request {
-	if len(st.want) == 0 {
-		return nil
-	}
-	n := min(len(st.want), MaxFetch)
-	st.asked, st.want = st.want[:n:n], st.want[n:]
-	st.askedTotal += n
-	hashes := make([]byte, 0, 32*n)
-	for _, h := range st.asked {
-		hashes = append(hashes, h[:]...)
-	}
-	return s.request(&RequestMetadata{Op: OpFetch, Hashes: hashes})
-}
-
 // pageInstead gives up reconciling and pages from the beginning.
 func (s *Subprotocol) pageInstead(st *syncState) *ordersync.Request {
-	st.phase, st.dec, st.local = phasePage, nil, nil
+	st.phase, st.dec, st.local, st.received = phasePage, nil, nil, nil
 	return s.request(&RequestMetadata{Op: OpPage})
 }
 
@@ -277,6 +304,9 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 		s.cfg.scorer.AddPeerScore(res.ProviderID, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
 	acc, err := s.pager.Accept(ctx, paging.Page{Provider: res.ProviderID, Orders: kept, Complete: true})
+	// The orders are stored, or will not be: other syncs waiting for
+	// them check the store and fetch what is still missing.
+	s.releaseAsked(res.ProviderID, st)
 	if err != nil {
 		return nil, acc.Valid, err
 	}
@@ -291,7 +321,8 @@ func (s *Subprotocol) takeFetched(ctx context.Context, res *ordersync.Response, 
 		return nil, acc.Valid, fmt.Errorf("%w: %d of %d orders asked for never came", ErrUndelivered, st.undelivered, st.askedTotal)
 	}
 	st.asked = nil
-	return s.nextFetch(st), acc.Valid, nil
+	next, err := s.nextFetch(ctx, res.ProviderID, st)
+	return next, acc.Valid, err
 }
 
 // noteRejected remembers the orders fetched from provider that the

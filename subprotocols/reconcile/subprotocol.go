@@ -30,6 +30,9 @@ type Subprotocol struct {
 	rejected  *rejectedSet
 	budgets   *answerBudgets
 	tracer    atomic.Pointer[tracerBox]
+	// validation is the Service's (UseValidation): its view of the orders
+	// being fetched, and the first syncs' shares.
+	validation atomic.Pointer[ordersync.Validation]
 }
 
 // tracerBox holds a MetricsTracer for atomic.Pointer.
@@ -87,6 +90,7 @@ func (s *Subprotocol) ReportMetricsTo(t ordersync.MetricsTracer) {
 // before storing them; the Service calls it (see
 // ordersync.ValidationUser).
 func (s *Subprotocol) UseValidation(v *ordersync.Validation) {
+	s.validation.Store(v)
 	s.pager.UseValidation(v)
 }
 

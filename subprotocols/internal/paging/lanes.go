@@ -54,11 +54,24 @@ const PagesPerLane = 10
 // that runs into the next lane carries orders that lane fetches again). The
 // first lane starts after cursor; the last is not bounded.
 func SplitLanes(prev, cursor common.Hash, n int) []Lane {
-	c := cursor.Big()
-	covered := new(big.Int).Sub(c, prev.Big())
-	left := new(big.Int).Sub(hashSpace, c)
-	left.Sub(left, big.NewInt(1)) // the hashes after cursor
-	if covered.Sign() <= 0 || left.Sign() <= 0 {
+	return SplitRange(prev, cursor, cursor, common.Hash{}, false, n)
+}
+
+// SplitRange is SplitLanes for the hashes after from (at or past cursor)
+// and before end, or to the end of the space when bounded is false: the
+// share of the space a sync pages when several providers page one each
+// (ordersync.HashShare). The last lane ends at end. Like SplitLanes it
+// makes none when fewer than two lanes would have PagesPerLane pages each.
+func SplitRange(prev, cursor, from, end common.Hash, bounded bool, n int) []Lane {
+	covered := new(big.Int).Sub(cursor.Big(), prev.Big())
+	c := from.Big()
+	left := new(big.Int).Set(hashSpace)
+	if bounded {
+		left = end.Big()
+	}
+	left.Sub(left, c)
+	left.Sub(left, big.NewInt(1)) // the hashes after from
+	if covered.Sign() <= 0 || left.Sign() <= 0 || c.Cmp(cursor.Big()) < 0 {
 		return nil
 	}
 	pages := new(big.Int).Quo(left, covered)
@@ -69,13 +82,14 @@ func SplitLanes(prev, cursor common.Hash, n int) []Lane {
 		return nil
 	}
 	lanes := make([]Lane, n)
-	after := cursor
+	after := from
 	for i := range lanes {
 		lanes[i].After = after
 		if i == n-1 {
+			lanes[i].End, lanes[i].Bounded = end, bounded
 			break
 		}
-		// The next lane starts at cursor + 1 + (i+1)·left/n, and its
+		// The next lane starts at from + 1 + (i+1)·left/n, and its
 		// first request asks for the orders after the hash before that.
 		w := new(big.Int).Mul(left, big.NewInt(int64(i+1)))
 		w.Quo(w, big.NewInt(int64(n)))
