@@ -71,7 +71,9 @@ func (n *News) fallBack(p peer.ID, busy []common.Hash) {
 	if len(busy) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.fetchTimeout)
+	// The other fetch ends within its own timeout (twice this one's is
+	// room for a sync's, and for a loaded machine).
+	ctx, cancel := context.WithTimeout(n.ctx, 2*n.cfg.fetchTimeout)
 	err := n.validation.Await(ctx, busy)
 	cancel()
 	if err != nil {

@@ -97,9 +97,9 @@ func readMessage(r *bufio.Reader, scope memoryScope, allowed ...byte) (message, 
 	if err != nil {
 		return message{}, err
 	}
-	n, err := binary.ReadUvarint(r)
+	n, err := readLength(r)
 	if err != nil {
-		return message{}, unexpectedEOF(err)
+		return message{}, err
 	}
 	if n > uint64(limit) {
 		return message{}, fmt.Errorf("%w: %d bytes of kind %d, at most %d", ErrTooLarge, n, kind, limit)
@@ -115,6 +115,27 @@ func readMessage(r *bufio.Reader, scope memoryScope, allowed ...byte) (message, 
 		return message{}, unexpectedEOF(err)
 	}
 	return decodeBody(kind, body)
+}
+
+// maxLengthBytes is the most bytes a body's length may take: 4 varint
+// bytes reach 256 MiB, far beyond every bound.
+const maxLengthBytes = 4
+
+// readLength reads a body's length, an unsigned varint of at most
+// maxLengthBytes bytes.
+func readLength(r *bufio.Reader) (uint64, error) {
+	var n uint64
+	for i := range maxLengthBytes {
+		b, err := r.ReadByte()
+		if err != nil {
+			return 0, unexpectedEOF(err)
+		}
+		n |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: a length of more than %d bytes", ErrTooLarge, maxLengthBytes)
 }
 
 // isBroken reports whether err is a broken message, which the peer that
