@@ -2,8 +2,12 @@ package news
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
 )
@@ -41,5 +45,52 @@ func TestNewsCrossesAChain(t *testing.T) {
 	}
 	if st := nodes[1].Service.Stats(); st.OrdersNew != 300 || st.OrdersAccepted != 300 {
 		t.Errorf("middle node's Stats: new %d, accepted %d, want 300 each", st.OrdersNew, st.OrdersAccepted)
+	}
+}
+
+// New refuses a store it cannot follow or look orders up in, and options
+// out of range, naming them.
+func TestNewRefuses(t *testing.T) {
+	h := testnet.NewHost(t)
+	node := nodetest.StartNode(t, h, nil, nil, []string{reconcile.Name})
+	hostNode := ordersync.NewHostNode(h)
+	if _, err := New(t.Context(), node.Service, hostNode, plainStore{node.Store}, nil); err == nil || !strings.Contains(err.Error(), "change feed") {
+		t.Errorf("a store without a feed: %v, want an error naming the change feed", err)
+	}
+	for _, opt := range []Option{WithBatchDelay(-1), WithFetchTimeout(0), WithRate(0, 1), WithRate(1, 0), WithMaxFetches(0)} {
+		if _, err := New(t.Context(), node.Service, hostNode, node.Store, nil, opt); err == nil {
+			t.Error("an option out of range was taken")
+		}
+	}
+}
+
+// plainStore is a Store and nothing more.
+type plainStore struct{ orderstore.Store }
+
+// Closing a News ends its links, fetches and feed: a peer's announcement
+// after it is turned away.
+func TestCloseEndsEverything(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	a := startNews(t, hosts[0], nil, nil)
+	b := startNews(t, hosts[1], nil, nil)
+	sub := b.Store.Subscribe(0)
+	defer sub.Close()
+	orders := nodetest.Orders(5)
+	if _, err := a.Store.AddOrders(context.Background(), orders[:1]); err != nil {
+		t.Fatal(err)
+	}
+	waitHolds(t, b.Store, sub, hashesOf(t, orders[:1])...)
+	if err := b.News.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.News.Close() // twice is fine
+	if _, err := a.Store.AddOrders(context.Background(), orders[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.News.Close(); err != nil { // waits for a's announcement to be written or dropped
+		t.Fatal(err)
+	}
+	if b.Store.Len() != 1 {
+		t.Errorf("closed node holds %d orders, want 1", b.Store.Len())
 	}
 }
