@@ -21,6 +21,10 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	}
 	n.counter.received.Add(int64(len(hashes)))
 	n.known.add(p, hashes)
+	if n.added.bulk(time.Now()) {
+		n.counter.bulk.Add(int64(len(hashes)))
+		return
+	}
 	want := n.lacking(n.known.notRejected(hashes))
 	if len(want) == 0 {
 		return

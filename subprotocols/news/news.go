@@ -49,6 +49,9 @@ type Stats struct {
 	// Dropped is how many announced or asked-for hashes were dropped for
 	// a peer over its budget, or for a peer too slow to take them.
 	Dropped int64
+	// Bulk is how many hashes were neither announced nor fetched because
+	// the store was taking in orders in bulk (WithBulkRate).
+	Bulk int64
 	// Timeouts is how many gets were not answered in time.
 	Timeouts int64
 	// Missed is how many changes the store's feed dropped for this News
@@ -67,6 +70,7 @@ type News struct {
 	cfg        config
 	known      *knownTable
 	sub        *orderstore.Subscription
+	added      bulkMeter // the store's new orders, for telling bulk
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -78,7 +82,7 @@ type News struct {
 	noNews  map[peer.ID]time.Time // peers found not to speak news, and when
 	closed  bool
 	counter struct {
-		announced, received, fetched, served, dropped, timeouts atomic.Int64
+		announced, received, fetched, served, dropped, timeouts, bulk atomic.Int64
 	}
 }
 
@@ -123,6 +127,7 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 		peers:      make(map[peer.ID]*peerState),
 		noNews:     make(map[peer.ID]time.Time),
 	}
+	n.added.limit = cfg.bulkRate
 	n.pager.ReportMetricsTo(n.tracer)
 	n.pager.UseValidation(n.validation)
 	n.ctx, n.cancel = context.WithCancel(ctx)
@@ -169,6 +174,7 @@ func (n *News) Stats() Stats {
 		Served:    n.counter.served.Load(),
 		Dropped:   n.counter.dropped.Load(),
 		Timeouts:  n.counter.timeouts.Load(),
+		Bulk:      n.counter.bulk.Load(),
 		Missed:    int64(n.sub.Missed()),
 	}
 }
@@ -221,7 +227,11 @@ func (n *News) announceLoop() {
 			if !ok {
 				return
 			}
-			if c.Kind != orderstore.ChangeAdded || c.Order == nil || expiry.Expired(c.Order) {
+			if c.Kind != orderstore.ChangeAdded || c.Order == nil {
+				continue
+			}
+			n.added.add(time.Now(), 1)
+			if expiry.Expired(c.Order) {
 				continue
 			}
 			batch = append(batch, c.Hash)
@@ -276,8 +286,12 @@ func (n *News) neighbors() []peer.ID {
 }
 
 // announce tells each neighbour of the hashes it is not known to hold,
-// within its budget.
+// within its budget, unless the store is taking in orders in bulk.
 func (n *News) announce(hashes []common.Hash) {
+	if n.added.bulk(time.Now()) {
+		n.counter.bulk.Add(int64(len(hashes)))
+		return
+	}
 	for _, p := range n.neighbors() {
 		if p == n.node.ID() {
 			continue

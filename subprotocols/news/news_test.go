@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
@@ -20,7 +21,9 @@ func TestNewsCrossesAChain(t *testing.T) {
 	testnet.Connect(t, hosts[1], hosts[2])
 	nodes := make([]*newsNode, 3)
 	for i, h := range hosts {
-		nodes[i] = startNews(t, h, nil, nil)
+		// A loaded machine under the race detector may take seconds to
+		// answer: this test is not about timeouts.
+		nodes[i] = startNews(t, h, nil, nil, WithFetchTimeout(time.Minute))
 	}
 	sub := nodes[2].Store.Subscribe(0)
 	defer sub.Close()
@@ -30,6 +33,13 @@ func TestNewsCrossesAChain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, n := range nodes {
+				t.Logf("node %d: held %d, %+v", i, n.Store.Len(), n.News.Stats())
+			}
+		}
+	})
 	waitHolds(t, nodes[2].Store, sub, hashesOf(t, orders)...)
 	nodetest.SameOrders(t, nodes[1].Store, orders)
 	for i, n := range nodes {
@@ -92,5 +102,26 @@ func TestCloseEndsEverything(t *testing.T) {
 	}
 	if b.Store.Len() != 1 {
 		t.Errorf("closed node holds %d orders, want 1", b.Store.Len())
+	}
+}
+
+// A node taking in orders in bulk (a first sync) neither announces them
+// nor fetches announced ones: its syncs carry them.
+func TestBulkIsLeftToSyncs(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	a := startNews(t, hosts[0], nil, nil, WithBulkRate(50))
+	b := startNews(t, hosts[1], nil, nil, WithBulkRate(50))
+	orders := nodetest.Orders(400)
+	if _, err := a.Store.AddOrders(context.Background(), orders[:100]); err != nil {
+		t.Fatal(err)
+	}
+	// a's own announcement loop reads the feed: once it counted the
+	// orders as bulk it drops them.
+	pollUntil(t, func() bool { return a.News.Stats().Bulk == 100 })
+	if st := a.News.Stats(); st.Announced != 0 {
+		t.Errorf("announced %d in bulk, want none", st.Announced)
+	}
+	if b.Store.Len() != 0 {
+		t.Errorf("the neighbour fetched %d, want none", b.Store.Len())
 	}
 }

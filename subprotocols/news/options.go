@@ -21,6 +21,10 @@ const (
 	DefaultRate = 200
 	// DefaultBurst is the hashes a node may announce at once to a peer.
 	DefaultBurst = MaxAnnounce
+	// DefaultBulkRate is the store's new orders a second above which a
+	// News neither announces nor fetches: the node is catching up by its
+	// syncs (see WithBulkRate).
+	DefaultBulkRate = 500
 	// DefaultMaxFetches bounds the fetches from one peer under way at once.
 	DefaultMaxFetches = 4
 	// maxStreamsPerPeer bounds the news streams one peer may have open to
@@ -39,6 +43,7 @@ type config struct {
 	rate         float64
 	burst        int
 	maxFetches   int
+	bulkRate     int
 }
 
 func defaultConfig() config {
@@ -48,6 +53,7 @@ func defaultConfig() config {
 		rate:         DefaultRate,
 		burst:        DefaultBurst,
 		maxFetches:   DefaultMaxFetches,
+		bulkRate:     DefaultBulkRate,
 	}
 }
 
@@ -98,6 +104,20 @@ func WithMaxFetches(n int) Option {
 			return fmt.Errorf("news: max fetches %d: want ≥ 1", n)
 		}
 		c.maxFetches = n
+		return nil
+	}
+}
+
+// WithBulkRate sets the store's new orders a second above which the News
+// neither announces nor fetches, leaving the orders to the syncs, which
+// fetch each once: a node catching up (a first sync) would otherwise fetch
+// by news what its syncs fetch too.
+func WithBulkRate(perSecond int) Option {
+	return func(c *config) error {
+		if perSecond < 1 {
+			return fmt.Errorf("news: bulk rate %d: want ≥ 1", perSecond)
+		}
+		c.bulkRate = perSecond
 		return nil
 	}
 }
