@@ -12,12 +12,16 @@
 // is not known to hold them already (not back to the peer they came from).
 // A neighbour drops the hashes it holds, claims the rest through the
 // Service's one view of missing orders (ordersync.Validation's Claim), so
-// that no sync and no other announcement fetches them at the same time,
-// and gets them from the announcer on its own news stream to it. What it
+// that no other announcement, nor a sync that claims through the same
+// view, fetches them at the same time, and gets them from the announcer on its own news stream to it. What it
 // gets runs through the same checks as a sync's pages (signature, filter,
 // expiry, the node's Validator, the store; the counts, metrics and peer
 // scores): a News is a companion of one ordersync.Service and uses that
 // Service's pieces.
+//
+// News is for a node that is current: while its store takes in orders by
+// the hundred a second (a first sync), it neither announces nor fetches,
+// and leaves them to the syncs (WithBulkRate).
 //
 // Every peer has a budget of hashes a second it may announce and ask for;
 // a peer over it has the excess dropped and its score lowered. A fetch
