@@ -30,51 +30,97 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 		return
 	}
 	mine, busy := n.validation.Claim(p, want)
-	n.mu.Lock()
-	st := n.peer(p)
-	if n.closed || st.fetching >= n.cfg.maxFetches {
-		n.mu.Unlock()
-		n.validation.Release(p, mine)
-		n.counter.dropped.Add(int64(len(mine) + len(busy)))
+	n.enqueue(p, mine)
+	if len(busy) == 0 {
 		return
 	}
-	st.fetching++
+	n.mu.Lock()
+	st := n.peer(p)
+	if n.closed || st.waiting >= n.cfg.maxFetches {
+		n.mu.Unlock()
+		n.counter.dropped.Add(int64(len(busy)))
+		return
+	}
+	st.waiting++
 	n.wg.Add(1)
 	n.mu.Unlock()
 	go func() {
 		defer n.wg.Done()
-		defer func() {
-			n.mu.Lock()
-			n.peer(p).fetching--
-			n.forgetIdle(p)
-			n.mu.Unlock()
-		}()
-		if !n.fetchAll(p, mine) {
-			return
-		}
 		n.fallBack(p, busy)
+		n.mu.Lock()
+		n.peer(p).waiting--
+		n.forgetIdle(p)
+		n.mu.Unlock()
 	}()
 }
 
-// fetchAll fetches the claimed hashes from p, MaxGet at a time, and
-// releases them. It returns false when the link to p failed.
-func (n *News) fetchAll(p peer.ID, mine []common.Hash) bool {
-	defer n.validation.Release(p, mine)
-	for start := 0; start < len(mine); start += MaxGet {
-		if !n.fetch(p, mine[start:min(start+MaxGet, len(mine))]) {
-			return false
+// enqueue adds hashes claimed for p to p's queue of hashes to get, and
+// starts a worker on it if fewer than WithMaxFetches run: under load,
+// announcements that come while gets are under way are asked for together
+// in the next get. Hashes past the queue's bound are released and dropped.
+func (n *News) enqueue(p peer.ID, mine []common.Hash) {
+	if len(mine) == 0 {
+		return
+	}
+	n.mu.Lock()
+	st := n.peer(p)
+	room := max(maxQueuedHashes-len(st.queue), 0)
+	if n.closed {
+		room = 0
+	}
+	excess := mine[min(room, len(mine)):]
+	st.queue = append(st.queue, mine[:len(mine)-len(excess)]...)
+	start := len(st.queue) > 0 && st.fetching < n.cfg.maxFetches && !n.closed
+	if start {
+		st.fetching++
+		n.wg.Add(1)
+	}
+	n.mu.Unlock()
+	if len(excess) > 0 {
+		n.validation.Release(p, excess)
+		n.counter.dropped.Add(int64(len(excess)))
+	}
+	if start {
+		go n.work(p)
+	}
+}
+
+// work gets p's queued hashes, MaxGet at a time, until the queue is empty
+// or the link to p fails; then whatever is left is released.
+func (n *News) work(p peer.ID) {
+	defer n.wg.Done()
+	for {
+		n.mu.Lock()
+		st := n.peer(p)
+		take := st.queue[:min(MaxGet, len(st.queue))]
+		st.queue = st.queue[len(take):]
+		if len(take) == 0 {
+			st.fetching--
+			n.forgetIdle(p)
+			n.mu.Unlock()
+			return
+		}
+		n.mu.Unlock()
+		ok := n.fetch(p, take)
+		n.validation.Release(p, take)
+		if !ok {
+			n.mu.Lock()
+			st := n.peer(p)
+			rest := st.queue
+			st.queue = nil
+			st.fetching--
+			n.forgetIdle(p)
+			n.mu.Unlock()
+			n.validation.Release(p, rest)
+			return
 		}
 	}
-	return true
 }
 
 // fallBack waits for the fetches of busy, hashes p announced that another
 // fetch was getting, and fetches from p those still lacking after them:
 // the other provider may have stalled or lied.
 func (n *News) fallBack(p peer.ID, busy []common.Hash) {
-	if len(busy) == 0 {
-		return
-	}
 	// The other fetch ends within its own timeout (twice this one's is
 	// room for a sync's, and for a loaded machine).
 	ctx, cancel := context.WithTimeout(n.ctx, 2*n.cfg.fetchTimeout)
@@ -88,7 +134,7 @@ func (n *News) fallBack(p peer.ID, busy []common.Hash) {
 		return
 	}
 	mine, _ := n.validation.Claim(p, want)
-	n.fetchAll(p, mine)
+	n.enqueue(p, mine)
 }
 
 // lacking returns the hashes, once each, whose orders the store does not

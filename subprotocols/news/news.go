@@ -91,7 +91,9 @@ type peerState struct {
 	in       *rate.Limiter // hashes the peer may announce and ask for
 	out      *rate.Limiter // hashes this node announces to it
 	streams  int           // its news streams open to this node
-	fetching int           // fetches from it under way
+	fetching int           // workers getting its queue
+	waiting  int           // announcements waiting on other fetches
+	queue    []common.Hash // claimed hashes still to get from it
 }
 
 // New starts a News for service over store, the store service's
@@ -196,7 +198,7 @@ func (n *News) peer(p peer.ID) *peerState {
 // the table holds only peers that talk to the node. n.mu is held.
 func (n *News) forgetIdle(p peer.ID) {
 	st, ok := n.peers[p]
-	if ok && st.streams == 0 && st.fetching == 0 && n.links[p] == nil {
+	if ok && st.streams == 0 && st.fetching == 0 && st.waiting == 0 && len(st.queue) == 0 && n.links[p] == nil {
 		delete(n.peers, p)
 	}
 }

@@ -25,11 +25,15 @@ const (
 	// News neither announces nor fetches: the node is catching up by its
 	// syncs (see WithBulkRate).
 	DefaultBulkRate = 500
-	// DefaultMaxFetches bounds the fetches from one peer under way at once.
+	// DefaultMaxFetches bounds the gets to one peer under way at once;
+	// hashes announced meanwhile wait, at most 2 048, and go in the next.
 	DefaultMaxFetches = 4
 	// maxStreamsPerPeer bounds the news streams one peer may have open to
 	// this node at once (one is all an honest peer uses).
 	maxStreamsPerPeer = 2
+	// maxQueuedHashes bounds the claimed hashes waiting to be asked of one
+	// peer.
+	maxQueuedHashes = 2 * MaxAnnounce
 	// maxQueued bounds the messages waiting to be written on a link.
 	maxQueued = 64
 	// knownCapacity bounds the hashes remembered as known to peers.
@@ -96,8 +100,9 @@ func WithRate(perSecond float64, burst int) Option {
 	}
 }
 
-// WithMaxFetches bounds the fetches from one peer under way at once;
-// hashes announced past it are left to the next announcement or sync.
+// WithMaxFetches bounds the gets to one peer under way at once; hashes
+// announced meanwhile wait for the next get (at most 2 048 of them; the
+// rest are left to the next announcement or sync).
 func WithMaxFetches(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
