@@ -89,22 +89,6 @@ func openNews(t *testing.T, from host.Host, to host.Host) network.Stream {
 	return s
 }
 
-// pollUntil waits until done, failing the test after 30 s. News has no
-// event to wait on for what a peer's score or counters became.
-func pollUntil(t *testing.T, what string, done func() bool) {
-	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(30 * time.Second)
-	for !done() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("%s: not after 30 s", what)
-		}
-	}
-}
-
 func randomHashes(n int) []common.Hash {
 	out := make([]common.Hash, n)
 	for i := range out {
@@ -127,13 +111,13 @@ func TestNewsAttackFlood(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pollUntil(t, "flood dropped and scored", func() bool {
+	nodetest.WaitUntil(t, "flood dropped and scored", func() bool {
 		st := victim.news.Stats()
 		return st.Received+st.Dropped == messages*news.MaxAnnounce &&
 			nodetest.Tag(hosts[1], attacker.ID(), news.Flood) < 0
 	})
 	<-gets
-	pollUntil(t, "undelivered scored", func() bool {
+	nodetest.WaitUntil(t, "undelivered scored", func() bool {
 		return nodetest.Tag(hosts[1], attacker.ID(), peerscore.UndeliveredOrders) < 0
 	})
 	st := victim.news.Stats()
@@ -169,7 +153,7 @@ func TestNewsAttackNeverDelivers(t *testing.T) {
 	if _, err := honest.Store.AddOrders(context.Background(), orders); err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, "orders delivered by the honest peer", func() bool { return victim.Store.Len() == len(orders) })
+	nodetest.WaitUntil(t, "orders delivered by the honest peer", func() bool { return victim.Store.Len() == len(orders) })
 	if st := victim.news.Stats(); st.Timeouts != 1 {
 		t.Errorf("timeouts %d, want 1", st.Timeouts)
 	}
@@ -238,7 +222,7 @@ func TestNewsAttackInvalidOrders(t *testing.T) {
 	if _, err := s.Write(attacktest.NewsHashes(attacktest.NewsAnnounce, hashes)); err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, "the delivered orders judged", func() bool {
+	nodetest.WaitUntil(t, "the delivered orders judged", func() bool {
 		st := victim.Service.Stats()
 		return st.OrdersRejected[ordersync.RejectFilled] == 15 && st.OrdersRejected[ordersync.RejectBadSignature] == 5
 	})

@@ -75,19 +75,3 @@ func hashesOf(t *testing.T, orders []*zeroex.SignedOrder) []common.Hash {
 	}
 	return out
 }
-
-// pollUntil waits until done, failing the test after 30 s: for counters,
-// which have no event to wait on.
-func pollUntil(t *testing.T, done func() bool) {
-	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(30 * time.Second)
-	for !done() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatal("not done after 30 s")
-		}
-	}
-}

@@ -117,7 +117,7 @@ func TestBulkIsLeftToSyncs(t *testing.T) {
 	}
 	// a's own announcement loop reads the feed: once it counted the
 	// orders as bulk it drops them.
-	pollUntil(t, func() bool { return a.News.Stats().Bulk == 100 })
+	nodetest.WaitUntil(t, "the orders counted as bulk", func() bool { return a.News.Stats().Bulk == 100 })
 	if st := a.News.Stats(); st.Announced != 0 {
 		t.Errorf("announced %d in bulk, want none", st.Announced)
 	}
