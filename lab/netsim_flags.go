@@ -28,6 +28,9 @@ type netsimConfig struct {
 	subs      string
 	// noPipeline runs every node with --no-pipeline.
 	noPipeline bool
+	// noNews runs every node with --no-news: new orders travel by the
+	// periodic syncs alone.
+	noNews     bool
 	mdns       bool          // every node runs with --mdns
 	churn      int           // node restarts during the run
 	churnEvery time.Duration // time between restarts
@@ -199,6 +202,7 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.IntVar(&cfg.minPeers, "min-peers", cfg.minPeers, "the nodes' --min-peers (at most --nodes - 1)")
 	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, cli.SubprotocolsUsage("every node's subprotocols"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "run every node with --no-pipeline (one page at a time, as the original network)")
+	fs.BoolVar(&cfg.noNews, "no-news", false, "run every node with --no-news: new orders travel by the periodic syncs alone (reconciliation without the news protocol)")
 	fs.IntVar(&cfg.bootstrap, "bootstrap", cfg.bootstrap, "random bootstrap peers each node gets (0 needs --mdns)")
 	fs.BoolVar(&cfg.mdns, "mdns", false, "run every node with --mdns: they find each other by multicast on the bridge")
 	fs.IntVar(&cfg.churn, "churn", 0, "kill and restart this many random nodes during the run, one every --churn-every")

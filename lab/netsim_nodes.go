@@ -181,6 +181,9 @@ func nodeArgs(cfg netsimConfig, i int, addr, identity, orders string) []string {
 	if cfg.noPipeline {
 		args = append(args, "--no-pipeline")
 	}
+	if cfg.noNews {
+		args = append(args, "--no-news")
+	}
 	return args
 }
 

@@ -157,6 +157,7 @@ func (w *workload) restartNode(ctx context.Context, i int, restart func(i int) e
 	old := w.clients[i]
 	w.clients[i] = nil
 	w.mu.Unlock()
+	w.settle(ctx, i)
 	old.Close()
 	if err := restart(i); err != nil {
 		return err
@@ -165,6 +166,50 @@ func (w *workload) restartNode(ctx context.Context, i int, restart func(i int) e
 		return err
 	}
 	return w.catchUp(ctx, i)
+}
+
+// settleWait bounds how long a node to be killed is given to pass on the
+// orders it was sent.
+const settleWait = 10 * time.Second
+
+// settle waits, at most settleWait, until every order sent to node i is on
+// another node too. An order that only the killed node held is lost with
+// its memory, whatever the protocol: churn tests that the network loses
+// nothing that had a moment to leave the node it was sent to (news takes
+// about a round trip; periodic syncs up to a round).
+func (w *workload) settle(ctx context.Context, i int) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(settleWait)
+	for {
+		now := time.Now()
+		w.mu.Lock()
+		pending := false
+		for _, o := range w.list {
+			if o.origin != i || o.sent.IsZero() || (!o.expires.IsZero() && o.expires.Before(now)) {
+				continue
+			}
+			elsewhere := false
+			for j, t := range o.added {
+				elsewhere = elsewhere || (j != i && !t.IsZero())
+			}
+			if !elsewhere {
+				pending = true
+				break
+			}
+		}
+		w.mu.Unlock()
+		if !pending {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // catchUp marks the workload orders node i holds as arrived now, if it

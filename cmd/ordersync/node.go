@@ -90,6 +90,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ordersync.WithLanes(cfg.lanes),
 		ordersync.WithPipelining(!cfg.noPipeline))
 	rep.service = service
+	defer startNews(ctx, cfg, service, node, store, stderr)()
 	stopRPC, err := startRPC(cfg.rpc, store, held, h, log, stderr)
 	if err != nil {
 		return err

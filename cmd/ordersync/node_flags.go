@@ -35,6 +35,9 @@ type nodeConfig struct {
 	lanes int
 	// serveOnly: the node only serves, and never asks for orders.
 	serveOnly bool
+	// noNews turns the news protocol off: new orders travel by the
+	// periodic syncs alone (netsim's comparison).
+	noNews bool
 	// statusEvery, when positive, prints a status line that often.
 	statusEvery time.Duration
 	mdns        bool
@@ -80,6 +83,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (*nodeConfig, error) {
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "ask for one page at a time, as the original network's nodes do")
 	fs.IntVar(&cfg.lanes, "lanes", ordersync.DefaultLanes, fmt.Sprintf("requests to keep in flight with a provider when paging: lanes of the hash space paged side by side, 1 to %d (1: one page ahead; ignored with --no-pipeline)", ordersync.MaxLanes))
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "only serve the store: never ask peers for orders (a bench's provider)")
+	fs.BoolVar(&cfg.noNews, "no-news", false, "do not announce new orders to neighbours or fetch theirs (the news protocol): they travel by the periodic syncs alone")
 	fs.DurationVar(&cfg.statusEvery, "status-every", 0, "also print a status line on stdout this often (0: only one line per round)")
 	fs.BoolVar(&cfg.mdns, "mdns", false, "discover and connect to peers on the local network with mDNS (multicast on every interface)")
 	cfg.monitor = addMonitorFlags(fs)

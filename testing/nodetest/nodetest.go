@@ -313,3 +313,20 @@ func (tp *Tamperer) Failed() bool {
 	defer tp.mu.Unlock()
 	return tp.failed
 }
+
+// WaitUntil waits until done, failing the test with what after 30 s. It
+// polls, for state that has no event to wait on (a peer's score, a
+// counter).
+func WaitUntil(t testing.TB, what string, done func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(30 * time.Second)
+	for !done() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not after 30 s", what)
+		}
+	}
+}

@@ -1,0 +1,267 @@
+// The news protocol under a hostile peer (package subprotocols/news): an
+// announcer that floods hashes, never delivers, delivers orders that fail
+// the node's checks or that it never announced, and writes garbage.
+package ordersync_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/subprotocols/news"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/attacktest"
+	"github.com/ordersync/ordersync/testing/nodetest"
+	"github.com/ordersync/ordersync/testing/testnet"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// newsVictim is a node running news whose peer is an attacker.
+type newsVictim struct {
+	*nodetest.Node
+	news *news.News
+}
+
+func startNewsVictim(t *testing.T, h host.Host, orders []*zeroex.SignedOrder, serviceOpts []ordersync.Option, opts ...news.Option) *newsVictim {
+	t.Helper()
+	n := nodetest.StartNodeWith(t, h, orders, nil, []string{reconcile.Name}, serviceOpts)
+	ctx, cancel := context.WithCancel(context.Background())
+	nw, err := news.New(ctx, n.Service, ordersync.NewHostNode(h), n.Store, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = nw.Close()
+	})
+	return &newsVictim{Node: n, news: nw}
+}
+
+// newsAttacker answers the victim's gets on its news stream with answer
+// (nil: never answers), and tells gets of each get it read.
+func newsAttacker(t *testing.T, h host.Host, answer func(get []common.Hash) []byte) (gets <-chan []common.Hash) {
+	ch := make(chan []common.Hash, 1024)
+	h.SetStreamHandler(news.ID, func(s network.Stream) {
+		defer s.Reset()
+		r := bufio.NewReader(s)
+		for {
+			kind, body, err := attacktest.ReadNewsMessage(r, 1<<20)
+			if err != nil {
+				return
+			}
+			if kind != attacktest.NewsGet {
+				continue
+			}
+			hashes := attacktest.NewsGetHashes(body)
+			select {
+			case ch <- hashes:
+			default:
+			}
+			if answer == nil {
+				continue
+			}
+			if _, err := s.Write(answer(hashes)); err != nil {
+				return
+			}
+		}
+	})
+	return ch
+}
+
+// openNews opens the attacker's news stream to the victim.
+func openNews(t *testing.T, from host.Host, to host.Host) network.Stream {
+	t.Helper()
+	s, err := from.NewStream(t.Context(), to.ID(), news.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Reset() })
+	return s
+}
+
+func randomHashes(n int) []common.Hash {
+	out := make([]common.Hash, n)
+	for i := range out {
+		_, _ = rand.Read(out[i][:])
+	}
+	return out
+}
+
+// A flood of announcements beyond the peer's budget is dropped and
+// scored; what was taken is asked for, and never delivered, scored too.
+func TestNewsAttackFlood(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	attacker := hosts[0]
+	gets := newsAttacker(t, attacker, func([]common.Hash) []byte { return attacktest.NewsOrdersMessage() })
+	victim := startNewsVictim(t, hosts[1], nil, nil)
+	s := openNews(t, attacker, hosts[1])
+	const messages = 30
+	for range messages {
+		if _, err := s.Write(attacktest.NewsHashes(attacktest.NewsAnnounce, randomHashes(news.MaxAnnounce))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodetest.WaitUntil(t, "flood dropped and scored", func() bool {
+		st := victim.news.Stats()
+		return st.Received+st.Dropped == messages*news.MaxAnnounce &&
+			nodetest.Tag(hosts[1], attacker.ID(), news.Flood) < 0
+	})
+	<-gets
+	nodetest.WaitUntil(t, "undelivered scored", func() bool {
+		return nodetest.Tag(hosts[1], attacker.ID(), peerscore.UndeliveredOrders) < 0
+	})
+	st := victim.news.Stats()
+	if st.Received > 2*news.DefaultBurst+news.MaxAnnounce || st.Dropped == 0 {
+		t.Errorf("took %d hashes, dropped %d: want at most about twice the burst taken", st.Received, st.Dropped)
+	}
+	if victim.Store.Len() != 0 {
+		t.Errorf("victim holds %d orders, want none", victim.Store.Len())
+	}
+}
+
+// An announcer that never answers its get: the get times out, the
+// announcer is scored, and the hashes are released, so that an honest
+// neighbour's announcement of the same orders delivers them.
+func TestNewsAttackNeverDelivers(t *testing.T) {
+	hosts := testnet.New(t, 3)
+	attacker := hosts[0]
+	gets := newsAttacker(t, attacker, nil)
+	victim := startNewsVictim(t, hosts[1], nil, nil, news.WithFetchTimeout(300*time.Millisecond))
+	honest := startNewsVictim(t, hosts[2], nil, nil)
+	orders := nodetest.Orders(10)
+	hashes := make([]common.Hash, len(orders))
+	for i, o := range orders {
+		hashes[i], _ = o.ComputeOrderHash()
+	}
+	s := openNews(t, attacker, hosts[1])
+	if _, err := s.Write(attacktest.NewsHashes(attacktest.NewsAnnounce, hashes)); err != nil {
+		t.Fatal(err)
+	}
+	<-gets // the victim claimed them and asked the attacker
+	sub := victim.Store.Subscribe(0)
+	defer sub.Close()
+	if _, err := honest.Store.AddOrders(context.Background(), orders); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.WaitUntil(t, "orders delivered by the honest peer", func() bool { return victim.Store.Len() == len(orders) })
+	if st := victim.news.Stats(); st.Timeouts != 1 {
+		t.Errorf("timeouts %d, want 1", st.Timeouts)
+	}
+	if got := nodetest.Tag(hosts[1], attacker.ID(), peerscore.MessageTimeout); got >= 0 {
+		t.Errorf("attacker's %s = %d, want < 0", peerscore.MessageTimeout, got)
+	}
+}
+
+// Delivered orders that fail the node's checks are counted and scored as
+// a sync's are: a broken signature, orders never announced, orders the
+// node's Validator rejects. None is stored.
+func TestNewsAttackInvalidOrders(t *testing.T) {
+	orders := nodetest.Orders(30)
+	announced, other := orders[:20], orders[20:]
+	broken := make([]*zeroex.SignedOrder, 5)
+	for i, o := range announced[:5] {
+		// A fresh copy, not a struct copy: an order caches its JSON.
+		b, err := o.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := new(zeroex.SignedOrder)
+		if err := c.UnmarshalJSON(b); err != nil {
+			t.Fatal(err)
+		}
+		c.Signature[5] ^= 0xff
+		broken[i] = c
+	}
+	hosts := testnet.New(t, 2)
+	attacker := hosts[0]
+	byHash := map[common.Hash][]byte{}
+	for i, o := range announced {
+		if i < 5 {
+			o = broken[i]
+		}
+		h, _ := o.ComputeOrderHash()
+		b, err := o.AppendJSONUncached(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byHash[h] = b
+	}
+	unasked, _ := other[0].MarshalJSON()
+	newsAttacker(t, attacker, func(get []common.Hash) []byte {
+		answer := [][]byte{unasked}
+		for _, h := range get {
+			if b, ok := byHash[h]; ok {
+				answer = append(answer, b)
+			}
+		}
+		return attacktest.NewsOrdersMessage(answer...)
+	})
+	rejectAll := func(_ context.Context, _ peer.ID, orders []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
+		v := make([]ordersync.Verdict, len(orders))
+		for i := range v {
+			v[i] = ordersync.Verdict{Result: ordersync.ValidationReject, Reason: ordersync.RejectFilled}
+		}
+		return v, nil
+	}
+	victim := startNewsVictim(t, hosts[1], nil, []ordersync.Option{ordersync.WithValidator(rejectAll, time.Second)})
+	s := openNews(t, attacker, hosts[1])
+	hashes := make([]common.Hash, 0, len(announced))
+	for h := range byHash {
+		hashes = append(hashes, h)
+	}
+	if _, err := s.Write(attacktest.NewsHashes(attacktest.NewsAnnounce, hashes)); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.WaitUntil(t, "the delivered orders judged", func() bool {
+		st := victim.Service.Stats()
+		return st.OrdersRejected[ordersync.RejectFilled] == 15 && st.OrdersRejected[ordersync.RejectBadSignature] == 5
+	})
+	for _, tag := range []string{peerscore.InvalidOrderSignature, peerscore.InvalidOrder, peerscore.RejectedOrder} {
+		if got := nodetest.Tag(hosts[1], attacker.ID(), tag); got >= 0 {
+			t.Errorf("attacker's %s = %d, want < 0", tag, got)
+		}
+	}
+	if victim.Store.Len() != 0 {
+		t.Errorf("victim stored %d orders, want none", victim.Store.Len())
+	}
+}
+
+// A message of no known kind, or one that says it is larger than any the
+// protocol allows, resets the stream and is scored.
+func TestNewsAttackGarbage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  []byte
+	}{
+		{"unknown kind", attacktest.NewsMessage(9, []byte("hello"))},
+		{"orders from the opener", attacktest.NewsOrdersMessage()},
+		{"huge length", []byte{attacktest.NewsAnnounce, 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"hashes cut short", attacktest.NewsMessage(attacktest.NewsAnnounce, make([]byte, 33))},
+		{"empty get", attacktest.NewsMessage(attacktest.NewsGet, nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts := testnet.New(t, 2)
+			startNewsVictim(t, hosts[1], nil, nil)
+			s := openNews(t, hosts[0], hosts[1])
+			if _, err := s.Write(tc.msg); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadAll(s); err == nil {
+				t.Error("stream ended cleanly, want it reset")
+			}
+			if got := nodetest.Tag(hosts[1], hosts[0].ID(), peerscore.InvalidMessage); got >= 0 {
+				t.Errorf("%s = %d, want < 0", peerscore.InvalidMessage, got)
+			}
+		})
+	}
+}

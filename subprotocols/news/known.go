@@ -1,0 +1,117 @@
+package news
+
+import (
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// knownPeers is how many peers a hash is remembered as known to: more
+// than a node's usual neighbours.
+const knownPeers = 8
+
+// knownEntry is what is remembered of one hash.
+type knownEntry struct {
+	peers    [knownPeers]peer.ID
+	n        int  // peers used, oldest overwritten once full
+	next     int  // the slot to overwrite next
+	rejected bool // its order failed this node's checks
+}
+
+// knownTable remembers, for the hashes seen lately, which peers hold them
+// (they announced them, sent them, or were told of them) and which orders
+// were rejected, so that no one is told of an order twice and no rejected
+// order is fetched again on every announcement. It holds at most capacity
+// hashes, forgetting the oldest first.
+type knownTable struct {
+	mu     sync.Mutex
+	byHash map[common.Hash]*knownEntry
+	ring   []common.Hash // insertion order, for forgetting
+	next   int
+	cap    int
+}
+
+func newKnownTable(capacity int) *knownTable {
+	return &knownTable{byHash: make(map[common.Hash]*knownEntry), cap: capacity}
+}
+
+// entry returns h's entry, making it (and forgetting the oldest) if new.
+// t.mu is held.
+func (t *knownTable) entry(h common.Hash) *knownEntry {
+	if e, ok := t.byHash[h]; ok {
+		return e
+	}
+	if len(t.ring) < t.cap {
+		t.ring = append(t.ring, h)
+	} else {
+		delete(t.byHash, t.ring[t.next])
+		t.ring[t.next] = h
+		t.next = (t.next + 1) % t.cap
+	}
+	e := new(knownEntry)
+	t.byHash[h] = e
+	return e
+}
+
+// add remembers that p holds each of hashes.
+func (t *knownTable) add(p peer.ID, hashes []common.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		e := t.entry(h)
+		if e.has(p) {
+			continue
+		}
+		e.peers[e.next] = p
+		e.next = (e.next + 1) % knownPeers
+		e.n = min(e.n+1, knownPeers)
+	}
+}
+
+func (e *knownEntry) has(p peer.ID) bool {
+	for _, q := range e.peers[:e.n] {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownTo returns the hashes not known to p.
+func (t *knownTable) unknownTo(p peer.ID, hashes []common.Hash) []common.Hash {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []common.Hash
+	for _, h := range hashes {
+		e, ok := t.byHash[h]
+		if ok && e.has(p) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// reject remembers that the orders of hashes failed this node's checks.
+func (t *knownTable) reject(hashes []common.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		t.entry(h).rejected = true
+	}
+}
+
+// notRejected returns the hashes not remembered as rejected.
+func (t *knownTable) notRejected(hashes []common.Hash) []common.Hash {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := hashes[:0:0]
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; ok && e.rejected {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}

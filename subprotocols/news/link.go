@@ -1,0 +1,237 @@
+package news
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	msmux "github.com/multiformats/go-multistream"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/peerscore"
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// writeTimeout bounds one message's write on a link; openTimeout the
+// opening of its stream.
+const (
+	writeTimeout = 5 * time.Second
+	openTimeout  = 10 * time.Second
+)
+
+// link is this node's news stream to one peer: announcements and gets go
+// out on it, in order, from one writer; the answers to the gets come back
+// on it, in the order of the gets. A link that fails is closed with every
+// get waiting on it, and the next use opens a new one.
+type link struct {
+	n    *News
+	peer peer.ID
+	out  chan []byte // messages to write, bounded
+
+	mu      sync.Mutex
+	pending []*getCall // gets written or queued, awaiting their answers
+	err     error      // why the link closed; nil while it runs
+	stream  network.Stream
+	done    chan struct{} // closed with the link
+}
+
+// getCall is one get waiting for its answer.
+type getCall struct {
+	hashes []common.Hash
+	answer chan []*zeroex.SignedOrder // gets the orders, or is closed on failure
+}
+
+// linkLocked returns this node's link to p, starting one if there is none.
+// n.mu is held.
+func (n *News) linkLocked(p peer.ID) *link {
+	if l, ok := n.links[p]; ok {
+		return l
+	}
+	l := &link{n: n, peer: p, out: make(chan []byte, maxQueued), done: make(chan struct{})}
+	if n.closed {
+		l.err = errClosed
+		close(l.done)
+		return l
+	}
+	n.links[p] = l
+	n.peer(p)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		l.run()
+	}()
+	return l
+}
+
+// link returns this node's link to p.
+func (n *News) link(p peer.ID) *link {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.linkLocked(p)
+}
+
+// send queues msg, without waiting; false when the link is closed or too
+// far behind (the message is dropped).
+func (l *link) send(msg []byte) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queueLocked(msg)
+}
+
+func (l *link) queueLocked(msg []byte) bool {
+	if l.err != nil {
+		return false
+	}
+	select {
+	case l.out <- msg:
+		return true
+	default:
+		return false
+	}
+}
+
+// get asks the peer for the orders of hashes (at most MaxGet) and waits
+// for its answer until ctx ends.
+func (l *link) get(ctx context.Context, hashes []common.Hash) ([]*zeroex.SignedOrder, error) {
+	call := &getCall{hashes: hashes, answer: make(chan []*zeroex.SignedOrder, 1)}
+	l.mu.Lock()
+	if !l.queueLocked(appendHashes(nil, kindGet, hashes)) {
+		err := l.err
+		l.mu.Unlock()
+		if err == nil {
+			err = errors.New("news: link too far behind")
+		}
+		return nil, err
+	}
+	l.pending = append(l.pending, call)
+	l.mu.Unlock()
+	select {
+	case orders, ok := <-call.answer:
+		if !ok {
+			return nil, l.failure()
+		}
+		return orders, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// failure is why the link closed.
+func (l *link) failure() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		return errors.New("news: link closed")
+	}
+	return l.err
+}
+
+// run opens the stream, then writes what is queued while a reader takes
+// in the answers, until either fails or the link is closed.
+func (l *link) run() {
+	ctx, cancel := context.WithTimeout(l.n.ctx, openTimeout)
+	s, err := l.n.node.NewStream(ctx, l.peer, ID)
+	cancel()
+	if err != nil {
+		if isNotSupported(err) {
+			l.n.mu.Lock()
+			l.n.noNews[l.peer] = time.Now()
+			l.n.mu.Unlock()
+		}
+		l.close(fmt.Errorf("news: opening a stream to %s: %w", l.peer, err))
+		return
+	}
+	_ = s.Scope().SetService(ordersync.ServiceName)
+	l.mu.Lock()
+	if l.err != nil {
+		l.mu.Unlock()
+		_ = s.Reset()
+		return
+	}
+	l.stream = s
+	l.mu.Unlock()
+	l.n.wg.Add(1)
+	go func() {
+		defer l.n.wg.Done()
+		l.read(s)
+	}()
+	for {
+		select {
+		case msg := <-l.out:
+			_ = s.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if _, err := s.Write(msg); err != nil {
+				l.close(fmt.Errorf("news: writing to %s: %w", l.peer, err))
+				return
+			}
+		case <-l.done:
+			return
+		}
+	}
+}
+
+// isNotSupported reports whether err says the peer does not speak news.
+func isNotSupported(err error) bool {
+	var notSupported msmux.ErrNotSupported[string]
+	return errors.As(err, &notSupported) || strings.Contains(err.Error(), "protocols not supported")
+}
+
+// read takes in the answers to the link's gets, in order.
+func (l *link) read(s network.Stream) {
+	r := bufio.NewReaderSize(s, 4096)
+	for {
+		m, err := readMessage(r, s.Scope(), kindOrders)
+		if err != nil {
+			if isBroken(err) {
+				l.n.node.AddPeerScore(l.peer, peerscore.InvalidMessage, peerscore.InvalidMessageDelta)
+			}
+			l.close(fmt.Errorf("news: reading from %s: %w", l.peer, err))
+			return
+		}
+		l.mu.Lock()
+		if len(l.pending) == 0 {
+			l.mu.Unlock()
+			l.n.node.AddPeerScore(l.peer, peerscore.InvalidMessage, peerscore.InvalidMessageDelta)
+			l.close(fmt.Errorf("news: %s answered a get never made", l.peer))
+			return
+		}
+		call := l.pending[0]
+		l.pending = l.pending[1:]
+		l.mu.Unlock()
+		call.answer <- m.orders
+	}
+}
+
+// close ends the link for err: its stream is reset, the gets waiting on
+// it fail, and it leaves the News's table.
+func (l *link) close(err error) {
+	l.mu.Lock()
+	if l.err != nil {
+		l.mu.Unlock()
+		return
+	}
+	l.err = err
+	pending := l.pending
+	l.pending = nil
+	s := l.stream
+	close(l.done)
+	l.mu.Unlock()
+	if s != nil {
+		_ = s.Reset()
+	}
+	for _, c := range pending {
+		close(c.answer)
+	}
+	l.n.mu.Lock()
+	if l.n.links[l.peer] == l {
+		delete(l.n.links, l.peer)
+		l.n.forgetIdle(l.peer)
+	}
+	l.n.mu.Unlock()
+}

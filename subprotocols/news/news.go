@@ -1,0 +1,327 @@
+package news
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"golang.org/x/time/rate"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderfilter"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/internal/paging"
+)
+
+// ID is the news protocol's libp2p protocol ID.
+const ID = protocol.ID("/ordersync/news/1.0.0")
+
+// Name is the subprotocol name a News reports its fetches under
+// (ordersync.MetricsTracer's PageReceived), beside the syncs'.
+const Name = "news"
+
+// The peer-score tags a News moves besides peerscore's.
+const (
+	// Flood gets FloodDelta added each time a peer announces or asks for
+	// more hashes than its budget allows (WithRate): the excess is dropped.
+	Flood = "ordersync/news-flood"
+	// FloodDelta is Flood's change.
+	FloodDelta = -1
+)
+
+// Stats counts what a News did.
+type Stats struct {
+	// Announced is how many hashes this node announced, over all peers.
+	Announced int64
+	// Received is how many hashes peers announced to this node.
+	Received int64
+	// Fetched is how many orders this node got from announcers (valid or
+	// not).
+	Fetched int64
+	// Served is how many orders this node sent to peers that asked.
+	Served int64
+	// Dropped is how many announced or asked-for hashes were dropped for
+	// a peer over its budget, or for a peer too slow to take them.
+	Dropped int64
+	// Bulk is how many hashes were neither announced nor fetched because
+	// the store was taking in orders in bulk (WithBulkRate).
+	Bulk int64
+	// Timeouts is how many gets were not answered in time.
+	Timeouts int64
+	// Missed is how many changes the store's feed dropped for this News
+	// (its buffer was full); the periodic syncs catch them.
+	Missed int64
+}
+
+// News announces a store's new orders to the node's neighbours and fetches
+// theirs (see the package documentation). Make it with New; Close stops it.
+type News struct {
+	node       ordersync.Node
+	store      orderstore.Store
+	validation *ordersync.Validation
+	tracer     ordersync.MetricsTracer
+	pager      *paging.Pager
+	cfg        config
+	known      *knownTable
+	sub        *orderstore.Subscription
+	added      bulkMeter // the store's new orders, for telling bulk
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	links   map[peer.ID]*link
+	peers   map[peer.ID]*peerState
+	noNews  map[peer.ID]time.Time // peers found not to speak news, and when
+	closed  bool
+	counter struct {
+		announced, received, fetched, served, dropped, timeouts, bulk atomic.Int64
+	}
+}
+
+// peerState is what a News keeps of a peer that talks to it.
+type peerState struct {
+	in       *rate.Limiter // hashes the peer may announce and ask for
+	out      *rate.Limiter // hashes this node announces to it
+	streams  int           // its news streams open to this node
+	fetching int           // workers getting its queue
+	waiting  int           // announcements waiting on other fetches
+	queue    []common.Hash // claimed hashes still to get from it
+}
+
+// New starts a News for service over store, the store service's
+// subprotocols use, and registers its stream handler on node. filter is
+// the node's own (nil keeps every valid order): fetched orders must match
+// it, as synced ones must. The store must have a change feed
+// (orderstore.Subscriber) and answer look-ups by hash (orderstore.Getter).
+// The News runs until ctx ends or Close is called.
+func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, store orderstore.Store, filter *orderfilter.Filter, opts ...Option) (*News, error) {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	feed, ok := store.(orderstore.Subscriber)
+	if !ok {
+		return nil, fmt.Errorf("news: store %T has no change feed (orderstore.Subscriber)", store)
+	}
+	if _, ok := store.(orderstore.Getter); !ok {
+		return nil, fmt.Errorf("news: store %T cannot look orders up by hash (orderstore.Getter)", store)
+	}
+	n := &News{
+		node:       node,
+		store:      store,
+		validation: service.Validation(),
+		tracer:     service.MetricsTracer(),
+		pager:      paging.NewPager(store, filter, paging.WithPeerScorer(node)),
+		cfg:        cfg,
+		known:      newKnownTable(knownCapacity),
+		sub:        feed.Subscribe(orderstore.DefaultFeedBuffer),
+		links:      make(map[peer.ID]*link),
+		peers:      make(map[peer.ID]*peerState),
+		noNews:     make(map[peer.ID]time.Time),
+	}
+	n.added.limit = cfg.bulkRate
+	n.pager.ReportMetricsTo(n.tracer)
+	n.pager.UseValidation(n.validation)
+	n.ctx, n.cancel = context.WithCancel(ctx)
+	node.SetStreamHandler(ID, n.handleStream)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.announceLoop()
+	}()
+	context.AfterFunc(n.ctx, func() { _ = n.Close() })
+	return n, nil
+}
+
+// Close stops the News: it leaves the change feed, resets its streams and
+// waits for its goroutines. New streams are reset from then on. It is safe
+// to call more than once.
+func (n *News) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	links := n.links
+	n.links = map[peer.ID]*link{}
+	n.mu.Unlock()
+	n.cancel()
+	n.sub.Close()
+	for _, l := range links {
+		l.close(errClosed)
+	}
+	n.wg.Wait()
+	return nil
+}
+
+var errClosed = errors.New("news: closed")
+
+// Stats returns what the News did so far.
+func (n *News) Stats() Stats {
+	return Stats{
+		Announced: n.counter.announced.Load(),
+		Received:  n.counter.received.Load(),
+		Fetched:   n.counter.fetched.Load(),
+		Served:    n.counter.served.Load(),
+		Dropped:   n.counter.dropped.Load(),
+		Timeouts:  n.counter.timeouts.Load(),
+		Bulk:      n.counter.bulk.Load(),
+		Missed:    int64(n.sub.Missed()),
+	}
+}
+
+// peer returns p's state, made on first use. n.mu is held.
+func (n *News) peer(p peer.ID) *peerState {
+	st, ok := n.peers[p]
+	if !ok {
+		st = &peerState{
+			in:  rate.NewLimiter(rate.Limit(2*n.cfg.rate), 2*n.cfg.burst),
+			out: rate.NewLimiter(rate.Limit(n.cfg.rate), n.cfg.burst),
+		}
+		n.peers[p] = st
+	}
+	return st
+}
+
+// forgetIdle drops the state of p when nothing of it is in use, so that
+// the table holds only peers that talk to the node. n.mu is held.
+func (n *News) forgetIdle(p peer.ID) {
+	st, ok := n.peers[p]
+	if ok && st.streams == 0 && st.fetching == 0 && st.waiting == 0 && len(st.queue) == 0 && n.links[p] == nil {
+		delete(n.peers, p)
+	}
+}
+
+// takeIn spends k of p's budget of hashes; false (and the peer scored)
+// when it has not that many.
+func (n *News) takeIn(p peer.ID, k int) bool {
+	n.mu.Lock()
+	ok := n.peer(p).in.AllowN(time.Now(), k)
+	n.mu.Unlock()
+	if !ok {
+		n.counter.dropped.Add(int64(k))
+		n.node.AddPeerScore(p, Flood, FloodDelta)
+	}
+	return ok
+}
+
+// announceLoop batches the store's new orders and announces them.
+func (n *News) announceLoop() {
+	var batch []common.Hash
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	expiry := n.validation.Expiry()
+	for {
+		select {
+		case c, ok := <-n.sub.Changes():
+			if !ok {
+				return
+			}
+			if c.Kind != orderstore.ChangeAdded || c.Order == nil {
+				continue
+			}
+			n.added.add(time.Now(), 1)
+			if expiry.Expired(c.Order) {
+				continue
+			}
+			batch = append(batch, c.Hash)
+			switch {
+			case len(batch) >= MaxAnnounce || n.cfg.batchDelay == 0:
+				n.announce(batch)
+				batch = nil
+			case len(batch) == 1:
+				timer.Reset(n.cfg.batchDelay)
+			}
+		case <-timer.C:
+			if len(batch) > 0 {
+				n.announce(batch)
+				batch = nil
+			}
+		case <-n.ctx.Done():
+			return
+		}
+	}
+}
+
+// neighborWait bounds how long an announcement waits to learn which
+// neighbours speak news.
+const neighborWait = time.Second
+
+// noNewsFor is how long a peer that refused a news stream is left alone.
+const noNewsFor = time.Minute
+
+// neighbors lists the connected peers that speak news, where the node can
+// tell, less those that refused it lately.
+func (n *News) neighbors() []peer.ID {
+	var peers []peer.ID
+	if pn, ok := n.node.(ordersync.ProtocolNeighbors); ok {
+		ctx, cancel := context.WithTimeout(n.ctx, neighborWait)
+		peers = pn.NeighborsSupporting(ctx, ID)
+		cancel()
+	} else {
+		peers = n.node.Neighbors()
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := peers[:0:0]
+	now := time.Now()
+	for _, p := range peers {
+		if t, ok := n.noNews[p]; ok && now.Sub(t) < noNewsFor {
+			continue
+		}
+		delete(n.noNews, p)
+		out = append(out, p)
+	}
+	return out
+}
+
+// announce tells each neighbour of the hashes it is not known to hold,
+// within its budget, unless the store is taking in orders in bulk.
+func (n *News) announce(hashes []common.Hash) {
+	if n.added.bulk(time.Now()) {
+		n.counter.bulk.Add(int64(len(hashes)))
+		return
+	}
+	for _, p := range n.neighbors() {
+		if p == n.node.ID() {
+			continue
+		}
+		tell := n.known.unknownTo(p, hashes)
+		if len(tell) == 0 {
+			continue
+		}
+		n.mu.Lock()
+		if n.closed {
+			n.mu.Unlock()
+			return
+		}
+		allowed := int(n.peer(p).out.TokensAt(time.Now()))
+		tell = tell[:min(len(tell), max(allowed, 0))]
+		if len(tell) > 0 {
+			n.peer(p).out.AllowN(time.Now(), len(tell))
+		}
+		l := n.linkLocked(p)
+		n.mu.Unlock()
+		if len(tell) == 0 {
+			continue
+		}
+		n.known.add(p, tell)
+		if l.send(appendHashes(nil, kindAnnounce, tell)) {
+			n.counter.announced.Add(int64(len(tell)))
+		} else {
+			n.counter.dropped.Add(int64(len(tell)))
+		}
+	}
+}

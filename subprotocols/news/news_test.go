@@ -1,0 +1,127 @@
+package news
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/nodetest"
+	"github.com/ordersync/ordersync/testing/testnet"
+)
+
+// Orders added at one end of a chain of three nodes reach the other end by
+// announcements alone: no sync runs.
+func TestNewsCrossesAChain(t *testing.T) {
+	hosts := testnet.New(t, 3, testnet.WithoutConnecting())
+	testnet.Connect(t, hosts[0], hosts[1])
+	testnet.Connect(t, hosts[1], hosts[2])
+	nodes := make([]*newsNode, 3)
+	for i, h := range hosts {
+		// A loaded machine under the race detector may take seconds to
+		// answer: this test is not about timeouts.
+		nodes[i] = startNews(t, h, nil, nil, WithFetchTimeout(time.Minute))
+	}
+	sub := nodes[2].Store.Subscribe(0)
+	defer sub.Close()
+	orders := nodetest.Orders(300)
+	for _, batch := range [][]int{{0, 1}, {1, 100}, {100, 300}} {
+		if _, err := nodes[0].Store.AddOrders(context.Background(), orders[batch[0]:batch[1]]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, n := range nodes {
+				t.Logf("node %d: held %d, %+v", i, n.Store.Len(), n.News.Stats())
+			}
+		}
+	})
+	waitHolds(t, nodes[2].Store, sub, hashesOf(t, orders)...)
+	nodetest.SameOrders(t, nodes[1].Store, orders)
+	for i, n := range nodes {
+		if st := n.Service.Stats(); st.SyncsCompleted+st.SyncsFailed != 0 {
+			t.Errorf("node %d ran %d syncs, want none", i, st.SyncsCompleted+st.SyncsFailed)
+		}
+	}
+	if st := nodes[1].News.Stats(); st.Announced != 300 {
+		t.Errorf("middle node: %+v, want 300 announced (to the last node only)", st)
+	}
+	if st := nodes[2].News.Stats(); st.Fetched != 300 || st.Announced != 0 {
+		t.Errorf("last node: %+v, want 300 fetched and none announced (its one neighbour sent them)", st)
+	}
+	if st := nodes[1].Service.Stats(); st.OrdersNew != 300 || st.OrdersAccepted != 300 {
+		t.Errorf("middle node's Stats: new %d, accepted %d, want 300 each", st.OrdersNew, st.OrdersAccepted)
+	}
+}
+
+// New refuses a store it cannot follow or look orders up in, and options
+// out of range, naming them.
+func TestNewRefuses(t *testing.T) {
+	h := testnet.NewHost(t)
+	node := nodetest.StartNode(t, h, nil, nil, []string{reconcile.Name})
+	hostNode := ordersync.NewHostNode(h)
+	if _, err := New(t.Context(), node.Service, hostNode, plainStore{node.Store}, nil); err == nil || !strings.Contains(err.Error(), "change feed") {
+		t.Errorf("a store without a feed: %v, want an error naming the change feed", err)
+	}
+	for _, opt := range []Option{WithBatchDelay(-1), WithFetchTimeout(0), WithRate(0, 1), WithRate(1, 0), WithMaxFetches(0)} {
+		if _, err := New(t.Context(), node.Service, hostNode, node.Store, nil, opt); err == nil {
+			t.Error("an option out of range was taken")
+		}
+	}
+}
+
+// plainStore is a Store and nothing more.
+type plainStore struct{ orderstore.Store }
+
+// Closing a News ends its links, fetches and feed: a peer's announcement
+// after it is turned away.
+func TestCloseEndsEverything(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	a := startNews(t, hosts[0], nil, nil)
+	b := startNews(t, hosts[1], nil, nil)
+	sub := b.Store.Subscribe(0)
+	defer sub.Close()
+	orders := nodetest.Orders(5)
+	if _, err := a.Store.AddOrders(context.Background(), orders[:1]); err != nil {
+		t.Fatal(err)
+	}
+	waitHolds(t, b.Store, sub, hashesOf(t, orders[:1])...)
+	if err := b.News.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.News.Close() // twice is fine
+	if _, err := a.Store.AddOrders(context.Background(), orders[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.News.Close(); err != nil { // waits for a's announcement to be written or dropped
+		t.Fatal(err)
+	}
+	if b.Store.Len() != 1 {
+		t.Errorf("closed node holds %d orders, want 1", b.Store.Len())
+	}
+}
+
+// A node taking in orders in bulk (a first sync) neither announces them
+// nor fetches announced ones: its syncs carry them.
+func TestBulkIsLeftToSyncs(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	a := startNews(t, hosts[0], nil, nil, WithBulkRate(50))
+	b := startNews(t, hosts[1], nil, nil, WithBulkRate(50))
+	orders := nodetest.Orders(400)
+	if _, err := a.Store.AddOrders(context.Background(), orders[:100]); err != nil {
+		t.Fatal(err)
+	}
+	// a's own announcement loop reads the feed: once it counted the
+	// orders as bulk it drops them.
+	nodetest.WaitUntil(t, "the orders counted as bulk", func() bool { return a.News.Stats().Bulk == 100 })
+	if st := a.News.Stats(); st.Announced != 0 {
+		t.Errorf("announced %d in bulk, want none", st.Announced)
+	}
+	if b.Store.Len() != 0 {
+		t.Errorf("the neighbour fetched %d, want none", b.Store.Len())
+	}
+}

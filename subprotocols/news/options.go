@@ -1,0 +1,128 @@
+package news
+
+import (
+	"fmt"
+	"time"
+)
+
+// The defaults.
+const (
+	// DefaultBatchDelay is how long new hashes wait to be announced
+	// together: a few milliseconds against a round trip of tens.
+	DefaultBatchDelay = 10 * time.Millisecond
+	// DefaultFetchTimeout bounds a get, from writing it to its answer.
+	DefaultFetchTimeout = 5 * time.Second
+	// DefaultRate is the hashes a second a node announces to a peer, and
+	// the hashes a second it takes from a peer's announcements and gets
+	// (twice as many, so that an honest peer's bursts are never cut).
+	// News is for orders as they arrive; a node that takes in thousands at
+	// once (a first sync) announces the rest of them no faster, and
+	// leaves them to its neighbours' syncs.
+	DefaultRate = 200
+	// DefaultBurst is the hashes a node may announce at once to a peer.
+	DefaultBurst = MaxAnnounce
+	// DefaultBulkRate is the store's new orders a second above which a
+	// News neither announces nor fetches: the node is catching up by its
+	// syncs (see WithBulkRate).
+	DefaultBulkRate = 500
+	// DefaultMaxFetches bounds the gets to one peer under way at once;
+	// hashes announced meanwhile wait, at most 2 048, and go in the next.
+	DefaultMaxFetches = 4
+	// maxStreamsPerPeer bounds the news streams one peer may have open to
+	// this node at once (one is all an honest peer uses).
+	maxStreamsPerPeer = 2
+	// maxQueuedHashes bounds the claimed hashes waiting to be asked of one
+	// peer.
+	maxQueuedHashes = 2 * MaxAnnounce
+	// maxQueued bounds the messages waiting to be written on a link.
+	maxQueued = 64
+	// knownCapacity bounds the hashes remembered as known to peers.
+	knownCapacity = 1 << 16
+)
+
+// config is a News's options, checked.
+type config struct {
+	batchDelay   time.Duration
+	fetchTimeout time.Duration
+	rate         float64
+	burst        int
+	maxFetches   int
+	bulkRate     int
+}
+
+func defaultConfig() config {
+	return config{
+		batchDelay:   DefaultBatchDelay,
+		fetchTimeout: DefaultFetchTimeout,
+		rate:         DefaultRate,
+		burst:        DefaultBurst,
+		maxFetches:   DefaultMaxFetches,
+		bulkRate:     DefaultBulkRate,
+	}
+}
+
+// Option configures a News.
+type Option func(*config) error
+
+// WithBatchDelay sets how long new hashes wait to be announced together
+// (0 announces each change at once).
+func WithBatchDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > time.Second {
+			return fmt.Errorf("news: batch delay %v: want 0 to 1s", d)
+		}
+		c.batchDelay = d
+		return nil
+	}
+}
+
+// WithFetchTimeout bounds how long a get may wait for its answer; then its
+// hashes are released and the announcer's score lowered.
+func WithFetchTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("news: fetch timeout %v: want > 0", d)
+		}
+		c.fetchTimeout = d
+		return nil
+	}
+}
+
+// WithRate sets the hashes a second this node announces to each peer, at
+// most burst at once; it takes twice as many from each peer.
+func WithRate(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		if perSecond <= 0 || burst < 1 {
+			return fmt.Errorf("news: rate %v/s, burst %d: want both > 0", perSecond, burst)
+		}
+		c.rate, c.burst = perSecond, burst
+		return nil
+	}
+}
+
+// WithMaxFetches bounds the gets to one peer under way at once; hashes
+// announced meanwhile wait for the next get (at most 2 048 of them; the
+// rest are left to the next announcement or sync).
+func WithMaxFetches(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("news: max fetches %d: want ≥ 1", n)
+		}
+		c.maxFetches = n
+		return nil
+	}
+}
+
+// WithBulkRate sets the store's new orders a second above which the News
+// neither announces nor fetches, leaving the orders to the syncs, which
+// fetch each once: a node catching up (a first sync) would otherwise fetch
+// by news what its syncs fetch too.
+func WithBulkRate(perSecond int) Option {
+	return func(c *config) error {
+		if perSecond < 1 {
+			return fmt.Errorf("news: bulk rate %d: want ≥ 1", perSecond)
+		}
+		c.bulkRate = perSecond
+		return nil
+	}
+}

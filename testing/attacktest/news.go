@@ -1,0 +1,71 @@
+package attacktest
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// The kinds of message of the news protocol (package subprotocols/news,
+// docs/protocol.md "News"), written by hand here as a hostile peer would.
+const (
+	NewsAnnounce byte = 1
+	NewsGet      byte = 2
+	NewsOrders   byte = 3
+)
+
+// NewsMessage is a news message of kind with body: the kind byte, the
+// body's length as an unsigned varint, the body.
+func NewsMessage(kind byte, body []byte) []byte {
+	msg := append([]byte{kind}, binary.AppendUvarint(nil, uint64(len(body)))...)
+	return append(msg, body...)
+}
+
+// NewsHashes is a news message of kind (announce or get) naming hashes.
+func NewsHashes(kind byte, hashes []common.Hash) []byte {
+	var body []byte
+	for _, h := range hashes {
+		body = append(body, h[:]...)
+	}
+	return NewsMessage(kind, body)
+}
+
+// NewsOrdersMessage is an orders message carrying the given order JSONs.
+func NewsOrdersMessage(orders ...[]byte) []byte {
+	var body []byte
+	for _, o := range orders {
+		body = binary.AppendUvarint(body, uint64(len(o)))
+		body = append(body, o...)
+	}
+	return NewsMessage(NewsOrders, body)
+}
+
+// ReadNewsMessage reads one news message from r, of a body of at most max
+// bytes, and returns its kind and body.
+func ReadNewsMessage(r *bufio.Reader, max int) (kind byte, body []byte, err error) {
+	if kind, err = r.ReadByte(); err != nil {
+		return 0, nil, err
+	}
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if n > uint64(max) {
+		return 0, nil, fmt.Errorf("news message of %d bytes, more than %d", n, max)
+	}
+	body = make([]byte, n)
+	_, err = io.ReadFull(r, body)
+	return kind, body, err
+}
+
+// NewsGetHashes splits a get's body into its hashes.
+func NewsGetHashes(body []byte) []common.Hash {
+	out := make([]common.Hash, len(body)/common.HashLength)
+	for i := range out {
+		copy(out[i][:], body[i*common.HashLength:])
+	}
+	return out
+}
