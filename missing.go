@@ -62,6 +62,34 @@ func (v *Validation) Claim(provider peer.ID, hashes []common.Hash) (mine, busy [
 	return mine, busy
 }
 
+// ClaimLacking is Claim for the hashes that lacking, the caller's store
+// check, still reports missing once they are claimed: a fetch stores its
+// orders before it releases them, so an order another fetch stored
+// between the caller's own check and its claim shows here, and is given
+// back rather than fetched a second time. lacking returns the hashes of
+// its argument whose orders the store does not hold, in their order.
+func (v *Validation) ClaimLacking(provider peer.ID, hashes []common.Hash, lacking func([]common.Hash) []common.Hash) (mine, busy []common.Hash) {
+	claimed, busy := v.Claim(provider, hashes)
+	if len(claimed) == 0 {
+		return nil, busy
+	}
+	mine = lacking(claimed)
+	if len(mine) < len(claimed) {
+		keep := make(map[common.Hash]bool, len(mine))
+		for _, h := range mine {
+			keep[h] = true
+		}
+		held := make([]common.Hash, 0, len(claimed)-len(mine))
+		for _, h := range claimed {
+			if !keep[h] {
+				held = append(held, h)
+			}
+		}
+		v.Release(provider, held)
+	}
+	return mine, busy
+}
+
 // Release ends the fetches of hashes that Claim gave the caller: those
 // waiting for them in Await go on. Hashes the caller does not hold a claim
 // on are skipped.

@@ -53,3 +53,27 @@ func TestNilValidationClaimsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClaimLackingGivesBackWhatWasStored: an order another fetch stored
+// between the caller's check and its claim is not claimed.
+func TestClaimLackingGivesBackWhatWasStored(t *testing.T) {
+	v := &Validation{}
+	h1, h2 := common.Hash{1}, common.Hash{2}
+	stored := map[common.Hash]bool{h1: true}
+	lacking := func(hs []common.Hash) []common.Hash {
+		var out []common.Hash
+		for _, h := range hs {
+			if !stored[h] {
+				out = append(out, h)
+			}
+		}
+		return out
+	}
+	mine, busy := v.ClaimLacking("a", []common.Hash{h1, h2}, lacking)
+	if len(mine) != 1 || mine[0] != h2 || len(busy) != 0 {
+		t.Fatalf("mine %v busy %v, want [h2] []", mine, busy)
+	}
+	if mine, _ := v.Claim("b", []common.Hash{h1}); len(mine) != 1 {
+		t.Fatal("h1, held, was left claimed")
+	}
+}

@@ -29,7 +29,7 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
-	mine, busy := n.validation.Claim(p, want)
+	mine, busy := n.validation.ClaimLacking(p, want, n.lacking)
 	n.enqueue(p, mine)
 	if len(busy) == 0 {
 		return
@@ -133,7 +133,7 @@ func (n *News) fallBack(p peer.ID, busy []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
-	mine, _ := n.validation.Claim(p, want)
+	mine, _ := n.validation.ClaimLacking(p, want, n.lacking)
 	n.enqueue(p, mine)
 }
 

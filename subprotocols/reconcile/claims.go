@@ -41,7 +41,7 @@ func (s *Subprotocol) nextFetch(ctx context.Context, provider peer.ID, st *syncS
 			mine := batch
 			if !st.unclaimed {
 				var busy []common.Hash
-				mine, busy = v.Claim(provider, batch)
+				mine, busy = v.ClaimLacking(provider, batch, s.notHeld)
 				st.busy = append(st.busy, busy...)
 			}
 			if len(mine) > 0 {

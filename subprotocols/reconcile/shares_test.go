@@ -219,6 +219,10 @@ func TestConcurrentSyncsFetchEachOrderOnce(t *testing.T) {
 	}
 	nodetest.SameOrders(t, requester.Store, orders)
 	if got := requester.Counts().Received; got != 1000 {
+		st := requester.Service.Stats()
+		for p, ps := range st.Providers {
+			t.Logf("provider %s: %d pages, %d orders, %d bytes, last error %q", p, ps.Pages, ps.Orders, ps.BytesReceived, ps.LastError)
+		}
 		t.Errorf("received %d orders for the 1000 missing", got)
 	}
 }
