@@ -160,3 +160,15 @@ func (ps *peerSync) checkPipelined(sub Subprotocol, early []byte, next *Request)
 	}
 	return nil
 }
+
+// precheck has a Prechecker check f's page while the page before it is
+// validated and stored (see Prechecker). It runs on fetchAhead's goroutine.
+func (ps *peerSync) precheck(ctx context.Context, f fetched) fetched {
+	if f.err != nil || f.resp.Complete && len(f.resp.Orders) == 0 {
+		return f
+	}
+	if pc, ok := f.sub.(Prechecker); ok {
+		pc.PrecheckResponse(ctx, f.resp)
+	}
+	return f
+}

@@ -255,3 +255,61 @@ func TestPipelinedSyncStopsWhenCancelledWithAResponseReadAhead(t *testing.T) {
 		t.Errorf("requester kept %d orders, want 25", got)
 	}
 }
+
+// precheckingPager is a pipelinedPager that is also a Prechecker: it
+// records the pages it was asked to precheck, by their Next offset.
+type precheckingPager struct {
+	*pipelinedPager
+	prechecked chan int
+}
+
+var _ Prechecker = (*precheckingPager)(nil)
+
+func (p *precheckingPager) PrecheckResponse(ctx context.Context, resp *Response) {
+	p.prechecked <- resp.Metadata.(pageResponseMeta).Next
+}
+
+// The page read ahead is prechecked while the page before it is still
+// being handled (here, its handling waits for that), and every page after
+// the first is prechecked before it is handled.
+func TestPrecheckRunsWhileThePageBeforeIsHandled(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	newService(t, hosts[1], []Subprotocol{newPager("/test/a", orders(1, 25), 10)}, testOptions(t, 1)...)
+	requesterSub := &precheckingPager{
+		pipelinedPager: &pipelinedPager{pager: newPager("/test/a", nil, 10)},
+		prechecked:     make(chan int, 10),
+	}
+	var handled []int
+	var sawPrecheck []int
+	requesterSub.beforeHandle = func(ctx context.Context, resp *Response) error {
+		next := resp.Metadata.(pageResponseMeta).Next
+		handled = append(handled, next)
+		if next == 10 {
+			select {
+			case got := <-requesterSub.prechecked:
+				sawPrecheck = append(sawPrecheck, got)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		}
+		for len(requesterSub.prechecked) > 0 {
+			sawPrecheck = append(sawPrecheck, <-requesterSub.prechecked)
+		}
+		if !slices.Contains(sawPrecheck, next) {
+			t.Errorf("page with next %d handled before it was prechecked (prechecked %v)", next, sawPrecheck)
+		}
+		return nil
+	}
+	requester := newService(t, hosts[0], []Subprotocol{requesterSub}, testOptions(t, 1)...)
+
+	if err := requester.GetOrders(guardCtx(t), 1); err != nil {
+		t.Fatalf("GetOrders: %v", err)
+	}
+	if got := requesterSub.receivedCount(); got != 25 {
+		t.Errorf("requester kept %d orders, want 25", got)
+	}
+	if len(sawPrecheck) == 0 || sawPrecheck[0] != 20 || slices.Contains(sawPrecheck, 10) {
+		t.Errorf("prechecked %v while handling %v: want the second page (20) first, never the first (10)", sawPrecheck, handled)
+	}
+}

@@ -1,6 +1,7 @@
 package ordersync
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -46,16 +47,17 @@ func (ps *peerSync) recoverSyncing(out *outcome, err *error) {
 	ps.s.panicked(ps.p, RoleRequester, r, ps.log)
 }
 
-// fetchRecovered is fetch for fetchAhead's goroutine, which nothing else
-// would recover: a panic there is a fetch that failed with ErrPanicked.
-func (ps *peerSync) fetchRecovered(x *exchange) (f fetched) {
+// fetchRecovered is fetch and precheck for fetchAhead's goroutine, which
+// nothing else would recover: a panic there is a fetch that failed with
+// ErrPanicked.
+func (ps *peerSync) fetchRecovered(ctx context.Context, x *exchange) (f fetched) {
 	defer func() {
 		if r := recover(); r != nil {
 			f = fetched{err: fmt.Errorf("%w: %v", ErrPanicked, r)}
 			ps.s.panicked(ps.p, RoleRequester, r, ps.log)
 		}
 	}()
-	return ps.fetch(x)
+	return ps.precheck(ctx, ps.fetch(x))
 }
 
 // panicked logs a recovered panic with its stack and scores p.

@@ -61,6 +61,24 @@ type Pipeliner interface {
 	NextRequest(ctx context.Context, resp *Response) (*Request, error)
 }
 
+// Prechecker is an optional interface of a Pipeliner whose pages can be
+// checked ahead of their turn. A pipelined requester reads the next
+// response while it validates and stores the page in hand; it then calls
+// PrecheckResponse on that response, on the goroutine that read it, so
+// that the costly checks of the next page (its signatures) run while the
+// page before it is stored, not after. A store's commit then costs the
+// sync only what it takes beyond those checks.
+//
+// PrecheckResponse must not change the sync's state, store anything or
+// judge the provider: HandleOrderSyncResponse (or HandleLaneResponse)
+// still validates and stores the page in its turn, and may reuse what
+// PrecheckResponse found in the same *Response (a zeroex.SignedOrder
+// remembers a good signature). It may be called for a response that is
+// never handled, and while the previous response is being handled.
+type Prechecker interface {
+	PrecheckResponse(ctx context.Context, resp *Response)
+}
+
 // InSyncReporter is an optional interface of a Subprotocol that can learn,
 // without receiving them, that the requester already holds a provider's
 // orders, as set reconciliation does. When a sync with a provider

@@ -255,7 +255,7 @@ func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 	// and decode the next response meanwhile too.
 	writeErr := ps.writeFollowers(x, sent.lane, &fo)
 	if len(x.inFlight) > 0 {
-		x.ahead = ps.fetchAhead(x)
+		x.ahead = ps.fetchAhead(ctx, x)
 	}
 
 	next, valid, err := ps.handle(ctx, sub, sent, resp)
@@ -477,12 +477,13 @@ func (ps *peerSync) fetchFailed(ctx context.Context, x *exchange, f fetched) (ou
 	return abort, f.err
 }
 
-// fetchAhead fetches the next response on a goroutine of its own; the
-// channel yields it. The caller must receive from the channel before it
-// reads from the stream again or releases the stream's memory.
-func (ps *peerSync) fetchAhead(x *exchange) <-chan fetched {
+// fetchAhead fetches the next response on a goroutine of its own, and
+// has it prechecked there (pipeline.go); the channel yields it. The caller
+// must receive from the channel before it reads from the stream again or
+// releases the stream's memory.
+func (ps *peerSync) fetchAhead(ctx context.Context, x *exchange) <-chan fetched {
 	ch := make(chan fetched, 1)
-	go func() { ch <- ps.fetchRecovered(x) }()
+	go func() { ch <- ps.fetchRecovered(ctx, x) }()
 	return ch
 }
 

@@ -4,6 +4,8 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -106,11 +108,31 @@ func sign(key *ecdsa.PrivateKey, order *Order, typ SignatureType) (*SignedOrder,
 // otherwise an error that wraps one of ErrUnverifiableSignature,
 // ErrBadSignatureLength, ErrUnknownSignatureType, ErrWrongSigner or
 // ErrMalformedSignature, or an error from ComputeOrderHash.
+//
+// A good signature is remembered on the order, like its hash: checking it
+// again costs a comparison, until ResetHash.
 func (s *SignedOrder) VerifySignature() error {
 	typ, err := s.checkSignatureForm()
 	if err != nil {
 		return err
 	}
+	// The form check fixed the length, so the same first byte is the same
+	// signature (changing it in place without ResetHash breaks the
+	// package's rule, as for the hash).
+	sig := unsafe.Pointer(unsafe.SliceData(s.Signature))
+	if atomic.LoadPointer(&s.verified) == sig {
+		return nil
+	}
+	if err := s.recoverSigner(typ); err != nil {
+		return err
+	}
+	atomic.StorePointer(&s.verified, sig)
+	return nil
+}
+
+// recoverSigner is VerifySignature's costly part: the signer recovered
+// from a signature of a good form, compared with the maker.
+func (s *SignedOrder) recoverSigner(typ SignatureType) error {
 	h, err := s.ComputeOrderHash()
 	if err != nil {
 		return err

@@ -163,3 +163,32 @@ func TestVerifySignaturesBatch(t *testing.T) {
 		t.Errorf("VerifySignatures(nil) = %v", errs)
 	}
 }
+
+// A good signature is remembered, but only for the signature that was
+// checked: a new one, or the same one changed and ResetHash called, is
+// checked afresh.
+func TestVerifySignatureRemembered(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	s := signedTestOrder(t, r, testKey(t, 1))
+	for i := 0; i < 2; i++ {
+		if err := s.VerifySignature(); err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+	}
+	good := s.Signature
+	bad := append([]byte(nil), good...)
+	bad[5] ^= 1
+	s.Signature = bad
+	if err := s.VerifySignature(); err == nil {
+		t.Fatal("another signature: accepted as the one checked before")
+	}
+	s.Signature = good
+	if err := s.VerifySignature(); err != nil {
+		t.Fatalf("the good signature again: %v", err)
+	}
+	good[5] ^= 1
+	s.ResetHash()
+	if err := s.VerifySignature(); err == nil {
+		t.Fatal("changed in place and ResetHash called: accepted")
+	}
+}

@@ -53,6 +53,12 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 		write.Close()
 		return nil, sqliteOpenError(name, err)
 	}
+	// A bulk load that a dead process left unfinished: its orders are
+	// committed; its indexes are built before anything else (bulk.go).
+	if err := buildDeferredIndexes(ctx, write); err != nil {
+		write.Close()
+		return nil, sqliteOpenError(name, err)
+	}
 	if err := migrate(ctx, write, sqliteDialect); err != nil {
 		write.Close()
 		return nil, sqliteOpenError(name, err)

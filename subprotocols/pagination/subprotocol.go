@@ -41,6 +41,7 @@ var (
 	_ ordersync.Subprotocol     = (*Subprotocol[struct{}, struct{}])(nil)
 	_ ordersync.SyncResetter    = (*Subprotocol[struct{}, struct{}])(nil)
 	_ ordersync.Pipeliner       = (*Subprotocol[struct{}, struct{}])(nil)
+	_ ordersync.Prechecker      = (*Subprotocol[struct{}, struct{}])(nil)
 	_ ordersync.MetricsReporter = (*Subprotocol[struct{}, struct{}])(nil)
 	_ PeerScorer                = ordersync.Node(nil) // a node scores its providers itself
 )
@@ -181,6 +182,14 @@ func (s *Subprotocol[Req, Res]) NextRequest(ctx context.Context, res *ordersync.
 		return nil, err
 	}
 	return s.request(cursor, md)
+}
+
+// PrecheckResponse checks the signatures of res's orders ahead of their
+// turn, while the page before is stored (see ordersync.Prechecker).
+func (s *Subprotocol[Req, Res]) PrecheckResponse(ctx context.Context, res *ordersync.Response) {
+	if res != nil {
+		s.pager.Precheck(ctx, res.Orders)
+	}
 }
 
 // request is the request for the orders after cursor that follows the

@@ -19,9 +19,19 @@ import (
 // request follows from the whole of the answer before it.
 
 var (
-	_ ordersync.Pipeliner = (*Subprotocol)(nil)
-	_ ordersync.Spreader  = (*Subprotocol)(nil)
+	_ ordersync.Pipeliner  = (*Subprotocol)(nil)
+	_ ordersync.Spreader   = (*Subprotocol)(nil)
+	_ ordersync.Prechecker = (*Subprotocol)(nil)
 )
+
+// PrecheckResponse checks the signatures of res's orders (a page's or a
+// fetch's) ahead of their turn, while the page before is stored (see
+// ordersync.Prechecker).
+func (s *Subprotocol) PrecheckResponse(ctx context.Context, res *ordersync.Response) {
+	if res != nil {
+		s.pager.Precheck(ctx, res.Orders)
+	}
+}
 
 // NextRequest returns, for a page response, the request that
 // HandleOrderSyncResponse will return for it, from the order hashes alone
