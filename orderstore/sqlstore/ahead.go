@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/orderstore"
 )
 
@@ -103,28 +104,44 @@ func (s *Store) leaveOutExpired(ctx context.Context) {
 		// taken before).
 		return
 	}
-	if !s.takeAhead(ctx, cutoff) {
-		s.expire(ctx, false)
+	// An index read again from the table meanwhile voids a taking: it
+	// holds the due rows again.
+	for range 3 {
+		switch s.takeAhead(ctx, cutoff) {
+		case taken:
+			return
+		case failed:
+			s.expire(ctx, false)
+			return
+		}
 	}
+	s.expire(ctx, false)
 }
 
+// takeAhead's outcomes.
+const (
+	taken = iota
+	failed
+	voided
+)
+
 // takeAhead takes out of the index the rows expiring after what it took
-// before and at or before cutoff. It reports false when it could not.
-func (s *Store) takeAhead(ctx context.Context, cutoff int64) bool {
+// before and at or before cutoff.
+func (s *Store) takeAhead(ctx context.Context, cutoff int64) int {
 	a := &s.ahead
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s.recMu.Lock()
 	if s.rec == nil {
 		s.recMu.Unlock()
-		return true
+		return taken
 	}
 	if cutoff < a.upTo {
 		s.putBack(cutoff)
 	}
 	if cutoff == a.upTo {
 		s.recMu.Unlock()
-		return true
+		return taken
 	}
 	from, gen := a.upTo, a.gen
 	a.watching, a.removed, a.added = true, make(map[common.Hash]struct{}), false
@@ -137,17 +154,18 @@ func (s *Store) takeAhead(ctx context.Context, cutoff int64) bool {
 	var lanes []orderstore.OrderLanes
 	if err == nil {
 		lanes = make([]orderstore.OrderLanes, len(due))
-		for i := range due {
-			lanes[i] = orderstore.LanesOf(due[i].c.hash)
-		}
+		parallel.For(len(due), 64, func(i int) { lanes[i] = orderstore.LanesOf(due[i].c.hash) })
 	}
 
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
 	removed, added := a.removed, a.added
 	a.watching, a.removed, a.added = false, nil, false
-	if err != nil || a.gen != gen {
-		return err == nil
+	switch {
+	case err != nil:
+		return failed
+	case a.gen != gen:
+		return voided
 	}
 	if a.gone == nil {
 		a.gone = make(map[common.Hash]dueRow, len(due))
@@ -172,7 +190,7 @@ func (s *Store) takeAhead(ctx context.Context, cutoff int64) bool {
 		// then the next snapshot reads this range again.
 		a.upTo = cutoff
 	}
-	return true
+	return taken
 }
 
 // putBack returns to the index the rows taken out that are no longer due

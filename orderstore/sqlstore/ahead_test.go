@@ -177,3 +177,64 @@ func TestPostgresSnapshotAheadOfOtherPruner(t *testing.T) {
 	waitForCount(t, s, 2010)
 	storetest.CheckReconcileIndex(t, s, slices.Concat(kept, more))
 }
+
+// TestSnapshotsBesidePruner: snapshots taking expired orders out of the
+// index while the pruner deletes them and a writer adds and removes
+// orders, under a clock moving in steps: whatever interleaving the run
+// has, nothing is removed from the index twice or left in it, and every
+// snapshot leaves out what is due.
+func TestSnapshotsBesidePruner(t *testing.T) {
+	onBoth(t, func(t *testing.T, dsn string) {
+		clock := &testClock{now: time.Unix(1_900_000_000, 0)}
+		s := open(t, dsn, sqlstore.WithExpiry(0), sqlstore.WithClock(clock.Now))
+		ctx := context.Background()
+		const steps = 20
+		orders := storetest.Orders(0, 2000)
+		for i, o := range orders {
+			// Expiring in steps of 10 s, a 100 at each; those of the last
+			// step after the run.
+			o.ExpirationTimeSeconds.SetInt64(clock.Now().Unix() + 5 + int64(i%steps)*10)
+			o.ResetHash()
+		}
+		if _, err := s.AddOrders(ctx, orders); err != nil {
+			t.Fatal(err)
+		}
+		s.ReconcileSnapshotAll(0)
+		var wg sync.WaitGroup
+		for step := range steps - 1 {
+			clock.Add(10 * time.Second)
+			wg.Add(3)
+			go func() { defer wg.Done(); s.ExpireOrders(ctx) }()
+			go func() {
+				defer wg.Done()
+				// Orders that never expire, added and removed.
+				more := storetest.Orders(10_000+step*10, 10)
+				s.AddOrders(ctx, more)
+				s.Remove(ctx, hashOf(t, more[0]))
+			}()
+			go func() {
+				defer wg.Done()
+				if snap := s.ReconcileSnapshotAll(0); snap.Count > 2000-100*(step+1)+10*(step+1) {
+					t.Errorf("step %d: a snapshot of %d orders holds expired ones", step, snap.Count)
+				}
+			}()
+			wg.Wait()
+		}
+		if _, err := s.ExpireOrders(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var live []*zeroex.SignedOrder
+		for i, o := range orders {
+			if i%steps == steps-1 {
+				live = append(live, o)
+			}
+		}
+		for step := range steps - 1 {
+			live = append(live, storetest.Orders(10_000+step*10+1, 9)...)
+		}
+		storetest.CheckReconcileIndex(t, s, live)
+		if got, want := pageAllHashes(t, s), sortedHashes(t, live); !slices.Equal(got, want) {
+			t.Fatalf("the store pages %d orders, want %d", len(got), len(want))
+		}
+	})
+}
