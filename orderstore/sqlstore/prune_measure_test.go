@@ -115,10 +115,8 @@ func TestMeasurePruneStall(t *testing.T) {
 func measureSnapshotAtExpiry(t *testing.T, template string, total int, withSync bool) {
 	path := filepath.Join(t.TempDir(), "orders.db")
 	copyFile(t, template, path)
-	var mu sync.Mutex
-	now := pruneMeasureStart
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := open(t, "sqlite:"+path, sqlstore.WithExpiry(0), sqlstore.WithClock(clock))
+	clock := &testClock{now: pruneMeasureStart}
+	s := open(t, "sqlite:"+path, sqlstore.WithExpiry(0), sqlstore.WithClock(clock.Now))
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	if first := s.ReconcileSnapshotAll(0); first.Count != total {
@@ -135,9 +133,7 @@ func measureSnapshotAtExpiry(t *testing.T, template string, total int, withSync 
 			}
 		}()
 	}
-	mu.Lock()
-	now = now.Add(101 * time.Second)
-	mu.Unlock()
+	clock.Add(101 * time.Second)
 	began := time.Now()
 	snap := s.ReconcileSnapshotAll(64)
 	took := time.Since(began)
