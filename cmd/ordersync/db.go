@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sirupsen/logrus"
@@ -29,9 +31,45 @@ const dbUsage = "order `database` to keep orders in across runs: sqlite:PATH (cr
 // orders where 2 000-order ones wrote 2.2 GB (docs/schema.md).
 const importChunk = 8_000
 
-// openDB opens the order database of a --db flag. The caller closes it.
-func openDB(ctx context.Context, dsn string) (*sqlstore.Store, error) {
-	return sqlstore.Open(ctx, dsn)
+// openDB opens the order database of a --db flag with the expiry and
+// capacity of lim, as node opens its own. The caller closes it.
+func openDB(ctx context.Context, dsn string, lim *dbLimits) (*sqlstore.Store, error) {
+	return sqlstore.Open(ctx, dsn, lim.options()...)
+}
+
+// dbLimits are serve's and sync's flags for the life of the orders in a
+// --db database: the same as node's (--expiry-margin, --max-orders), so
+// that a database never serves or keeps an expired order.
+type dbLimits struct {
+	expiryMargin time.Duration
+	maxOrders    int
+}
+
+// addDBLimitFlags defines --expiry-margin on fs, and --max-orders if
+// capacity is set.
+func addDBLimitFlags(fs *flag.FlagSet, capacity bool) *dbLimits {
+	l := &dbLimits{}
+	fs.DurationVar(&l.expiryMargin, "expiry-margin", 0, "with --db: orders within this `delay` of their expiration count as expired: never served, refused, dropped from the database")
+	if capacity {
+		fs.IntVar(&l.maxOrders, "max-orders", 0, "with --db: most orders the database keeps: when full it evicts those that expire last (0: no bound)")
+	}
+	return l
+}
+
+// check refuses what cannot work.
+func (l *dbLimits) check() error {
+	switch {
+	case l.maxOrders < 0:
+		return cli.Usagef("--max-orders %d: want 0 or more", l.maxOrders)
+	case l.expiryMargin < 0:
+		return cli.Usagef("--expiry-margin %v: must not be negative", l.expiryMargin)
+	}
+	return nil
+}
+
+// options are the database's options.
+func (l *dbLimits) options() []sqlstore.Option {
+	return []sqlstore.Option{sqlstore.WithExpiry(l.expiryMargin), sqlstore.WithCapacity(l.maxOrders)}
 }
 
 // importOrders reads the order file into the database, verifying every

@@ -33,10 +33,11 @@ type serveConfig struct {
 	// Provider request limits, requests per second; rate.Inf is off.
 	rateLimit, peerRateLimit rate.Limit
 	monitor                  *monitorFlags
+	limits                   *dbLimits // of the --db database
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
-	fs, logLevel := cli.NewFlagSet("serve", "--orders FILE | --db DSN [--orders FILE] [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R] [--metrics ADDR] [--pprof ADDR]", stderr)
+	fs, logLevel := cli.NewFlagSet("serve", "--orders FILE | --db DSN [--orders FILE] [--listen MULTIADDR] [--per-page N] [--identity FILE] [--rate-limit R] [--peer-rate-limit R] [--expiry-margin D] [--max-orders N] [--metrics ADDR] [--pprof ADDR]", stderr)
 	listen := fs.String("listen", defaultListen, "libp2p `multiaddr` to listen on (port 0 picks a free port)")
 	orders := fs.String("orders", "", "`file` of signed orders to serve, JSON lines or one JSON array; with --db, imported into the database")
 	db := fs.String("db", "", dbUsage+"; serves what it holds, without checking it again")
@@ -44,11 +45,15 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	identity := fs.String("identity", "", "libp2p private key `file` that keeps the peer ID across runs (created, mode 0600, if missing); default a fresh identity each run")
 	rateLimit := fs.Float64("rate-limit", float64(ordersync.DefaultRateLimit), fmt.Sprintf("requests per second served to all peers together, burst %d, shared fairly: all to a peer alone, in turns when several wait (0: no limit; the network's nodes use the default)", ordersync.DefaultRateBurst))
 	peerRateLimit := fs.Float64("peer-rate-limit", 0, fmt.Sprintf("requests per second served to one peer at most, burst %d, on top of --rate-limit (0: no such cap, the default)", ordersync.DefaultPeerRateBurst))
+	limits := addDBLimitFlags(fs, true)
 	monitor := addMonitorFlags(fs)
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if err := monitor.check(); err != nil {
+		return nil, err
+	}
+	if err := limits.check(); err != nil {
 		return nil, err
 	}
 	if *orders == "" && *db == "" {
@@ -61,7 +66,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	if err != nil {
 		return nil, cli.Usagef("--listen %q: bad multiaddr: %v", *listen, err)
 	}
-	cfg := &serveConfig{listen: addr, orders: *orders, db: *db, perPage: *perPage, identity: *identity, monitor: monitor}
+	cfg := &serveConfig{listen: addr, orders: *orders, db: *db, perPage: *perPage, identity: *identity, monitor: monitor, limits: limits}
 	if cfg.log, err = cli.NewLogger(*logLevel, stderr); err != nil {
 		return nil, err
 	}
@@ -151,7 +156,7 @@ func serveStore(ctx context.Context, cfg *serveConfig, stderr io.Writer) (orders
 		store, err := loadStore(ctx, cfg.orders, stderr, cfg.log)
 		return store, func() {}, err
 	}
-	db, err := openDB(ctx, cfg.db)
+	db, err := openDB(ctx, cfg.db, cfg.limits)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -167,7 +167,7 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 		store = res.store
 	}
 	if cfg.db != "" {
-		db, err := openDB(ctx, cfg.db)
+		db, err := openDB(ctx, cfg.db, cfg.limits)
 		if err != nil {
 			return nil, err
 		}

@@ -32,10 +32,12 @@ type syncConfig struct {
 	// back the union.
 	update bool
 	log    *logrus.Logger
+	// limits are the --db database's expiry.
+	limits *dbLimits
 }
 
 func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
-	fs, logLevel := cli.NewFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] (--out FILE | --db DSN [--out FILE]) [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D] [--update]", stderr)
+	fs, logLevel := cli.NewFlagSet("sync", "--peer MULTIADDR [--peer MULTIADDR ...] (--out FILE | --db DSN [--out FILE]) [--min-peers N] [--subprotocols LIST] [--chain-id N] [--exchange ADDR] [--filter-schema JSON|@FILE] [--timeout D] [--update] [--expiry-margin D]", stderr)
 	var cfg syncConfig
 	fs.Var(&cfg.peers, "peer", "full `multiaddr` of a peer to sync from, ending in /p2p/<peer ID> (repeat for several peers)")
 	fs.StringVar(&cfg.out, "out", "", "`file` to write the accepted orders to, as JSON lines (required without --db)")
@@ -47,7 +49,11 @@ func parseSyncFlags(args []string, stderr io.Writer) (*syncConfig, error) {
 	schema := fs.String("filter-schema", orderfilter.DefaultCustomOrderSchema, "keep only orders that match this JSON Schema, or the one in the file @`path` (a filter flag; draft-07, may $ref /order, /address, ...)")
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "give up after this `duration` (0: never)")
 	fs.BoolVar(&cfg.update, "update", false, "start from the orders of --out when it exists (their hashes are checked, their signatures were when they were written), fetch only what is missing, and write back the union")
+	cfg.limits = addDBLimitFlags(fs, false)
 	if err := cli.ParseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if err := cfg.limits.check(); err != nil {
 		return nil, err
 	}
 	var err error

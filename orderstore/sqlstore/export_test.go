@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -62,4 +63,20 @@ func SetPruneBatch(n int) (restore func()) {
 	old := pruneBatch
 	pruneBatch = n
 	return func() { pruneBatch = old }
+}
+
+// HoldPruner makes every prune batch of s (the pruner's and
+// ExpireOrders') wait until release is called, so that a test can see
+// what does not need the pruner. s needs WithExpiry.
+func HoldPruner(s *Store) (release func()) {
+	gate := make(chan struct{})
+	wait := func() { <-gate }
+	s.lim.holdPrune.Store(&wait)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.lim.holdPrune.Store(nil)
+			close(gate)
+		})
+	}
 }

@@ -176,6 +176,7 @@ func (s *Store) followOnce(ctx context.Context) bool {
 			return false
 		}
 		s.rec, s.seen, s.fed = rec, head, head
+		s.resetAhead()
 		return true
 	}
 	changed := false
@@ -200,9 +201,9 @@ func (s *Store) followOnce(ctx context.Context) bool {
 			l = lanes[i]
 		}
 		if g.removed {
-			s.rec.Remove(g.c.hash, classOrder(g.c), &l)
+			s.unindex(g.c, &l)
 		} else {
-			s.rec.Add(g.c.hash, classOrder(g.c), &l)
+			s.index(g.c, &l)
 		}
 	}
 	if changed {

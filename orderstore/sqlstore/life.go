@@ -81,6 +81,8 @@ type limits struct {
 	wake chan struct{}
 	stop context.CancelFunc
 	done chan struct{}
+	// holdPrune, when set (by tests), is called before each batch.
+	holdPrune atomic.Pointer[func()]
 }
 
 // rule is the store's expiry rule.

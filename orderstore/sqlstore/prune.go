@@ -96,6 +96,9 @@ func (s *Store) expire(ctx context.Context, all bool) (int, error) {
 	}
 	total := 0
 	for all || s.lim.next.Load() <= s.lim.cutoff() {
+		if hold := s.lim.holdPrune.Load(); hold != nil {
+			(*hold)()
+		}
 		n, err := s.submit(&writeRequest{ctx: ctx, life: &lifeRequest{prune: pruneBatch}})
 		total += n
 		if err != nil {
@@ -167,13 +170,4 @@ func (s *Store) ExpireOrders(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return s.expire(ctx, true)
-}
-
-// expireForSnapshot deletes the orders expired now before a
-// reconciliation snapshot is taken, when there are any: the index holds
-// every row, so a row must be gone before the snapshot leaves it out.
-func (s *Store) expireForSnapshot() {
-	if s.lim != nil && s.lim.expiry && s.lim.next.Load() <= s.lim.cutoff() {
-		s.expire(s.life, false)
-	}
 }

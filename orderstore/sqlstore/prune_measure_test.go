@@ -47,7 +47,9 @@ func measureOrders(first, n int, exp int64) []*zeroex.SignedOrder {
 // Set ORDERSYNC_MEASURE_PRUNE_DB to a file path to run it (and
 // ORDERSYNC_MEASURE_PRUNE_ORDERS to change the 1 000 000,
 // ORDERSYNC_MEASURE_PRUNE_BATCHES to try batch sizes, and
-// ORDERSYNC_MEASURE_PRUNE_ALONE_ONLY to time the prune without the sync).
+// ORDERSYNC_MEASURE_PRUNE_ALONE_ONLY to time the prune without the sync,
+// ORDERSYNC_MEASURE_PRUNE_SNAPSHOT_ONLY to time only a reconciliation
+// snapshot taken as the orders expire).
 func TestMeasurePruneStall(t *testing.T) {
 	template := os.Getenv(measurePruneEnv)
 	if template == "" {
@@ -81,6 +83,11 @@ func TestMeasurePruneStall(t *testing.T) {
 		}
 		t.Logf("built %d orders in %s", total, time.Since(began).Round(time.Second))
 	}
+	if os.Getenv("ORDERSYNC_MEASURE_PRUNE_SNAPSHOT_ONLY") != "" {
+		measureSnapshotAtExpiry(t, template, total, false)
+		measureSnapshotAtExpiry(t, template, total, true)
+		return
+	}
 	batches := []int{-1}
 	for _, f := range strings.Fields(os.Getenv("ORDERSYNC_MEASURE_PRUNE_BATCHES")) {
 		if n, err := strconv.Atoi(f); err == nil {
@@ -100,6 +107,41 @@ func TestMeasurePruneStall(t *testing.T) {
 			measurePruneAlone(t, template, total, batch)
 		}
 	}
+}
+
+// measureSnapshotAtExpiry times a whole reconciliation snapshot taken the
+// moment the orders expiring at once are due (the index built before),
+// alone or beside a sync adding pages of new orders.
+func measureSnapshotAtExpiry(t *testing.T, template string, total int, withSync bool) {
+	path := filepath.Join(t.TempDir(), "orders.db")
+	copyFile(t, template, path)
+	clock := &testClock{now: pruneMeasureStart}
+	s := open(t, "sqlite:"+path, sqlstore.WithExpiry(0), sqlstore.WithClock(clock.Now))
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	if first := s.ReconcileSnapshotAll(0); first.Count != total {
+		t.Fatalf("the index holds %d orders, want %d", first.Count, total)
+	}
+	var syncing sync.WaitGroup
+	if withSync {
+		syncing.Add(1)
+		go func() {
+			defer syncing.Done()
+			per := pagination.DefaultPerPage
+			for p := 0; ctx.Err() == nil; p++ {
+				s.AddOrders(ctx, measureOrders(total+p*per, per, pruneMeasureStart.Unix()+400*24*3600))
+			}
+		}()
+	}
+	clock.Add(101 * time.Second)
+	began := time.Now()
+	snap := s.ReconcileSnapshotAll(64)
+	took := time.Since(began)
+	stop()
+	syncing.Wait()
+	load, _ := os.ReadFile("/proc/loadavg")
+	t.Logf("snapshot at expiry (sync beside it: %v): %s, a snapshot of %d orders (%d held before, a fifth due); load %s",
+		withSync, took.Round(time.Millisecond), snap.Count, total, string(load[:len(load)-1]))
 }
 
 // measurePruneAlone times the deletion of the orders expiring at once

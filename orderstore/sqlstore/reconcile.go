@@ -34,14 +34,16 @@ func (s *Store) Version() uint64 {
 // index (hashes, chain IDs and exchanges only, not the orders) and about
 // 1.5 µs an order on all cores. From then on every commit keeps it current.
 // The index takes a fixed amount of memory per class of orders, nothing
-// per order. If building it fails (the database is unreadable), the
+// per order. With WithExpiry the snapshot leaves out the orders expired
+// now without waiting for the pruner to delete them: it takes them out of
+// the index itself (ahead.go). If building it fails (the database is unreadable), the
 // snapshot is empty with IndexSymbols 0; BuildReconcileIndex reports the
 // error.
 func (s *Store) ReconcileSnapshot(class orderstore.Class, symbols int) orderstore.ReconcileSnapshot {
-	s.expireForSnapshot()
 	if err := s.BuildReconcileIndex(s.life); err != nil {
 		return orderstore.ReconcileSnapshot{Version: s.Version()}
 	}
+	s.leaveOutExpired(s.life)
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
 	snap := s.rec.Snapshot(class, symbols)
@@ -52,10 +54,10 @@ func (s *Store) ReconcileSnapshot(class orderstore.Class, symbols int) orderstor
 // ReconcileSnapshotAll is ReconcileSnapshot of every stored order, whatever
 // its class (see orderstore.WholeReconciler), from the same index.
 func (s *Store) ReconcileSnapshotAll(symbols int) orderstore.ReconcileSnapshot {
-	s.expireForSnapshot()
 	if err := s.BuildReconcileIndex(s.life); err != nil {
 		return orderstore.ReconcileSnapshot{Version: s.Version()}
 	}
+	s.leaveOutExpired(s.life)
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
 	snap := s.rec.SnapshotAll(symbols)
@@ -80,6 +82,7 @@ func (s *Store) BuildReconcileIndex(ctx context.Context) error {
 	}
 	s.rec = rec
 	s.seen = head // what the table showed; the follower goes on from there
+	s.resetAhead()
 	s.indexed.Store(true)
 	return nil
 }
@@ -185,10 +188,10 @@ func (s *Store) commitIndexed(tx *sql.Tx, added, removed []change) error {
 		addLanes, removeLanes = lanesOf(added), lanesOf(removed)
 	}
 	for i := range added {
-		s.rec.Add(added[i].hash, classOrder(added[i]), &addLanes[i])
+		s.index(added[i], &addLanes[i])
 	}
 	for i := range removed {
-		s.rec.Remove(removed[i].hash, classOrder(removed[i]), &removeLanes[i])
+		s.unindex(removed[i], &removeLanes[i])
 	}
 	return nil
 }

@@ -62,6 +62,10 @@ type Store struct {
 	// counts the orders that left, by cause.
 	lim  *limits
 	left leftCounts
+
+	// ahead is what snapshots took out of the index before the pruner
+	// deleted it (ahead.go).
+	ahead ahead
 }
 
 var (
