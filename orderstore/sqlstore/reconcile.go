@@ -163,8 +163,9 @@ func scanIndexRows(rows *sql.Rows, batches chan<- []change) error {
 }
 
 // commitIndexed commits tx and, under the index's lock (so that a build
-// sees each commit either in the table or as changes, never both), moves
-// the version and records the changes in the index if it is built.
+// sees each commit either in the table or as changes, never both), settles
+// the counts, moves the version, tells the change feed and records the
+// changes in the index if it is built.
 func (s *Store) commitIndexed(tx *sql.Tx, added, removed []change) error {
 	// The costly part, outside the lock.
 	var addLanes, removeLanes []orderstore.OrderLanes
@@ -176,6 +177,9 @@ func (s *Store) commitIndexed(tx *sql.Tx, added, removed []change) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	// The counts first: a subscriber told of a change finds Stats
+	// already counting it.
+	s.settle(added, removed)
 	if len(added)+len(removed) == 0 {
 		return nil
 	}

@@ -223,7 +223,6 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 	if err := s.commitIndexed(tx, added, removed); err != nil {
 		return nil, err
 	}
-	s.settle(added, removed)
 	return counts, nil
 }
 
