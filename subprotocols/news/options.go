@@ -10,6 +10,9 @@ const (
 	// DefaultBatchDelay is how long new hashes wait to be announced
 	// together: a few milliseconds against a round trip of tens.
 	DefaultBatchDelay = 10 * time.Millisecond
+	// DefaultRelayDelay is how long the hashes of orders that came from a
+	// peer wait to be announced together (see WithRelayDelay).
+	DefaultRelayDelay = 150 * time.Millisecond
 	// DefaultFetchTimeout bounds a get, from writing it to its answer.
 	DefaultFetchTimeout = 5 * time.Second
 	// DefaultRate is the hashes a second a node announces to a peer, and
@@ -43,6 +46,7 @@ const (
 // config is a News's options, checked.
 type config struct {
 	batchDelay   time.Duration
+	relayDelay   time.Duration
 	fetchTimeout time.Duration
 	rate         float64
 	burst        int
@@ -53,6 +57,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		batchDelay:   DefaultBatchDelay,
+		relayDelay:   DefaultRelayDelay,
 		fetchTimeout: DefaultFetchTimeout,
 		rate:         DefaultRate,
 		burst:        DefaultBurst,
@@ -72,6 +77,21 @@ func WithBatchDelay(d time.Duration) Option {
 			return fmt.Errorf("news: batch delay %v: want 0 to 1s", d)
 		}
 		c.batchDelay = d
+		return nil
+	}
+}
+
+// WithRelayDelay sets how long the hashes of orders that came from a peer
+// (sent or announced by one) wait to be announced together (0 announces
+// each at once). They may wait longer than this node's own orders
+// (WithBatchDelay): neighbours often hold them already, and hashes that
+// share a packet cost the link far less than one packet each.
+func WithRelayDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > time.Second {
+			return fmt.Errorf("news: relay delay %v: want 0 to 1s", d)
+		}
+		c.relayDelay = d
 		return nil
 	}
 }
