@@ -69,16 +69,11 @@ func defaultConfig() config {
 // Option configures a News.
 type Option func(*config) error
 
-// WithBatchDelay sets how long new hashes wait to be announced together
-// (0 announces each change at once).
+// WithBatchDelay sets how long the hashes of this node's own new orders
+// (those no peer is known to hold) wait to be announced together (0
+// announces each change at once).
 func WithBatchDelay(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 || d > time.Second {
-			return fmt.Errorf("news: batch delay %v: want 0 to 1s", d)
-		}
-		c.batchDelay = d
-		return nil
-	}
+	return delayOption("batch delay", d, func(c *config) { c.batchDelay = d })
 }
 
 // WithRelayDelay sets how long the hashes of orders that came from a peer
@@ -87,11 +82,17 @@ func WithBatchDelay(d time.Duration) Option {
 // (WithBatchDelay): neighbours often hold them already, and hashes that
 // share a packet cost the link far less than one packet each.
 func WithRelayDelay(d time.Duration) Option {
+	return delayOption("relay delay", d, func(c *config) { c.relayDelay = d })
+}
+
+// delayOption is an option that sets a batching delay of 0 to 1s, named
+// what in its error.
+func delayOption(what string, d time.Duration, set func(*config)) Option {
 	return func(c *config) error {
 		if d < 0 || d > time.Second {
-			return fmt.Errorf("news: relay delay %v: want 0 to 1s", d)
+			return fmt.Errorf("news: %s %v: want 0 to 1s", what, d)
 		}
-		c.relayDelay = d
+		set(c)
 		return nil
 	}
 }
