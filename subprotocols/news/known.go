@@ -78,6 +78,15 @@ func (e *knownEntry) has(p peer.ID) bool {
 	return false
 }
 
+// heard reports whether some peer is known to hold h: the order came
+// from a peer, or was announced by one, rather than from this node.
+func (t *knownTable) heard(h common.Hash) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.byHash[h]
+	return ok && e.n > 0
+}
+
 // unknownTo returns the hashes not known to p.
 func (t *knownTable) unknownTo(p peer.ID, hashes []common.Hash) []common.Hash {
 	t.mu.Lock()

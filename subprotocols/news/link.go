@@ -165,6 +165,7 @@ func (l *link) run() {
 	for {
 		select {
 		case msg := <-l.out:
+			msg = l.drain(msg)
 			_ = s.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if _, err := s.Write(msg); err != nil {
 				l.close(fmt.Errorf("news: writing to %s: %w", l.peer, err))
@@ -174,6 +175,24 @@ func (l *link) run() {
 			return
 		}
 	}
+}
+
+// maxCoalesced bounds the bytes of queued messages written at once.
+const maxCoalesced = 64 << 10
+
+// drain appends to msg the messages queued behind it, up to maxCoalesced
+// bytes, so that they leave in one write: one packet, not one each (an
+// announcement and a get to the same peer often meet in the queue).
+func (l *link) drain(msg []byte) []byte {
+	for len(msg) < maxCoalesced {
+		select {
+		case next := <-l.out:
+			msg = append(msg, next...)
+		default:
+			return msg
+		}
+	}
+	return msg
 }
 
 // isNotSupported reports whether err says the peer does not speak news.

@@ -216,12 +216,17 @@ func (n *News) takeIn(p peer.ID, k int) bool {
 	return ok
 }
 
-// announceLoop batches the store's new orders and announces them.
+// announceLoop batches the store's new orders and announces them. An
+// order no peer is known to hold (this node's own, or one a sync brought)
+// waits batchDelay: its neighbours surely lack it. One a peer announced or
+// sent waits relayDelay, longer: most neighbours hear of it from others
+// too, and the longer wait puts several hashes in one packet, which is most
+// of an announcement's cost on the link.
 func (n *News) announceLoop() {
-	var batch []common.Hash
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	fresh := newBatch(n.cfg.batchDelay)
+	relayed := newBatch(n.cfg.relayDelay)
+	defer fresh.stop()
+	defer relayed.stop()
 	expiry := n.validation.Expiry()
 	for {
 		select {
@@ -236,24 +241,58 @@ func (n *News) announceLoop() {
 			if expiry.Expired(c.Order) {
 				continue
 			}
-			batch = append(batch, c.Hash)
-			switch {
-			case len(batch) >= MaxAnnounce || n.cfg.batchDelay == 0:
-				n.announce(batch)
-				batch = nil
-			case len(batch) == 1:
-				timer.Reset(n.cfg.batchDelay)
+			b := fresh
+			if n.known.heard(c.Hash) {
+				b = relayed
 			}
-		case <-timer.C:
-			if len(batch) > 0 {
-				n.announce(batch)
-				batch = nil
+			if full := b.add(c.Hash); full != nil {
+				n.announce(full)
 			}
+		case <-fresh.timer.C:
+			n.announce(fresh.take())
+		case <-relayed.timer.C:
+			n.announce(relayed.take())
 		case <-n.ctx.Done():
 			return
 		}
 	}
 }
+
+// batch gathers hashes to announce together, for at most delay.
+type batch struct {
+	delay  time.Duration
+	hashes []common.Hash
+	timer  *time.Timer
+}
+
+func newBatch(delay time.Duration) *batch {
+	b := &batch{delay: delay, timer: time.NewTimer(time.Hour)}
+	b.timer.Stop()
+	return b
+}
+
+// add puts h in the batch and returns the hashes to announce now, if any:
+// the batch when it is full or the delay is 0.
+func (b *batch) add(h common.Hash) []common.Hash {
+	b.hashes = append(b.hashes, h)
+	switch {
+	case len(b.hashes) >= MaxAnnounce || b.delay == 0:
+		b.timer.Stop()
+		return b.take()
+	case len(b.hashes) == 1:
+		b.timer.Reset(b.delay)
+	}
+	return nil
+}
+
+// take empties the batch, returning what it held.
+func (b *batch) take() []common.Hash {
+	out := b.hashes
+	b.hashes = nil
+	return out
+}
+
+func (b *batch) stop() { b.timer.Stop() }
 
 // neighborWait bounds how long an announcement waits to learn which
 // neighbours speak news.
@@ -290,6 +329,9 @@ func (n *News) neighbors() []peer.ID {
 // announce tells each neighbour of the hashes it is not known to hold,
 // within its budget, unless the store is taking in orders in bulk.
 func (n *News) announce(hashes []common.Hash) {
+	if len(hashes) == 0 {
+		return
+	}
 	if n.added.bulk(time.Now()) {
 		n.counter.bulk.Add(int64(len(hashes)))
 		return

@@ -67,7 +67,7 @@ func TestNewRefuses(t *testing.T) {
 	if _, err := New(t.Context(), node.Service, hostNode, plainStore{node.Store}, nil); err == nil || !strings.Contains(err.Error(), "change feed") {
 		t.Errorf("a store without a feed: %v, want an error naming the change feed", err)
 	}
-	for _, opt := range []Option{WithBatchDelay(-1), WithFetchTimeout(0), WithRate(0, 1), WithRate(1, 0), WithMaxFetches(0)} {
+	for _, opt := range []Option{WithBatchDelay(-1), WithRelayDelay(2 * time.Second), WithFetchTimeout(0), WithRate(0, 1), WithRate(1, 0), WithMaxFetches(0)} {
 		if _, err := New(t.Context(), node.Service, hostNode, node.Store, nil, opt); err == nil {
 			t.Error("an option out of range was taken")
 		}

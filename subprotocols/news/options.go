@@ -10,6 +10,9 @@ const (
 	// DefaultBatchDelay is how long new hashes wait to be announced
 	// together: a few milliseconds against a round trip of tens.
 	DefaultBatchDelay = 10 * time.Millisecond
+	// DefaultRelayDelay is how long the hashes of orders that came from a
+	// peer wait to be announced together (see WithRelayDelay).
+	DefaultRelayDelay = 150 * time.Millisecond
 	// DefaultFetchTimeout bounds a get, from writing it to its answer.
 	DefaultFetchTimeout = 5 * time.Second
 	// DefaultRate is the hashes a second a node announces to a peer, and
@@ -43,6 +46,7 @@ const (
 // config is a News's options, checked.
 type config struct {
 	batchDelay   time.Duration
+	relayDelay   time.Duration
 	fetchTimeout time.Duration
 	rate         float64
 	burst        int
@@ -53,6 +57,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		batchDelay:   DefaultBatchDelay,
+		relayDelay:   DefaultRelayDelay,
 		fetchTimeout: DefaultFetchTimeout,
 		rate:         DefaultRate,
 		burst:        DefaultBurst,
@@ -64,14 +69,30 @@ func defaultConfig() config {
 // Option configures a News.
 type Option func(*config) error
 
-// WithBatchDelay sets how long new hashes wait to be announced together
-// (0 announces each change at once).
+// WithBatchDelay sets how long the hashes of this node's own new orders
+// (those no peer is known to hold) wait to be announced together (0
+// announces each change at once).
 func WithBatchDelay(d time.Duration) Option {
+	return delayOption("batch delay", d, func(c *config) { c.batchDelay = d })
+}
+
+// WithRelayDelay sets how long the hashes of orders that came from a peer
+// (sent or announced by one) wait to be announced together (0 announces
+// each at once). They may wait longer than this node's own orders
+// (WithBatchDelay): neighbours often hold them already, and hashes that
+// share a packet cost the link far less than one packet each.
+func WithRelayDelay(d time.Duration) Option {
+	return delayOption("relay delay", d, func(c *config) { c.relayDelay = d })
+}
+
+// delayOption is an option that sets a batching delay of 0 to 1s, named
+// what in its error.
+func delayOption(what string, d time.Duration, set func(*config)) Option {
 	return func(c *config) error {
 		if d < 0 || d > time.Second {
-			return fmt.Errorf("news: batch delay %v: want 0 to 1s", d)
+			return fmt.Errorf("news: %s %v: want 0 to 1s", what, d)
 		}
-		c.batchDelay = d
+		set(c)
 		return nil
 	}
 }
