@@ -57,6 +57,10 @@ type netsimConfig struct {
 // workload's orders by GossipSub (netsim gossip-node) instead of ordersync.
 const baselineGossipSub = "gossipsub"
 
+// workloadInterval is the nodes' --interval under --workload with news,
+// unless --interval says otherwise.
+const workloadInterval = 20 * time.Second
+
 func defaultNetsimConfig() netsimConfig {
 	return netsimConfig{
 		nodes:      16,
@@ -198,7 +202,7 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.Float64Var(&cfg.overlap, "overlap", cfg.overlap, "share, 0 to 1, of the next node's own orders each node also starts with")
 	fs.DurationVar(&cfg.rtt, "rtt", cfg.rtt, "round-trip delay added to every connection")
 	fs.Var(bandwidthFlag{&cfg.bandwidth}, "bandwidth", "rate of every node link, each direction: e.g. 20mbit (0: unshaped)")
-	fs.DurationVar(&cfg.interval, "interval", cfg.interval, "the nodes' --interval between periodic sync rounds")
+	fs.DurationVar(&cfg.interval, "interval", cfg.interval, "the nodes' --interval between periodic sync rounds (with --workload and news: 20s unless given)")
 	fs.IntVar(&cfg.minPeers, "min-peers", cfg.minPeers, "the nodes' --min-peers (at most --nodes - 1)")
 	fs.StringVar(&cfg.subs, "subprotocols", cfg.subs, cli.SubprotocolsUsage("every node's subprotocols"))
 	fs.BoolVar(&cfg.noPipeline, "no-pipeline", false, "run every node with --no-pipeline (one page at a time, as the original network)")
@@ -215,16 +219,24 @@ func parseNetsimFlags(args []string, usage io.Writer) (netsimConfig, error) {
 	fs.DurationVar(&cfg.duration, "duration", cfg.duration, "how long --workload adds orders")
 	fs.Float64Var(&cfg.expiring, "expiring", cfg.expiring, "share, 0 to 1, of --workload's orders that expire during the run")
 	fs.DurationVar(&cfg.expireAfter, "expire-after", cfg.expireAfter, "how long after it is sent an expiring order expires (rounded up to the second)")
-	fs.DurationVar(&cfg.idle, "idle", cfg.idle, "after --workload's orders have spread, measure the links for at least this long with no new orders")
+	fs.DurationVar(&cfg.idle, "idle", cfg.idle, "after --workload's orders have spread, measure the links for at least this long with no new orders (at least --interval unless given)")
 	fs.DurationVar(&cfg.expiryMargin, "expiry-margin", 0, "the nodes' --expiry-margin")
 	fs.StringVar(&cfg.baseline, "baseline", "", `with --workload: "gossipsub" runs the GossipSub flood baseline's nodes (the lab's netsim gossip-node) instead of ordersync node, measured the same way`)
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return cfg, err
 	}
-	ordersSet := false
-	fs.Visit(func(f *flag.Flag) { ordersSet = ordersSet || f.Name == "orders" })
-	if cfg.workload > 0 && !ordersSet {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.workload > 0 && !set["orders"] {
 		cfg.orders = 0 // the workload starts from empty nodes unless told
+	}
+	if cfg.workload > 0 && !cfg.noNews && !set["interval"] {
+		// News carries the new orders; the rounds are only the backstop,
+		// and at 10 s they alone cost about 1 400 B/s a node when idle.
+		cfg.interval = workloadInterval
+	}
+	if !set["idle"] && cfg.idle < cfg.interval {
+		cfg.idle = cfg.interval // an idle stretch holds at least one round
 	}
 	minOrders := 1
 	if cfg.workload > 0 {
