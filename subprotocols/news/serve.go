@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -32,10 +33,13 @@ func (n *News) handleStream(s network.Stream) {
 	defer n.leave(p)
 	r := bufio.NewReaderSize(s, 4096)
 	for {
-		m, err := readMessage(r, s.Scope(), kindAnnounce, kindGet)
+		m, err := readBegun(s, r, kindAnnounce, kindGet)
 		if err != nil {
-			if isBroken(err) {
+			switch {
+			case isBroken(err):
 				n.node.AddPeerScore(p, peerscore.InvalidMessage, peerscore.InvalidMessageDelta)
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				n.node.AddPeerScore(p, peerscore.MessageTimeout, peerscore.MessageTimeoutDelta)
 			}
 			if errors.Is(err, io.EOF) {
 				_ = s.Close()
@@ -54,6 +58,28 @@ func (n *News) handleStream(s network.Stream) {
 			return
 		}
 	}
+}
+
+// messageTimeout bounds how long a peer may take to send the rest of a
+// message it has begun. Between messages the stream may idle: it is the
+// peer's standing link, and a peer has at most maxStreamsPerPeer.
+var messageTimeout = 10 * time.Second
+
+// readBegun waits, without a deadline, for the first byte of the peer's
+// next message, and then reads the message whole within messageTimeout,
+// so that a peer that stops mid-message does not hold the stream, its
+// goroutine and the memory reserved for the message without end.
+func readBegun(s network.Stream, r *bufio.Reader, allowed ...byte) (message, error) {
+	if _, err := r.Peek(1); err != nil {
+		return message{}, err
+	}
+	_ = s.SetReadDeadline(time.Now().Add(messageTimeout))
+	m, err := readMessage(r, s.Scope(), allowed...)
+	if err != nil {
+		return m, err
+	}
+	_ = s.SetReadDeadline(time.Time{})
+	return m, nil
 }
 
 // handleMessage takes one message of p's on p's stream: an announcement
