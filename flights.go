@@ -41,7 +41,7 @@ func (s *Service) sync(ctx context.Context, p peer.ID) (int, error) {
 		f, mine := s.flights.join(p)
 		if mine {
 			f.valid, f.err = s.syncWithPeer(ctx, p)
-			s.validation.releaseProvider(p)
+			s.validation.endSync(p)
 			s.validation.LeaveShare(p)
 			f.cutOff = ctx.Err() != nil
 			s.flights.land(p)

@@ -11,37 +11,105 @@ import (
 // Several calls may want the same missing order at once: concurrent syncs
 // with providers that hold it, and announcements of it from several
 // neighbours. The Service keeps one view of the orders being fetched, so
-// that each is fetched from one provider at a time; the others wait for
-// that fetch to end, and fetch it themselves only if it failed.
+// that each is fetched by one fetch at a time; the others wait for that
+// fetch to end, and fetch it themselves only if it failed. A claim belongs
+// to the fetch that made it, not to the provider, so that two fetches from
+// one provider (a sync and an announcement's, say) never end each other's.
 
-// fetchClaim is one provider's fetch of an order, under way.
+// fetchClaim is one fetch's claim on an order, under way.
 type fetchClaim struct {
-	provider peer.ID
-	done     chan struct{} // closed when the fetch has ended
+	owner *Claims
+	done  chan struct{} // closed when the claim is released
 }
 
-// missingView holds the order hashes being fetched now, each by one
-// provider. Its zero value is ready to use.
+// missingView holds the order hashes being fetched now, each by one fetch,
+// and the claims of the syncs running now, by provider. Its zero value is
+// ready to use.
 type missingView struct {
 	mu       sync.Mutex
 	fetching map[common.Hash]*fetchClaim
+	syncs    map[peer.ID]*Claims
 }
 
-// Claim takes for provider the fetch of every hash in hashes that no other
-// fetch is getting, and returns those (mine) apart from the ones another
-// provider's fetch has (busy). The caller fetches mine, stores what is
-// valid, and then calls Release with them, whatever came of it; the order
-// of hashes is kept in both results. A nil Validation claims everything.
-// A hash given twice is claimed once.
-func (v *Validation) Claim(provider peer.ID, hashes []common.Hash) (mine, busy []common.Hash) {
+// Claims are one fetch's claims in the Service's view of the orders being
+// fetched: the hashes it is getting, which no other fetch gets meanwhile.
+// A fetch claims hashes before it asks for them, stores what is valid, and
+// then releases them, whatever came of it. Only the Claims that made a
+// claim releases it. A nil *Claims claims everything and holds nothing:
+// it is what a nil Validation gives. Its methods are safe for concurrent
+// use.
+type Claims struct {
+	view *missingView
+	held map[common.Hash]bool // guarded by view.mu
+}
+
+// NewClaims starts the claims of a fetch that is not a sync (a sync's are
+// SyncClaims): the caller releases them, with Release or ReleaseAll,
+// whatever came of its fetch. A nil Validation returns nil, which claims
+// everything.
+func (v *Validation) NewClaims() *Claims {
 	if v == nil {
-		return hashes, nil
+		return nil
+	}
+	return &Claims{view: &v.missing}
+}
+
+// SyncClaims returns the claims of the sync with provider that the Service
+// runs now, for a subprotocol's requester to claim its fetches with. The
+// Service releases whatever they still hold when that sync ends, however
+// it ended, so that a sync that broke off between a claim and its release
+// leaves no one waiting; no other fetch's claims go with them. At most one
+// sync per provider runs at once, so every call during a sync returns the
+// same Claims. A nil Validation returns nil, which claims everything.
+func (v *Validation) SyncClaims(provider peer.ID) *Claims {
+	if v == nil {
+		return nil
 	}
 	m := &v.missing
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	c := m.syncs[provider]
+	if c == nil {
+		if m.syncs == nil {
+			m.syncs = make(map[peer.ID]*Claims)
+		}
+		c = &Claims{view: m}
+		m.syncs[provider] = c
+	}
+	return c
+}
+
+// endSync releases every claim of the sync with provider, which has ended:
+// the next sync with provider starts with new Claims.
+func (v *Validation) endSync(provider peer.ID) {
+	if v == nil {
+		return
+	}
+	m := &v.missing
+	m.mu.Lock()
+	c := m.syncs[provider]
+	delete(m.syncs, provider)
+	m.mu.Unlock()
+	c.ReleaseAll()
+}
+
+// Claim takes for this fetch every hash in hashes that no fetch is getting,
+// and returns those (mine) apart from the ones another fetch has, or this
+// one already had (busy); the order of hashes is kept in both results. A
+// hash given twice is claimed once. The caller fetches mine, stores what is
+// valid, and then releases them.
+func (c *Claims) Claim(hashes []common.Hash) (mine, busy []common.Hash) {
+	if c == nil {
+		return hashes, nil
+	}
+	m := c.view
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.fetching == nil {
 		m.fetching = make(map[common.Hash]*fetchClaim)
+	}
+	if c.held == nil {
+		c.held = make(map[common.Hash]bool, len(hashes))
 	}
 	var seen map[common.Hash]bool // hashes of this call, when given twice
 	for _, h := range hashes {
@@ -52,7 +120,8 @@ func (v *Validation) Claim(provider peer.ID, hashes []common.Hash) (mine, busy [
 			busy = append(busy, h)
 			continue
 		}
-		m.fetching[h] = &fetchClaim{provider: provider, done: make(chan struct{})}
+		m.fetching[h] = &fetchClaim{owner: c, done: make(chan struct{})}
+		c.held[h] = true
 		mine = append(mine, h)
 		if seen == nil {
 			seen = make(map[common.Hash]bool, len(hashes))
@@ -68,8 +137,8 @@ func (v *Validation) Claim(provider peer.ID, hashes []common.Hash) (mine, busy [
 // between the caller's own check and its claim shows here, and is given
 // back rather than fetched a second time. lacking returns the hashes of
 // its argument whose orders the store does not hold, in their order.
-func (v *Validation) ClaimLacking(provider peer.ID, hashes []common.Hash, lacking func([]common.Hash) []common.Hash) (mine, busy []common.Hash) {
-	claimed, busy := v.Claim(provider, hashes)
+func (c *Claims) ClaimLacking(hashes []common.Hash, lacking func([]common.Hash) []common.Hash) (mine, busy []common.Hash) {
+	claimed, busy := c.Claim(hashes)
 	if len(claimed) == 0 {
 		return nil, busy
 	}
@@ -85,48 +154,46 @@ func (v *Validation) ClaimLacking(provider peer.ID, hashes []common.Hash, lackin
 				held = append(held, h)
 			}
 		}
-		v.Release(provider, held)
+		c.Release(held)
 	}
 	return mine, busy
 }
 
-// Release ends the fetches of hashes that Claim gave the caller: those
-// waiting for them in Await go on. Hashes the caller does not hold a claim
-// on are skipped.
-func (v *Validation) Release(provider peer.ID, hashes []common.Hash) {
-	if v == nil {
+// Release ends this fetch's claims on hashes: those waiting for them in
+// Validation.Await go on. Hashes it holds no claim on are skipped.
+func (c *Claims) Release(hashes []common.Hash) {
+	if c == nil {
 		return
 	}
-	m := &v.missing
+	m := c.view
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, h := range hashes {
-		c, ok := m.fetching[h]
-		if !ok || c.provider != provider {
-			continue
+		if c.held[h] {
+			c.release(h)
 		}
-		delete(m.fetching, h)
-		close(c.done)
 	}
 }
 
-// releaseProvider ends every fetch provider holds a claim on: the Service
-// calls it when a sync with provider ends, however it ended, so that a sync
-// that broke off between Claim and Release leaves no one waiting. At most
-// one sync per provider runs at once (flights.go), so its claims are that
-// sync's.
-func (v *Validation) releaseProvider(provider peer.ID) {
-	if v == nil {
+// ReleaseAll ends every claim this fetch holds.
+func (c *Claims) ReleaseAll() {
+	if c == nil {
 		return
 	}
-	m := &v.missing
+	m := c.view
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for h, c := range m.fetching {
-		if c.provider == provider {
-			delete(m.fetching, h)
-			close(c.done)
-		}
+	for h := range c.held {
+		c.release(h)
+	}
+}
+
+// release ends the claim on h, which c holds. The caller holds view.mu.
+func (c *Claims) release(h common.Hash) {
+	delete(c.held, h)
+	if f := c.view.fetching[h]; f != nil && f.owner == c {
+		delete(c.view.fetching, h)
+		close(f.done)
 	}
 }
 

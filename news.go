@@ -6,7 +6,7 @@ package ordersync
 // give it the Service's own pieces rather than copies.
 
 // Validation returns the Service's checks (expiry, the node's Validator)
-// and its one view of the orders being fetched (Claim, Release, Await), the
+// and its one view of the orders being fetched (NewClaims, Await), the
 // same value the Service hands its subprotocols through ValidationUser.
 func (s *Service) Validation() *Validation { return s.validation }
 

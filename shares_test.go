@@ -105,17 +105,3 @@ func TestAwaitSharesWaitsForEveryShare(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func TestReleaseProviderEndsItsClaims(t *testing.T) {
-	v := &Validation{}
-	h := []common.Hash{{1}, {2}}
-	v.Claim("a", h)
-	v.Claim("b", []common.Hash{{3}})
-	v.releaseProvider("a")
-	if err := v.Await(context.Background(), h); err != nil {
-		t.Fatal(err)
-	}
-	if mine, _ := v.Claim("c", []common.Hash{{3}}); len(mine) != 0 {
-		t.Fatal("b's claim went with a's")
-	}
-}

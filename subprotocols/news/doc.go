@@ -11,7 +11,7 @@
 // milliseconds and announced to each neighbour that speaks the protocol and
 // is not known to hold them already (not back to the peer they came from).
 // A neighbour drops the hashes it holds, claims the rest through the
-// Service's one view of missing orders (ordersync.Validation's Claim), so
+// Service's one view of missing orders (ordersync.Claims of its own), so
 // that no other announcement, nor a sync that claims through the same
 // view, fetches them at the same time, and gets them from the announcer on its own news stream to it. What it
 // gets runs through the same checks as a sync's pages (signature, filter,

@@ -29,7 +29,7 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
-	mine, busy := n.validation.ClaimLacking(p, want, n.lacking)
+	mine, busy := n.claims.ClaimLacking(want, n.lacking)
 	n.enqueue(p, mine)
 	if len(busy) == 0 {
 		return
@@ -77,7 +77,7 @@ func (n *News) enqueue(p peer.ID, mine []common.Hash) {
 	}
 	n.mu.Unlock()
 	if len(excess) > 0 {
-		n.validation.Release(p, excess)
+		n.claims.Release(excess)
 		n.counter.dropped.Add(int64(len(excess)))
 	}
 	if start {
@@ -102,7 +102,7 @@ func (n *News) work(p peer.ID) {
 		}
 		n.mu.Unlock()
 		ok := n.fetch(p, take)
-		n.validation.Release(p, take)
+		n.claims.Release(take)
 		if !ok {
 			n.mu.Lock()
 			st := n.peer(p)
@@ -111,7 +111,7 @@ func (n *News) work(p peer.ID) {
 			st.fetching--
 			n.forgetIdle(p)
 			n.mu.Unlock()
-			n.validation.Release(p, rest)
+			n.claims.Release(rest)
 			return
 		}
 	}
@@ -133,7 +133,7 @@ func (n *News) fallBack(p peer.ID, busy []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
-	mine, _ := n.validation.ClaimLacking(p, want, n.lacking)
+	mine, _ := n.claims.ClaimLacking(want, n.lacking)
 	n.enqueue(p, mine)
 }
 

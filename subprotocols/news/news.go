@@ -65,6 +65,7 @@ type News struct {
 	node       ordersync.Node
 	store      orderstore.Store
 	validation *ordersync.Validation
+	claims     *ordersync.Claims // news's own: no sync's end releases them
 	tracer     ordersync.MetricsTracer
 	pager      *paging.Pager
 	cfg        config
@@ -120,6 +121,7 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 		node:       node,
 		store:      store,
 		validation: service.Validation(),
+		claims:     service.Validation().NewClaims(),
 		tracer:     service.MetricsTracer(),
 		pager:      paging.NewPager(store, filter, paging.WithPeerScorer(node)),
 		cfg:        cfg,

@@ -13,7 +13,8 @@ import (
 // A node reconciling with several providers at once finds the same orders
 // missing in each sync. Each missing order is fetched from one of them:
 // before a fetch the requester claims its hashes in the Service's view of
-// the orders being fetched (ordersync.Validation's Claim), leaves out
+// the orders being fetched (ordersync.Validation's SyncClaims, which the
+// Service releases when the sync ends, however it ends), leaves out
 // those another sync is fetching, and once that fetch has ended asks for
 // those its store still lacks. A provider that claims orders and never
 // delivers them holds the others up for one fetch, at most the message
@@ -41,7 +42,7 @@ func (s *Subprotocol) nextFetch(ctx context.Context, provider peer.ID, st *syncS
 			mine := batch
 			if !st.unclaimed {
 				var busy []common.Hash
-				mine, busy = v.ClaimLacking(provider, batch, s.notHeld)
+				mine, busy = v.SyncClaims(provider).ClaimLacking(batch, s.notHeld)
 				st.busy = append(st.busy, busy...)
 			}
 			if len(mine) > 0 {
@@ -117,6 +118,6 @@ func (s *Subprotocol) allHeld(hashes []common.Hash) bool {
 // releaseAsked ends the sync's claims on the fetch under way.
 func (s *Subprotocol) releaseAsked(provider peer.ID, st *syncState) {
 	if len(st.asked) > 0 && !st.unclaimed {
-		s.view().Release(provider, st.asked)
+		s.view().SyncClaims(provider).Release(st.asked)
 	}
 }

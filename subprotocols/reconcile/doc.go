@@ -69,7 +69,7 @@
 // A requester that reconciles with several providers at once finds the
 // same orders missing in each. Before each fetch it claims the hashes in
 // the Service's view of the orders being fetched (ordersync.Validation's
-// Claim): it leaves out what the store holds and what another sync is
+// SyncClaims): it leaves out what the store holds and what another sync is
 // fetching, waits for that fetch to end, and fetches what is still
 // missing itself. Each missing order comes from one provider; a provider
 // that claims orders and never delivers them holds the others up for one
