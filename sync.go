@@ -44,8 +44,9 @@ const (
 	done
 	// nextStream: the provider closed the stream cleanly after serving
 	// pages on it, as it does at its per-stream limit, or a complete
-	// response ended some lanes while others are left. The sync goes on at
-	// once on a new stream.
+	// response ended some lanes while others are left, or the stream sat
+	// idle too long (idleStreamLimit). The sync goes on at once on a new
+	// stream.
 	nextStream
 	// resumeLater: the stream broke off through no proven fault of the
 	// provider. A later round resumes the sync from its lanes' requests.
@@ -126,12 +127,31 @@ type exchange struct {
 	// completed is true once a complete response came on this stream:
 	// nothing more is written on it.
 	completed bool
-	pages     int // taken on this stream
+	// lastRead is when the last response on the stream was read, and
+	// idle is true once the stream sat with nothing asked on it for
+	// longer than idleStreamLimit after it: nothing more is written on it
+	// either.
+	lastRead time.Time
+	idle     bool
+	pages    int // taken on this stream
 	// first is the first request of a sync from the beginning, built
 	// before the stream opened; nil once written, or when the sync
 	// resumes.
 	first *rawRequest
 }
+
+// idleStreamLimit bounds how long a stream may sit with nothing asked on it
+// while the requester takes a page in, before the sync goes on, on a new
+// stream: the provider waits for the next request only its own message
+// timeout (5 s for a stream's first request, 30 s after it by default; its
+// value is the provider's, unknown here), and a request written after it
+// has closed the stream fails the sync and scores the provider for a
+// disconnect it did not cause. A stream sits with nothing asked only while
+// the next request depends on the page being taken in (a lane's end,
+// reconcile's fetches, a subprotocol that does not pipeline), and that
+// long only when taking it in waits: a first sync that waits for other
+// providers' shares before it reconciles, a slow Validator.
+const idleStreamLimit = time.Second
 
 // sentRequest is a request written on a stream.
 type sentRequest struct {
@@ -221,6 +241,7 @@ func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 	if f.err != nil {
 		return ps.fetchFailed(ctx, x, f)
 	}
+	x.lastRead = f.at
 	s.score.validMessage(ps.p)
 	if sent.lane.ended {
 		// A lane after one that completed: nothing to take in.
@@ -293,10 +314,13 @@ func (ps *peerSync) step(ctx context.Context, x *exchange) (outcome, error) {
 
 // fill writes the request of each lane not yet written on this stream,
 // keeping at most WithLanes requests in flight, unless a complete response
-// came on it.
+// came on it or it sat idle too long.
 func (ps *peerSync) fill(x *exchange) error {
+	if len(x.inFlight) == 0 && x.ahead == nil && !x.lastRead.IsZero() && time.Since(x.lastRead) > idleStreamLimit {
+		x.idle = true
+	}
 	for _, l := range ps.lanes {
-		if x.completed || len(x.inFlight) >= ps.s.cfg.lanes {
+		if x.completed || x.idle || len(x.inFlight) >= ps.s.cfg.lanes {
 			return nil
 		}
 		if l.written {

@@ -15,6 +15,7 @@ import (
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/testing/nodetest"
@@ -119,6 +120,42 @@ func TestFirstSyncProviderStallsMidShare(t *testing.T) {
 	t.Logf("received %d orders for %d", requester.Counts().Received, len(orders))
 	if n := stalled.served.Load(); n <= stalled.after {
 		t.Errorf("the staller was asked for %d pages: it never stalled", n)
+	}
+}
+
+// TestShareWaitOutlastsProviderPatience: a provider whose message timeout
+// (2 s) is shorter than the wait for the other shares pages its share; the
+// other provider stalls, so the requester waits for its share (until its
+// own 5 s message timeout gives that sync up) before it reconciles. The reconciliation goes on, on a new
+// stream: before, it was written on the stream the provider had closed,
+// the sync failed, and the provider was scored for a disconnect.
+func TestShareWaitOutlastsProviderPatience(t *testing.T) {
+	orders := nodetest.Orders(6000)
+	hosts := testnet.New(t, 3)
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	impatient := reconcile.New(memoryWith(t, orders), nil, reconcile.WithPagination(pagination.WithPerPage(sharePerPage)))
+	nodetest.StartService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{impatient},
+		ordersync.WithMessageTimeout(2*time.Second))
+	startSharer(t, hosts[1], memoryWith(t, orders), func(s *reconcile.Subprotocol) ordersync.Subprotocol {
+		// Stalls at once: its whole share is left, wider than a
+		// range worth taking over, so the impatient provider's
+		// sync waits for it.
+		return &staller{Subprotocol: s, after: 1, stop: stop}
+	})
+	requester := nodetest.StartNodeWith(t, hosts[2], nil, nil, all3,
+		[]ordersync.Option{ordersync.WithMessageTimeout(5 * time.Second)})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() { errs <- requester.Service.SyncPeer(ctx, hosts[1].ID()) }()
+	if err := requester.Service.SyncPeer(ctx, hosts[0].ID()); err != nil {
+		t.Fatalf("sync with the impatient provider: %v", err)
+	}
+	<-errs
+	nodetest.SameOrders(t, requester.Store, orders)
+	if got := nodetest.Tag(hosts[2], hosts[0].ID(), peerscore.UnexpectedDisconnect); got != 0 {
+		t.Errorf("the impatient provider was scored %d for a disconnect", got)
 	}
 }
 
