@@ -90,6 +90,10 @@ func New(ctx context.Context, node Node, subprotocols []Subprotocol, opts ...Opt
 	}
 	responses.UncachedOrders = cfg.uncachedEncodings
 	s.responses = responses
+	s.stats.syncing = make(map[string]bool, len(s.names))
+	for _, name := range s.names {
+		s.stats.syncing[name] = true
+	}
 	s.tracer = serviceTracer{stats: &s.stats, user: cfg.tracer}
 	s.validation = &Validation{validator: cfg.validator, timeout: cfg.validatorTimeout,
 		delta: cfg.validatorDelta, expiry: cfg.expiry, skew: cfg.clockSkew, log: cfg.logger}

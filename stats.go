@@ -53,13 +53,19 @@ type Stats struct {
 
 // ProviderStats are a requester's counters for one provider.
 type ProviderStats struct {
-	// Subprotocol is the subprotocol the provider chose last.
+	// Subprotocol is the subprotocol the provider chose last in a sync.
 	Subprotocol string
-	// Pages counts the responses received.
+	// Pages counts the responses received in syncs.
 	Pages int64
-	// Orders sums the valid orders received, as the subprotocol counted
-	// them.
+	// Orders sums the valid orders received in syncs, as the subprotocol
+	// counted them.
 	Orders int64
+	// CompanionPages and CompanionOrders count the same outside syncs:
+	// the answers, and the valid orders in them, that a companion
+	// protocol fetching through the Service (package subprotocols/news)
+	// took from the provider. They are not in Pages and Orders.
+	CompanionPages  int64
+	CompanionOrders int64
 	// BytesReceived counts the bytes read from the provider.
 	BytesReceived int64
 	// LastError is the error of the last sync with the provider, "" if it
@@ -83,6 +89,10 @@ type stats struct {
 	ordersReceived          atomic.Int64
 	ordersAccepted          atomic.Int64
 	ordersNew               atomic.Int64
+
+	// syncing names the Service's subprotocols: a page of any other name
+	// is a companion protocol's. Set in New, read-only after.
+	syncing map[string]bool
 
 	mu              sync.Mutex
 	providers       map[peer.ID]*ProviderStats
@@ -132,6 +142,11 @@ func (s *stats) PageReceived(p peer.ID, subprotocol string, _ time.Duration, ord
 	s.ordersReceived.Add(int64(orders))
 	s.ordersAccepted.Add(int64(accepted))
 	s.provider(p, func(st *ProviderStats) {
+		if !s.syncing[subprotocol] {
+			st.CompanionPages++
+			st.CompanionOrders += int64(accepted)
+			return
+		}
 		st.Subprotocol = subprotocol
 		st.Pages++
 		st.Orders += int64(accepted)
