@@ -85,9 +85,10 @@ func (s *Subprotocol) Spread(ctx context.Context, res *ordersync.Response, next 
 var errUntold = errors.New("reconcile: the next request depends on what the response holds")
 
 // NextLaneRequest returns the request that HandleLaneResponse will return
-// for res, the answer to req: nil when res ends req's lane. For a lane of
-// a share, whose end may move, and for the sketches and fetches that
-// follow a share, it cannot tell.
+// for res, the answer to req: nil when res ends req's lane. For the last
+// page of a lane of a share (what follows it depends on the other
+// providers), and for the sketches and fetches that follow a share, it
+// cannot tell.
 func (s *Subprotocol) NextLaneRequest(ctx context.Context, req *ordersync.Request, res *ordersync.Response) (*ordersync.Request, error) {
 	if !isLane(req) {
 		return nil, errUntold
@@ -97,7 +98,7 @@ func (s *Subprotocol) NextLaneRequest(ctx context.Context, req *ordersync.Reques
 		return nil, err
 	}
 	if share != nil {
-		return nil, errUntold
+		return s.nextShareLaneRequest(req.Metadata.(*shareLaneMetadata), l, page)
 	}
 	next, done, err := s.pager.PeekLane(page, l)
 	if err != nil || done {
@@ -118,7 +119,7 @@ func (s *Subprotocol) HandleLaneResponse(ctx context.Context, req *ordersync.Req
 		return nil, 0, err
 	}
 	if share != nil {
-		return s.handleShareLane(ctx, l, share.index, share.run, page)
+		return s.handleShareLane(ctx, l, share, page)
 	}
 	acc, err := s.pager.AcceptLane(ctx, page, l)
 	if err != nil || acc.Done {

@@ -18,7 +18,9 @@ import (
 // paged at once, each sync pages only its share of the hash space
 // (ordersync.Validation's TakeShare): its lanes cover that share, and end
 // early when a provider that joins later takes half of what is left of
-// them. Once every lane has ended, the sync's last lane takes half of the
+// them. Each lane asks for its next page ahead, within its end as it is
+// then (nextShareLaneRequest): an end that moves below a page asked for
+// costs that one page. Once every lane has ended, the sync's last lane takes half of the
 // widest range another provider has left (StealRange), as long as one is
 // worth a few pages; then the sync waits (at most shareWait) for the other
 // shares to be paged, and reconciles with its provider from the start, as
@@ -72,6 +74,12 @@ type shareLaneMetadata struct {
 	paging.LaneMetadata[RequestMetadata]
 	index int
 	run   *shareRun
+	// peeked is the lane as nextShareLaneRequest read it for the answer
+	// to this request, when it told the request that follows: the answer
+	// is then taken in within that lane, so that the request it returns
+	// is the one already written, even if the share's end has moved
+	// since (the page past the new end is then stored, not dropped).
+	peeked *paging.Lane
 }
 
 // firstSync reports whether provider's sync has not reconciled yet: its
@@ -152,13 +160,36 @@ func (s *Subprotocol) shareLaneRequest(cursor common.Hash, l paging.Lane, index 
 		LaneMetadata: paging.LaneMetadata[RequestMetadata]{Metadata: md, Lane: l}, index: index, run: run}}
 }
 
+// nextShareLaneRequest is the request that handleShareLane will return for
+// page, the answer to md's request in lane l, when the lane goes on after
+// it; errUntold when the page ends the lane, since what follows then
+// depends on the other providers' shares. A share's end moves down only
+// when another provider takes half of what is left, so a request asked
+// ahead pages at most one page past it.
+func (s *Subprotocol) nextShareLaneRequest(md *shareLaneMetadata, l paging.Lane, page paging.Page) (*ordersync.Request, error) {
+	if r, ok := s.view().ShareRange(page.Provider, md.index); ok {
+		l.End, l.Bounded = r.End, r.Bounded
+	}
+	next, done, err := s.pager.PeekLane(page, l)
+	if err != nil {
+		return nil, err
+	}
+	if done || l.Bounded && bytes.Compare(next[:], l.End[:]) >= 0 {
+		return nil, errUntold
+	}
+	md.peeked = &l
+	return s.shareLaneRequest(next, l, md.index, md.run), nil
+}
+
 // handleShareLane takes in a page of the index-th lane of a share, and
 // returns the lane's next request; when it was the share's last lane, the
 // first request of a range taken from a slower provider, or of the
 // reconciliation after the share, or nil when there is none.
-func (s *Subprotocol) handleShareLane(ctx context.Context, l paging.Lane, index int, run *shareRun, page paging.Page) (*ordersync.Request, int, error) {
-	v, provider := s.view(), page.Provider
-	if r, ok := v.ShareRange(provider, index); ok {
+func (s *Subprotocol) handleShareLane(ctx context.Context, l paging.Lane, md *shareLaneMetadata, page paging.Page) (*ordersync.Request, int, error) {
+	v, provider, index, run := s.view(), page.Provider, md.index, md.run
+	if md.peeked != nil {
+		l = *md.peeked // the request that follows is written already
+	} else if r, ok := v.ShareRange(provider, index); ok {
 		// Another provider may have taken half of it since.
 		l.End, l.Bounded = r.End, r.Bounded
 	}
