@@ -146,7 +146,11 @@ type ValidationUser interface {
 
 // Validation is the Service's checks of orders received, beyond the
 // library's own, that it hands its subprotocols: expiry (WithExpiry) and
-// the node's Validator. Its methods are safe for concurrent use.
+// the node's Validator. It also holds the Service's one view of the
+// orders being fetched (NewClaims, SyncClaims, Await) and of the shares
+// of the hash space that first syncs page (TakeShare and the methods
+// after it), shared by every sync and by news. Its methods are safe for
+// concurrent use.
 type Validation struct {
 	validator Validator
 	timeout   time.Duration
