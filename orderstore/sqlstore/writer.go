@@ -318,7 +318,7 @@ func (s *Store) insertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(" ON CONFLICT (hash) DO NOTHING RETURNING hash, chain_id, exchange_address")
+	b.WriteString(s.d.onConflict + " RETURNING hash, chain_id, exchange_address")
 	return b.String()
 }
 
