@@ -84,12 +84,8 @@ func (s *Store) submit(req *writeRequest) (int, error) {
 // waiting behind it, and commits them together, until s.writes is closed.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
-	var full *sql.Stmt // the INSERT of rowsPerInsert rows, prepared once
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
+	inserts := newInsertStatements(s)
+	defer inserts.close()
 	var group []*writeRequest
 	for req := range s.writes {
 		group = append(group[:0], req)
@@ -107,18 +103,14 @@ func (s *Store) runWriter() {
 				break gather
 			}
 		}
-		if full == nil {
-			// Outside any transaction: SQLite's writer pool has one
-			// connection, which a transaction holds.
-			full, _ = s.write.PrepareContext(s.life, s.insertSQL(rowsPerInsert))
-		}
-		s.commit(group, full)
+		inserts.prepare(group)
+		s.commit(group, inserts)
 	}
 }
 
 // commit runs the requests of group that are still wanted in one
 // transaction and tells each its result.
-func (s *Store) commit(group []*writeRequest, full *sql.Stmt) {
+func (s *Store) commit(group []*writeRequest, inserts *insertStatements) {
 	live := group[:0:0]
 	for _, req := range group {
 		if !req.state.CompareAndSwap(stateQueued, stateTaken) {
@@ -133,7 +125,7 @@ func (s *Store) commit(group []*writeRequest, full *sql.Stmt) {
 	if len(live) == 0 {
 		return
 	}
-	counts, err := s.runGroup(live, full)
+	counts, err := s.runGroup(live, inserts)
 	for i, req := range live {
 		if err != nil {
 			req.done <- writeResult{err: s.errorf("write: %w", err)}
@@ -164,7 +156,7 @@ type change struct {
 // runGroup is commit's transaction: the counts of rows each request added
 // or removed, valid only when the commit succeeds. The reconciliation
 // index, if built, learns the changes as the transaction commits.
-func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
+func (s *Store) runGroup(group []*writeRequest, inserts *insertStatements) ([]int, error) {
 	// The transaction is the group's, not one caller's: one caller's
 	// context ending must not undo the others' writes.
 	ctx := s.life
@@ -185,7 +177,7 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 		for start := 0; start < len(req.rows); start += rowsPerInsert {
 			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
 			before := len(added)
-			if added, err = s.insert(ctx, tx, full, chunk, added); err != nil {
+			if added, err = s.insert(ctx, tx, inserts.get(len(chunk)), chunk, added); err != nil {
 				return nil, err
 			}
 			counts[i] += len(added) - before
@@ -227,17 +219,17 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 }
 
 // insert writes one chunk of rows, skipping hashes already stored, and
-// appends the rows that were new to added. A full chunk uses the prepared
-// statement full (when it could be prepared); a shorter one, its own.
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, full *sql.Stmt, chunk []row, added []change) ([]change, error) {
+// appends the rows that were new to added, through prepared, the INSERT of
+// as many rows prepared beforehand, or when nil a statement of its own.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, chunk []row, added []change) ([]change, error) {
 	args := make([]any, 0, len(chunk)*numColumns)
 	for i := range chunk {
 		args = append(args, chunk[i][:]...)
 	}
 	var rows *sql.Rows
 	var err error
-	if len(chunk) == rowsPerInsert && full != nil {
-		rows, err = tx.StmtContext(ctx, full).QueryContext(ctx, args...)
+	if prepared != nil {
+		rows, err = tx.StmtContext(ctx, prepared).QueryContext(ctx, args...)
 	} else {
 		rows, err = tx.QueryContext(ctx, s.insertSQL(len(chunk)), args...)
 	}
