@@ -28,6 +28,9 @@ type dialect struct {
 	// onConflict is the clause of AddOrders' INSERT that leaves a stored
 	// hash alone.
 	onConflict string
+	// driverCachesStatements is whether the driver keeps the statements
+	// it ran prepared itself (pgx does), so the store need not.
+	driverCachesStatements bool
 }
 
 // schemaVersion is the version of the schema this package writes for d:
@@ -138,8 +141,9 @@ var postgresDialect = &dialect{
 		`CREATE TABLE ordersync_change_head (seq bigint NOT NULL)`,
 		`INSERT INTO ordersync_change_head (seq) VALUES (0)`,
 	}, postgresVersion4},
-	changeLog:  true,
-	onConflict: " ON CONFLICT (hash) DO NOTHING",
+	changeLog:              true,
+	onConflict:             " ON CONFLICT (hash) DO NOTHING",
+	driverCachesStatements: true,
 	// Any constant works; this one spells "ordersyn".
 	lockSchema:     `SELECT pg_advisory_xact_lock(8030604363432800622)`,
 	hasSchemaTable: `SELECT to_regclass('ordersync_schema') IS NOT NULL`,

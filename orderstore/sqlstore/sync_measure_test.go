@@ -21,8 +21,10 @@ const measureSyncEnv = "ORDERSYNC_MEASURE_SYNC_ORDERS"
 // TestMeasureSyncWrites measures what a sync asks of a new SQLite store,
 // without the network and the signatures: pages of 500 new orders, each
 // looked up with GetMany (as the page's precheck and its turn do) and then
-// added. It reports the CPU seconds and the bytes written to disk, which a
-// busy machine does not blur as it does wall time, and the file's size.
+// added; then the same pages again, all held, as a second sync sends them.
+// It reports, for each pass, the CPU seconds and the bytes written to disk,
+// which a busy machine does not blur as it does wall time, and the file's
+// size.
 // Set ORDERSYNC_MEASURE_SYNC_ORDERS (e.g. 100000) to run it.
 func TestMeasureSyncWrites(t *testing.T) {
 	n, err := strconv.Atoi(os.Getenv(measureSyncEnv))
@@ -38,25 +40,30 @@ func TestMeasureSyncWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orders.db")
 	s := open(t, "sqlite:"+path)
 	ctx := context.Background()
-	cpu0, wrote0 := cpuSeconds(t), bytesWritten(t)
-	start := time.Now()
-	for first := 0; first < n; first += page {
-		chunk := orders[first:min(first+page, n)]
-		pageHashes := hashes[first : first+len(chunk)]
-		for range 2 {
-			if _, err := s.GetMany(ctx, pageHashes); err != nil {
-				t.Fatal(err)
+	for _, pass := range []struct {
+		name string
+		want int // new orders a page adds
+	}{{"new", page}, {"held", 0}} {
+		cpu0, wrote0 := cpuSeconds(t), bytesWritten(t)
+		start := time.Now()
+		for first := 0; first < n; first += page {
+			chunk := orders[first:min(first+page, n)]
+			pageHashes := hashes[first : first+len(chunk)]
+			for range 2 {
+				if _, err := s.GetMany(ctx, pageHashes); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if added, err := s.AddOrders(ctx, chunk); err != nil || added != min(pass.want, len(chunk)) {
+				t.Fatalf("AddOrders: %d new, %v", added, err)
 			}
 		}
-		if added, err := s.AddOrders(ctx, chunk); err != nil || added != len(chunk) {
-			t.Fatalf("AddOrders: %d new, %v", added, err)
-		}
+		wall := time.Since(start)
+		cpu, wrote := cpuSeconds(t)-cpu0, bytesWritten(t)-wrote0
+		size := fileSizes(t, path)
+		t.Logf("%d orders, %s: %.2f s, %.2f CPU s, %.1f MB written, files %.1f MB (%.2fx), load %s",
+			n, pass.name, wall.Seconds(), cpu, float64(wrote)/1e6, float64(size)/1e6, float64(wrote)/float64(size), loadAverage())
 	}
-	wall := time.Since(start)
-	cpu, wrote := cpuSeconds(t)-cpu0, bytesWritten(t)-wrote0
-	size := fileSizes(t, path)
-	t.Logf("%d orders: %.2f s, %.2f CPU s, %.1f MB written, files %.1f MB (%.2fx), load %s",
-		n, wall.Seconds(), cpu, float64(wrote)/1e6, float64(size)/1e6, float64(wrote)/float64(size), loadAverage())
 }
 
 // cpuSeconds is the user and system CPU time of this process so far.
