@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -236,23 +238,47 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, chun
 	if err != nil {
 		return nil, err
 	}
-	return scanChanges(rows, added)
+	return scanInserted(rows, chunk, added)
 }
 
-// scanChanges appends the rows of RETURNING hash, chain_id,
-// exchange_address to changes, and closes rows.
-func scanChanges(rows *sql.Rows, changes []change) ([]change, error) {
+// scanInserted appends to changes the rows of chunk whose hashes rows (of
+// RETURNING hash) name, and closes rows. The chain ID and exchange come
+// from the row itself rather than back from the database: the hash is all
+// each returned row carries.
+func scanInserted(rows *sql.Rows, chunk []row, changes []change) ([]change, error) {
 	defer rows.Close()
 	for rows.Next() {
-		var c change
-		var hash []byte
-		if err := rows.Scan(&hash, &c.chainID, &c.exchange); err != nil {
+		var hash sql.RawBytes
+		if err := rows.Scan(&hash); err != nil {
 			return nil, err
 		}
-		c.hash = common.BytesToHash(hash)
+		r := findRow(chunk, hash)
+		if r == nil {
+			return nil, fmt.Errorf("the INSERT returned hash %x, which it was not given", []byte(hash))
+		}
+		c := change{hash: common.BytesToHash(hash), exchange: r[2].([]byte)}
+		if id, ok := r[1].(int64); ok {
+			c.chainID = sql.NullInt64{Int64: id, Valid: true}
+		}
 		changes = append(changes, c)
 	}
 	return changes, rows.Err()
+}
+
+// findRow is the row of chunk whose hash is hash, or nil. makeRows sorts a
+// call's rows by hash, and what the writer drops from them keeps that order,
+// so it searches by halves first.
+func findRow(chunk []row, hash []byte) *row {
+	cmp := func(r row, h []byte) int { return bytes.Compare(r[0].([]byte), h) }
+	if i, ok := slices.BinarySearchFunc(chunk, hash, cmp); ok {
+		return &chunk[i]
+	}
+	for i := range chunk {
+		if cmp(chunk[i], hash) == 0 {
+			return &chunk[i]
+		}
+	}
+	return nil
 }
 
 // fillOrders sets the order of each of req's added changes, and puts them
@@ -267,9 +293,9 @@ func (req *writeRequest) fillOrders(added []change) {
 	}
 }
 
-// scanRemoved is scanChanges for the rows of a DELETE that also returns
-// order_json, which it decodes for the change feed when it has
-// subscribers.
+// scanRemoved appends the rows of a DELETE's RETURNING hash, chain_id,
+// exchange_address, order_json to changes, and closes rows; it decodes the
+// order for the change feed when that has subscribers.
 func (s *Store) scanRemoved(rows *sql.Rows, changes []change) ([]change, error) {
 	defer rows.Close()
 	feed := s.feed.Active()
@@ -310,7 +336,7 @@ func (s *Store) insertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(s.d.onConflict + " RETURNING hash, chain_id, exchange_address")
+	b.WriteString(s.d.onConflict + " RETURNING hash")
 	return b.String()
 }
 
