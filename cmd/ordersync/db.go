@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -100,6 +104,32 @@ func importOrders(ctx context.Context, cmd, path string, db *sqlstore.Store, std
 	fmt.Fprintf(stderr, "%s: %s: %d orders, %d verified, %d rejected (%s), %d new in %s\n",
 		cmd, path, res.read, res.verified, res.dropped.Total(), res.dropped, res.added, db)
 	return nil
+}
+
+// importNewSQLite imports the order file into a SQLite database of the dsn
+// that does not exist yet, through sqlstore.LoadNewSQLite: the new file
+// appears, whole, only once the import is done. It reports whether it
+// did; with no order file, another kind of database or one that exists,
+// it leaves the import to importOrders.
+func importNewSQLite(ctx context.Context, cmd, orders, dsn string, lim *dbLimits, stderr io.Writer, log logrus.FieldLogger) (bool, error) {
+	path, ok := strings.CutPrefix(dsn, "sqlite:")
+	if orders == "" || !ok {
+		return false, nil
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	// The import's report waits for the rename: until then nothing is
+	// stored.
+	var report bytes.Buffer
+	err := sqlstore.LoadNewSQLite(ctx, path, func(ctx context.Context, db *sqlstore.Store) error {
+		return importOrders(ctx, cmd, orders, db, &report, log)
+	}, lim.options()...)
+	if err != nil {
+		return false, err
+	}
+	_, err = report.WriteTo(stderr)
+	return true, err
 }
 
 // importResult counts what an import did.

@@ -156,6 +156,13 @@ func serveStore(ctx context.Context, cfg *serveConfig, stderr io.Writer) (orders
 		store, err := loadStore(ctx, cfg.orders, stderr, cfg.log)
 		return store, func() {}, err
 	}
+	imported, err := importNewSQLite(ctx, "serve", cfg.orders, cfg.db, cfg.limits, stderr, cfg.log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, func() {}, nil // Stopped while importing.
+		}
+		return nil, nil, err
+	}
 	db, err := openDB(ctx, cfg.db, cfg.limits)
 	if err != nil {
 		return nil, nil, err
@@ -165,7 +172,7 @@ func serveStore(ctx context.Context, cfg *serveConfig, stderr io.Writer) (orders
 			cfg.log.WithError(err).Warn("closing the order database")
 		}
 	}
-	if cfg.orders != "" {
+	if cfg.orders != "" && !imported {
 		if err := importOrders(ctx, "serve", cfg.orders, db, stderr, cfg.log); err != nil {
 			closeDB()
 			if ctx.Err() != nil {

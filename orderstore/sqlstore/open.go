@@ -39,6 +39,9 @@ type config struct {
 	margin   time.Duration
 	now      func() time.Time
 	capacity int
+	// loading opens a SQLite file that LoadNewSQLite fills: no journal,
+	// no fsync (loadnew.go).
+	loading bool
 }
 
 // MaxReaders is the most connections WithReaders accepts.

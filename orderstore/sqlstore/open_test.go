@@ -195,8 +195,8 @@ func TestSQLiteMigratesVersion1(t *testing.T) {
 		indexes = append(indexes, name)
 	}
 	rows.Close()
-	if want := []string{"orders_by_class", "orders_by_expiration", "orders_by_hash"}; version != 4 || !slices.Equal(indexes, want) {
-		t.Fatalf("after opening a version 1 database: version %d, indexes %v; want 4 and %v", version, indexes, want)
+	if want := []string{"orders_by_expiration", "orders_by_hash", "orders_by_hash_unchained"}; version != 5 || !slices.Equal(indexes, want) {
+		t.Fatalf("after opening a version 1 database: version %d, indexes %v; want 5 and %v", version, indexes, want)
 	}
 	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
 		t.Fatalf("after the migration: %d orders, want the 50 written", len(got))
@@ -242,7 +242,7 @@ func TestSQLiteQueryPlans(t *testing.T) {
 	for query, want := range map[string]string{
 		"SELECT hash, order_json FROM orders WHERE hash > ? ORDER BY hash LIMIT ?": "USING INDEX orders_by_hash",
 		"SELECT hash, order_json FROM orders WHERE hash IN (?, ?)":                 "USING INDEX orders_by_hash",
-		"SELECT hash, chain_id, exchange_address FROM orders":                      "USING COVERING INDEX orders_by_class",
+		"SELECT hash, chain_id, exchange_address FROM orders":                      "USING COVERING INDEX orders_by_hash",
 		// Version 4: the pruner's and the eviction's selections, and the
 		// earliest expiration.
 		"SELECT hash FROM orders WHERE pinned IN (0, 1) AND expiration_time_seconds <= ? LIMIT ?":                  "USING INDEX orders_by_expiration (pinned=? AND expiration_time_seconds<?)",

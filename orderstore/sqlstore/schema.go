@@ -25,11 +25,17 @@ type dialect struct {
 	// changeLog is whether the database has the change log that lets
 	// several processes share it (follow.go).
 	changeLog bool
+	// onConflict is the clause of AddOrders' INSERT that leaves a stored
+	// hash alone.
+	onConflict string
+	// driverCachesStatements is whether the driver keeps the statements
+	// it ran prepared itself (pgx does), so the store need not.
+	driverCachesStatements bool
 }
 
-// schemaVersion is the version this package writes: len(migrations) of
-// every dialect.
-const schemaVersion = 4
+// schemaVersion is the version of the schema this package writes for d:
+// each dialect counts its own migrations.
+func (d *dialect) schemaVersion() int { return len(d.migrations) }
 
 // orderColumns are the columns AddOrders writes, in the order of row's
 // values.
@@ -90,7 +96,9 @@ var sqliteDialect = &dialect{
 		`CREATE UNIQUE INDEX orders_by_hash ON orders (hash)`,
 		`CREATE INDEX orders_by_expiration ON orders (expiration_time_seconds)`,
 		`CREATE INDEX orders_by_class ON orders (chain_id, exchange_address, hash)`,
-	}, sqliteVersion4},
+	}, sqliteVersion4, sqliteVersion5},
+	// Any unique index: from version 5 there are two (schema_v5.go).
+	onConflict:     " ON CONFLICT DO NOTHING",
 	hasSchemaTable: `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'ordersync_schema'`,
 }
 
@@ -133,13 +141,15 @@ var postgresDialect = &dialect{
 		`CREATE TABLE ordersync_change_head (seq bigint NOT NULL)`,
 		`INSERT INTO ordersync_change_head (seq) VALUES (0)`,
 	}, postgresVersion4},
-	changeLog: true,
+	changeLog:              true,
+	onConflict:             " ON CONFLICT (hash) DO NOTHING",
+	driverCachesStatements: true,
 	// Any constant works; this one spells "ordersyn".
 	lockSchema:     `SELECT pg_advisory_xact_lock(8030604363432800622)`,
 	hasSchemaTable: `SELECT to_regclass('ordersync_schema') IS NOT NULL`,
 }
 
-// migrate brings the schema of db up to schemaVersion in one transaction,
+// migrate brings the schema of db up to d's version in one transaction,
 // or refuses a database whose schema is newer.
 func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 	tx, err := db.BeginTx(ctx, nil)
@@ -156,10 +166,11 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 	if err != nil {
 		return err
 	}
-	if version > schemaVersion {
-		return fmt.Errorf("%w: the database is at version %d, this program knows up to %d: use a newer ordersync", ErrNewerSchema, version, schemaVersion)
+	latest := d.schemaVersion()
+	if version > latest {
+		return fmt.Errorf("%w: the database is at version %d, this program knows up to %d: use a newer ordersync", ErrNewerSchema, version, latest)
 	}
-	if version == schemaVersion {
+	if version == latest {
 		return tx.Commit()
 	}
 	if version == 0 {
@@ -170,14 +181,14 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 			return err
 		}
 	}
-	for v := version; v < schemaVersion; v++ {
+	for v := version; v < latest; v++ {
 		for _, stmt := range d.migrations[v] {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("migrate the schema to version %d: %w", v+1, err)
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE ordersync_schema SET version = `+d.placeholder(1), schemaVersion); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE ordersync_schema SET version = `+d.placeholder(1), latest); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -44,9 +44,13 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	// rows in temporary storage; on disk, that was a temp file written
 	// with a pwrite per page, 10 % of AddOrders' CPU. Neither outlives
 	// its transaction, so durability does not depend on it.
+	synchronous, journal := "FULL", "WAL"
+	if cfg.loading {
+		synchronous, journal = "OFF", "OFF"
+	}
 	write, err := sql.Open("sqlite", fmt.Sprintf(
-		"%s?_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)&_pragma=temp_store(MEMORY)&_txlock=immediate",
-		path, busy, sqliteWriterCacheKiB, sqliteCheckpointPages))
+		"%s?_pragma=busy_timeout(%d)&_pragma=synchronous(%s)&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)&_pragma=temp_store(MEMORY)&_txlock=immediate",
+		path, busy, synchronous, sqliteWriterCacheKiB, sqliteCheckpointPages))
 	if err != nil {
 		return nil, sqliteOpenError(name, err)
 	}
@@ -54,7 +58,7 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	if err := checkSQLite(ctx, write); err != nil {
+	if err := checkSQLite(ctx, write, journal); err != nil {
 		write.Close()
 		return nil, sqliteOpenError(name, err)
 	}
@@ -88,9 +92,10 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 }
 
 // checkSQLite makes the writer's connection, which reads the file's
-// header, sets the page size of a new file, switches it to WAL (both are
-// stored in the file) and checks that WAL is what it got.
-func checkSQLite(ctx context.Context, db *sql.DB) error {
+// header, sets the page size of a new file, switches it to the journal
+// mode (WAL, or OFF for a load; both are stored in the file) and checks
+// that this is what it got.
+func checkSQLite(ctx context.Context, db *sql.DB, journal string) error {
 	// page_size only takes effect on a new, empty database, and only
 	// before journal_mode writes its first page (the driver's DSN pragmas
 	// come in an order of their own, so not there).
@@ -98,11 +103,11 @@ func checkSQLite(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = "+journal).Scan(&mode); err != nil {
 		return err
 	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %q, not WAL", mode)
+	if !strings.EqualFold(mode, journal) {
+		return fmt.Errorf("journal mode is %q, not %s", mode, journal)
 	}
 	return nil
 }

@@ -66,6 +66,9 @@ type Store struct {
 	// ahead is what snapshots took out of the index before the pruner
 	// deleted it (ahead.go).
 	ahead ahead
+
+	// lookups are GetMany's queries, prepared (getmany.go).
+	lookups statementCache
 }
 
 var (
@@ -85,6 +88,7 @@ func newStore(d *dialect, name string, read, write *sql.DB) *Store {
 		writes:     make(chan *writeRequest, 64),
 		writerDone: make(chan struct{}),
 		writerID:   newWriterID(),
+		lookups:    statementCache{off: d.driverCachesStatements},
 	}
 	s.life, s.stopLife = context.WithCancel(context.Background())
 	go s.runWriter()

@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -84,12 +86,8 @@ func (s *Store) submit(req *writeRequest) (int, error) {
 // waiting behind it, and commits them together, until s.writes is closed.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
-	var full *sql.Stmt // the INSERT of rowsPerInsert rows, prepared once
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
+	inserts := newInsertStatements(s)
+	defer inserts.close()
 	var group []*writeRequest
 	for req := range s.writes {
 		group = append(group[:0], req)
@@ -107,18 +105,14 @@ func (s *Store) runWriter() {
 				break gather
 			}
 		}
-		if full == nil {
-			// Outside any transaction: SQLite's writer pool has one
-			// connection, which a transaction holds.
-			full, _ = s.write.PrepareContext(s.life, s.insertSQL(rowsPerInsert))
-		}
-		s.commit(group, full)
+		inserts.prepare(group)
+		s.commit(group, inserts)
 	}
 }
 
 // commit runs the requests of group that are still wanted in one
 // transaction and tells each its result.
-func (s *Store) commit(group []*writeRequest, full *sql.Stmt) {
+func (s *Store) commit(group []*writeRequest, inserts *insertStatements) {
 	live := group[:0:0]
 	for _, req := range group {
 		if !req.state.CompareAndSwap(stateQueued, stateTaken) {
@@ -133,7 +127,7 @@ func (s *Store) commit(group []*writeRequest, full *sql.Stmt) {
 	if len(live) == 0 {
 		return
 	}
-	counts, err := s.runGroup(live, full)
+	counts, err := s.runGroup(live, inserts)
 	for i, req := range live {
 		if err != nil {
 			req.done <- writeResult{err: s.errorf("write: %w", err)}
@@ -164,7 +158,7 @@ type change struct {
 // runGroup is commit's transaction: the counts of rows each request added
 // or removed, valid only when the commit succeeds. The reconciliation
 // index, if built, learns the changes as the transaction commits.
-func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
+func (s *Store) runGroup(group []*writeRequest, inserts *insertStatements) ([]int, error) {
 	// The transaction is the group's, not one caller's: one caller's
 	// context ending must not undo the others' writes.
 	ctx := s.life
@@ -185,7 +179,7 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 		for start := 0; start < len(req.rows); start += rowsPerInsert {
 			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
 			before := len(added)
-			if added, err = s.insert(ctx, tx, full, chunk, added); err != nil {
+			if added, err = s.insert(ctx, tx, inserts.get(len(chunk)), chunk, added); err != nil {
 				return nil, err
 			}
 			counts[i] += len(added) - before
@@ -227,40 +221,64 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 }
 
 // insert writes one chunk of rows, skipping hashes already stored, and
-// appends the rows that were new to added. A full chunk uses the prepared
-// statement full (when it could be prepared); a shorter one, its own.
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, full *sql.Stmt, chunk []row, added []change) ([]change, error) {
+// appends the rows that were new to added, through prepared, the INSERT of
+// as many rows prepared beforehand, or when nil a statement of its own.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, chunk []row, added []change) ([]change, error) {
 	args := make([]any, 0, len(chunk)*numColumns)
 	for i := range chunk {
 		args = append(args, chunk[i][:]...)
 	}
 	var rows *sql.Rows
 	var err error
-	if len(chunk) == rowsPerInsert && full != nil {
-		rows, err = tx.StmtContext(ctx, full).QueryContext(ctx, args...)
+	if prepared != nil {
+		rows, err = tx.StmtContext(ctx, prepared).QueryContext(ctx, args...)
 	} else {
 		rows, err = tx.QueryContext(ctx, s.insertSQL(len(chunk)), args...)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return scanChanges(rows, added)
+	return scanInserted(rows, chunk, added)
 }
 
-// scanChanges appends the rows of RETURNING hash, chain_id,
-// exchange_address to changes, and closes rows.
-func scanChanges(rows *sql.Rows, changes []change) ([]change, error) {
+// scanInserted appends to changes the rows of chunk whose hashes rows (of
+// RETURNING hash) name, and closes rows. The chain ID and exchange come
+// from the row itself rather than back from the database: the hash is all
+// each returned row carries.
+func scanInserted(rows *sql.Rows, chunk []row, changes []change) ([]change, error) {
 	defer rows.Close()
 	for rows.Next() {
-		var c change
-		var hash []byte
-		if err := rows.Scan(&hash, &c.chainID, &c.exchange); err != nil {
+		var hash sql.RawBytes
+		if err := rows.Scan(&hash); err != nil {
 			return nil, err
 		}
-		c.hash = common.BytesToHash(hash)
+		r := findRow(chunk, hash)
+		if r == nil {
+			return nil, fmt.Errorf("the INSERT returned hash %x, which it was not given", []byte(hash))
+		}
+		c := change{hash: common.BytesToHash(hash), exchange: r[2].([]byte)}
+		if id, ok := r[1].(int64); ok {
+			c.chainID = sql.NullInt64{Int64: id, Valid: true}
+		}
 		changes = append(changes, c)
 	}
 	return changes, rows.Err()
+}
+
+// findRow is the row of chunk whose hash is hash, or nil. makeRows sorts a
+// call's rows by hash, and what the writer drops from them keeps that order,
+// so it searches by halves first.
+func findRow(chunk []row, hash []byte) *row {
+	cmp := func(r row, h []byte) int { return bytes.Compare(r[0].([]byte), h) }
+	if i, ok := slices.BinarySearchFunc(chunk, hash, cmp); ok {
+		return &chunk[i]
+	}
+	for i := range chunk {
+		if cmp(chunk[i], hash) == 0 {
+			return &chunk[i]
+		}
+	}
+	return nil
 }
 
 // fillOrders sets the order of each of req's added changes, and puts them
@@ -275,9 +293,9 @@ func (req *writeRequest) fillOrders(added []change) {
 	}
 }
 
-// scanRemoved is scanChanges for the rows of a DELETE that also returns
-// order_json, which it decodes for the change feed when it has
-// subscribers.
+// scanRemoved appends the rows of a DELETE's RETURNING hash, chain_id,
+// exchange_address, order_json to changes, and closes rows; it decodes the
+// order for the change feed when that has subscribers.
 func (s *Store) scanRemoved(rows *sql.Rows, changes []change) ([]change, error) {
 	defer rows.Close()
 	feed := s.feed.Active()
@@ -318,7 +336,7 @@ func (s *Store) insertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(" ON CONFLICT (hash) DO NOTHING RETURNING hash, chain_id, exchange_address")
+	b.WriteString(s.d.onConflict + " RETURNING hash")
 	return b.String()
 }
 
