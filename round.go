@@ -121,11 +121,7 @@ func (s *Service) SyncNeighbors(ctx context.Context) (RoundResult, error) {
 
 // PeriodicallySyncNeighbors keeps a node current with whoever is there:
 // it runs SyncNeighbors, waits approxDelay give or take the jitter
-// (WithJitter), and repeats, until ctx ends or Close is called. After a
-// round in which the node stored at least PromptRoundOrders new orders it
-// waits a sixteenth of approxDelay instead (see RoundDelay), so that a bulk
-// of orders crosses the network at the pace of the syncs rather than one
-// period per hop. A round
+// (WithJitter), and repeats, until ctx ends or Close is called. A round
 // with fewer peers than one would like, or with none, is not waited on:
 // the next round comes after approxDelay all the same, and syncs with the
 // peers there are then. (PeriodicallyGetOrders, whose every run waits for

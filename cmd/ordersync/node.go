@@ -151,16 +151,13 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		rep.status() // the final counts, for whoever follows the lines
 	}
 	st := service.Stats()
-	// Orders received beyond the new ones are copies paid for twice.
-	fmt.Fprintf(stderr, "node: stopping: %d orders held, %d rounds, %d requests served, %d bytes read, %d bytes written, %d orders received, %d new\n",
-		held(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten, st.OrdersReceived, st.OrdersNew)
+	fmt.Fprintf(stderr, "node: stopping: %d orders held, %d rounds, %d requests served, %d bytes read, %d bytes written\n",
+		held(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten)
 	return err
 }
 
 // runNodeSyncs is the requester's life: GetOrders at start-up, then, one
-// interval later, a round of SyncNeighbors every interval until ctx ends;
-// after a start-up or round that brought a bulk of new orders the next
-// round comes sooner (ordersync's RoundDelay).
+// interval later, a round of SyncNeighbors every interval until ctx ends.
 // An end by ctx is no error.
 func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConfig, rep *nodeReporter) error {
 	if cfg.serveOnly {
@@ -168,7 +165,6 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 		return nil
 	}
 	start := time.Now()
-	before := service.Stats().OrdersNew
 	err := service.GetOrders(ctx, cfg.minPeers)
 	if ctx.Err() != nil {
 		return nil
@@ -177,16 +173,14 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 		return err
 	}
 	rep.startup(time.Since(start)) // its round line came from roundTracer
-	// Then a round with whoever is connected, each interval (sooner while
-	// rounds bring a bulk of orders: see RoundDelay): waiting for
+	select {
+	case <-time.After(cfg.interval):
+	case <-ctx.Done():
+		return nil
+	}
+	// Then a round with whoever is connected, each interval: waiting for
 	// --min-peers again would stall the node while fewer are there.
 	for {
-		select {
-		case <-time.After(service.RoundDelay(service.Stats().OrdersNew-before, cfg.interval)):
-		case <-ctx.Done():
-			return nil
-		}
-		before = service.Stats().OrdersNew
 		if _, err := service.SyncNeighbors(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -194,6 +188,11 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 			return err
 		}
 		rep.round()
+		select {
+		case <-time.After(cfg.interval):
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }
 
