@@ -151,8 +151,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		rep.status() // the final counts, for whoever follows the lines
 	}
 	st := service.Stats()
-	fmt.Fprintf(stderr, "node: stopping: %d orders held, %d rounds, %d requests served, %d bytes read, %d bytes written\n",
-		held(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten)
+	// Orders received beyond the new ones are copies paid for twice.
+	fmt.Fprintf(stderr, "node: stopping: %d orders held, %d rounds, %d requests served, %d bytes read, %d bytes written, %d orders received, %d new\n",
+		held(), rep.rounds.Load(), st.RequestsServed, st.BytesRead, st.BytesWritten, st.OrdersReceived, st.OrdersNew)
 	return err
 }
 

@@ -91,8 +91,10 @@ func (s *Subprotocol) serveSketch(ctx context.Context, requester peer.ID, md *Re
 	}
 	if !ok {
 		// The store moved on and the snapshot cannot be extended: start
-		// the requester over on a snapshot of its own hashes.
-		s.snapshots.forget(sn)
+		// the requester over on a snapshot of its own hashes. The indexed
+		// snapshot stays cached: other requesters still read its prefix,
+		// and dropped, each of them would start over too (and after a few
+		// such restarts page the whole book).
 		sn, err = s.snapshots.current(ctx, md.OrderFilter, true)
 		if err != nil {
 			return nil, err

@@ -45,23 +45,29 @@ type snapshots struct {
 	s      *Subprotocol
 	mu     sync.Mutex
 	nextID uint64
-	list   []*snapshot // most recent last
+	list   []*snapshot // most recently used last
 }
 
-// cacheSize is how many snapshots a provider keeps; reuseFor is how long a
-// snapshot answers new syncs after the store moved on, so that a busy
-// store is not snapshotted for every requester.
+// cacheSize is how many snapshots a provider keeps (it drops the one used
+// longest ago); reuseFor is how long a snapshot answers new syncs after the
+// store moved on, so that a busy store is not snapshotted for every
+// requester.
 const (
 	cacheSize = 8
 	reuseFor  = time.Second
 )
 
-// byID returns the cached snapshot id, if it is still there.
+// byID returns the cached snapshot id, if it is still there, and marks it
+// used: the cache drops the snapshot used longest ago, so that one a sync
+// is still reading from outlives the snapshots that newer syncs took while
+// the store was moving (dropped, its sync starts over, and after a few
+// such restarts pages the provider's whole book).
 func (c *snapshots) byID(id uint64) *snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, sn := range c.list {
+	for i, sn := range c.list {
 		if sn.id == id {
+			c.list = append(append(c.list[:i], c.list[i+1:]...), sn)
 			return sn
 		}
 	}
@@ -84,19 +90,16 @@ func (c *snapshots) current(ctx context.Context, filter *orderfilter.Filter, sca
 	c.mu.Lock()
 	for i := len(c.list) - 1; i >= 0; i-- {
 		sn := c.list[i]
-		if sn.filter != key {
+		if sn.filter != key || (scan && sn.indexed) {
 			continue
-		}
-		if scan && sn.indexed {
-			break
 		}
 		// An indexed snapshot costs a copy of its prefix: take a new one
 		// for every version. A scanned one costs a scan: reuse it a while.
 		if (versioned && sn.version == version) || (!sn.indexed && now.Sub(sn.taken) < reuseFor) {
+			c.list = append(append(c.list[:i], c.list[i+1:]...), sn)
 			c.mu.Unlock()
 			return sn, nil
 		}
-		break
 	}
 	c.mu.Unlock()
 
@@ -265,16 +268,4 @@ func filterKey(filter *orderfilter.Filter) (string, error) {
 		return "", fmt.Errorf("reconcile: filter: %w", err)
 	}
 	return string(b), nil
-}
-
-// forget drops sn from the cache.
-func (c *snapshots) forget(sn *snapshot) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, x := range c.list {
-		if x == sn {
-			c.list = append(c.list[:i], c.list[i+1:]...)
-			return
-		}
-	}
 }
