@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -29,8 +28,8 @@ const followEvery = 200 * time.Millisecond
 // followBatch is how many logged changes one read takes.
 const followBatch = 10_000
 
-// changesPerInsert is how many log rows one INSERT carries (7 values each).
-const changesPerInsert = 1_000
+// changesPerInsert is how many log rows one INSERT carries.
+const changesPerInsert = 10_000
 
 // keepChanges is how many changes the log keeps; pruneEvery, how often a
 // writer prunes it. A Store that falls further behind reads its index from
@@ -61,29 +60,51 @@ func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []cha
 	if err := tx.QueryRowContext(ctx, "UPDATE ordersync_change_head SET seq = seq + $1 RETURNING seq", n).Scan(&last); err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
-	seq := last - int64(n)
-	for start := 0; start < n; start += changesPerInsert {
-		end := min(start+changesPerInsert, n)
-		args := make([]any, 0, 7*(end-start))
-		var q strings.Builder
-		q.WriteString("INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind) VALUES ")
-		for i := start; i < end; i++ {
-			c, gone := changeAt(added, removed, i)
-			if i > start {
-				q.WriteByte(',')
-			}
-			p := len(args)
-			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
-			seq++
-			args = append(args, seq, c.hash.Bytes(), c.chainID, c.exchange, gone, s.writerID, int16(c.kind))
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("change log: %w", err)
-		}
+	if err := s.insertLogged(ctx, tx, last-int64(n), added, removed); err != nil {
+		return fmt.Errorf("change log: %w", err)
 	}
 	if last/pruneEvery != (last-int64(n))/pruneEvery && last > keepChanges {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM ordersync_changes WHERE seq <= $1", last-keepChanges); err != nil {
 			return fmt.Errorf("change log: prune: %w", err)
+		}
+	}
+	return nil
+}
+
+// loggedInsertSQL appends changes to the log, numbered from $1 + 1 on,
+// each column bound as one array (postgres.go).
+const loggedInsertSQL = `INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
+	SELECT $1 + n, h, c, x, r, $2, k
+	FROM unnest($3::bytea[], $4::bigint[], $5::bytea[], $6::boolean[], $7::smallint[])
+		WITH ORDINALITY AS l (h, c, x, r, k, n)`
+
+// insertLogged writes added then removed to the log, numbered after seq,
+// in statements of up to changesPerInsert changes.
+func (s *Store) insertLogged(ctx context.Context, tx *sql.Tx, seq int64, added, removed []change) error {
+	n := len(added) + len(removed)
+	for start := 0; start < n; start += changesPerInsert {
+		end := min(start+changesPerInsert, n)
+		hashes := make([][]byte, 0, end-start)
+		ids := make([]int64, end-start)
+		chains := make([]*int64, 0, end-start)
+		exchanges := make([][]byte, 0, end-start)
+		gone := make([]bool, 0, end-start)
+		kinds := make([]int16, 0, end-start)
+		for i := start; i < end; i++ {
+			c, r := changeAt(added, removed, i)
+			hashes = append(hashes, c.hash.Bytes())
+			var id *int64
+			if c.chainID.Valid {
+				ids[i-start] = c.chainID.Int64
+				id = &ids[i-start]
+			}
+			chains = append(chains, id)
+			exchanges = append(exchanges, nonNil(c.exchange))
+			gone = append(gone, r)
+			kinds = append(kinds, int16(c.kind))
+		}
+		if _, err := tx.ExecContext(ctx, loggedInsertSQL, seq+int64(start), s.writerID, hashes, chains, exchanges, gone, kinds); err != nil {
+			return err
 		}
 	}
 	return nil

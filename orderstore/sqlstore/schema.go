@@ -25,6 +25,9 @@ type dialect struct {
 	// changeLog is whether the database has the change log that lets
 	// several processes share it (follow.go).
 	changeLog bool
+	// arrays is whether a statement can bind a column of values as one
+	// array (PostgreSQL: postgres.go).
+	arrays bool
 }
 
 // schemaVersion is the version this package writes: len(migrations) of
@@ -134,6 +137,7 @@ var postgresDialect = &dialect{
 		`INSERT INTO ordersync_change_head (seq) VALUES (0)`,
 	}, postgresVersion4},
 	changeLog: true,
+	arrays:    true,
 	// Any constant works; this one spells "ordersyn".
 	lockSchema:     `SELECT pg_advisory_xact_lock(8030604363432800622)`,
 	hasSchemaTable: `SELECT to_regclass('ordersync_schema') IS NOT NULL`,

@@ -107,7 +107,7 @@ func (s *Store) runWriter() {
 				break gather
 			}
 		}
-		if full == nil {
+		if full == nil && !s.d.arrays {
 			// Outside any transaction: SQLite's writer pool has one
 			// connection, which a transaction holds.
 			full, _ = s.write.PrepareContext(s.life, s.insertSQL(rowsPerInsert))
@@ -182,14 +182,10 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 			}
 		}
 		first := len(added)
-		for start := 0; start < len(req.rows); start += rowsPerInsert {
-			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
-			before := len(added)
-			if added, err = s.insert(ctx, tx, full, chunk, added); err != nil {
-				return nil, err
-			}
-			counts[i] += len(added) - before
+		if added, err = s.insertAll(ctx, tx, full, req.rows, added); err != nil {
+			return nil, err
 		}
+		counts[i] += len(added) - first
 		req.fillOrders(added[first:])
 		if req.life != nil {
 			if err := s.noteAdded(ctx, tx, req, added[first:]); err != nil {
@@ -224,6 +220,22 @@ func (s *Store) runGroup(group []*writeRequest, full *sql.Stmt) ([]int, error) {
 		return nil, err
 	}
 	return counts, nil
+}
+
+// insertAll writes rows, skipping hashes already stored, and appends the
+// rows that were new to added.
+func (s *Store) insertAll(ctx context.Context, tx *sql.Tx, full *sql.Stmt, rows []row, added []change) ([]change, error) {
+	if s.d.arrays {
+		return s.insertArrays(ctx, tx, rows, added)
+	}
+	var err error
+	for start := 0; start < len(rows); start += rowsPerInsert {
+		chunk := rows[start:min(start+rowsPerInsert, len(rows))]
+		if added, err = s.insert(ctx, tx, full, chunk, added); err != nil {
+			return nil, err
+		}
+	}
+	return added, nil
 }
 
 // insert writes one chunk of rows, skipping hashes already stored, and
