@@ -25,7 +25,7 @@ import (
 const deferredIndexesTable = "ordersync_deferred_indexes"
 
 // StartBulkLoad readies the store for a large import when it is an empty
-// SQLite database, and returns the function that ends the load: call it
+// SQLite or PostgreSQL database, and returns the function that ends the load: call it
 // when the import is done, or failed, to build the deferred indexes (it is
 // safe to call more than once). On any other store it does nothing, and
 // the function returned does nothing.
@@ -37,6 +37,9 @@ const deferredIndexesTable = "ordersync_deferred_indexes"
 // them before it returns.
 func (s *Store) StartBulkLoad(ctx context.Context) (end func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
+	if s.d == postgresDialect {
+		return s.startPostgresBulkLoad(ctx) // postgres_bulk.go
+	}
 	if s.d != sqliteDialect {
 		return noop, nil
 	}

@@ -25,6 +25,12 @@ func openPostgres(ctx context.Context, url string, cfg config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: %s: cannot connect: %w", name, err)
 	}
+	// A bulk load whose process died left its indexes to build
+	// (postgres_bulk.go): before migrating, which may change them.
+	if err := buildPostgresDeferredIndexes(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: %s: finish an interrupted bulk load: %w", name, err)
+	}
 	if err := migrate(ctx, db, postgresDialect); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
