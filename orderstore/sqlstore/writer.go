@@ -265,7 +265,7 @@ func scanChanges(rows *sql.Rows, changes []change) ([]change, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var c change
-		var hash []byte
+		var hash sql.RawBytes // copied into c.hash
 		if err := rows.Scan(&hash, &c.chainID, &c.exchange); err != nil {
 			return nil, err
 		}
