@@ -37,13 +37,15 @@ const deferredIndexesTable = "ordersync_deferred_indexes"
 // them before it returns.
 func (s *Store) StartBulkLoad(ctx context.Context) (end func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
-	if s.d == postgresDialect {
-		return s.startPostgresBulkLoad(ctx) // postgres_bulk.go
-	}
-	if s.d != sqliteDialect {
+	dropIndexes, buildIndexes := deferIndexes, buildDeferredIndexes
+	switch s.d {
+	case sqliteDialect:
+	case postgresDialect: // postgres_bulk.go
+		dropIndexes, buildIndexes = deferPostgresIndexes, buildPostgresDeferredIndexes
+	default:
 		return noop, nil
 	}
-	deferred, err := deferIndexes(ctx, s.write)
+	deferred, err := dropIndexes(ctx, s.write)
 	if err != nil {
 		return noop, s.errorf("start a bulk load: %w", err)
 	}
@@ -55,7 +57,7 @@ func (s *Store) StartBulkLoad(ctx context.Context) (end func(context.Context) er
 		if ended {
 			return nil
 		}
-		if err := buildDeferredIndexes(ctx, s.write); err != nil {
+		if err := buildIndexes(ctx, s.write); err != nil {
 			return s.errorf("end a bulk load: %w", err)
 		}
 		ended = true

@@ -18,29 +18,6 @@ import (
 // by any process, builds them. Each step holds the schema's advisory lock,
 // so that two processes never build the same index twice.
 
-// startPostgresBulkLoad is StartBulkLoad on PostgreSQL.
-func (s *Store) startPostgresBulkLoad(ctx context.Context) (end func(context.Context) error, err error) {
-	noop := func(context.Context) error { return nil }
-	deferred, err := deferPostgresIndexes(ctx, s.write)
-	if err != nil {
-		return noop, s.errorf("start a bulk load: %w", err)
-	}
-	if !deferred {
-		return noop, nil
-	}
-	ended := false
-	return func(ctx context.Context) error {
-		if ended {
-			return nil
-		}
-		if err := buildPostgresDeferredIndexes(ctx, s.write); err != nil {
-			return s.errorf("end a bulk load: %w", err)
-		}
-		ended = true
-		return nil
-	}, nil
-}
-
 // deferPostgresIndexes drops the secondary indexes of an empty orders
 // table, keeping their statements; it reports whether it did (not when
 // the table holds orders, or a load is under way already).
