@@ -50,18 +50,24 @@ func newWriterID() int64 {
 // logChanges appends a transaction's changes to the log, numbered after
 // every change committed before them. The UPDATE of the head locks it
 // until tx ends, so a concurrent writer's numbers come after these and it
-// commits after this one.
+// commits after this one. The UPDATE and the first changesPerInsert
+// changes go in one statement: one round trip a page.
 func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []change) error {
 	n := len(added) + len(removed)
 	if !s.d.changeLog || n == 0 {
 		return nil
 	}
+	first := min(n, changesPerInsert)
 	var last int64
-	if err := tx.QueryRowContext(ctx, "UPDATE ordersync_change_head SET seq = seq + $1 RETURNING seq", n).Scan(&last); err != nil {
+	args := append([]any{int64(n), s.writerID}, loggedColumns(added, removed, 0, first)...)
+	if err := tx.QueryRowContext(ctx, headAndLogSQL, args...).Scan(&last); err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
-	if err := s.insertLogged(ctx, tx, last-int64(n), added, removed); err != nil {
-		return fmt.Errorf("change log: %w", err)
+	for start := first; start < n; start += changesPerInsert {
+		args := append([]any{last - int64(n) + int64(start), s.writerID}, loggedColumns(added, removed, start, min(start+changesPerInsert, n))...)
+		if _, err := tx.ExecContext(ctx, loggedInsertSQL, args...); err != nil {
+			return fmt.Errorf("change log: %w", err)
+		}
 	}
 	if last/pruneEvery != (last-int64(n))/pruneEvery && last > keepChanges {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM ordersync_changes WHERE seq <= $1", last-keepChanges); err != nil {
@@ -71,43 +77,46 @@ func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []cha
 	return nil
 }
 
-// loggedInsertSQL appends changes to the log, numbered from $1 + 1 on,
-// each column bound as one array (postgres.go).
-const loggedInsertSQL = `INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
-	SELECT $1 + n, h, c, x, r, $2, k
-	FROM unnest($3::bytea[], $4::bigint[], $5::bytea[], $6::boolean[], $7::smallint[])
+// loggedFrom is where the log's INSERT takes its changes: columns bound
+// as arrays $3 to $7 (postgres.go), numbered by their ordinal n from 1;
+// $2 is the writer.
+const loggedFrom = ` unnest($3::bytea[], $4::bigint[], $5::bytea[], $6::boolean[], $7::smallint[])
 		WITH ORDINALITY AS l (h, c, x, r, k, n)`
 
-// insertLogged writes added then removed to the log, numbered after seq,
-// in statements of up to changesPerInsert changes.
-func (s *Store) insertLogged(ctx context.Context, tx *sql.Tx, seq int64, added, removed []change) error {
-	n := len(added) + len(removed)
-	for start := 0; start < n; start += changesPerInsert {
-		end := min(start+changesPerInsert, n)
-		hashes := make([][]byte, 0, end-start)
-		ids := make([]int64, end-start)
-		chains := make([]*int64, 0, end-start)
-		exchanges := make([][]byte, 0, end-start)
-		gone := make([]bool, 0, end-start)
-		kinds := make([]int16, 0, end-start)
-		for i := start; i < end; i++ {
-			c, r := changeAt(added, removed, i)
-			hashes = append(hashes, c.hash.Bytes())
-			var id *int64
-			if c.chainID.Valid {
-				ids[i-start] = c.chainID.Int64
-				id = &ids[i-start]
-			}
-			chains = append(chains, id)
-			exchanges = append(exchanges, nonNil(c.exchange))
-			gone = append(gone, r)
-			kinds = append(kinds, int16(c.kind))
+// headAndLogSQL moves the head by $1 and logs the changes numbered after
+// where it was; it returns the new head.
+const headAndLogSQL = `WITH head AS (UPDATE ordersync_change_head SET seq = seq + $1 RETURNING seq),
+	logged AS (INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
+		SELECT head.seq - $1 + n, h, c, x, r, $2, k FROM head,` + loggedFrom + `)
+	SELECT seq FROM head`
+
+// loggedInsertSQL logs more changes, numbered from $1 + 1 on.
+const loggedInsertSQL = `INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
+	SELECT $1 + n, h, c, x, r, $2, k FROM` + loggedFrom
+
+// loggedColumns are the columns of changes start to end (of added
+// followed by removed) for loggedFrom.
+func loggedColumns(added, removed []change, start, end int) []any {
+	hashes := make([][]byte, 0, end-start)
+	ids := make([]int64, end-start)
+	chains := make([]*int64, 0, end-start)
+	exchanges := make([][]byte, 0, end-start)
+	gone := make([]bool, 0, end-start)
+	kinds := make([]int16, 0, end-start)
+	for i := start; i < end; i++ {
+		c, r := changeAt(added, removed, i)
+		hashes = append(hashes, c.hash.Bytes())
+		var id *int64
+		if c.chainID.Valid {
+			ids[i-start] = c.chainID.Int64
+			id = &ids[i-start]
 		}
-		if _, err := tx.ExecContext(ctx, loggedInsertSQL, seq+int64(start), s.writerID, hashes, chains, exchanges, gone, kinds); err != nil {
-			return err
-		}
+		chains = append(chains, id)
+		exchanges = append(exchanges, nonNil(c.exchange))
+		gone = append(gone, r)
+		kinds = append(kinds, int16(c.kind))
 	}
-	return nil
+	return []any{hashes, chains, exchanges, gone, kinds}
 }
 
 // changeAt is the i-th change of added followed by removed.
