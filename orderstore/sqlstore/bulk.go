@@ -25,10 +25,10 @@ import (
 const deferredIndexesTable = "ordersync_deferred_indexes"
 
 // StartBulkLoad readies the store for a large import when it is an empty
-// SQLite or PostgreSQL database, and returns the function that ends the load: call it
-// when the import is done, or failed, to build the deferred indexes (it is
-// safe to call more than once). On any other store it does nothing, and
-// the function returned does nothing.
+// SQLite or PostgreSQL database, and returns the function that ends the
+// load: call it when the import is done, or failed, to build the deferred
+// indexes (it is safe to call more than once). On any other store it does
+// nothing, and the function returned does nothing.
 //
 // Everything the store promises holds during the load: an order AddOrders
 // reported is committed, and OrdersAfter, Get and the rest answer as ever,
