@@ -25,10 +25,10 @@ import (
 const deferredIndexesTable = "ordersync_deferred_indexes"
 
 // StartBulkLoad readies the store for a large import when it is an empty
-// SQLite database, and returns the function that ends the load: call it
-// when the import is done, or failed, to build the deferred indexes (it is
-// safe to call more than once). On any other store it does nothing, and
-// the function returned does nothing.
+// SQLite or PostgreSQL database, and returns the function that ends the
+// load: call it when the import is done, or failed, to build the deferred
+// indexes (it is safe to call more than once). On any other store it does
+// nothing, and the function returned does nothing.
 //
 // Everything the store promises holds during the load: an order AddOrders
 // reported is committed, and OrdersAfter, Get and the rest answer as ever,
@@ -37,10 +37,15 @@ const deferredIndexesTable = "ordersync_deferred_indexes"
 // them before it returns.
 func (s *Store) StartBulkLoad(ctx context.Context) (end func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
-	if s.d != sqliteDialect {
+	dropIndexes, buildIndexes := deferIndexes, buildDeferredIndexes
+	switch s.d {
+	case sqliteDialect:
+	case postgresDialect: // postgres_bulk.go
+		dropIndexes, buildIndexes = deferPostgresIndexes, buildPostgresDeferredIndexes
+	default:
 		return noop, nil
 	}
-	deferred, err := deferIndexes(ctx, s.write)
+	deferred, err := dropIndexes(ctx, s.write)
 	if err != nil {
 		return noop, s.errorf("start a bulk load: %w", err)
 	}
@@ -52,7 +57,7 @@ func (s *Store) StartBulkLoad(ctx context.Context) (end func(context.Context) er
 		if ended {
 			return nil
 		}
-		if err := buildDeferredIndexes(ctx, s.write); err != nil {
+		if err := buildIndexes(ctx, s.write); err != nil {
 			return s.errorf("end a bulk load: %w", err)
 		}
 		ended = true

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -29,8 +28,8 @@ const followEvery = 200 * time.Millisecond
 // followBatch is how many logged changes one read takes.
 const followBatch = 10_000
 
-// changesPerInsert is how many log rows one INSERT carries (7 values each).
-const changesPerInsert = 1_000
+// changesPerInsert is how many log rows one INSERT carries.
+const changesPerInsert = 10_000
 
 // keepChanges is how many changes the log keeps; pruneEvery, how often a
 // writer prunes it. A Store that falls further behind reads its index from
@@ -51,33 +50,22 @@ func newWriterID() int64 {
 // logChanges appends a transaction's changes to the log, numbered after
 // every change committed before them. The UPDATE of the head locks it
 // until tx ends, so a concurrent writer's numbers come after these and it
-// commits after this one.
+// commits after this one. The UPDATE and the first changesPerInsert
+// changes go in one statement: one round trip a page.
 func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []change) error {
 	n := len(added) + len(removed)
 	if !s.d.changeLog || n == 0 {
 		return nil
 	}
+	first := min(n, changesPerInsert)
 	var last int64
-	if err := tx.QueryRowContext(ctx, "UPDATE ordersync_change_head SET seq = seq + $1 RETURNING seq", n).Scan(&last); err != nil {
+	args := append([]any{int64(n), s.writerID}, loggedColumns(added, removed, 0, first)...)
+	if err := tx.QueryRowContext(ctx, headAndLogSQL, args...).Scan(&last); err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
-	seq := last - int64(n)
-	for start := 0; start < n; start += changesPerInsert {
-		end := min(start+changesPerInsert, n)
-		args := make([]any, 0, 7*(end-start))
-		var q strings.Builder
-		q.WriteString("INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind) VALUES ")
-		for i := start; i < end; i++ {
-			c, gone := changeAt(added, removed, i)
-			if i > start {
-				q.WriteByte(',')
-			}
-			p := len(args)
-			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d)", p+1, p+2, p+3, p+4, p+5, p+6, p+7)
-			seq++
-			args = append(args, seq, c.hash.Bytes(), c.chainID, c.exchange, gone, s.writerID, int16(c.kind))
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+	for start := first; start < n; start += changesPerInsert {
+		args := append([]any{last - int64(n) + int64(start), s.writerID}, loggedColumns(added, removed, start, min(start+changesPerInsert, n))...)
+		if _, err := tx.ExecContext(ctx, loggedInsertSQL, args...); err != nil {
 			return fmt.Errorf("change log: %w", err)
 		}
 	}
@@ -87,6 +75,48 @@ func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []cha
 		}
 	}
 	return nil
+}
+
+// loggedFrom is where the log's INSERT takes its changes: columns bound
+// as arrays $3 to $7 (postgres.go), numbered by their ordinal n from 1;
+// $2 is the writer.
+const loggedFrom = ` unnest($3::bytea[], $4::bigint[], $5::bytea[], $6::boolean[], $7::smallint[])
+		WITH ORDINALITY AS l (h, c, x, r, k, n)`
+
+// headAndLogSQL moves the head by $1 and logs the changes numbered after
+// where it was; it returns the new head.
+const headAndLogSQL = `WITH head AS (UPDATE ordersync_change_head SET seq = seq + $1 RETURNING seq),
+	logged AS (INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
+		SELECT head.seq - $1 + n, h, c, x, r, $2, k FROM head,` + loggedFrom + `)
+	SELECT seq FROM head`
+
+// loggedInsertSQL logs more changes, numbered from $1 + 1 on.
+const loggedInsertSQL = `INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
+	SELECT $1 + n, h, c, x, r, $2, k FROM` + loggedFrom
+
+// loggedColumns are the columns of changes start to end (of added
+// followed by removed) for loggedFrom.
+func loggedColumns(added, removed []change, start, end int) []any {
+	hashes := make([][]byte, 0, end-start)
+	ids := make([]int64, end-start)
+	chains := make([]*int64, 0, end-start)
+	exchanges := make([][]byte, 0, end-start)
+	gone := make([]bool, 0, end-start)
+	kinds := make([]int16, 0, end-start)
+	for i := start; i < end; i++ {
+		c, r := changeAt(added, removed, i)
+		hashes = append(hashes, c.hash.Bytes())
+		var id *int64
+		if c.chainID.Valid {
+			ids[i-start] = c.chainID.Int64
+			id = &ids[i-start]
+		}
+		chains = append(chains, id)
+		exchanges = append(exchanges, nonNil(c.exchange))
+		gone = append(gone, r)
+		kinds = append(kinds, int16(c.kind))
+	}
+	return []any{hashes, chains, exchanges, gone, kinds}
 }
 
 // changeAt is the i-th change of added followed by removed.
@@ -253,11 +283,15 @@ func (s *Store) publishLogged(g *logged) {
 	s.feed.Publish(orderstore.Change{Kind: kind, Hash: g.c.hash, Order: g.c.order})
 }
 
-// readLog reads up to followBatch changes logged after seq from.
+// readLog reads up to followBatch changes logged after seq from. Of this
+// Store's own changes, which it skips, only the number and the writer come
+// back: a sync's own 100 000 changes cost it no more than that.
 func (s *Store) readLog(ctx context.Context, from int64) ([]logged, error) {
 	rows, err := s.read.QueryContext(ctx,
-		"SELECT seq, hash, chain_id, exchange_address, removed, writer, kind FROM ordersync_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
-		from, followBatch)
+		`SELECT seq, writer, removed, kind, CASE WHEN writer = $3 THEN NULL ELSE hash END,
+			CASE WHEN writer = $3 THEN NULL ELSE chain_id END, CASE WHEN writer = $3 THEN NULL ELSE exchange_address END
+		FROM ordersync_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
+		from, followBatch, s.writerID)
 	if err != nil {
 		return nil, err
 	}
@@ -265,9 +299,9 @@ func (s *Store) readLog(ctx context.Context, from int64) ([]logged, error) {
 	var got []logged
 	for rows.Next() {
 		var g logged
-		var hash []byte
+		var hash sql.RawBytes
 		var kind int16
-		if err := rows.Scan(&g.seq, &hash, &g.c.chainID, &g.c.exchange, &g.removed, &g.writer, &kind); err != nil {
+		if err := rows.Scan(&g.seq, &g.writer, &g.removed, &kind, &hash, &g.c.chainID, &g.c.exchange); err != nil {
 			return nil, err
 		}
 		g.c.kind = orderstore.ChangeKind(kind)

@@ -20,9 +20,12 @@ var _ orderstore.ManyGetter = (*Store)(nil)
 const hashesPerLookup = 500
 
 // GetMany returns the stored order of each hash, nil where the store holds
-// none: one query per 500 hashes, where Get is one per hash (a round trip
-// each on PostgreSQL).
+// none: one query per 500 hashes (on PostgreSQL one in all), where Get is
+// one per hash (a round trip each on PostgreSQL).
 func (s *Store) GetMany(ctx context.Context, hashes []common.Hash) ([]*zeroex.SignedOrder, error) {
+	if s.d.arrays {
+		return s.getManyArray(ctx, hashes)
+	}
 	out := make([]*zeroex.SignedOrder, len(hashes))
 	found := make(map[common.Hash]*zeroex.SignedOrder, min(len(hashes), hashesPerLookup))
 	for start := 0; start < len(hashes); start += hashesPerLookup {

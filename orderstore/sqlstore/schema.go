@@ -31,6 +31,9 @@ type dialect struct {
 	// driverCachesStatements is whether the driver keeps the statements
 	// it ran prepared itself (pgx does), so the store need not.
 	driverCachesStatements bool
+	// arrays is whether a statement can bind a column of values as one
+	// array (PostgreSQL: postgres.go).
+	arrays bool
 }
 
 // schemaVersion is the version of the schema this package writes for d:
@@ -144,6 +147,7 @@ var postgresDialect = &dialect{
 	changeLog:              true,
 	onConflict:             " ON CONFLICT (hash) DO NOTHING",
 	driverCachesStatements: true,
+	arrays:                 true,
 	// Any constant works; this one spells "ordersyn".
 	lockSchema:     `SELECT pg_advisory_xact_lock(8030604363432800622)`,
 	hasSchemaTable: `SELECT to_regclass('ordersync_schema') IS NOT NULL`,

@@ -105,7 +105,9 @@ func (s *Store) runWriter() {
 				break gather
 			}
 		}
-		inserts.prepare(group)
+		if !s.d.arrays {
+			inserts.prepare(group)
+		}
 		s.commit(group, inserts)
 	}
 }
@@ -176,14 +178,10 @@ func (s *Store) runGroup(group []*writeRequest, inserts *insertStatements) ([]in
 			}
 		}
 		first := len(added)
-		for start := 0; start < len(req.rows); start += rowsPerInsert {
-			chunk := req.rows[start:min(start+rowsPerInsert, len(req.rows))]
-			before := len(added)
-			if added, err = s.insert(ctx, tx, inserts.get(len(chunk)), chunk, added); err != nil {
-				return nil, err
-			}
-			counts[i] += len(added) - before
+		if added, err = s.insertAll(ctx, tx, inserts, req.rows, added); err != nil {
+			return nil, err
 		}
+		counts[i] += len(added) - first
 		req.fillOrders(added[first:])
 		if req.life != nil {
 			if err := s.noteAdded(ctx, tx, req, added[first:]); err != nil {
@@ -218,6 +216,22 @@ func (s *Store) runGroup(group []*writeRequest, inserts *insertStatements) ([]in
 		return nil, err
 	}
 	return counts, nil
+}
+
+// insertAll writes rows, skipping hashes already stored, and appends the
+// rows that were new to added.
+func (s *Store) insertAll(ctx context.Context, tx *sql.Tx, inserts *insertStatements, rows []row, added []change) ([]change, error) {
+	if s.d.arrays {
+		return s.insertArrays(ctx, tx, rows, added)
+	}
+	var err error
+	for start := 0; start < len(rows); start += rowsPerInsert {
+		chunk := rows[start:min(start+rowsPerInsert, len(rows))]
+		if added, err = s.insert(ctx, tx, inserts.get(len(chunk)), chunk, added); err != nil {
+			return nil, err
+		}
+	}
+	return added, nil
 }
 
 // insert writes one chunk of rows, skipping hashes already stored, and

@@ -1,0 +1,120 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"testing"
+
+	"github.com/ordersync/ordersync/orderstore/sqlstore"
+	"github.com/ordersync/ordersync/orderstore/storetest"
+)
+
+// postgresIndexNames lists the indexes on orders in the PostgreSQL
+// database at url.
+func postgresIndexNames(t *testing.T, url string) []string {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'orders' ORDER BY indexname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// A bulk load into a new PostgreSQL database defers the secondary indexes
+// and builds them at its end; the orders are there, each once, throughout.
+func TestPostgresBulkLoad(t *testing.T) {
+	ctx := context.Background()
+	url := pgtestDatabase(t)
+	s := open(t, url)
+	all := postgresIndexNames(t, url)
+	end, err := s.StartBulkLoad(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := postgresIndexNames(t, url); !slices.Equal(got, []string{"orders_pkey"}) {
+		t.Fatalf("during the load: indexes %v, want only orders_pkey", got)
+	}
+	// A second load, by this Store or another process, finds one under way.
+	other := open(t, url)
+	if _, err := other.StartBulkLoad(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orders := storetest.Orders(0, 300)
+	if n, err := s.AddOrders(ctx, orders[:200]); err != nil || n != 200 {
+		t.Fatalf("AddOrders: %d, %v", n, err)
+	}
+	if n, err := s.AddOrders(ctx, orders[100:]); err != nil || n != 100 {
+		t.Fatalf("AddOrders with 100 stored: %d new, %v; want 100", n, err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := end(ctx); err != nil {
+			t.Fatalf("end %d: %v", i, err)
+		}
+	}
+	if got := postgresIndexNames(t, url); !slices.Equal(got, all) {
+		t.Fatalf("after the load: indexes %v, want %v", got, all)
+	}
+	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
+		t.Fatalf("after the load: %d orders, want %d", len(got), len(want))
+	}
+
+	// Not empty now: another load changes nothing.
+	end, err = s.StartBulkLoad(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := postgresIndexNames(t, url); !slices.Equal(got, all) {
+		t.Fatalf("a load into a store that holds orders dropped indexes: %v", got)
+	}
+	if err := end(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A process that stops mid-load (here: closes without ending it, which
+// leaves the database as a kill would after the last commit) leaves its
+// orders committed, and the next Open builds the indexes.
+func TestPostgresBulkLoadInterrupted(t *testing.T) {
+	ctx := context.Background()
+	url := pgtestDatabase(t)
+	s, err := sqlstore.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := postgresIndexNames(t, url)
+	if _, err := s.StartBulkLoad(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orders := storetest.Orders(0, 100)
+	if n, err := s.AddOrders(ctx, orders); err != nil || n != 100 {
+		t.Fatalf("AddOrders: %d, %v", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, url)
+	if got := postgresIndexNames(t, url); !slices.Equal(got, all) {
+		t.Fatalf("reopened: indexes %v, want %v", got, all)
+	}
+	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
+		t.Fatalf("reopened: %d orders, want %d", len(got), len(want))
+	}
+}
