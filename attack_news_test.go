@@ -1,6 +1,8 @@
 // The news protocol under a hostile peer (package subprotocols/news): an
 // announcer that floods hashes, never delivers, delivers orders that fail
-// the node's checks or that it never announced, and writes garbage.
+// the node's checks or that it never announced, and writes garbage; a
+// pusher that floods orders or pushes invalid ones; a peer that flaps
+// between prune and graft.
 package ordersync_test
 
 import (
@@ -248,6 +250,10 @@ func TestNewsAttackGarbage(t *testing.T) {
 		{"huge length", []byte{attacktest.NewsAnnounce, 0xff, 0xff, 0xff, 0xff, 0x0f}},
 		{"hashes cut short", attacktest.NewsMessage(attacktest.NewsAnnounce, make([]byte, 33))},
 		{"empty get", attacktest.NewsMessage(attacktest.NewsGet, nil)},
+		{"push of no orders", attacktest.NewsMessage(attacktest.NewsPush, nil)},
+		{"push of broken JSON", attacktest.NewsOrdersOf(attacktest.NewsPush, []byte("{]"))},
+		{"prune with a body", attacktest.NewsMessage(attacktest.NewsPrune, []byte{1})},
+		{"graft with a body", attacktest.NewsMessage(attacktest.NewsGraft, make([]byte, 32))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hosts := testnet.New(t, 2)
@@ -264,4 +270,137 @@ func TestNewsAttackGarbage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A flood of pushes beyond the peer's budget is dropped and scored; the
+// one order it carries is stored once, and pushes of it after that are
+// duplicates that prune the pusher.
+func TestNewsAttackPushFlood(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	attacker := hosts[0]
+	prunes := make(chan struct{}, 1)
+	attacker.SetStreamHandler(news.ID, func(s network.Stream) {
+		defer s.Reset()
+		r := bufio.NewReader(s)
+		for {
+			kind, _, err := attacktest.ReadNewsMessage(r, 1<<20)
+			if err != nil {
+				return
+			}
+			if kind == attacktest.NewsPrune {
+				select {
+				case prunes <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	victim := startNewsVictim(t, hosts[1], nil, nil)
+	order, err := nodetest.Orders(1)[0].MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := make([][]byte, news.MaxGet)
+	for i := range copies {
+		copies[i] = order
+	}
+	s := openNews(t, attacker, hosts[1])
+	const messages = 12
+	for range messages {
+		if _, err := s.Write(attacktest.NewsOrdersOf(attacktest.NewsPush, copies...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodetest.WaitUntil(t, "flood dropped and scored", func() bool {
+		st := victim.news.Stats()
+		return st.PushedIn+st.Dropped == messages*news.MaxGet &&
+			nodetest.Tag(hosts[1], attacker.ID(), news.Flood) < 0
+	})
+	<-prunes
+	st := victim.news.Stats()
+	if st.PushedIn > 2*news.DefaultBurst+news.MaxGet || st.Dropped == 0 || st.Pruned == 0 {
+		t.Errorf("%+v: want at most about twice the burst taken, some dropped, the pusher pruned", st)
+	}
+	if victim.Store.Len() != 1 {
+		t.Errorf("victim holds %d orders, want the one pushed", victim.Store.Len())
+	}
+}
+
+// Pushed orders that fail the node's checks are counted and scored as
+// fetched ones are, and none is stored; pushed again, those the Validator
+// rejected are dropped unjudged (their verdict covers the hash), while a
+// broken signature, which the hash does not cover, is checked again.
+func TestNewsAttackPushInvalid(t *testing.T) {
+	orders := nodetest.Orders(20)
+	encoded := make([][]byte, len(orders))
+	for i, o := range orders {
+		b, err := o.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 5 {
+			c := new(zeroex.SignedOrder)
+			if err := c.UnmarshalJSON(b); err != nil {
+				t.Fatal(err)
+			}
+			c.Signature[5] ^= 0xff
+			if b, err = c.AppendJSONUncached(nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		encoded[i] = b
+	}
+	hosts := testnet.New(t, 2)
+	attacker := hosts[0]
+	newsAttacker(t, attacker, nil)
+	rejectAll := func(_ context.Context, _ peer.ID, orders []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
+		v := make([]ordersync.Verdict, len(orders))
+		for i := range v {
+			v[i] = ordersync.Verdict{Result: ordersync.ValidationReject, Reason: ordersync.RejectFilled}
+		}
+		return v, nil
+	}
+	victim := startNewsVictim(t, hosts[1], nil, []ordersync.Option{ordersync.WithValidator(rejectAll, time.Second)})
+	s := openNews(t, attacker, hosts[1])
+	push := attacktest.NewsOrdersOf(attacktest.NewsPush, encoded...)
+	for round := 1; round <= 2; round++ {
+		if _, err := s.Write(push); err != nil {
+			t.Fatal(err)
+		}
+		nodetest.WaitUntil(t, "the pushed orders judged", func() bool {
+			return victim.Service.Stats().OrdersRejected[ordersync.RejectBadSignature] == int64(5*round)
+		})
+	}
+	if got := victim.Service.Stats().OrdersRejected[ordersync.RejectFilled]; got != 15 {
+		t.Errorf("%d orders rejected by the Validator, want 15: judged once, not again when pushed again", got)
+	}
+	for _, tag := range []string{peerscore.InvalidOrderSignature, peerscore.RejectedOrder} {
+		if got := nodetest.Tag(hosts[1], attacker.ID(), tag); got >= 0 {
+			t.Errorf("attacker's %s = %d, want < 0", tag, got)
+		}
+	}
+	if victim.Store.Len() != 0 {
+		t.Errorf("victim stored %d orders, want none", victim.Store.Len())
+	}
+}
+
+// A peer that flaps between prune and graft spends its budget like any
+// other message: past it, the messages are dropped and it is scored.
+func TestNewsAttackPruneGraftFlapping(t *testing.T) {
+	hosts := testnet.New(t, 2)
+	attacker := hosts[0]
+	newsAttacker(t, attacker, nil)
+	victim := startNewsVictim(t, hosts[1], nil, nil)
+	s := openNews(t, attacker, hosts[1])
+	var flaps []byte
+	for range 2 * news.DefaultBurst {
+		flaps = append(flaps, attacktest.NewsMessage(attacktest.NewsPrune, nil)...)
+		flaps = append(flaps, attacktest.NewsMessage(attacktest.NewsGraft, nil)...)
+	}
+	if _, err := s.Write(flaps); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.WaitUntil(t, "flapping dropped and scored", func() bool {
+		return victim.news.Stats().Dropped > 0 && nodetest.Tag(hosts[1], attacker.ID(), news.Flood) < 0
+	})
 }

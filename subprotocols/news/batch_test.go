@@ -12,12 +12,12 @@ import (
 // A batch gives its hashes back at once when it is full or has no delay,
 // and otherwise holds them for its timer.
 func TestBatchFillsOrWaits(t *testing.T) {
-	now := newBatch(0)
+	now := newBatch[common.Hash](0, MaxAnnounce)
 	defer now.stop()
 	if got := now.add(common.Hash{1}); len(got) != 1 {
 		t.Errorf("no delay: got %d hashes back, want 1", len(got))
 	}
-	b := newBatch(time.Hour)
+	b := newBatch[common.Hash](time.Hour, MaxAnnounce)
 	defer b.stop()
 	for i := range MaxAnnounce - 1 {
 		if got := b.add(common.Hash{byte(i), byte(i >> 8)}); got != nil {

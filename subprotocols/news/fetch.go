@@ -12,9 +12,10 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// announced takes p's announcement of hashes: those the node lacks, has
-// not rejected, and no other fetch is getting are claimed and fetched from
-// p, without holding up p's stream.
+// announced takes p's announcement of hashes: those the node lacks and
+// has not rejected are given a moment to come by a push (awaitPushes);
+// then those still lacking that no other fetch is getting are claimed and
+// fetched from p, without holding up p's stream.
 func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	if !n.takeIn(p, len(hashes)) {
 		return
@@ -29,7 +30,14 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
-	mine, busy := n.validation.ClaimLacking(p, want, n.lacking)
+	n.awaitPushes(p, want)
+}
+
+// fetchFrom claims those of want no other fetch is getting and fetches
+// them from p; the others it fetches from p if their fetches end without
+// them.
+func (n *News) fetchFrom(p peer.ID, want []common.Hash) {
+	mine, busy := n.claim(p, want)
 	n.enqueue(p, mine)
 	if len(busy) == 0 {
 		return
@@ -77,7 +85,7 @@ func (n *News) enqueue(p peer.ID, mine []common.Hash) {
 	}
 	n.mu.Unlock()
 	if len(excess) > 0 {
-		n.validation.Release(p, excess)
+		n.release(p, excess)
 		n.counter.dropped.Add(int64(len(excess)))
 	}
 	if start {
@@ -102,7 +110,7 @@ func (n *News) work(p peer.ID) {
 		}
 		n.mu.Unlock()
 		ok := n.fetch(p, take)
-		n.validation.Release(p, take)
+		n.release(p, take)
 		if !ok {
 			n.mu.Lock()
 			st := n.peer(p)
@@ -111,7 +119,7 @@ func (n *News) work(p peer.ID) {
 			st.fetching--
 			n.forgetIdle(p)
 			n.mu.Unlock()
-			n.validation.Release(p, rest)
+			n.release(p, rest)
 			return
 		}
 	}
@@ -133,7 +141,7 @@ func (n *News) fallBack(p peer.ID, busy []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
-	mine, _ := n.validation.ClaimLacking(p, want, n.lacking)
+	mine, _ := n.claim(p, want)
 	n.enqueue(p, mine)
 }
 

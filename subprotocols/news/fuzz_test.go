@@ -33,10 +33,17 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	}
 	announce := appendHashes(nil, kindAnnounce, hashes)
 	get := appendHashes(nil, kindGet, hashes[:2])
+	push := appendOrdersOf(nil, kindPush, encoded[:2])
 	return [][]byte{
 		announce,
 		get,
 		appendOrders(nil, encoded),
+		push,
+		append(append(append([]byte(nil), push...), pruneMessage...), graftMessage...),
+		pruneMessage,
+		graftMessage,
+		{kindPrune, 1, 0},
+		{kindPush, 0},
 		append(append([]byte(nil), announce...), get...),
 		{kindAnnounce, 0},
 		{kindGet, 0xff, 0xff, 0xff, 0xff, 0x0f},
@@ -55,7 +62,7 @@ func FuzzNewsReadMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bufio.NewReader(bytes.NewReader(data))
 		for {
-			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindOrders)
+			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindOrders, kindPush, kindPrune, kindGraft)
 			if err != nil {
 				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !isBroken(err) {
 					t.Fatalf("unexpected error %v", err)
@@ -74,6 +81,14 @@ func FuzzNewsReadMessage(f *testing.F) {
 			case kindOrders:
 				if len(m.orders) > MaxGet {
 					t.Fatalf("%d orders", len(m.orders))
+				}
+			case kindPush:
+				if len(m.orders) < 1 || len(m.orders) > MaxGet {
+					t.Fatalf("push of %d orders", len(m.orders))
+				}
+			case kindPrune, kindGraft:
+				if m.hashes != nil || m.orders != nil {
+					t.Fatalf("kind %d with a body", m.kind)
 				}
 			}
 		}
@@ -106,8 +121,10 @@ func fuzzTarget(f *testing.F) *News {
 // FuzzNewsHandleMessage hands a real News any bytes as the messages of a
 // peer's stream (one of a few peers, by the first byte): announcements
 // start fetches from a peer that cannot be reached, gets are answered from
-// the store. Every answer must be a well-formed orders message within the
-// bounds, and nothing may panic or grow without bound.
+// the store, pushes go through the checks into the store, prunes and
+// grafts change how the peer is sent new orders. Every answer must be a
+// well-formed orders message within the bounds, only gets are answered,
+// and nothing may panic or grow without bound.
 func FuzzNewsHandleMessage(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(byte(0), s)
@@ -117,12 +134,15 @@ func FuzzNewsHandleMessage(f *testing.F) {
 		p := peer.ID([]byte{'f', who % 4})
 		r := bufio.NewReader(bytes.NewReader(data))
 		for {
-			m, err := readMessage(r, nil, kindAnnounce, kindGet)
+			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindPush, kindPrune, kindGraft)
 			if err != nil {
 				return
 			}
 			answer := n.handleMessage(p, m)
 			if m.kind != kindGet {
+				if answer != nil {
+					t.Fatalf("kind %d answered", m.kind)
+				}
 				continue
 			}
 			got, err := readMessage(bufio.NewReader(bytes.NewReader(answer)), nil, kindOrders)

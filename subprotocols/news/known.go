@@ -17,6 +17,7 @@ type knownEntry struct {
 	n        int  // peers used, oldest overwritten once full
 	next     int  // the slot to overwrite next
 	rejected bool // its order failed this node's checks
+	pushed   bool // its order came to this node by a push
 }
 
 // knownTable remembers, for the hashes seen lately, which peers hold them
@@ -123,4 +124,28 @@ func (t *knownTable) notRejected(hashes []common.Hash) []common.Hash {
 		out = append(out, h)
 	}
 	return out
+}
+
+// byPush remembers that the orders of hashes came to this node by a push:
+// a push of one of them after that is a duplicate along the tree.
+func (t *knownTable) byPush(hashes []common.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e := t.entry(h); !e.rejected {
+			e.pushed = true
+		}
+	}
+}
+
+// anyByPush reports whether one of hashes came to this node by a push.
+func (t *knownTable) anyByPush(hashes []common.Hash) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; ok && e.pushed {
+			return true
+		}
+	}
+	return false
 }

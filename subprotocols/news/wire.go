@@ -14,9 +14,9 @@ import (
 )
 
 // The messages of a news stream. The peer that opened the stream sends
-// announcements and gets; the other answers each get, in order, with one
-// orders message. Each message is a kind byte, the body's length as an
-// unsigned varint, and the body.
+// pushes, announcements, gets, prunes and grafts; the other answers each
+// get, in order, with one orders message. Each message is a kind byte, the
+// body's length as an unsigned varint, and the body.
 const (
 	// kindAnnounce: the opener holds new orders with these hashes (32
 	// bytes each, 1 to MaxAnnounce of them). No answer.
@@ -28,6 +28,15 @@ const (
 	// holds and serves, each as its JSON (a varint length, then the bytes),
 	// at most as many as the get named.
 	kindOrders byte = 3
+	// kindPush: the opener sends new orders unasked, along a link the
+	// receiver has not pruned (the same body as kindOrders). No answer.
+	kindPush byte = 4
+	// kindPrune: the opener got orders it held already over this link;
+	// the receiver stops pushing to it and announces instead. Empty body.
+	kindPrune byte = 5
+	// kindGraft: the opener had to get an order it was announced over
+	// this link; the receiver pushes to it again. Empty body.
+	kindGraft byte = 6
 )
 
 // The protocol's bounds.
@@ -55,7 +64,7 @@ var (
 type message struct {
 	kind   byte
 	hashes []common.Hash         // announce, get
-	orders []*zeroex.SignedOrder // orders
+	orders []*zeroex.SignedOrder // orders, push
 }
 
 // maxBody is the largest body a message of kind may have.
@@ -65,8 +74,10 @@ func maxBody(kind byte) (int, error) {
 		return MaxAnnounce * common.HashLength, nil
 	case kindGet:
 		return MaxGet * common.HashLength, nil
-	case kindOrders:
+	case kindOrders, kindPush:
 		return maxOrdersBody, nil
+	case kindPrune, kindGraft:
+		return 0, nil
 	}
 	return 0, fmt.Errorf("%w: unknown kind %d", ErrBadMessage, kind)
 }
@@ -156,10 +167,16 @@ func unexpectedEOF(err error) error {
 // decodeBody decodes a message's body, held to its bounds already.
 func decodeBody(kind byte, body []byte) (message, error) {
 	m := message{kind: kind}
-	if kind == kindOrders {
+	switch kind {
+	case kindOrders, kindPush:
 		orders, err := decodeOrders(body)
 		m.orders = orders
+		if err == nil && kind == kindPush && len(orders) == 0 {
+			err = fmt.Errorf("%w: a push of no orders", ErrBadMessage)
+		}
 		return m, err
+	case kindPrune, kindGraft:
+		return m, nil // maxBody held the body to 0 bytes
 	}
 	if len(body) == 0 || len(body)%common.HashLength != 0 {
 		return message{}, fmt.Errorf("%w: %d bytes of hashes", ErrBadMessage, len(body))
@@ -211,6 +228,12 @@ func appendHashes(b []byte, kind byte, hashes []common.Hash) []byte {
 // Orders larger than MaxOrderBytes are left out (no peer could take them),
 // as are those past maxOrdersBody.
 func appendOrders(b []byte, encoded [][]byte) []byte {
+	return appendOrdersOf(b, kindOrders, encoded)
+}
+
+// appendOrdersOf appends a message of kind (orders or push) carrying the
+// encoded orders to b, within appendOrders's bounds.
+func appendOrdersOf(b []byte, kind byte, encoded [][]byte) []byte {
 	size := 0
 	var kept [][]byte
 	for _, e := range encoded {
@@ -225,7 +248,7 @@ func appendOrders(b []byte, encoded [][]byte) []byte {
 	for _, e := range kept {
 		body += uvarintLen(uint64(len(e))) + len(e)
 	}
-	b = append(b, kindOrders)
+	b = append(b, kind)
 	b = binary.AppendUvarint(b, uint64(body))
 	for _, e := range kept {
 		b = binary.AppendUvarint(b, uint64(len(e)))

@@ -15,6 +15,9 @@ const (
 	NewsAnnounce byte = 1
 	NewsGet      byte = 2
 	NewsOrders   byte = 3
+	NewsPush     byte = 4
+	NewsPrune    byte = 5
+	NewsGraft    byte = 6
 )
 
 // NewsMessage is a news message of kind with body: the kind byte, the
@@ -35,12 +38,18 @@ func NewsHashes(kind byte, hashes []common.Hash) []byte {
 
 // NewsOrdersMessage is an orders message carrying the given order JSONs.
 func NewsOrdersMessage(orders ...[]byte) []byte {
+	return NewsOrdersOf(NewsOrders, orders...)
+}
+
+// NewsOrdersOf is a message of kind (orders or push) carrying the given
+// order JSONs.
+func NewsOrdersOf(kind byte, orders ...[]byte) []byte {
 	var body []byte
 	for _, o := range orders {
 		body = binary.AppendUvarint(body, uint64(len(o)))
 		body = append(body, o...)
 	}
-	return NewsMessage(NewsOrders, body)
+	return NewsMessage(kind, body)
 }
 
 // ReadNewsMessage reads one news message from r, of a body of at most max

@@ -1,0 +1,251 @@
+package news
+
+import (
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync/zeroex"
+)
+
+// News spreads orders as epidemic broadcast trees do (Plumtree): a new
+// order is pushed whole at once along the eager links, and only announced,
+// later and batched, along the lazy ones. A node that is pushed an order it
+// holds already prunes that link (both ends make it lazy): the eager links
+// thin out to a tree, which carries each order to each node once. A node
+// announced an order that no push brings in time gets it from the
+// announcer and grafts that link (both ends make it eager again): the tree
+// mends where it was cut.
+
+// The bodiless messages.
+var (
+	pruneMessage = []byte{kindPrune, 0}
+	graftMessage = []byte{kindGraft, 0}
+)
+
+// push sends orders whole to each eager neighbour not known to hold them,
+// within its budget, unless the store is taking in orders in bulk. Those
+// a neighbour is not sent are announced to it with the next lazy batch.
+func (n *News) push(orders []*zeroex.SignedOrder) {
+	if len(orders) == 0 || n.added.bulk(time.Now()) {
+		return // the lazy batch counts them as bulk
+	}
+	hashes := make([]common.Hash, 0, len(orders))
+	encoded := make(map[common.Hash][]byte, len(orders))
+	for _, o := range orders {
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			continue
+		}
+		b, err := o.AppendJSON(nil)
+		if err != nil || len(b) > MaxOrderBytes {
+			continue
+		}
+		hashes = append(hashes, h)
+		encoded[h] = b
+	}
+	for _, p := range n.neighbors() {
+		if p == n.node.ID() {
+			continue
+		}
+		n.mu.Lock()
+		lazy := n.lazy[p]
+		n.mu.Unlock()
+		if lazy {
+			continue
+		}
+		tell := n.allowOut(p, n.known.unknownTo(p, hashes))
+		if len(tell) == 0 {
+			continue
+		}
+		body := make([][]byte, len(tell))
+		for i, h := range tell {
+			body[i] = encoded[h]
+		}
+		n.known.add(p, tell)
+		if n.link(p).send(appendOrdersOf(nil, kindPush, body)) {
+			n.counter.pushed.Add(int64(len(tell)))
+		} else {
+			n.counter.dropped.Add(int64(len(tell)))
+		}
+	}
+}
+
+// allowOut returns the first of hashes that p's outgoing budget allows,
+// and spends the budget on them.
+func (n *News) allowOut(p peer.ID, hashes []common.Hash) []common.Hash {
+	if len(hashes) == 0 {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	out := n.peer(p).out
+	now := time.Now()
+	allowed := min(len(hashes), max(int(out.TokensAt(now)), 0))
+	if allowed > 0 {
+		out.AllowN(now, allowed)
+	}
+	return hashes[:allowed]
+}
+
+// pushedIn takes in the orders p pushed, as a get's answer is taken in:
+// those the node lacks, has not rejected and no other fetch is getting go
+// through the sync's checks into the store. A push that brings nothing new
+// while the node holds one of its orders from another push already, or is
+// taking one in, prunes p. (An order fetched after an announcement does
+// not count: the push that comes after it is a slow branch of the tree,
+// not a cycle.)
+func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
+	if !n.takeIn(p, len(orders)) {
+		return
+	}
+	n.counter.pushedIn.Add(int64(len(orders)))
+	byHash := make(map[common.Hash]*zeroex.SignedOrder, len(orders))
+	hashes := make([]common.Hash, 0, len(orders))
+	var take []*zeroex.SignedOrder // the malformed go in, to be scored
+	for _, o := range orders {
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			take = append(take, o)
+			continue
+		}
+		if byHash[h] == nil {
+			hashes = append(hashes, h)
+		}
+		byHash[h] = o
+	}
+	n.known.add(p, hashes)
+	mine, busy := n.claim(p, n.lacking(n.known.notRejected(hashes)))
+	for _, h := range mine {
+		take = append(take, byHash[h])
+	}
+	if len(take) > 0 {
+		acc, err := n.pager.AcceptFetched(n.ctx, p, take)
+		n.tracer.PageReceived(p, Name, 0, len(take), acc.Valid)
+		n.release(p, mine)
+		if err == nil {
+			n.known.reject(acc.Rejected)
+			n.known.byPush(mine)
+		}
+	}
+	n.counter.duplicates.Add(int64(len(hashes) - len(mine)))
+	if len(mine) == 0 && (len(busy) > 0 || n.known.anyByPush(hashes)) {
+		n.prune(p)
+	}
+}
+
+// prune makes p lazy and tells it to make this node lazy too.
+func (n *News) prune(p peer.ID) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	n.lazy[p] = true
+	l := n.linkLocked(p)
+	n.mu.Unlock()
+	if l.send(pruneMessage) {
+		n.counter.pruned.Add(1)
+	}
+}
+
+// graft makes p eager and tells it to make this node eager too.
+func (n *News) graft(p peer.ID) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	delete(n.lazy, p)
+	l := n.linkLocked(p)
+	n.mu.Unlock()
+	if l.send(graftMessage) {
+		n.counter.grafted.Add(1)
+	}
+}
+
+// missed notes that p announced an order no push brought in time, and
+// reports whether it is the second time within missWindow: then the tree
+// is cut, rather than slow once, and the link to p is grafted.
+func (n *News) missed(p peer.ID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	if last, ok := n.misses[p]; ok && now.Sub(last) < missWindow {
+		delete(n.misses, p)
+		return true
+	}
+	n.misses[p] = now
+	return false
+}
+
+// setLazy takes p's prune (lazy) or graft (not lazy), within its budget.
+func (n *News) setLazy(p peer.ID, lazy bool) {
+	if !n.takeIn(p, 1) {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if lazy {
+		n.lazy[p] = true
+	} else {
+		delete(n.lazy, p)
+	}
+}
+
+// awaitPushes gives hashes p announced, which the node lacks, graftWait to
+// come by a push; those still lacking then are fetched from p, and the
+// link to p grafted if it missed before (missed). One worker per peer waits; hashes announced meanwhile
+// join its wait, at most maxQueuedHashes of them (the rest are left to the
+// syncs).
+func (n *News) awaitPushes(p peer.ID, hashes []common.Hash) {
+	n.mu.Lock()
+	st := n.peer(p)
+	room := max(maxQueuedHashes-len(st.later), 0)
+	if n.closed {
+		room = 0
+	}
+	keep := hashes[:min(room, len(hashes))]
+	st.later = append(st.later, keep...)
+	start := len(keep) > 0 && !st.lazyWait
+	if start {
+		st.lazyWait = true
+		n.wg.Add(1)
+	}
+	n.mu.Unlock()
+	n.counter.dropped.Add(int64(len(hashes) - len(keep)))
+	if !start {
+		return
+	}
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTimer(graftWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-n.ctx.Done():
+		}
+		n.mu.Lock()
+		st := n.peer(p)
+		want := st.later
+		st.later = nil
+		st.lazyWait = false
+		n.forgetIdle(p)
+		n.mu.Unlock()
+		if n.ctx.Err() != nil {
+			return
+		}
+		want = n.lacking(n.known.notRejected(want))
+		if len(want) == 0 {
+			return
+		}
+		if n.missed(p) {
+			n.graft(p)
+		}
+		n.fetchFrom(p, want)
+	}()
+}
