@@ -61,3 +61,29 @@ func TestDrainCoalesces(t *testing.T) {
 		t.Errorf("%d messages left queued", len(l.out))
 	}
 }
+
+// The wait for pushes starts at graftWait, follows the measured lag with
+// room for its deviation, and stays within its bounds.
+func TestLagMeterWait(t *testing.T) {
+	var m lagMeter
+	if got := m.wait(); got != graftWait {
+		t.Errorf("no samples: wait %v, want %v", got, graftWait)
+	}
+	for range 50 {
+		m.add(100 * time.Millisecond)
+	}
+	if got := m.wait(); got < minGraftWait || got > 300*time.Millisecond {
+		t.Errorf("steady 100ms lags: wait %v, want about %v", got, minGraftWait)
+	}
+	for range 50 {
+		m.add(time.Second)
+		m.add(2 * time.Second)
+	}
+	if got := m.wait(); got < 2*time.Second || got > maxGraftWait {
+		t.Errorf("lags of 1-2s: wait %v, want 2s to %v", got, maxGraftWait)
+	}
+	m.add(time.Hour)
+	if got := m.wait(); got != maxGraftWait {
+		t.Errorf("after an hour's lag: wait %v, want the bound %v", got, maxGraftWait)
+	}
+}

@@ -30,6 +30,7 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
+	n.known.announcedAt(want, time.Now())
 	n.awaitPushes(p, want)
 }
 

@@ -2,6 +2,7 @@ package news
 
 import (
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -18,6 +19,9 @@ type knownEntry struct {
 	next     int  // the slot to overwrite next
 	rejected bool // its order failed this node's checks
 	pushed   bool // its order came to this node by a push
+	// announced is when a peer announced it while this node lacked it,
+	// until a push of it comes (zero: not announced, or pushed since).
+	announced time.Time
 }
 
 // knownTable remembers, for the hashes seen lately, which peers hold them
@@ -148,4 +152,31 @@ func (t *knownTable) anyByPush(hashes []common.Hash) bool {
 		}
 	}
 	return false
+}
+
+// announcedAt remembers when the hashes, which this node lacks, were first
+// announced to it.
+func (t *knownTable) announcedAt(hashes []common.Hash, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e := t.entry(h); e.announced.IsZero() && !e.pushed {
+			e.announced = at
+		}
+	}
+}
+
+// pushLags returns, for each of hashes announced to this node before a
+// push of it came, how long the push came after; each hash gives one lag.
+func (t *knownTable) pushLags(hashes []common.Hash, now time.Time) []time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var lags []time.Duration
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; ok && !e.announced.IsZero() {
+			lags = append(lags, now.Sub(e.announced))
+			e.announced = time.Time{}
+		}
+	}
+	return lags
 }

@@ -85,6 +85,7 @@ type News struct {
 	known      *knownTable
 	sub        *orderstore.Subscription
 	added      bulkMeter // the store's new orders, for telling bulk
+	lag        lagMeter  // how far pushes run behind announcements
 
 	ctx    context.Context
 	cancel context.CancelFunc

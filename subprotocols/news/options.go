@@ -14,8 +14,9 @@ const (
 	// together to the neighbours not pushed to (see WithLazyDelay).
 	DefaultLazyDelay = 500 * time.Millisecond
 	// graftWait is how long an announced order this node lacks is given
-	// to come by a push before it is fetched from the announcer: a push
-	// down the tree may be a few hops behind the announcer's copy.
+	// to come by a push before it is fetched from the announcer, until
+	// pushes were measured (lagMeter): a push down the tree may be a few
+	// hops behind the announcer's copy.
 	graftWait = 500 * time.Millisecond
 	// missWindow is how close two announcements no push matched must come
 	// from one peer for the link to it to be grafted.

@@ -119,6 +119,9 @@ func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
 		byHash[h] = o
 	}
 	n.known.add(p, hashes)
+	for _, lag := range n.known.pushLags(hashes, time.Now()) {
+		n.lag.add(lag)
+	}
 	mine, busy := n.claim(p, n.lacking(n.known.notRejected(hashes)))
 	for _, h := range mine {
 		take = append(take, byHash[h])
@@ -197,8 +200,8 @@ func (n *News) setLazy(p peer.ID, lazy bool) {
 	}
 }
 
-// awaitPushes gives hashes p announced, which the node lacks, graftWait to
-// come by a push; those still lacking then are fetched from p, and the
+// awaitPushes gives hashes p announced, which the node lacks, a while to
+// come by a push (lagMeter); those still lacking then are fetched from p, and the
 // link to p grafted if it missed before (missed). One worker per peer waits; hashes announced meanwhile
 // join its wait, at most maxQueuedHashes of them (the rest are left to the
 // syncs).
@@ -223,7 +226,7 @@ func (n *News) awaitPushes(p peer.ID, hashes []common.Hash) {
 	}
 	go func() {
 		defer n.wg.Done()
-		t := time.NewTimer(graftWait)
+		t := time.NewTimer(n.lag.wait())
 		defer t.Stop()
 		select {
 		case <-t.C:
