@@ -91,6 +91,47 @@ func openNews(t *testing.T, from host.Host, to host.Host) network.Stream {
 	return s
 }
 
+// floodNews writes messages messages made by next, each carrying items
+// hashes or orders, on s, and waits until the victim took (taken) or dropped them all
+// and scored the attacker for the flood.
+func floodNews(t *testing.T, victim *newsVictim, s network.Stream, attacker peer.ID, next func() []byte, messages, items int, taken func(news.Stats) int64) {
+	t.Helper()
+	for range messages {
+		if _, err := s.Write(next()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodetest.WaitUntil(t, "flood dropped and scored", func() bool {
+		st := victim.news.Stats()
+		return taken(st)+st.Dropped == int64(messages*items) && nodetest.Tag(victim.Host, attacker, news.Flood) < 0
+	})
+}
+
+// brokenSignature returns a fresh copy of o (not a struct copy: an order
+// caches its JSON) with a byte of its signature flipped.
+func brokenSignature(t *testing.T, o *zeroex.SignedOrder) *zeroex.SignedOrder {
+	t.Helper()
+	b, err := o.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := new(zeroex.SignedOrder)
+	if err := c.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	c.Signature[5] ^= 0xff
+	return c
+}
+
+// rejectAllFilled is a Validator that rejects every order as filled.
+func rejectAllFilled(_ context.Context, _ peer.ID, orders []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
+	v := make([]ordersync.Verdict, len(orders))
+	for i := range v {
+		v[i] = ordersync.Verdict{Result: ordersync.ValidationReject, Reason: ordersync.RejectFilled}
+	}
+	return v, nil
+}
+
 func randomHashes(n int) []common.Hash {
 	out := make([]common.Hash, n)
 	for i := range out {
@@ -107,17 +148,8 @@ func TestNewsAttackFlood(t *testing.T) {
 	gets := newsAttacker(t, attacker, func([]common.Hash) []byte { return attacktest.NewsOrdersMessage() })
 	victim := startNewsVictim(t, hosts[1], nil, nil)
 	s := openNews(t, attacker, hosts[1])
-	const messages = 30
-	for range messages {
-		if _, err := s.Write(attacktest.NewsHashes(attacktest.NewsAnnounce, randomHashes(news.MaxAnnounce))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nodetest.WaitUntil(t, "flood dropped and scored", func() bool {
-		st := victim.news.Stats()
-		return st.Received+st.Dropped == messages*news.MaxAnnounce &&
-			nodetest.Tag(hosts[1], attacker.ID(), news.Flood) < 0
-	})
+	flood := func() []byte { return attacktest.NewsHashes(attacktest.NewsAnnounce, randomHashes(news.MaxAnnounce)) }
+	floodNews(t, victim, s, attacker.ID(), flood, 30, news.MaxAnnounce, func(st news.Stats) int64 { return st.Received })
 	<-gets
 	nodetest.WaitUntil(t, "undelivered scored", func() bool {
 		return nodetest.Tag(hosts[1], attacker.ID(), peerscore.UndeliveredOrders) < 0
@@ -172,17 +204,7 @@ func TestNewsAttackInvalidOrders(t *testing.T) {
 	announced, other := orders[:20], orders[20:]
 	broken := make([]*zeroex.SignedOrder, 5)
 	for i, o := range announced[:5] {
-		// A fresh copy, not a struct copy: an order caches its JSON.
-		b, err := o.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := new(zeroex.SignedOrder)
-		if err := c.UnmarshalJSON(b); err != nil {
-			t.Fatal(err)
-		}
-		c.Signature[5] ^= 0xff
-		broken[i] = c
+		broken[i] = brokenSignature(t, o)
 	}
 	hosts := testnet.New(t, 2)
 	attacker := hosts[0]
@@ -208,14 +230,7 @@ func TestNewsAttackInvalidOrders(t *testing.T) {
 		}
 		return attacktest.NewsOrdersMessage(answer...)
 	})
-	rejectAll := func(_ context.Context, _ peer.ID, orders []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
-		v := make([]ordersync.Verdict, len(orders))
-		for i := range v {
-			v[i] = ordersync.Verdict{Result: ordersync.ValidationReject, Reason: ordersync.RejectFilled}
-		}
-		return v, nil
-	}
-	victim := startNewsVictim(t, hosts[1], nil, []ordersync.Option{ordersync.WithValidator(rejectAll, time.Second)})
+	victim := startNewsVictim(t, hosts[1], nil, []ordersync.Option{ordersync.WithValidator(rejectAllFilled, time.Second)})
 	s := openNews(t, attacker, hosts[1])
 	hashes := make([]common.Hash, 0, len(announced))
 	for h := range byHash {
@@ -305,17 +320,8 @@ func TestNewsAttackPushFlood(t *testing.T) {
 		copies[i] = order
 	}
 	s := openNews(t, attacker, hosts[1])
-	const messages = 12
-	for range messages {
-		if _, err := s.Write(attacktest.NewsOrdersOf(attacktest.NewsPush, copies...)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nodetest.WaitUntil(t, "flood dropped and scored", func() bool {
-		st := victim.news.Stats()
-		return st.PushedIn+st.Dropped == messages*news.MaxGet &&
-			nodetest.Tag(hosts[1], attacker.ID(), news.Flood) < 0
-	})
+	flood := func() []byte { return attacktest.NewsOrdersOf(attacktest.NewsPush, copies...) }
+	floodNews(t, victim, s, attacker.ID(), flood, 12, news.MaxGet, func(st news.Stats) int64 { return st.PushedIn })
 	<-prunes
 	st := victim.news.Stats()
 	if st.PushedIn > 2*news.DefaultBurst+news.MaxGet || st.Dropped == 0 || st.Pruned == 0 {
@@ -334,33 +340,19 @@ func TestNewsAttackPushInvalid(t *testing.T) {
 	orders := nodetest.Orders(20)
 	encoded := make([][]byte, len(orders))
 	for i, o := range orders {
-		b, err := o.MarshalJSON()
+		if i < 5 {
+			o = brokenSignature(t, o)
+		}
+		b, err := o.AppendJSONUncached(nil)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if i < 5 {
-			c := new(zeroex.SignedOrder)
-			if err := c.UnmarshalJSON(b); err != nil {
-				t.Fatal(err)
-			}
-			c.Signature[5] ^= 0xff
-			if b, err = c.AppendJSONUncached(nil); err != nil {
-				t.Fatal(err)
-			}
 		}
 		encoded[i] = b
 	}
 	hosts := testnet.New(t, 2)
 	attacker := hosts[0]
 	newsAttacker(t, attacker, nil)
-	rejectAll := func(_ context.Context, _ peer.ID, orders []*zeroex.SignedOrder) ([]ordersync.Verdict, error) {
-		v := make([]ordersync.Verdict, len(orders))
-		for i := range v {
-			v[i] = ordersync.Verdict{Result: ordersync.ValidationReject, Reason: ordersync.RejectFilled}
-		}
-		return v, nil
-	}
-	victim := startNewsVictim(t, hosts[1], nil, []ordersync.Option{ordersync.WithValidator(rejectAll, time.Second)})
+	victim := startNewsVictim(t, hosts[1], nil, []ordersync.Option{ordersync.WithValidator(rejectAllFilled, time.Second)})
 	s := openNews(t, attacker, hosts[1])
 	push := attacktest.NewsOrdersOf(attacktest.NewsPush, encoded...)
 	for round := 1; round <= 2; round++ {

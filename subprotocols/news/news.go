@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -268,20 +269,39 @@ func (n *News) announceLoop() {
 			if expiry.Expired(c.Order) {
 				continue
 			}
-			if full := eager.add(c.Order); full != nil {
-				n.push(full)
-			}
 			if full := lazy.add(c.Hash); full != nil {
 				n.announce(full)
 			}
+			if full := eager.add(c.Order); full != nil {
+				n.pushOrBulk(full, lazy)
+			}
 		case <-eager.timer.C:
-			n.push(eager.take())
+			n.pushOrBulk(eager.take(), lazy)
 		case <-lazy.timer.C:
 			n.announce(lazy.take())
 		case <-n.ctx.Done():
 			return
 		}
 	}
+}
+
+// pushOrBulk pushes orders, unless the store is taking in orders in bulk:
+// then they are neither pushed nor announced (they leave the lazy batch).
+func (n *News) pushOrBulk(orders []*zeroex.SignedOrder, lazy *batch[common.Hash]) {
+	if len(orders) == 0 {
+		return
+	}
+	if !n.added.bulk(time.Now()) {
+		n.push(orders)
+		return
+	}
+	n.counter.bulk.Add(int64(len(orders)))
+	drop := make(map[common.Hash]bool, len(orders))
+	for _, o := range orders {
+		h, _ := o.ComputeOrderHash()
+		drop[h] = true
+	}
+	lazy.items = slices.DeleteFunc(lazy.items, func(h common.Hash) bool { return drop[h] })
 }
 
 // batch gathers items to send together, for at most delay, and at most

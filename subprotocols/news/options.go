@@ -12,7 +12,7 @@ const (
 	DefaultBatchDelay = 10 * time.Millisecond
 	// DefaultLazyDelay is how long new hashes wait to be announced
 	// together to the neighbours not pushed to (see WithLazyDelay).
-	DefaultLazyDelay = 500 * time.Millisecond
+	DefaultLazyDelay = time.Second
 	// graftWait is how long an announced order this node lacks is given
 	// to come by a push before it is fetched from the announcer, until
 	// pushes were measured (lagMeter): a push down the tree may be a few

@@ -25,12 +25,9 @@ var (
 )
 
 // push sends orders whole to each eager neighbour not known to hold them,
-// within its budget, unless the store is taking in orders in bulk. Those
-// a neighbour is not sent are announced to it with the next lazy batch.
+// within its budget. Those a neighbour is not sent are announced to it
+// with the next lazy batch.
 func (n *News) push(orders []*zeroex.SignedOrder) {
-	if len(orders) == 0 || n.added.bulk(time.Now()) {
-		return // the lazy batch counts them as bulk
-	}
 	hashes := make([]common.Hash, 0, len(orders))
 	encoded := make(map[common.Hash][]byte, len(orders))
 	for _, o := range orders {
@@ -94,50 +91,68 @@ func (n *News) allowOut(p peer.ID, hashes []common.Hash) []common.Hash {
 
 // pushedIn takes in the orders p pushed, as a get's answer is taken in:
 // those the node lacks, has not rejected and no other fetch is getting go
-// through the sync's checks into the store. A push that brings nothing new
-// while the node holds one of its orders from another push already, or is
-// taking one in, prunes p. (An order fetched after an announcement does
-// not count: the push that comes after it is a slow branch of the tree,
-// not a cycle.)
+// through the sync's checks into the store; those another fetch is getting
+// are taken in from this push if that fetch ends without them. A push that
+// brings nothing new while the node holds one of its orders from another
+// push already, or is taking one in, prunes p. (An order fetched after an
+// announcement does not count: the push that comes after it is a slow
+// branch of the tree, not a cycle.)
 func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
 	if !n.takeIn(p, len(orders)) {
 		return
 	}
 	n.counter.pushedIn.Add(int64(len(orders)))
-	byHash := make(map[common.Hash]*zeroex.SignedOrder, len(orders))
 	hashes := make([]common.Hash, 0, len(orders))
-	var take []*zeroex.SignedOrder // the malformed go in, to be scored
+	var malformed []*zeroex.SignedOrder // taken in all the same, to be scored
 	for _, o := range orders {
 		h, err := o.ComputeOrderHash()
 		if err != nil {
-			take = append(take, o)
+			malformed = append(malformed, o)
 			continue
 		}
-		if byHash[h] == nil {
-			hashes = append(hashes, h)
-		}
-		byHash[h] = o
+		hashes = append(hashes, h)
 	}
+	hashes = unique(hashes)
 	n.known.add(p, hashes)
 	for _, lag := range n.known.pushLags(hashes, time.Now()) {
 		n.lag.add(lag)
 	}
 	mine, busy := n.claim(p, n.lacking(n.known.notRejected(hashes)))
-	for _, h := range mine {
-		take = append(take, byHash[h])
-	}
-	if len(take) > 0 {
-		acc, err := n.pager.AcceptFetched(n.ctx, p, take)
-		n.tracer.PageReceived(p, Name, 0, len(take), acc.Valid)
-		n.release(p, mine)
-		if err == nil {
-			n.known.reject(acc.Rejected)
-			n.known.byPush(mine)
-		}
-	}
+	n.takePushed(p, mine, orders, malformed)
 	n.counter.duplicates.Add(int64(len(hashes) - len(mine)))
 	if len(mine) == 0 && (len(busy) > 0 || n.known.anyByPush(hashes)) {
 		n.prune(p)
+	}
+	n.afterOthers(p, busy, func(want []common.Hash) {
+		mine, _ := n.claim(p, want)
+		n.takePushed(p, mine, orders, nil)
+	})
+}
+
+// takePushed takes in, as pushed by p, those of orders whose hashes are
+// claimed (mine, which it releases), and the malformed orders, which the
+// checks refuse and score.
+func (n *News) takePushed(p peer.ID, mine []common.Hash, orders, malformed []*zeroex.SignedOrder) {
+	claimed := make(map[common.Hash]bool, len(mine))
+	for _, h := range mine {
+		claimed[h] = true
+	}
+	take := malformed
+	for _, o := range orders {
+		if h, err := o.ComputeOrderHash(); err == nil && claimed[h] {
+			take = append(take, o)
+			delete(claimed, h) // once each
+		}
+	}
+	if len(take) == 0 {
+		return
+	}
+	acc, err := n.pager.AcceptFetched(n.ctx, p, take)
+	n.tracer.PageReceived(p, Name, 0, len(take), acc.Valid)
+	n.release(p, mine)
+	if err == nil {
+		n.known.reject(acc.Rejected)
+		n.known.byPush(mine)
 	}
 }
 
