@@ -98,6 +98,7 @@ type News struct {
 	noNews  map[peer.ID]time.Time // peers found not to speak news, and when
 	lazy    map[peer.ID]bool      // neighbours pruned: announced to, not pushed to
 	misses  map[peer.ID]time.Time // when a neighbour's announcement last beat the pushes
+	inPush  map[common.Hash]int   // hashes being taken in from pushes
 	closed  bool
 	counter struct {
 		announced, received, fetched, served, dropped, timeouts, bulk atomic.Int64
@@ -151,6 +152,7 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 		noNews:     make(map[peer.ID]time.Time),
 		lazy:       make(map[peer.ID]bool),
 		misses:     make(map[peer.ID]time.Time),
+		inPush:     make(map[common.Hash]int),
 	}
 	n.added.limit = cfg.bulkRate
 	n.pager.ReportMetricsTo(n.tracer)

@@ -94,9 +94,9 @@ func (n *News) allowOut(p peer.ID, hashes []common.Hash) []common.Hash {
 // through the sync's checks into the store; those another fetch is getting
 // are taken in from this push if that fetch ends without them. A push that
 // brings nothing new while the node holds one of its orders from another
-// push already, or is taking one in, prunes p. (An order fetched after an
-// announcement does not count: the push that comes after it is a slow
-// branch of the tree, not a cycle.)
+// push already, or is taking one in from another push, prunes p. (An order
+// fetched after an announcement, or by a sync, does not count: the push
+// that comes after it is a slow branch of the tree, not a cycle.)
 func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
 	if !n.takeIn(p, len(orders)) {
 		return
@@ -120,40 +120,77 @@ func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
 	mine, busy := n.claim(p, n.lacking(n.known.notRejected(hashes)))
 	n.takePushed(p, mine, orders, malformed)
 	n.counter.duplicates.Add(int64(len(hashes) - len(mine)))
-	if len(mine) == 0 && (len(busy) > 0 || n.known.anyByPush(hashes)) {
+	if len(mine) == 0 && (n.known.anyByPush(hashes) || n.takingPushed(busy)) {
 		n.prune(p)
 	}
+	if len(busy) == 0 {
+		return
+	}
+	waiting := ordersOf(orders, busy) // not the whole push, while it waits
 	n.afterOthers(p, busy, func(want []common.Hash) {
 		mine, _ := n.claim(p, want)
-		n.takePushed(p, mine, orders, nil)
+		n.takePushed(p, mine, waiting, nil)
 	})
+}
+
+// ordersOf returns those of orders whose hashes are in hashes.
+func ordersOf(orders []*zeroex.SignedOrder, hashes []common.Hash) []*zeroex.SignedOrder {
+	in := make(map[common.Hash]bool, len(hashes))
+	for _, h := range hashes {
+		in[h] = true
+	}
+	var out []*zeroex.SignedOrder
+	for _, o := range orders {
+		if h, err := o.ComputeOrderHash(); err == nil && in[h] {
+			out = append(out, o)
+			delete(in, h)
+		}
+	}
+	return out
 }
 
 // takePushed takes in, as pushed by p, those of orders whose hashes are
 // claimed (mine, which it releases), and the malformed orders, which the
 // checks refuse and score.
 func (n *News) takePushed(p peer.ID, mine []common.Hash, orders, malformed []*zeroex.SignedOrder) {
-	claimed := make(map[common.Hash]bool, len(mine))
-	for _, h := range mine {
-		claimed[h] = true
-	}
-	take := malformed
-	for _, o := range orders {
-		if h, err := o.ComputeOrderHash(); err == nil && claimed[h] {
-			take = append(take, o)
-			delete(claimed, h) // once each
-		}
-	}
+	take := append(malformed, ordersOf(orders, mine)...)
 	if len(take) == 0 {
 		return
 	}
+	n.markPushed(mine, 1)
 	acc, err := n.pager.AcceptFetched(n.ctx, p, take)
+	n.markPushed(mine, -1)
 	n.tracer.PageReceived(p, Name, 0, len(take), acc.Valid)
 	n.release(p, mine)
 	if err == nil {
 		n.known.reject(acc.Rejected)
 		n.known.byPush(mine)
 	}
+}
+
+// markPushed counts hashes in (1) or out (-1) of those being taken in
+// from pushes.
+func (n *News) markPushed(hashes []common.Hash, diff int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, h := range hashes {
+		if n.inPush[h] += diff; n.inPush[h] <= 0 {
+			delete(n.inPush, h)
+		}
+	}
+}
+
+// takingPushed reports whether one of hashes is being taken in from a
+// push.
+func (n *News) takingPushed(hashes []common.Hash) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, h := range hashes {
+		if n.inPush[h] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // prune makes p lazy and tells it to make this node lazy too.
