@@ -266,6 +266,7 @@ func TestNewsAttackGarbage(t *testing.T) {
 		{"hashes cut short", attacktest.NewsMessage(attacktest.NewsAnnounce, make([]byte, 33))},
 		{"empty get", attacktest.NewsMessage(attacktest.NewsGet, nil)},
 		{"push of no orders", attacktest.NewsMessage(attacktest.NewsPush, nil)},
+		{"relay of no orders", attacktest.NewsMessage(attacktest.NewsRelay, nil)},
 		{"push of broken JSON", attacktest.NewsOrdersOf(attacktest.NewsPush, []byte("{]"))},
 		{"prune with a body", attacktest.NewsMessage(attacktest.NewsPrune, []byte{1})},
 		{"graft with a body", attacktest.NewsMessage(attacktest.NewsGraft, make([]byte, 32))},

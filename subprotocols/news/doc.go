@@ -14,8 +14,10 @@
 // already prunes that link (both ends make it lazy), so that the eager
 // links thin out to a tree that carries each order to each node once; a
 // node announced an order no push brings in time fetches it from the
-// announcer, and a second such miss grafts that link (both ends make it
-// eager again). These are epidemic broadcast trees (Plumtree).
+// announcer, and grafts that link (both ends make it eager again) if no
+// push of it comes at all. Orders a node got off the tree (fetched, or
+// from a sync) go on as relays, whose duplicates prune nothing. These are
+// epidemic broadcast trees (Plumtree).
 //
 // What a node is pushed or fetches is claimed through the Service's one
 // view of missing orders (ordersync.Validation's Claim), so that no other

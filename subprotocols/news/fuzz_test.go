@@ -44,6 +44,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		graftMessage,
 		{kindPrune, 1, 0},
 		{kindPush, 0},
+		appendOrdersOf(nil, kindRelay, encoded[1:]),
 		append(append([]byte(nil), announce...), get...),
 		{kindAnnounce, 0},
 		{kindGet, 0xff, 0xff, 0xff, 0xff, 0x0f},
@@ -62,7 +63,7 @@ func FuzzNewsReadMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bufio.NewReader(bytes.NewReader(data))
 		for {
-			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindOrders, kindPush, kindPrune, kindGraft)
+			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindOrders, kindPush, kindRelay, kindPrune, kindGraft)
 			if err != nil {
 				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !isBroken(err) {
 					t.Fatalf("unexpected error %v", err)
@@ -82,7 +83,7 @@ func FuzzNewsReadMessage(f *testing.F) {
 				if len(m.orders) > MaxGet {
 					t.Fatalf("%d orders", len(m.orders))
 				}
-			case kindPush:
+			case kindPush, kindRelay:
 				if len(m.orders) < 1 || len(m.orders) > MaxGet {
 					t.Fatalf("push of %d orders", len(m.orders))
 				}
@@ -134,7 +135,7 @@ func FuzzNewsHandleMessage(f *testing.F) {
 		p := peer.ID([]byte{'f', who % 4})
 		r := bufio.NewReader(bytes.NewReader(data))
 		for {
-			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindPush, kindPrune, kindGraft)
+			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindPush, kindRelay, kindPrune, kindGraft)
 			if err != nil {
 				return
 			}

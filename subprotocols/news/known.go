@@ -180,3 +180,32 @@ func (t *knownTable) pushLags(hashes []common.Hash, now time.Time) []time.Durati
 	}
 	return lags
 }
+
+// neverPushed reports whether no push of any of hashes came since they
+// were announced to this node.
+func (t *knownTable) neverPushed(hashes []common.Hash) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; !ok || e.announced.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// notFromTree returns those of hashes whose orders did not come to this
+// node by a push along the tree, while some peer is known to hold them:
+// fetched after an announcement, relayed, or brought by a sync. (An order
+// no peer holds is the node's own, and starts down the tree.)
+func (t *knownTable) notFromTree(hashes []common.Hash) map[common.Hash]bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[common.Hash]bool)
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; ok && e.n > 0 && !e.pushed {
+			out[h] = true
+		}
+	}
+	return out
+}

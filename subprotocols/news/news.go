@@ -97,7 +97,6 @@ type News struct {
 	peers   map[peer.ID]*peerState
 	noNews  map[peer.ID]time.Time // peers found not to speak news, and when
 	lazy    map[peer.ID]bool      // neighbours pruned: announced to, not pushed to
-	misses  map[peer.ID]time.Time // when a neighbour's announcement last beat the pushes
 	inPush  map[common.Hash]int   // hashes being taken in from pushes
 	closed  bool
 	counter struct {
@@ -151,7 +150,6 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 		peers:      make(map[peer.ID]*peerState),
 		noNews:     make(map[peer.ID]time.Time),
 		lazy:       make(map[peer.ID]bool),
-		misses:     make(map[peer.ID]time.Time),
 		inPush:     make(map[common.Hash]int),
 	}
 	n.added.limit = cfg.bulkRate
@@ -373,11 +371,6 @@ func (n *News) neighbors() []peer.ID {
 	for p := range n.lazy {
 		if !current[p] {
 			delete(n.lazy, p) // gone: eager again when it is back
-		}
-	}
-	for p := range n.misses {
-		if !current[p] {
-			delete(n.misses, p)
 		}
 	}
 	for _, p := range peers {

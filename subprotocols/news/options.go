@@ -18,9 +18,10 @@ const (
 	// pushes were measured (lagMeter): a push down the tree may be a few
 	// hops behind the announcer's copy.
 	graftWait = 500 * time.Millisecond
-	// missWindow is how close two announcements no push matched must come
-	// from one peer for the link to it to be grafted.
-	missWindow = 10 * time.Second
+	// cutWait is how long after fetching announced orders no push
+	// brought a node waits for their pushes before it grafts the link to
+	// the announcer (graftIfCut).
+	cutWait = 2 * time.Second
 	// DefaultFetchTimeout bounds a get, from writing it to its answer.
 	DefaultFetchTimeout = 5 * time.Second
 	// DefaultRate is the hashes a second a node announces to a peer, and

@@ -42,6 +42,7 @@ func (n *News) push(orders []*zeroex.SignedOrder) {
 		hashes = append(hashes, h)
 		encoded[h] = b
 	}
+	relayed := n.known.notFromTree(hashes) // before this push tells anyone
 	for _, p := range n.neighbors() {
 		if p == n.node.ID() {
 			continue
@@ -56,12 +57,23 @@ func (n *News) push(orders []*zeroex.SignedOrder) {
 		if len(tell) == 0 {
 			continue
 		}
-		body := make([][]byte, len(tell))
-		for i, h := range tell {
-			body[i] = encoded[h]
+		var tree, relay [][]byte
+		for _, h := range tell {
+			if relayed[h] {
+				relay = append(relay, encoded[h])
+			} else {
+				tree = append(tree, encoded[h])
+			}
+		}
+		var msg []byte
+		if len(tree) > 0 {
+			msg = appendOrdersOf(msg, kindPush, tree)
+		}
+		if len(relay) > 0 {
+			msg = appendOrdersOf(msg, kindRelay, relay)
 		}
 		n.known.add(p, tell)
-		if n.link(p).send(appendOrdersOf(nil, kindPush, body)) {
+		if n.link(p).send(msg) {
 			n.counter.pushed.Add(int64(len(tell)))
 		} else {
 			n.counter.dropped.Add(int64(len(tell)))
@@ -97,7 +109,7 @@ func (n *News) allowOut(p peer.ID, hashes []common.Hash) []common.Hash {
 // push already, or is taking one in from another push, prunes p. (An order
 // fetched after an announcement, or by a sync, does not count: the push
 // that comes after it is a slow branch of the tree, not a cycle.)
-func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
+func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder, relay bool) {
 	if !n.takeIn(p, len(orders)) {
 		return
 	}
@@ -118,9 +130,9 @@ func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
 		n.lag.add(lag)
 	}
 	mine, busy := n.claim(p, n.lacking(n.known.notRejected(hashes)))
-	n.takePushed(p, mine, orders, malformed)
+	n.takePushed(p, mine, orders, malformed, relay)
 	n.counter.duplicates.Add(int64(len(hashes) - len(mine)))
-	if len(mine) == 0 && (n.known.anyByPush(hashes) || n.takingPushed(busy)) {
+	if !relay && len(mine) == 0 && (n.known.anyByPush(hashes) || n.takingPushed(busy)) {
 		n.prune(p)
 	}
 	if len(busy) == 0 {
@@ -129,7 +141,7 @@ func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder) {
 	waiting := ordersOf(orders, busy) // not the whole push, while it waits
 	n.afterOthers(p, busy, func(want []common.Hash) {
 		mine, _ := n.claim(p, want)
-		n.takePushed(p, mine, waiting, nil)
+		n.takePushed(p, mine, waiting, nil, relay)
 	})
 }
 
@@ -151,8 +163,9 @@ func ordersOf(orders []*zeroex.SignedOrder, hashes []common.Hash) []*zeroex.Sign
 
 // takePushed takes in, as pushed by p, those of orders whose hashes are
 // claimed (mine, which it releases), and the malformed orders, which the
-// checks refuse and score.
-func (n *News) takePushed(p peer.ID, mine []common.Hash, orders, malformed []*zeroex.SignedOrder) {
+// checks refuse and score. Orders relayed, not pushed along the tree, are
+// passed on as relayed too.
+func (n *News) takePushed(p peer.ID, mine []common.Hash, orders, malformed []*zeroex.SignedOrder, relay bool) {
 	take := append(malformed, ordersOf(orders, mine)...)
 	if len(take) == 0 {
 		return
@@ -164,7 +177,9 @@ func (n *News) takePushed(p peer.ID, mine []common.Hash, orders, malformed []*ze
 	n.release(p, mine)
 	if err == nil {
 		n.known.reject(acc.Rejected)
-		n.known.byPush(mine)
+		if !relay {
+			n.known.byPush(mine)
+		}
 	}
 }
 
@@ -223,19 +238,29 @@ func (n *News) graft(p peer.ID) {
 	}
 }
 
-// missed notes that p announced an order no push brought in time, and
-// reports whether it is the second time within missWindow: then the tree
-// is cut, rather than slow once, and the link to p is grafted.
-func (n *News) missed(p peer.ID) bool {
+// graftIfCut grafts the link to p if no push of hashes, announced orders
+// no push brought in time, comes within cutWait either: then the tree is
+// cut, not slow. (A push that comes late is a slow branch, and grafting
+// for it would only make a cycle for the next duplicate to prune.)
+func (n *News) graftIfCut(p peer.ID, hashes []common.Hash) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	now := time.Now()
-	if last, ok := n.misses[p]; ok && now.Sub(last) < missWindow {
-		delete(n.misses, p)
-		return true
+	if n.closed {
+		return
 	}
-	n.misses[p] = now
-	return false
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTimer(cutWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			if n.known.neverPushed(hashes) {
+				n.graft(p)
+			}
+		case <-n.ctx.Done():
+		}
+	}()
 }
 
 // setLazy takes p's prune (lazy) or graft (not lazy), within its budget.
@@ -253,8 +278,8 @@ func (n *News) setLazy(p peer.ID, lazy bool) {
 }
 
 // awaitPushes gives hashes p announced, which the node lacks, a while to
-// come by a push (lagMeter); those still lacking then are fetched from p, and the
-// link to p grafted if it missed before (missed). One worker per peer waits; hashes announced meanwhile
+// come by a push (lagMeter); those still lacking then are fetched from p,
+// and the link to p grafted if no push of them comes at all (graftIfCut). One worker per peer waits; hashes announced meanwhile
 // join its wait, at most maxQueuedHashes of them (the rest are left to the
 // syncs).
 func (n *News) awaitPushes(p peer.ID, hashes []common.Hash) {
@@ -298,9 +323,7 @@ func (n *News) awaitPushes(p peer.ID, hashes []common.Hash) {
 		if len(want) == 0 {
 			return
 		}
-		if n.missed(p) {
-			n.graft(p)
-		}
 		n.fetchFrom(p, want)
+		n.graftIfCut(p, want)
 	}()
 }

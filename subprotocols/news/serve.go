@@ -33,7 +33,7 @@ func (n *News) handleStream(s network.Stream) {
 	defer n.leave(p)
 	r := bufio.NewReaderSize(s, 4096)
 	for {
-		m, err := readBegun(s, r, kindAnnounce, kindGet, kindPush, kindPrune, kindGraft)
+		m, err := readBegun(s, r, kindAnnounce, kindGet, kindPush, kindRelay, kindPrune, kindGraft)
 		if err != nil {
 			switch {
 			case isBroken(err):
@@ -90,7 +90,9 @@ func (n *News) handleMessage(p peer.ID, m message) (answer []byte) {
 	case kindAnnounce:
 		n.announced(p, m.hashes)
 	case kindPush:
-		n.pushedIn(p, m.orders)
+		n.pushedIn(p, m.orders, false)
+	case kindRelay:
+		n.pushedIn(p, m.orders, true)
 	case kindPrune:
 		n.setLazy(p, true)
 	case kindGraft:

@@ -37,6 +37,10 @@ const (
 	// kindGraft: the opener had to get an order it was announced over
 	// this link; the receiver pushes to it again. Empty body.
 	kindGraft byte = 6
+	// kindRelay: as kindPush, of orders the opener did not get by a push
+	// (it fetched them after an announcement, or a sync brought them): a
+	// duplicate of one is no cycle of eager links, and prunes nothing.
+	kindRelay byte = 7
 )
 
 // The protocol's bounds.
@@ -74,7 +78,7 @@ func maxBody(kind byte) (int, error) {
 		return MaxAnnounce * common.HashLength, nil
 	case kindGet:
 		return MaxGet * common.HashLength, nil
-	case kindOrders, kindPush:
+	case kindOrders, kindPush, kindRelay:
 		return maxOrdersBody, nil
 	case kindPrune, kindGraft:
 		return 0, nil
@@ -168,10 +172,10 @@ func unexpectedEOF(err error) error {
 func decodeBody(kind byte, body []byte) (message, error) {
 	m := message{kind: kind}
 	switch kind {
-	case kindOrders, kindPush:
+	case kindOrders, kindPush, kindRelay:
 		orders, err := decodeOrders(body)
 		m.orders = orders
-		if err == nil && kind == kindPush && len(orders) == 0 {
+		if err == nil && kind != kindOrders && len(orders) == 0 {
 			err = fmt.Errorf("%w: a push of no orders", ErrBadMessage)
 		}
 		return m, err

@@ -18,6 +18,7 @@ const (
 	NewsPush     byte = 4
 	NewsPrune    byte = 5
 	NewsGraft    byte = 6
+	NewsRelay    byte = 7
 )
 
 // NewsMessage is a news message of kind with body: the kind byte, the
