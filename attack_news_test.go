@@ -140,6 +140,13 @@ func randomHashes(n int) []common.Hash {
 	return out
 }
 
+// randomOrigin is an origin tag of no node: a hostile peer chooses any.
+func randomOrigin() attacktest.NewsOrigin {
+	var o attacktest.NewsOrigin
+	_, _ = rand.Read(o[:])
+	return o
+}
+
 // A flood of announcements beyond the peer's budget is dropped and
 // scored; what was taken is asked for, and never delivered, scored too.
 func TestNewsAttackFlood(t *testing.T) {
@@ -148,7 +155,7 @@ func TestNewsAttackFlood(t *testing.T) {
 	gets := newsAttacker(t, attacker, func([]common.Hash) []byte { return attacktest.NewsOrdersMessage() })
 	victim := startNewsVictim(t, hosts[1], nil, nil)
 	s := openNews(t, attacker, hosts[1])
-	flood := func() []byte { return attacktest.NewsHashes(attacktest.NewsAnnounce, randomHashes(news.MaxAnnounce)) }
+	flood := func() []byte { return attacktest.NewsAnnouncement(randomOrigin(), randomHashes(news.MaxAnnounce)) }
 	floodNews(t, victim, s, attacker.ID(), flood, 30, news.MaxAnnounce, func(st news.Stats) int64 { return st.Received })
 	<-gets
 	nodetest.WaitUntil(t, "undelivered scored", func() bool {
@@ -178,7 +185,7 @@ func TestNewsAttackNeverDelivers(t *testing.T) {
 		hashes[i], _ = o.ComputeOrderHash()
 	}
 	s := openNews(t, attacker, hosts[1])
-	if _, err := s.Write(attacktest.NewsHashes(attacktest.NewsAnnounce, hashes)); err != nil {
+	if _, err := s.Write(attacktest.NewsAnnouncement(attacktest.NewsOrigin{}, hashes)); err != nil {
 		t.Fatal(err)
 	}
 	<-gets // the victim claimed them and asked the attacker
@@ -236,7 +243,7 @@ func TestNewsAttackInvalidOrders(t *testing.T) {
 	for h := range byHash {
 		hashes = append(hashes, h)
 	}
-	if _, err := s.Write(attacktest.NewsHashes(attacktest.NewsAnnounce, hashes)); err != nil {
+	if _, err := s.Write(attacktest.NewsAnnouncement(attacktest.NewsOrigin{}, hashes)); err != nil {
 		t.Fatal(err)
 	}
 	nodetest.WaitUntil(t, "the delivered orders judged", func() bool {
@@ -263,13 +270,16 @@ func TestNewsAttackGarbage(t *testing.T) {
 		{"unknown kind", attacktest.NewsMessage(9, []byte("hello"))},
 		{"orders from the opener", attacktest.NewsOrdersMessage()},
 		{"huge length", []byte{attacktest.NewsAnnounce, 0xff, 0xff, 0xff, 0xff, 0x0f}},
-		{"hashes cut short", attacktest.NewsMessage(attacktest.NewsAnnounce, make([]byte, 33))},
+		{"hashes cut short", attacktest.NewsMessage(attacktest.NewsAnnounce, make([]byte, attacktest.NewsOriginLen+33))},
+		{"announcement of an origin alone", attacktest.NewsAnnouncement(attacktest.NewsOrigin{1}, nil)},
+		{"origin cut short", attacktest.NewsMessage(attacktest.NewsPrune, make([]byte, attacktest.NewsOriginLen-1))},
 		{"empty get", attacktest.NewsMessage(attacktest.NewsGet, nil)},
-		{"push of no orders", attacktest.NewsMessage(attacktest.NewsPush, nil)},
-		{"relay of no orders", attacktest.NewsMessage(attacktest.NewsRelay, nil)},
-		{"push of broken JSON", attacktest.NewsOrdersOf(attacktest.NewsPush, []byte("{]"))},
-		{"prune with a body", attacktest.NewsMessage(attacktest.NewsPrune, []byte{1})},
-		{"graft with a body", attacktest.NewsMessage(attacktest.NewsGraft, make([]byte, 32))},
+		{"push of no orders", attacktest.NewsPushOf(attacktest.NewsPush, attacktest.NewsOrigin{})},
+		{"push without its origin", attacktest.NewsMessage(attacktest.NewsPush, nil)},
+		{"relay of no orders", attacktest.NewsPushOf(attacktest.NewsRelay, attacktest.NewsOrigin{})},
+		{"push of broken JSON", attacktest.NewsPushOf(attacktest.NewsPush, attacktest.NewsOrigin{}, []byte("{]"))},
+		{"prune with more than an origin", attacktest.NewsMessage(attacktest.NewsPrune, make([]byte, attacktest.NewsOriginLen+1))},
+		{"graft with more than an origin", attacktest.NewsMessage(attacktest.NewsGraft, make([]byte, 32))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hosts := testnet.New(t, 2)
@@ -321,7 +331,7 @@ func TestNewsAttackPushFlood(t *testing.T) {
 		copies[i] = order
 	}
 	s := openNews(t, attacker, hosts[1])
-	flood := func() []byte { return attacktest.NewsOrdersOf(attacktest.NewsPush, copies...) }
+	flood := func() []byte { return attacktest.NewsPushOf(attacktest.NewsPush, attacktest.NewsOrigin{7}, copies...) }
 	floodNews(t, victim, s, attacker.ID(), flood, 12, news.MaxGet, func(st news.Stats) int64 { return st.PushedIn })
 	<-prunes
 	st := victim.news.Stats()
@@ -355,7 +365,7 @@ func TestNewsAttackPushInvalid(t *testing.T) {
 	newsAttacker(t, attacker, nil)
 	victim := startNewsVictim(t, hosts[1], nil, []ordersync.Option{ordersync.WithValidator(rejectAllFilled, time.Second)})
 	s := openNews(t, attacker, hosts[1])
-	push := attacktest.NewsOrdersOf(attacktest.NewsPush, encoded...)
+	push := attacktest.NewsPushOf(attacktest.NewsPush, randomOrigin(), encoded...)
 	for round := 1; round <= 2; round++ {
 		if _, err := s.Write(push); err != nil {
 			t.Fatal(err)
@@ -377,8 +387,10 @@ func TestNewsAttackPushInvalid(t *testing.T) {
 	}
 }
 
-// A peer that flaps between prune and graft spends its budget like any
-// other message: past it, the messages are dropped and it is scored.
+// A peer that flaps between prune and graft, each of a new origin's tree,
+// spends its budget like any other message: past it, the messages are
+// dropped and it is scored. (The trees kept are bounded besides: the
+// package's own tests count them.)
 func TestNewsAttackPruneGraftFlapping(t *testing.T) {
 	hosts := testnet.New(t, 2)
 	attacker := hosts[0]
@@ -387,8 +399,8 @@ func TestNewsAttackPruneGraftFlapping(t *testing.T) {
 	s := openNews(t, attacker, hosts[1])
 	var flaps []byte
 	for range 2 * news.DefaultBurst {
-		flaps = append(flaps, attacktest.NewsMessage(attacktest.NewsPrune, nil)...)
-		flaps = append(flaps, attacktest.NewsMessage(attacktest.NewsGraft, nil)...)
+		flaps = append(flaps, attacktest.NewsTree(attacktest.NewsPrune, randomOrigin())...)
+		flaps = append(flaps, attacktest.NewsTree(attacktest.NewsGraft, randomOrigin())...)
 	}
 	if _, err := s.Write(flaps); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,9 @@
 // announcer, and grafts that link (both ends make it eager again) if no
 // push of it comes at all. Orders a node got off the tree (fetched, or
 // from a sync) go on as relays, whose duplicates prune nothing. These are
-// epidemic broadcast trees (Plumtree).
+// epidemic broadcast trees (Plumtree), one tree per origin (the node where
+// an order entered the network, named in every push, announcement, prune
+// and graft), so that one origin's duplicates cannot cut another's tree.
 //
 // What a node is pushed or fetches is claimed through the Service's one
 // view of missing orders (ordersync.Validation's Claim), so that no other

@@ -12,16 +12,17 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// announced takes p's announcement of hashes: those the node lacks and
+// announced takes p's announcement of hashes, of origin o: those the node lacks and
 // has not rejected are given a moment to come by a push (awaitPushes);
 // then those still lacking that no other fetch is getting are claimed and
 // fetched from p, without holding up p's stream.
-func (n *News) announced(p peer.ID, hashes []common.Hash) {
+func (n *News) announced(p peer.ID, o origin, hashes []common.Hash) {
 	if !n.takeIn(p, len(hashes)) {
 		return
 	}
 	n.counter.received.Add(int64(len(hashes)))
 	n.known.add(p, hashes)
+	n.known.setOrigin(hashes, o)
 	if n.added.bulk(time.Now()) {
 		n.counter.bulk.Add(int64(len(hashes)))
 		return

@@ -31,22 +31,28 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		}
 		encoded = append(encoded, b)
 	}
-	announce := appendHashes(nil, kindAnnounce, hashes)
+	o := originOf("origin")
+	announce := appendAnnounce(nil, o, hashes)
 	get := appendHashes(nil, kindGet, hashes[:2])
-	push := appendOrdersOf(nil, kindPush, encoded[:2])
+	push := appendPush(nil, kindPush, o, encoded[:2])
+	prune := appendOriginMessage(nil, kindPrune, o)
+	graft := appendOriginMessage(nil, kindGraft, origin{})
 	return [][]byte{
 		announce,
 		get,
 		appendOrders(nil, encoded),
 		push,
-		append(append(append([]byte(nil), push...), pruneMessage...), graftMessage...),
-		pruneMessage,
-		graftMessage,
+		append(append(append([]byte(nil), push...), prune...), graft...),
+		prune,
+		graft,
+		{kindPrune, 0},
 		{kindPrune, 1, 0},
 		{kindPush, 0},
-		appendOrdersOf(nil, kindRelay, encoded[1:]),
+		append([]byte{kindPush, originLen}, o[:]...),
+		appendPush(nil, kindRelay, o, encoded[1:]),
 		append(append([]byte(nil), announce...), get...),
 		{kindAnnounce, 0},
+		append([]byte{kindAnnounce, originLen}, o[:]...),
 		{kindGet, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		{kindOrders, 3, 2, '{', '}'},
 		{9, 1, 0},
@@ -89,7 +95,7 @@ func FuzzNewsReadMessage(f *testing.F) {
 				}
 			case kindPrune, kindGraft:
 				if m.hashes != nil || m.orders != nil {
-					t.Fatalf("kind %d with a body", m.kind)
+					t.Fatalf("kind %d with more than an origin", m.kind)
 				}
 			}
 		}

@@ -19,6 +19,10 @@ type knownEntry struct {
 	next     int  // the slot to overwrite next
 	rejected bool // its order failed this node's checks
 	pushed   bool // its order came to this node by a push
+	// origin is the node its order entered the network at, as the first
+	// peer to push or announce it said (zero until one did).
+	origin    origin
+	hasOrigin bool
 	// announced is when a peer announced it while this node lacked it,
 	// until a push of it comes (zero: not announced, or pushed since).
 	announced time.Time
@@ -208,4 +212,26 @@ func (t *knownTable) notFromTree(hashes []common.Hash) map[common.Hash]bool {
 		}
 	}
 	return out
+}
+
+// setOrigin remembers o as the origin of those of hashes that have none.
+func (t *knownTable) setOrigin(hashes []common.Hash, o origin) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e := t.entry(h); !e.hasOrigin {
+			e.origin, e.hasOrigin = o, true
+		}
+	}
+}
+
+// originOf returns h's origin, or own for an order no peer said one of
+// (the node's own, or one a sync brought).
+func (t *knownTable) originOf(h common.Hash, own origin) origin {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e, ok := t.byHash[h]; ok && e.hasOrigin {
+		return e.origin
+	}
+	return own
 }

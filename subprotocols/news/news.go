@@ -96,7 +96,8 @@ type News struct {
 	links   map[peer.ID]*link
 	peers   map[peer.ID]*peerState
 	noNews  map[peer.ID]time.Time // peers found not to speak news, and when
-	lazy    map[peer.ID]bool      // neighbours pruned: announced to, not pushed to
+	self    origin                // this node's origin tag
+	lazy    lazyTable             // per origin, neighbours pruned: announced to, not pushed to
 	inPush  map[common.Hash]int   // hashes being taken in from pushes
 	closed  bool
 	counter struct {
@@ -149,7 +150,8 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 		links:      make(map[peer.ID]*link),
 		peers:      make(map[peer.ID]*peerState),
 		noNews:     make(map[peer.ID]time.Time),
-		lazy:       make(map[peer.ID]bool),
+		self:       originOf(node.ID()),
+		lazy:       newLazyTable(),
 		inPush:     make(map[common.Hash]int),
 	}
 	n.added.limit = cfg.bulkRate
@@ -368,11 +370,7 @@ func (n *News) neighbors() []peer.ID {
 	for _, p := range peers {
 		current[p] = true
 	}
-	for p := range n.lazy {
-		if !current[p] {
-			delete(n.lazy, p) // gone: eager again when it is back
-		}
-	}
+	n.lazy.keepOnly(current)
 	for _, p := range peers {
 		if t, ok := n.noNews[p]; ok && now.Sub(t) < noNewsFor {
 			continue
@@ -403,10 +401,38 @@ func (n *News) announce(hashes []common.Hash) {
 			continue
 		}
 		n.known.add(p, tell)
-		if n.link(p).send(appendHashes(nil, kindAnnounce, tell)) {
+		var msg []byte
+		for _, g := range n.byOrigin(tell) {
+			msg = appendAnnounce(msg, g.origin, g.hashes)
+		}
+		if n.link(p).send(msg) {
 			n.counter.announced.Add(int64(len(tell)))
 		} else {
 			n.counter.dropped.Add(int64(len(tell)))
 		}
 	}
+}
+
+// originGroup is hashes of one origin.
+type originGroup struct {
+	origin origin
+	hashes []common.Hash
+}
+
+// byOrigin splits hashes by their origins, in the order each origin is
+// first met.
+func (n *News) byOrigin(hashes []common.Hash) []originGroup {
+	var groups []originGroup
+	index := make(map[origin]int)
+	for _, h := range hashes {
+		o := n.known.originOf(h, n.self)
+		i, ok := index[o]
+		if !ok {
+			i = len(groups)
+			index[o] = i
+			groups = append(groups, originGroup{origin: o})
+		}
+		groups[i].hashes = append(groups[i].hashes, h)
+	}
+	return groups
 }

@@ -18,15 +18,9 @@ import (
 // announcer and grafts that link (both ends make it eager again): the tree
 // mends where it was cut.
 
-// The bodiless messages.
-var (
-	pruneMessage = []byte{kindPrune, 0}
-	graftMessage = []byte{kindGraft, 0}
-)
-
-// push sends orders whole to each eager neighbour not known to hold them,
-// within its budget. Those a neighbour is not sent are announced to it
-// with the next lazy batch.
+// push sends orders whole to each neighbour not known to hold them that
+// is eager in their origin's tree, within its budget. Those a neighbour is
+// not sent are announced to it with the next lazy batch.
 func (n *News) push(orders []*zeroex.SignedOrder) {
 	hashes := make([]common.Hash, 0, len(orders))
 	encoded := make(map[common.Hash][]byte, len(orders))
@@ -43,34 +37,39 @@ func (n *News) push(orders []*zeroex.SignedOrder) {
 		encoded[h] = b
 	}
 	relayed := n.known.notFromTree(hashes) // before this push tells anyone
+	groups := n.byOrigin(hashes)
 	for _, p := range n.neighbors() {
 		if p == n.node.ID() {
 			continue
 		}
+		var eager []common.Hash
 		n.mu.Lock()
-		lazy := n.lazy[p]
-		n.mu.Unlock()
-		if lazy {
-			continue
+		for _, g := range groups {
+			if !n.lazy.is(g.origin, p) {
+				eager = append(eager, g.hashes...)
+			}
 		}
-		tell := n.allowOut(p, n.known.unknownTo(p, hashes))
+		n.mu.Unlock()
+		tell := n.allowOut(p, n.known.unknownTo(p, eager))
 		if len(tell) == 0 {
 			continue
 		}
-		var tree, relay [][]byte
-		for _, h := range tell {
-			if relayed[h] {
-				relay = append(relay, encoded[h])
-			} else {
-				tree = append(tree, encoded[h])
-			}
-		}
 		var msg []byte
-		if len(tree) > 0 {
-			msg = appendOrdersOf(msg, kindPush, tree)
-		}
-		if len(relay) > 0 {
-			msg = appendOrdersOf(msg, kindRelay, relay)
+		for _, g := range n.byOrigin(tell) {
+			var tree, relay [][]byte
+			for _, h := range g.hashes {
+				if relayed[h] {
+					relay = append(relay, encoded[h])
+				} else {
+					tree = append(tree, encoded[h])
+				}
+			}
+			if len(tree) > 0 {
+				msg = appendPush(msg, kindPush, g.origin, tree)
+			}
+			if len(relay) > 0 {
+				msg = appendPush(msg, kindRelay, g.origin, relay)
+			}
 		}
 		n.known.add(p, tell)
 		if n.link(p).send(msg) {
@@ -101,15 +100,16 @@ func (n *News) allowOut(p peer.ID, hashes []common.Hash) []common.Hash {
 	return hashes[:allowed]
 }
 
-// pushedIn takes in the orders p pushed, as a get's answer is taken in:
+// pushedIn takes in the orders of origin o p pushed, as a get's answer is taken in:
 // those the node lacks, has not rejected and no other fetch is getting go
 // through the sync's checks into the store; those another fetch is getting
 // are taken in from this push if that fetch ends without them. A push that
 // brings nothing new while the node holds one of its orders from another
-// push already, or is taking one in from another push, prunes p. (An order
+// push already, or is taking one in from another push, prunes p from o's
+// tree. (An order
 // fetched after an announcement, or by a sync, does not count: the push
 // that comes after it is a slow branch of the tree, not a cycle.)
-func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder, relay bool) {
+func (n *News) pushedIn(p peer.ID, o origin, orders []*zeroex.SignedOrder, relay bool) {
 	if !n.takeIn(p, len(orders)) {
 		return
 	}
@@ -126,6 +126,7 @@ func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder, relay bool) {
 	}
 	hashes = unique(hashes)
 	n.known.add(p, hashes)
+	n.known.setOrigin(hashes, o)
 	for _, lag := range n.known.pushLags(hashes, time.Now()) {
 		n.lag.add(lag)
 	}
@@ -133,7 +134,7 @@ func (n *News) pushedIn(p peer.ID, orders []*zeroex.SignedOrder, relay bool) {
 	n.takePushed(p, mine, orders, malformed, relay)
 	n.counter.duplicates.Add(int64(len(hashes) - len(mine)))
 	if !relay && len(mine) == 0 && (n.known.anyByPush(hashes) || n.takingPushed(busy)) {
-		n.prune(p)
+		n.prune(p, o)
 	}
 	if len(busy) == 0 {
 		return
@@ -208,40 +209,41 @@ func (n *News) takingPushed(hashes []common.Hash) bool {
 	return false
 }
 
-// prune makes p lazy and tells it to make this node lazy too.
-func (n *News) prune(p peer.ID) {
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		return
-	}
-	n.lazy[p] = true
-	l := n.linkLocked(p)
-	n.mu.Unlock()
-	if l.send(pruneMessage) {
+// prune makes p lazy in o's tree and tells it to make this node lazy
+// there too.
+func (n *News) prune(p peer.ID, o origin) {
+	if n.setTree(p, o, true, kindPrune) {
 		n.counter.pruned.Add(1)
 	}
 }
 
-// graft makes p eager and tells it to make this node eager too.
-func (n *News) graft(p peer.ID) {
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		return
-	}
-	delete(n.lazy, p)
-	l := n.linkLocked(p)
-	n.mu.Unlock()
-	if l.send(graftMessage) {
+// graft makes p eager in o's tree and tells it to make this node eager
+// there too.
+func (n *News) graft(p peer.ID, o origin) {
+	if n.setTree(p, o, false, kindGraft) {
 		n.counter.grafted.Add(1)
 	}
 }
 
-// graftIfCut grafts the link to p if no push of hashes, announced orders
-// no push brought in time, comes within cutWait either: then the tree is
-// cut, not slow. (A push that comes late is a slow branch, and grafting
-// for it would only make a cycle for the next duplicate to prune.)
+// setTree makes p lazy or eager in o's tree and sends p the prune or
+// graft (kind) that says so; false when it could not be sent.
+func (n *News) setTree(p peer.ID, o origin, lazy bool, kind byte) bool {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return false
+	}
+	n.lazy.set(o, p, lazy)
+	l := n.linkLocked(p)
+	n.mu.Unlock()
+	return l.send(appendOriginMessage(nil, kind, o))
+}
+
+// graftIfCut grafts the link to p, in the trees of hashes' origins, if no
+// push of hashes, announced orders no push brought in time, comes within
+// cutWait either: then the tree is cut, not slow. (A push that comes late
+// is a slow branch, and grafting for it would only make a cycle for the
+// next duplicate to prune.)
 func (n *News) graftIfCut(p peer.ID, hashes []common.Hash) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -255,26 +257,25 @@ func (n *News) graftIfCut(p peer.ID, hashes []common.Hash) {
 		defer t.Stop()
 		select {
 		case <-t.C:
-			if n.known.neverPushed(hashes) {
-				n.graft(p)
+			for _, g := range n.byOrigin(hashes) {
+				if n.known.neverPushed(g.hashes) {
+					n.graft(p, g.origin)
+				}
 			}
 		case <-n.ctx.Done():
 		}
 	}()
 }
 
-// setLazy takes p's prune (lazy) or graft (not lazy), within its budget.
-func (n *News) setLazy(p peer.ID, lazy bool) {
+// setLazy takes p's prune (lazy) or graft (not lazy) of o's tree, within
+// its budget.
+func (n *News) setLazy(p peer.ID, o origin, lazy bool) {
 	if !n.takeIn(p, 1) {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if lazy {
-		n.lazy[p] = true
-	} else {
-		delete(n.lazy, p)
-	}
+	n.lazy.set(o, p, lazy)
 }
 
 // awaitPushes gives hashes p announced, which the node lacks, a while to

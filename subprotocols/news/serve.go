@@ -88,15 +88,15 @@ func readBegun(s network.Stream, r *bufio.Reader, allowed ...byte) (message, err
 func (n *News) handleMessage(p peer.ID, m message) (answer []byte) {
 	switch m.kind {
 	case kindAnnounce:
-		n.announced(p, m.hashes)
+		n.announced(p, m.origin, m.hashes)
 	case kindPush:
-		n.pushedIn(p, m.orders, false)
+		n.pushedIn(p, m.origin, m.orders, false)
 	case kindRelay:
-		n.pushedIn(p, m.orders, true)
+		n.pushedIn(p, m.origin, m.orders, true)
 	case kindPrune:
-		n.setLazy(p, true)
+		n.setLazy(p, m.origin, true)
 	case kindGraft:
-		n.setLazy(p, false)
+		n.setLazy(p, m.origin, false)
 	case kindGet:
 		return appendOrders(nil, n.serve(p, m.hashes))
 	}
