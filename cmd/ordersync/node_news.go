@@ -14,7 +14,7 @@ import (
 // --serve-only says not to, and returns what stops it, which writes what
 // news did on stderr:
 //
-//	node: news: announced A, received R, fetched F, served S, dropped D, bulk B, timeouts T, missed M
+//	node: news: pushed P, pushed in I, duplicates U, announced A, received R, fetched F, served S, pruned X, grafted G, dropped D, bulk B, timeouts T, missed M
 //
 // A store without a change feed runs without news, saying so.
 func startNews(ctx context.Context, cfg *nodeConfig, service *ordersync.Service, node ordersync.Node, store orderstore.Store, stderr io.Writer) (stop func()) {
@@ -29,7 +29,7 @@ func startNews(ctx context.Context, cfg *nodeConfig, service *ordersync.Service,
 	return func() {
 		_ = n.Close()
 		st := n.Stats()
-		fmt.Fprintf(stderr, "node: news: announced %d, received %d, fetched %d, served %d, dropped %d, bulk %d, timeouts %d, missed %d\n",
-			st.Announced, st.Received, st.Fetched, st.Served, st.Dropped, st.Bulk, st.Timeouts, st.Missed)
+		fmt.Fprintf(stderr, "node: news: pushed %d, pushed in %d, duplicates %d, announced %d, received %d, fetched %d, served %d, pruned %d, grafted %d, dropped %d, bulk %d, timeouts %d, missed %d\n",
+			st.Pushed, st.PushedIn, st.Duplicates, st.Announced, st.Received, st.Fetched, st.Served, st.Pruned, st.Grafted, st.Dropped, st.Bulk, st.Timeouts, st.Missed)
 	}
 }

@@ -12,12 +12,12 @@ import (
 // A batch gives its hashes back at once when it is full or has no delay,
 // and otherwise holds them for its timer.
 func TestBatchFillsOrWaits(t *testing.T) {
-	now := newBatch(0)
+	now := newBatch[common.Hash](0, MaxAnnounce)
 	defer now.stop()
 	if got := now.add(common.Hash{1}); len(got) != 1 {
 		t.Errorf("no delay: got %d hashes back, want 1", len(got))
 	}
-	b := newBatch(time.Hour)
+	b := newBatch[common.Hash](time.Hour, MaxAnnounce)
 	defer b.stop()
 	for i := range MaxAnnounce - 1 {
 		if got := b.add(common.Hash{byte(i), byte(i >> 8)}); got != nil {
@@ -59,5 +59,31 @@ func TestDrainCoalesces(t *testing.T) {
 	}
 	if len(l.out) != 0 {
 		t.Errorf("%d messages left queued", len(l.out))
+	}
+}
+
+// The wait for pushes starts at graftWait, follows the measured lag with
+// room for its deviation, and stays within its bounds.
+func TestLagMeterWait(t *testing.T) {
+	var m lagMeter
+	if got := m.wait(); got != graftWait {
+		t.Errorf("no samples: wait %v, want %v", got, graftWait)
+	}
+	for range 50 {
+		m.add(100 * time.Millisecond)
+	}
+	if got := m.wait(); got < minGraftWait || got > 300*time.Millisecond {
+		t.Errorf("steady 100ms lags: wait %v, want about %v", got, minGraftWait)
+	}
+	for range 50 {
+		m.add(time.Second)
+		m.add(2 * time.Second)
+	}
+	if got := m.wait(); got < 2*time.Second || got > maxGraftWait {
+		t.Errorf("lags of 1-2s: wait %v, want 2s to %v", got, maxGraftWait)
+	}
+	m.add(time.Hour)
+	if got := m.wait(); got != maxGraftWait {
+		t.Errorf("after an hour's lag: wait %v, want the bound %v", got, maxGraftWait)
 	}
 }

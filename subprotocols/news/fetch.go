@@ -12,15 +12,17 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// announced takes p's announcement of hashes: those the node lacks, has
-// not rejected, and no other fetch is getting are claimed and fetched from
-// p, without holding up p's stream.
-func (n *News) announced(p peer.ID, hashes []common.Hash) {
+// announced takes p's announcement of hashes, of origin o: those the node lacks and
+// has not rejected are given a moment to come by a push (awaitPushes);
+// then those still lacking that no other fetch is getting are claimed and
+// fetched from p, without holding up p's stream.
+func (n *News) announced(p peer.ID, o origin, hashes []common.Hash) {
 	if !n.takeIn(p, len(hashes)) {
 		return
 	}
 	n.counter.received.Add(int64(len(hashes)))
 	n.known.add(p, hashes)
+	n.known.setOrigin(hashes, o)
 	if n.added.bulk(time.Now()) {
 		n.counter.bulk.Add(int64(len(hashes)))
 		return
@@ -29,8 +31,27 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	if len(want) == 0 {
 		return
 	}
-	mine, busy := n.claims.ClaimLacking(want, n.lacking)
+	n.known.announcedAt(want, time.Now())
+	n.awaitPushes(p, want)
+}
+
+// fetchFrom claims those of want no other fetch is getting and fetches
+// them from p; the others it fetches from p if their fetches end without
+// them (the other provider may have stalled or lied).
+func (n *News) fetchFrom(p peer.ID, want []common.Hash) {
+	mine, busy := n.claim(want)
 	n.enqueue(p, mine)
+	n.afterOthers(p, busy, func(want []common.Hash) {
+		mine, _ := n.claim(want)
+		n.enqueue(p, mine)
+	})
+}
+
+// afterOthers waits, without holding up its caller, for the fetches of
+// busy, hashes that other fetches were getting, to end, and then calls
+// then with those still lacking. At most WithMaxFetches such waits run for
+// one peer; past that, busy is dropped (the syncs catch it).
+func (n *News) afterOthers(p peer.ID, busy []common.Hash, then func(want []common.Hash)) {
 	if len(busy) == 0 {
 		return
 	}
@@ -46,7 +67,16 @@ func (n *News) announced(p peer.ID, hashes []common.Hash) {
 	n.mu.Unlock()
 	go func() {
 		defer n.wg.Done()
-		n.fallBack(p, busy)
+		// The other fetch ends within its own timeout (twice this one's
+		// is room for a sync's, and for a loaded machine).
+		ctx, cancel := context.WithTimeout(n.ctx, 2*n.cfg.fetchTimeout)
+		err := n.validation.Await(ctx, busy)
+		cancel()
+		if err == nil {
+			if want := n.lacking(n.known.notRejected(busy)); len(want) > 0 {
+				then(want)
+			}
+		}
 		n.mu.Lock()
 		n.peer(p).waiting--
 		n.forgetIdle(p)
@@ -77,7 +107,7 @@ func (n *News) enqueue(p peer.ID, mine []common.Hash) {
 	}
 	n.mu.Unlock()
 	if len(excess) > 0 {
-		n.claims.Release(excess)
+		n.release(excess)
 		n.counter.dropped.Add(int64(len(excess)))
 	}
 	if start {
@@ -102,7 +132,7 @@ func (n *News) work(p peer.ID) {
 		}
 		n.mu.Unlock()
 		ok := n.fetch(p, take)
-		n.claims.Release(take)
+		n.release(take)
 		if !ok {
 			n.mu.Lock()
 			st := n.peer(p)
@@ -111,46 +141,19 @@ func (n *News) work(p peer.ID) {
 			st.fetching--
 			n.forgetIdle(p)
 			n.mu.Unlock()
-			n.claims.Release(rest)
+			n.release(rest)
 			return
 		}
 	}
 }
 
-// fallBack waits for the fetches of busy, hashes p announced that another
-// fetch was getting, and fetches from p those still lacking after them:
-// the other provider may have stalled or lied.
-func (n *News) fallBack(p peer.ID, busy []common.Hash) {
-	// The other fetch ends within its own timeout (twice this one's is
-	// room for a sync's, and for a loaded machine).
-	ctx, cancel := context.WithTimeout(n.ctx, 2*n.cfg.fetchTimeout)
-	err := n.validation.Await(ctx, busy)
-	cancel()
-	if err != nil {
-		return
-	}
-	want := n.lacking(n.known.notRejected(busy))
-	if len(want) == 0 {
-		return
-	}
-	mine, _ := n.claims.ClaimLacking(want, n.lacking)
-	n.enqueue(p, mine)
-}
-
 // lacking returns the hashes, once each, whose orders the store does not
 // hold.
 func (n *News) lacking(hashes []common.Hash) []common.Hash {
-	seen := make(map[common.Hash]bool, len(hashes))
-	unique := hashes[:0:0]
-	for _, h := range hashes {
-		if !seen[h] {
-			seen[h] = true
-			unique = append(unique, h)
-		}
-	}
-	held := n.lookUp(n.ctx, unique)
-	out := unique[:0]
-	for i, h := range unique {
+	once := unique(hashes)
+	held := n.lookUp(n.ctx, once)
+	out := once[:0]
+	for i, h := range once {
 		if held[i] == nil {
 			out = append(out, h)
 		}
@@ -216,4 +219,17 @@ func (n *News) asked(p peer.ID, hashes []common.Hash, orders []*zeroex.SignedOrd
 		n.node.AddPeerScore(p, peerscore.InvalidOrder, peerscore.InvalidOrderDelta)
 	}
 	return kept
+}
+
+// unique returns hashes without repeats, in a new slice.
+func unique(hashes []common.Hash) []common.Hash {
+	seen := make(map[common.Hash]bool, len(hashes))
+	out := hashes[:0:0]
+	for _, h := range hashes {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
 }

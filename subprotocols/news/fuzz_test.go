@@ -31,14 +31,28 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		}
 		encoded = append(encoded, b)
 	}
-	announce := appendHashes(nil, kindAnnounce, hashes)
+	o := originOf("origin")
+	announce := appendAnnounce(nil, o, hashes)
 	get := appendHashes(nil, kindGet, hashes[:2])
+	push := appendPush(nil, kindPush, o, encoded[:2])
+	prune := appendOriginMessage(nil, kindPrune, o)
+	graft := appendOriginMessage(nil, kindGraft, origin{})
 	return [][]byte{
 		announce,
 		get,
 		appendOrders(nil, encoded),
+		push,
+		append(append(append([]byte(nil), push...), prune...), graft...),
+		prune,
+		graft,
+		{kindPrune, 0},
+		{kindPrune, 1, 0},
+		{kindPush, 0},
+		append([]byte{kindPush, originLen}, o[:]...),
+		appendPush(nil, kindRelay, o, encoded[1:]),
 		append(append([]byte(nil), announce...), get...),
 		{kindAnnounce, 0},
+		append([]byte{kindAnnounce, originLen}, o[:]...),
 		{kindGet, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		{kindOrders, 3, 2, '{', '}'},
 		{9, 1, 0},
@@ -55,7 +69,7 @@ func FuzzNewsReadMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bufio.NewReader(bytes.NewReader(data))
 		for {
-			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindOrders)
+			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindOrders, kindPush, kindRelay, kindPrune, kindGraft)
 			if err != nil {
 				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !isBroken(err) {
 					t.Fatalf("unexpected error %v", err)
@@ -74,6 +88,14 @@ func FuzzNewsReadMessage(f *testing.F) {
 			case kindOrders:
 				if len(m.orders) > MaxGet {
 					t.Fatalf("%d orders", len(m.orders))
+				}
+			case kindPush, kindRelay:
+				if len(m.orders) < 1 || len(m.orders) > MaxGet {
+					t.Fatalf("push of %d orders", len(m.orders))
+				}
+			case kindPrune, kindGraft:
+				if m.hashes != nil || m.orders != nil {
+					t.Fatalf("kind %d with more than an origin", m.kind)
 				}
 			}
 		}
@@ -106,8 +128,10 @@ func fuzzTarget(f *testing.F) *News {
 // FuzzNewsHandleMessage hands a real News any bytes as the messages of a
 // peer's stream (one of a few peers, by the first byte): announcements
 // start fetches from a peer that cannot be reached, gets are answered from
-// the store. Every answer must be a well-formed orders message within the
-// bounds, and nothing may panic or grow without bound.
+// the store, pushes go through the checks into the store, prunes and
+// grafts change how the peer is sent new orders. Every answer must be a
+// well-formed orders message within the bounds, only gets are answered,
+// and nothing may panic or grow without bound.
 func FuzzNewsHandleMessage(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(byte(0), s)
@@ -117,12 +141,15 @@ func FuzzNewsHandleMessage(f *testing.F) {
 		p := peer.ID([]byte{'f', who % 4})
 		r := bufio.NewReader(bytes.NewReader(data))
 		for {
-			m, err := readMessage(r, nil, kindAnnounce, kindGet)
+			m, err := readMessage(r, nil, kindAnnounce, kindGet, kindPush, kindRelay, kindPrune, kindGraft)
 			if err != nil {
 				return
 			}
 			answer := n.handleMessage(p, m)
 			if m.kind != kindGet {
+				if answer != nil {
+					t.Fatalf("kind %d answered", m.kind)
+				}
 				continue
 			}
 			got, err := readMessage(bufio.NewReader(bytes.NewReader(answer)), nil, kindOrders)

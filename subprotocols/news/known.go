@@ -2,6 +2,7 @@ package news
 
 import (
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -17,6 +18,14 @@ type knownEntry struct {
 	n        int  // peers used, oldest overwritten once full
 	next     int  // the slot to overwrite next
 	rejected bool // its order failed this node's checks
+	pushed   bool // its order came to this node by a push
+	// origin is the node its order entered the network at, as the first
+	// peer to push or announce it said (zero until one did).
+	origin    origin
+	hasOrigin bool
+	// announced is when a peer announced it while this node lacked it,
+	// until a push of it comes (zero: not announced, or pushed since).
+	announced time.Time
 }
 
 // knownTable remembers, for the hashes seen lately, which peers hold them
@@ -123,4 +132,106 @@ func (t *knownTable) notRejected(hashes []common.Hash) []common.Hash {
 		out = append(out, h)
 	}
 	return out
+}
+
+// byPush remembers that the orders of hashes came to this node by a push:
+// a push of one of them after that is a duplicate along the tree.
+func (t *knownTable) byPush(hashes []common.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e := t.entry(h); !e.rejected {
+			e.pushed = true
+		}
+	}
+}
+
+// anyByPush reports whether one of hashes came to this node by a push.
+func (t *knownTable) anyByPush(hashes []common.Hash) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; ok && e.pushed {
+			return true
+		}
+	}
+	return false
+}
+
+// announcedAt remembers when the hashes, which this node lacks, were first
+// announced to it.
+func (t *knownTable) announcedAt(hashes []common.Hash, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e := t.entry(h); e.announced.IsZero() && !e.pushed {
+			e.announced = at
+		}
+	}
+}
+
+// pushLags returns, for each of hashes announced to this node before a
+// push of it came, how long the push came after; each hash gives one lag.
+func (t *knownTable) pushLags(hashes []common.Hash, now time.Time) []time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var lags []time.Duration
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; ok && !e.announced.IsZero() {
+			lags = append(lags, now.Sub(e.announced))
+			e.announced = time.Time{}
+		}
+	}
+	return lags
+}
+
+// neverPushed reports whether no push of any of hashes came since they
+// were announced to this node.
+func (t *knownTable) neverPushed(hashes []common.Hash) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; !ok || e.announced.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// notFromTree returns those of hashes whose orders did not come to this
+// node by a push along the tree, while some peer is known to hold them:
+// fetched after an announcement, relayed, or brought by a sync. (An order
+// no peer holds is the node's own, and starts down the tree.)
+func (t *knownTable) notFromTree(hashes []common.Hash) map[common.Hash]bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[common.Hash]bool)
+	for _, h := range hashes {
+		if e, ok := t.byHash[h]; ok && e.n > 0 && !e.pushed {
+			out[h] = true
+		}
+	}
+	return out
+}
+
+// setOrigin remembers o as the origin of those of hashes that have none.
+func (t *knownTable) setOrigin(hashes []common.Hash, o origin) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		if e := t.entry(h); !e.hasOrigin {
+			e.origin, e.hasOrigin = o, true
+		}
+	}
+}
+
+// originOf returns h's origin, or own for an order no peer said one of
+// (the node's own, or one a sync brought).
+func (t *knownTable) originOf(h common.Hash, own origin) origin {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e, ok := t.byHash[h]; ok && e.hasOrigin {
+		return e.origin
+	}
+	return own
 }

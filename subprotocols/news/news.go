@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,10 +18,11 @@ import (
 	"github.com/ordersync/ordersync/orderfilter"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/internal/paging"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 // ID is the news protocol's libp2p protocol ID.
-const ID = protocol.ID("/ordersync/news/1.0.0")
+const ID = protocol.ID("/ordersync/news/2.0.0")
 
 // Name is the subprotocol name a News reports its fetches under
 // (ordersync.MetricsTracer's PageReceived), beside the syncs'.
@@ -54,6 +56,19 @@ type Stats struct {
 	Bulk int64
 	// Timeouts is how many gets were not answered in time.
 	Timeouts int64
+	// Pushed is how many orders this node pushed whole to peers.
+	Pushed int64
+	// PushedIn is how many orders peers pushed to this node.
+	PushedIn int64
+	// Duplicates is how many pushed orders this node held already, or was
+	// getting by another way.
+	Duplicates int64
+	// Pruned is how many prunes this node sent: pushes of orders it held
+	// already, after which the peer announces instead.
+	Pruned int64
+	// Grafted is how many grafts this node sent: announced orders no push
+	// brought in time, after which the peer pushes again.
+	Grafted int64
 	// Missed is how many changes the store's feed dropped for this News
 	// (its buffer was full); the periodic syncs catch them.
 	Missed int64
@@ -72,6 +87,7 @@ type News struct {
 	known      *knownTable
 	sub        *orderstore.Subscription
 	added      bulkMeter // the store's new orders, for telling bulk
+	lag        lagMeter  // how far pushes run behind announcements
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -81,9 +97,13 @@ type News struct {
 	links   map[peer.ID]*link
 	peers   map[peer.ID]*peerState
 	noNews  map[peer.ID]time.Time // peers found not to speak news, and when
+	self    origin                // this node's origin tag
+	lazy    lazyTable             // per origin, neighbours pruned: announced to, not pushed to
+	inPush  map[common.Hash]int   // hashes being taken in from pushes
 	closed  bool
 	counter struct {
 		announced, received, fetched, served, dropped, timeouts, bulk atomic.Int64
+		pushed, pushedIn, duplicates, pruned, grafted                 atomic.Int64
 	}
 }
 
@@ -95,6 +115,8 @@ type peerState struct {
 	fetching int           // workers getting its queue
 	waiting  int           // announcements waiting on other fetches
 	queue    []common.Hash // claimed hashes still to get from it
+	lazyWait bool          // a worker waits for pushes of later's hashes
+	later    []common.Hash // announced, lacking: fetched unless a push brings them
 }
 
 // New starts a News for service over store, the store service's
@@ -130,6 +152,9 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 		links:      make(map[peer.ID]*link),
 		peers:      make(map[peer.ID]*peerState),
 		noNews:     make(map[peer.ID]time.Time),
+		self:       originOf(node.ID()),
+		lazy:       newLazyTable(),
+		inPush:     make(map[common.Hash]int),
 	}
 	n.added.limit = cfg.bulkRate
 	n.pager.ReportMetricsTo(n.tracer)
@@ -172,14 +197,19 @@ var errClosed = errors.New("news: closed")
 // Stats returns what the News did so far.
 func (n *News) Stats() Stats {
 	return Stats{
-		Announced: n.counter.announced.Load(),
-		Received:  n.counter.received.Load(),
-		Fetched:   n.counter.fetched.Load(),
-		Served:    n.counter.served.Load(),
-		Dropped:   n.counter.dropped.Load(),
-		Timeouts:  n.counter.timeouts.Load(),
-		Bulk:      n.counter.bulk.Load(),
-		Missed:    int64(n.sub.Missed()),
+		Announced:  n.counter.announced.Load(),
+		Received:   n.counter.received.Load(),
+		Fetched:    n.counter.fetched.Load(),
+		Served:     n.counter.served.Load(),
+		Dropped:    n.counter.dropped.Load(),
+		Timeouts:   n.counter.timeouts.Load(),
+		Bulk:       n.counter.bulk.Load(),
+		Pushed:     n.counter.pushed.Load(),
+		PushedIn:   n.counter.pushedIn.Load(),
+		Duplicates: n.counter.duplicates.Load(),
+		Pruned:     n.counter.pruned.Load(),
+		Grafted:    n.counter.grafted.Load(),
+		Missed:     int64(n.sub.Missed()),
 	}
 }
 
@@ -200,7 +230,7 @@ func (n *News) peer(p peer.ID) *peerState {
 // the table holds only peers that talk to the node. n.mu is held.
 func (n *News) forgetIdle(p peer.ID) {
 	st, ok := n.peers[p]
-	if ok && st.streams == 0 && st.fetching == 0 && st.waiting == 0 && len(st.queue) == 0 && n.links[p] == nil {
+	if ok && st.streams == 0 && st.fetching == 0 && st.waiting == 0 && len(st.queue) == 0 && !st.lazyWait && n.links[p] == nil {
 		delete(n.peers, p)
 	}
 }
@@ -218,17 +248,17 @@ func (n *News) takeIn(p peer.ID, k int) bool {
 	return ok
 }
 
-// announceLoop batches the store's new orders and announces them. An
-// order no peer is known to hold (this node's own, or one a sync brought)
-// waits batchDelay: its neighbours surely lack it. One a peer announced or
-// sent waits relayDelay, longer: most neighbours hear of it from others
-// too, and the longer wait puts several hashes in one packet, which is most
-// of an announcement's cost on the link.
+// announceLoop batches the store's new orders, pushes them whole to the
+// eager neighbours after batchDelay (a few milliseconds: the fast path,
+// no round trip) and announces their hashes to the others after
+// lazyDelay (long: announcements are the repair path, and hashes that
+// share a packet cost the link a fraction of one each). By then most
+// neighbours are known to hold the orders, and are told nothing.
 func (n *News) announceLoop() {
-	fresh := newBatch(n.cfg.batchDelay)
-	relayed := newBatch(n.cfg.relayDelay)
-	defer fresh.stop()
-	defer relayed.stop()
+	eager := newBatch[*zeroex.SignedOrder](n.cfg.batchDelay, MaxGet)
+	lazy := newBatch[common.Hash](n.cfg.lazyDelay, MaxAnnounce)
+	defer eager.stop()
+	defer lazy.stop()
 	expiry := n.validation.Expiry()
 	for {
 		select {
@@ -243,58 +273,78 @@ func (n *News) announceLoop() {
 			if expiry.Expired(c.Order) {
 				continue
 			}
-			b := fresh
-			if n.known.heard(c.Hash) {
-				b = relayed
-			}
-			if full := b.add(c.Hash); full != nil {
+			if full := lazy.add(c.Hash); full != nil {
 				n.announce(full)
 			}
-		case <-fresh.timer.C:
-			n.announce(fresh.take())
-		case <-relayed.timer.C:
-			n.announce(relayed.take())
+			if full := eager.add(c.Order); full != nil {
+				n.pushOrBulk(full, lazy)
+			}
+		case <-eager.timer.C:
+			n.pushOrBulk(eager.take(), lazy)
+		case <-lazy.timer.C:
+			n.announce(lazy.take())
 		case <-n.ctx.Done():
 			return
 		}
 	}
 }
 
-// batch gathers hashes to announce together, for at most delay.
-type batch struct {
-	delay  time.Duration
-	hashes []common.Hash
-	timer  *time.Timer
+// pushOrBulk pushes orders, unless the store is taking in orders in bulk:
+// then they are neither pushed nor announced (they leave the lazy batch).
+func (n *News) pushOrBulk(orders []*zeroex.SignedOrder, lazy *batch[common.Hash]) {
+	if len(orders) == 0 {
+		return
+	}
+	if !n.added.bulk(time.Now()) {
+		n.push(orders)
+		return
+	}
+	n.counter.bulk.Add(int64(len(orders)))
+	drop := make(map[common.Hash]bool, len(orders))
+	for _, o := range orders {
+		h, _ := o.ComputeOrderHash()
+		drop[h] = true
+	}
+	lazy.items = slices.DeleteFunc(lazy.items, func(h common.Hash) bool { return drop[h] })
 }
 
-func newBatch(delay time.Duration) *batch {
-	b := &batch{delay: delay, timer: time.NewTimer(time.Hour)}
+// batch gathers items to send together, for at most delay, and at most
+// limit of them.
+type batch[T any] struct {
+	delay time.Duration
+	limit int
+	items []T
+	timer *time.Timer
+}
+
+func newBatch[T any](delay time.Duration, limit int) *batch[T] {
+	b := &batch[T]{delay: delay, limit: limit, timer: time.NewTimer(time.Hour)}
 	b.timer.Stop()
 	return b
 }
 
-// add puts h in the batch and returns the hashes to announce now, if any:
-// the batch when it is full or the delay is 0.
-func (b *batch) add(h common.Hash) []common.Hash {
-	b.hashes = append(b.hashes, h)
+// add puts x in the batch and returns the items to send now, if any: the
+// batch when it is full or the delay is 0.
+func (b *batch[T]) add(x T) []T {
+	b.items = append(b.items, x)
 	switch {
-	case len(b.hashes) >= MaxAnnounce || b.delay == 0:
+	case len(b.items) >= b.limit || b.delay == 0:
 		b.timer.Stop()
 		return b.take()
-	case len(b.hashes) == 1:
+	case len(b.items) == 1:
 		b.timer.Reset(b.delay)
 	}
 	return nil
 }
 
 // take empties the batch, returning what it held.
-func (b *batch) take() []common.Hash {
-	out := b.hashes
-	b.hashes = nil
+func (b *batch[T]) take() []T {
+	out := b.items
+	b.items = nil
 	return out
 }
 
-func (b *batch) stop() { b.timer.Stop() }
+func (b *batch[T]) stop() { b.timer.Stop() }
 
 // neighborWait bounds how long an announcement waits to learn which
 // neighbours speak news.
@@ -318,6 +368,11 @@ func (n *News) neighbors() []peer.ID {
 	defer n.mu.Unlock()
 	out := peers[:0:0]
 	now := time.Now()
+	current := make(map[peer.ID]bool, len(peers))
+	for _, p := range peers {
+		current[p] = true
+	}
+	n.lazy.keepOnly(current)
 	for _, p := range peers {
 		if t, ok := n.noNews[p]; ok && now.Sub(t) < noNewsFor {
 			continue
@@ -329,7 +384,8 @@ func (n *News) neighbors() []peer.ID {
 }
 
 // announce tells each neighbour of the hashes it is not known to hold,
-// within its budget, unless the store is taking in orders in bulk.
+// within its budget, unless the store is taking in orders in bulk: the
+// lazy neighbours, and the eager ones a push missed.
 func (n *News) announce(hashes []common.Hash) {
 	if len(hashes) == 0 {
 		return
@@ -342,30 +398,43 @@ func (n *News) announce(hashes []common.Hash) {
 		if p == n.node.ID() {
 			continue
 		}
-		tell := n.known.unknownTo(p, hashes)
-		if len(tell) == 0 {
-			continue
-		}
-		n.mu.Lock()
-		if n.closed {
-			n.mu.Unlock()
-			return
-		}
-		allowed := int(n.peer(p).out.TokensAt(time.Now()))
-		tell = tell[:min(len(tell), max(allowed, 0))]
-		if len(tell) > 0 {
-			n.peer(p).out.AllowN(time.Now(), len(tell))
-		}
-		l := n.linkLocked(p)
-		n.mu.Unlock()
+		tell := n.allowOut(p, n.known.unknownTo(p, hashes))
 		if len(tell) == 0 {
 			continue
 		}
 		n.known.add(p, tell)
-		if l.send(appendHashes(nil, kindAnnounce, tell)) {
+		var msg []byte
+		for _, g := range n.byOrigin(tell) {
+			msg = appendAnnounce(msg, g.origin, g.hashes)
+		}
+		if n.link(p).send(msg) {
 			n.counter.announced.Add(int64(len(tell)))
 		} else {
 			n.counter.dropped.Add(int64(len(tell)))
 		}
 	}
+}
+
+// originGroup is hashes of one origin.
+type originGroup struct {
+	origin origin
+	hashes []common.Hash
+}
+
+// byOrigin splits hashes by their origins, in the order each origin is
+// first met.
+func (n *News) byOrigin(hashes []common.Hash) []originGroup {
+	var groups []originGroup
+	index := make(map[origin]int)
+	for _, h := range hashes {
+		o := n.known.originOf(h, n.self)
+		i, ok := index[o]
+		if !ok {
+			i = len(groups)
+			index[o] = i
+			groups = append(groups, originGroup{origin: o})
+		}
+		groups[i].hashes = append(groups[i].hashes, h)
+	}
+	return groups
 }

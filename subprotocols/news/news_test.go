@@ -14,7 +14,8 @@ import (
 )
 
 // Orders added at one end of a chain of three nodes reach the other end by
-// announcements alone: no sync runs.
+// pushes alone: no sync runs, nothing is announced or fetched (each node
+// knows its neighbours hold what they pushed or were pushed).
 func TestNewsCrossesAChain(t *testing.T) {
 	hosts := testnet.New(t, 3, testnet.WithoutConnecting())
 	testnet.Connect(t, hosts[0], hosts[1])
@@ -47,11 +48,11 @@ func TestNewsCrossesAChain(t *testing.T) {
 			t.Errorf("node %d ran %d syncs, want none", i, st.SyncsCompleted+st.SyncsFailed)
 		}
 	}
-	if st := nodes[1].News.Stats(); st.Announced != 300 {
-		t.Errorf("middle node: %+v, want 300 announced (to the last node only)", st)
+	if st := nodes[1].News.Stats(); st.Pushed != 300 || st.PushedIn != 300 || st.Announced != 0 {
+		t.Errorf("middle node: %+v, want 300 pushed in, 300 pushed on (to the last node only), none announced", st)
 	}
-	if st := nodes[2].News.Stats(); st.Fetched != 300 || st.Announced != 0 {
-		t.Errorf("last node: %+v, want 300 fetched and none announced (its one neighbour sent them)", st)
+	if st := nodes[2].News.Stats(); st.PushedIn != 300 || st.Pushed != 0 || st.Announced != 0 || st.Fetched != 0 {
+		t.Errorf("last node: %+v, want 300 pushed in and nothing sent (its one neighbour sent them)", st)
 	}
 	if st := nodes[1].Service.Stats(); st.OrdersNew != 300 || st.OrdersAccepted != 300 {
 		t.Errorf("middle node's Stats: new %d, accepted %d, want 300 each", st.OrdersNew, st.OrdersAccepted)
@@ -67,7 +68,7 @@ func TestNewRefuses(t *testing.T) {
 	if _, err := New(t.Context(), node.Service, hostNode, plainStore{node.Store}, nil); err == nil || !strings.Contains(err.Error(), "change feed") {
 		t.Errorf("a store without a feed: %v, want an error naming the change feed", err)
 	}
-	for _, opt := range []Option{WithBatchDelay(-1), WithRelayDelay(2 * time.Second), WithFetchTimeout(0), WithRate(0, 1), WithRate(1, 0), WithMaxFetches(0)} {
+	for _, opt := range []Option{WithBatchDelay(-1), WithLazyDelay(2 * time.Second), WithFetchTimeout(0), WithRate(0, 1), WithRate(1, 0), WithMaxFetches(0)} {
 		if _, err := New(t.Context(), node.Service, hostNode, node.Store, nil, opt); err == nil {
 			t.Error("an option out of range was taken")
 		}

@@ -7,12 +7,21 @@ import (
 
 // The defaults.
 const (
-	// DefaultBatchDelay is how long new hashes wait to be announced
+	// DefaultBatchDelay is how long new orders wait to be pushed
 	// together: a few milliseconds against a round trip of tens.
 	DefaultBatchDelay = 10 * time.Millisecond
-	// DefaultRelayDelay is how long the hashes of orders that came from a
-	// peer wait to be announced together (see WithRelayDelay).
-	DefaultRelayDelay = 150 * time.Millisecond
+	// DefaultLazyDelay is how long new hashes wait to be announced
+	// together to the neighbours not pushed to (see WithLazyDelay).
+	DefaultLazyDelay = time.Second
+	// graftWait is how long an announced order this node lacks is given
+	// to come by a push before it is fetched from the announcer, until
+	// pushes were measured (lagMeter): a push down the tree may be a few
+	// hops behind the announcer's copy.
+	graftWait = 500 * time.Millisecond
+	// cutWait is how long after fetching announced orders no push
+	// brought a node waits for their pushes before it grafts the link to
+	// the announcer (graftIfCut).
+	cutWait = 2 * time.Second
 	// DefaultFetchTimeout bounds a get, from writing it to its answer.
 	DefaultFetchTimeout = 5 * time.Second
 	// DefaultRate is the hashes a second a node announces to a peer, and
@@ -46,7 +55,7 @@ const (
 // config is a News's options, checked.
 type config struct {
 	batchDelay   time.Duration
-	relayDelay   time.Duration
+	lazyDelay    time.Duration
 	fetchTimeout time.Duration
 	rate         float64
 	burst        int
@@ -57,7 +66,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		batchDelay:   DefaultBatchDelay,
-		relayDelay:   DefaultRelayDelay,
+		lazyDelay:    DefaultLazyDelay,
 		fetchTimeout: DefaultFetchTimeout,
 		rate:         DefaultRate,
 		burst:        DefaultBurst,
@@ -69,20 +78,20 @@ func defaultConfig() config {
 // Option configures a News.
 type Option func(*config) error
 
-// WithBatchDelay sets how long the hashes of this node's own new orders
-// (those no peer is known to hold) wait to be announced together (0
-// announces each change at once).
+// WithBatchDelay sets how long new orders wait to be pushed together to
+// the eager neighbours (0 pushes each change at once).
 func WithBatchDelay(d time.Duration) Option {
 	return delayOption("batch delay", d, func(c *config) { c.batchDelay = d })
 }
 
-// WithRelayDelay sets how long the hashes of orders that came from a peer
-// (sent or announced by one) wait to be announced together (0 announces
-// each at once). They may wait longer than this node's own orders
-// (WithBatchDelay): neighbours often hold them already, and hashes that
-// share a packet cost the link far less than one packet each.
-func WithRelayDelay(d time.Duration) Option {
-	return delayOption("relay delay", d, func(c *config) { c.relayDelay = d })
+// WithLazyDelay sets how long the hashes of new orders wait to be
+// announced together to the neighbours they were not pushed to (0
+// announces each change at once). Announcements are the repair path, for
+// a push lost or a tree cut: a longer wait puts more hashes in a packet,
+// and leaves out more neighbours that meanwhile showed they hold the
+// orders; an order a push misses reaches the node that much later.
+func WithLazyDelay(d time.Duration) Option {
+	return delayOption("lazy delay", d, func(c *config) { c.lazyDelay = d })
 }
 
 // delayOption is an option that sets a batching delay of 0 to 1s, named

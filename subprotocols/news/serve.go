@@ -33,7 +33,7 @@ func (n *News) handleStream(s network.Stream) {
 	defer n.leave(p)
 	r := bufio.NewReaderSize(s, 4096)
 	for {
-		m, err := readBegun(s, r, kindAnnounce, kindGet)
+		m, err := readBegun(s, r, kindAnnounce, kindGet, kindPush, kindRelay, kindPrune, kindGraft)
 		if err != nil {
 			switch {
 			case isBroken(err):
@@ -83,11 +83,20 @@ func readBegun(s network.Stream, r *bufio.Reader, allowed ...byte) (message, err
 }
 
 // handleMessage takes one message of p's on p's stream: an announcement
-// starts fetches and has no answer; a get is answered.
+// starts fetches, a push is taken in, a prune or graft changes how this
+// node sends p new orders; none of these has an answer. A get is answered.
 func (n *News) handleMessage(p peer.ID, m message) (answer []byte) {
 	switch m.kind {
 	case kindAnnounce:
-		n.announced(p, m.hashes)
+		n.announced(p, m.origin, m.hashes)
+	case kindPush:
+		n.pushedIn(p, m.origin, m.orders, false)
+	case kindRelay:
+		n.pushedIn(p, m.origin, m.orders, true)
+	case kindPrune:
+		n.setLazy(p, m.origin, true)
+	case kindGraft:
+		n.setLazy(p, m.origin, false)
 	case kindGet:
 		return appendOrders(nil, n.serve(p, m.hashes))
 	}

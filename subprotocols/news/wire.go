@@ -14,12 +14,14 @@ import (
 )
 
 // The messages of a news stream. The peer that opened the stream sends
-// announcements and gets; the other answers each get, in order, with one
-// orders message. Each message is a kind byte, the body's length as an
-// unsigned varint, and the body.
+// pushes, announcements, gets, prunes and grafts; the other answers each
+// get, in order, with one orders message. Each message is a kind byte, the
+// body's length as an unsigned varint, and the body. The bodies of
+// announcements, pushes, relays, prunes and grafts begin with an origin
+// tag (originLen bytes): the tree they are about (origin.go).
 const (
-	// kindAnnounce: the opener holds new orders with these hashes (32
-	// bytes each, 1 to MaxAnnounce of them). No answer.
+	// kindAnnounce: the opener holds new orders of the origin with these
+	// hashes (32 bytes each, 1 to MaxAnnounce of them). No answer.
 	kindAnnounce byte = 1
 	// kindGet: the opener asks for the orders with these hashes (32 bytes
 	// each, 1 to MaxGet of them).
@@ -28,6 +30,22 @@ const (
 	// holds and serves, each as its JSON (a varint length, then the bytes),
 	// at most as many as the get named.
 	kindOrders byte = 3
+	// kindPush: the opener sends new orders unasked, along a link the
+	// receiver has not pruned from the origin's tree (the origin, then
+	// the same body as kindOrders). No answer.
+	kindPush byte = 4
+	// kindPrune: the opener got orders of the origin it held already
+	// over this link; the receiver stops pushing it that origin's orders
+	// and announces them instead. The body is the origin alone.
+	kindPrune byte = 5
+	// kindGraft: the opener had to get an order it was announced over
+	// this link; the receiver pushes it that origin's orders again. The
+	// body is the origin alone.
+	kindGraft byte = 6
+	// kindRelay: as kindPush, of orders the opener did not get by a push
+	// (it fetched them after an announcement, or a sync brought them): a
+	// duplicate of one is no cycle of eager links, and prunes nothing.
+	kindRelay byte = 7
 )
 
 // The protocol's bounds.
@@ -54,19 +72,33 @@ var (
 // message is one decoded message.
 type message struct {
 	kind   byte
+	origin origin                // announce, push, relay, prune, graft
 	hashes []common.Hash         // announce, get
-	orders []*zeroex.SignedOrder // orders
+	orders []*zeroex.SignedOrder // orders, push, relay
+}
+
+// hasOrigin reports whether messages of kind begin with an origin tag.
+func hasOrigin(kind byte) bool {
+	switch kind {
+	case kindAnnounce, kindPush, kindRelay, kindPrune, kindGraft:
+		return true
+	}
+	return false
 }
 
 // maxBody is the largest body a message of kind may have.
 func maxBody(kind byte) (int, error) {
 	switch kind {
 	case kindAnnounce:
-		return MaxAnnounce * common.HashLength, nil
+		return originLen + MaxAnnounce*common.HashLength, nil
 	case kindGet:
 		return MaxGet * common.HashLength, nil
 	case kindOrders:
 		return maxOrdersBody, nil
+	case kindPush, kindRelay:
+		return originLen + maxOrdersBody, nil
+	case kindPrune, kindGraft:
+		return originLen, nil
 	}
 	return 0, fmt.Errorf("%w: unknown kind %d", ErrBadMessage, kind)
 }
@@ -156,10 +188,23 @@ func unexpectedEOF(err error) error {
 // decodeBody decodes a message's body, held to its bounds already.
 func decodeBody(kind byte, body []byte) (message, error) {
 	m := message{kind: kind}
-	if kind == kindOrders {
+	if hasOrigin(kind) {
+		if len(body) < originLen {
+			return message{}, fmt.Errorf("%w: %d bytes, no origin", ErrBadMessage, len(body))
+		}
+		copy(m.origin[:], body)
+		body = body[originLen:]
+	}
+	switch kind {
+	case kindOrders, kindPush, kindRelay:
 		orders, err := decodeOrders(body)
 		m.orders = orders
+		if err == nil && kind != kindOrders && len(orders) == 0 {
+			err = fmt.Errorf("%w: a push of no orders", ErrBadMessage)
+		}
 		return m, err
+	case kindPrune, kindGraft:
+		return m, nil // maxBody held the body to the origin
 	}
 	if len(body) == 0 || len(body)%common.HashLength != 0 {
 		return message{}, fmt.Errorf("%w: %d bytes of hashes", ErrBadMessage, len(body))
@@ -197,10 +242,23 @@ func decodeOrders(body []byte) ([]*zeroex.SignedOrder, error) {
 	return orders, nil
 }
 
-// appendHashes appends a message of kind carrying hashes to b.
+// appendHashes appends a get of hashes to b.
 func appendHashes(b []byte, kind byte, hashes []common.Hash) []byte {
+	return appendHashesOf(b, kind, nil, hashes)
+}
+
+// appendAnnounce appends an announcement of hashes, orders of origin o,
+// to b.
+func appendAnnounce(b []byte, o origin, hashes []common.Hash) []byte {
+	return appendHashesOf(b, kindAnnounce, o[:], hashes)
+}
+
+// appendHashesOf appends a message of kind carrying prefix (an origin
+// tag, or nothing) and hashes to b.
+func appendHashesOf(b []byte, kind byte, prefix []byte, hashes []common.Hash) []byte {
 	b = append(b, kind)
-	b = binary.AppendUvarint(b, uint64(len(hashes)*common.HashLength))
+	b = binary.AppendUvarint(b, uint64(len(prefix)+len(hashes)*common.HashLength))
+	b = append(b, prefix...)
 	for i := range hashes {
 		b = append(b, hashes[i][:]...)
 	}
@@ -211,6 +269,25 @@ func appendHashes(b []byte, kind byte, hashes []common.Hash) []byte {
 // Orders larger than MaxOrderBytes are left out (no peer could take them),
 // as are those past maxOrdersBody.
 func appendOrders(b []byte, encoded [][]byte) []byte {
+	return appendOrdersOf(b, kindOrders, nil, encoded)
+}
+
+// appendPush appends a push (kindPush or kindRelay) of the encoded
+// orders, of origin o, to b, within appendOrders's bounds.
+func appendPush(b []byte, kind byte, o origin, encoded [][]byte) []byte {
+	return appendOrdersOf(b, kind, o[:], encoded)
+}
+
+// appendOriginMessage appends a prune or graft of origin o's tree to b.
+func appendOriginMessage(b []byte, kind byte, o origin) []byte {
+	b = append(b, kind, originLen)
+	return append(b, o[:]...)
+}
+
+// appendOrdersOf appends a message of kind carrying prefix (an origin
+// tag, or nothing) and the encoded orders to b, within appendOrders's
+// bounds.
+func appendOrdersOf(b []byte, kind byte, prefix []byte, encoded [][]byte) []byte {
 	size := 0
 	var kept [][]byte
 	for _, e := range encoded {
@@ -225,8 +302,9 @@ func appendOrders(b []byte, encoded [][]byte) []byte {
 	for _, e := range kept {
 		body += uvarintLen(uint64(len(e))) + len(e)
 	}
-	b = append(b, kindOrders)
-	b = binary.AppendUvarint(b, uint64(body))
+	b = append(b, kind)
+	b = binary.AppendUvarint(b, uint64(len(prefix)+body))
+	b = append(b, prefix...)
 	for _, e := range kept {
 		b = binary.AppendUvarint(b, uint64(len(e)))
 		b = append(b, e...)
