@@ -116,17 +116,30 @@ func deferIndexes(ctx context.Context, db *sql.DB) (bool, error) {
 // buildDeferredIndexes builds the indexes a bulk load dropped, if one
 // did, in one transaction that also forgets them.
 func buildDeferredIndexes(ctx context.Context, db *sql.DB) error {
+	return buildPending(ctx, db, "",
+		`SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '`+deferredIndexesTable+`')`,
+		`SELECT statement FROM `+deferredIndexesTable+` ORDER BY rowid`)
+}
+
+// buildPending runs, in one transaction that then drops the table, the
+// statements kept in deferredIndexesTable, if pending (a query of one
+// boolean) says it exists. lock, unless empty, runs first.
+func buildPending(ctx context.Context, db *sql.DB, lock, pending, statements string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	var pending bool
-	err = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '`+deferredIndexesTable+`')`).Scan(&pending)
-	if err != nil || !pending {
+	if lock != "" {
+		if _, err := tx.ExecContext(ctx, lock); err != nil {
+			return err
+		}
+	}
+	var exists bool
+	if err := tx.QueryRowContext(ctx, pending).Scan(&exists); err != nil || !exists {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT statement FROM `+deferredIndexesTable+` ORDER BY rowid`)
+	rows, err := tx.QueryContext(ctx, statements)
 	if err != nil {
 		return err
 	}

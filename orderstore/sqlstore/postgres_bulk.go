@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 )
 
 // A bulk load into an empty PostgreSQL database is SQLite's (bulk.go):
@@ -74,42 +73,7 @@ func deferPostgresIndexes(ctx context.Context, db *sql.DB) (bool, error) {
 // buildPostgresDeferredIndexes builds the indexes a bulk load dropped, if
 // one did, in one transaction that also forgets them.
 func buildPostgresDeferredIndexes(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, postgresDialect.lockSchema); err != nil {
-		return err
-	}
-	var pending bool
-	err = tx.QueryRowContext(ctx, `SELECT to_regclass('`+deferredIndexesTable+`') IS NOT NULL`).Scan(&pending)
-	if err != nil || !pending {
-		return err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT statement FROM `+deferredIndexesTable+` ORDER BY n`)
-	if err != nil {
-		return err
-	}
-	var stmts []string
-	for rows.Next() {
-		var stmt string
-		if err := rows.Scan(&stmt); err != nil {
-			rows.Close()
-			return err
-		}
-		stmts = append(stmts, stmt)
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	for _, stmt := range stmts {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("build a deferred index: %s: %w", stmt, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `DROP TABLE `+deferredIndexesTable); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return buildPending(ctx, db, postgresDialect.lockSchema,
+		`SELECT to_regclass('`+deferredIndexesTable+`') IS NOT NULL`,
+		`SELECT statement FROM `+deferredIndexesTable+` ORDER BY n`)
 }
