@@ -11,7 +11,7 @@ import (
 )
 
 // A peer that this node syncs with also sends it news: its ProviderStats
-// keep the sync's subprotocol, and count what news fetched apart. Before,
+// keep the sync's subprotocol, and count what news took in apart. Before,
 // news's fetches overwrote the subprotocol with "news".
 func TestStatsKeepTheSyncsSubprotocol(t *testing.T) {
 	hosts := testnet.New(t, 2)
@@ -24,7 +24,10 @@ func TestStatsKeepTheSyncsSubprotocol(t *testing.T) {
 	if _, err := provider.Store.AddOrders(context.Background(), orders[2:]); err != nil {
 		t.Fatal(err)
 	}
-	nodetest.WaitUntil(t, "the new order fetched by news", func() bool { return requester.news.Stats().Fetched == 1 })
+	nodetest.WaitUntil(t, "the new order taken in by news", func() bool {
+		st := requester.news.Stats()
+		return st.Fetched+st.PushedIn == 1 // pushed whole, or announced and fetched
+	})
 	nodetest.WaitUntil(t, "news's page counted", func() bool {
 		return requester.Service.Stats().Providers[hosts[0].ID()].CompanionPages == 1
 	})
