@@ -79,21 +79,9 @@ func deferIndexes(ctx context.Context, db *sql.DB) (bool, error) {
 	if err != nil || busy {
 		return false, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master
+	names, stmts, err := indexStatements(ctx, tx, `SELECT name, sql FROM sqlite_master
 		WHERE type = 'index' AND tbl_name = 'orders' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'`)
 	if err != nil {
-		return false, err
-	}
-	var names, stmts []string
-	for rows.Next() {
-		var name, stmt string
-		if err := rows.Scan(&name, &stmt); err != nil {
-			rows.Close()
-			return false, err
-		}
-		names, stmts = append(names, name), append(stmts, stmt)
-	}
-	if err := rows.Close(); err != nil {
 		return false, err
 	}
 	if len(names) == 0 {
@@ -111,6 +99,24 @@ func deferIndexes(ctx context.Context, db *sql.DB) (bool, error) {
 		}
 	}
 	return true, tx.Commit()
+}
+
+// indexStatements runs query, which lists indexes as (name, statement)
+// rows, and returns its columns.
+func indexStatements(ctx context.Context, tx *sql.Tx, query string) (names, stmts []string, err error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, stmt string
+		if err := rows.Scan(&name, &stmt); err != nil {
+			return nil, nil, err
+		}
+		names, stmts = append(names, name), append(stmts, stmt)
+	}
+	return names, stmts, rows.Err()
 }
 
 // buildDeferredIndexes builds the indexes a bulk load dropped, if one

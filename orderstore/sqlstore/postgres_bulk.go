@@ -35,22 +35,10 @@ func deferPostgresIndexes(ctx context.Context, db *sql.DB) (bool, error) {
 		return false, err
 	}
 	// The unique indexes stay: the primary key's is the only one.
-	rows, err := tx.QueryContext(ctx, `SELECT indexname, indexdef FROM pg_indexes
+	names, stmts, err := indexStatements(ctx, tx, `SELECT indexname, indexdef FROM pg_indexes
 		WHERE schemaname = current_schema() AND tablename = 'orders' AND indexdef NOT LIKE 'CREATE UNIQUE%'
 		ORDER BY indexname`)
 	if err != nil {
-		return false, err
-	}
-	var names, stmts []string
-	for rows.Next() {
-		var name, stmt string
-		if err := rows.Scan(&name, &stmt); err != nil {
-			rows.Close()
-			return false, err
-		}
-		names, stmts = append(names, name), append(stmts, stmt)
-	}
-	if err := rows.Close(); err != nil {
 		return false, err
 	}
 	if len(names) == 0 {
