@@ -49,36 +49,7 @@ func TestSQLiteBulkLoad(t *testing.T) {
 	if got := indexNames(t, path); !slices.Equal(got, []string{"orders_by_hash", "orders_by_hash_unchained"}) {
 		t.Fatalf("during the load: indexes %v, want only the unique ones", got)
 	}
-	orders := storetest.Orders(0, 300)
-	if n, err := s.AddOrders(ctx, orders[:200]); err != nil || n != 200 {
-		t.Fatalf("AddOrders: %d, %v", n, err)
-	}
-	if n, err := s.AddOrders(ctx, orders[100:]); err != nil || n != 100 {
-		t.Fatalf("AddOrders with 100 stored: %d new, %v; want 100", n, err)
-	}
-	for i := 0; i < 2; i++ {
-		if err := end(ctx); err != nil {
-			t.Fatalf("end %d: %v", i, err)
-		}
-	}
-	if got := indexNames(t, path); !slices.Equal(got, all) {
-		t.Fatalf("after the load: indexes %v, want %v", got, all)
-	}
-	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
-		t.Fatalf("after the load: %d orders, want %d", len(got), len(want))
-	}
-
-	// Not empty now: another load changes nothing.
-	end, err = s.StartBulkLoad(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := indexNames(t, path); !slices.Equal(got, all) {
-		t.Fatalf("a load into a store that holds orders dropped indexes: %v", got)
-	}
-	if err := end(ctx); err != nil {
-		t.Fatal(err)
-	}
+	checkBulkLoad(t, s, end, func() []string { return indexNames(t, path) }, all)
 	checkIntegrity(t, path)
 }
 
@@ -111,4 +82,43 @@ func TestSQLiteBulkLoadInterrupted(t *testing.T) {
 		t.Fatalf("reopened: %d orders, want %d", len(got), len(want))
 	}
 	checkIntegrity(t, path)
+}
+
+// checkBulkLoad adds 300 orders to s in two overlapping calls during the
+// load that end closes, ends it twice (the second time is a no-op), and
+// checks that the indexes are all back and every order is held; then that
+// a load into the store, no longer empty, drops nothing.
+func checkBulkLoad(t *testing.T, s *sqlstore.Store, end func(context.Context) error, indexes func() []string, all []string) {
+	t.Helper()
+	ctx := context.Background()
+	orders := storetest.Orders(0, 300)
+	if n, err := s.AddOrders(ctx, orders[:200]); err != nil || n != 200 {
+		t.Fatalf("AddOrders: %d, %v", n, err)
+	}
+	if n, err := s.AddOrders(ctx, orders[100:]); err != nil || n != 100 {
+		t.Fatalf("AddOrders with 100 stored: %d new, %v; want 100", n, err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := end(ctx); err != nil {
+			t.Fatalf("end %d: %v", i, err)
+		}
+	}
+	if got := indexes(); !slices.Equal(got, all) {
+		t.Fatalf("after the load: indexes %v, want %v", got, all)
+	}
+	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
+		t.Fatalf("after the load: %d orders, want %d", len(got), len(want))
+	}
+
+	// Not empty now: another load changes nothing.
+	end, err := s.StartBulkLoad(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(); !slices.Equal(got, all) {
+		t.Fatalf("a load into a store that holds orders dropped indexes: %v", got)
+	}
+	if err := end(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -57,36 +57,7 @@ func TestPostgresBulkLoad(t *testing.T) {
 	if _, err := other.StartBulkLoad(ctx); err != nil {
 		t.Fatal(err)
 	}
-	orders := storetest.Orders(0, 300)
-	if n, err := s.AddOrders(ctx, orders[:200]); err != nil || n != 200 {
-		t.Fatalf("AddOrders: %d, %v", n, err)
-	}
-	if n, err := s.AddOrders(ctx, orders[100:]); err != nil || n != 100 {
-		t.Fatalf("AddOrders with 100 stored: %d new, %v; want 100", n, err)
-	}
-	for i := 0; i < 2; i++ {
-		if err := end(ctx); err != nil {
-			t.Fatalf("end %d: %v", i, err)
-		}
-	}
-	if got := postgresIndexNames(t, url); !slices.Equal(got, all) {
-		t.Fatalf("after the load: indexes %v, want %v", got, all)
-	}
-	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
-		t.Fatalf("after the load: %d orders, want %d", len(got), len(want))
-	}
-
-	// Not empty now: another load changes nothing.
-	end, err = s.StartBulkLoad(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := postgresIndexNames(t, url); !slices.Equal(got, all) {
-		t.Fatalf("a load into a store that holds orders dropped indexes: %v", got)
-	}
-	if err := end(ctx); err != nil {
-		t.Fatal(err)
-	}
+	checkBulkLoad(t, s, end, func() []string { return postgresIndexNames(t, url) }, all)
 }
 
 // A process that stops mid-load (here: closes without ending it, which
