@@ -148,7 +148,8 @@ func (n *News) pushedIn(p peer.ID, o origin, orders []*zeroex.SignedOrder, relay
 
 // cycle reports whether p's push of hashes, of origin o, which this node
 // holds, shows a cycle of eager links in o's tree: one of them came first
-// by the push of a peer that is still eager in o's tree. When each came
+// by the push of a peer that is still eager in o's tree (or by p's own
+// push: p pushes it again, which an honest peer never does). When each came
 // first over a link pruned since (by this node, or by the peer), p's link
 // may be the only one left that joins this node to the tree, and pruning
 // it too would cut the tree (as happens when pushes lag, under load, and
@@ -158,7 +159,7 @@ func (n *News) cycle(p peer.ID, o origin, hashes []common.Hash) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, q := range first {
-		if q != p && !n.lazy.is(o, q) {
+		if q == p || !n.lazy.is(o, q) {
 			return true
 		}
 	}
