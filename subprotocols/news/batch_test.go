@@ -7,6 +7,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ordersync/ordersync/testing/nodetest"
+	"github.com/ordersync/ordersync/testing/testnet"
 )
 
 // A batch gives its hashes back at once when it is full or has no delay,
@@ -85,5 +88,36 @@ func TestLagMeterWait(t *testing.T) {
 	m.add(time.Hour)
 	if got := m.wait(); got != maxGraftWait {
 		t.Errorf("after an hour's lag: wait %v, want the bound %v", got, maxGraftWait)
+	}
+}
+
+// Hashes held on a link leave with its next write, less those the peer
+// showed it holds meanwhile; unless a write takes them, they leave alone
+// when their hold ends.
+func TestHeldAnnouncementsLeaveWithAWrite(t *testing.T) {
+	n := startNews(t, testnet.NewHost(t), nil, nil).News
+	p := peer.ID("neighbour")
+	l := &link{n: n, peer: p, out: make(chan []byte, maxQueued)}
+	hashes := hashesOf(t, nodetest.Orders(3))
+	if !l.hold(hashes[:2], time.Hour) || len(l.out) != 0 {
+		t.Fatal("held hashes were not held")
+	}
+	n.handleMessage(p, message{kind: kindAnnounce, origin: originOf("origin"), hashes: hashes[:1]})
+	if got, want := l.takeHeld(), appendAnnounce(nil, n.self, hashes[1:2]); !bytes.Equal(got, want) {
+		t.Errorf("the write took %x, want %x (the hashes the peer did not announce)", got, want)
+	}
+	if l.takeHeld() != nil {
+		t.Error("held hashes left twice")
+	}
+	if !l.hold(hashes[2:], time.Millisecond) {
+		t.Fatal("the hold failed")
+	}
+	select {
+	case got := <-l.out:
+		if !bytes.Equal(got, appendAnnounce(nil, n.self, hashes[2:])) {
+			t.Errorf("the hold's end sent %x", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("held hashes never left alone")
 	}
 }

@@ -10,7 +10,8 @@
 // node's API, the node's own code), are pushed whole, a few milliseconds
 // later, to the neighbours the node holds as eager, and their hashes are
 // announced, batched for longer, to the others (the lazy ones), leaving
-// out every neighbour known to hold them. A node pushed an order it holds
+// out every neighbour known to hold them; an announcement leaves with the
+// next push or get to that neighbour, if one comes soon. A node pushed an order it holds
 // already prunes that link (both ends make it lazy), so that the eager
 // links thin out to a tree that carries each order to each node once; a
 // node announced an order no push brings in time fetches it from the

@@ -1,6 +1,7 @@
 package news
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,8 @@ type knownEntry struct {
 	next     int  // the slot to overwrite next
 	rejected bool // its order failed this node's checks
 	pushed   bool // its order came to this node by a push
+	// pushedBy is the peer whose push brought its order first.
+	pushedBy peer.ID
 	// origin is the node its order entered the network at, as the first
 	// peer to push or announce it said (zero until one did).
 	origin    origin
@@ -134,28 +137,30 @@ func (t *knownTable) notRejected(hashes []common.Hash) []common.Hash {
 	return out
 }
 
-// byPush remembers that the orders of hashes came to this node by a push:
-// a push of one of them after that is a duplicate along the tree.
-func (t *knownTable) byPush(hashes []common.Hash) {
+// byPush remembers that the orders of hashes came to this node by p's
+// push: a push of one of them after that is a duplicate along the tree.
+func (t *knownTable) byPush(p peer.ID, hashes []common.Hash) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, h := range hashes {
-		if e := t.entry(h); !e.rejected {
-			e.pushed = true
+		if e := t.entry(h); !e.rejected && !e.pushed {
+			e.pushed, e.pushedBy = true, p
 		}
 	}
 }
 
-// anyByPush reports whether one of hashes came to this node by a push.
-func (t *knownTable) anyByPush(hashes []common.Hash) bool {
+// pushers returns the peers whose pushes brought the orders of hashes
+// first, for those that came to this node by a push.
+func (t *knownTable) pushers(hashes []common.Hash) []peer.ID {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var out []peer.ID
 	for _, h := range hashes {
-		if e, ok := t.byHash[h]; ok && e.pushed {
-			return true
+		if e, ok := t.byHash[h]; ok && e.pushed && !slices.Contains(out, e.pushedBy) {
+			out = append(out, e.pushedBy)
 		}
 	}
-	return false
+	return out
 }
 
 // announcedAt remembers when the hashes, which this node lacks, were first

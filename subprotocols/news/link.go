@@ -37,9 +37,13 @@ type link struct {
 
 	mu      sync.Mutex
 	pending []*getCall // gets written or queued, awaiting their answers
-	err     error      // why the link closed; nil while it runs
-	stream  network.Stream
-	done    chan struct{} // closed with the link
+	// held is hashes to announce with the link's next write, or alone
+	// when heldTimer fires (hold).
+	held      []common.Hash
+	heldTimer *time.Timer
+	err       error // why the link closed; nil while it runs
+	stream    network.Stream
+	done      chan struct{} // closed with the link
 }
 
 // getCall is one get waiting for its answer.
@@ -95,6 +99,64 @@ func (l *link) queueLocked(msg []byte) bool {
 	default:
 		return false
 	}
+}
+
+// hold keeps hashes, new orders to announce, to leave with whatever the
+// link writes next, or alone after wait: an announcement is repair, not
+// the fast path, and in the same write as a push it costs the link no
+// packet of its own (no headers, no ACK). Which of them the peer is told
+// is decided when they leave: those it announced or pushed to this node
+// meanwhile are left out. false when the link is closed.
+func (l *link) hold(hashes []common.Hash, wait time.Duration) bool {
+	l.mu.Lock()
+	if l.err != nil {
+		l.mu.Unlock()
+		return false
+	}
+	l.held = append(l.held, hashes...)
+	switch {
+	case wait <= 0 || len(l.held) >= maxHeld:
+		held := l.takeHeldLocked()
+		l.mu.Unlock()
+		msg := l.n.announcement(l.peer, held)
+		return len(msg) == 0 || l.send(msg)
+	case len(l.held) == len(hashes):
+		l.heldTimer = time.AfterFunc(wait, l.flushHeld)
+	}
+	l.mu.Unlock()
+	return true
+}
+
+// maxHeld bounds the hashes held on a link.
+const maxHeld = MaxAnnounce
+
+// flushHeld sends the held hashes' announcement alone: no write came to
+// take them within their wait.
+func (l *link) flushHeld() {
+	l.mu.Lock()
+	held := l.takeHeldLocked()
+	l.mu.Unlock()
+	if msg := l.n.announcement(l.peer, held); len(msg) > 0 {
+		l.send(msg)
+	}
+}
+
+// takeHeld returns the announcement of the held hashes, which leaves with
+// the write under way.
+func (l *link) takeHeld() []byte {
+	l.mu.Lock()
+	held := l.takeHeldLocked()
+	l.mu.Unlock()
+	return l.n.announcement(l.peer, held)
+}
+
+func (l *link) takeHeldLocked() []common.Hash {
+	held := l.held
+	l.held = nil
+	if l.heldTimer != nil {
+		l.heldTimer.Stop()
+	}
+	return held
 }
 
 // get asks the peer for the orders of hashes (at most MaxGet) and waits
@@ -165,7 +227,7 @@ func (l *link) run() {
 	for {
 		select {
 		case msg := <-l.out:
-			msg = l.drain(msg)
+			msg = append(l.drain(msg), l.takeHeld()...)
 			_ = s.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if _, err := s.Write(msg); err != nil {
 				l.close(fmt.Errorf("news: writing to %s: %w", l.peer, err))

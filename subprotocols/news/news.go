@@ -398,21 +398,28 @@ func (n *News) announce(hashes []common.Hash) {
 		if p == n.node.ID() {
 			continue
 		}
-		tell := n.allowOut(p, n.known.unknownTo(p, hashes))
-		if len(tell) == 0 {
-			continue
-		}
-		n.known.add(p, tell)
-		var msg []byte
-		for _, g := range n.byOrigin(tell) {
-			msg = appendAnnounce(msg, g.origin, g.hashes)
-		}
-		if n.link(p).send(msg) {
-			n.counter.announced.Add(int64(len(tell)))
-		} else {
+		tell := n.known.unknownTo(p, hashes)
+		if len(tell) > 0 && !n.link(p).hold(tell, n.cfg.lazyHold) {
 			n.counter.dropped.Add(int64(len(tell)))
 		}
 	}
+}
+
+// announcement returns the message that announces to p those of hashes
+// it is not known to hold, within its budget (nil: none), and remembers
+// them as known to p.
+func (n *News) announcement(p peer.ID, hashes []common.Hash) []byte {
+	tell := n.allowOut(p, n.known.unknownTo(p, hashes))
+	if len(tell) == 0 {
+		return nil
+	}
+	n.known.add(p, tell)
+	var msg []byte
+	for _, g := range n.byOrigin(tell) {
+		msg = appendAnnounce(msg, g.origin, g.hashes)
+	}
+	n.counter.announced.Add(int64(len(tell)))
+	return msg
 }
 
 // originGroup is hashes of one origin.

@@ -13,6 +13,10 @@ const (
 	// DefaultLazyDelay is how long new hashes wait to be announced
 	// together to the neighbours not pushed to (see WithLazyDelay).
 	DefaultLazyDelay = time.Second
+	// DefaultLazyHold is how long more announcements that are due wait
+	// to leave with a push or get to the same neighbour (see
+	// WithLazyHold).
+	DefaultLazyHold = 600 * time.Millisecond
 	// graftWait is how long an announced order this node lacks is given
 	// to come by a push before it is fetched from the announcer, until
 	// pushes were measured (lagMeter): a push down the tree may be a few
@@ -56,6 +60,7 @@ const (
 type config struct {
 	batchDelay   time.Duration
 	lazyDelay    time.Duration
+	lazyHold     time.Duration
 	fetchTimeout time.Duration
 	rate         float64
 	burst        int
@@ -67,6 +72,7 @@ func defaultConfig() config {
 	return config{
 		batchDelay:   DefaultBatchDelay,
 		lazyDelay:    DefaultLazyDelay,
+		lazyHold:     DefaultLazyHold,
 		fetchTimeout: DefaultFetchTimeout,
 		rate:         DefaultRate,
 		burst:        DefaultBurst,
@@ -92,6 +98,17 @@ func WithBatchDelay(d time.Duration) Option {
 // orders; an order a push misses reaches the node that much later.
 func WithLazyDelay(d time.Duration) Option {
 	return delayOption("lazy delay", d, func(c *config) { c.lazyDelay = d })
+}
+
+// WithLazyHold sets how long more announcements that are due (after the
+// lazy delay) wait for a push or a get to the same neighbour, to leave in
+// its write (0 sends them at once, alone). In the same write as other
+// messages an announcement costs the link no packet of its own, no
+// headers and no acknowledgement; and the neighbours that meanwhile
+// pushed or announced the orders are left out of it, so that fewer
+// hashes cross and fewer orders are fetched that a push was bringing.
+func WithLazyHold(d time.Duration) Option {
+	return delayOption("lazy hold", d, func(c *config) { c.lazyHold = d })
 }
 
 // delayOption is an option that sets a batching delay of 0 to 1s, named

@@ -133,7 +133,7 @@ func (n *News) pushedIn(p peer.ID, o origin, orders []*zeroex.SignedOrder, relay
 	mine, busy := n.claim(n.lacking(n.known.notRejected(hashes)))
 	n.takePushed(p, mine, orders, malformed, relay)
 	n.counter.duplicates.Add(int64(len(hashes) - len(mine)))
-	if !relay && len(mine) == 0 && (n.known.anyByPush(hashes) || n.takingPushed(busy)) {
+	if !relay && len(mine) == 0 && (n.cycle(p, o, hashes) || n.takingPushed(busy)) {
 		n.prune(p, o)
 	}
 	if len(busy) == 0 {
@@ -144,6 +144,26 @@ func (n *News) pushedIn(p peer.ID, o origin, orders []*zeroex.SignedOrder, relay
 		mine, _ := n.claim(want)
 		n.takePushed(p, mine, waiting, nil, relay)
 	})
+}
+
+// cycle reports whether p's push of hashes, of origin o, which this node
+// holds, shows a cycle of eager links in o's tree: one of them came first
+// by the push of a peer that is still eager in o's tree (or by p's own
+// push: p pushes it again, which an honest peer never does). When each came
+// first over a link pruned since (by this node, or by the peer), p's link
+// may be the only one left that joins this node to the tree, and pruning
+// it too would cut the tree (as happens when pushes lag, under load, and
+// the prunes of several orders in flight cross).
+func (n *News) cycle(p peer.ID, o origin, hashes []common.Hash) bool {
+	first := n.known.pushers(hashes)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, q := range first {
+		if q == p || !n.lazy.is(o, q) {
+			return true
+		}
+	}
+	return false
 }
 
 // ordersOf returns those of orders whose hashes are in hashes.
@@ -179,7 +199,7 @@ func (n *News) takePushed(p peer.ID, mine []common.Hash, orders, malformed []*ze
 	if err == nil {
 		n.known.reject(acc.Rejected)
 		if !relay {
-			n.known.byPush(mine)
+			n.known.byPush(p, mine)
 		}
 	}
 }

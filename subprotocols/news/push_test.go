@@ -62,3 +62,33 @@ func TestPrunesOfManyOriginsAreBounded(t *testing.T) {
 		t.Error("the oldest origin was kept or the newest forgotten")
 	}
 }
+
+// A duplicate push of an order whose first push came over a link pruned
+// since does not prune the pusher: that link may be the node's last one to
+// the origin's tree. A duplicate of an order whose first pusher is still
+// eager does.
+func TestDuplicateKeepsLastEagerLink(t *testing.T) {
+	n := startNews(t, testnet.NewHost(t), nil, nil).News
+	orders := nodetest.Orders(2)
+	first, pusher := peer.ID("first"), peer.ID("pusher")
+	o := originOf("origin")
+	isLazy := func(p peer.ID) bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.lazy.is(o, p)
+	}
+	n.handleMessage(first, message{kind: kindPush, origin: o, orders: orders[:1]})
+	n.handleMessage(pusher, message{kind: kindPrune, origin: o})
+	n.handleMessage(first, message{kind: kindPush, origin: o, orders: orders[1:]})
+	n.handleMessage(first, message{kind: kindPrune, origin: o}) // first's link is pruned now
+	n.handleMessage(pusher, message{kind: kindGraft, origin: o})
+	n.handleMessage(pusher, message{kind: kindPush, origin: o, orders: orders[1:]})
+	if isLazy(pusher) {
+		t.Error("a duplicate of an order first pushed over a pruned link pruned the pusher")
+	}
+	n.handleMessage(first, message{kind: kindGraft, origin: o})
+	n.handleMessage(pusher, message{kind: kindPush, origin: o, orders: orders[:1]})
+	if !isLazy(pusher) {
+		t.Error("a duplicate of an order whose first pusher is eager did not prune the pusher")
+	}
+}
