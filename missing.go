@@ -29,6 +29,7 @@ type missingView struct {
 	mu       sync.Mutex
 	fetching map[common.Hash]*fetchClaim
 	syncs    map[peer.ID]*Claims
+	synced   syncedWatchers // told of the orders syncs are about to store
 }
 
 // Claims are one fetch's claims in the Service's view of the orders being

@@ -6,8 +6,8 @@
 // catches whatever news missed.
 //
 // A News subscribes to its store's change feed (orderstore.Subscriber).
-// The orders the store did not hold, whoever added them (a sync, the
-// node's API, the node's own code), are pushed whole, a few milliseconds
+// The orders the store did not hold, added by the node's API or its own
+// code (not by a sync: the syncs carry those), are pushed whole, a few milliseconds
 // later, to the neighbours the node holds as eager, and their hashes are
 // announced, batched for longer, to the others (the lazy ones), leaving
 // out every neighbour known to hold them; an announcement leaves with the
@@ -16,8 +16,8 @@
 // links thin out to a tree that carries each order to each node once; a
 // node announced an order no push brings in time fetches it from the
 // announcer, and grafts that link (both ends make it eager again) if no
-// push of it comes at all. Orders a node got off the tree (fetched, or
-// from a sync) go on as relays, whose duplicates prune nothing. These are
+// push of it comes at all. Orders a node got off the tree (fetched after
+// an announcement) go on as relays, whose duplicates prune nothing. These are
 // epidemic broadcast trees (Plumtree), one tree per origin (the node where
 // an order entered the network, named in every push, announcement, prune
 // and graft), so that one origin's duplicates cannot cut another's tree.

@@ -69,6 +69,10 @@ type Stats struct {
 	// Grafted is how many grafts this node sent: announced orders no push
 	// brought in time, after which the peer pushes again.
 	Grafted int64
+	// Synced is how many of the store's new orders a sync brought: they
+	// are neither pushed nor announced, since the provider holds them and
+	// the neighbours' own syncs carry them.
+	Synced int64
 	// Missed is how many changes the store's feed dropped for this News
 	// (its buffer was full); the periodic syncs catch them.
 	Missed int64
@@ -88,6 +92,8 @@ type News struct {
 	sub        *orderstore.Subscription
 	added      bulkMeter // the store's new orders, for telling bulk
 	lag        lagMeter  // how far pushes run behind announcements
+	synced     syncedTable
+	stopSynced func() // ends the Service's calls to synced.note
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -103,7 +109,7 @@ type News struct {
 	closed  bool
 	counter struct {
 		announced, received, fetched, served, dropped, timeouts, bulk atomic.Int64
-		pushed, pushedIn, duplicates, pruned, grafted                 atomic.Int64
+		pushed, pushedIn, duplicates, pruned, grafted, synced         atomic.Int64
 	}
 }
 
@@ -145,7 +151,7 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 		validation: service.Validation(),
 		claims:     service.Validation().NewClaims(),
 		tracer:     service.MetricsTracer(),
-		pager:      paging.NewPager(store, filter, paging.WithPeerScorer(node)),
+		pager:      paging.NewPager(store, filter, paging.WithPeerScorer(node), paging.AsCompanion()),
 		cfg:        cfg,
 		known:      newKnownTable(knownCapacity),
 		sub:        feed.Subscribe(orderstore.DefaultFeedBuffer),
@@ -159,6 +165,7 @@ func New(ctx context.Context, service *ordersync.Service, node ordersync.Node, s
 	n.added.limit = cfg.bulkRate
 	n.pager.ReportMetricsTo(n.tracer)
 	n.pager.UseValidation(n.validation)
+	n.stopSynced = n.validation.OnSynced(n.synced.note)
 	n.ctx, n.cancel = context.WithCancel(ctx)
 	node.SetStreamHandler(ID, n.handleStream)
 	n.wg.Add(1)
@@ -184,6 +191,7 @@ func (n *News) Close() error {
 	n.links = map[peer.ID]*link{}
 	n.mu.Unlock()
 	n.cancel()
+	n.stopSynced()
 	n.sub.Close()
 	for _, l := range links {
 		l.close(errClosed)
@@ -209,6 +217,7 @@ func (n *News) Stats() Stats {
 		Duplicates: n.counter.duplicates.Load(),
 		Pruned:     n.counter.pruned.Load(),
 		Grafted:    n.counter.grafted.Load(),
+		Synced:     n.counter.synced.Load(),
 		Missed:     int64(n.sub.Missed()),
 	}
 }
@@ -272,6 +281,10 @@ func (n *News) announceLoop() {
 			n.added.add(time.Now(), 1)
 			if expiry.Expired(c.Order) {
 				continue
+			}
+			if _, synced := n.synced.take(c.Hash); synced {
+				n.counter.synced.Add(1)
+				continue // the syncs carry it: see synced.go
 			}
 			if full := lazy.add(c.Hash); full != nil {
 				n.announce(full)

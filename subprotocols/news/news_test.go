@@ -126,3 +126,43 @@ func TestBulkIsLeftToSyncs(t *testing.T) {
 		t.Errorf("the neighbour fetched %d, want none", b.Store.Len())
 	}
 }
+
+// Orders a sync brings are the provider's, and most likely being synced by
+// the node's other neighbours too: the Service tells the News which orders
+// a sync stored, and the News neither pushes nor announces them. Before
+// the hook, the middle node pushed all 300 whole to its other neighbour as
+// its own new orders.
+func TestSyncedOrdersAreNotPushed(t *testing.T) {
+	hosts := testnet.New(t, 3, testnet.WithoutConnecting())
+	testnet.Connect(t, hosts[0], hosts[1])
+	testnet.Connect(t, hosts[1], hosts[2])
+	orders := nodetest.Orders(300)
+	provider := startNews(t, hosts[0], orders, nil)
+	middle := startNews(t, hosts[1], nil, nil, WithFetchTimeout(time.Minute))
+	last := startNews(t, hosts[2], nil, nil, WithFetchTimeout(time.Minute))
+	if err := middle.Service.SyncPeer(t.Context(), hosts[0].ID()); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.SameOrders(t, middle.Store, orders)
+	// Orders of the middle node's own after the sync's: they are pushed,
+	// and reach the last node after the synced ones went through the feed.
+	own := nodetest.Orders(310)[300:]
+	sub := last.Store.Subscribe(0)
+	defer sub.Close()
+	if _, err := middle.Store.AddOrders(context.Background(), own); err != nil {
+		t.Fatal(err)
+	}
+	waitHolds(t, last.Store, sub, hashesOf(t, own)...)
+	if st := middle.News.Stats(); st.Synced != 300 || st.Pushed != 20 || st.Announced != 0 {
+		t.Errorf("middle node: %+v, want 300 synced, its own 10 pushed to each neighbour, nothing announced", st)
+	}
+	if st := last.News.Stats(); st.PushedIn != 10 || st.Received != 0 {
+		t.Errorf("last node: %+v, want only the middle node's own 10 pushed in", st)
+	}
+	if st := provider.News.Stats(); st.Synced != 0 || st.PushedIn > 10 {
+		t.Errorf("provider: %+v, want nothing synced, at most the middle node's own 10 pushed in", st)
+	}
+	if last.Store.Len() != 10 {
+		t.Errorf("last node holds %d orders, want the 10 pushed", last.Store.Len())
+	}
+}

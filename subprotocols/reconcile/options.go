@@ -153,7 +153,9 @@ func WithMaxRounds(n int) Option {
 // a store without an index, and a page it serves, read at most orders
 // stored orders (default DefaultMaxScan) for at most d (default
 // DefaultMaxScanTime), both positive; past either, a snapshot gives way to
-// paging and a page ends where its scan stopped. A scan with a costly
+// paging and a page ends where its scan stopped. (Reading the hashes of a
+// snapshot taken from the store's index runs no filter: only the order
+// count bounds it.) A scan with a costly
 // filter first takes one of the process's scan slots, shared with every
 // pagination subprotocol, and waits at most d for it.
 func WithMaxScan(orders int, d time.Duration) Option {

@@ -189,7 +189,13 @@ func (sn *snapshot) readHashes(ctx context.Context, s *Subprotocol) error {
 		sn.bad = true
 		return nil
 	}
-	hashes, err := s.scanHashes(ctx, nil, sn.class)
+	// No filter runs on these orders (the class is the index's): the scan
+	// costs a read per order, and is bounded by the order count alone.
+	// Under a time bound, a provider busy on a loaded machine ran out of
+	// time here and paged its whole book instead, which reads every order
+	// too and sends each one, mostly copies of what the requester's other
+	// syncs were fetching.
+	hashes, err := s.scan(ctx, nil, sn.class, s.cfg.maxScan, ownScanTime)
 	if err != nil {
 		return err
 	}

@@ -127,6 +127,9 @@ func accepted(verdicts []ordersync.Verdict) bool {
 // heldBefore of orders were in the store already: when the others were all
 // new, nothing was refused and nothing needs looking up.
 func (p *Pager) keep(ctx context.Context, provider peer.ID, orders []*zeroex.SignedOrder, heldBefore int, k kept) (kept, error) {
+	if !p.cfg.companion {
+		p.validationOf().Synced(provider, orders)
+	}
 	added, err := p.store.AddOrders(ctx, orders)
 	if err != nil {
 		return k, storeError(len(orders), provider, err)

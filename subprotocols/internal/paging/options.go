@@ -42,6 +42,7 @@ type config struct {
 	now         func() time.Time // the scan budget's clock; tests step it
 	scorer      PeerScorer
 	onAccepted  func(provider peer.ID, orders []*zeroex.SignedOrder)
+	companion   bool // a companion protocol's fetches: not a sync's (AsCompanion)
 	scanSet     bool // WithMaxScan was given
 }
 
@@ -154,6 +155,16 @@ func WithPeerScorer(s PeerScorer) Option {
 func WithOnAccepted(fn func(provider peer.ID, orders []*zeroex.SignedOrder)) Option {
 	return func(c *config) error {
 		c.onAccepted = fn
+		return nil
+	}
+}
+
+// AsCompanion marks the Pager's fetches as a companion protocol's (news's),
+// not a sync's: the orders it stores are not reported to the Validation's
+// OnSynced watchers.
+func AsCompanion() Option {
+	return func(c *config) error {
+		c.companion = true
 		return nil
 	}
 }
