@@ -65,6 +65,11 @@ func FuzzSignedOrderJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted order does not encode: %v\n%q", err, data)
 		}
+		// The decoder keeps what arrived only when it is exactly the
+		// order's encoding.
+		if kept := prefix.cachedJSON(); kept != nil && !bytes.Equal(kept, prefix.appendSigned(nil)) {
+			t.Fatalf("decoder kept %q, the order encodes to %q", kept, prefix.appendSigned(nil))
+		}
 		var again SignedOrder
 		if err := again.UnmarshalJSON(canonical); err != nil {
 			t.Fatalf("canonical form does not decode: %v\n%s", err, canonical)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -119,6 +120,7 @@ func (s *SignedOrder) unmarshalJSON(data []byte, generalOnly bool) error {
 	if d.Pos != len(d.Data) {
 		return d.syntaxError("unexpected data after the order")
 	}
+	d.keepCanonical(&out)
 	*s = out
 	return nil
 }
@@ -144,6 +146,7 @@ func (s *SignedOrder) unmarshalJSONPrefix(data []byte) (int, error) {
 	if err := d.decodeOrder(&out); err != nil {
 		return 0, err
 	}
+	d.keepCanonical(&out)
 	*s = out
 	return d.Pos, nil
 }
@@ -160,6 +163,39 @@ type decoder struct {
 	hexes [numByteFields][]byte // digits, aliasing data (or an unescaped copy)
 
 	generalOnly bool // see unmarshalJSON
+
+	// start is where the order's object begins. notCanonical is set when
+	// a token is not as MarshalJSON writes it (a field out of wire order,
+	// an uppercase hex digit, a leading zero, an escape); valueBytes
+	// counts the bytes of the fields' values, so that finish can tell
+	// whitespace from the object's length alone.
+	start        int
+	notCanonical bool
+	valueBytes   int
+}
+
+// canonicalFixedBytes is the length of a signed order's encoding without
+// its values: the braces, the commas, and each field's quoted name and
+// colon.
+var canonicalFixedBytes = func() int {
+	n := 2 + numFields - 1
+	for _, name := range fieldNames {
+		n += len(name) + 3
+	}
+	return n
+}()
+
+// keepCanonical caches on s (as its JSON encoding) a copy of the object the
+// decoder has just read, when that object is byte for byte what MarshalJSON
+// would write for s: a store or a responder then writes the bytes that
+// arrived instead of encoding the order again. The copy is exactly as long
+// as the object, and nothing else of the input is kept.
+func (d *decoder) keepCanonical(s *SignedOrder) {
+	if d.notCanonical || d.generalOnly || d.Pos-d.start != canonicalFixedBytes+d.valueBytes {
+		return
+	}
+	buf := append(make([]byte, 0, d.Pos-d.start), d.Data[d.start:d.Pos]...)
+	s.json = unsafe.Pointer(&buf)
 }
 
 // uint256 is a number as the decoder reads it, least significant word first.
@@ -174,6 +210,7 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 	if d.Peek() != '{' {
 		return fmt.Errorf("zeroex: signed order: want a JSON object, got %s", d.kindHere())
 	}
+	d.start = d.Pos
 	d.Pos++
 
 	var seen uint32
@@ -190,6 +227,7 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 			// Peers write the fields in wire order: expect the one after
 			// the last, and read and look up the name only if it is not.
 			if f++; !d.knownKey(f) {
+				d.notCanonical = true
 				key, err := d.readString("")
 				if err != nil {
 					return err
@@ -208,9 +246,11 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 			}
 			d.Pos++
 			d.SkipSpace()
+			valueStart := d.Pos
 			if err := d.decodeField(f, s); err != nil {
 				return err
 			}
+			d.valueBytes += d.Pos - valueStart
 			d.SkipSpace()
 			c := d.Peek()
 			d.Pos++
@@ -428,11 +468,16 @@ func (d *decoder) quotedHex() ([]byte, bool) {
 		return nil, false
 	}
 	i := p + 2
+	var cases byte
 	for i < len(data) && hexValue[data[i]] != badHex {
+		cases |= hexCase[data[i]]
 		i++
 	}
 	if i == len(data) || data[i] != '"' || (i-p)%2 != 0 {
 		return nil, false
+	}
+	if cases&caseUpper != 0 {
+		d.notCanonical = true // MarshalJSON writes lowercase hex
 	}
 	d.Pos = i + 1
 	return data[p+2 : i], true
@@ -521,6 +566,7 @@ func (d *decoder) hexBytes(name string) ([]byte, error) {
 	if digits, ok := d.quotedHex(); ok {
 		return digits, nil
 	}
+	d.notCanonical = true
 	v, err := d.stringValue(name)
 	if err != nil {
 		return nil, err
@@ -537,6 +583,7 @@ func (d *decoder) address(name string) (common.Address, error) {
 	if ok {
 		v = d.Data[start+1 : d.Pos-1]
 	} else {
+		d.notCanonical = true
 		var err error
 		if v, err = d.stringValue(name); err != nil {
 			return a, err
@@ -636,8 +683,12 @@ func decodeHex(out, digits []byte) (upper, lower bool) {
 // decimalString reads a string of decimal digits that fits a uint256.
 func (d *decoder) decimalString(name string) (uint256, error) {
 	if digits, ok := d.quotedDigits(); ok {
+		if len(digits) > 1 && digits[0] == '0' {
+			d.notCanonical = true // MarshalJSON writes no leading zeros
+		}
 		return parseUint256(name, digits)
 	}
+	d.notCanonical = true
 	v, err := d.stringValue(name)
 	if err != nil {
 		return uint256{}, err
