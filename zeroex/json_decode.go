@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/internal/jsonlex"
+	"github.com/ordersync/ordersync/internal/orderjson"
 	"github.com/ordersync/ordersync/internal/orderprefix"
 )
 
@@ -130,6 +131,9 @@ func (s *SignedOrder) unmarshalJSON(data []byte, generalOnly bool) error {
 func init() {
 	orderprefix.Decode = func(order any, data []byte) (int, error) {
 		return order.(*SignedOrder).unmarshalJSONPrefix(data)
+	}
+	orderjson.Cached = func(order any) []byte {
+		return order.(*SignedOrder).cachedJSON()
 	}
 }
 
