@@ -171,7 +171,7 @@ type decoder struct {
 	// start is where the order's object begins. notCanonical is set when
 	// a token is not as MarshalJSON writes it (a field out of wire order,
 	// an uppercase hex digit, a leading zero, an escape); valueBytes
-	// counts the bytes of the fields' values, so that finish can tell
+	// counts the bytes of the fields' values, so that keepCanonical can tell
 	// whitespace from the object's length alone.
 	start        int
 	notCanonical bool
