@@ -6,6 +6,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/ordersync/ordersync/internal/orderjson"
 )
 
 // FuzzSignedOrderJSON checks that the decoder never panics and that what it
@@ -35,6 +37,8 @@ func FuzzSignedOrderJSON(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	release := orderjson.Want() // the decoder keeps what it may keep
+	defer release()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s, general SignedOrder
 		err := s.UnmarshalJSON(data)

@@ -104,6 +104,10 @@ const (
 //
 // The error names the field and what was wrong with it. On error s is left
 // unchanged.
+//
+// While an SQL store is open in the program (orderstore/sqlstore), an order
+// that arrived in exactly the form MarshalJSON writes keeps a copy of those
+// bytes as its cached encoding, so that the store need not encode it again.
 func (s *SignedOrder) UnmarshalJSON(data []byte) error {
 	return s.unmarshalJSON(data, false)
 }
@@ -191,11 +195,12 @@ var canonicalFixedBytes = func() int {
 
 // keepCanonical caches on s (as its JSON encoding) a copy of the object the
 // decoder has just read, when that object is byte for byte what MarshalJSON
-// would write for s: a store or a responder then writes the bytes that
-// arrived instead of encoding the order again. The copy is exactly as long
-// as the object, and nothing else of the input is kept.
+// would write for s and an open store wants it (orderjson.Want): the store,
+// or a responder, then writes the bytes that arrived instead of encoding
+// the order again. The copy is exactly as long as the object, and nothing
+// else of the input is kept.
 func (d *decoder) keepCanonical(s *SignedOrder) {
-	if d.notCanonical || d.generalOnly || d.Pos-d.start != canonicalFixedBytes+d.valueBytes {
+	if d.notCanonical || d.generalOnly || d.Pos-d.start != canonicalFixedBytes+d.valueBytes || !orderjson.Wanted() {
 		return
 	}
 	buf := append(make([]byte, 0, d.Pos-d.start), d.Data[d.start:d.Pos]...)

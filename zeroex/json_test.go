@@ -7,6 +7,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/ordersync/ordersync/internal/orderjson"
 )
 
 // vectorJSON is the public vector order, signed with a dummy signature, as
@@ -300,6 +302,16 @@ func TestUnmarshalJSONPrefixDecodesWhereTheOrderLies(t *testing.T) {
 // nothing otherwise. Every variant decodes to the same order and hash, and
 // encodes to the canonical bytes either way.
 func TestDecodeKeepsCanonicalJSON(t *testing.T) {
+	// Without a store that wants it, nothing is kept.
+	var unwanted SignedOrder
+	if err := unwanted.UnmarshalJSON([]byte(vectorJSON)); err != nil {
+		t.Fatal(err)
+	}
+	if c := unwanted.cachedJSON(); c != nil {
+		t.Fatalf("no store wants the JSON, yet the decoder kept %q", c)
+	}
+	release := orderjson.Want()
+	defer release()
 	var want SignedOrder
 	if err := want.UnmarshalJSON([]byte(vectorJSON)); err != nil {
 		t.Fatal(err)
@@ -369,6 +381,8 @@ func TestDecodeKeepsCanonicalJSON(t *testing.T) {
 }
 
 func TestForgetJSONDropsOnlyTheEncoding(t *testing.T) {
+	release := orderjson.Want()
+	defer release()
 	var s SignedOrder
 	if err := s.UnmarshalJSON([]byte(vectorJSON)); err != nil {
 		t.Fatal(err)
