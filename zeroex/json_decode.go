@@ -180,6 +180,9 @@ type decoder struct {
 	start        int
 	notCanonical bool
 	valueBytes   int
+	// keep is whether to keep the JSON at all (orderjson.Wanted); without
+	// it the hex is not checked for letter case.
+	keep bool
 }
 
 // canonicalFixedBytes is the length of a signed order's encoding without
@@ -200,7 +203,7 @@ var canonicalFixedBytes = func() int {
 // the order again. The copy is exactly as long as the object, and nothing
 // else of the input is kept.
 func (d *decoder) keepCanonical(s *SignedOrder) {
-	if d.notCanonical || d.generalOnly || d.Pos-d.start != canonicalFixedBytes+d.valueBytes || !orderjson.Wanted() {
+	if !d.keep || d.notCanonical || d.Pos-d.start != canonicalFixedBytes+d.valueBytes {
 		return
 	}
 	buf := append(make([]byte, 0, d.Pos-d.start), d.Data[d.start:d.Pos]...)
@@ -220,6 +223,7 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 		return fmt.Errorf("zeroex: signed order: want a JSON object, got %s", d.kindHere())
 	}
 	d.start = d.Pos
+	d.keep = !d.generalOnly && orderjson.Wanted()
 	d.Pos++
 
 	var seen uint32
@@ -478,9 +482,15 @@ func (d *decoder) quotedHex() ([]byte, bool) {
 	}
 	i := p + 2
 	var cases byte
-	for i < len(data) && hexValue[data[i]] != badHex {
-		cases |= hexCase[data[i]]
-		i++
+	if d.keep {
+		for i < len(data) && hexValue[data[i]] != badHex {
+			cases |= hexCase[data[i]]
+			i++
+		}
+	} else {
+		for i < len(data) && hexValue[data[i]] != badHex {
+			i++
+		}
 	}
 	if i == len(data) || data[i] != '"' || (i-p)%2 != 0 {
 		return nil, false
