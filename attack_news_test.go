@@ -120,6 +120,7 @@ func brokenSignature(t *testing.T, o *zeroex.SignedOrder) *zeroex.SignedOrder {
 		t.Fatal(err)
 	}
 	c.Signature[5] ^= 0xff
+	c.ResetHash() // the decoder kept the JSON it read, good signature and all
 	return c
 }
 

@@ -49,6 +49,10 @@ func measureOrderMemory(ctx context.Context, orders []*zeroex.SignedOrder) (orde
 		if err := held[i].UnmarshalJSON(enc); err != nil {
 			return orderMemory{}, fmt.Errorf("order %d: decode: %w", i, err)
 		}
+		// The decoder keeps a copy of the JSON it read, which is exactly
+		// the encoding; orderstore.Memory drops it from what it holds, so
+		// the order's share is counted without it.
+		held[i].ForgetJSON()
 	}
 	h1 := liveHeap()
 	for i, o := range held {

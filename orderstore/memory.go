@@ -212,6 +212,9 @@ func (m *Memory) admit(ctx context.Context, orders []*zeroex.SignedOrder, pinned
 		if err != nil {
 			return 0, fmt.Errorf("orderstore: order %d: %w", i, err)
 		}
+		// A decoded order keeps the JSON it arrived as; held here for
+		// long, it would cost about a kilobyte an order.
+		o.ForgetJSON()
 		items[i] = itemFor(&hash, o)
 	}
 	lanes := m.lanesToAdd(items)

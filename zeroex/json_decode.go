@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/internal/jsonlex"
+	"github.com/ordersync/ordersync/internal/orderjson"
 	"github.com/ordersync/ordersync/internal/orderprefix"
 )
 
@@ -102,6 +104,10 @@ const (
 //
 // The error names the field and what was wrong with it. On error s is left
 // unchanged.
+//
+// While an SQL store is open in the program (orderstore/sqlstore), an order
+// that arrived in exactly the form MarshalJSON writes keeps a copy of those
+// bytes as its cached encoding, so that the store need not encode it again.
 func (s *SignedOrder) UnmarshalJSON(data []byte) error {
 	return s.unmarshalJSON(data, false)
 }
@@ -119,6 +125,7 @@ func (s *SignedOrder) unmarshalJSON(data []byte, generalOnly bool) error {
 	if d.Pos != len(d.Data) {
 		return d.syntaxError("unexpected data after the order")
 	}
+	d.keepCanonical(&out)
 	*s = out
 	return nil
 }
@@ -128,6 +135,9 @@ func (s *SignedOrder) unmarshalJSON(data []byte, generalOnly bool) error {
 func init() {
 	orderprefix.Decode = func(order any, data []byte) (int, error) {
 		return order.(*SignedOrder).unmarshalJSONPrefix(data)
+	}
+	orderjson.Cached = func(order any) []byte {
+		return order.(*SignedOrder).cachedJSON()
 	}
 }
 
@@ -144,6 +154,7 @@ func (s *SignedOrder) unmarshalJSONPrefix(data []byte) (int, error) {
 	if err := d.decodeOrder(&out); err != nil {
 		return 0, err
 	}
+	d.keepCanonical(&out)
 	*s = out
 	return d.Pos, nil
 }
@@ -160,6 +171,43 @@ type decoder struct {
 	hexes [numByteFields][]byte // digits, aliasing data (or an unescaped copy)
 
 	generalOnly bool // see unmarshalJSON
+
+	// start is where the order's object begins. notCanonical is set when
+	// a token is not as MarshalJSON writes it (a field out of wire order,
+	// an uppercase hex digit, a leading zero, an escape); valueBytes
+	// counts the bytes of the fields' values, so that keepCanonical can tell
+	// whitespace from the object's length alone.
+	start        int
+	notCanonical bool
+	valueBytes   int
+	// keep is whether to keep the JSON at all (orderjson.Wanted); without
+	// it the hex is not checked for letter case.
+	keep bool
+}
+
+// canonicalFixedBytes is the length of a signed order's encoding without
+// its values: the braces, the commas, and each field's quoted name and
+// colon.
+var canonicalFixedBytes = func() int {
+	n := 2 + numFields - 1
+	for _, name := range fieldNames {
+		n += len(name) + 3
+	}
+	return n
+}()
+
+// keepCanonical caches on s (as its JSON encoding) a copy of the object the
+// decoder has just read, when that object is byte for byte what MarshalJSON
+// would write for s and an open store wants it (orderjson.Want): the store,
+// or a responder, then writes the bytes that arrived instead of encoding
+// the order again. The copy is exactly as long as the object, and nothing
+// else of the input is kept.
+func (d *decoder) keepCanonical(s *SignedOrder) {
+	if !d.keep || d.notCanonical || d.Pos-d.start != canonicalFixedBytes+d.valueBytes {
+		return
+	}
+	buf := append(make([]byte, 0, d.Pos-d.start), d.Data[d.start:d.Pos]...)
+	s.json = unsafe.Pointer(&buf)
 }
 
 // uint256 is a number as the decoder reads it, least significant word first.
@@ -174,6 +222,8 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 	if d.Peek() != '{' {
 		return fmt.Errorf("zeroex: signed order: want a JSON object, got %s", d.kindHere())
 	}
+	d.start = d.Pos
+	d.keep = !d.generalOnly && orderjson.Wanted()
 	d.Pos++
 
 	var seen uint32
@@ -190,6 +240,7 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 			// Peers write the fields in wire order: expect the one after
 			// the last, and read and look up the name only if it is not.
 			if f++; !d.knownKey(f) {
+				d.notCanonical = true
 				key, err := d.readString("")
 				if err != nil {
 					return err
@@ -208,9 +259,11 @@ func (d *decoder) decodeOrder(s *SignedOrder) error {
 			}
 			d.Pos++
 			d.SkipSpace()
+			valueStart := d.Pos
 			if err := d.decodeField(f, s); err != nil {
 				return err
 			}
+			d.valueBytes += d.Pos - valueStart
 			d.SkipSpace()
 			c := d.Peek()
 			d.Pos++
@@ -428,11 +481,22 @@ func (d *decoder) quotedHex() ([]byte, bool) {
 		return nil, false
 	}
 	i := p + 2
-	for i < len(data) && hexValue[data[i]] != badHex {
-		i++
+	var cases byte
+	if d.keep {
+		for i < len(data) && hexValue[data[i]] != badHex {
+			cases |= hexCase[data[i]]
+			i++
+		}
+	} else {
+		for i < len(data) && hexValue[data[i]] != badHex {
+			i++
+		}
 	}
 	if i == len(data) || data[i] != '"' || (i-p)%2 != 0 {
 		return nil, false
+	}
+	if cases&caseUpper != 0 {
+		d.notCanonical = true // MarshalJSON writes lowercase hex
 	}
 	d.Pos = i + 1
 	return data[p+2 : i], true
@@ -521,6 +585,7 @@ func (d *decoder) hexBytes(name string) ([]byte, error) {
 	if digits, ok := d.quotedHex(); ok {
 		return digits, nil
 	}
+	d.notCanonical = true
 	v, err := d.stringValue(name)
 	if err != nil {
 		return nil, err
@@ -537,6 +602,7 @@ func (d *decoder) address(name string) (common.Address, error) {
 	if ok {
 		v = d.Data[start+1 : d.Pos-1]
 	} else {
+		d.notCanonical = true
 		var err error
 		if v, err = d.stringValue(name); err != nil {
 			return a, err
@@ -636,8 +702,12 @@ func decodeHex(out, digits []byte) (upper, lower bool) {
 // decimalString reads a string of decimal digits that fits a uint256.
 func (d *decoder) decimalString(name string) (uint256, error) {
 	if digits, ok := d.quotedDigits(); ok {
+		if len(digits) > 1 && digits[0] == '0' {
+			d.notCanonical = true // MarshalJSON writes no leading zeros
+		}
 		return parseUint256(name, digits)
 	}
+	d.notCanonical = true
 	v, err := d.stringValue(name)
 	if err != nil {
 		return uint256{}, err

@@ -7,6 +7,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/ordersync/ordersync/internal/orderjson"
 )
 
 // vectorJSON is the public vector order, signed with a dummy signature, as
@@ -291,5 +293,109 @@ func TestUnmarshalJSONPrefixDecodesWhereTheOrderLies(t *testing.T) {
 	var s SignedOrder
 	if n, err := s.unmarshalJSONPrefix([]byte(vectorJSON[:len(vectorJSON)-1])); err == nil || n != 0 || s.ChainID != nil {
 		t.Fatalf("cut-off order: %d bytes, %v, order changed: %v", n, err, s.ChainID != nil)
+	}
+}
+
+// TestDecodeKeepsCanonicalJSON checks what a decoded order keeps of the
+// bytes it arrived as: the object itself when it is exactly MarshalJSON's
+// encoding (so that a store or a responder need not encode it again), and
+// nothing otherwise. Every variant decodes to the same order and hash, and
+// encodes to the canonical bytes either way.
+func TestDecodeKeepsCanonicalJSON(t *testing.T) {
+	// Without a store that wants it, nothing is kept.
+	var unwanted SignedOrder
+	if err := unwanted.UnmarshalJSON([]byte(vectorJSON)); err != nil {
+		t.Fatal(err)
+	}
+	if c := unwanted.cachedJSON(); c != nil {
+		t.Fatalf("no store wants the JSON, yet the decoder kept %q", c)
+	}
+	release := orderjson.Want()
+	defer release()
+	var want SignedOrder
+	if err := want.UnmarshalJSON([]byte(vectorJSON)); err != nil {
+		t.Fatal(err)
+	}
+	wantHash, err := want.ComputeOrderHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := want.cachedJSON(); string(c) != vectorJSON || cap(c) != len(c) {
+		t.Fatalf("canonical input: kept %q (capacity %d), want the input exactly", c, cap(c))
+	}
+	// The prefix decoder keeps the object, not what surrounds it.
+	var prefix SignedOrder
+	if _, err := prefix.unmarshalJSONPrefix([]byte(" \n" + vectorJSON + ",{}]")); err != nil {
+		t.Fatal(err)
+	}
+	if c := prefix.cachedJSON(); string(c) != vectorJSON {
+		t.Fatalf("prefix decoder kept %q", c)
+	}
+	variants := map[string]string{
+		"spaces":        strings.ReplaceAll(vectorJSON, ",", ", "),
+		"space in":      strings.Replace(vectorJSON, `"salt":`, `"salt": `, 1),
+		"newline after": strings.Replace(vectorJSON, `{`, "{\n", 1),
+		"uppercase hex": strings.Replace(vectorJSON, `"signature":"0x1b03"`, `"signature":"0x1B03"`, 1),
+		"checksummed":   strings.Replace(vectorJSON, "0x1dc4c1cefef38a777b15aa20260a54e584b16c48", "0x1dC4c1cEFEF38a777b15aA20260a54E584b16C48", 1),
+		"leading zero":  strings.Replace(vectorJSON, `"salt":"42"`, `"salt":"042"`, 1),
+		"escape":        strings.Replace(vectorJSON, `"salt":"42"`, `"salt":"\u00342"`, 1),
+		"escaped key":   strings.Replace(vectorJSON, `"salt":`, `"s\u0061lt":`, 1),
+		"key order": strings.Replace(strings.Replace(vectorJSON, `,"salt":"42"`, ``, 1),
+			`{`, `{"salt":"42",`, 1),
+	}
+	for name, in := range variants {
+		var s SignedOrder
+		if err := s.UnmarshalJSON([]byte(in)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c := s.cachedJSON(); c != nil {
+			t.Errorf("%s: kept %q, which MarshalJSON would not write", name, c)
+		}
+		if !s.Equal(&want) {
+			t.Errorf("%s: decodes to another order", name)
+		}
+		if h, err := s.ComputeOrderHash(); err != nil || h != wantHash {
+			t.Errorf("%s: hash %x, %v; want %x", name, h, err, wantHash)
+		}
+		if enc, err := s.AppendJSON(nil); err != nil || string(enc) != vectorJSON {
+			t.Errorf("%s: encodes to %s, %v", name, enc, err)
+		}
+	}
+	// Random orders arrive canonical: each keeps its encoding, which is
+	// the order's own encoding.
+	r := rand.New(rand.NewSource(9))
+	for i := 0; i < 100; i++ {
+		o := &SignedOrder{Order: *randomOrder(r), Signature: randomBytes(r)}
+		enc := o.appendSigned(nil)
+		var s SignedOrder
+		if err := s.UnmarshalJSON(enc); err != nil {
+			t.Fatal(err)
+		}
+		if c := s.cachedJSON(); !bytes.Equal(c, enc) {
+			t.Fatalf("order %d: kept %q, want %q", i, c, enc)
+		}
+		if fresh := s.appendSigned(nil); !bytes.Equal(fresh, enc) {
+			t.Fatalf("order %d: decoded order encodes to %q, arrived as %q", i, fresh, enc)
+		}
+	}
+}
+
+func TestForgetJSONDropsOnlyTheEncoding(t *testing.T) {
+	release := orderjson.Want()
+	defer release()
+	var s SignedOrder
+	if err := s.UnmarshalJSON([]byte(vectorJSON)); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := s.ComputeOrderHash()
+	s.ForgetJSON()
+	if s.cachedJSON() != nil {
+		t.Fatal("ForgetJSON kept the encoding")
+	}
+	if h, ok := s.cachedHash(); !ok || h != hash {
+		t.Fatal("ForgetJSON dropped the hash")
+	}
+	if enc, err := s.AppendJSONUncached(nil); err != nil || string(enc) != vectorJSON {
+		t.Fatalf("encodes to %s, %v", enc, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ordersync/ordersync/internal/orderjson"
 	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -53,12 +54,17 @@ func fillRow(r *row, o *zeroex.SignedOrder, now int64) error {
 	if err != nil {
 		return err
 	}
-	// Uncached: the row is the store's copy, and a cache would keep a
-	// second one on the order for as long as the caller keeps it (an
-	// import's chunk, a sync's page).
-	js, err := o.AppendJSONUncached(nil)
-	if err != nil {
-		return err
+	// The order's cached encoding when it has one (a decoded order keeps
+	// the bytes it arrived as when they are exactly that), read in place:
+	// the driver only copies it into the row. Otherwise encoded uncached:
+	// the row is the store's copy, and a cache would keep a second one on
+	// the order for as long as the caller keeps it (an import's chunk, a
+	// sync's page).
+	js := orderjson.Cached(o)
+	if js == nil {
+		if js, err = o.AppendJSONUncached(nil); err != nil {
+			return err
+		}
 	}
 	*r = row{
 		hash.Bytes(),

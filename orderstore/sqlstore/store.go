@@ -10,6 +10,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/internal/orderjson"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/zeroex"
 )
@@ -35,7 +36,9 @@ type Store struct {
 	writes     chan *writeRequest
 	writerDone chan struct{}
 	closeErr   error
-	closeOnce  sync.Once
+	// releaseJSON ends the store's orderjson.Want.
+	releaseJSON func()
+	closeOnce   sync.Once
 
 	// recMu guards the reconciliation index rec (nil until built),
 	// version, which moves on every commit that changes the table, seen,
@@ -91,6 +94,9 @@ func newStore(d *dialect, name string, read, write *sql.DB) *Store {
 		lookups:    statementCache{off: d.driverCachesStatements},
 	}
 	s.life, s.stopLife = context.WithCancel(context.Background())
+	// While the store is open, decoded orders keep the JSON they arrived
+	// as, which the writer stores instead of encoding each order again.
+	s.releaseJSON = orderjson.Want()
 	go s.runWriter()
 	return s
 }
@@ -118,6 +124,7 @@ func (s *Store) Close() error {
 			<-s.followDone
 		}
 		s.feed.Close()
+		s.releaseJSON()
 		err := s.read.Close()
 		if s.write != s.read {
 			err = errors.Join(err, s.write.Close())

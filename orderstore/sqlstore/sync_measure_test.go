@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/ordersync/ordersync/orderstore/storetest"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 // measureSyncEnv turns TestMeasureSyncWrites on: the number of orders.
@@ -32,7 +33,19 @@ func TestMeasureSyncWrites(t *testing.T) {
 		t.Skip("set " + measureSyncEnv + " to a number of orders to measure")
 	}
 	const page = 500
+	// Decoded from their JSON, as a sync's pages arrive: a decoded order
+	// keeps its encoding when it arrived in exactly that form.
 	orders := storetest.Orders(0, n)
+	for i, o := range orders {
+		js, err := o.AppendJSONUncached(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders[i] = new(zeroex.SignedOrder)
+		if err := orders[i].UnmarshalJSON(js); err != nil {
+			t.Fatal(err)
+		}
+	}
 	hashes := make([]common.Hash, n) // Hashed before, as a sync's pages are.
 	for i, o := range orders {
 		hashes[i] = hashOf(t, o)
