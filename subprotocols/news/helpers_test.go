@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/orderstore"
@@ -74,4 +76,35 @@ func hashesOf(t *testing.T, orders []*zeroex.SignedOrder) []common.Hash {
 		out[i] = h
 	}
 	return out
+}
+
+// waitSpeaksNews waits until h knows that each of peers speaks news (its
+// identify, or the peer's identify push after its News started, told
+// it), so that a test's first orders are not announced instead of pushed
+// for want of known neighbours. It reads h's event bus, with a generous
+// bound that fails the test rather than hang it.
+func waitSpeaksNews(t *testing.T, h host.Host, peers ...peer.ID) {
+	t.Helper()
+	sub, err := h.EventBus().Subscribe(new(event.EvtPeerProtocolsUpdated))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	deadline := time.After(time.Minute)
+	for {
+		missing := 0
+		for _, p := range peers {
+			if ok, _ := h.Peerstore().SupportsProtocols(p, ID); len(ok) == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		select {
+		case <-sub.Out():
+		case <-deadline:
+			t.Fatalf("%s: %d of %d neighbours not known to speak news after a minute", h.ID(), missing, len(peers))
+		}
+	}
 }

@@ -26,6 +26,8 @@ func TestNewsCrossesAChain(t *testing.T) {
 		// answer: this test is not about timeouts.
 		nodes[i] = startNews(t, h, nil, nil, WithFetchTimeout(time.Minute))
 	}
+	waitSpeaksNews(t, hosts[0], hosts[1].ID())
+	waitSpeaksNews(t, hosts[1], hosts[0].ID(), hosts[2].ID())
 	sub := nodes[2].Store.Subscribe(0)
 	defer sub.Close()
 	orders := nodetest.Orders(300)
