@@ -165,6 +165,10 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		}
 		st.snapshot, st.total, st.remote = md.Snapshot, md.Total, remote
 		st.dec = riblt.NewDecoder(st.local.source, s.cfg.maxDifferences)
+		// The symbols of the snapshot before belong to another set: kept,
+		// a rescan decoded them with the new ones as one set, found an
+		// item twice and failed the sync, scoring an honest provider.
+		st.received = nil
 	} else if md.From != st.dec.Received() {
 		return nil, fmt.Errorf("%w: symbols from %d, want %d", ErrUnexpected, md.From, st.dec.Received())
 	}
