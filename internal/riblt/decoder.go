@@ -37,6 +37,9 @@ type Decoder struct {
 	seen    map[Item]struct{}
 	queue   []int
 	err     error
+	// rawCounts are the counts of the remote less the local symbols,
+	// before any item was peeled (see EstimateDifferences).
+	rawCounts []int8
 }
 
 // decoded is an item the Decoder found, with where its mapping stands.
@@ -79,6 +82,7 @@ func (d *Decoder) Add(remote []Symbol) error {
 		d.coded[start+i].merge(&local[i], -1)
 	}
 	for i := start; i < end; i++ {
+		d.rawCounts = append(d.rawCounts, int8(d.coded[i].Count))
 		if !d.coded[i].isZero() {
 			d.nonzero++
 			d.queue = append(d.queue, i)

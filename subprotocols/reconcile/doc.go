@@ -21,13 +21,16 @@
 //     into an empty store costs what v1 costs, plus the longer first
 //     request.
 //  2. The requester subtracts its own symbols and peels. Until every symbol
-//     is empty it asks for half as many symbols again as it has, from the
-//     same snapshot. When all are empty, it checks the decoded difference
-//     against the provider's digest. Its own first 8 192 symbols come from
-//     its store's index as the sync began, later ones from a scan; when
-//     other syncs stored orders in between, it reads its set again by one
-//     scan and decodes the symbols it has against that, once per sync
-//     (before, it paged the provider's whole book).
+//     is empty it asks for more from the same snapshot: about as many as
+//     decoding the difference takes in all, its size estimated from the
+//     spread of the symbols' counts (riblt's EstimateDifferences), not a
+//     fixed growth that overshot. When all are empty, it checks the
+//     decoded difference against the provider's digest. Its own first
+//     8 192 symbols come from its store's index as the sync began, later
+//     ones from a scan; when other syncs stored orders in between, it
+//     reads its set again by one scan and decodes the symbols it has
+//     against that, once per sync (before, it paged the provider's whole
+//     book).
 //  3. It fetches the orders it lacks by hash (op "fetch"), at most 500 per
 //     request, ascending; the provider answers with those it still holds
 //     that match the filter. Every order goes through package
