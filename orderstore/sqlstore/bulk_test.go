@@ -14,12 +14,19 @@ import (
 // indexNames lists the indexes on orders in the SQLite file at path.
 func indexNames(t *testing.T, path string) []string {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
+	return queryNames(t, "sqlite", path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' AND sql IS NOT NULL ORDER BY name")
+}
+
+// queryNames returns the one text column of query's rows, read from the
+// database driver opens at dsn.
+func queryNames(t *testing.T, driver, dsn, query string) []string {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' AND sql IS NOT NULL ORDER BY name")
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +38,9 @@ func indexNames(t *testing.T, path string) []string {
 			t.Fatal(err)
 		}
 		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return names
 }

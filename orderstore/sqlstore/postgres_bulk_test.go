@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"testing"
 
@@ -14,28 +13,7 @@ import (
 // database at url.
 func postgresIndexNames(t *testing.T, url string) []string {
 	t.Helper()
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'orders' ORDER BY indexname")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, name)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return names
+	return queryNames(t, "pgx", url, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'orders' ORDER BY indexname")
 }
 
 // A bulk load into a new PostgreSQL database defers the secondary indexes
