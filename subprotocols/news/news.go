@@ -282,7 +282,7 @@ func (n *News) announceLoop() {
 			if expiry.Expired(c.Order) {
 				continue
 			}
-			if _, synced := n.synced.take(c.Hash); synced {
+			if n.synced.take(c.Hash) {
 				n.counter.synced.Add(1)
 				continue // the syncs carry it: see synced.go
 			}
