@@ -40,8 +40,8 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	}
 	busy := cfg.busyTimeout.Milliseconds()
 	// temp_store(MEMORY): a multi-row INSERT inside a transaction keeps a
-	// statement journal (to undo that statement alone) and its RETURNING
-	// rows in temporary storage; on disk, that was a temp file written
+	// statement journal (to undo that statement alone) in temporary
+	// storage; on disk, that was a temp file written
 	// with a pwrite per page, 10 % of AddOrders' CPU. Neither outlives
 	// its transaction, so durability does not depend on it.
 	synchronous, journal := "FULL", "WAL"

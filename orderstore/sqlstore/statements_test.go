@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/orderstore/storetest"
 )
 
@@ -82,5 +83,55 @@ func TestSQLiteLookupsOfManySizesAtOnce(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// A call whose orders the store holds in part inserts the others: the
+// writer reads back which by rowid (the INSERT returns nothing), and the
+// count and the change feed name exactly the new orders, across chunks.
+func TestSQLiteInsertOfHeldAndNewOrders(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	orders := storetest.Orders(0, 600)
+	var held, fresh []common.Hash
+	for i, o := range orders {
+		h, err := o.ComputeOrderHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if _, err := s.AddOrders(ctx, orders[i:i+1]); err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, h)
+			continue
+		}
+		fresh = append(fresh, h)
+	}
+	sub := s.Subscribe(len(orders))
+	defer sub.Close()
+	if added, err := s.AddOrders(ctx, orders); err != nil || added != len(fresh) {
+		t.Fatalf("AddOrders of %d held and %d new orders: %d new, %v", len(held), len(fresh), added, err)
+	}
+	var got []common.Hash
+	for range fresh {
+		c := <-sub.Changes()
+		if c.Kind != orderstore.ChangeAdded {
+			t.Fatalf("change %v of kind %v", c.Hash, c.Kind)
+		}
+		got = append(got, c.Hash)
+	}
+	slices.SortFunc(got, func(a, b common.Hash) int { return a.Cmp(b) })
+	slices.SortFunc(fresh, func(a, b common.Hash) int { return a.Cmp(b) })
+	if !slices.Equal(got, fresh) {
+		t.Fatalf("the feed reported %d added orders, not the %d new ones", len(got), len(fresh))
+	}
+	select {
+	case c := <-sub.Changes():
+		t.Fatalf("a change more: %v", c.Hash)
+	default:
+	}
+	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
+		t.Fatalf("the store holds %d orders, want %d", len(got), len(want))
 	}
 }

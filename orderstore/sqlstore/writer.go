@@ -237,30 +237,61 @@ func (s *Store) insertAll(ctx context.Context, tx *sql.Tx, inserts *insertStatem
 // insert writes one chunk of rows, skipping hashes already stored, and
 // appends the rows that were new to added, through prepared, the INSERT of
 // as many rows prepared beforehand, or when nil a statement of its own.
+// (Only SQLite comes here: PostgreSQL binds arrays, insertArrays.)
+//
+// The INSERT returns nothing: when it inserted every row, as on a sync of
+// new orders, the chunk is what was added; otherwise the rows it inserted
+// are read back by rowid (insertedRows). RETURNING hash cost more: SQLite
+// keeps the returned rows in a temporary table and steps through them one
+// by one, for each of a sync's orders.
 func (s *Store) insert(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, chunk []row, added []change) ([]change, error) {
 	args := make([]any, 0, len(chunk)*numColumns)
 	for i := range chunk {
 		args = append(args, chunk[i][:]...)
 	}
-	var rows *sql.Rows
+	var res sql.Result
 	var err error
 	if prepared != nil {
-		rows, err = tx.StmtContext(ctx, prepared).QueryContext(ctx, args...)
+		res, err = tx.StmtContext(ctx, prepared).ExecContext(ctx, args...)
 	} else {
-		rows, err = tx.QueryContext(ctx, s.insertSQL(len(chunk)), args...)
+		res, err = tx.ExecContext(ctx, s.insertSQL(len(chunk)), args...)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return scanInserted(rows, chunk, added)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case n == 0:
+		return added, nil
+	case n == int64(len(chunk)):
+		for i := range chunk {
+			added = append(added, rowChange(&chunk[i]))
+		}
+		return added, nil
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	return insertedRows(ctx, tx, chunk, n, last, added)
 }
 
-// scanInserted appends to changes the rows of chunk whose hashes rows (of
-// RETURNING hash) name, and closes rows. The chain ID and exchange come
-// from the row itself rather than back from the database: the hash is all
-// each returned row carries.
-func scanInserted(rows *sql.Rows, chunk []row, changes []change) ([]change, error) {
+// insertedRows appends to added the n rows of chunk that an INSERT
+// inserted, the last with rowid last. The writer is the database's only
+// writer and a rowid table gives each new row the largest rowid plus one,
+// so they are the rows last-n+1 to last; when that does not hold (a table
+// whose largest rowid reached 2^63-1 gets random rowids), the write fails
+// rather than tell the index and the feed of rows it did not add.
+func insertedRows(ctx context.Context, tx *sql.Tx, chunk []row, n, last int64, added []change) ([]change, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT hash FROM orders WHERE rowid BETWEEN ? AND ?", last-n+1, last)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	found := int64(0)
 	for rows.Next() {
 		var hash sql.RawBytes
 		if err := rows.Scan(&hash); err != nil {
@@ -268,15 +299,27 @@ func scanInserted(rows *sql.Rows, chunk []row, changes []change) ([]change, erro
 		}
 		r := findRow(chunk, hash)
 		if r == nil {
-			return nil, fmt.Errorf("the INSERT returned hash %x, which it was not given", []byte(hash))
+			return nil, fmt.Errorf("the rows an INSERT added are not rowids %d to %d: hash %x was not inserted", last-n+1, last, []byte(hash))
 		}
-		c := change{hash: common.BytesToHash(hash), exchange: r[2].([]byte)}
-		if id, ok := r[1].(int64); ok {
-			c.chainID = sql.NullInt64{Int64: id, Valid: true}
-		}
-		changes = append(changes, c)
+		added = append(added, rowChange(r))
+		found++
 	}
-	return changes, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if found != n {
+		return nil, fmt.Errorf("an INSERT added %d rows, but rowids %d to %d hold %d", n, last-n+1, last, found)
+	}
+	return added, nil
+}
+
+// rowChange is the change of adding r: its hash and class.
+func rowChange(r *row) change {
+	c := change{hash: common.Hash(r[0].([]byte)), exchange: r[2].([]byte)}
+	if id, ok := r[1].(int64); ok {
+		c.chainID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	return c
 }
 
 // findRow is the row of chunk whose hash is hash, or nil. makeRows sorts a
@@ -331,7 +374,8 @@ func (s *Store) scanRemoved(rows *sql.Rows, changes []change) ([]change, error) 
 	return changes, rows.Err()
 }
 
-// insertSQL is the INSERT of n rows that leaves stored hashes alone.
+// insertSQL is the INSERT of n rows that leaves stored hashes alone and
+// returns nothing (insert).
 func (s *Store) insertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO orders (" + orderColumns + ") VALUES ")
@@ -350,7 +394,7 @@ func (s *Store) insertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(s.d.onConflict + " RETURNING hash")
+	b.WriteString(s.d.onConflict)
 	return b.String()
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordersig"
 	"github.com/ordersync/ordersync/internal/parallel"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/peerscore"
@@ -88,6 +89,8 @@ type scratch struct {
 	// heldBefore[j]: candidates[j] was in the store, with the same
 	// signature, before the page was stored.
 	heldBefore []bool
+	// checked[j]: candidates[j] remembers a good signature.
+	checked []bool
 }
 
 // minPerWorker keeps small pages on one goroutine, where starting workers
@@ -327,14 +330,22 @@ func (p *Pager) checkSignaturesAndFilter(s *scratch) []*zeroex.SignedOrder {
 // verifySignatures checks the candidates' signatures on all cores and
 // records the verdicts. An order the store already holds with the very same
 // signature was checked when it was stored, so it is not checked again.
+//
+// A candidate whose good signature the order remembers (Precheck checked
+// it: the store did not hold it then) is not looked up: its check costs a
+// comparison either way, so on a new sync Accept asks the store nothing
+// that Precheck asked. Its heldBefore stays false, which is only ever
+// conservative: keep looks up what AddOrders did not account for.
 func (p *Pager) verifySignatures(s *scratch) {
 	s.unknown, s.unknownIndex = s.unknown[:0], s.unknownIndex[:0]
 	s.heldBefore = append(s.heldBefore[:0], make([]bool, len(s.candidates))...)
 	getter, _ := p.store.(orderstore.Getter)
-	held := p.heldMany(s)
+	checked := s.markChecked()
+	held := p.heldMany(s, checked)
 	for j, o := range s.candidates {
 		var h *zeroex.SignedOrder
 		switch {
+		case checked[j]:
 		case held != nil:
 			h = held[j]
 		case getter != nil:
@@ -365,22 +376,46 @@ func (p *Pager) verifySignatures(s *scratch) {
 	}
 }
 
-// heldMany looks the candidates up in one call when the store can
-// (orderstore.ManyGetter): the orders it holds with their hashes, nil where
-// none. It returns nil when the store cannot, and all nil on an error: then
+// markChecked fills s.checked: checked[j] says candidates[j] remembers a
+// good signature (ordersig.Checked).
+func (s *scratch) markChecked() []bool {
+	s.checked = append(s.checked[:0], make([]bool, len(s.candidates))...)
+	for j, o := range s.candidates {
+		s.checked[j] = ordersig.Checked(o)
+	}
+	return s.checked
+}
+
+// heldMany looks up, in one call when the store can
+// (orderstore.ManyGetter), the candidates not checked already: the orders
+// it holds with their hashes, nil where none (and for the checked ones).
+// It returns nil when the store cannot, and all nil on an error: then
 // every candidate's signature is checked, which is always safe.
-func (p *Pager) heldMany(s *scratch) []*zeroex.SignedOrder {
+func (p *Pager) heldMany(s *scratch, checked []bool) []*zeroex.SignedOrder {
 	many, ok := p.store.(orderstore.ManyGetter)
 	if !ok {
 		return nil
 	}
-	hashes := make([]common.Hash, len(s.candidates))
+	held := make([]*zeroex.SignedOrder, len(s.candidates))
+	hashes := make([]common.Hash, 0, len(s.candidates))
 	for j := range s.candidates {
-		hashes[j] = s.hashes[s.index[j]]
+		if !checked[j] {
+			hashes = append(hashes, s.hashes[s.index[j]])
+		}
 	}
-	held, err := many.GetMany(context.Background(), hashes)
-	if err != nil || len(held) != len(hashes) {
-		return make([]*zeroex.SignedOrder, len(hashes))
+	if len(hashes) == 0 {
+		return held
+	}
+	got, err := many.GetMany(context.Background(), hashes)
+	if err != nil || len(got) != len(hashes) {
+		return held
+	}
+	k := 0
+	for j := range s.candidates {
+		if !checked[j] {
+			held[j] = got[k]
+			k++
+		}
 	}
 	return held
 }

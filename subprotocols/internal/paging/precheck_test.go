@@ -41,3 +41,54 @@ func TestPrecheckChangesOnlyWhatAcceptRechecks(t *testing.T) {
 		t.Fatal("the order with a bad signature was stored")
 	}
 }
+
+// countingStore is a Memory that counts the hashes GetMany is asked about.
+type countingStore struct {
+	*orderstore.Memory
+	asked int
+}
+
+func (c *countingStore) GetMany(ctx context.Context, hashes []common.Hash) ([]*zeroex.SignedOrder, error) {
+	c.asked += len(hashes)
+	return c.Memory.GetMany(ctx, hashes)
+}
+
+// Accept does not ask the store again about the orders Precheck found
+// absent and checked, and still tells new orders from those held already.
+func TestAcceptAfterPrecheckAsksTheStoreOnce(t *testing.T) {
+	orders := sortedOrders(t, 0, 60)
+	held := copyOrders(orders[:20])
+	store := &countingStore{Memory: orderstore.NewMemory()}
+	if _, err := store.AddOrders(context.Background(), held); err != nil {
+		t.Fatal(err)
+	}
+	page := copyOrders(orders)
+	p := NewPager(store, nil)
+	rec := recordOn(p)
+	p.Precheck(context.Background(), page)
+	if store.asked != len(page) {
+		t.Fatalf("Precheck asked about %d hashes, want %d", store.asked, len(page))
+	}
+	acc, err := p.Accept(context.Background(), Page{Provider: provider, Orders: page, Complete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Accept asks again only about the 20 held orders, whose signatures
+	// were not checked.
+	if want := len(page) + 20; store.asked != want {
+		t.Fatalf("Precheck and Accept asked about %d hashes, want %d", store.asked, want)
+	}
+	if acc.Valid != 60 || acc.New != 40 || rec.counts() != (counts{New: 40}) {
+		t.Fatalf("valid %d, new %d, counts %+v; want 60, 40", acc.Valid, acc.New, rec.counts())
+	}
+}
+
+// copyOrders copies orders (copyOrder) so that none remembers a checked
+// signature.
+func copyOrders(orders []*zeroex.SignedOrder) []*zeroex.SignedOrder {
+	out := make([]*zeroex.SignedOrder, len(orders))
+	for i, o := range orders {
+		out[i] = copyOrder(o)
+	}
+	return out
+}
