@@ -313,6 +313,24 @@ func insertedRows(ctx context.Context, tx *sql.Tx, chunk []row, n, last int64, a
 	return added, nil
 }
 
+// scanInserted appends to changes the rows of chunk whose hashes rows (of
+// RETURNING hash: PostgreSQL's packed INSERT) name, and closes rows.
+func scanInserted(rows *sql.Rows, chunk []row, changes []change) ([]change, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var hash sql.RawBytes
+		if err := rows.Scan(&hash); err != nil {
+			return nil, err
+		}
+		r := findRow(chunk, hash)
+		if r == nil {
+			return nil, fmt.Errorf("the INSERT returned hash %x, which it was not given", []byte(hash))
+		}
+		changes = append(changes, rowChange(r))
+	}
+	return changes, rows.Err()
+}
+
 // rowChange is the change of adding r: its hash and class.
 func rowChange(r *row) change {
 	c := change{hash: common.Hash(r[0].([]byte)), exchange: r[2].([]byte)}
