@@ -30,7 +30,11 @@
 //     ones from a scan; when other syncs stored orders in between, it
 //     reads its set again by one scan and decodes the symbols it has
 //     against that, once per sync (before, it paged the provider's whole
-//     book).
+//     book). When the estimate shows a difference whose symbols would cost
+//     more than the provider's whole list of hashes (a large share of its
+//     set), it asks for that list instead, in pages, with a request field
+//     providers that do not know lists ignore (they answer with symbols),
+//     and finds what it lacks by merging the list with its own set.
 //  3. It fetches the orders it lacks by hash (op "fetch"), at most 500 per
 //     request, ascending; the provider answers with those it still holds
 //     that match the filter. Every order goes through package
