@@ -56,7 +56,11 @@
 // The difference is symmetric: orders only the requester holds cost
 // symbols too (about 75 bytes each), though they never travel. A requester
 // holding the union of two providers' books pays for the other provider's
-// share in every round with each.
+// share in every round with each, up to the cost of the provider's list
+// (43 bytes a hash), which it asks for past that. Measured with netsim's
+// defaults (16 nodes, 3 000 orders each and 20 % shared, 3 peers), lists
+// took bytes in per node from 1.36-1.37 to 1.29-1.30 times the bytes of
+// the orders a node lacked.
 //
 // # What a completed sync means
 //
