@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
-	"github.com/ordersync/ordersync/peerscore"
 	"github.com/ordersync/ordersync/zeroex"
 )
 
@@ -198,7 +197,8 @@ func (s *Subprotocol) takeList(ctx context.Context, provider peer.ID, md *Respon
 		return nil, fmt.Errorf("%w: %d hashes listed of a snapshot of %d", ErrUnexpected, ls.listed, st.total)
 	}
 	if len(ls.remoteOnly) > s.cfg.maxDifferences {
-		s.cfg.scorer.AddPeerScore(provider, peerscore.InvalidSketch, peerscore.InvalidSketchDelta)
+		// As with symbols: more than a sync fetches, which an honest
+		// provider with a much larger book can list too.
 		return s.pageInstead(st), nil
 	}
 	if !md.End {
