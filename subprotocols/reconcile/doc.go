@@ -59,7 +59,7 @@
 // share in every round with each, up to the cost of the provider's list
 // (43 bytes a hash), which it asks for past that. Measured with netsim's
 // defaults (16 nodes, 3 000 orders each and 20 % shared, 3 peers), lists
-// took bytes in per node from 1.36-1.37 to 1.29-1.30 times the bytes of
+// took bytes in per node from 1.36-1.39 to 1.28-1.30 times the bytes of
 // the orders a node lacked.
 //
 // # What a completed sync means
