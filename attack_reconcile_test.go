@@ -51,6 +51,23 @@ func init() {
 				}
 				return reconcileResponse(md)
 			})},
+		// A list that was never asked for, in answer to the first sketch
+		// request.
+		hostileProvider{name: "reconcile-unasked-list", reconcile: true, lastError: "a list that was not asked for",
+			script: answerReconcile(func(op string, from int) []byte {
+				return ghostList(true)
+			})},
+		// The first 120 symbols of 2 000 hashes no order has (a
+		// difference whose symbols cost more than its list, so the
+		// requester asks for the list), then the same hashes in every
+		// list answer, never the end: not ascending.
+		hostileProvider{name: "reconcile-list-repeats", reconcile: true, lastError: "listed hashes not ascending",
+			script: answerReconcileRequest(func(r reconcileRequest) []byte {
+				if r.List {
+					return ghostList(false)
+				}
+				return ghostSketchOf(120)
+			})},
 		// Random bytes as symbols, claiming a million orders.
 		hostileProvider{name: "reconcile-garbage-symbols", reconcile: true, lastError: "too many pages",
 			script: answerReconcile(func(op string, from int) []byte {
@@ -70,6 +87,20 @@ func init() {
 // answerReconcile answers each request with respond(op, from) of the
 // request's reconcile metadata (a first request's is the first entry).
 func answerReconcile(respond func(op string, from int) []byte) hostileScript {
+	return answerReconcileRequest(func(r reconcileRequest) []byte { return respond(r.Op, r.From) })
+}
+
+// reconcileRequest is what hostile providers read of a request's
+// reconcile metadata.
+type reconcileRequest struct {
+	Op   string `json:"op"`
+	From int    `json:"from"`
+	List bool   `json:"list"`
+}
+
+// answerReconcileRequest answers each request with respond of the
+// request's reconcile metadata.
+func answerReconcileRequest(respond func(reconcileRequest) []byte) hostileScript {
 	return func(s network.Stream, nextRequest func() []byte) {
 		for req := nextRequest(); req != nil; req = nextRequest() {
 			var raw struct {
@@ -83,12 +114,9 @@ func answerReconcile(respond func(op string, from int) []byte) hostileScript {
 			if json.Unmarshal(md, &first) == nil && len(first.Metadata) > 0 {
 				md = first.Metadata[0]
 			}
-			var r struct {
-				Op   string `json:"op"`
-				From int    `json:"from"`
-			}
+			var r reconcileRequest
 			_ = json.Unmarshal(md, &r)
-			if _, err := s.Write(respond(r.Op, r.From)); err != nil {
+			if _, err := s.Write(respond(r)); err != nil {
 				return
 			}
 		}
@@ -101,12 +129,35 @@ func reconcileResponse(md *reconcile.ResponseMetadata) []byte {
 }
 
 // ghostSketch is an honest-looking sketch of 2 000 hashes no order has.
-func ghostSketch(from int) []byte {
-	ghosts := make([]riblt.Item, 2000)
-	for i := range ghosts {
-		ghosts[i][0], ghosts[i][1], ghosts[i][2] = 0xee, byte(i>>8), byte(i)
+func ghostSketch(from int) []byte { return sketchOf(ghosts(), from) }
+
+// ghosts are 2 000 hashes no order has.
+func ghosts() []riblt.Item {
+	out := make([]riblt.Item, 2000)
+	for i := range out {
+		out[i][0], out[i][1], out[i][2] = 0xee, byte(i>>8), byte(i)
 	}
-	return sketchOf(ghosts, from)
+	return out
+}
+
+// ghostSketchOf is the first n symbols of ghosts, with their digest.
+func ghostSketchOf(n int) []byte {
+	var digest riblt.Digest
+	items := ghosts()
+	for i := range items {
+		digest.AddItem(&items[i])
+	}
+	return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpSketch, Snapshot: 1, Total: len(items),
+		Digest: riblt.AppendDigest(nil, &digest), Symbols: riblt.AppendSymbols(nil, riblt.Encode(items, 0, n))})
+}
+
+// ghostList is a list answer of 2 000 hashes no order has.
+func ghostList(end bool) []byte {
+	hashes := make([]byte, 0, 2000*32)
+	for _, h := range ghosts() {
+		hashes = append(hashes, h[:]...)
+	}
+	return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpList, Snapshot: 1, Total: 2000, Hashes: hashes, End: end})
 }
 
 // sketchOf is an honest sketch of items: 3 200 symbols from from, and the

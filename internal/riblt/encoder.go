@@ -24,6 +24,9 @@ func NewEncoder(items []Item) *Encoder {
 	return e
 }
 
+// Item returns the i-th item, in the order NewEncoder was given them.
+func (e *Encoder) Item(i int) Item { return e.items[i].x }
+
 // Len is the number of items.
 func (e *Encoder) Len() int { return len(e.items) }
 

@@ -74,13 +74,23 @@ func (b *answerBudgets) get(p peer.ID) *rate.Limiter {
 // now, but not below minAnswerSymbols (or want, if smaller), for which it
 // waits while ctx lasts. It returns how many symbols to send.
 func (b *answerBudgets) take(ctx context.Context, p peer.ID, want int) (int, error) {
+	return b.takeUnits(ctx, p, want, symbolWireBytes)
+}
+
+// hashWireBytes is what one listed hash costs on the wire: 43 bytes in
+// base64.
+const hashWireBytes = (32*4 + 2) / 3
+
+// takeUnits is take for an answer of want units (symbols, or hashes of a
+// list) of unitBytes each: one budget covers both kinds of answer.
+func (b *answerBudgets) takeUnits(ctx context.Context, p peer.ID, want, unitBytes int) (int, error) {
 	if want <= 0 || b.limit == rate.Inf {
 		return want, nil
 	}
 	l := b.get(p)
-	affordable := (int(l.Tokens()) - answerEnvelopeBytes) / symbolWireBytes
-	n := min(want, max(affordable, minAnswerSymbols), (b.burst-answerEnvelopeBytes)/symbolWireBytes)
-	if err := l.WaitN(ctx, answerEnvelopeBytes+n*symbolWireBytes); err != nil {
+	affordable := (int(l.Tokens()) - answerEnvelopeBytes) / unitBytes
+	n := min(want, max(affordable, minAnswerSymbols), (b.burst-answerEnvelopeBytes)/unitBytes)
+	if err := l.WaitN(ctx, answerEnvelopeBytes+n*unitBytes); err != nil {
 		return 0, fmt.Errorf("reconcile: %s's answer budget of %v bytes/s: %w", p, b.limit, err)
 	}
 	return n, nil

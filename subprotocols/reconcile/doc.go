@@ -30,7 +30,11 @@
 //     ones from a scan; when other syncs stored orders in between, it
 //     reads its set again by one scan and decodes the symbols it has
 //     against that, once per sync (before, it paged the provider's whole
-//     book).
+//     book). When the estimate shows a difference whose symbols would cost
+//     more than the provider's whole list of hashes (a large share of its
+//     set), it asks for that list instead, in pages, with a request field
+//     providers that do not know lists ignore (they answer with symbols),
+//     and finds what it lacks by merging the list with its own set.
 //  3. It fetches the orders it lacks by hash (op "fetch"), at most 500 per
 //     request, ascending; the provider answers with those it still holds
 //     that match the filter. Every order goes through package
@@ -52,7 +56,11 @@
 // The difference is symmetric: orders only the requester holds cost
 // symbols too (about 75 bytes each), though they never travel. A requester
 // holding the union of two providers' books pays for the other provider's
-// share in every round with each.
+// share in every round with each, up to the cost of the provider's list
+// (43 bytes a hash), which it asks for past that. Measured with netsim's
+// defaults (16 nodes, 3 000 orders each and 20 % shared, 3 peers), lists
+// took bytes in per node from 1.36-1.39 to 1.28-1.30 times the bytes of
+// the orders a node lacked.
 //
 // # What a completed sync means
 //

@@ -1,11 +1,14 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ordersync/ordersync"
@@ -23,6 +26,8 @@ func FuzzParseRequestMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"fetch","orderfilter":null,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`{"op":"page","after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`{"op":"fetch","hashes":"AAEC"}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"snapshot":3,"from":20,"count":16,"after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`{"op":"sketch","after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := parseRequestMetadata(raw)
 		if err != nil {
@@ -54,10 +59,14 @@ func FuzzParseResponseMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"fetch"}`))
 	f.Add([]byte(`{"op":"page","next":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`{"op":"sketch","from":5,"symbols":"AAAA"}`))
+	f.Add([]byte(`{"op":"list","snapshot":2,"total":1,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","end":true}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := parseResponseMetadata(raw)
 		if err != nil {
 			return
+		}
+		if md.Op == OpList && (len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxListPerResponse) {
+			t.Fatalf("%d bytes of listed hashes", len(md.Hashes))
 		}
 		if md.Op != OpSketch {
 			return
@@ -91,6 +100,8 @@ func FuzzHandleOrderSyncRequest(f *testing.F) {
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"snapshot":1,"from":12,"count":16}`))
 	f.Add([]byte(`{"op":"fetch","orderfilter":null,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`{"op":"page","after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"snapshot":1,"after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`null`))
 	store := orderstore.NewMemory()
 	if _, err := store.AddOrders(context.Background(), fuzzOrders()); err != nil {
@@ -109,6 +120,9 @@ func FuzzHandleOrderSyncRequest(f *testing.F) {
 		out := res.Metadata.(*ResponseMetadata)
 		if n := len(out.Symbols) / riblt.SymbolSize; n > MaxSymbolsPerResponse || out.From > MaxSymbols-n {
 			t.Fatalf("%d symbols from %d", n, out.From)
+		}
+		if len(out.Hashes) > 32*MaxListPerResponse {
+			t.Fatalf("%d bytes of listed hashes", len(out.Hashes))
 		}
 		if len(res.Orders) > MaxFetch {
 			t.Fatalf("%d orders", len(res.Orders))
@@ -159,6 +173,38 @@ func FuzzHandleOrderSyncResponse(f *testing.F) {
 		}
 		if n := store.Len(); n > 14 {
 			t.Fatalf("stored %d orders", n)
+		}
+	})
+}
+
+// FuzzListMerge merges any listed bytes, in two answers, with a local set:
+// it fails on hashes out of order, and otherwise finds as the provider's
+// only the listed hashes the local set lacks, never panicking.
+func FuzzListMerge(f *testing.F) {
+	f.Add([]byte{}, make([]byte, 64), make([]byte, 32))
+	f.Add(bytes.Repeat([]byte{1}, 32), append(make([]byte, 32), bytes.Repeat([]byte{1}, 32)...), bytes.Repeat([]byte{2}, 40))
+	f.Fuzz(func(t *testing.T, local, first, second []byte) {
+		ls := &listState{}
+		for i := 0; i+32 <= len(local); i += 32 {
+			ls.local = append(ls.local, common.Hash(local[i:i+32]))
+		}
+		slices.SortFunc(ls.local, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
+		ls.local = slices.Compact(ls.local)
+		listed := 0
+		for _, page := range [][]byte{first, second} {
+			page = page[:len(page)/32*32]
+			if err := ls.merge(page); err != nil {
+				return
+			}
+			listed += len(page) / 32
+		}
+		if ls.listed != listed || len(ls.remoteOnly) > listed {
+			t.Fatalf("listed %d of %d, %d only the provider's", ls.listed, listed, len(ls.remoteOnly))
+		}
+		for _, h := range ls.remoteOnly {
+			if _, found := slices.BinarySearchFunc(ls.local, h, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) }); found {
+				t.Fatalf("%x is held, and found only the provider's", h[:4])
+			}
 		}
 	})
 }

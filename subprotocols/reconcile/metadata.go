@@ -19,6 +19,9 @@ const (
 	// OpPage asks for, or answers with, a page of orders after a cursor,
 	// as "/pagination-with-filter/version/1" does.
 	OpPage = "page"
+	// OpList answers a sketch request that asked for a list (its List
+	// field) with the snapshot's hashes instead of symbols.
+	OpList = "list"
 )
 
 // Wire bounds, checked when metadata is parsed.
@@ -30,6 +33,9 @@ const (
 	MaxSymbolsPerResponse = 16_384
 	// MaxSymbols bounds the index of any symbol asked for or sent.
 	MaxSymbols = 1 << 17
+	// MaxListPerResponse is how many hashes one list answer may hold:
+	// about 700 kB of base64.
+	MaxListPerResponse = 16_384
 )
 
 // RequestMetadata is the metadata of a request.
@@ -54,8 +60,14 @@ type RequestMetadata struct {
 	// ascending (base64 on the wire).
 	Hashes []byte `json:"hashes,omitempty"`
 	// After is a page request's cursor (32 bytes, base64; absent is the
-	// beginning).
+	// beginning), and a list request's: the last hash listed so far.
 	After []byte `json:"after,omitempty"`
+	// List, in a sketch request, asks for the snapshot's hashes after
+	// After instead of symbols: for a difference so large that its
+	// symbols cost more than the provider's whole list. A provider that
+	// does not know the field answers with the symbols asked for by
+	// Snapshot, From and Count, as for any sketch request.
+	List bool `json:"list,omitempty"`
 }
 
 // ResponseMetadata is the metadata of a response.
@@ -77,6 +89,12 @@ type ResponseMetadata struct {
 	// Next is a page's cursor: the hash of the last order the provider
 	// scanned.
 	Next []byte `json:"next,omitempty"`
+	// Hashes are a list answer's hashes of the snapshot, 32 bytes each,
+	// ascending (base64 on the wire).
+	Hashes []byte `json:"hashes,omitempty"`
+	// End is true in the list answer that reaches the snapshot's last
+	// hash.
+	End bool `json:"end,omitempty"`
 }
 
 // parseRequestMetadata decodes and checks request metadata. Absent or null
@@ -109,6 +127,9 @@ func (md *RequestMetadata) check() error {
 	case OpSketch:
 		if md.Held < 0 || md.From < 0 || md.From > MaxSymbols || md.Count < 0 {
 			return fmt.Errorf("sketch: held %d, from %d, count %d out of range", md.Held, md.From, md.Count)
+		}
+		if len(md.After) != 0 && (len(md.After) != 32 || !md.List) {
+			return fmt.Errorf("sketch: cursor of %d bytes, want 32 and a list", len(md.After))
 		}
 	case OpFetch:
 		if len(md.Hashes) == 0 || len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxFetch {
@@ -162,8 +183,15 @@ func (md *ResponseMetadata) check() error {
 		if len(md.Next) != 0 && len(md.Next) != 32 {
 			return fmt.Errorf("page: cursor of %d bytes, want 32", len(md.Next))
 		}
+	case OpList:
+		switch {
+		case len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxListPerResponse:
+			return fmt.Errorf("list: %d bytes of hashes, want up to %d hashes of 32 bytes", len(md.Hashes), MaxListPerResponse)
+		case md.Total < 0:
+			return fmt.Errorf("list: total %d", md.Total)
+		}
 	default:
-		return fmt.Errorf("field \"op\": %q, want %q, %q or %q", shorten(md.Op), OpSketch, OpFetch, OpPage)
+		return fmt.Errorf("field \"op\": %q, want %q, %q, %q or %q", shorten(md.Op), OpSketch, OpFetch, OpPage, OpList)
 	}
 	return nil
 }

@@ -48,6 +48,11 @@ func (s *Subprotocol) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 // serveSketch answers with coded symbols, or with a first page when the
 // requester holds too little for reconciliation to pay.
 func (s *Subprotocol) serveSketch(ctx context.Context, requester peer.ID, md *RequestMetadata) (*ordersync.Response, error) {
+	if md.List {
+		if res, err := s.serveList(ctx, requester, md); res != nil || err != nil {
+			return res, err
+		}
+	}
 	var sn *snapshot
 	first := md.Snapshot == 0
 	if !first {

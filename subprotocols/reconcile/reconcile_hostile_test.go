@@ -140,11 +140,16 @@ func TestReconcileSpoiledCopiesDoNotHideOrders(t *testing.T) {
 // a provider of orders for d, each as soon as the last is answered, on one
 // stream (a new one when the provider's page cap ends it), and returns the bytes written and read and the time taken.
 func amplification(t *testing.T, provider host.Host, from host.Host, d time.Duration) (in, out int64, took time.Duration) {
+	return amplificationOf(t, `{"op":"sketch","orderfilter":null,"held":1099511627776}`, provider, from, d)
+}
+
+// amplificationOf is amplification with requests of the given metadata.
+func amplificationOf(t *testing.T, metadata string, provider host.Host, from host.Host, d time.Duration) (in, out int64, took time.Duration) {
 	t.Helper()
 	w := nodetest.OpenWireStream(t, from, provider.ID())
 	start := time.Now()
 	for time.Since(start) < d {
-		msg := `{"type":"Request","subprotocols":["` + v2 + `"],"metadata":{"op":"sketch","orderfilter":null,"held":1099511627776}}` + "\n"
+		msg := `{"type":"Request","subprotocols":["` + v2 + `"],"metadata":` + metadata + `}` + "\n"
 		if _, err := w.Stream.Write([]byte(msg)); err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +175,7 @@ func amplification(t *testing.T, provider host.Host, from host.Host, d time.Dura
 // provider's own set needs.
 func TestReconcileAnswerBudget(t *testing.T) {
 	orders := nodetest.Orders(2000)
-	hosts := testnet.New(t, 2)
+	hosts := testnet.New(t, 4)
 	const rateBytes, burst = 64 << 10, 128 << 10
 	nodetest.StartService(t, ordersync.NewHostNode(hosts[0]), []ordersync.Subprotocol{
 		reconcile.New(memoryWith(t, orders), nil, reconcile.WithAnswerRate(rateBytes, burst))})
@@ -188,11 +193,25 @@ func TestReconcileAnswerBudget(t *testing.T) {
 	}
 	_ = w.Stream.Close()
 
-	in, out, took := amplification(t, hosts[0], hosts[1], time.Second)
-	if limit := burst + int64(took.Seconds()*rateBytes); out > limit {
-		t.Errorf("%d bytes out in %v, over the budget's %d", out, took, limit)
+	// A list answer lists the set, ascending, within the budget too.
+	w = nodetest.OpenWireStream(t, hosts[1], hosts[0].ID())
+	if a, _ := ask(t, w, `{"op":"sketch","orderfilter":null,"list":true}`); a.Metadata.Op != reconcile.OpList ||
+		len(a.Metadata.Hashes) == 0 || len(a.Metadata.Hashes) > 32*len(orders) {
+		t.Errorf("a list request: answered %q with %d bytes of hashes", a.Metadata.Op, len(a.Metadata.Hashes))
 	}
-	t.Logf("%d bytes in, %d out (x%.1f) in %v", in, out, float64(out)/float64(in), took)
+	_ = w.Stream.Close()
+
+	for i, metadata := range []string{
+		`{"op":"sketch","orderfilter":null,"held":1099511627776}`,
+		`{"op":"sketch","orderfilter":null,"list":true}`,
+	} {
+		from := hosts[2+i] // a fresh requester: a budget of its own
+		in, out, took := amplificationOf(t, metadata, hosts[0], from, time.Second)
+		if limit := burst + int64(took.Seconds()*rateBytes); out > limit {
+			t.Errorf("%s: %d bytes out in %v, over the budget's %d", metadata, out, took, limit)
+		}
+		t.Logf("%s: %d bytes in, %d out (x%.1f) in %v", metadata, in, out, float64(out)/float64(in), took)
+	}
 }
 
 // A fetch naming one hash many times gets its order once.

@@ -71,6 +71,12 @@ type syncState struct {
 	// shared is true once the sync has paged a share of the hash space
 	// (shares.go) and reconciles after it.
 	shared bool
+	// listing is true once the sync asked for the provider's list
+	// (list.go), which list merges page by page; listRounds counts them.
+	listing    bool
+	listAsked  bool
+	list       *listState
+	listRounds int
 }
 
 // syncTable holds the requester's syncs, a bounded number of them.
@@ -130,6 +136,15 @@ func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersyn
 			return nil, 0, fmt.Errorf("%w: fetched orders that were not asked for", ErrUnexpected)
 		}
 		return s.takeFetched(ctx, res, st)
+	case OpList:
+		if st.phase != phaseSketch {
+			return nil, 0, fmt.Errorf("%w: a list after the sketch phase", ErrUnexpected)
+		}
+		if len(res.Orders) > 0 {
+			return nil, 0, fmt.Errorf("%w: orders with a list", ErrUnexpected)
+		}
+		next, err := s.takeList(ctx, res.ProviderID, md, st)
+		return next, 0, err
 	default:
 		if st.phase != phaseSketch {
 			return nil, 0, fmt.Errorf("%w: symbols after the sketch phase", ErrUnexpected)
@@ -137,6 +152,9 @@ func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersyn
 		if len(res.Orders) > 0 {
 			return nil, 0, fmt.Errorf("%w: orders with symbols", ErrUnexpected)
 		}
+		// Symbols answering a list request: a provider that does not
+		// know lists; the sync decodes them.
+		st.listing, st.list = false, nil
 		next, err := s.takeSketch(ctx, res.ProviderID, md, st)
 		return next, 0, err
 	}
@@ -198,8 +216,13 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		}
 		received := st.dec.Received()
 		net := st.total - int(st.local.digest.Count())
-		return s.request(&RequestMetadata{Op: OpSketch, Snapshot: st.snapshot, From: received,
-			Count: nextSymbols(received, st.dec.EstimateDifferences(net))}), nil
+		estimate := st.dec.EstimateDifferences(net)
+		count := nextSymbols(received, estimate)
+		if !st.listAsked && listPays(received, estimate, st.total) {
+			st.listing, st.listAsked = true, true
+			return s.askList(st, count), nil
+		}
+		return s.request(&RequestMetadata{Op: OpSketch, Snapshot: st.snapshot, From: received, Count: count}), nil
 	}
 	return s.decoded(ctx, provider, st)
 }
@@ -236,10 +259,25 @@ func (s *Subprotocol) decoded(ctx context.Context, provider peer.ID, st *syncSta
 		s.cfg.scorer.AddPeerScore(provider, peerscore.InvalidSketch, peerscore.InvalidSketchDelta)
 		return s.pageInstead(st), nil
 	}
+	// In sync once the requester holds what it lacked, whoever
+	// delivered it.
+	inSyncIfHeld := !holdsOwnRejected(st.local, localOnly)
+	st.dec, st.local, st.received = nil, nil, nil // free them
+	hashes := make([]common.Hash, len(remoteOnly))
+	for i := range remoteOnly {
+		hashes[i] = common.Hash(remoteOnly[i])
+	}
+	slices.SortFunc(hashes, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
+	return s.startFetch(ctx, provider, st, hashes, inSyncIfHeld)
+}
+
+// startFetch starts fetching the hashes, ascending, that a sync found the
+// provider holds and the requester lacks (by symbols or a list), less
+// those stored since.
+func (s *Subprotocol) startFetch(ctx context.Context, provider peer.ID, st *syncState, remoteOnly []common.Hash, inSyncIfHeld bool) (*ordersync.Request, error) {
 	getter, _ := s.store.(orderstore.Getter)
 	want := make([]common.Hash, 0, len(remoteOnly))
-	for _, x := range remoteOnly {
-		h := common.Hash(x)
+	for _, h := range remoteOnly {
 		if getter != nil {
 			if _, held := getter.Get(h); held {
 				continue // stored since the sync started
@@ -247,11 +285,7 @@ func (s *Subprotocol) decoded(ctx context.Context, provider peer.ID, st *syncSta
 		}
 		want = append(want, h)
 	}
-	slices.SortFunc(want, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
-	// In sync once the requester holds what it lacked, whoever
-	// delivered it.
-	st.inSyncIfHeld = !holdsOwnRejected(st.local, localOnly)
-	st.dec, st.local, st.received = nil, nil, nil // free them
+	st.inSyncIfHeld = inSyncIfHeld
 	if len(want) == 0 {
 		st.inSync = st.inSyncIfHeld
 		return nil, nil
@@ -300,6 +334,7 @@ func holdsOwnRejected(local *localSet, localOnly []riblt.Item) bool {
 // pageInstead gives up reconciling and pages from the beginning.
 func (s *Subprotocol) pageInstead(st *syncState) *ordersync.Request {
 	st.phase, st.dec, st.local, st.received = phasePage, nil, nil, nil
+	st.listing, st.list = false, nil
 	return s.request(&RequestMetadata{Op: OpPage})
 }
 

@@ -169,16 +169,31 @@ func (sn *snapshot) symbols(ctx context.Context, s *Subprotocol, from, to int) (
 	}
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
+	enc, err := sn.encoderLocked(ctx, s)
+	if err != nil || enc == nil {
+		return nil, false, err
+	}
+	out := enc.Symbols(from, to)
+	return append([]riblt.Symbol(nil), out...), true, nil
+}
+
+// encoder returns the Encoder over the snapshot's hashes (ascending),
+// reading them first for an indexed snapshot, or nil when they can no
+// longer be read as they were. Its items never change: they may be read
+// without the lock.
+func (sn *snapshot) encoder(ctx context.Context, s *Subprotocol) (*riblt.Encoder, error) {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	return sn.encoderLocked(ctx, s)
+}
+
+func (sn *snapshot) encoderLocked(ctx context.Context, s *Subprotocol) (*riblt.Encoder, error) {
 	if sn.enc == nil && !sn.bad {
 		if err := sn.readHashes(ctx, s); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 	}
-	if sn.enc == nil {
-		return nil, false, nil
-	}
-	out := sn.enc.Symbols(from, to)
-	return append([]riblt.Symbol(nil), out...), true, nil
+	return sn.enc, nil
 }
 
 // readHashes reads an indexed snapshot's hashes from the store, if the

@@ -1,0 +1,123 @@
+package reconcile_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/subprotocols/reconcile"
+	"github.com/ordersync/ordersync/testing/nodetest"
+	"github.com/ordersync/ordersync/testing/testnet"
+)
+
+// listCounter counts a provider's list answers; with old set, it answers
+// as a provider that does not know lists: it drops the request's List and
+// After, as an older version's parser does.
+type listCounter struct {
+	ordersync.Subprotocol
+	old   bool
+	lists atomic.Int64
+}
+
+func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && c.old && md.List {
+		stripped := *md
+		stripped.List, stripped.After = false, nil
+		req = &ordersync.Request{RequesterID: req.RequesterID, Metadata: &stripped}
+	}
+	res, err := c.Subprotocol.HandleOrderSyncRequest(ctx, req)
+	if err == nil {
+		if m, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && m.Op == reconcile.OpList {
+			c.lists.Add(1)
+		}
+	}
+	return res, err
+}
+
+// TestReconcileListsALargeDifference: requester and provider share a
+// third of their orders, so that the difference's symbols cost more than
+// the provider's list. The requester asks for the list and ends with the
+// union, for fewer bytes than with a provider that does not know lists,
+// which it still syncs with, by symbols.
+func TestReconcileListsALargeDifference(t *testing.T) {
+	orders := nodetest.Orders(9000)
+	provSet, reqSet := orders[:6000], orders[3000:]
+	var read [2]int64
+	for i, old := range []bool{false, true} {
+		hosts := testnet.New(t, 2)
+		counter := &listCounter{old: old}
+		startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+			counter.Subprotocol = s
+			return counter
+		})
+		requester := nodetest.StartNode(t, hosts[1], reqSet, nil, all3)
+		requester.GetOrders(t, 1)
+		nodetest.SameOrders(t, requester.Store, orders)
+		st := requester.Service.Stats()
+		read[i] = st.BytesRead
+		t.Logf("old provider %v: %d list answers, %d bytes read, %d written", old, counter.lists.Load(), st.BytesRead, st.BytesWritten)
+		if got := counter.lists.Load(); (got > 0) == old {
+			t.Errorf("old provider %v: %d list answers", old, got)
+		}
+	}
+	if read[0] >= read[1] {
+		t.Errorf("read %d bytes with a list, %d with symbols", read[0], read[1])
+	}
+}
+
+// TestReconcileHostileLists: a provider whose lists are out of order, or
+// longer than the snapshot it named, fails the sync; nothing it did not
+// list and deliver is stored.
+func TestReconcileHostileLists(t *testing.T) {
+	orders := nodetest.Orders(6000)
+	provSet, reqSet := orders[:4000], orders[2000:]
+	for _, tc := range []struct {
+		name  string
+		spoil func(*reconcile.ResponseMetadata)
+	}{
+		{"descending", func(md *reconcile.ResponseMetadata) {
+			h := md.Hashes
+			for i, j := 0, len(h)-32; i < j; i, j = i+32, j-32 {
+				for k := 0; k < 32; k++ {
+					h[i+k], h[j+k] = h[j+k], h[i+k]
+				}
+			}
+		}},
+		{"longer than its total", func(md *reconcile.ResponseMetadata) { md.Total = len(md.Hashes)/32 - 1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts := testnet.New(t, 2)
+			startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+				return &listSpoiler{Subprotocol: s, spoil: tc.spoil}
+			})
+			requester := nodetest.StartNode(t, hosts[1], reqSet, nil, all3)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if err := requester.Service.GetOrders(ctx, 1); err == nil {
+				t.Fatal("GetOrders synced with a provider whose lists are spoiled")
+			}
+			nodetest.SameOrders(t, requester.Store, reqSet)
+		})
+	}
+}
+
+// listSpoiler spoils a provider's list answers.
+type listSpoiler struct {
+	ordersync.Subprotocol
+	spoil func(*reconcile.ResponseMetadata)
+}
+
+func (l *listSpoiler) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
+	res, err := l.Subprotocol.HandleOrderSyncRequest(ctx, req)
+	if err == nil {
+		if md, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && md.Op == reconcile.OpList {
+			c := *md
+			c.Hashes = append([]byte(nil), md.Hashes...)
+			l.spoil(&c)
+			res.Metadata = &c
+		}
+	}
+	return res, err
+}
