@@ -125,3 +125,76 @@ func TestGetOrdersErrorSaysWhatHappened(t *testing.T) {
 		t.Errorf("Info and above: %q, want one GetOrders line, synced 1 of 2", infos)
 	}
 }
+
+// A round that brings a bulk of new orders (PromptRoundOrders or more) is
+// followed by the next after a sixteenth of the period; a round that
+// brings nothing new, after the period. PeriodicallyGetOrders keeps the
+// original network's period whatever a round brought.
+func TestPeriodicRoundsAfterBulk(t *testing.T) {
+	const period = 16 * time.Second
+	for _, tc := range []struct {
+		name      string
+		afterBulk time.Duration
+		loop      func(context.Context, *ordersync.Service) error
+	}{
+		{"PeriodicallySyncNeighbors", period / 16, func(ctx context.Context, s *ordersync.Service) error {
+			return s.PeriodicallySyncNeighbors(ctx, period)
+		}},
+		{"PeriodicallyGetOrders", period, func(ctx context.Context, s *ordersync.Service) error {
+			return s.PeriodicallyGetOrders(ctx, 1, period)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testRoundsAfterBulk(t, period, tc.afterBulk, tc.loop)
+		})
+	}
+}
+
+func testRoundsAfterBulk(t *testing.T, period, afterBulk time.Duration, loop func(context.Context, *ordersync.Service) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hosts := testnet.New(t, 2)
+	start := func(h int, store *orderstore.Memory, opts ...ordersync.Option) *ordersync.Service {
+		node := ordersync.NewHostNode(hosts[h])
+		subs := []ordersync.Subprotocol{reconcile.New(store, nil, reconcile.WithPeerScorer(node))}
+		s := ordersync.New(ctx, node, subs, opts...)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	providerStore := orderstore.NewMemory()
+	if _, err := providerStore.AddOrders(ctx, signedOrders(ordersync.PromptRoundOrders+20)); err != nil {
+		t.Fatal(err)
+	}
+	start(0, providerStore)
+
+	type wait struct {
+		d  time.Duration
+		ch chan time.Time
+	}
+	waits := make(chan wait)
+	timer := func(d time.Duration) <-chan time.Time {
+		ch := make(chan time.Time, 1)
+		waits <- wait{d, ch}
+		return ch
+	}
+	requester := start(1, orderstore.NewMemory(), ordersync.WithTimer(timer), ordersync.WithJitter(0))
+	done := make(chan error, 1)
+	go func() { done <- loop(ctx, requester) }()
+
+	w := <-waits // the first round brought every order
+	if got := requester.Stats().OrdersNew; got != ordersync.PromptRoundOrders+20 {
+		t.Fatalf("the first round brought %d orders, want %d", got, ordersync.PromptRoundOrders+20)
+	}
+	if w.d != afterBulk {
+		t.Errorf("after a round that brought a bulk, waited %v, want %v", w.d, afterBulk)
+	}
+	w.ch <- time.Now()
+	if w = <-waits; w.d != period {
+		t.Errorf("after a round that brought nothing, waited %v, want %v", w.d, period)
+	}
+	cancel()
+	w.ch <- time.Now()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("the loop: %v, want context.Canceled", err)
+	}
+}

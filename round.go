@@ -121,7 +121,11 @@ func (s *Service) SyncNeighbors(ctx context.Context) (RoundResult, error) {
 
 // PeriodicallySyncNeighbors keeps a node current with whoever is there:
 // it runs SyncNeighbors, waits approxDelay give or take the jitter
-// (WithJitter), and repeats, until ctx ends or Close is called. A round
+// (WithJitter), and repeats, until ctx ends or Close is called. After a
+// round in which the node stored at least PromptRoundOrders new orders it
+// waits a sixteenth of approxDelay instead (see RoundDelay), so that a bulk
+// of orders crosses the network at the pace of the syncs rather than one
+// period per hop. A round
 // with fewer peers than one would like, or with none, is not waited on:
 // the next round comes after approxDelay all the same, and syncs with the
 // peers there are then. (PeriodicallyGetOrders, whose every run waits for
@@ -133,7 +137,7 @@ func (s *Service) SyncNeighbors(ctx context.Context) (RoundResult, error) {
 // ends, one wrapping ErrClosed after Close, and an error at once for an
 // approxDelay that is not positive.
 func (s *Service) PeriodicallySyncNeighbors(ctx context.Context, approxDelay time.Duration) error {
-	return s.repeat(ctx, "PeriodicallySyncNeighbors", approxDelay, func(ctx context.Context) error {
+	return s.repeat(ctx, "PeriodicallySyncNeighbors", approxDelay, true, func(ctx context.Context) error {
 		_, err := s.SyncNeighbors(ctx)
 		return err
 	})

@@ -158,7 +158,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // runNodeSyncs is the requester's life: GetOrders at start-up, then, one
-// interval later, a round of SyncNeighbors every interval until ctx ends.
+// interval later, a round of SyncNeighbors every interval until ctx ends;
+// after a start-up or round that brought a bulk of new orders the next
+// round comes sooner (ordersync's RoundDelay).
 // An end by ctx is no error.
 func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConfig, rep *nodeReporter) error {
 	if cfg.serveOnly {
@@ -166,6 +168,7 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 		return nil
 	}
 	start := time.Now()
+	before := service.Stats().OrdersNew
 	err := service.GetOrders(ctx, cfg.minPeers)
 	if ctx.Err() != nil {
 		return nil
@@ -174,14 +177,16 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 		return err
 	}
 	rep.startup(time.Since(start)) // its round line came from roundTracer
-	select {
-	case <-time.After(cfg.interval):
-	case <-ctx.Done():
-		return nil
-	}
-	// Then a round with whoever is connected, each interval: waiting for
+	// Then a round with whoever is connected, each interval (sooner while
+	// rounds bring a bulk of orders: see RoundDelay): waiting for
 	// --min-peers again would stall the node while fewer are there.
 	for {
+		select {
+		case <-time.After(service.RoundDelay(service.Stats().OrdersNew-before, cfg.interval)):
+		case <-ctx.Done():
+			return nil
+		}
+		before = service.Stats().OrdersNew
 		if _, err := service.SyncNeighbors(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -189,11 +194,6 @@ func runNodeSyncs(ctx context.Context, service *ordersync.Service, cfg *nodeConf
 			return err
 		}
 		rep.round()
-		select {
-		case <-time.After(cfg.interval):
-		case <-ctx.Done():
-			return nil
-		}
 	}
 }
 
