@@ -244,13 +244,14 @@ func (s *Subprotocol) scan(ctx context.Context, filter *orderfilter.Filter, clas
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: reading the store: %w", err)
 		}
+		cutoff := expiry.Cutoff() // a clock read per batch, not per order
 		for _, o := range orders {
 			h, err := o.ComputeOrderHash()
 			if err != nil {
 				return nil, fmt.Errorf("reconcile: stored order after %s: %w", after, err)
 			}
 			after = h
-			if !expiry.Expired(o) && wanted(o, filter, class) {
+			if orderstore.ExpirationOf(o) > cutoff && wanted(o, filter, class) {
 				out = append(out, riblt.Item(h))
 			}
 		}
