@@ -290,31 +290,19 @@ func insertedRows(ctx context.Context, tx *sql.Tx, chunk []row, n, last int64, a
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	found := int64(0)
-	for rows.Next() {
-		var hash sql.RawBytes
-		if err := rows.Scan(&hash); err != nil {
-			return nil, err
-		}
-		r := findRow(chunk, hash)
-		if r == nil {
-			return nil, fmt.Errorf("the rows an INSERT added are not rowids %d to %d: hash %x was not inserted", last-n+1, last, []byte(hash))
-		}
-		added = append(added, rowChange(r))
-		found++
+	before := len(added)
+	if added, err = scanInserted(rows, chunk, added); err != nil {
+		return nil, fmt.Errorf("the rows an INSERT added are not rowids %d to %d: %w", last-n+1, last, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if found != n {
+	if found := int64(len(added) - before); found != n {
 		return nil, fmt.Errorf("an INSERT added %d rows, but rowids %d to %d hold %d", n, last-n+1, last, found)
 	}
 	return added, nil
 }
 
-// scanInserted appends to changes the rows of chunk whose hashes rows (of
-// RETURNING hash: PostgreSQL's packed INSERT) name, and closes rows.
+// scanInserted appends to changes the rows of chunk whose hashes rows name
+// (PostgreSQL's packed INSERT's RETURNING hash, or SQLite's read-back by
+// rowid), and closes rows.
 func scanInserted(rows *sql.Rows, chunk []row, changes []change) ([]change, error) {
 	defer rows.Close()
 	for rows.Next() {
@@ -324,7 +312,7 @@ func scanInserted(rows *sql.Rows, chunk []row, changes []change) ([]change, erro
 		}
 		r := findRow(chunk, hash)
 		if r == nil {
-			return nil, fmt.Errorf("the INSERT returned hash %x, which it was not given", []byte(hash))
+			return nil, fmt.Errorf("hash %x is not one of the rows the INSERT was given", []byte(hash))
 		}
 		changes = append(changes, rowChange(r))
 	}
