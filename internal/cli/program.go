@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/ordersync/ordersync/internal/gcfloor"
 )
 
 // Exit codes. A usage error (unknown command, bad flag) is 2, as with the
@@ -45,7 +47,13 @@ type Program struct {
 // Main runs the program on os.Args and exits with its status. The first
 // SIGINT or SIGTERM cancels the command's context so that it can close its
 // host and exit cleanly; a second one kills a stuck process.
+//
+// The heap may grow by at least gcfloor.DefaultFloor between collections
+// (unless GOGC or GOMEMLIMIT is set): with its orders in a database a node's
+// live heap is a few MiB, and at GOGC=100 it collected some 200 times in a
+// 100 000-order sync.
 func (p *Program) Main() {
+	gcfloor.Start(gcfloor.DefaultFloor)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
