@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/ordersync/ordersync"
 	"github.com/ordersync/ordersync/internal/cli"
+	"github.com/ordersync/ordersync/internal/gcfloor"
 	"github.com/ordersync/ordersync/internal/p2phost"
 	"github.com/ordersync/ordersync/orderstore"
 	"github.com/ordersync/ordersync/subprotocols/pagination"
@@ -102,13 +102,15 @@ func writeOutFile(ctx context.Context, out *os.File, res *syncOutcome, path stri
 const syncGCPercent = 50
 
 // limitHeapGrowth sets the collector's target to syncGCPercent when GOGC is
-// not set, and returns what puts the previous target back.
+// not set, and returns what puts the previous target back. It is the base
+// under the program's floor (gcfloor): with --db the live heap stays small
+// and the floor decides, with the orders in memory the heap soon outgrows
+// it.
 func limitHeapGrowth() (restore func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	old := debug.SetGCPercent(syncGCPercent)
-	return func() { debug.SetGCPercent(old) }
+	return gcfloor.SetBase(syncGCPercent)
 }
 
 // createTemp creates a temporary file in the directory of path.

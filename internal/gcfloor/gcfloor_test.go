@@ -9,16 +9,18 @@ import (
 func TestPercentFor(t *testing.T) {
 	for _, c := range []struct {
 		live, floor uint64
-		want        int
+		base, want  int
 	}{
-		{0, 64 << 20, 1600},       // no collection yet: the runtime's minimum heap
-		{1 << 20, 64 << 20, 1600}, // below the minimum: its goal would pass the floor
-		{8 << 20, 64 << 20, 800},
-		{64 << 20, 64 << 20, 100},
-		{1 << 30, 64 << 20, 100}, // a large heap collects as at GOGC=100
+		{0, 64 << 20, 100, 1600},       // no collection yet: the runtime's minimum heap
+		{1 << 20, 64 << 20, 100, 1600}, // below the minimum: its goal would pass the floor
+		{8 << 20, 64 << 20, 100, 800},
+		{64 << 20, 64 << 20, 100, 100},
+		{1 << 30, 64 << 20, 100, 100}, // a large heap collects as at GOGC=100
+		{1 << 30, 64 << 20, 50, 50},   // or at its base
+		{8 << 20, 64 << 20, 50, 800},
 	} {
-		if got := percentFor(c.live, c.floor); got != c.want {
-			t.Errorf("percentFor(%d, %d) = %d, want %d", c.live, c.floor, got, c.want)
+		if got := percentFor(c.live, c.floor, c.base); got != c.want {
+			t.Errorf("percentFor(%d, %d, %d) = %d, want %d", c.live, c.floor, c.base, got, c.want)
 		}
 	}
 }
