@@ -186,6 +186,32 @@ func TestCLI(t *testing.T) {
 		})
 	}
 
+	t.Run("out to a pipe", func(t *testing.T) {
+		// An output that is not a regular file (a named pipe here,
+		// /dev/null for a measurement) is written in place: renaming a
+		// temporary file over it would replace it with a regular file.
+		outPath := filepath.Join(t.TempDir(), "pipe")
+		if err := syscall.Mkfifo(outPath, 0o600); err != nil {
+			t.Skip("no named pipes here: ", err)
+		}
+		read := make(chan []byte, 1)
+		go func() {
+			b, _ := os.ReadFile(outPath) // until sync closes its end
+			read <- b
+		}()
+		res := runBinary(t, bin, "sync", "--peer", addr, "--out", outPath)
+		if res.code != 0 {
+			t.Fatalf("sync exited %d:\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		if fi, err := os.Lstat(outPath); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			// The reader waits on the pipe that is gone: leave it.
+			t.Fatalf("after sync --out, %s is %v (%v), want the named pipe still", outPath, fi.Mode(), err)
+		}
+		if lines := bytes.Count(<-read, []byte("\n")); lines != len(valid) {
+			t.Errorf("read %d lines from the pipe, want the %d valid orders", lines, len(valid))
+		}
+	})
+
 	t.Run("update", func(t *testing.T) {
 		// A snapshot of 250 of the orders, refreshed: only the 50 missing
 		// travel, and the file ends with the union.

@@ -35,12 +35,17 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer limitHeapGrowth()()
 	// Create the output first, as a temporary file beside it: a typo in the
 	// path fails before the sync, and the file appears whole or not at all.
+	// An output that exists and is not a regular file (/dev/null, a pipe)
+	// is written in place: a rename would replace it with a regular file.
 	var out *os.File
+	inPlace := false
 	if cfg.out != "" {
-		if out, err = createTemp(cfg.out); err != nil {
+		if out, inPlace, err = openOut(cfg.out); err != nil {
 			return err
 		}
-		defer os.Remove(out.Name()) // A no-op once renamed.
+		if !inPlace {
+			defer os.Remove(out.Name()) // A no-op once renamed.
+		}
 		defer out.Close()
 	}
 
@@ -60,7 +65,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Write even when interrupted: what was received is worth keeping.
 	written := res.held
 	if out != nil {
-		if written, err = writeOutFile(ctx, out, res, cfg.out); err != nil {
+		if written, err = writeOutFile(ctx, out, res, cfg.out, inPlace); err != nil {
 			return err
 		}
 	}
@@ -75,16 +80,17 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// writeOutFile writes the accepted orders to out and renames it to path.
-func writeOutFile(ctx context.Context, out *os.File, res *syncOutcome, path string) (int, error) {
+// writeOutFile writes the accepted orders to out and renames it to path,
+// unless out is path itself (inPlace).
+func writeOutFile(ctx context.Context, out *os.File, res *syncOutcome, path string, inPlace bool) (int, error) {
 	written, err := cli.WriteOrders(out, res.orders(context.WithoutCancel(ctx)))
-	if err == nil {
+	if err == nil && !inPlace {
 		err = out.Chmod(0o644)
 	}
 	if err == nil {
 		err = out.Close()
 	}
-	if err == nil {
+	if err == nil && !inPlace {
 		err = os.Rename(out.Name(), path)
 	}
 	if err != nil {
@@ -111,6 +117,21 @@ func limitHeapGrowth() (restore func()) {
 		return func() {}
 	}
 	return gcfloor.SetBase(syncGCPercent)
+}
+
+// openOut opens sync's output: a temporary file beside path, to be renamed
+// over it, or path itself (inPlace) when it exists and is not a regular
+// file, such as /dev/null or a named pipe, which a rename would replace.
+func openOut(path string) (out *os.File, inPlace bool, err error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		out, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, false, fmt.Errorf("cannot write %s: %w", path, err)
+		}
+		return out, true, nil
+	}
+	out, err = createTemp(path)
+	return out, false, err
 }
 
 // createTemp creates a temporary file in the directory of path.
