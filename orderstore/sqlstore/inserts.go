@@ -18,6 +18,9 @@ type insertStatements struct {
 	s      *Store
 	byRows map[int]*sql.Stmt
 	short  []int // sizes under rowsPerInsert held in byRows, oldest first
+	// conflicts is PostgreSQL's guess whether ON CONFLICT is needed
+	// (conflicts.go).
+	conflicts conflictGuess
 }
 
 func newInsertStatements(s *Store) *insertStatements {

@@ -63,7 +63,17 @@ func openPostgres(ctx context.Context, url string, cfg config) (*Store, error) {
 // and the lengths of its three variable values; $7 is added_at, one value
 // for the whole chunk; $8 is every row's bytes (pack). Only the hash
 // comes back: the writer has the rest of each new row's key.
-const packedInsertSQL = `INSERT INTO orders (` + orderColumns + `)
+const packedInsertSQL = packedInsertRows + `
+	ON CONFLICT (hash) DO NOTHING
+	RETURNING hash`
+
+// plainInsertSQL is packedInsertSQL without ON CONFLICT, for rows the
+// writer expects to be new (conflicts.go): a stored hash fails it, so when
+// it succeeds it inserted every row, and nothing need come back.
+const plainInsertSQL = packedInsertRows
+
+// packedInsertRows is the INSERT of the rows packed in $1 to $8.
+const packedInsertRows = `INSERT INTO orders (` + orderColumns + `)
 	SELECT substring(b FROM o + 1 FOR 32), c,
 		substring(b FROM o + 33 FOR 20), substring(b FROM o + 53 FOR 20), substring(b FROM o + 73 FOR 20),
 		substring(b FROM o + 93 FOR 20), substring(b FROM o + 113 FOR 20),
@@ -71,9 +81,7 @@ const packedInsertSQL = `INSERT INTO orders (` + orderColumns + `)
 		e, $7, substring(b FROM o + 133 + ml + tl FOR jl)
 	FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::integer[])
 		AS r (c, e, o, ml, tl, jl),
-		(SELECT $8::bytea) AS p (b)
-	ON CONFLICT (hash) DO NOTHING
-	RETURNING hash`
+		(SELECT $8::bytea) AS p (b)`
 
 // packedWidths are the widths of a packed row's fixed values, in $8's
 // order: the hash and the five addresses (row's values 0 and 2 to 6).
@@ -92,7 +100,7 @@ const (
 // insertArrays is insert for PostgreSQL: rows, which share one added_at
 // and are sorted by hash, in packed INSERTs of up to rowsPerArrayInsert
 // rows and about bytesPerArrayInsert bytes.
-func (s *Store) insertArrays(ctx context.Context, tx *sql.Tx, rows []row, added []change) ([]change, error) {
+func (s *Store) insertArrays(ctx context.Context, tx *sql.Tx, guess *conflictGuess, rows []row, added []change) ([]change, error) {
 	p := packedPool.Get().(*packedRows)
 	defer func() {
 		if cap(p.bytes) <= maxPooledBytes {
@@ -105,15 +113,26 @@ func (s *Store) insertArrays(ctx context.Context, tx *sql.Tx, rows []row, added 
 			return nil, err
 		}
 		chunk := rows[start : start+end]
-		res, err := tx.QueryContext(ctx, packedInsertSQL, p.chains, p.expirations, p.offsets,
-			p.makerAssetLens, p.takerAssetLens, p.jsonLens, chunk[0][addedAtColumn], p.bytes)
+		args := []any{p.chains, p.expirations, p.offsets, p.makerAssetLens, p.takerAssetLens, p.jsonLens, chunk[0][addedAtColumn], p.bytes}
+		start += end
+		if q := guess.statement(chunk); q == plainInsertSQL {
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return nil, err
+			}
+			for i := range chunk {
+				added = append(added, rowChange(&chunk[i]))
+			}
+			continue
+		}
+		res, err := tx.QueryContext(ctx, packedInsertSQL, args...)
 		if err != nil {
 			return nil, err
 		}
+		before := len(added)
 		if added, err = scanInserted(res, chunk, added); err != nil {
 			return nil, err
 		}
-		start += end
+		guess.inserted(len(added)-before, len(chunk))
 	}
 	return added, nil
 }

@@ -32,7 +32,7 @@ func (s *Store) Version() uint64 {
 // orders of class (see orderstore.Reconciler). The first call builds the
 // index, holding the writer off meanwhile: one pass over an index that
 // holds hashes, chain IDs and exchanges only, not the orders
-// (orders_by_hash on SQLite, orders_by_class on PostgreSQL), and about
+// (orders_by_hash on SQLite, the primary key on PostgreSQL), and about
 // 1.5 µs an order on all cores. From then on every commit keeps it current.
 // The index takes a fixed amount of memory per class of orders, nothing
 // per order. With WithExpiry the snapshot leaves out the orders expired

@@ -130,6 +130,11 @@ func (s *Store) commit(group []*writeRequest, inserts *insertStatements) {
 		return
 	}
 	counts, err := s.runGroup(live, inserts)
+	if err != nil && inserts.conflicts.retry(err) {
+		// A plain INSERT met a stored hash (conflicts.go).
+		counts, err = s.runGroup(live, inserts)
+	}
+	inserts.conflicts.written()
 	for i, req := range live {
 		if err != nil {
 			req.done <- writeResult{err: s.errorf("write: %w", err)}
@@ -222,7 +227,7 @@ func (s *Store) runGroup(group []*writeRequest, inserts *insertStatements) ([]in
 // rows that were new to added.
 func (s *Store) insertAll(ctx context.Context, tx *sql.Tx, inserts *insertStatements, rows []row, added []change) ([]change, error) {
 	if s.d.arrays {
-		return s.insertArrays(ctx, tx, rows, added)
+		return s.insertArrays(ctx, tx, &inserts.conflicts, rows, added)
 	}
 	var err error
 	for start := 0; start < len(rows); start += rowsPerInsert {
