@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"math/big"
 	"slices"
 	"testing"
@@ -15,7 +14,6 @@ import (
 // it at version 5: the orders kept, orders_by_class gone (the primary key
 // carries the class), and every hash still stored once.
 func TestPostgresMigratesVersion4(t *testing.T) {
-	ctx := context.Background()
 	url := pgtestDatabase(t)
 	orders := storetest.Orders(0, 60)
 	for _, o := range orders[50:] {
@@ -34,29 +32,5 @@ func TestPostgresMigratesVersion4(t *testing.T) {
 	if want := []string{"orders_by_expiration", "orders_pkey"}; version != 5 || !slices.Equal(postgresIndexNames(t, url), want) {
 		t.Fatalf("after the migration: version %d, indexes %v; want 5 and %v", version, postgresIndexNames(t, url), want)
 	}
-	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
-		t.Fatalf("after the migration: %d orders, want the 60 written", len(got))
-	}
-	if n, err := s.AddOrders(ctx, orders); err != nil || n != 0 {
-		t.Fatalf("adding the migrated orders again: %d new, %v; want 0", n, err)
-	}
-	if got := s.ReconcileSnapshot(reconcileClass, 64).Count; got != 50 {
-		t.Fatalf("the migrated store's snapshot of the class holds %d orders, want 50", got)
-	}
-	more := storetest.Orders(100, 10)
-	for _, o := range more {
-		o.ChainID = new(big.Int).Lsh(big.NewInt(1), 70)
-		o.ResetHash()
-	}
-	// Twice in one call, then again: each stored once.
-	if n, err := s.AddOrders(ctx, append(slices.Clone(more), more...)); err != nil || n != 10 {
-		t.Fatalf("AddOrders of 10 orders beyond int64, each twice: %d new, %v; want 10", n, err)
-	}
-	if n, err := s.AddOrders(ctx, more); err != nil || n != 0 {
-		t.Fatalf("AddOrders of them again: %d new, %v; want 0", n, err)
-	}
-	var rows int
-	if err := db.QueryRow("SELECT count(*) FROM orders").Scan(&rows); err != nil || rows != 70 {
-		t.Fatalf("the table has %d rows (%v), want 70", rows, err)
-	}
+	checkMigratedToVersion5(t, s, db, orders)
 }

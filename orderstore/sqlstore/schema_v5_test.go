@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"math/big"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/orderstore/storetest"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 // TestSQLiteMigratesVersion4 opens a SQLite database at schema version 4
@@ -16,7 +18,6 @@ import (
 // version 5: the orders kept, the class served by orders_by_hash, and
 // every hash still stored once.
 func TestSQLiteMigratesVersion4(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "orders.db")
 	orders := storetest.Orders(0, 60)
 	for _, o := range orders[50:] {
@@ -35,6 +36,17 @@ func TestSQLiteMigratesVersion4(t *testing.T) {
 	if want := []string{"orders_by_expiration", "orders_by_hash", "orders_by_hash_unchained"}; version != 5 || !slices.Equal(indexNames(t, path), want) {
 		t.Fatalf("after the migration: version %d, indexes %v; want 5 and %v", version, indexNames(t, path), want)
 	}
+	checkMigratedToVersion5(t, s, db, orders)
+	checkIntegrity(t, path)
+}
+
+// checkMigratedToVersion5 checks a store s (db its database) just migrated
+// to version 5 from version 4 holding orders (the last 10 with a chain ID
+// beyond int64): every order kept once, the snapshot of the class, and
+// more orders beyond int64 stored once each however often added.
+func checkMigratedToVersion5(t *testing.T, s *sqlstore.Store, db *sql.DB, orders []*zeroex.SignedOrder) {
+	t.Helper()
+	ctx := context.Background()
 	if got, want := pageAllHashes(t, s), sortedHashes(t, orders); !slices.Equal(got, want) {
 		t.Fatalf("after the migration: %d orders, want the 60 written", len(got))
 	}
@@ -60,5 +72,4 @@ func TestSQLiteMigratesVersion4(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM orders").Scan(&rows); err != nil || rows != 70 {
 		t.Fatalf("the table has %d rows (%v), want 70", rows, err)
 	}
-	checkIntegrity(t, path)
 }
