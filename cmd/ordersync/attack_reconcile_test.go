@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
@@ -29,6 +30,16 @@ func init() {
 		// bytes to a burst and a rate, whatever the Service's rate limits.
 		serveAttack{"reconcile-amplification", serveReconcileRequests(func(int) string {
 			return `{"op":"sketch","orderfilter":null,"held":1099511627776}`
+		})},
+		// List requests with the largest held filter there is: of no
+		// bits (serve lists every hash, within the answer budget) and of
+		// every bit (serve tests every hash of its snapshot and lists
+		// none).
+		serveAttack{"reconcile-held-filter-empty", serveReconcileRequests(func(i int) string {
+			return heldFilterRequest(0x00, i)
+		})},
+		serveAttack{"reconcile-held-filter-full", serveReconcileRequests(func(i int) string {
+			return heldFilterRequest(0xff, i)
 		})},
 		serveAttack{"reconcile-fetch-unknown", serveReconcileRequests(func(i int) string {
 			r := rand.New(rand.NewPCG(uint64(i), 1))
@@ -88,4 +99,12 @@ func serveReconcileRequests(metadata func(i int) string) serveAttackFunc {
 		res.note = fmt.Sprintf("%d answers, largest %d B, %d B in all in %v", requests, largest, total, took.Round(time.Millisecond))
 		return res
 	})
+}
+
+// heldFilterRequest is a list request with a held filter of
+// reconcile.MaxHeldFilter bytes of fill, the most positions, and salt i.
+func heldFilterRequest(fill byte, i int) string {
+	filter := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, reconcile.MaxHeldFilter))
+	return fmt.Sprintf(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"%s","heldFilterPositions":%d,"heldFilterSalt":%d}`,
+		filter, reconcile.MaxHeldFilterPositions, i)
 }

@@ -35,6 +35,12 @@ func hash64(x *Item, salt uint64) uint64 {
 	return h
 }
 
+// SaltedHash is the item's 64-bit hash under salt, the function the
+// checksum and the mapping use with salts of their own: for other uses of
+// a set's items (reconcile's filter of held hashes) that need it under a
+// salt chosen per use.
+func SaltedHash(x *Item, salt uint64) uint64 { return hash64(x, salt) }
+
 // Checksum is the checksum of an item that a coded symbol sums: a symbol
 // with count ±1 whose checksum is that of its sum holds exactly one item.
 func Checksum(x *Item) uint64 { return hash64(x, checksumSalt) }

@@ -34,7 +34,14 @@
 //     more than the provider's whole list of hashes (a large share of its
 //     set), it asks for that list instead, in pages, with a request field
 //     providers that do not know lists ignore (they answer with symbols),
-//     and finds what it lacks by merging the list with its own set.
+//     and finds what it lacks by merging the list with its own set. When
+//     it holds much of the provider's set, or much of its own, its list
+//     requests carry a Bloom filter of its set (5 bytes a hash), and
+//     the provider lists only what the filter does not hold
+//     (heldfilter.go). Its first request caps the first answer at 256
+//     symbols, enough to estimate a large difference, which otherwise
+//     drew as many symbols as the counts showed, thrown away when a list
+//     followed.
 //  3. It fetches the orders it lacks by hash (op "fetch"), at most 500 per
 //     request, ascending; the provider answers with those it still holds
 //     that match the filter. Every order goes through package
@@ -60,7 +67,10 @@
 // (43 bytes a hash), which it asks for past that. Measured with netsim's
 // defaults (16 nodes, 3 000 orders each and 20 % shared, 3 peers), lists
 // took bytes in per node from 1.36-1.39 to 1.28-1.30 times the bytes of
-// the orders a node lacked.
+// the orders a node lacked. Held filters (heldfilter.go) and first
+// answers of at most 256 symbols took it on to 1.20-1.23 (from 1.27-1.31
+// the same day): symbols from 13.5 % of the orders' bytes to 4.0 %, for
+// 3.5 % of filters.
 //
 // # What a completed sync means
 //

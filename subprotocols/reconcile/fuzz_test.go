@@ -28,6 +28,11 @@ func FuzzParseRequestMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"fetch","hashes":"AAEC"}`))
 	f.Add([]byte(`{"op":"sketch","list":true,"snapshot":3,"from":20,"count":16,"after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`{"op":"sketch","after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"held":40,"most":128}`))
+	f.Add([]byte(`{"op":"sketch","held":40,"most":-1}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"snapshot":3,"heldFilter":"//8A/w==","heldFilterPositions":11,"heldFilterSalt":18446744073709551615}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"heldFilter":"//8A/w==","heldFilterPositions":17}`))
+	f.Add([]byte(`{"op":"sketch","heldFilter":"//8A/w==","heldFilterPositions":3}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := parseRequestMetadata(raw)
 		if err != nil {
@@ -38,6 +43,9 @@ func FuzzParseRequestMetadata(f *testing.F) {
 		}
 		if len(md.Hashes) > 32*MaxFetch {
 			t.Fatalf("%d bytes of hashes", len(md.Hashes))
+		}
+		if len(md.HeldFilter) > MaxHeldFilter || (len(md.HeldFilter) > 0 && (!md.List || md.HeldFilterPositions > MaxHeldFilterPositions)) {
+			t.Fatalf("a held filter of %d bytes, %d positions, list %v", len(md.HeldFilter), md.HeldFilterPositions, md.List)
 		}
 		again, err := json.Marshal(md)
 		if err != nil {
@@ -102,6 +110,10 @@ func FuzzHandleOrderSyncRequest(f *testing.F) {
 	f.Add([]byte(`{"op":"page","after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true}`))
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"snapshot":1,"after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"held":100,"most":1}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"AA==","heldFilterPositions":16,"heldFilterSalt":7}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"/////////w==","heldFilterPositions":1}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"snapshot":1,"after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","heldFilter":"qqqq","heldFilterPositions":2}`))
 	f.Add([]byte(`null`))
 	store := orderstore.NewMemory()
 	if _, err := store.AddOrders(context.Background(), fuzzOrders()); err != nil {

@@ -12,25 +12,30 @@ import (
 	"github.com/ordersync/ordersync/testing/testnet"
 )
 
-// listCounter counts a provider's list answers; with old set, it answers
-// as a provider that does not know lists: it drops the request's List and
-// After, as an older version's parser does.
+// listCounter counts a provider's list answers and the hashes they list.
+// As an older provider it drops what its parser does not know: with
+// noFilter, the request's held filter (a provider from before filters);
+// with old, the request's List and After too (from before lists).
 type listCounter struct {
 	ordersync.Subprotocol
-	old   bool
-	lists atomic.Int64
+	old, noFilter bool
+	lists, listed atomic.Int64
 }
 
 func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
-	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && c.old && md.List {
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && (c.old || c.noFilter) && md.List {
 		stripped := *md
-		stripped.List, stripped.After = false, nil
+		stripped.HeldFilter, stripped.HeldFilterPositions, stripped.HeldFilterSalt = nil, 0, 0
+		if c.old {
+			stripped.List, stripped.After = false, nil
+		}
 		req = &ordersync.Request{RequesterID: req.RequesterID, Metadata: &stripped}
 	}
 	res, err := c.Subprotocol.HandleOrderSyncRequest(ctx, req)
 	if err == nil {
 		if m, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && m.Op == reconcile.OpList {
 			c.lists.Add(1)
+			c.listed.Add(int64(len(m.Hashes) / 32))
 		}
 	}
 	return res, err
@@ -38,16 +43,17 @@ func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 
 // TestReconcileListsALargeDifference: requester and provider share a
 // third of their orders, so that the difference's symbols cost more than
-// the provider's list. The requester asks for the list and ends with the
-// union, for fewer bytes than with a provider that does not know lists,
-// which it still syncs with, by symbols.
+// the provider's list. The requester asks for the list, filtered by what
+// it holds, and ends with the union; it reads more from a provider that
+// lists every hash (one from before filters), and more again from one
+// that does not know lists, which it still syncs with, by symbols.
 func TestReconcileListsALargeDifference(t *testing.T) {
 	orders := nodetest.Orders(9000)
 	provSet, reqSet := orders[:6000], orders[3000:]
-	var read [2]int64
-	for i, old := range []bool{false, true} {
+	var read [3]int64
+	for i, tc := range []struct{ old, noFilter bool }{{false, false}, {false, true}, {true, false}} {
 		hosts := testnet.New(t, 2)
-		counter := &listCounter{old: old}
+		counter := &listCounter{old: tc.old, noFilter: tc.noFilter}
 		startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
 			counter.Subprotocol = s
 			return counter
@@ -57,13 +63,18 @@ func TestReconcileListsALargeDifference(t *testing.T) {
 		nodetest.SameOrders(t, requester.Store, orders)
 		st := requester.Service.Stats()
 		read[i] = st.BytesRead
-		t.Logf("old provider %v: %d list answers, %d bytes read, %d written", old, counter.lists.Load(), st.BytesRead, st.BytesWritten)
-		if got := counter.lists.Load(); (got > 0) == old {
-			t.Errorf("old provider %v: %d list answers", old, got)
+		t.Logf("old provider %v, no filter %v: %d list answers of %d hashes, %d bytes read, %d written",
+			tc.old, tc.noFilter, counter.lists.Load(), counter.listed.Load(), st.BytesRead, st.BytesWritten)
+		if got := counter.lists.Load(); (got > 0) == tc.old {
+			t.Errorf("old provider %v: %d list answers", tc.old, got)
+		}
+		// Filtered, the list holds the 3 000 hashes the requester lacks.
+		if listed := counter.listed.Load(); !tc.old && !tc.noFilter && listed != 3000 {
+			t.Errorf("%d hashes listed through the filter, want 3 000", listed)
 		}
 	}
-	if read[0] >= read[1] {
-		t.Errorf("read %d bytes with a list, %d with symbols", read[0], read[1])
+	if read[0] >= read[1] || read[1] >= read[2] {
+		t.Errorf("read %d bytes with a filtered list, %d with a whole list, %d with symbols", read[0], read[1], read[2])
 	}
 }
 

@@ -56,6 +56,11 @@ type RequestMetadata struct {
 	// provider choose.
 	From  int `json:"from,omitempty"`
 	Count int `json:"count,omitempty"`
+	// Most is the most symbols a first answer may carry: the answer to a
+	// sync's first request, or from a new snapshot when the one named is
+	// gone (0: as many as the provider chooses, or Count). A provider that
+	// does not know the field answers with its own choice, or Count.
+	Most int `json:"most,omitempty"`
 	// Hashes are the order hashes a fetch asks for, 32 bytes each,
 	// ascending (base64 on the wire).
 	Hashes []byte `json:"hashes,omitempty"`
@@ -68,6 +73,14 @@ type RequestMetadata struct {
 	// does not know the field answers with the symbols asked for by
 	// Snapshot, From and Count, as for any sketch request.
 	List bool `json:"list,omitempty"`
+	// HeldFilter, in a list request, is a Bloom filter of the requester's
+	// set (see heldFilter): the provider lists only the hashes it does
+	// not hold. HeldFilterPositions is the bit positions per hash, and
+	// HeldFilterSalt the salt of their hashes. A provider that does not
+	// know the fields lists every hash.
+	HeldFilter          []byte `json:"heldFilter,omitempty"`
+	HeldFilterPositions int    `json:"heldFilterPositions,omitempty"`
+	HeldFilterSalt      uint64 `json:"heldFilterSalt,omitempty"`
 }
 
 // ResponseMetadata is the metadata of a response.
@@ -125,11 +138,16 @@ func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
 func (md *RequestMetadata) check() error {
 	switch md.Op {
 	case OpSketch:
-		if md.Held < 0 || md.From < 0 || md.From > MaxSymbols || md.Count < 0 {
-			return fmt.Errorf("sketch: held %d, from %d, count %d out of range", md.Held, md.From, md.Count)
+		if md.Held < 0 || md.From < 0 || md.From > MaxSymbols || md.Count < 0 || md.Most < 0 {
+			return fmt.Errorf("sketch: held %d, from %d, count %d, most %d out of range", md.Held, md.From, md.Count, md.Most)
 		}
 		if len(md.After) != 0 && (len(md.After) != 32 || !md.List) {
 			return fmt.Errorf("sketch: cursor of %d bytes, want 32 and a list", len(md.After))
+		}
+		if len(md.HeldFilter) != 0 && (!md.List || len(md.HeldFilter) > MaxHeldFilter ||
+			md.HeldFilterPositions < 1 || md.HeldFilterPositions > MaxHeldFilterPositions) {
+			return fmt.Errorf("sketch: held filter of %d bytes and %d positions, want a list, at most %d bytes and 1 to %d positions",
+				len(md.HeldFilter), md.HeldFilterPositions, MaxHeldFilter, MaxHeldFilterPositions)
 		}
 	case OpFetch:
 		if len(md.Hashes) == 0 || len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxFetch {

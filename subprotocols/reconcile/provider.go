@@ -78,6 +78,9 @@ func (s *Subprotocol) serveSketch(ctx context.Context, requester peer.ID, md *Re
 		if count == 0 {
 			count = firstBatch(md.Held, sn.count)
 		}
+		if md.Most > 0 {
+			count = min(count, md.Most)
+		}
 	}
 	count = min(count, MaxSymbolsPerResponse, MaxSymbols-from)
 	if sn.count == 0 {

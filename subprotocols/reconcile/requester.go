@@ -77,6 +77,9 @@ type syncState struct {
 	listAsked  bool
 	list       *listState
 	listRounds int
+	// held is the filter of the requester's set that its list requests
+	// carry (heldfilter.go), nil for a whole list.
+	held *heldFilter
 }
 
 // syncTable holds the requester's syncs, a bounded number of them.
@@ -154,7 +157,7 @@ func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersyn
 		}
 		// Symbols answering a list request: a provider that does not
 		// know lists; the sync decodes them.
-		st.listing, st.list = false, nil
+		st.listing, st.list, st.held = false, nil, nil
 		next, err := s.takeSketch(ctx, res.ProviderID, md, st)
 		return next, 0, err
 	}
@@ -218,11 +221,19 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		net := st.total - int(st.local.digest.Count())
 		estimate := st.dec.EstimateDifferences(net)
 		count := nextSymbols(received, estimate)
-		if !st.listAsked && listPays(received, estimate, st.total) {
-			st.listing, st.listAsked = true, true
-			return s.askList(st, count), nil
+		if !st.listAsked {
+			switch listPlan(received, estimate, net, int(st.local.digest.Count()), st.total) {
+			case listFiltered:
+				if err := s.startFilteredList(ctx, provider, st); err != nil {
+					return nil, err
+				}
+				fallthrough
+			case listWhole:
+				st.listing, st.listAsked = true, true
+				return s.askList(st, count), nil
+			}
 		}
-		return s.request(&RequestMetadata{Op: OpSketch, Snapshot: st.snapshot, From: received, Count: count}), nil
+		return s.request(&RequestMetadata{Op: OpSketch, Snapshot: st.snapshot, From: received, Count: count, Most: firstAnswerMost}), nil
 	}
 	return s.decoded(ctx, provider, st)
 }
@@ -334,7 +345,7 @@ func holdsOwnRejected(local *localSet, localOnly []riblt.Item) bool {
 // pageInstead gives up reconciling and pages from the beginning.
 func (s *Subprotocol) pageInstead(st *syncState) *ordersync.Request {
 	st.phase, st.dec, st.local, st.received = phasePage, nil, nil, nil
-	st.listing, st.list = false, nil
+	st.listing, st.list, st.held = false, nil, nil
 	return s.request(&RequestMetadata{Op: OpPage})
 }
 

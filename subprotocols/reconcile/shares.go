@@ -238,5 +238,5 @@ func (s *Subprotocol) afterShare(ctx context.Context, provider peer.ID) (*orders
 	st := s.syncs.get(provider, true)
 	*st = syncState{shared: true}
 	s.pager.ResetSync(provider)
-	return s.request(&RequestMetadata{Op: OpSketch, Held: held}), nil
+	return s.request(&RequestMetadata{Op: OpSketch, Held: held, Most: firstAnswerMost}), nil
 }

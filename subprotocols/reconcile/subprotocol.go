@@ -124,7 +124,7 @@ func (s *Subprotocol) GenerateFirstRequestMetadata() (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(RequestMetadata{Op: OpSketch, OrderFilter: s.filter, Held: held})
+	return json.Marshal(RequestMetadata{Op: OpSketch, OrderFilter: s.filter, Held: held, Most: firstAnswerMost})
 }
 
 // ResetSync forgets the requester's sync with provider; the Service calls

@@ -1,0 +1,197 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ordersync/ordersync"
+	"github.com/ordersync/ordersync/internal/ordergen"
+	"github.com/ordersync/ordersync/internal/riblt"
+	"github.com/ordersync/ordersync/orderstore"
+)
+
+func randomHashes(n int, seed uint64) []common.Hash {
+	r := rand.New(rand.NewPCG(seed, 3))
+	out := make([]common.Hash, n)
+	for i := range out {
+		for j := 0; j < 32; j += 8 {
+			v := r.Uint64()
+			for k := range 8 {
+				out[i][j+k] = byte(v >> (8 * k))
+			}
+		}
+	}
+	return out
+}
+
+// A held filter holds every hash it was made of, and next to none of the
+// others (about 1 in 220 million); it is nil when there is nothing to
+// filter or more than MaxHeldFilter holds.
+func TestHeldFilterHoldsItsHashesAndFewOthers(t *testing.T) {
+	hashes := randomHashes(20_000, 1)
+	f := newHeldFilter(hashes, nil)
+	if len(f.bits) != 20_000*heldFilterBitsPerItem/8 {
+		t.Fatalf("%d bytes for %d hashes", len(f.bits), len(hashes))
+	}
+	for i := range hashes {
+		x := riblt.Item(hashes[i])
+		if !f.holds(&x) {
+			t.Fatalf("hash %d of the filter not held", i)
+		}
+	}
+	others := randomHashes(100_000, 2)
+	positives := 0
+	for i := range others {
+		x := riblt.Item(others[i])
+		if f.holds(&x) {
+			positives++
+		}
+	}
+	t.Logf("%d false positives of %d", positives, len(others))
+	if positives > 1 {
+		t.Errorf("%d false positives of %d", positives, len(others))
+	}
+	if newHeldFilter(nil, nil) != nil || newHeldFilter(randomHashes(MaxSymbols+1, 3), nil) != nil {
+		t.Error("a filter of no hashes, or of more than MaxHeldFilter holds")
+	}
+}
+
+// A provider lists, of its snapshot, exactly the hashes a held filter
+// does not hold; a filter of every bit lists nothing, and ends.
+func TestServeListFilteredByHeld(t *testing.T) {
+	orders := ordergen.Generate(ordergen.Options{Seed: 5, Count: 3000})
+	store := orderstore.NewMemory()
+	if _, err := store.AddOrders(context.Background(), orders); err != nil {
+		t.Fatal(err)
+	}
+	s := New(store, nil)
+	provider := make([]common.Hash, len(orders))
+	for i, o := range orders {
+		provider[i], _ = o.ComputeOrderHash()
+	}
+	// The requester holds every other order of the provider's, and 1 000
+	// of its own.
+	var held []common.Hash
+	for i := 0; i < len(provider); i += 2 {
+		held = append(held, provider[i])
+	}
+	held = append(held, randomHashes(1000, 4)...)
+	f := newHeldFilter(held, nil)
+	list := func(bits []byte) *ResponseMetadata {
+		t.Helper()
+		md := &RequestMetadata{Op: OpSketch, List: true, HeldFilter: bits, HeldFilterPositions: f.positions, HeldFilterSalt: f.salt}
+		if err := md.check(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.HandleOrderSyncRequest(context.Background(), &ordersync.Request{RequesterID: "requester", Metadata: md})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := res.Metadata.(*ResponseMetadata)
+		if out.Op != OpList || !out.End || out.Total != len(orders) {
+			t.Fatalf("answer %s, end %v, total %d", out.Op, out.End, out.Total)
+		}
+		return out
+	}
+	out := list(f.bits)
+	want := 0
+	for i := range provider {
+		x := riblt.Item(provider[i])
+		if !f.holds(&x) {
+			want++
+			if !bytes.Contains(out.Hashes, provider[i][:]) {
+				t.Fatalf("hash %d, not held, is not listed", i)
+			}
+		}
+	}
+	if len(out.Hashes) != 32*want || want < len(provider)/2-1 {
+		t.Fatalf("%d hashes listed, want %d of %d", len(out.Hashes)/32, want, len(provider))
+	}
+	if out := list(bytes.Repeat([]byte{0xff}, len(f.bits))); len(out.Hashes) != 0 {
+		t.Fatalf("%d hashes listed past a filter of every bit", len(out.Hashes)/32)
+	}
+	// A filter is for a list, within its bounds.
+	for _, md := range []*RequestMetadata{
+		{Op: OpSketch, HeldFilter: f.bits, HeldFilterPositions: 4},
+		{Op: OpSketch, List: true, HeldFilter: make([]byte, MaxHeldFilter+1), HeldFilterPositions: 4},
+		{Op: OpSketch, List: true, HeldFilter: f.bits, HeldFilterPositions: MaxHeldFilterPositions + 1},
+		{Op: OpSketch, List: true, HeldFilter: f.bits},
+	} {
+		if md.check() == nil {
+			t.Errorf("a held filter of %d bytes, %d positions, list %v passes", len(md.HeldFilter), md.HeldFilterPositions, md.List)
+		}
+	}
+}
+
+// A first request's Most caps the first answer below the provider's own
+// choice, and no more: a small difference still gets that. It caps an
+// answer from a new snapshot too, but not more symbols of the same.
+func TestFirstAnswerAtMost(t *testing.T) {
+	orders := ordergen.Generate(ordergen.Options{Seed: 6, Count: 2000})
+	store := orderstore.NewMemory()
+	if _, err := store.AddOrders(context.Background(), orders); err != nil {
+		t.Fatal(err)
+	}
+	s := New(store, nil)
+	for _, tc := range []struct{ held, most, want int }{
+		{1000, 0, firstBatch(1000, 2000)},
+		{1000, firstAnswerMost, firstAnswerMost},
+		{1990, firstAnswerMost, firstBatch(1990, 2000)},
+	} {
+		md := &RequestMetadata{Op: OpSketch, Held: tc.held, Most: tc.most}
+		res, err := s.HandleOrderSyncRequest(context.Background(), &ordersync.Request{RequesterID: "requester", Metadata: md})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(res.Metadata.(*ResponseMetadata).Symbols) / riblt.SymbolSize; n != tc.want {
+			t.Errorf("held %d, most %d: %d symbols, want %d", tc.held, tc.most, n, tc.want)
+		}
+	}
+	// A request for more symbols of a snapshot that is gone gets at most
+	// Most from symbol 0 of a new one; of one that is there, Count.
+	for _, tc := range []struct {
+		snapshot uint64
+		want     int
+	}{{999, firstAnswerMost}, {0, 1000}} {
+		snapshot := tc.snapshot
+		if snapshot == 0 {
+			res, _ := s.HandleOrderSyncRequest(context.Background(), &ordersync.Request{RequesterID: "requester", Metadata: &RequestMetadata{Op: OpSketch, Held: 1990}})
+			snapshot = res.Metadata.(*ResponseMetadata).Snapshot
+		}
+		md := &RequestMetadata{Op: OpSketch, Snapshot: snapshot, From: 20, Count: 1000, Most: firstAnswerMost}
+		res, err := s.HandleOrderSyncRequest(context.Background(), &ordersync.Request{RequesterID: "requester", Metadata: md})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := res.Metadata.(*ResponseMetadata)
+		if n := len(out.Symbols) / riblt.SymbolSize; n != tc.want || (out.From == 0) != (tc.snapshot != 0) {
+			t.Errorf("snapshot %d: %d symbols from %d, want %d", tc.snapshot, n, out.From, tc.want)
+		}
+	}
+}
+
+// listPlan takes symbols for a small difference, the whole list when the
+// requester lacks most of it, and a filtered list when the requester
+// holds much of the provider's set or much of its own.
+func TestListPlan(t *testing.T) {
+	for _, tc := range []struct {
+		name                                 string
+		received, estimate, net, held, total int
+		want                                 int
+	}{
+		{"small difference", 128, 60, 0, 10_000, 10_000, listNone},
+		{"too few symbols to judge", 40, 6000, 0, 3600, 3600, listNone},
+		{"lacks almost all of it", 128, 7000, 0, 3600, 3600, listWhole},
+		{"ahead of the provider", 128, 14_000, -6000, 37_000, 31_000, listFiltered},
+		{"holds much of it", 128, 10_000, 2000, 13_800, 15_800, listFiltered},
+		{"a set too large to list", 128, 200_000, 0, 1000, MaxSymbols + 1, listNone},
+	} {
+		if got := listPlan(tc.received, tc.estimate, tc.net, tc.held, tc.total); got != tc.want {
+			t.Errorf("%s: plan %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
