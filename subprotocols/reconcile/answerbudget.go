@@ -95,3 +95,24 @@ func (b *answerBudgets) takeUnits(ctx context.Context, p peer.ID, want, unitByte
 	}
 	return n, nil
 }
+
+// heldScanBytes is what a hash a provider tested against a held filter
+// and did not list costs the requester's budget: a test is up to
+// MaxHeldFilterPositions bit lookups, listed or not (the largest set
+// against an all-ones filter: about 20 ms of CPU, for an empty answer), so
+// a filter that hides everything still paces its sender, to about two
+// such scans a second at the default rate.
+const heldScanBytes = 4
+
+// charge takes n bytes of work that sends nothing from p's budget, at most
+// a burst's worth less an answer's envelope, waiting while ctx lasts.
+func (b *answerBudgets) charge(ctx context.Context, p peer.ID, n int) error {
+	n = min(n, b.burst-answerEnvelopeBytes)
+	if n <= 0 || b.limit == rate.Inf {
+		return nil
+	}
+	if err := b.get(p).WaitN(ctx, n); err != nil {
+		return fmt.Errorf("reconcile: %s's answer budget of %v bytes/s: %w", p, b.limit, err)
+	}
+	return nil
+}

@@ -127,6 +127,31 @@ func TestServeListFilteredByHeld(t *testing.T) {
 	}
 }
 
+// A held filter that hides every hash gets an empty answer, but the hashes
+// the provider tested are charged to the requester's answer budget
+// (heldScanBytes each), so that it cannot have whole sets tested for free.
+func TestHeldFilterScanIsCharged(t *testing.T) {
+	orders := ordergen.Generate(ordergen.Options{Seed: 6, Count: 2000})
+	store := orderstore.NewMemory()
+	if _, err := store.AddOrders(context.Background(), orders); err != nil {
+		t.Fatal(err)
+	}
+	const burst = 1 << 20
+	s := New(store, nil, WithAnswerRate(1, burst)) // a byte a second: nothing refills meanwhile
+	md := &RequestMetadata{Op: OpSketch, List: true, HeldFilter: bytes.Repeat([]byte{0xff}, 4096), HeldFilterPositions: 8, HeldFilterSalt: 1}
+	res, err := s.HandleOrderSyncRequest(context.Background(), &ordersync.Request{RequesterID: "requester", Metadata: md})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := res.Metadata.(*ResponseMetadata); out.Op != OpList || len(out.Hashes) != 0 || !out.End {
+		t.Fatalf("answer %s with %d hashes, end %v; want an empty list that ends", out.Op, len(out.Hashes)/32, out.End)
+	}
+	spent := burst - s.budgets.get("requester").Tokens()
+	if want := float64(len(orders) * heldScanBytes); spent < want-1 { // less what a second refills
+		t.Errorf("the requester's budget spent %.0f bytes on a scan of %d hashes, want at least %.0f", spent, len(orders), want)
+	}
+}
+
 // A first request's Most caps the first answer below the provider's own
 // choice, and no more: a small difference still gets that. It caps an
 // answer from a new snapshot too, but not more symbols of the same.
@@ -192,6 +217,27 @@ func TestListPlan(t *testing.T) {
 	} {
 		if got := listPlan(tc.received, tc.estimate, tc.net, tc.held, tc.total); got != tc.want {
 			t.Errorf("%s: plan %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkHeldFilterWorstScan is what the largest request a provider takes
+// costs it to test: every hash of the largest listed set (MaxSymbols)
+// against the largest filter with every bit set, so that all positions of
+// every hash are tested and nothing is listed.
+func BenchmarkHeldFilterWorstScan(b *testing.B) {
+	hashes := randomHashes(MaxSymbols, 4)
+	items := make([]riblt.Item, len(hashes))
+	for i := range hashes {
+		items[i] = riblt.Item(hashes[i])
+	}
+	f := &heldFilter{bits: bytes.Repeat([]byte{0xff}, MaxHeldFilter), positions: MaxHeldFilterPositions, salt: 7}
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range items {
+			if !f.holds(&items[i]) {
+				b.Fatal("an all-ones filter lets a hash through")
+			}
 		}
 	}
 }

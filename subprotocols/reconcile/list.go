@@ -145,6 +145,11 @@ func (s *Subprotocol) serveList(ctx context.Context, requester peer.ID, md *Requ
 			listed = append(listed, scanned)
 		}
 	}
+	if held != nil {
+		if err := s.budgets.charge(ctx, requester, (scanned-start-len(listed))*heldScanBytes); err != nil {
+			return nil, err
+		}
+	}
 	n, err := s.budgets.takeUnits(ctx, requester, len(listed), hashWireBytes)
 	if err != nil {
 		return nil, err
