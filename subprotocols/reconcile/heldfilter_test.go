@@ -12,6 +12,7 @@ import (
 	"github.com/ordersync/ordersync/internal/ordergen"
 	"github.com/ordersync/ordersync/internal/riblt"
 	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
 func randomHashes(n int, seed uint64) []common.Hash {
@@ -63,11 +64,7 @@ func TestHeldFilterHoldsItsHashesAndFewOthers(t *testing.T) {
 // A provider lists, of its snapshot, exactly the hashes a held filter
 // does not hold; a filter of every bit lists nothing, and ends.
 func TestServeListFilteredByHeld(t *testing.T) {
-	orders := ordergen.Generate(ordergen.Options{Seed: 5, Count: 3000})
-	store := orderstore.NewMemory()
-	if _, err := store.AddOrders(context.Background(), orders); err != nil {
-		t.Fatal(err)
-	}
+	orders, store := generatedStore(t, 5, 3000)
 	s := New(store, nil)
 	provider := make([]common.Hash, len(orders))
 	for i, o := range orders {
@@ -131,11 +128,7 @@ func TestServeListFilteredByHeld(t *testing.T) {
 // the provider tested are charged to the requester's answer budget
 // (heldScanBytes each), so that it cannot have whole sets tested for free.
 func TestHeldFilterScanIsCharged(t *testing.T) {
-	orders := ordergen.Generate(ordergen.Options{Seed: 6, Count: 2000})
-	store := orderstore.NewMemory()
-	if _, err := store.AddOrders(context.Background(), orders); err != nil {
-		t.Fatal(err)
-	}
+	orders, store := generatedStore(t, 6, 2000)
 	const burst = 1 << 20
 	s := New(store, nil, WithAnswerRate(1, burst)) // a byte a second: nothing refills meanwhile
 	md := &RequestMetadata{Op: OpSketch, List: true, HeldFilter: bytes.Repeat([]byte{0xff}, 4096), HeldFilterPositions: 8, HeldFilterSalt: 1}
@@ -156,11 +149,7 @@ func TestHeldFilterScanIsCharged(t *testing.T) {
 // choice, and no more: a small difference still gets that. It caps an
 // answer from a new snapshot too, but not more symbols of the same.
 func TestFirstAnswerAtMost(t *testing.T) {
-	orders := ordergen.Generate(ordergen.Options{Seed: 6, Count: 2000})
-	store := orderstore.NewMemory()
-	if _, err := store.AddOrders(context.Background(), orders); err != nil {
-		t.Fatal(err)
-	}
+	_, store := generatedStore(t, 6, 2000)
 	s := New(store, nil)
 	for _, tc := range []struct{ held, most, want int }{
 		{1000, 0, firstBatch(1000, 2000)},
@@ -240,4 +229,15 @@ func BenchmarkHeldFilterWorstScan(b *testing.B) {
 			}
 		}
 	}
+}
+
+// generatedStore is a memory store holding n generated orders of seed.
+func generatedStore(t *testing.T, seed int64, n int) ([]*zeroex.SignedOrder, *orderstore.Memory) {
+	t.Helper()
+	orders := ordergen.Generate(ordergen.Options{Seed: seed, Count: n})
+	store := orderstore.NewMemory()
+	if _, err := store.AddOrders(context.Background(), orders); err != nil {
+		t.Fatal(err)
+	}
+	return orders, store
 }
