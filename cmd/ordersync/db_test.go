@@ -87,6 +87,13 @@ func TestCLIDatabase(t *testing.T) {
 					t.Fatalf("sync %d exited %d:\n%s%s", i, res.code, res.stdout, res.stderr)
 				}
 				proctest.MustContain(t, "sync's summary", res.stdout, want, " holds 400 orders")
+				if path, ok := strings.CutPrefix(syncDB, "sqlite:"); ok {
+					// The first sync deferred the expiration index (a bulk
+					// load) and built it before it ended.
+					if exp, deferred := sqliteIndexState(t, path); !exp || deferred {
+						t.Fatalf("after sync %d the expiration index is there: %v, deferred: %v", i, exp, deferred)
+					}
+				}
 				if strings.Contains(res.stdout, "wrote") {
 					t.Errorf("sync without --out says it wrote a file:\n%s", res.stdout)
 				}
@@ -148,7 +155,15 @@ func TestSyncSurvivesKill(t *testing.T) {
 	sync.Wait()
 	slow.stop(t)
 
+	// The first sync into the new database was a bulk load: the killed one
+	// left its expiration index to be built, and opening the store builds it.
+	if exp, deferred := sqliteIndexState(t, dbPath); exp || !deferred {
+		t.Fatalf("mid-sync the expiration index is there: %v, deferred: %v; want a bulk load's", exp, deferred)
+	}
 	got := dbHashes(t, "sqlite:"+dbPath)
+	if exp, deferred := sqliteIndexState(t, dbPath); !exp || deferred {
+		t.Fatalf("after Open the expiration index is there: %v, deferred: %v; want it built", exp, deferred)
+	}
 	if len(got) < 500 || len(got) >= count {
 		t.Fatalf("after kill -9 mid-sync the database holds %d of %d orders", len(got), count)
 	}
@@ -211,6 +226,24 @@ func checkSQLiteIntegrity(t *testing.T, path string) {
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
 		t.Fatalf("integrity_check: %q, %v", res, err)
 	}
+}
+
+// sqliteIndexState reports whether the SQLite database at path has its
+// expiration index, and whether a bulk load's deferred indexes wait.
+func sqliteIndexState(t *testing.T, path string) (expiration, deferred bool) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.QueryRow(`SELECT
+		EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'orders_by_expiration'),
+		EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ordersync_deferred_indexes')`).Scan(&expiration, &deferred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return expiration, deferred
 }
 
 // startSyncProcess starts "ordersync sync" and kills it when the test ends

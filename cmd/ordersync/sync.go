@@ -169,7 +169,7 @@ func (r *syncOutcome) orders(ctx context.Context) func(yield func(*zeroex.Signed
 
 // syncOrders connects to the peers and runs GetOrders. The result is nil
 // only when no sync could start (no peer reachable, or too few).
-func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
+func syncOrders(ctx context.Context, cfg *syncConfig) (_ *syncOutcome, err error) {
 	log := cfg.log
 	// A requester needs no listening address: it dials out.
 	h, err := p2phost.New()
@@ -190,13 +190,27 @@ func syncOrders(ctx context.Context, cfg *syncConfig) (*syncOutcome, error) {
 		store = res.store
 	}
 	if cfg.db != "" {
-		db, err := openDB(ctx, cfg.db, cfg.limits)
-		if err != nil {
-			return nil, err
+		db, openErr := openDB(ctx, cfg.db, cfg.limits)
+		if openErr != nil {
+			return nil, openErr
 		}
 		// Deferred before the service starts, so closed after it stops.
 		defer db.Close()
 		defer func() { res.held, _ = db.Len(context.WithoutCancel(ctx)) }()
+		// A first sync into an empty database is a bulk load: its
+		// secondary indexes are built once at the end rather than
+		// rewritten in every page's transaction, where the expiration
+		// index's random keys were half of SQLite's WAL (docs/schema.md).
+		// Deferred after Len, so built before it counts.
+		endLoad, loadErr := db.StartBulkLoad(ctx)
+		if loadErr != nil {
+			return nil, loadErr
+		}
+		defer func() {
+			if endErr := endLoad(context.WithoutCancel(ctx)); endErr != nil && err == nil {
+				err = endErr
+			}
+		}()
 		res.db = db.String()
 		store = db
 		if res.store != nil {
