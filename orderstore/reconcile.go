@@ -114,7 +114,10 @@ type ReconcileIndex struct {
 	symbols int
 	version uint64
 	classes map[Class]*riblt.Index
-	all     *riblt.Index // every order, classed or not
+	// all is every order, classed or not; nil while the orders are all of
+	// one class (or none), whose index is then the same set: a node of one
+	// chain and exchange updates one index per change instead of two.
+	all *riblt.Index
 }
 
 // NewReconcileIndex returns the index of an empty store, keeping symbols
@@ -124,7 +127,7 @@ func NewReconcileIndex(symbols int) *ReconcileIndex {
 		symbols = DefaultIndexSymbols
 	}
 	symbols = min(symbols, riblt.MaxIndex)
-	return &ReconcileIndex{symbols: symbols, classes: make(map[Class]*riblt.Index), all: riblt.NewIndex(symbols)}
+	return &ReconcileIndex{symbols: symbols, classes: make(map[Class]*riblt.Index)}
 }
 
 // DefaultIndexSymbols is how many coded symbols a ReconcileIndex keeps per
@@ -148,12 +151,17 @@ func LanesOf(hash common.Hash) OrderLanes {
 func (ix *ReconcileIndex) Add(hash common.Hash, o *zeroex.SignedOrder, lanes *OrderLanes) {
 	ix.version++
 	x := riblt.Item(hash)
-	ix.all.Add(&x, &lanes.l)
 	class, ok := ClassOf(o)
+	c := ix.classes[class]
+	if ix.all == nil && (!ok || c == nil && len(ix.classes) > 0) {
+		ix.splitAll()
+	}
+	if ix.all != nil {
+		ix.all.Add(&x, &lanes.l)
+	}
 	if !ok {
 		return
 	}
-	c := ix.classes[class]
 	if c == nil {
 		c = riblt.NewIndex(ix.symbols)
 		ix.classes[class] = c
@@ -161,11 +169,22 @@ func (ix *ReconcileIndex) Add(hash common.Hash, o *zeroex.SignedOrder, lanes *Or
 	c.Add(&x, &lanes.l)
 }
 
+// splitAll gives every order an index of its own, apart from the one class
+// that held them all until now.
+func (ix *ReconcileIndex) splitAll() {
+	ix.all = riblt.NewIndex(ix.symbols)
+	for _, c := range ix.classes {
+		ix.all.Merge(c)
+	}
+}
+
 // Remove records that the store no longer holds o, which it held.
 func (ix *ReconcileIndex) Remove(hash common.Hash, o *zeroex.SignedOrder, lanes *OrderLanes) {
 	ix.version++
 	x := riblt.Item(hash)
-	ix.all.Remove(&x, &lanes.l)
+	if ix.all != nil {
+		ix.all.Remove(&x, &lanes.l)
+	}
 	class, ok := ClassOf(o)
 	if !ok {
 		return
@@ -196,7 +215,13 @@ func (ix *ReconcileIndex) Snapshot(class Class, symbols int) ReconcileSnapshot {
 // SnapshotAll returns the snapshot of every order with at most symbols
 // coded symbols.
 func (ix *ReconcileIndex) SnapshotAll(symbols int) ReconcileSnapshot {
-	return ix.snapshot(ix.all, symbols)
+	all := ix.all
+	if all == nil {
+		for _, c := range ix.classes {
+			all = c // the only one
+		}
+	}
+	return ix.snapshot(all, symbols)
 }
 
 func (ix *ReconcileIndex) snapshot(c *riblt.Index, symbols int) ReconcileSnapshot {
