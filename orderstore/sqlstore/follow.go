@@ -26,9 +26,13 @@ import (
 // changes reach its index within about that.
 const followEvery = 200 * time.Millisecond
 
-// followSets is how many change sets one read of the log takes: with
-// changesPerSet, it bounds the read's memory (about 12 MiB).
-const followSets = 20
+// followBatch is about how many logged changes one read takes: it takes
+// sets until they hold that many (so at most followBatch + changesPerSet - 1
+// changes), and at most followSets sets.
+const (
+	followBatch = 10_000
+	followSets  = 20
+)
 
 // changesPerSet is how many changes one row of the log holds at most: a
 // transaction with more writes several rows.
@@ -254,21 +258,19 @@ func (s *Store) publishLogged(g *logged) {
 	s.feed.Publish(orderstore.Change{Kind: kind, Hash: g.c.hash, Order: g.c.order})
 }
 
-// readLog reads up to followSets change sets logged after seq from, each
-// change of another Store's sets, and of this Store's own, which it skips,
-// only the set's last number and the writer: a sync's own 100 000 changes
-// cost it no more than that. It also returns the first number the sets
-// hold and whether it read as many as it could.
+// readLog reads the change sets logged after seq from, up to followSets
+// sets and about followBatch changes: each change of another Store's
+// sets, and of this Store's own, which it skips, only the set's last
+// number and the writer (a sync's own 100 000 changes cost it no more than
+// that). It also returns the first number the sets hold and whether it
+// read as many as one read takes (more may wait).
 func (s *Store) readLog(ctx context.Context, from int64) (got []logged, first int64, full bool, err error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT last, n, writer, CASE WHEN writer = $3 THEN NULL ELSE changes END
-		FROM ordersync_change_sets WHERE last > $1 ORDER BY last LIMIT $2`,
-		from, followSets, s.writerID)
+	rows, err := s.read.QueryContext(ctx, readLogSQL, from, followSets, s.writerID, followBatch)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	defer rows.Close()
-	sets := 0
+	sets, changes := 0, 0
 	for rows.Next() {
 		var last, writer int64
 		var n int
@@ -280,6 +282,7 @@ func (s *Store) readLog(ctx context.Context, from int64) (got []logged, first in
 			first = last - int64(n) + 1
 		}
 		sets++
+		changes += n
 		if writer == s.writerID {
 			got = append(got, logged{seq: last, writer: writer})
 			continue
@@ -288,5 +291,12 @@ func (s *Store) readLog(ctx context.Context, from int64) (got []logged, first in
 			return nil, 0, false, err
 		}
 	}
-	return got, first, sets == followSets, rows.Err()
+	return got, first, sets == followSets || changes >= followBatch, rows.Err()
 }
+
+// readLogSQL reads up to $2 sets after $1, stopping after the set that
+// brings their changes to $4; of writer $3's sets, only the numbers.
+const readLogSQL = `SELECT last, n, writer, CASE WHEN writer = $3 THEN NULL ELSE changes END
+	FROM (SELECT last, n, writer, changes, sum(n) OVER (ORDER BY last) - n AS before
+		FROM ordersync_change_sets WHERE last > $1 ORDER BY last LIMIT $2) AS s
+	WHERE before < $4 ORDER BY last`
