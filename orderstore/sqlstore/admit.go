@@ -90,7 +90,11 @@ func (s *Store) admit(ctx context.Context, orders []*zeroex.SignedOrder, pinned 
 // database's errors.
 func (s *Store) screen(ctx context.Context, tx *sql.Tx, req *writeRequest) error {
 	lr := req.life
-	lr.fate = make(map[common.Hash]orderstore.Admission)
+	if lr.fate == nil {
+		// Kept when the group runs again after a stored hash failed
+		// it: the orders screened out then are not in req.rows now.
+		lr.fate = make(map[common.Hash]orderstore.Admission)
+	}
 	lr.added = make(map[common.Hash]bool, len(req.rows))
 	if s.lim == nil {
 		return nil

@@ -4,7 +4,10 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/ordersync/ordersync/orderstore"
+	"github.com/ordersync/ordersync/orderstore/sqlstore"
 	"github.com/ordersync/ordersync/orderstore/storetest"
 )
 
@@ -33,5 +36,37 @@ func TestPostgresAddsOverStoredOrders(t *testing.T) {
 	}
 	if got, want := pageAllHashes(t, second), sortedHashes(t, all); !slices.Equal(got, want) {
 		t.Fatalf("the second store pages %d orders, want 160", len(got))
+	}
+}
+
+// A group that meets a stored hash runs again with ON CONFLICT; what the
+// first run's screen refused (expired orders) stays refused, where the
+// second screen, of the rows left, forgot it.
+func TestPostgresRetryKeepsFates(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtestDatabase(t), sqlstore.WithExpiry(0))
+	orders := storetest.Orders(0, 22)
+	for _, o := range orders[20:] {
+		o.ExpirationTimeSeconds.SetInt64(time.Now().Unix() - 3600)
+		o.ResetHash()
+	}
+	if _, err := s.AddOrders(ctx, orders[:10]); err != nil {
+		t.Fatal(err)
+	}
+	adm, err := s.AdmitOrders(ctx, orders[5:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range adm {
+		want := orderstore.Admitted
+		switch n := i + 5; {
+		case n < 10:
+			want = orderstore.AlreadyHeld
+		case n >= 20:
+			want = orderstore.RefusedExpired
+		}
+		if a != want {
+			t.Errorf("order %d: %v, want %v", i+5, a, want)
+		}
 	}
 }

@@ -14,22 +14,29 @@ import (
 )
 
 // Several processes may share one PostgreSQL database. Each commit that
-// changes the orders also appends its changes to ordersync_changes,
+// changes the orders also appends its changes to the change log,
+// ordersync_change_sets, one row a transaction (schema version 7),
 // numbered by a counter in ordersync_change_head that the transaction
 // holds locked until it commits, so changes commit in the order of their
 // numbers. Every Store reads the log after the last number it has seen, a
 // few times a second, and applies the changes other Stores made to its
-// reconciliation index and version (docs/schema.md, version 3).
+// reconciliation index and version (docs/schema.md, versions 3 and 7).
 
 // followEvery is how often a Store reads the change log: other processes'
 // changes reach its index within about that.
 const followEvery = 200 * time.Millisecond
 
-// followBatch is how many logged changes one read takes.
-const followBatch = 10_000
+// followBatch is about how many logged changes one read takes: it takes
+// sets until they hold that many (so at most followBatch + changesPerSet - 1
+// changes), and at most followSets sets.
+const (
+	followBatch = 10_000
+	followSets  = 20
+)
 
-// changesPerInsert is how many log rows one INSERT carries.
-const changesPerInsert = 10_000
+// changesPerSet is how many changes one row of the log holds at most: a
+// transaction with more writes several rows.
+const changesPerSet = 10_000
 
 // keepChanges is how many changes the log keeps; pruneEvery, how often a
 // writer prunes it. A Store that falls further behind reads its index from
@@ -50,82 +57,50 @@ func newWriterID() int64 {
 // logChanges appends a transaction's changes to the log, numbered after
 // every change committed before them. The UPDATE of the head locks it
 // until tx ends, so a concurrent writer's numbers come after these and it
-// commits after this one. The UPDATE and the first changesPerInsert
-// changes go in one statement: one round trip a page.
+// commits after this one. The UPDATE and the first set go in one
+// statement: one round trip a page.
 func (s *Store) logChanges(ctx context.Context, tx *sql.Tx, added, removed []change) error {
 	n := len(added) + len(removed)
 	if !s.d.changeLog || n == 0 {
 		return nil
 	}
-	first := min(n, changesPerInsert)
-	var last int64
-	args := append([]any{int64(n), s.writerID}, loggedColumns(added, removed, 0, first)...)
-	if err := tx.QueryRowContext(ctx, headAndLogSQL, args...).Scan(&last); err != nil {
+	first := min(n, changesPerSet)
+	packed, err := appendLogged(nil, added, removed, 0, first)
+	if err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
-	for start := first; start < n; start += changesPerInsert {
-		args := append([]any{last - int64(n) + int64(start), s.writerID}, loggedColumns(added, removed, start, min(start+changesPerInsert, n))...)
-		if _, err := tx.ExecContext(ctx, loggedInsertSQL, args...); err != nil {
+	var last int64
+	if err := tx.QueryRowContext(ctx, headAndLogSQL, int64(n), int64(first), s.writerID, packed).Scan(&last); err != nil {
+		return fmt.Errorf("change log: %w", err)
+	}
+	for start := first; start < n; start += changesPerSet {
+		end := min(start+changesPerSet, n)
+		if packed, err = appendLogged(packed[:0], added, removed, start, end); err != nil {
+			return fmt.Errorf("change log: %w", err)
+		}
+		setLast := last - int64(n) + int64(end)
+		if _, err := tx.ExecContext(ctx, loggedInsertSQL, setLast, end-start, s.writerID, packed); err != nil {
 			return fmt.Errorf("change log: %w", err)
 		}
 	}
 	if last/pruneEvery != (last-int64(n))/pruneEvery && last > keepChanges {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM ordersync_changes WHERE seq <= $1", last-keepChanges); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM ordersync_change_sets WHERE last <= $1", last-keepChanges); err != nil {
 			return fmt.Errorf("change log: prune: %w", err)
 		}
 	}
 	return nil
 }
 
-// loggedFrom is where the log's INSERT takes its changes: columns bound
-// as arrays $3 to $7 (postgres.go), numbered by their ordinal n from 1;
-// $2 is the writer.
-const loggedFrom = ` unnest($3::bytea[], $4::bigint[], $5::bytea[], $6::boolean[], $7::smallint[])
-		WITH ORDINALITY AS l (h, c, x, r, k, n)`
-
-// headAndLogSQL moves the head by $1 and logs the changes numbered after
-// where it was; it returns the new head.
+// headAndLogSQL moves the head by $1, all of the transaction's changes,
+// and logs the first $2 of them, packed in $4 by writer $3, as the set
+// numbered from where the head was; it returns the new head.
 const headAndLogSQL = `WITH head AS (UPDATE ordersync_change_head SET seq = seq + $1 RETURNING seq),
-	logged AS (INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
-		SELECT head.seq - $1 + n, h, c, x, r, $2, k FROM head,` + loggedFrom + `)
+	logged AS (INSERT INTO ordersync_change_sets (last, n, writer, changes)
+		SELECT head.seq - $1 + $2, $2, $3, $4 FROM head)
 	SELECT seq FROM head`
 
-// loggedInsertSQL logs more changes, numbered from $1 + 1 on.
-const loggedInsertSQL = `INSERT INTO ordersync_changes (seq, hash, chain_id, exchange_address, removed, writer, kind)
-	SELECT $1 + n, h, c, x, r, $2, k FROM` + loggedFrom
-
-// loggedColumns are the columns of changes start to end (of added
-// followed by removed) for loggedFrom.
-func loggedColumns(added, removed []change, start, end int) []any {
-	hashes := make([][]byte, 0, end-start)
-	ids := make([]int64, end-start)
-	chains := make([]*int64, 0, end-start)
-	exchanges := make([][]byte, 0, end-start)
-	gone := make([]bool, 0, end-start)
-	kinds := make([]int16, 0, end-start)
-	for i := start; i < end; i++ {
-		c, r := changeAt(added, removed, i)
-		hashes = append(hashes, c.hash.Bytes())
-		var id *int64
-		if c.chainID.Valid {
-			ids[i-start] = c.chainID.Int64
-			id = &ids[i-start]
-		}
-		chains = append(chains, id)
-		exchanges = append(exchanges, nonNil(c.exchange))
-		gone = append(gone, r)
-		kinds = append(kinds, int16(c.kind))
-	}
-	return []any{hashes, chains, exchanges, gone, kinds}
-}
-
-// changeAt is the i-th change of added followed by removed.
-func changeAt(added, removed []change, i int) (change, bool) {
-	if i < len(added) {
-		return added[i], false
-	}
-	return removed[i-len(added)], true
-}
+// loggedInsertSQL logs a further set of the transaction's changes.
+const loggedInsertSQL = `INSERT INTO ordersync_change_sets (last, n, writer, changes) VALUES ($1, $2, $3, $4)`
 
 // startFollowing reads the log's head (the table already shows what came
 // before it) and starts the goroutine that follows the log.
@@ -172,7 +147,7 @@ func (s *Store) followOnce(ctx context.Context) bool {
 	s.recMu.Lock()
 	from := min(s.seen, s.fed)
 	s.recMu.Unlock()
-	got, err := s.readLog(ctx, from)
+	got, first, full, err := s.readLog(ctx, from)
 	if err != nil || len(got) == 0 {
 		return false
 	}
@@ -192,7 +167,7 @@ func (s *Store) followOnce(ctx context.Context) bool {
 		return true // an index build moved on meanwhile: read from there
 	}
 	last := got[len(got)-1].seq
-	if got[0].seq != from+1 {
+	if first != from+1 {
 		// Pruned past what this Store had seen: the log cannot say what
 		// changed (the feed misses it), the table can.
 		s.version++
@@ -240,7 +215,7 @@ func (s *Store) followOnce(ctx context.Context) bool {
 		s.version++
 	}
 	s.seen, s.fed = max(s.seen, last), max(s.fed, last)
-	return len(got) == followBatch
+	return full
 }
 
 // fetchAdded reads the orders other processes added, for the change feed
@@ -283,30 +258,45 @@ func (s *Store) publishLogged(g *logged) {
 	s.feed.Publish(orderstore.Change{Kind: kind, Hash: g.c.hash, Order: g.c.order})
 }
 
-// readLog reads up to followBatch changes logged after seq from. Of this
-// Store's own changes, which it skips, only the number and the writer come
-// back: a sync's own 100 000 changes cost it no more than that.
-func (s *Store) readLog(ctx context.Context, from int64) ([]logged, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT seq, writer, removed, kind, CASE WHEN writer = $3 THEN NULL ELSE hash END,
-			CASE WHEN writer = $3 THEN NULL ELSE chain_id END, CASE WHEN writer = $3 THEN NULL ELSE exchange_address END
-		FROM ordersync_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
-		from, followBatch, s.writerID)
+// readLog reads the change sets logged after seq from, up to followSets
+// sets and about followBatch changes: each change of another Store's
+// sets, and of this Store's own, which it skips, only the set's last
+// number and the writer (a sync's own 100 000 changes cost it no more than
+// that). It also returns the first number the sets hold and whether it
+// read as many as one read takes (more may wait).
+func (s *Store) readLog(ctx context.Context, from int64) (got []logged, first int64, full bool, err error) {
+	rows, err := s.read.QueryContext(ctx, readLogSQL, from, followSets, s.writerID, followBatch)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
 	defer rows.Close()
-	var got []logged
+	sets, changes := 0, 0
 	for rows.Next() {
-		var g logged
-		var hash sql.RawBytes
-		var kind int16
-		if err := rows.Scan(&g.seq, &g.writer, &g.removed, &kind, &hash, &g.c.chainID, &g.c.exchange); err != nil {
-			return nil, err
+		var last, writer int64
+		var n int
+		var packed []byte
+		if err := rows.Scan(&last, &n, &writer, &packed); err != nil {
+			return nil, 0, false, err
 		}
-		g.c.kind = orderstore.ChangeKind(kind)
-		g.c.hash = common.BytesToHash(hash)
-		got = append(got, g)
+		if sets == 0 {
+			first = last - int64(n) + 1
+		}
+		sets++
+		changes += n
+		if writer == s.writerID {
+			got = append(got, logged{seq: last, writer: writer})
+			continue
+		}
+		if got, err = appendSet(got, last, n, writer, packed); err != nil {
+			return nil, 0, false, err
+		}
 	}
-	return got, rows.Err()
+	return got, first, sets == followSets || changes >= followBatch, rows.Err()
 }
+
+// readLogSQL reads up to $2 sets after $1, stopping after the set that
+// brings their changes to $4; of writer $3's sets, only the numbers.
+const readLogSQL = `SELECT last, n, writer, CASE WHEN writer = $3 THEN NULL ELSE changes END
+	FROM (SELECT last, n, writer, changes, sum(n) OVER (ORDER BY last) - n AS before
+		FROM ordersync_change_sets WHERE last > $1 ORDER BY last LIMIT $2) AS s
+	WHERE before < $4 ORDER BY last`

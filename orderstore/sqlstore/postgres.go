@@ -59,10 +59,10 @@ func openPostgres(ctx context.Context, url string, cfg config) (*Store, error) {
 // append into each buffer, of about its size.
 
 // packedInsertSQL is the INSERT of a chunk's rows that leaves stored
-// hashes alone: $1 to $6 are a row's chain ID, expiration, offset in $8
-// and the lengths of its three variable values; $7 is added_at, one value
-// for the whole chunk; $8 is every row's bytes (pack). Only the hash
-// comes back: the writer has the rest of each new row's key.
+// hashes alone: $1 to $4 are a row's chain ID, expiration, offset in $6
+// and the length of its order_json; $5 is added_at, one value for the
+// whole chunk; $6 is every row's bytes (pack). Only the hash comes back:
+// the writer has the rest of each new row's key.
 const packedInsertSQL = packedInsertRows + `
 	ON CONFLICT (hash) DO NOTHING
 	RETURNING hash`
@@ -72,26 +72,23 @@ const packedInsertSQL = packedInsertRows + `
 // it succeeds it inserted every row, and nothing need come back.
 const plainInsertSQL = packedInsertRows
 
-// packedInsertRows is the INSERT of the rows packed in $1 to $8.
-const packedInsertRows = `INSERT INTO orders (` + orderColumns + `)
-	SELECT substring(b FROM o + 1 FOR 32), c,
-		substring(b FROM o + 33 FOR 20), substring(b FROM o + 53 FOR 20), substring(b FROM o + 73 FOR 20),
-		substring(b FROM o + 93 FOR 20), substring(b FROM o + 113 FOR 20),
-		substring(b FROM o + 133 FOR ml), substring(b FROM o + 133 + ml FOR tl),
-		e, $7, substring(b FROM o + 133 + ml + tl FOR jl)
-	FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::integer[], $5::integer[], $6::integer[])
-		AS r (c, e, o, ml, tl, jl),
-		(SELECT $8::bytea) AS p (b)`
+// packedInsertRows is the INSERT of the rows packed in $1 to $6.
+const packedInsertRows = `INSERT INTO orders (` + postgresOrderColumns + `)
+	SELECT substring(b FROM o + 1 FOR 32), c, substring(b FROM o + 33 FOR 20),
+		e, $5, substring(b FROM o + 53 FOR jl)
+	FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::integer[])
+		AS r (c, e, o, jl),
+		(SELECT $6::bytea) AS p (b)`
 
-// packedWidths are the widths of a packed row's fixed values, in $8's
-// order: the hash and the five addresses (row's values 0 and 2 to 6).
-var packedWidths = [...]struct{ column, width int }{{0, 32}, {2, 20}, {3, 20}, {4, 20}, {5, 20}, {6, 20}}
+// packedWidths are the widths of a packed row's fixed values, in $6's
+// order: the hash and the exchange address (row's values 0 and 2).
+var packedWidths = [...]struct{ column, width int }{{0, 32}, {2, 20}}
 
-// packedFixed is the bytes of a packed row before its variable values.
-const packedFixed = 132
+// packedFixed is the bytes of a packed row before its order_json.
+const packedFixed = 52
 
 // Bounds on one packed INSERT: its rows, and the bytes of its rows (rows
-// are about 1.3 KiB, and the offsets are 32-bit).
+// are about 1.2 KiB, and the offsets are 32-bit).
 const (
 	rowsPerArrayInsert  = 4096
 	bytesPerArrayInsert = 64 << 20
@@ -113,7 +110,7 @@ func (s *Store) insertArrays(ctx context.Context, tx *sql.Tx, guess *conflictGue
 			return nil, err
 		}
 		chunk := rows[start : start+end]
-		args := []any{p.chains, p.expirations, p.offsets, p.makerAssetLens, p.takerAssetLens, p.jsonLens, chunk[0][addedAtColumn], p.bytes}
+		args := []any{p.chains, p.expirations, p.offsets, p.jsonLens, chunk[0][addedAtColumn], p.bytes}
 		start += end
 		if q := guess.statement(chunk); q == plainInsertSQL {
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
@@ -140,11 +137,11 @@ func (s *Store) insertArrays(ctx context.Context, tx *sql.Tx, guess *conflictGue
 // packedRows are the parameters of one packed INSERT, reused from chunk
 // to chunk.
 type packedRows struct {
-	chains                                   []*int64 // NULL for a chain ID beyond int64
-	ids, expirations                         []int64
-	offsets                                  []int32
-	makerAssetLens, takerAssetLens, jsonLens []int32
-	bytes                                    []byte
+	chains           []*int64 // NULL for a chain ID beyond int64
+	ids, expirations []int64
+	offsets          []int32
+	jsonLens         []int32
+	bytes            []byte
 }
 
 // packedPool keeps the writer's packedRows from one call to the next: a
@@ -160,10 +157,10 @@ func (p *packedRows) pack(rows []row) (int, error) {
 	n := min(len(rows), rowsPerArrayInsert)
 	p.ids = slices.Grow(p.ids[:0], n)[:n]
 	p.chains, p.expirations, p.offsets = p.chains[:0], p.expirations[:0], p.offsets[:0]
-	p.makerAssetLens, p.takerAssetLens, p.jsonLens = p.makerAssetLens[:0], p.takerAssetLens[:0], p.jsonLens[:0]
+	p.jsonLens = p.jsonLens[:0]
 	size := 0
 	for i := range n {
-		size += packedFixed + len(rows[i][7].([]byte)) + len(rows[i][8].([]byte)) + len(rows[i][11].([]byte))
+		size += packedFixed + len(rows[i][jsonColumn].([]byte))
 		if i > 0 && size > bytesPerArrayInsert {
 			n = i
 			break
@@ -180,10 +177,8 @@ func (p *packedRows) pack(rows []row) (int, error) {
 			}
 			p.bytes = append(p.bytes, v...)
 		}
-		makerAsset, takerAsset, js := r[7].([]byte), r[8].([]byte), r[11].([]byte)
-		p.bytes = append(append(append(p.bytes, makerAsset...), takerAsset...), js...)
-		p.makerAssetLens = append(p.makerAssetLens, int32(len(makerAsset)))
-		p.takerAssetLens = append(p.takerAssetLens, int32(len(takerAsset)))
+		js := r[jsonColumn].([]byte)
+		p.bytes = append(p.bytes, js...)
 		p.jsonLens = append(p.jsonLens, int32(len(js)))
 		var chain *int64
 		if id, ok := r[1].(int64); ok {
@@ -196,8 +191,12 @@ func (p *packedRows) pack(rows []row) (int, error) {
 	return n, nil
 }
 
-// addedAtColumn is the index of added_at in a row.
-const addedAtColumn = 10
+// addedAtColumn and jsonColumn are the indexes of added_at and order_json
+// in a row.
+const (
+	addedAtColumn = 10
+	jsonColumn    = 11
+)
 
 // arrayLookupSQL is GetMany's query on PostgreSQL: the hashes as one array.
 const arrayLookupSQL = "SELECT hash, order_json FROM orders WHERE hash = ANY($1::bytea[])"

@@ -143,7 +143,7 @@ var postgresDialect = &dialect{
 		)`,
 		`CREATE TABLE ordersync_change_head (seq bigint NOT NULL)`,
 		`INSERT INTO ordersync_change_head (seq) VALUES (0)`,
-	}, postgresVersion4, postgresVersion5},
+	}, postgresVersion4, postgresVersion5, postgresVersion6, postgresVersion7},
 	changeLog:              true,
 	onConflict:             " ON CONFLICT (hash) DO NOTHING",
 	driverCachesStatements: true,
