@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -49,7 +50,24 @@ func init() {
 			}
 			return `{"op":"fetch","orderfilter":null,"hashes":"` + base64.StdEncoding.EncodeToString(hashes) + `"}`
 		})},
+		// Fetches by the most positions of snapshots serve never made
+		// (answered "gone"), and of the first snapshots, whichever serve
+		// made, past any snapshot's end (an invalid request).
+		serveAttack{"reconcile-fetch-positions-unknown", serveReconcileRequests(func(i int) string {
+			return positionsFetch(1<<40+uint64(i), 0)
+		})},
+		serveAttack{"reconcile-fetch-positions-past", serveReconcileRequests(func(i int) string {
+			return positionsFetch(uint64(i%4+1), 1<<24-reconcile.MaxFetch)
+		})},
 	)
+}
+
+// positionsFetch is a fetch of reconcile.MaxFetch positions of snapshot,
+// from first up.
+func positionsFetch(snapshot uint64, first int) string {
+	positions := binary.AppendUvarint(nil, uint64(first))
+	positions = append(positions, bytes.Repeat([]byte{1}, reconcile.MaxFetch-1)...)
+	return fmt.Sprintf(`{"op":"fetch","orderfilter":null,"snapshot":%d,"positions":"%s"}`, snapshot, base64.StdEncoding.EncodeToString(positions))
 }
 
 // serveReconcileRequests sends 20 reconcile requests on one stream, each

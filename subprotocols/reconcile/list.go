@@ -164,7 +164,7 @@ func (s *Subprotocol) serveList(ctx context.Context, requester peer.ID, md *Requ
 		hashes = append(hashes, x[:]...)
 	}
 	return &ordersync.Response{Orders: []*zeroex.SignedOrder{}, Metadata: &ResponseMetadata{Op: OpList,
-		Snapshot: sn.id, Total: sn.count, Hashes: hashes, End: end}}, nil
+		Snapshot: sn.id, Total: sn.count, Hashes: hashes, End: end, Positions: appendPositions(nil, listed)}}, nil
 }
 
 // listState is a requester's merge of a provider's list with its own set.
@@ -178,6 +178,11 @@ type listState struct {
 	// not in sync (see holdsOwnRejected).
 	ownListed  bool
 	remoteOnly []common.Hash
+	// at are the positions of remoteOnly in the snapshot, while every
+	// answer gave them ascending (see positions.go); nil after one that
+	// did not.
+	at     []int
+	lastAt int // the last position listed
 	// answered is set once a list answer was merged.
 	answered bool
 }
@@ -208,8 +213,14 @@ func (s *Subprotocol) newListState(ctx context.Context, provider peer.ID) (*list
 }
 
 // merge takes the next listed hashes, which must be ascending and above
-// those listed before.
-func (ls *listState) merge(hashes []byte) error {
+// those listed before, and their positions, if the answer gave them.
+func (ls *listState) merge(hashes []byte, positions []int) error {
+	if len(positions) != len(hashes)/32 || (ls.listed > 0 && ls.at == nil) ||
+		(len(positions) > 0 && ls.listed > 0 && positions[0] <= ls.lastAt) {
+		ls.at = nil // fetches name hashes
+	} else if ls.at == nil {
+		ls.at = []int{}
+	}
 	for i := 0; i+32 <= len(hashes); i += 32 {
 		h := common.Hash(hashes[i : i+32])
 		if ls.listed > 0 && bytes.Compare(h[:], ls.last[:]) <= 0 {
@@ -226,6 +237,12 @@ func (ls *listState) merge(hashes []byte) error {
 			continue
 		}
 		ls.remoteOnly = append(ls.remoteOnly, h)
+		if ls.at != nil {
+			ls.at = append(ls.at, positions[i/32])
+		}
+	}
+	if ls.at != nil && len(positions) > 0 {
+		ls.lastAt = positions[len(positions)-1]
 	}
 	return nil
 }
@@ -275,7 +292,11 @@ func (s *Subprotocol) takeList(ctx context.Context, provider peer.ID, md *Respon
 	}
 	ls := st.list
 	ls.answered = true
-	if err := ls.merge(md.Hashes); err != nil {
+	positions, err := parsePositions(md.Positions, len(md.Hashes)/32, md.Total)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnexpected, err)
+	}
+	if err := ls.merge(md.Hashes, positions); err != nil {
 		return nil, err
 	}
 	s.metrics().ReconciliationRound(provider, ordersync.RoleRequester, Name, len(ls.remoteOnly))
@@ -301,6 +322,13 @@ func (s *Subprotocol) takeList(ctx context.Context, provider peer.ID, md *Respon
 	// undelivered orders, and what it leaves out it withholds, as a
 	// paging provider can.
 	remoteOnly, inSyncIfHeld := ls.remoteOnly, !ls.ownListed
+	var at map[common.Hash]int
+	if ls.at != nil {
+		at = make(map[common.Hash]int, len(remoteOnly))
+		for i, h := range remoteOnly {
+			at[h] = ls.at[i]
+		}
+	}
 	st.list, st.held = nil, nil
-	return s.startFetch(ctx, provider, st, remoteOnly, inSyncIfHeld)
+	return s.startFetch(ctx, provider, st, remoteOnly, at, inSyncIfHeld)
 }
