@@ -50,6 +50,16 @@ func init() {
 			}
 			return `{"op":"fetch","orderfilter":null,"hashes":"` + base64.StdEncoding.EncodeToString(hashes) + `"}`
 		})},
+		// List requests with the largest held set there is: of zeros
+		// (every value 0: serve lists every hash, within the answer
+		// budget) and of ones (a quotient that never ends: it does not
+		// decode).
+		serveAttack{"reconcile-held-set-zeros", serveReconcileRequests(func(i int) string {
+			return heldSetRequest(0x00, i)
+		})},
+		serveAttack{"reconcile-held-set-ones", serveReconcileRequests(func(i int) string {
+			return heldSetRequest(0xff, i)
+		})},
 		// Fetches by the most positions of snapshots serve never made
 		// (answered "gone"), and of the first snapshots, whichever serve
 		// made, past any snapshot's end (an invalid request).
@@ -125,4 +135,12 @@ func heldFilterRequest(fill byte, i int) string {
 	filter := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, reconcile.MaxHeldFilter))
 	return fmt.Sprintf(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"%s","heldFilterPositions":%d,"heldFilterSalt":%d}`,
 		filter, reconcile.MaxHeldFilterPositions, i)
+}
+
+// heldSetRequest is a list request with a held set of
+// reconcile.MaxHeldSet bytes of fill, of the most values, and salt i.
+func heldSetRequest(fill byte, i int) string {
+	set := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, reconcile.MaxHeldSet))
+	return fmt.Sprintf(`{"op":"sketch","orderfilter":null,"list":true,"heldSet":"%s","heldSetCount":%d,"heldSetBits":28,"heldSetSalt":%d}`,
+		set, reconcile.MaxSymbols, i)
 }

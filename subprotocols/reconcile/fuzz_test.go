@@ -34,6 +34,9 @@ func FuzzParseRequestMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"sketch","list":true,"heldFilter":"//8A/w==","heldFilterPositions":17}`))
 	f.Add([]byte(`{"op":"sketch","heldFilter":"//8A/w==","heldFilterPositions":3}`))
 	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"AAEC"}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"snapshot":3,"heldSet":"//8A/w==","heldSetCount":2,"heldSetBits":28,"heldSetSalt":5}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"heldSet":"//8A/w==","heldSetCount":0,"heldSetBits":41}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"heldSet":"//8A/w==","heldSetCount":3,"heldSetBits":8,"heldFilter":"//8A/w==","heldFilterPositions":3}`))
 	f.Add([]byte(`{"op":"fetch","positions":"AAEC"}`))
 	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"gICACAE="}`))
 	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"AQA=","hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
@@ -47,6 +50,9 @@ func FuzzParseRequestMetadata(f *testing.F) {
 		}
 		if len(md.Hashes) > 32*MaxFetch {
 			t.Fatalf("%d bytes of hashes", len(md.Hashes))
+		}
+		if len(md.HeldSet) > MaxHeldSet || (len(md.HeldSet) > 0 && (!md.List || md.HeldSetCount > MaxSymbols || md.HeldSetBits > MaxHeldSetBits)) {
+			t.Fatalf("a held set of %d bytes, %d values of %d bits, list %v", len(md.HeldSet), md.HeldSetCount, md.HeldSetBits, md.List)
 		}
 		if positions, err := parsePositions(md.Positions, MaxFetch, maxPosition); md.Op == OpFetch && (err != nil || len(positions) > MaxFetch) {
 			t.Fatalf("a fetch's positions: %d of them, %v", len(positions), err)
@@ -130,6 +136,11 @@ func FuzzHandleOrderSyncRequest(f *testing.F) {
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"AA==","heldFilterPositions":16,"heldFilterSalt":7}`))
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"/////////w==","heldFilterPositions":1}`))
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"snapshot":1,"after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","heldFilter":"qqqq","heldFilterPositions":2}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldSet":"AAAAAA==","heldSetCount":3,"heldSetBits":2,"heldSetSalt":7}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldSet":"/////w==","heldSetCount":131072,"heldSetBits":40}`))
+	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":1,"positions":"AAEBAQ=="}`))
+	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":1,"positions":"gICABAE="}`))
+	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":99,"positions":"AA=="}`))
 	f.Add([]byte(`null`))
 	store := orderstore.NewMemory()
 	if _, err := store.AddOrders(context.Background(), fuzzOrders()); err != nil {
@@ -272,6 +283,24 @@ func FuzzParsePositions(f *testing.F) {
 			if back, err := parsePositions(again, int(most), int(limit)); err != nil || !slices.Equal(back, got) {
 				t.Fatalf("%v encodes to %x, which decodes to %v, %v", got, again, back, err)
 			}
+		}
+	})
+}
+
+// FuzzDecodeHeldSet: any bytes decode, within the bounds, to ascending
+// values below count·2^bits, or fail.
+func FuzzDecodeHeldSet(f *testing.F) {
+	raw, count := encodeHeldSet(randomHashes(50, 5), nil, 3, heldSetBits)
+	f.Add(raw, uint32(count), uint8(heldSetBits))
+	f.Add([]byte{0xff, 0xff, 0xfe, 0x01}, uint32(1), uint8(1))
+	f.Add([]byte{0, 0, 0, 0, 0}, uint32(4), uint8(8))
+	f.Fuzz(func(t *testing.T, raw []byte, count uint32, bits uint8) {
+		s, err := decodeHeldSet(raw, int(count), int(bits), 1)
+		if err != nil {
+			return
+		}
+		if len(s.values) != int(count) || !slices.IsSorted(s.values) || s.values[len(s.values)-1] >= uint64(count)<<bits {
+			t.Fatalf("%d values of %d, last %d, range %d", len(s.values), count, s.values[len(s.values)-1], uint64(count)<<bits)
 		}
 	})
 }

@@ -195,16 +195,21 @@ func TestListPlan(t *testing.T) {
 	for _, tc := range []struct {
 		name                                 string
 		received, estimate, net, held, total int
+		current                              bool
 		want                                 int
 	}{
-		{"small difference", 128, 60, 0, 10_000, 10_000, listNone},
-		{"too few symbols to judge", 40, 6000, 0, 3600, 3600, listNone},
-		{"lacks almost all of it", 128, 7000, 0, 3600, 3600, listWhole},
-		{"ahead of the provider", 128, 14_000, -6000, 37_000, 31_000, listFiltered},
-		{"holds much of it", 128, 10_000, 2000, 13_800, 15_800, listFiltered},
-		{"a set too large to list", 128, 200_000, 0, 1000, MaxSymbols + 1, listNone},
+		{"small difference", 128, 60, 0, 10_000, 10_000, false, listNone},
+		{"too few symbols to judge", 40, 6000, 0, 3600, 3600, false, listNone},
+		{"lacks almost all of it", 128, 7000, 0, 3600, 3600, false, listWhole},
+		{"ahead of the provider", 128, 14_000, -6000, 37_000, 31_000, false, listFiltered},
+		{"holds much of it", 128, 10_000, 2000, 13_800, 15_800, false, listFiltered},
+		{"a set too large to list", 128, 200_000, 0, 1000, MaxSymbols + 1, false, listNone},
+		// Fetching 1 500 by position instead of by hash, and a held set
+		// instead of a held filter, tip the balance.
+		{"3 000 differences in 30 000, an old provider", 128, 3000, 0, 30_000, 30_000, false, listNone},
+		{"3 000 differences in 30 000, a current provider", 128, 3000, 0, 30_000, 30_000, true, listFiltered},
 	} {
-		if got := listPlan(tc.received, tc.estimate, tc.net, tc.held, tc.total); got != tc.want {
+		if got := listPlan(tc.received, tc.estimate, tc.net, tc.held, tc.total, tc.current); got != tc.want {
 			t.Errorf("%s: plan %d, want %d", tc.name, got, tc.want)
 		}
 	}

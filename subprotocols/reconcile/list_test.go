@@ -13,19 +13,22 @@ import (
 )
 
 // listCounter counts a provider's list answers and the hashes they list.
-// As an older provider it drops what its parser does not know: with
-// noFilter, the request's held filter (a provider from before filters);
-// with old, the request's List and After too (from before lists).
+// As an older provider it drops what its parser does not know and sends
+// nothing it did not know: with noSets, the sketch answers' HeldSets (a
+// provider from before held sets); with noFilter, the request's held
+// filter too (from before filters); with old, the request's List and
+// After too (from before lists).
 type listCounter struct {
 	ordersync.Subprotocol
-	old, noFilter bool
-	lists, listed atomic.Int64
+	old, noFilter, noSets bool
+	lists, listed         atomic.Int64
 }
 
 func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
 	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && (c.old || c.noFilter) && md.List {
 		stripped := *md
 		stripped.HeldFilter, stripped.HeldFilterPositions, stripped.HeldFilterSalt = nil, 0, 0
+		stripped.HeldSet, stripped.HeldSetCount, stripped.HeldSetBits, stripped.HeldSetSalt = nil, 0, 0, 0
 		if c.old {
 			stripped.List, stripped.After = false, nil
 		}
@@ -37,6 +40,11 @@ func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 			c.lists.Add(1)
 			c.listed.Add(int64(len(m.Hashes) / 32))
 		}
+		if m, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && m.HeldSets && (c.old || c.noFilter || c.noSets) {
+			stripped := *m
+			stripped.HeldSets = false
+			res = &ordersync.Response{Orders: res.Orders, Complete: res.Complete, Metadata: &stripped}
+		}
 	}
 	return res, err
 }
@@ -46,14 +54,16 @@ func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 // the provider's list. The requester asks for the list, filtered by what
 // it holds, and ends with the union; it reads more from a provider that
 // lists every hash (one from before filters), and more again from one
-// that does not know lists, which it still syncs with, by symbols.
+// that does not know lists, which it still syncs with, by symbols. It
+// writes less with a held set than with the held filter it sends a
+// provider from before held sets.
 func TestReconcileListsALargeDifference(t *testing.T) {
 	orders := nodetest.Orders(9000)
 	provSet, reqSet := orders[:6000], orders[3000:]
-	var read [3]int64
-	for i, tc := range []struct{ old, noFilter bool }{{false, false}, {false, true}, {true, false}} {
+	var read, written [4]int64
+	for i, tc := range []struct{ old, noFilter, noSets bool }{{false, false, false}, {false, true, false}, {true, false, false}, {false, false, true}} {
 		hosts := testnet.New(t, 2)
-		counter := &listCounter{old: tc.old, noFilter: tc.noFilter}
+		counter := &listCounter{old: tc.old, noFilter: tc.noFilter, noSets: tc.noSets}
 		startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
 			counter.Subprotocol = s
 			return counter
@@ -62,9 +72,9 @@ func TestReconcileListsALargeDifference(t *testing.T) {
 		requester.GetOrders(t, 1)
 		nodetest.SameOrders(t, requester.Store, orders)
 		st := requester.Service.Stats()
-		read[i] = st.BytesRead
-		t.Logf("old provider %v, no filter %v: %d list answers of %d hashes, %d bytes read, %d written",
-			tc.old, tc.noFilter, counter.lists.Load(), counter.listed.Load(), st.BytesRead, st.BytesWritten)
+		read[i], written[i] = st.BytesRead, st.BytesWritten
+		t.Logf("old provider %v, no filter %v, no sets %v: %d list answers of %d hashes, %d bytes read, %d written",
+			tc.old, tc.noFilter, tc.noSets, counter.lists.Load(), counter.listed.Load(), st.BytesRead, st.BytesWritten)
 		if got := counter.lists.Load(); (got > 0) == tc.old {
 			t.Errorf("old provider %v: %d list answers", tc.old, got)
 		}
@@ -75,6 +85,11 @@ func TestReconcileListsALargeDifference(t *testing.T) {
 	}
 	if read[0] >= read[1] || read[1] >= read[2] {
 		t.Errorf("read %d bytes with a filtered list, %d with a whole list, %d with symbols", read[0], read[1], read[2])
+	}
+	// 6 000 hashes held: about 40 kB of base64 as a held filter, 30 kB
+	// as a held set.
+	if written[0]+8000 > written[3] {
+		t.Errorf("wrote %d bytes with a held set, %d with a held filter", written[0], written[3])
 	}
 }
 

@@ -85,6 +85,14 @@ type RequestMetadata struct {
 	HeldFilter          []byte `json:"heldFilter,omitempty"`
 	HeldFilterPositions int    `json:"heldFilterPositions,omitempty"`
 	HeldFilterSalt      uint64 `json:"heldFilterSalt,omitempty"`
+	// HeldSet, in a list request instead of HeldFilter, is a held set of
+	// the requester's set (see heldset.go): HeldSetCount values with
+	// HeldSetBits remainder bits each, under HeldSetSalt. Sent only to a
+	// provider whose sketch answers showed HeldSets.
+	HeldSet      []byte `json:"heldSet,omitempty"`
+	HeldSetCount int    `json:"heldSetCount,omitempty"`
+	HeldSetBits  int    `json:"heldSetBits,omitempty"`
+	HeldSetSalt  uint64 `json:"heldSetSalt,omitempty"`
 }
 
 // ResponseMetadata is the metadata of a response.
@@ -116,6 +124,10 @@ type ResponseMetadata struct {
 	// its hashes (see positions.go): the provider takes fetches naming
 	// them. A requester that does not know the field ignores it.
 	Positions []byte `json:"positions,omitempty"`
+	// HeldSets, in a sketch answer with Digest, says the provider takes
+	// held sets in list requests. A requester that does not know the
+	// field ignores it.
+	HeldSets bool `json:"heldSets,omitempty"`
 	// Gone, in a fetch answer, says the snapshot a fetch by positions
 	// named is gone: the requester asks again by hashes.
 	Gone bool `json:"gone,omitempty"`
@@ -159,6 +171,11 @@ func (md *RequestMetadata) check() error {
 			md.HeldFilterPositions < 1 || md.HeldFilterPositions > MaxHeldFilterPositions) {
 			return fmt.Errorf("sketch: held filter of %d bytes and %d positions, want a list, at most %d bytes and 1 to %d positions",
 				len(md.HeldFilter), md.HeldFilterPositions, MaxHeldFilter, MaxHeldFilterPositions)
+		}
+		if len(md.HeldSet) != 0 && (!md.List || len(md.HeldFilter) != 0 || len(md.HeldSet) > MaxHeldSet ||
+			md.HeldSetCount < 1 || md.HeldSetCount > MaxSymbols || md.HeldSetBits < 1 || md.HeldSetBits > MaxHeldSetBits) {
+			return fmt.Errorf("sketch: held set of %d bytes, %d values of %d bits, want a list without a held filter, at most %d bytes, 1 to %d values of 1 to %d bits",
+				len(md.HeldSet), md.HeldSetCount, md.HeldSetBits, MaxHeldSet, MaxSymbols, MaxHeldSetBits)
 		}
 	case OpFetch:
 		if len(md.Positions) > 0 {

@@ -23,6 +23,10 @@ const maxPosition = 1 << 24
 // maxPositionBytes is the most bytes one index takes.
 const maxPositionBytes = 4
 
+// positionWireBytes is about what a hash fetched by position costs on the
+// wire: its position in the list answer and in the fetch, in base64.
+const positionWireBytes = 3
+
 // appendPositions appends the encoding of ascending indices to b.
 func appendPositions(b []byte, positions []int) []byte {
 	prev := 0

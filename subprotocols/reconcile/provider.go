@@ -115,7 +115,7 @@ func (s *Subprotocol) serveSketch(ctx context.Context, requester peer.ID, md *Re
 	out := &ResponseMetadata{Op: OpSketch, Snapshot: sn.id, Total: sn.count, From: from,
 		Symbols: riblt.AppendSymbols(make([]byte, 0, len(syms)*riblt.SymbolSize), syms)}
 	if from == 0 {
-		out.Digest = riblt.AppendDigest(nil, &sn.digest)
+		out.Digest, out.HeldSets = riblt.AppendDigest(nil, &sn.digest), true
 	}
 	return &ordersync.Response{Orders: []*zeroex.SignedOrder{}, Metadata: out}, nil
 }

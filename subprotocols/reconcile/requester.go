@@ -84,7 +84,10 @@ type syncState struct {
 	listRounds int
 	// held is the filter of the requester's set that its list requests
 	// carry (heldfilter.go), nil for a whole list.
-	held *heldFilter
+	held *heldWire
+	// heldSets is set when the provider's sketch answers showed it takes
+	// held sets (heldset.go).
+	heldSets bool
 }
 
 // syncTable holds the requester's syncs, a bounded number of them.
@@ -192,7 +195,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnexpected, err)
 		}
-		st.snapshot, st.total, st.remote = md.Snapshot, md.Total, remote
+		st.snapshot, st.total, st.remote, st.heldSets = md.Snapshot, md.Total, remote, md.HeldSets
 		st.dec = riblt.NewDecoder(st.local.source, s.cfg.maxDifferences)
 		// The symbols of the snapshot before belong to another set: kept,
 		// a rescan decoded them with the new ones as one set, found an
@@ -230,7 +233,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		estimate := st.dec.EstimateDifferences(net)
 		count := nextSymbols(received, estimate)
 		if !st.listAsked {
-			switch listPlan(received, estimate, net, int(st.local.digest.Count()), st.total) {
+			switch listPlan(received, estimate, net, int(st.local.digest.Count()), st.total, st.heldSets) {
 			case listFiltered:
 				if err := s.startFilteredList(ctx, provider, st); err != nil {
 					return nil, err
