@@ -15,6 +15,30 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
+// checkHolds checks that holds holds each of hashes and at most one of
+// 100 000 others.
+func checkHolds(t *testing.T, holds func(*riblt.Item) bool, hashes []common.Hash) {
+	t.Helper()
+	for i := range hashes {
+		x := riblt.Item(hashes[i])
+		if !holds(&x) {
+			t.Fatalf("hash %d of the %d not held", i, len(hashes))
+		}
+	}
+	others := randomHashes(100_000, 2)
+	positives := 0
+	for i := range others {
+		x := riblt.Item(others[i])
+		if holds(&x) {
+			positives++
+		}
+	}
+	t.Logf("%d false positives of %d", positives, len(others))
+	if positives > 1 {
+		t.Errorf("%d false positives of %d", positives, len(others))
+	}
+}
+
 func randomHashes(n int, seed uint64) []common.Hash {
 	r := rand.New(rand.NewPCG(seed, 3))
 	out := make([]common.Hash, n)
@@ -38,24 +62,7 @@ func TestHeldFilterHoldsItsHashesAndFewOthers(t *testing.T) {
 	if len(f.bits) != 20_000*heldFilterBitsPerItem/8 {
 		t.Fatalf("%d bytes for %d hashes", len(f.bits), len(hashes))
 	}
-	for i := range hashes {
-		x := riblt.Item(hashes[i])
-		if !f.holds(&x) {
-			t.Fatalf("hash %d of the filter not held", i)
-		}
-	}
-	others := randomHashes(100_000, 2)
-	positives := 0
-	for i := range others {
-		x := riblt.Item(others[i])
-		if f.holds(&x) {
-			positives++
-		}
-	}
-	t.Logf("%d false positives of %d", positives, len(others))
-	if positives > 1 {
-		t.Errorf("%d false positives of %d", positives, len(others))
-	}
+	checkHolds(t, f.holds, hashes)
 	if newHeldFilter(nil, nil) != nil || newHeldFilter(randomHashes(MaxSymbols+1, 3), nil) != nil {
 		t.Error("a filter of no hashes, or of more than MaxHeldFilter holds")
 	}

@@ -10,18 +10,23 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
-// listCounter counts a provider's list answers and the hashes they list.
-// As an older provider it drops what its parser does not know and sends
-// nothing it did not know: with noSets, the sketch answers' HeldSets (a
-// provider from before held sets); with noFilter, the request's held
-// filter too (from before filters); with old, the request's List and
-// After too (from before lists).
+// listCounter counts a provider's list answers and the hashes they list,
+// and its fetches by position and by hash. As an older provider it drops
+// what its parser does not know and sends nothing it did not know: with
+// noPositions, the list answers' positions (a provider from before
+// positions); with noSets, the sketch answers' HeldSets (from before held
+// sets); with noFilter, the request's held filter too (from before
+// filters); with old, the request's List and After too (from before
+// lists). With lose set it names a snapshot it never had in the first
+// fetch by positions, so that it answers as for a snapshot gone.
 type listCounter struct {
 	ordersync.Subprotocol
-	old, noFilter, noSets bool
-	lists, listed         atomic.Int64
+	old, noFilter, noSets, noPositions, lose bool
+	lists, listed                            atomic.Int64
+	byPosition, byHash, gones                atomic.Int64
 }
 
 func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
@@ -34,19 +39,54 @@ func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 		}
 		req = &ordersync.Request{RequesterID: req.RequesterID, Metadata: &stripped}
 	}
-	res, err := c.Subprotocol.HandleOrderSyncRequest(ctx, req)
-	if err == nil {
-		if m, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && m.Op == reconcile.OpList {
-			c.lists.Add(1)
-			c.listed.Add(int64(len(m.Hashes) / 32))
-		}
-		if m, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && m.HeldSets && (c.old || c.noFilter || c.noSets) {
-			stripped := *m
-			stripped.HeldSets = false
-			res = &ordersync.Response{Orders: res.Orders, Complete: res.Complete, Metadata: &stripped}
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && md.Op == reconcile.OpFetch {
+		if len(md.Positions) == 0 {
+			c.byHash.Add(1)
+		} else if c.byPosition.Add(1) == 1 && c.lose {
+			lost := *md
+			lost.Snapshot = 1 << 40
+			req = &ordersync.Request{RequesterID: req.RequesterID, Metadata: &lost}
 		}
 	}
-	return res, err
+	res, err := c.Subprotocol.HandleOrderSyncRequest(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	m, ok := res.Metadata.(*reconcile.ResponseMetadata)
+	if !ok {
+		return res, nil
+	}
+	if m.Op == reconcile.OpList {
+		c.lists.Add(1)
+		c.listed.Add(int64(len(m.Hashes) / 32))
+	}
+	if m.Gone {
+		c.gones.Add(1)
+	}
+	stripped := *m
+	if c.old || c.noFilter || c.noSets {
+		stripped.HeldSets = false
+	}
+	if c.old || c.noFilter || c.noPositions {
+		stripped.Positions = nil
+	}
+	return &ordersync.Response{Orders: res.Orders, Complete: res.Complete, Metadata: &stripped}, nil
+}
+
+// syncThrough syncs a requester holding reqSet from a provider holding
+// provSet behind counter, checks that it ends with want, and returns the
+// requester's stats.
+func syncThrough(t *testing.T, counter *listCounter, provSet, reqSet, want []*zeroex.SignedOrder) ordersync.Stats {
+	t.Helper()
+	hosts := testnet.New(t, 2)
+	startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+		counter.Subprotocol = s
+		return counter
+	})
+	requester := nodetest.StartNode(t, hosts[1], reqSet, nil, all3)
+	requester.GetOrders(t, 1)
+	nodetest.SameOrders(t, requester.Store, want)
+	return requester.Service.Stats()
 }
 
 // TestReconcileListsALargeDifference: requester and provider share a
@@ -62,16 +102,8 @@ func TestReconcileListsALargeDifference(t *testing.T) {
 	provSet, reqSet := orders[:6000], orders[3000:]
 	var read, written [4]int64
 	for i, tc := range []struct{ old, noFilter, noSets bool }{{false, false, false}, {false, true, false}, {true, false, false}, {false, false, true}} {
-		hosts := testnet.New(t, 2)
 		counter := &listCounter{old: tc.old, noFilter: tc.noFilter, noSets: tc.noSets}
-		startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
-			counter.Subprotocol = s
-			return counter
-		})
-		requester := nodetest.StartNode(t, hosts[1], reqSet, nil, all3)
-		requester.GetOrders(t, 1)
-		nodetest.SameOrders(t, requester.Store, orders)
-		st := requester.Service.Stats()
+		st := syncThrough(t, counter, provSet, reqSet, orders)
 		read[i], written[i] = st.BytesRead, st.BytesWritten
 		t.Logf("old provider %v, no filter %v, no sets %v: %d list answers of %d hashes, %d bytes read, %d written",
 			tc.old, tc.noFilter, tc.noSets, counter.lists.Load(), counter.listed.Load(), st.BytesRead, st.BytesWritten)
