@@ -61,8 +61,8 @@ func init() {
 			return heldSetRequest(0xff, i)
 		})},
 		// Fetches by the most positions of snapshots serve never made
-		// (answered "gone"), and of the first snapshots, whichever serve
-		// made, past any snapshot's end (an invalid request).
+		// (answered "gone"), and of small ids past any snapshot's end
+		// (gone, or an invalid request if serve made such an id).
 		serveAttack{"reconcile-fetch-positions-unknown", serveReconcileRequests(func(i int) string {
 			return positionsFetch(1<<40+uint64(i), 0)
 		})},
