@@ -68,6 +68,32 @@ func init() {
 				}
 				return ghostSketchOf(120)
 			})},
+		// The first 120 symbols of 2 000 hashes no order has, then their
+		// list with positions, then "gone" for every fetch: the requester
+		// asks once more by hash, and fails the sync on the second.
+		hostileProvider{name: "reconcile-gone-forever", reconcile: true, lastError: "a snapshot gone that no fetch named",
+			script: answerReconcileRequest(func(r reconcileRequest) []byte {
+				switch {
+				case r.Op == reconcile.OpFetch:
+					return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpFetch, Gone: true})
+				case r.List:
+					return ghostListAt(true)
+				}
+				return ghostSketchOf(120)
+			})},
+		// The same list with positions, and every fetch by position
+		// answered empty: the bounds on undelivered orders end the sync,
+		// as for hashes.
+		hostileProvider{name: "reconcile-positions-never-delivered", reconcile: true, lastError: "never came", tag: peerscore.UndeliveredOrders,
+			script: answerReconcileRequest(func(r reconcileRequest) []byte {
+				switch {
+				case r.Op == reconcile.OpFetch:
+					return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpFetch})
+				case r.List:
+					return ghostListAt(true)
+				}
+				return ghostSketchOf(120)
+			})},
 		// Random bytes as symbols, claiming a million orders.
 		hostileProvider{name: "reconcile-garbage-symbols", reconcile: true, lastError: "too many pages",
 			script: answerReconcile(func(op string, from int) []byte {
@@ -158,6 +184,18 @@ func ghostList(end bool) []byte {
 		hashes = append(hashes, h[:]...)
 	}
 	return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpList, Snapshot: 1, Total: 2000, Hashes: hashes, End: end})
+}
+
+// ghostListAt is ghostList with the positions of its hashes, 0 to 1 999.
+func ghostListAt(end bool) []byte {
+	hashes := make([]byte, 0, 2000*32)
+	positions := make([]byte, 0, 2000)
+	for i, h := range ghosts() {
+		hashes = append(hashes, h[:]...)
+		positions = append(positions, byte(min(i, 1))) // 0, then steps of 1
+	}
+	return reconcileResponse(&reconcile.ResponseMetadata{Op: reconcile.OpList, Snapshot: 1, Total: 2000, Hashes: hashes,
+		Positions: positions, End: end})
 }
 
 // sketchOf is an honest sketch of items: 3 200 symbols from from, and the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -49,7 +50,34 @@ func init() {
 			}
 			return `{"op":"fetch","orderfilter":null,"hashes":"` + base64.StdEncoding.EncodeToString(hashes) + `"}`
 		})},
+		// List requests with the largest held set there is: of zeros
+		// (every value 0: serve lists every hash, within the answer
+		// budget) and of ones (a quotient that never ends: it does not
+		// decode).
+		serveAttack{"reconcile-held-set-zeros", serveReconcileRequests(func(i int) string {
+			return heldSetRequest(0x00, i)
+		})},
+		serveAttack{"reconcile-held-set-ones", serveReconcileRequests(func(i int) string {
+			return heldSetRequest(0xff, i)
+		})},
+		// Fetches by the most positions of snapshots serve never made
+		// (answered "gone"), and of small ids past any snapshot's end
+		// (gone, or an invalid request if serve made such an id).
+		serveAttack{"reconcile-fetch-positions-unknown", serveReconcileRequests(func(i int) string {
+			return positionsFetch(1<<40+uint64(i), 0)
+		})},
+		serveAttack{"reconcile-fetch-positions-past", serveReconcileRequests(func(i int) string {
+			return positionsFetch(uint64(i%4+1), 1<<24-reconcile.MaxFetch)
+		})},
 	)
+}
+
+// positionsFetch is a fetch of reconcile.MaxFetch positions of snapshot,
+// from first up.
+func positionsFetch(snapshot uint64, first int) string {
+	positions := binary.AppendUvarint(nil, uint64(first))
+	positions = append(positions, bytes.Repeat([]byte{1}, reconcile.MaxFetch-1)...)
+	return fmt.Sprintf(`{"op":"fetch","orderfilter":null,"snapshot":%d,"positions":"%s"}`, snapshot, base64.StdEncoding.EncodeToString(positions))
 }
 
 // serveReconcileRequests sends 20 reconcile requests on one stream, each
@@ -107,4 +135,12 @@ func heldFilterRequest(fill byte, i int) string {
 	filter := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, reconcile.MaxHeldFilter))
 	return fmt.Sprintf(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"%s","heldFilterPositions":%d,"heldFilterSalt":%d}`,
 		filter, reconcile.MaxHeldFilterPositions, i)
+}
+
+// heldSetRequest is a list request with a held set of
+// reconcile.MaxHeldSet bytes of fill, of the most values, and salt i.
+func heldSetRequest(fill byte, i int) string {
+	set := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, reconcile.MaxHeldSet))
+	return fmt.Sprintf(`{"op":"sketch","orderfilter":null,"list":true,"heldSet":"%s","heldSetCount":%d,"heldSetBits":28,"heldSetSalt":%d}`,
+		set, reconcile.MaxSymbols, i)
 }

@@ -68,11 +68,39 @@ func (s *Subprotocol) nextFetch(ctx context.Context, provider peer.ID, st *syncS
 func (s *Subprotocol) fetchRequest(st *syncState, hashes []common.Hash) *ordersync.Request {
 	st.asked = hashes
 	st.askedTotal += len(hashes)
-	raw := make([]byte, 0, 32*len(hashes))
-	for _, h := range hashes {
+	return s.askFetch(st)
+}
+
+// askFetch is the fetch request for st.asked: by their positions in the
+// snapshot when the provider's list gave them, by hash otherwise.
+func (s *Subprotocol) askFetch(st *syncState) *ordersync.Request {
+	if positions := st.askedPositions(); positions != nil {
+		st.askedAt = true
+		return s.request(&RequestMetadata{Op: OpFetch, Snapshot: st.snapshot, Positions: appendPositions(nil, positions)})
+	}
+	st.askedAt = false
+	raw := make([]byte, 0, 32*len(st.asked))
+	for _, h := range st.asked {
 		raw = append(raw, h[:]...)
 	}
 	return s.request(&RequestMetadata{Op: OpFetch, Hashes: raw})
+}
+
+// askedPositions are the positions of st.asked, ascending, or nil when
+// one is not known.
+func (st *syncState) askedPositions() []int {
+	if st.at == nil {
+		return nil
+	}
+	out := make([]int, 0, len(st.asked))
+	for _, h := range st.asked {
+		p, ok := st.at[h]
+		if !ok || (len(out) > 0 && p <= out[len(out)-1]) {
+			return nil
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // notHeld is hashes less those the store holds, in the same order; hashes

@@ -36,15 +36,17 @@
 //     providers that do not know lists ignore (they answer with symbols),
 //     and finds what it lacks by merging the list with its own set. When
 //     it holds much of the provider's set, or much of its own, its list
-//     requests carry a Bloom filter of its set (5 bytes a hash), and
-//     the provider lists only what the filter does not hold
-//     (heldfilter.go). Its first request caps the first answer at 256
+//     requests carry a Bloom filter of its set (5 bytes a hash), or for
+//     a provider that takes them a Golomb-coded set (about 3.7 bytes a
+//     hash, heldset.go), and the provider lists only what they do not
+//     hold (heldfilter.go). Its first request caps the first answer at 256
 //     symbols, enough to estimate a large difference, which otherwise
 //     drew as many symbols as the counts showed, thrown away when a list
 //     followed.
 //  3. It fetches the orders it lacks by hash (op "fetch"), at most 500 per
-//     request, ascending; the provider answers with those it still holds
-//     that match the filter. Every order goes through package
+//     request, ascending, or after a list that gave them by their
+//     positions in the provider's snapshot (positions.go); the provider
+//     answers with those it still holds that match the filter. Every order goes through package
 //     pagination's validation pipeline; one whose hash was not asked for
 //     is dropped and scored.
 //  4. When nothing is left to fetch, the requester ends the sync. It never

@@ -33,6 +33,13 @@ func FuzzParseRequestMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"sketch","list":true,"snapshot":3,"heldFilter":"//8A/w==","heldFilterPositions":11,"heldFilterSalt":18446744073709551615}`))
 	f.Add([]byte(`{"op":"sketch","list":true,"heldFilter":"//8A/w==","heldFilterPositions":17}`))
 	f.Add([]byte(`{"op":"sketch","heldFilter":"//8A/w==","heldFilterPositions":3}`))
+	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"AAEC"}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"snapshot":3,"heldSet":"//8A/w==","heldSetCount":2,"heldSetBits":28,"heldSetSalt":5}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"heldSet":"//8A/w==","heldSetCount":0,"heldSetBits":41}`))
+	f.Add([]byte(`{"op":"sketch","list":true,"heldSet":"//8A/w==","heldSetCount":3,"heldSetBits":8,"heldFilter":"//8A/w==","heldFilterPositions":3}`))
+	f.Add([]byte(`{"op":"fetch","positions":"AAEC"}`))
+	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"gICACAE="}`))
+	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"AQA=","hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := parseRequestMetadata(raw)
 		if err != nil {
@@ -43,6 +50,12 @@ func FuzzParseRequestMetadata(f *testing.F) {
 		}
 		if len(md.Hashes) > 32*MaxFetch {
 			t.Fatalf("%d bytes of hashes", len(md.Hashes))
+		}
+		if len(md.HeldSet) > MaxHeldSet || (len(md.HeldSet) > 0 && (!md.List || md.HeldSetCount > MaxSymbols || md.HeldSetBits > MaxHeldSetBits)) {
+			t.Fatalf("a held set of %d bytes, %d values of %d bits, list %v", len(md.HeldSet), md.HeldSetCount, md.HeldSetBits, md.List)
+		}
+		if positions, err := parsePositions(md.Positions, MaxFetch, maxPosition); md.Op == OpFetch && (err != nil || len(positions) > MaxFetch) {
+			t.Fatalf("a fetch's positions: %d of them, %v", len(positions), err)
 		}
 		if len(md.HeldFilter) > MaxHeldFilter || (len(md.HeldFilter) > 0 && (!md.List || md.HeldFilterPositions > MaxHeldFilterPositions)) {
 			t.Fatalf("a held filter of %d bytes, %d positions, list %v", len(md.HeldFilter), md.HeldFilterPositions, md.List)
@@ -68,6 +81,10 @@ func FuzzParseResponseMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"page","next":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Add([]byte(`{"op":"sketch","from":5,"symbols":"AAAA"}`))
 	f.Add([]byte(`{"op":"list","snapshot":2,"total":1,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","end":true}`))
+	f.Add([]byte(`{"op":"list","snapshot":2,"total":4,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","positions":"Aw==","end":true}`))
+	f.Add([]byte(`{"op":"list","snapshot":2,"total":3,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","positions":"Aw==","end":true}`))
+	f.Add([]byte(`{"op":"list","snapshot":2,"total":9,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","positions":"AQA="}`))
+	f.Add([]byte(`{"op":"fetch","gone":true}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := parseResponseMetadata(raw)
 		if err != nil {
@@ -75,6 +92,11 @@ func FuzzParseResponseMetadata(f *testing.F) {
 		}
 		if md.Op == OpList && (len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxListPerResponse) {
 			t.Fatalf("%d bytes of listed hashes", len(md.Hashes))
+		}
+		if md.Op == OpList && len(md.Positions) > 0 {
+			if at, err := parsePositions(md.Positions, len(md.Hashes)/32, md.Total); err != nil || len(at) != len(md.Hashes)/32 {
+				t.Fatalf("%d positions of %d listed hashes: %v", len(at), len(md.Hashes)/32, err)
+			}
 		}
 		if md.Op != OpSketch {
 			return
@@ -114,6 +136,11 @@ func FuzzHandleOrderSyncRequest(f *testing.F) {
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"AA==","heldFilterPositions":16,"heldFilterSalt":7}`))
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldFilter":"/////////w==","heldFilterPositions":1}`))
 	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"snapshot":1,"after":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","heldFilter":"qqqq","heldFilterPositions":2}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldSet":"AAAAAA==","heldSetCount":3,"heldSetBits":2,"heldSetSalt":7}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"list":true,"heldSet":"/////w==","heldSetCount":131072,"heldSetBits":40}`))
+	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":1,"positions":"AAEBAQ=="}`))
+	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":1,"positions":"gICABAE="}`))
+	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":99,"positions":"AA=="}`))
 	f.Add([]byte(`null`))
 	store := orderstore.NewMemory()
 	if _, err := store.AddOrders(context.Background(), fuzzOrders()); err != nil {
@@ -168,6 +195,7 @@ func FuzzHandleOrderSyncResponse(f *testing.F) {
 	f.Add(sketch, sketch, uint8(0))
 	f.Add([]byte(`{"op":"page","next":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`), []byte(`{"op":"page"}`), uint8(5))
 	f.Add([]byte(`{"op":"sketch","snapshot":1,"total":9223372036854775807,"from":0}`), []byte(`{"op":"fetch"}`), uint8(1))
+	f.Add([]byte(`{"op":"fetch","gone":true}`), []byte(`{"op":"fetch"}`), uint8(0))
 	f.Fuzz(func(t *testing.T, first, second []byte, orders uint8) {
 		store := orderstore.NewMemory()
 		s := New(store, nil, WithMaxRounds(4))
@@ -191,11 +219,13 @@ func FuzzHandleOrderSyncResponse(f *testing.F) {
 
 // FuzzListMerge merges any listed bytes, in two answers, with a local set:
 // it fails on hashes out of order, and otherwise finds as the provider's
-// only the listed hashes the local set lacks, never panicking.
+// only the listed hashes the local set lacks, never panicking; the
+// positions it keeps are one for each of those, ascending.
 func FuzzListMerge(f *testing.F) {
-	f.Add([]byte{}, make([]byte, 64), make([]byte, 32))
-	f.Add(bytes.Repeat([]byte{1}, 32), append(make([]byte, 32), bytes.Repeat([]byte{1}, 32)...), bytes.Repeat([]byte{2}, 40))
-	f.Fuzz(func(t *testing.T, local, first, second []byte) {
+	f.Add([]byte{}, make([]byte, 64), make([]byte, 32), []byte{}, []byte{})
+	f.Add(bytes.Repeat([]byte{1}, 32), append(make([]byte, 32), bytes.Repeat([]byte{1}, 32)...), bytes.Repeat([]byte{2}, 40), []byte{3, 1}, []byte{9})
+	f.Add([]byte{}, bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{8}, 32), []byte{5}, []byte{2})
+	f.Fuzz(func(t *testing.T, local, first, second, firstAt, secondAt []byte) {
 		ls := &listState{}
 		for i := 0; i+32 <= len(local); i += 32 {
 			ls.local = append(ls.local, common.Hash(local[i:i+32]))
@@ -203,9 +233,11 @@ func FuzzListMerge(f *testing.F) {
 		slices.SortFunc(ls.local, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
 		ls.local = slices.Compact(ls.local)
 		listed := 0
-		for _, page := range [][]byte{first, second} {
+		for i, page := range [][]byte{first, second} {
 			page = page[:len(page)/32*32]
-			if err := ls.merge(page); err != nil {
+			// Positions that do not parse are an answer without them.
+			at, _ := parsePositions([][]byte{firstAt, secondAt}[i], len(page)/32, maxPosition)
+			if err := ls.merge(page, at); err != nil {
 				return
 			}
 			listed += len(page) / 32
@@ -213,10 +245,62 @@ func FuzzListMerge(f *testing.F) {
 		if ls.listed != listed || len(ls.remoteOnly) > listed {
 			t.Fatalf("listed %d of %d, %d only the provider's", ls.listed, listed, len(ls.remoteOnly))
 		}
+		if ls.at != nil && (len(ls.at) != len(ls.remoteOnly) || !slices.IsSorted(ls.at) || len(slices.Compact(slices.Clone(ls.at))) != len(ls.at)) {
+			t.Fatalf("positions %v of %d hashes only the provider's", ls.at, len(ls.remoteOnly))
+		}
 		for _, h := range ls.remoteOnly {
 			if _, found := slices.BinarySearchFunc(ls.local, h, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) }); found {
 				t.Fatalf("%x is held, and found only the provider's", h[:4])
 			}
+		}
+	})
+}
+
+// FuzzParsePositions: any bytes decode to at most the positions asked
+// for, ascending and below the limit, which encode back to the same bytes,
+// or fail.
+func FuzzParsePositions(f *testing.F) {
+	f.Add([]byte{0, 1, 127}, uint16(3), uint32(200))
+	f.Add([]byte{0x80, 0x80, 0x80, 0x08}, uint16(1), uint32(maxPosition))
+	f.Add([]byte{5, 0}, uint16(2), uint32(10))
+	f.Add([]byte{0x80, 0x00}, uint16(2), uint32(10))
+	f.Fuzz(func(t *testing.T, raw []byte, most uint16, limit uint32) {
+		got, err := parsePositions(raw, int(most), int(limit))
+		if err != nil {
+			return
+		}
+		if len(got) > int(most) {
+			t.Fatalf("%d positions, at most %d asked", len(got), most)
+		}
+		for i, p := range got {
+			if p >= int(limit) || (i > 0 && p <= got[i-1]) {
+				t.Fatalf("positions %v, limit %d", got, limit)
+			}
+		}
+		if again := appendPositions(nil, got); !bytes.Equal(again, raw) && len(raw) > 0 {
+			// Varints have one shortest form; a longer one (0x80 0x00) is
+			// accepted by binary.Uvarint and decodes to the same.
+			if back, err := parsePositions(again, int(most), int(limit)); err != nil || !slices.Equal(back, got) {
+				t.Fatalf("%v encodes to %x, which decodes to %v, %v", got, again, back, err)
+			}
+		}
+	})
+}
+
+// FuzzDecodeHeldSet: any bytes decode, within the bounds, to ascending
+// values below count·2^bits, or fail.
+func FuzzDecodeHeldSet(f *testing.F) {
+	raw, count := encodeHeldSet(randomHashes(50, 5), nil, 3, heldSetBits)
+	f.Add(raw, uint32(count), uint8(heldSetBits))
+	f.Add([]byte{0xff, 0xff, 0xfe, 0x01}, uint32(1), uint8(1))
+	f.Add([]byte{0, 0, 0, 0, 0}, uint32(4), uint8(8))
+	f.Fuzz(func(t *testing.T, raw []byte, count uint32, bits uint8) {
+		s, err := decodeHeldSet(raw, int(count), int(bits), 1)
+		if err != nil {
+			return
+		}
+		if len(s.values) != int(count) || !slices.IsSorted(s.values) || s.values[len(s.values)-1] >= uint64(count)<<bits {
+			t.Fatalf("%d values of %d, last %d, range %d", len(s.values), count, s.values[len(s.values)-1], uint64(count)<<bits)
 		}
 	})
 }

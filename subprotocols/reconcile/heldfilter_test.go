@@ -15,6 +15,30 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
+// checkHolds checks that holds holds each of hashes and at most one of
+// 100 000 others.
+func checkHolds(t *testing.T, holds func(*riblt.Item) bool, hashes []common.Hash) {
+	t.Helper()
+	for i := range hashes {
+		x := riblt.Item(hashes[i])
+		if !holds(&x) {
+			t.Fatalf("hash %d of the %d not held", i, len(hashes))
+		}
+	}
+	others := randomHashes(100_000, 2)
+	positives := 0
+	for i := range others {
+		x := riblt.Item(others[i])
+		if holds(&x) {
+			positives++
+		}
+	}
+	t.Logf("%d false positives of %d", positives, len(others))
+	if positives > 1 {
+		t.Errorf("%d false positives of %d", positives, len(others))
+	}
+}
+
 func randomHashes(n int, seed uint64) []common.Hash {
 	r := rand.New(rand.NewPCG(seed, 3))
 	out := make([]common.Hash, n)
@@ -38,24 +62,7 @@ func TestHeldFilterHoldsItsHashesAndFewOthers(t *testing.T) {
 	if len(f.bits) != 20_000*heldFilterBitsPerItem/8 {
 		t.Fatalf("%d bytes for %d hashes", len(f.bits), len(hashes))
 	}
-	for i := range hashes {
-		x := riblt.Item(hashes[i])
-		if !f.holds(&x) {
-			t.Fatalf("hash %d of the filter not held", i)
-		}
-	}
-	others := randomHashes(100_000, 2)
-	positives := 0
-	for i := range others {
-		x := riblt.Item(others[i])
-		if f.holds(&x) {
-			positives++
-		}
-	}
-	t.Logf("%d false positives of %d", positives, len(others))
-	if positives > 1 {
-		t.Errorf("%d false positives of %d", positives, len(others))
-	}
+	checkHolds(t, f.holds, hashes)
 	if newHeldFilter(nil, nil) != nil || newHeldFilter(randomHashes(MaxSymbols+1, 3), nil) != nil {
 		t.Error("a filter of no hashes, or of more than MaxHeldFilter holds")
 	}
@@ -195,16 +202,21 @@ func TestListPlan(t *testing.T) {
 	for _, tc := range []struct {
 		name                                 string
 		received, estimate, net, held, total int
+		current                              bool
 		want                                 int
 	}{
-		{"small difference", 128, 60, 0, 10_000, 10_000, listNone},
-		{"too few symbols to judge", 40, 6000, 0, 3600, 3600, listNone},
-		{"lacks almost all of it", 128, 7000, 0, 3600, 3600, listWhole},
-		{"ahead of the provider", 128, 14_000, -6000, 37_000, 31_000, listFiltered},
-		{"holds much of it", 128, 10_000, 2000, 13_800, 15_800, listFiltered},
-		{"a set too large to list", 128, 200_000, 0, 1000, MaxSymbols + 1, listNone},
+		{"small difference", 128, 60, 0, 10_000, 10_000, false, listNone},
+		{"too few symbols to judge", 40, 6000, 0, 3600, 3600, false, listNone},
+		{"lacks almost all of it", 128, 7000, 0, 3600, 3600, false, listWhole},
+		{"ahead of the provider", 128, 14_000, -6000, 37_000, 31_000, false, listFiltered},
+		{"holds much of it", 128, 10_000, 2000, 13_800, 15_800, false, listFiltered},
+		{"a set too large to list", 128, 200_000, 0, 1000, MaxSymbols + 1, false, listNone},
+		// Fetching 1 500 by position instead of by hash, and a held set
+		// instead of a held filter, tip the balance.
+		{"3 000 differences in 30 000, an old provider", 128, 3000, 0, 30_000, 30_000, false, listNone},
+		{"3 000 differences in 30 000, a current provider", 128, 3000, 0, 30_000, 30_000, true, listFiltered},
 	} {
-		if got := listPlan(tc.received, tc.estimate, tc.net, tc.held, tc.total); got != tc.want {
+		if got := listPlan(tc.received, tc.estimate, tc.net, tc.held, tc.total, tc.current); got != tc.want {
 			t.Errorf("%s: plan %d, want %d", tc.name, got, tc.want)
 		}
 	}

@@ -10,35 +10,83 @@ import (
 	"github.com/ordersync/ordersync/subprotocols/reconcile"
 	"github.com/ordersync/ordersync/testing/nodetest"
 	"github.com/ordersync/ordersync/testing/testnet"
+	"github.com/ordersync/ordersync/zeroex"
 )
 
-// listCounter counts a provider's list answers and the hashes they list.
-// As an older provider it drops what its parser does not know: with
-// noFilter, the request's held filter (a provider from before filters);
-// with old, the request's List and After too (from before lists).
+// listCounter counts a provider's list answers and the hashes they list,
+// and its fetches by position and by hash. As an older provider it drops
+// what its parser does not know and sends nothing it did not know: with
+// noPositions, the list answers' positions (a provider from before
+// positions); with noSets, the sketch answers' HeldSets (from before held
+// sets); with noFilter, the request's held filter too (from before
+// filters); with old, the request's List and After too (from before
+// lists). With lose set it names a snapshot it never had in the first
+// fetch by positions, so that it answers as for a snapshot gone.
 type listCounter struct {
 	ordersync.Subprotocol
-	old, noFilter bool
-	lists, listed atomic.Int64
+	old, noFilter, noSets, noPositions, lose bool
+	lists, listed                            atomic.Int64
+	byPosition, byHash, gones                atomic.Int64
 }
 
 func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync.Request) (*ordersync.Response, error) {
 	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && (c.old || c.noFilter) && md.List {
 		stripped := *md
 		stripped.HeldFilter, stripped.HeldFilterPositions, stripped.HeldFilterSalt = nil, 0, 0
+		stripped.HeldSet, stripped.HeldSetCount, stripped.HeldSetBits, stripped.HeldSetSalt = nil, 0, 0, 0
 		if c.old {
 			stripped.List, stripped.After = false, nil
 		}
 		req = &ordersync.Request{RequesterID: req.RequesterID, Metadata: &stripped}
 	}
-	res, err := c.Subprotocol.HandleOrderSyncRequest(ctx, req)
-	if err == nil {
-		if m, ok := res.Metadata.(*reconcile.ResponseMetadata); ok && m.Op == reconcile.OpList {
-			c.lists.Add(1)
-			c.listed.Add(int64(len(m.Hashes) / 32))
+	if md, ok := req.Metadata.(*reconcile.RequestMetadata); ok && md.Op == reconcile.OpFetch {
+		if len(md.Positions) == 0 {
+			c.byHash.Add(1)
+		} else if c.byPosition.Add(1) == 1 && c.lose {
+			lost := *md
+			lost.Snapshot = 1 << 40
+			req = &ordersync.Request{RequesterID: req.RequesterID, Metadata: &lost}
 		}
 	}
-	return res, err
+	res, err := c.Subprotocol.HandleOrderSyncRequest(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	m, ok := res.Metadata.(*reconcile.ResponseMetadata)
+	if !ok {
+		return res, nil
+	}
+	if m.Op == reconcile.OpList {
+		c.lists.Add(1)
+		c.listed.Add(int64(len(m.Hashes) / 32))
+	}
+	if m.Gone {
+		c.gones.Add(1)
+	}
+	stripped := *m
+	if c.old || c.noFilter || c.noSets {
+		stripped.HeldSets = false
+	}
+	if c.old || c.noFilter || c.noPositions {
+		stripped.Positions = nil
+	}
+	return &ordersync.Response{Orders: res.Orders, Complete: res.Complete, Metadata: &stripped}, nil
+}
+
+// syncThrough syncs a requester holding reqSet from a provider holding
+// provSet behind counter, checks that it ends with want, and returns the
+// requester's stats.
+func syncThrough(t *testing.T, counter *listCounter, provSet, reqSet, want []*zeroex.SignedOrder) ordersync.Stats {
+	t.Helper()
+	hosts := testnet.New(t, 2)
+	startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
+		counter.Subprotocol = s
+		return counter
+	})
+	requester := nodetest.StartNode(t, hosts[1], reqSet, nil, all3)
+	requester.GetOrders(t, 1)
+	nodetest.SameOrders(t, requester.Store, want)
+	return requester.Service.Stats()
 }
 
 // TestReconcileListsALargeDifference: requester and provider share a
@@ -46,25 +94,19 @@ func (c *listCounter) HandleOrderSyncRequest(ctx context.Context, req *ordersync
 // the provider's list. The requester asks for the list, filtered by what
 // it holds, and ends with the union; it reads more from a provider that
 // lists every hash (one from before filters), and more again from one
-// that does not know lists, which it still syncs with, by symbols.
+// that does not know lists, which it still syncs with, by symbols. It
+// writes less with a held set than with the held filter it sends a
+// provider from before held sets.
 func TestReconcileListsALargeDifference(t *testing.T) {
 	orders := nodetest.Orders(9000)
 	provSet, reqSet := orders[:6000], orders[3000:]
-	var read [3]int64
-	for i, tc := range []struct{ old, noFilter bool }{{false, false}, {false, true}, {true, false}} {
-		hosts := testnet.New(t, 2)
-		counter := &listCounter{old: tc.old, noFilter: tc.noFilter}
-		startReconcileProvider(t, hosts[0], memoryWith(t, provSet), func(s ordersync.Subprotocol) ordersync.Subprotocol {
-			counter.Subprotocol = s
-			return counter
-		})
-		requester := nodetest.StartNode(t, hosts[1], reqSet, nil, all3)
-		requester.GetOrders(t, 1)
-		nodetest.SameOrders(t, requester.Store, orders)
-		st := requester.Service.Stats()
-		read[i] = st.BytesRead
-		t.Logf("old provider %v, no filter %v: %d list answers of %d hashes, %d bytes read, %d written",
-			tc.old, tc.noFilter, counter.lists.Load(), counter.listed.Load(), st.BytesRead, st.BytesWritten)
+	var read, written [4]int64
+	for i, tc := range []struct{ old, noFilter, noSets bool }{{false, false, false}, {false, true, false}, {true, false, false}, {false, false, true}} {
+		counter := &listCounter{old: tc.old, noFilter: tc.noFilter, noSets: tc.noSets}
+		st := syncThrough(t, counter, provSet, reqSet, orders)
+		read[i], written[i] = st.BytesRead, st.BytesWritten
+		t.Logf("old provider %v, no filter %v, no sets %v: %d list answers of %d hashes, %d bytes read, %d written",
+			tc.old, tc.noFilter, tc.noSets, counter.lists.Load(), counter.listed.Load(), st.BytesRead, st.BytesWritten)
 		if got := counter.lists.Load(); (got > 0) == tc.old {
 			t.Errorf("old provider %v: %d list answers", tc.old, got)
 		}
@@ -75,6 +117,11 @@ func TestReconcileListsALargeDifference(t *testing.T) {
 	}
 	if read[0] >= read[1] || read[1] >= read[2] {
 		t.Errorf("read %d bytes with a filtered list, %d with a whole list, %d with symbols", read[0], read[1], read[2])
+	}
+	// 6 000 hashes held: about 40 kB of base64 as a held filter, 30 kB
+	// as a held set.
+	if written[0]+8000 > written[3] {
+		t.Errorf("wrote %d bytes with a held set, %d with a held filter", written[0], written[3])
 	}
 }
 

@@ -64,6 +64,10 @@ type RequestMetadata struct {
 	// Hashes are the order hashes a fetch asks for, 32 bytes each,
 	// ascending (base64 on the wire).
 	Hashes []byte `json:"hashes,omitempty"`
+	// Positions, in a fetch instead of Hashes, name the hashes asked for
+	// by their indices in the snapshot Snapshot (see positions.go): sent
+	// only to a provider whose list answers gave positions.
+	Positions []byte `json:"positions,omitempty"`
 	// After is a page request's cursor (32 bytes, base64; absent is the
 	// beginning), and a list request's: the last hash listed so far.
 	After []byte `json:"after,omitempty"`
@@ -81,6 +85,14 @@ type RequestMetadata struct {
 	HeldFilter          []byte `json:"heldFilter,omitempty"`
 	HeldFilterPositions int    `json:"heldFilterPositions,omitempty"`
 	HeldFilterSalt      uint64 `json:"heldFilterSalt,omitempty"`
+	// HeldSet, in a list request instead of HeldFilter, is a held set of
+	// the requester's set (see heldset.go): HeldSetCount values with
+	// HeldSetBits remainder bits each, under HeldSetSalt. Sent only to a
+	// provider whose sketch answers showed HeldSets.
+	HeldSet      []byte `json:"heldSet,omitempty"`
+	HeldSetCount int    `json:"heldSetCount,omitempty"`
+	HeldSetBits  int    `json:"heldSetBits,omitempty"`
+	HeldSetSalt  uint64 `json:"heldSetSalt,omitempty"`
 }
 
 // ResponseMetadata is the metadata of a response.
@@ -108,6 +120,17 @@ type ResponseMetadata struct {
 	// End is true in the list answer that reaches the snapshot's last
 	// hash.
 	End bool `json:"end,omitempty"`
+	// Positions, in a list answer, are the indices in the snapshot of
+	// its hashes (see positions.go): the provider takes fetches naming
+	// them. A requester that does not know the field ignores it.
+	Positions []byte `json:"positions,omitempty"`
+	// HeldSets, in a sketch answer with Digest, says the provider takes
+	// held sets in list requests. A requester that does not know the
+	// field ignores it.
+	HeldSets bool `json:"heldSets,omitempty"`
+	// Gone, in a fetch answer, says the snapshot a fetch by positions
+	// named is gone: the requester asks again by hashes.
+	Gone bool `json:"gone,omitempty"`
 }
 
 // parseRequestMetadata decodes and checks request metadata. Absent or null
@@ -149,7 +172,21 @@ func (md *RequestMetadata) check() error {
 			return fmt.Errorf("sketch: held filter of %d bytes and %d positions, want a list, at most %d bytes and 1 to %d positions",
 				len(md.HeldFilter), md.HeldFilterPositions, MaxHeldFilter, MaxHeldFilterPositions)
 		}
+		if len(md.HeldSet) != 0 && (!md.List || len(md.HeldFilter) != 0 || len(md.HeldSet) > MaxHeldSet ||
+			md.HeldSetCount < 1 || md.HeldSetCount > MaxSymbols || md.HeldSetBits < 1 || md.HeldSetBits > MaxHeldSetBits) {
+			return fmt.Errorf("sketch: held set of %d bytes, %d values of %d bits, want a list without a held filter, at most %d bytes, 1 to %d values of 1 to %d bits",
+				len(md.HeldSet), md.HeldSetCount, md.HeldSetBits, MaxHeldSet, MaxSymbols, MaxHeldSetBits)
+		}
 	case OpFetch:
+		if len(md.Positions) > 0 {
+			if len(md.Hashes) > 0 || md.Snapshot == 0 {
+				return fmt.Errorf("fetch: positions with %d bytes of hashes and snapshot %d, want none and a snapshot", len(md.Hashes), md.Snapshot)
+			}
+			if _, err := parsePositions(md.Positions, MaxFetch, maxPosition); err != nil {
+				return fmt.Errorf("fetch: %w", err)
+			}
+			return nil
+		}
 		if len(md.Hashes) == 0 || len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxFetch {
 			return fmt.Errorf("fetch: %d bytes of hashes, want 1 to %d hashes of 32 bytes", len(md.Hashes), MaxFetch)
 		}
@@ -207,6 +244,16 @@ func (md *ResponseMetadata) check() error {
 			return fmt.Errorf("list: %d bytes of hashes, want up to %d hashes of 32 bytes", len(md.Hashes), MaxListPerResponse)
 		case md.Total < 0:
 			return fmt.Errorf("list: total %d", md.Total)
+		}
+		if len(md.Positions) > 0 {
+			n := len(md.Hashes) / 32
+			got, err := parsePositions(md.Positions, n, md.Total)
+			if err != nil {
+				return fmt.Errorf("list: %w", err)
+			}
+			if len(got) != n {
+				return fmt.Errorf("list: %d positions of %d hashes", len(got), n)
+			}
 		}
 	default:
 		return fmt.Errorf("field \"op\": %q, want %q, %q, %q or %q", shorten(md.Op), OpSketch, OpFetch, OpPage, OpList)

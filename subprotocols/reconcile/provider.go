@@ -115,7 +115,7 @@ func (s *Subprotocol) serveSketch(ctx context.Context, requester peer.ID, md *Re
 	out := &ResponseMetadata{Op: OpSketch, Snapshot: sn.id, Total: sn.count, From: from,
 		Symbols: riblt.AppendSymbols(make([]byte, 0, len(syms)*riblt.SymbolSize), syms)}
 	if from == 0 {
-		out.Digest = riblt.AppendDigest(nil, &sn.digest)
+		out.Digest, out.HeldSets = riblt.AppendDigest(nil, &sn.digest), true
 	}
 	return &ordersync.Response{Orders: []*zeroex.SignedOrder{}, Metadata: out}, nil
 }
@@ -159,7 +159,17 @@ func (s *Subprotocol) serveFetch(ctx context.Context, md *RequestMetadata) (*ord
 		return nil, err
 	}
 	defer release()
-	n := len(md.Hashes) / 32
+	hashes := md.Hashes
+	if len(md.Positions) > 0 {
+		var gone bool
+		if hashes, gone, err = s.positionHashes(ctx, md); err != nil {
+			return nil, err
+		}
+		if gone {
+			return &ordersync.Response{Orders: []*zeroex.SignedOrder{}, Metadata: &ResponseMetadata{Op: OpFetch, Gone: true}}, nil
+		}
+	}
+	n := len(hashes) / 32
 	orders := make([]*zeroex.SignedOrder, 0, n)
 	getter, _ := s.store.(orderstore.Getter)
 	// A hash named twice is answered once: a fetch naming one hash 500
@@ -170,7 +180,7 @@ func (s *Subprotocol) serveFetch(ctx context.Context, md *RequestMetadata) (*ord
 	expiry := s.pager.Expiry()
 	for i := 0; i < n; i++ {
 		var h common.Hash
-		copy(h[:], md.Hashes[32*i:])
+		copy(h[:], hashes[32*i:])
 		if _, dup := seen[h]; dup {
 			continue
 		}
@@ -184,6 +194,30 @@ func (s *Subprotocol) serveFetch(ctx context.Context, md *RequestMetadata) (*ord
 		}
 	}
 	return &ordersync.Response{Orders: orders, Metadata: &ResponseMetadata{Op: OpFetch}}, nil
+}
+
+// positionHashes reads the hashes a fetch names by positions from the
+// snapshot it names; gone when that snapshot is gone or can no longer be
+// read as it was. A position past the snapshot is an error.
+func (s *Subprotocol) positionHashes(ctx context.Context, md *RequestMetadata) (hashes []byte, gone bool, err error) {
+	sn := s.snapshots.byID(md.Snapshot)
+	if sn == nil {
+		return nil, true, nil
+	}
+	enc, err := sn.encoder(ctx, s)
+	if err != nil || enc == nil {
+		return nil, err == nil, err
+	}
+	positions, err := parsePositions(md.Positions, MaxFetch, enc.Len())
+	if err != nil {
+		return nil, false, fmt.Errorf("reconcile: fetch of snapshot %d: %w", md.Snapshot, err)
+	}
+	hashes = make([]byte, 0, 32*len(positions))
+	for _, p := range positions {
+		x := enc.Item(p)
+		hashes = append(hashes, x[:]...)
+	}
+	return hashes, false, nil
 }
 
 // lookup returns the stored order with hash h, or nil.

@@ -47,8 +47,13 @@ type syncState struct {
 	rounds   int
 	restarts int
 
-	want        []common.Hash // still to fetch, ascending
-	asked       []common.Hash // the fetch under way, ascending
+	want  []common.Hash // still to fetch, ascending
+	asked []common.Hash // the fetch under way, ascending
+	// at are the positions in snapshot of the hashes a list showed the
+	// requester lacks, when the provider gave them: fetches name those
+	// (positions.go). askedAt is set when the fetch under way did.
+	at          map[common.Hash]int
+	askedAt     bool
 	askedTotal  int
 	undelivered int
 	// busy are wanted hashes that other syncs were fetching, ascending;
@@ -79,7 +84,10 @@ type syncState struct {
 	listRounds int
 	// held is the filter of the requester's set that its list requests
 	// carry (heldfilter.go), nil for a whole list.
-	held *heldFilter
+	held *heldWire
+	// heldSets is set when the provider's sketch answers showed it takes
+	// held sets (heldset.go).
+	heldSets bool
 }
 
 // syncTable holds the requester's syncs, a bounded number of them.
@@ -138,6 +146,9 @@ func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersyn
 		if st.phase != phaseFetch {
 			return nil, 0, fmt.Errorf("%w: fetched orders that were not asked for", ErrUnexpected)
 		}
+		if md.Gone {
+			return s.takeGone(res, st)
+		}
 		return s.takeFetched(ctx, res, st)
 	case OpList:
 		if st.phase != phaseSketch {
@@ -184,7 +195,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnexpected, err)
 		}
-		st.snapshot, st.total, st.remote = md.Snapshot, md.Total, remote
+		st.snapshot, st.total, st.remote, st.heldSets = md.Snapshot, md.Total, remote, md.HeldSets
 		st.dec = riblt.NewDecoder(st.local.source, s.cfg.maxDifferences)
 		// The symbols of the snapshot before belong to another set: kept,
 		// a rescan decoded them with the new ones as one set, found an
@@ -222,7 +233,7 @@ func (s *Subprotocol) takeSketch(ctx context.Context, provider peer.ID, md *Resp
 		estimate := st.dec.EstimateDifferences(net)
 		count := nextSymbols(received, estimate)
 		if !st.listAsked {
-			switch listPlan(received, estimate, net, int(st.local.digest.Count()), st.total) {
+			switch listPlan(received, estimate, net, int(st.local.digest.Count()), st.total, st.heldSets) {
 			case listFiltered:
 				if err := s.startFilteredList(ctx, provider, st); err != nil {
 					return nil, err
@@ -279,13 +290,14 @@ func (s *Subprotocol) decoded(ctx context.Context, provider peer.ID, st *syncSta
 		hashes[i] = common.Hash(remoteOnly[i])
 	}
 	slices.SortFunc(hashes, func(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) })
-	return s.startFetch(ctx, provider, st, hashes, inSyncIfHeld)
+	return s.startFetch(ctx, provider, st, hashes, nil, inSyncIfHeld)
 }
 
 // startFetch starts fetching the hashes, ascending, that a sync found the
 // provider holds and the requester lacks (by symbols or a list), less
-// those stored since.
-func (s *Subprotocol) startFetch(ctx context.Context, provider peer.ID, st *syncState, remoteOnly []common.Hash, inSyncIfHeld bool) (*ordersync.Request, error) {
+// those stored since; at are their positions in the snapshot, or nil.
+func (s *Subprotocol) startFetch(ctx context.Context, provider peer.ID, st *syncState, remoteOnly []common.Hash, at map[common.Hash]int, inSyncIfHeld bool) (*ordersync.Request, error) {
+	st.at = at
 	getter, _ := s.store.(orderstore.Getter)
 	want := make([]common.Hash, 0, len(remoteOnly))
 	for _, h := range remoteOnly {
@@ -347,6 +359,17 @@ func (s *Subprotocol) pageInstead(st *syncState) *ordersync.Request {
 	st.phase, st.dec, st.local, st.received = phasePage, nil, nil, nil
 	st.listing, st.list, st.held = false, nil, nil
 	return s.request(&RequestMetadata{Op: OpPage})
+}
+
+// takeGone takes a provider's word that the snapshot a fetch named
+// positions of is gone: the sync asks for the same hashes by hash, and
+// names hashes from then on.
+func (s *Subprotocol) takeGone(res *ordersync.Response, st *syncState) (*ordersync.Request, int, error) {
+	if !st.askedAt || len(res.Orders) > 0 {
+		return nil, 0, fmt.Errorf("%w: a snapshot gone that no fetch named", ErrUnexpected)
+	}
+	st.at = nil
+	return s.askFetch(st), 0, nil
 }
 
 // takeFetched validates and stores fetched orders.

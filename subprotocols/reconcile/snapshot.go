@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -73,6 +74,14 @@ func (c *snapshots) byID(id uint64) *snapshot {
 	}
 	return nil
 }
+
+// firstSnapshotID is where a process's snapshot ids start: at a random
+// point below 2^52 (exact in any JSON number), so that a requester that
+// resumes a sync with a restarted provider names no snapshot of the new
+// process by an id of the old one. From 1, a fetch by positions would have
+// drawn other orders than the ones asked for, which the requester drops
+// and scores.
+func firstSnapshotID() uint64 { return uint64(rand.Uint32()) << 20 }
 
 // current returns a snapshot of the set that filter selects, cached when
 // the store has not changed since (or changed less than reuseFor ago).

@@ -69,7 +69,7 @@ func New(store orderstore.Store, filter *orderfilter.Filter, opts ...Option) *Su
 		rejected: newRejectedSet(cfg.rejectedMax, cfg.rejectedTTL, cfg.now),
 		budgets:  newAnswerBudgets(cfg.answerRate, cfg.answerBurst),
 	}
-	s.snapshots.s = s
+	s.snapshots.s, s.snapshots.nextID = s, firstSnapshotID()
 	return s
 }
 
