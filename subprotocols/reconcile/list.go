@@ -316,11 +316,8 @@ func (s *Subprotocol) takeList(ctx context.Context, provider peer.ID, md *Respon
 	}
 	ls := st.list
 	ls.answered = true
-	positions, err := parsePositions(md.Positions, len(md.Hashes)/32, md.Total)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnexpected, err)
-	}
-	if err := ls.merge(md.Hashes, positions); err != nil {
+	// parseResponseMetadata checked and decoded the positions.
+	if err := ls.merge(md.Hashes, md.listed); err != nil {
 		return nil, err
 	}
 	s.metrics().ReconciliationRound(provider, ordersync.RoleRequester, Name, len(ls.remoteOnly))

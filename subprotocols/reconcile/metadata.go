@@ -131,6 +131,9 @@ type ResponseMetadata struct {
 	// Gone, in a fetch answer, says the snapshot a fetch by positions
 	// named is gone: the requester asks again by hashes.
 	Gone bool `json:"gone,omitempty"`
+
+	// listed are Positions as check decoded them, for the requester.
+	listed []int
 }
 
 // parseRequestMetadata decodes and checks request metadata. Absent or null
@@ -254,6 +257,7 @@ func (md *ResponseMetadata) check() error {
 			if len(got) != n {
 				return fmt.Errorf("list: %d positions of %d hashes", len(got), n)
 			}
+			md.listed = got
 		}
 	default:
 		return fmt.Errorf("field \"op\": %q, want %q, %q, %q or %q", shorten(md.Op), OpSketch, OpFetch, OpPage, OpList)
