@@ -12,10 +12,12 @@
 // algorithm is a rateless IBLT (internal/riblt, where the choice is
 // justified with measurements against range-based reconciliation):
 //
-//  1. The first request (op "sketch") carries the requester's filter and
-//     how many orders it holds. The provider answers with the count and
-//     digest of its set and its first coded symbols, about 1.5 per
-//     difference that the two counts show, and at least 12. A requester
+//  1. The first request (op "sketch") carries the requester's filter, how
+//     many orders it holds and, when its store keeps an index, a sum of
+//     its set (same.go). A provider whose set has that sum answers "same",
+//     with nothing else: the two are in sync. Otherwise it answers with the
+//     count and digest of its set and its first coded symbols, about 1.5
+//     per difference that the two counts show, and at least 12. A requester
 //     holding under a tenth of the provider's set gets a first page of
 //     orders instead (op "page", as v1 pages), and pages on: a first sync
 //     into an empty store costs what v1 costs, plus the longer first
