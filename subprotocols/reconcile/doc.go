@@ -57,9 +57,9 @@
 // Symbols are 41 bytes, base64 in the JSON; at 1.4 symbols per difference
 // plus 43 bytes of fetch request per hash, a re-sync costs about 1.13 times
 // the JSON of the missing orders. Measured by the lab's bench at
-// n = 100 000 (docs/protocol.md has the wire format): in sync, 1 239 bytes
-// both ways in one round trip, 0.3-0.4 ms inside the provider; 1 missing,
-// 2 626 bytes in 2; 100 missing, 1.148 times their JSON; 1 000 missing,
+// n = 100 000 (docs/protocol.md has the wire format): in sync, 453 bytes
+// both ways in one round trip ("same"; 1 275 with the digest and 12
+// symbols); 1 missing, 2 719 bytes in 2; 100 missing, 1.148 times their JSON; 1 000 missing,
 // 1.134 in 3; 10 000 missing, 1.133 in 21. A first sync into an empty store
 // pages: 1 912 249 bytes for 2 000 orders against v1's 1 912 326, in as
 // many round trips.

@@ -15,7 +15,7 @@ import (
 
 // A node in sync with a provider used to receive, every round, the
 // provider's digest and 12 symbols (about 900 bytes of JSON) only to
-// decode an empty difference: most of what an idle node reads. Its first
+// decode an empty difference: about half of what an idle node read. Its first
 // request now carries a sum of its own set (HeldSum), and a provider whose
 // set has the same sum answers "same" (ResponseMetadata.Same) with no
 // symbols and no digest.
