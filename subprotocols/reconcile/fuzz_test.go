@@ -40,6 +40,9 @@ func FuzzParseRequestMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"fetch","positions":"AAEC"}`))
 	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"gICACAE="}`))
 	f.Add([]byte(`{"op":"fetch","snapshot":4,"positions":"AQA=","hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"held":12,"most":256,"heldSum":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
+	f.Add([]byte(`{"op":"sketch","held":12,"heldSum":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"}`))
+	f.Add([]byte(`{"op":"page","heldSum":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := parseRequestMetadata(raw)
 		if err != nil {
@@ -47,6 +50,9 @@ func FuzzParseRequestMetadata(f *testing.F) {
 		}
 		if err := md.check(); err != nil {
 			t.Fatalf("parsed metadata fails its check: %v", err)
+		}
+		if len(md.HeldSum) != 0 && (md.Op != OpSketch || len(md.HeldSum) != sumSize) {
+			t.Fatalf("a held sum of %d bytes in %q", len(md.HeldSum), md.Op)
 		}
 		if len(md.Hashes) > 32*MaxFetch {
 			t.Fatalf("%d bytes of hashes", len(md.Hashes))
@@ -85,10 +91,17 @@ func FuzzParseResponseMetadata(f *testing.F) {
 	f.Add([]byte(`{"op":"list","snapshot":2,"total":3,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","positions":"Aw==","end":true}`))
 	f.Add([]byte(`{"op":"list","snapshot":2,"total":9,"hashes":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","positions":"AQA="}`))
 	f.Add([]byte(`{"op":"fetch","gone":true}`))
+	f.Add([]byte(`{"op":"sketch","total":5,"same":true}`))
+	f.Add([]byte(`{"op":"sketch","same":true}`))
+	f.Add([]byte(`{"op":"sketch","total":5,"same":true,"symbols":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJyg="}`))
+	f.Add([]byte(`{"op":"sketch","total":5,"same":true,"from":3}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := parseResponseMetadata(raw)
 		if err != nil {
 			return
+		}
+		if md.Same && (md.Op != OpSketch || len(md.Symbols) != 0 || len(md.Digest) != 0 || md.From != 0 || md.Total == 0) {
+			t.Fatalf("\"same\" with %d bytes of symbols from %d, a digest of %d bytes, total %d", len(md.Symbols), md.From, len(md.Digest), md.Total)
 		}
 		if md.Op == OpList && (len(md.Hashes)%32 != 0 || len(md.Hashes) > 32*MaxListPerResponse) {
 			t.Fatalf("%d bytes of listed hashes", len(md.Hashes))
@@ -142,11 +155,18 @@ func FuzzHandleOrderSyncRequest(f *testing.F) {
 	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":1,"positions":"gICABAE="}`))
 	f.Add([]byte(`{"op":"fetch","orderfilter":null,"snapshot":99,"positions":"AA=="}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"op":"sketch","orderfilter":null,"held":300,"heldSum":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`))
 	store := orderstore.NewMemory()
 	if _, err := store.AddOrders(context.Background(), fuzzOrders()); err != nil {
 		f.Fatal(err)
 	}
 	s := New(store, nil)
+	// A requester holding the provider's very set: the "same" answer.
+	same, err := New(store, nil).GenerateFirstRequestMetadata()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(same))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		md, err := s.ParseRequestMetadata(raw)
 		if err != nil {
@@ -196,6 +216,8 @@ func FuzzHandleOrderSyncResponse(f *testing.F) {
 	f.Add([]byte(`{"op":"page","next":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}`), []byte(`{"op":"page"}`), uint8(5))
 	f.Add([]byte(`{"op":"sketch","snapshot":1,"total":9223372036854775807,"from":0}`), []byte(`{"op":"fetch"}`), uint8(1))
 	f.Add([]byte(`{"op":"fetch","gone":true}`), []byte(`{"op":"fetch"}`), uint8(0))
+	f.Add([]byte(`{"op":"sketch","total":20,"same":true}`), []byte(`{"op":"sketch","total":20,"same":true}`), uint8(0))
+	f.Add(sketch, []byte(`{"op":"sketch","total":20,"same":true}`), uint8(0))
 	f.Fuzz(func(t *testing.T, first, second []byte, orders uint8) {
 		store := orderstore.NewMemory()
 		s := New(store, nil, WithMaxRounds(4))

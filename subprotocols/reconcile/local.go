@@ -26,20 +26,6 @@ type localSet struct {
 // ownScanTime is the budget of a scan of the requester's own store: none.
 const ownScanTime = 100 * 365 * 24 * time.Hour
 
-// heldCount is how many orders the local set holds.
-func (s *Subprotocol) heldCount() (int, error) {
-	all, _ := s.rejectedNotHeld("")
-	rejected := len(all)
-	if ix, ok := fromIndex(s.store, s.filter, 0); ok {
-		return ix.count + rejected, nil
-	}
-	hashes, err := s.scanOwn(context.Background())
-	if err != nil {
-		return 0, err
-	}
-	return len(hashes) + rejected, nil
-}
-
 // scanOwn reads the hashes of the requester's own orders that match its
 // filter. It is the requester's own store: no budget.
 func (s *Subprotocol) scanOwn(ctx context.Context) ([]riblt.Item, error) {

@@ -93,6 +93,11 @@ type RequestMetadata struct {
 	HeldSetCount int    `json:"heldSetCount,omitempty"`
 	HeldSetBits  int    `json:"heldSetBits,omitempty"`
 	HeldSetSalt  uint64 `json:"heldSetSalt,omitempty"`
+	// HeldSum, in a sync's first sketch request, is the sum of the
+	// requester's set (same.go, sumSize bytes): a provider whose set has
+	// the same sum answers Same. A provider that does not know the field
+	// answers with symbols.
+	HeldSum []byte `json:"heldSum,omitempty"`
 }
 
 // ResponseMetadata is the metadata of a response.
@@ -131,6 +136,10 @@ type ResponseMetadata struct {
 	// Gone, in a fetch answer, says the snapshot a fetch by positions
 	// named is gone: the requester asks again by hashes.
 	Gone bool `json:"gone,omitempty"`
+	// Same, in a sketch answer to a first request with HeldSum, says the
+	// provider's set has that sum: the answer has no symbols and no
+	// digest, and the requester is in sync.
+	Same bool `json:"same,omitempty"`
 
 	// listed are Positions as check decoded them, for the requester.
 	listed []int
@@ -162,6 +171,9 @@ func parseRequestMetadata(raw json.RawMessage) (*RequestMetadata, error) {
 }
 
 func (md *RequestMetadata) check() error {
+	if len(md.HeldSum) != 0 && (md.Op != OpSketch || len(md.HeldSum) != sumSize) {
+		return fmt.Errorf("op %q: a held sum of %d bytes, want %d in a sketch request", shorten(md.Op), len(md.HeldSum), sumSize)
+	}
 	switch md.Op {
 	case OpSketch:
 		if md.Held < 0 || md.From < 0 || md.From > MaxSymbols || md.Count < 0 || md.Most < 0 {
@@ -231,7 +243,9 @@ func (md *ResponseMetadata) check() error {
 			return fmt.Errorf("sketch: %d symbols from %d, past symbol %d", n, md.From, MaxSymbols)
 		case md.Total < 0:
 			return fmt.Errorf("sketch: total %d", md.Total)
-		case md.From == 0 && len(md.Digest) != riblt.DigestSize:
+		case md.Same && (n != 0 || len(md.Digest) != 0 || md.From != 0 || md.Total == 0):
+			return fmt.Errorf("sketch: \"same\" with %d symbols from %d, a digest of %d bytes and total %d, want none, none and a total", n, md.From, len(md.Digest), md.Total)
+		case md.From == 0 && !md.Same && len(md.Digest) != riblt.DigestSize:
 			return fmt.Errorf("sketch: digest of %d bytes, want %d", len(md.Digest), riblt.DigestSize)
 		case md.From != 0 && len(md.Digest) != 0:
 			return fmt.Errorf("sketch: digest with symbols from %d", md.From)

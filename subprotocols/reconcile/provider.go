@@ -70,6 +70,9 @@ func (s *Subprotocol) serveSketch(ctx context.Context, requester peer.ID, md *Re
 		if first && sn.count > 0 && pageInstead(md.Held, sn.count) {
 			return s.servePage(ctx, nil, md)
 		}
+		if res := sameAnswer(md, sn); res != nil {
+			return res, nil
+		}
 		first = true // a new snapshot starts at symbol 0
 	}
 	from, count := md.From, md.Count

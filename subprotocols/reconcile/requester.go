@@ -166,6 +166,10 @@ func (s *Subprotocol) HandleOrderSyncResponse(ctx context.Context, res *ordersyn
 		if len(res.Orders) > 0 {
 			return nil, 0, fmt.Errorf("%w: orders with symbols", ErrUnexpected)
 		}
+		if md.Same {
+			next, err := s.takeSame(res.ProviderID, md, st)
+			return next, 0, err
+		}
 		// Symbols answering a list request: a provider that does not
 		// know lists; the sync decodes them.
 		st.listing, st.list, st.held = false, nil, nil

@@ -231,12 +231,12 @@ func (s *Subprotocol) afterShare(ctx context.Context, provider peer.ID) (*orders
 		return nil, ctx.Err()
 	}
 	_ = err // the others are slow: reconcile now, and fetch what they have not paged
-	held, err := s.heldCount()
+	held, sum, err := s.heldAndSum()
 	if err != nil {
 		return nil, err
 	}
 	st := s.syncs.get(provider, true)
 	*st = syncState{shared: true}
 	s.pager.ResetSync(provider)
-	return s.request(&RequestMetadata{Op: OpSketch, Held: held, Most: firstAnswerMost}), nil
+	return s.request(&RequestMetadata{Op: OpSketch, Held: held, Most: firstAnswerMost, HeldSum: sum}), nil
 }

@@ -117,14 +117,15 @@ func (s *Subprotocol) ParseResponseMetadata(metadata json.RawMessage) (interface
 }
 
 // GenerateFirstRequestMetadata returns the first request's metadata: a
-// sketch request with the requester's filter and how many orders it holds
-// that match it.
+// sketch request with the requester's filter, how many orders it holds
+// that match it, and the sum of that set when its store keeps an index
+// (same.go).
 func (s *Subprotocol) GenerateFirstRequestMetadata() (json.RawMessage, error) {
-	held, err := s.heldCount()
+	held, sum, err := s.heldAndSum()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(RequestMetadata{Op: OpSketch, OrderFilter: s.filter, Held: held, Most: firstAnswerMost})
+	return json.Marshal(RequestMetadata{Op: OpSketch, OrderFilter: s.filter, Held: held, Most: firstAnswerMost, HeldSum: sum})
 }
 
 // ResetSync forgets the requester's sync with provider; the Service calls
