@@ -262,12 +262,23 @@ func (n *News) takeIn(p peer.ID, k int) bool {
 // no round trip) and announces their hashes to the others after
 // lazyDelay (long: announcements are the repair path, and hashes that
 // share a packet cost the link a fraction of one each). By then most
-// neighbours are known to hold the orders, and are told nothing.
+// neighbours are known to hold the orders, and are told nothing. That
+// announcement is the first turn; the second comes secondTurnWait later
+// (turn.go).
 func (n *News) announceLoop() {
 	eager := newBatch[*zeroex.SignedOrder](n.cfg.batchDelay, MaxGet)
 	lazy := newBatch[common.Hash](n.cfg.lazyDelay, MaxAnnounce)
+	second := newTurnQueue(n.cfg.secondTurnWait())
 	defer eager.stop()
 	defer lazy.stop()
+	defer second.stop()
+	announceFirst := func(hashes []common.Hash) {
+		if len(hashes) == 0 {
+			return
+		}
+		n.announce(hashes, true)
+		n.counter.dropped.Add(int64(second.add(time.Now(), hashes)))
+	}
 	expiry := n.validation.Expiry()
 	for {
 		select {
@@ -287,7 +298,7 @@ func (n *News) announceLoop() {
 				continue // the syncs carry it: see synced.go
 			}
 			if full := lazy.add(c.Hash); full != nil {
-				n.announce(full)
+				announceFirst(full)
 			}
 			if full := eager.add(c.Order); full != nil {
 				n.pushOrBulk(full, lazy)
@@ -295,7 +306,9 @@ func (n *News) announceLoop() {
 		case <-eager.timer.C:
 			n.pushOrBulk(eager.take(), lazy)
 		case <-lazy.timer.C:
-			n.announce(lazy.take())
+			announceFirst(lazy.take())
+		case <-second.timer.C:
+			n.announce(second.takeDue(time.Now()), false)
 		case <-n.ctx.Done():
 			return
 		}
@@ -396,10 +409,11 @@ func (n *News) neighbors() []peer.ID {
 	return out
 }
 
-// announce tells each neighbour of the hashes it is not known to hold,
-// within its budget, unless the store is taking in orders in bulk: the
-// lazy neighbours, and the eager ones a push missed.
-func (n *News) announce(hashes []common.Hash) {
+// announce tells each neighbour of the hashes it is not known to hold
+// and this node has the turn for (first or second: see turn.go), within
+// its budget, unless the store is taking in orders in bulk: the lazy
+// neighbours, and the eager ones a push missed.
+func (n *News) announce(hashes []common.Hash, first bool) {
 	if len(hashes) == 0 {
 		return
 	}
@@ -411,7 +425,7 @@ func (n *News) announce(hashes []common.Hash) {
 		if p == n.node.ID() {
 			continue
 		}
-		tell := n.known.unknownTo(p, hashes)
+		tell := n.known.unknownTo(p, n.turnOf(p, hashes, first))
 		if len(tell) > 0 && !n.link(p).hold(tell, n.cfg.lazyHold) {
 			n.counter.dropped.Add(int64(len(tell)))
 		}
