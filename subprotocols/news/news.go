@@ -49,7 +49,9 @@ type Stats struct {
 	// Served is how many orders this node sent to peers that asked.
 	Served int64
 	// Dropped is how many announced or asked-for hashes were dropped for
-	// a peer over its budget, or for a peer too slow to take them.
+	// a peer over its budget, or for a peer too slow to take them, and
+	// how many hashes waiting for their second turn (more than 4 096)
+	// were dropped.
 	Dropped int64
 	// Bulk is how many hashes were neither announced nor fetched because
 	// the store was taking in orders in bulk (WithBulkRate).
@@ -276,8 +278,9 @@ func (n *News) announceLoop() {
 		if len(hashes) == 0 {
 			return
 		}
-		n.announce(hashes, true)
-		n.counter.dropped.Add(int64(second.add(time.Now(), hashes)))
+		if n.announce(hashes, true) {
+			n.counter.dropped.Add(int64(second.add(time.Now(), hashes)))
+		}
 	}
 	expiry := n.validation.Expiry()
 	for {
@@ -412,14 +415,17 @@ func (n *News) neighbors() []peer.ID {
 // announce tells each neighbour of the hashes it is not known to hold
 // and this node has the turn for (first or second: see turn.go), within
 // its budget, unless the store is taking in orders in bulk: the lazy
-// neighbours, and the eager ones a push missed.
-func (n *News) announce(hashes []common.Hash, first bool) {
+// neighbours, and the eager ones a push missed. It returns false when it
+// announced nothing for bulk.
+func (n *News) announce(hashes []common.Hash, first bool) bool {
 	if len(hashes) == 0 {
-		return
+		return true
 	}
 	if n.added.bulk(time.Now()) {
-		n.counter.bulk.Add(int64(len(hashes)))
-		return
+		if first { // a second turn's hashes were counted in their first
+			n.counter.bulk.Add(int64(len(hashes)))
+		}
+		return false
 	}
 	for _, p := range n.neighbors() {
 		if p == n.node.ID() {
@@ -430,6 +436,7 @@ func (n *News) announce(hashes []common.Hash, first bool) {
 			n.counter.dropped.Add(int64(len(tell)))
 		}
 	}
+	return true
 }
 
 // announcement returns the message that announces to p those of hashes
