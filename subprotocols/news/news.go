@@ -49,7 +49,9 @@ type Stats struct {
 	// Served is how many orders this node sent to peers that asked.
 	Served int64
 	// Dropped is how many announced or asked-for hashes were dropped for
-	// a peer over its budget, or for a peer too slow to take them.
+	// a peer over its budget, or for a peer too slow to take them, and
+	// how many hashes waiting for their second turn (more than 4 096)
+	// were dropped.
 	Dropped int64
 	// Bulk is how many hashes were neither announced nor fetched because
 	// the store was taking in orders in bulk (WithBulkRate).
@@ -262,12 +264,24 @@ func (n *News) takeIn(p peer.ID, k int) bool {
 // no round trip) and announces their hashes to the others after
 // lazyDelay (long: announcements are the repair path, and hashes that
 // share a packet cost the link a fraction of one each). By then most
-// neighbours are known to hold the orders, and are told nothing.
+// neighbours are known to hold the orders, and are told nothing. That
+// announcement is the first turn; the second comes secondTurnWait later
+// (turn.go).
 func (n *News) announceLoop() {
 	eager := newBatch[*zeroex.SignedOrder](n.cfg.batchDelay, MaxGet)
 	lazy := newBatch[common.Hash](n.cfg.lazyDelay, MaxAnnounce)
+	second := newTurnQueue(n.cfg.secondTurnWait())
 	defer eager.stop()
 	defer lazy.stop()
+	defer second.stop()
+	announceFirst := func(hashes []common.Hash) {
+		if len(hashes) == 0 {
+			return
+		}
+		if n.announce(hashes, true) {
+			n.counter.dropped.Add(int64(second.add(time.Now(), hashes)))
+		}
+	}
 	expiry := n.validation.Expiry()
 	for {
 		select {
@@ -287,7 +301,7 @@ func (n *News) announceLoop() {
 				continue // the syncs carry it: see synced.go
 			}
 			if full := lazy.add(c.Hash); full != nil {
-				n.announce(full)
+				announceFirst(full)
 			}
 			if full := eager.add(c.Order); full != nil {
 				n.pushOrBulk(full, lazy)
@@ -295,7 +309,9 @@ func (n *News) announceLoop() {
 		case <-eager.timer.C:
 			n.pushOrBulk(eager.take(), lazy)
 		case <-lazy.timer.C:
-			n.announce(lazy.take())
+			announceFirst(lazy.take())
+		case <-second.timer.C:
+			n.announce(second.takeDue(time.Now()), false)
 		case <-n.ctx.Done():
 			return
 		}
@@ -396,26 +412,31 @@ func (n *News) neighbors() []peer.ID {
 	return out
 }
 
-// announce tells each neighbour of the hashes it is not known to hold,
-// within its budget, unless the store is taking in orders in bulk: the
-// lazy neighbours, and the eager ones a push missed.
-func (n *News) announce(hashes []common.Hash) {
+// announce tells each neighbour of the hashes it is not known to hold
+// and this node has the turn for (first or second: see turn.go), within
+// its budget, unless the store is taking in orders in bulk: the lazy
+// neighbours, and the eager ones a push missed. It returns false when it
+// announced nothing for bulk.
+func (n *News) announce(hashes []common.Hash, first bool) bool {
 	if len(hashes) == 0 {
-		return
+		return true
 	}
 	if n.added.bulk(time.Now()) {
-		n.counter.bulk.Add(int64(len(hashes)))
-		return
+		if first { // a second turn's hashes were counted in their first
+			n.counter.bulk.Add(int64(len(hashes)))
+		}
+		return false
 	}
 	for _, p := range n.neighbors() {
 		if p == n.node.ID() {
 			continue
 		}
-		tell := n.known.unknownTo(p, hashes)
+		tell := n.known.unknownTo(p, n.turnOf(p, hashes, first))
 		if len(tell) > 0 && !n.link(p).hold(tell, n.cfg.lazyHold) {
 			n.counter.dropped.Add(int64(len(tell)))
 		}
 	}
+	return true
 }
 
 // announcement returns the message that announces to p those of hashes
