@@ -54,10 +54,14 @@ func TestKnownHeard(t *testing.T) {
 
 // Messages queued behind one leave with it, in order, in one write.
 func TestDrainCoalesces(t *testing.T) {
-	l := &link{out: make(chan []byte, maxQueued)}
-	l.out <- []byte("b")
-	l.out <- []byte("c")
-	if got := l.drain([]byte("a")); !bytes.Equal(got, []byte("abc")) {
+	l := &link{out: make(chan outgoing, maxQueued)}
+	l.out <- outgoing{msg: []byte("b")}
+	l.out <- outgoing{msg: []byte("c")}
+	var got []byte
+	for _, m := range l.drain(outgoing{msg: []byte("a")}) {
+		got = append(got, m.msg...)
+	}
+	if !bytes.Equal(got, []byte("abc")) {
 		t.Errorf("drained %q, want %q", got, "abc")
 	}
 	if len(l.out) != 0 {
@@ -97,16 +101,16 @@ func TestLagMeterWait(t *testing.T) {
 func TestHeldAnnouncementsLeaveWithAWrite(t *testing.T) {
 	n := startNews(t, testnet.NewHost(t), nil, nil).News
 	p := peer.ID("neighbour")
-	l := &link{n: n, peer: p, out: make(chan []byte, maxQueued)}
+	l := &link{n: n, peer: p, out: make(chan outgoing, maxQueued)}
 	hashes := hashesOf(t, nodetest.Orders(3))
 	if !l.hold(hashes[:2], time.Hour) || len(l.out) != 0 {
 		t.Fatal("held hashes were not held")
 	}
 	n.handleMessage(p, message{kind: kindAnnounce, origin: originOf("origin"), hashes: hashes[:1]})
-	if got, want := l.takeHeld(), appendAnnounce(nil, n.self, hashes[1:2]); !bytes.Equal(got, want) {
+	if got, want := l.takeHeld().msg, appendAnnounce(nil, n.self, hashes[1:2]); !bytes.Equal(got, want) {
 		t.Errorf("the write took %x, want %x (the hashes the peer did not announce)", got, want)
 	}
-	if l.takeHeld() != nil {
+	if l.takeHeld().msg != nil {
 		t.Error("held hashes left twice")
 	}
 	if !l.hold(hashes[2:], time.Millisecond) {
@@ -114,8 +118,8 @@ func TestHeldAnnouncementsLeaveWithAWrite(t *testing.T) {
 	}
 	select {
 	case got := <-l.out:
-		if !bytes.Equal(got, appendAnnounce(nil, n.self, hashes[2:])) {
-			t.Errorf("the hold's end sent %x", got)
+		if !bytes.Equal(got.msg, appendAnnounce(nil, n.self, hashes[2:])) {
+			t.Errorf("the hold's end sent %x", got.msg)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("held hashes never left alone")

@@ -15,9 +15,12 @@ const knownPeers = 8
 
 // knownEntry is what is remembered of one hash.
 type knownEntry struct {
-	peers    [knownPeers]peer.ID
-	n        int  // peers used, oldest overwritten once full
-	next     int  // the slot to overwrite next
+	peers [knownPeers]peer.ID
+	// sending marks the peers (by slot) that are known to hold it only
+	// because a message telling them is on its way: the mark stays if
+	// the message is written, and goes if it is not.
+	sending  [knownPeers]bool
+	n        int  // peers used, oldest first; the oldest goes when full
 	rejected bool // its order failed this node's checks
 	pushed   bool // its order came to this node by a push
 	// pushedBy is the peer whose push brought its order first.
@@ -32,7 +35,8 @@ type knownEntry struct {
 }
 
 // knownTable remembers, for the hashes seen lately, which peers hold them
-// (they announced them, sent them, or were told of them) and which orders
+// (they announced them, sent them, or a message telling them of them was
+// written to them) and which orders
 // were rejected, so that no one is told of an order twice and no rejected
 // order is fetched again on every announcement. It holds at most capacity
 // hashes, forgetting the oldest first.
@@ -66,28 +70,76 @@ func (t *knownTable) entry(h common.Hash) *knownEntry {
 	return e
 }
 
-// add remembers that p holds each of hashes.
+// add remembers that p holds each of hashes: it sent or announced them,
+// or a message telling it of them was written.
 func (t *knownTable) add(p peer.ID, hashes []common.Hash) {
+	t.mark(p, hashes, false)
+}
+
+// sending remembers p as holding those of hashes it is not known to hold
+// already, while a message that tells it of them is on its way, so that
+// no other message tells it of them meantime; sent or unsent settles it.
+func (t *knownTable) sending(p peer.ID, hashes []common.Hash) {
+	t.mark(p, hashes, true)
+}
+
+// mark remembers p as holding hashes, only while a message is on its way
+// (sending) or for good.
+func (t *knownTable) mark(p peer.ID, hashes []common.Hash, sending bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, h := range hashes {
 		e := t.entry(h)
-		if e.has(p) {
+		if i := e.slot(p); i >= 0 {
+			e.sending[i] = e.sending[i] && sending
 			continue
 		}
-		e.peers[e.next] = p
-		e.next = (e.next + 1) % knownPeers
-		e.n = min(e.n+1, knownPeers)
+		if e.n == knownPeers {
+			e.remove(0)
+		}
+		e.peers[e.n], e.sending[e.n] = p, sending
+		e.n++
 	}
 }
 
-func (e *knownEntry) has(p peer.ID) bool {
-	for _, q := range e.peers[:e.n] {
-		if q == p {
-			return true
+// unsent forgets p as holding those of hashes it was remembered to hold
+// only by a message that was not written after all (dropped, or its
+// stream failed): nothing has shown that p holds them, and they are to be
+// told to it again.
+func (t *knownTable) unsent(p peer.ID, hashes []common.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range hashes {
+		e, ok := t.byHash[h]
+		if !ok {
+			continue
+		}
+		if i := e.slot(p); i >= 0 && e.sending[i] {
+			e.remove(i)
 		}
 	}
-	return false
+}
+
+// slot returns p's slot, or -1.
+func (e *knownEntry) slot(p peer.ID) int {
+	for i, q := range e.peers[:e.n] {
+		if q == p {
+			return i
+		}
+	}
+	return -1
+}
+
+func (e *knownEntry) has(p peer.ID) bool {
+	return e.slot(p) >= 0
+}
+
+// remove empties slot i, moving the newer ones down.
+func (e *knownEntry) remove(i int) {
+	copy(e.peers[i:e.n], e.peers[i+1:e.n])
+	copy(e.sending[i:e.n], e.sending[i+1:e.n])
+	e.n--
+	e.peers[e.n], e.sending[e.n] = "", false
 }
 
 // heard reports whether some peer is known to hold h: the order came

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,12 +20,11 @@ import (
 	"github.com/ordersync/ordersync/zeroex"
 )
 
-// writeTimeout bounds one message's write on a link; openTimeout the
-// opening of its stream.
-const (
-	writeTimeout = 5 * time.Second
-	openTimeout  = 10 * time.Second
-)
+// writeTimeout bounds one message's write on a link (a variable for
+// tests); openTimeout the opening of its stream.
+var writeTimeout = 5 * time.Second
+
+const openTimeout = 10 * time.Second
 
 // link is this node's news stream to one peer: announcements and gets go
 // out on it, in order, from one writer; the answers to the gets come back
@@ -33,7 +33,7 @@ const (
 type link struct {
 	n    *News
 	peer peer.ID
-	out  chan []byte // messages to write, bounded
+	out  chan outgoing // messages to write, bounded
 
 	mu      sync.Mutex
 	pending []*getCall // gets written or queued, awaiting their answers
@@ -44,6 +44,17 @@ type link struct {
 	err       error // why the link closed; nil while it runs
 	stream    network.Stream
 	done      chan struct{} // closed with the link
+}
+
+// outgoing is a message queued on a link, with the hashes it tells the
+// peer of: they are known to the peer (knownTable) once it is written,
+// and forgotten as known if it never is.
+type outgoing struct {
+	msg  []byte
+	told []common.Hash
+	// pushed says whether the message pushes told's orders: a push that
+	// is not written falls back to an announcement.
+	pushed bool
 }
 
 // getCall is one get waiting for its answer.
@@ -58,7 +69,7 @@ func (n *News) linkLocked(p peer.ID) *link {
 	if l, ok := n.links[p]; ok {
 		return l
 	}
-	l := &link{n: n, peer: p, out: make(chan []byte, maxQueued), done: make(chan struct{})}
+	l := &link{n: n, peer: p, out: make(chan outgoing, maxQueued), done: make(chan struct{})}
 	if n.closed {
 		l.err = errClosed
 		close(l.done)
@@ -81,23 +92,54 @@ func (n *News) link(p peer.ID) *link {
 	return n.linkLocked(p)
 }
 
-// send queues msg, without waiting; false when the link is closed or too
-// far behind (the message is dropped).
+// send queues msg, which tells the peer of no orders, without waiting;
+// false when the link is closed or too far behind (the message is
+// dropped).
 func (l *link) send(msg []byte) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.queueLocked(msg)
+	return l.tell(outgoing{msg: msg})
 }
 
-func (l *link) queueLocked(msg []byte) bool {
+// tell queues m, whose told hashes the caller marked as being sent to
+// the peer (knownTable.sending), without waiting; false when the link is
+// closed or too far behind: then m is dropped as unsent (notSent).
+func (l *link) tell(m outgoing) bool {
+	l.mu.Lock()
+	ok := l.queueLocked(m)
+	l.mu.Unlock()
+	if !ok {
+		l.notSent(m)
+	}
+	return ok
+}
+
+func (l *link) queueLocked(m outgoing) bool {
 	if l.err != nil {
 		return false
 	}
 	select {
-	case l.out <- msg:
+	case l.out <- m:
 		return true
 	default:
 		return false
+	}
+}
+
+// notSent settles what m told the peer when m was not written: the peer
+// is no longer taken to hold those orders, and those m pushed are held
+// to be announced on the peer's link (a new one if this one failed), as
+// long as the peer is still a neighbour. An announcement not written is
+// not held again: the second turn, or the syncs, cover it, and a peer
+// whose streams keep failing costs one retry per push, not a loop.
+func (l *link) notSent(m outgoing) {
+	if len(m.told) == 0 {
+		return
+	}
+	l.n.known.unsent(l.peer, m.told)
+	if !m.pushed || l.n.ctx.Err() != nil || !l.n.stillNeighbor(l.peer) {
+		return
+	}
+	if !l.n.link(l.peer).hold(m.told, l.n.cfg.lazyHold) {
+		l.n.counter.dropped.Add(int64(len(m.told)))
 	}
 }
 
@@ -118,8 +160,8 @@ func (l *link) hold(hashes []common.Hash, wait time.Duration) bool {
 	case wait <= 0 || len(l.held) >= maxHeld:
 		held := l.takeHeldLocked()
 		l.mu.Unlock()
-		msg := l.n.announcement(l.peer, held)
-		return len(msg) == 0 || l.send(msg)
+		m := l.n.announcement(l.peer, held)
+		return len(m.msg) == 0 || l.tell(m)
 	case len(l.held) == len(hashes):
 		l.heldTimer = time.AfterFunc(wait, l.flushHeld)
 	}
@@ -136,14 +178,14 @@ func (l *link) flushHeld() {
 	l.mu.Lock()
 	held := l.takeHeldLocked()
 	l.mu.Unlock()
-	if msg := l.n.announcement(l.peer, held); len(msg) > 0 {
-		l.send(msg)
+	if m := l.n.announcement(l.peer, held); len(m.msg) > 0 {
+		l.tell(m)
 	}
 }
 
 // takeHeld returns the announcement of the held hashes, which leaves with
 // the write under way.
-func (l *link) takeHeld() []byte {
+func (l *link) takeHeld() outgoing {
 	l.mu.Lock()
 	held := l.takeHeldLocked()
 	l.mu.Unlock()
@@ -164,7 +206,7 @@ func (l *link) takeHeldLocked() []common.Hash {
 func (l *link) get(ctx context.Context, hashes []common.Hash) ([]*zeroex.SignedOrder, error) {
 	call := &getCall{hashes: hashes, answer: make(chan []*zeroex.SignedOrder, 1)}
 	l.mu.Lock()
-	if !l.queueLocked(appendHashes(nil, kindGet, hashes)) {
+	if !l.queueLocked(outgoing{msg: appendHashes(nil, kindGet, hashes)}) {
 		err := l.err
 		l.mu.Unlock()
 		if err == nil {
@@ -226,12 +268,24 @@ func (l *link) run() {
 	}()
 	for {
 		select {
-		case msg := <-l.out:
-			msg = append(l.drain(msg), l.takeHeld()...)
+		case m := <-l.out:
+			batch := append(l.drain(m), l.takeHeld())
+			var msg []byte
+			for _, m := range batch {
+				msg = append(msg, m.msg...)
+			}
 			_ = s.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if _, err := s.Write(msg); err != nil {
+				// Closed first, so that what is held again goes to
+				// a new link, not to this one.
 				l.close(fmt.Errorf("news: writing to %s: %w", l.peer, err))
+				for _, m := range batch {
+					l.notSent(m)
+				}
 				return
+			}
+			for _, m := range batch {
+				l.n.known.add(l.peer, m.told)
 			}
 		case <-l.done:
 			return
@@ -242,19 +296,33 @@ func (l *link) run() {
 // maxCoalesced bounds the bytes of queued messages written at once.
 const maxCoalesced = 64 << 10
 
-// drain appends to msg the messages queued behind it, up to maxCoalesced
+// drain returns m and the messages queued behind it, up to maxCoalesced
 // bytes, so that they leave in one write: one packet, not one each (an
 // announcement and a get to the same peer often meet in the queue).
-func (l *link) drain(msg []byte) []byte {
-	for len(msg) < maxCoalesced {
+func (l *link) drain(m outgoing) []outgoing {
+	batch := []outgoing{m}
+	for size := len(m.msg); size < maxCoalesced; {
 		select {
 		case next := <-l.out:
-			msg = append(msg, next...)
+			batch = append(batch, next)
+			size += len(next.msg)
 		default:
-			return msg
+			return batch
 		}
 	}
-	return msg
+	return batch
+}
+
+// stillNeighbor reports whether p is connected to this node and has not
+// refused news lately.
+func (n *News) stillNeighbor(p peer.ID) bool {
+	if !slices.Contains(n.node.Neighbors(), p) {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, refused := n.noNews[p]
+	return !refused
 }
 
 // isNotSupported reports whether err says the peer does not speak news.
@@ -290,7 +358,8 @@ func (l *link) read(s network.Stream) {
 }
 
 // close ends the link for err: its stream is reset, the gets waiting on
-// it fail, and it leaves the News's table.
+// it fail, it leaves the News's table, and the messages still queued are
+// settled as not sent.
 func (l *link) close(err error) {
 	l.mu.Lock()
 	if l.err != nil {
@@ -315,4 +384,12 @@ func (l *link) close(err error) {
 		l.n.forgetIdle(l.peer)
 	}
 	l.n.mu.Unlock()
+	for { // nothing is queued once err is set
+		select {
+		case m := <-l.out:
+			l.notSent(m)
+		default:
+			return
+		}
+	}
 }

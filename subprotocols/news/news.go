@@ -440,20 +440,23 @@ func (n *News) announce(hashes []common.Hash, first bool) bool {
 }
 
 // announcement returns the message that announces to p those of hashes
-// it is not known to hold, within its budget (nil: none), and remembers
-// them as known to p.
-func (n *News) announcement(p peer.ID, hashes []common.Hash) []byte {
+// it is not known to hold, within its budget (no message: none), and
+// marks them as being sent to p: the link settles them when the message
+// is written, or not.
+func (n *News) announcement(p peer.ID, hashes []common.Hash) outgoing {
 	tell := n.allowOut(p, n.known.unknownTo(p, hashes))
 	if len(tell) == 0 {
-		return nil
+		return outgoing{}
 	}
-	n.known.add(p, tell)
+	n.known.sending(p, tell)
 	var msg []byte
 	for _, g := range n.byOrigin(tell) {
-		msg = appendAnnounce(msg, g.origin, g.hashes)
+		for part := range slices.Chunk(g.hashes, MaxAnnounce) { // a peer takes no more at once
+			msg = appendAnnounce(msg, g.origin, part)
+		}
 	}
 	n.counter.announced.Add(int64(len(tell)))
-	return msg
+	return outgoing{msg: msg, told: tell}
 }
 
 // originGroup is hashes of one origin.

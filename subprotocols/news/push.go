@@ -20,7 +20,9 @@ import (
 
 // push sends orders whole to each neighbour not known to hold them that
 // is eager in their origin's tree, within its budget. Those a neighbour is
-// not sent are announced to it with the next lazy batch.
+// not sent are announced to it with the next lazy batch; those whose push
+// is not written after all (the link failed or was too far behind) are
+// announced to it on its link (link.notSent).
 func (n *News) push(orders []*zeroex.SignedOrder) {
 	hashes := make([]common.Hash, 0, len(orders))
 	encoded := make(map[common.Hash][]byte, len(orders))
@@ -71,8 +73,8 @@ func (n *News) push(orders []*zeroex.SignedOrder) {
 				msg = appendPush(msg, kindRelay, g.origin, relay)
 			}
 		}
-		n.known.add(p, tell)
-		if n.link(p).send(msg) {
+		n.known.sending(p, tell) // known to p once written (link.run)
+		if n.link(p).tell(outgoing{msg: msg, told: tell, pushed: true}) {
 			n.counter.pushed.Add(int64(len(tell)))
 		} else {
 			n.counter.dropped.Add(int64(len(tell)))
